@@ -1,0 +1,303 @@
+/**
+ * The webmon.v1 browser protocol: JSON text frames in both directions plus binary array frames
+ * from server to client (`frame.ts`). Every message is a tagged object with a literal `type`.
+ */
+import { z } from 'zod';
+import { ProtocolError, ProtocolErrorCode } from './errors.js';
+import { JsonValueSchema } from './json.js';
+import { CommandNameSchema } from './napari.js';
+
+/** The WebSocket subprotocol negotiated on connect. A breaking change gets a new string. */
+export const SUBPROTOCOL = 'webmon.v1';
+/** Version of the message definitions within `webmon.v1` (semver; minor = additive). */
+export const PROTOCOL_VERSION = '1.0.0';
+
+export const ProtocolLimits = {
+  /** Longest topic name. */
+  maxTopicLength: 128,
+  /** Topics in one subscribe/unsubscribe. */
+  maxTopicsPerRequest: 64,
+  /** Length of a request id chosen by the client. */
+  maxRequestIdLength: 64,
+} as const;
+
+export const TopicNameSchema = z
+  .string()
+  .min(1)
+  .max(ProtocolLimits.maxTopicLength)
+  .regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and _ . : / -');
+export type TopicName = z.infer<typeof TopicNameSchema>;
+
+/**
+ * `latest`: state; only the newest value matters, a late joiner gets it at once.
+ * `stream`: events; in order, bounded per-client queue, gaps reported, optional replay window.
+ */
+export const DeliveryModeSchema = z.enum(['latest', 'stream']);
+export type DeliveryMode = z.infer<typeof DeliveryModeSchema>;
+
+export const TopicInfoSchema = z.object({
+  name: TopicNameSchema,
+  mode: DeliveryModeSchema,
+  /** Id of the payload's schema (see `schemaIds`), so a client knows how to read it. */
+  schema: z.string().min(1).max(256),
+  /** Payloads travel as binary frames rather than JSON. */
+  binary: z.boolean().optional(),
+  /** `stream` topics: milliseconds of history replayed to a late joiner (0 = none). */
+  replayMs: z.number().min(0).optional(),
+});
+export type TopicInfo = z.infer<typeof TopicInfoSchema>;
+
+const RequestIdSchema = z.string().min(1).max(ProtocolLimits.maxRequestIdLength);
+const SeqSchema = z.int().min(0);
+/** Milliseconds since the epoch. */
+const TimeSchema = z.number().min(0);
+
+// ---------------------------------------------------------------------------------------------
+// Server → client
+// ---------------------------------------------------------------------------------------------
+
+export const HelloMessageSchema = z.object({
+  type: z.literal('hello'),
+  protocol: z.literal(SUBPROTOCOL),
+  version: z.string(),
+  /** Changes whenever the server restarts: a client that sees a new id must drop its state. */
+  sessionId: z.string().min(1).max(128),
+  topics: z.array(TopicInfoSchema),
+  /** Server time when the hello was sent (ms since the epoch). */
+  time: TimeSchema,
+});
+export type HelloMessage = z.infer<typeof HelloMessageSchema>;
+
+/** One published value of a topic. */
+export const DataItemSchema = z.object({
+  seq: SeqSchema,
+  time: TimeSchema,
+  payload: JsonValueSchema,
+});
+export type DataItem = z.infer<typeof DataItemSchema>;
+
+export const DataMessageSchema = z.object({
+  type: z.literal('data'),
+  topic: TopicNameSchema,
+  seq: SeqSchema,
+  time: TimeSchema,
+  payload: JsonValueSchema,
+});
+export type DataMessage = z.infer<typeof DataMessageSchema>;
+
+/**
+ * What a late joiner gets on subscribe: the latest value (`latest`), or the replay window (`stream`),
+ * oldest first. Binary topics send their snapshot as binary frames after this envelope (`binaryFrames`).
+ */
+export const SnapshotMessageSchema = z.object({
+  type: z.literal('snapshot'),
+  topic: TopicNameSchema,
+  items: z.array(DataItemSchema),
+  binaryFrames: z.int().min(0).optional(),
+});
+export type SnapshotMessage = z.infer<typeof SnapshotMessageSchema>;
+
+/** Messages of a `stream` topic were dropped for this client (it read too slowly). */
+export const GapMessageSchema = z.object({
+  type: z.literal('gap'),
+  topic: TopicNameSchema,
+  /** How many messages were dropped. */
+  dropped: z.int().min(1),
+  /** First and last dropped sequence numbers. */
+  fromSeq: SeqSchema,
+  toSeq: SeqSchema,
+});
+export type GapMessage = z.infer<typeof GapMessageSchema>;
+
+export const AckMessageSchema = z.object({
+  type: z.literal('ack'),
+  id: RequestIdSchema,
+  result: JsonValueSchema.optional(),
+});
+export type AckMessage = z.infer<typeof AckMessageSchema>;
+
+/** Error codes sent to a peer in an `error` envelope (and as close reasons). Stable. */
+export const WireErrorCodeSchema = z.enum([
+  /** The text frame was not JSON. */
+  'BAD_JSON',
+  /** JSON that is not a valid client message. */
+  'BAD_MESSAGE',
+  /** A binary frame from a client, where only the server sends them. */
+  'UNEXPECTED_BINARY',
+  'UNKNOWN_TOPIC',
+  'UNKNOWN_COMMAND',
+  /** A command whose argument does not match its schema. */
+  'BAD_COMMAND_ARGS',
+  'RATE_LIMITED',
+  /** No publisher takes commands right now (e.g. napari is not connected). */
+  'NO_PUBLISHER',
+  /** The publisher tried and failed. */
+  'COMMAND_FAILED',
+  'TIMEOUT',
+  'TOO_LARGE',
+  'UNAUTHORIZED',
+  'FORBIDDEN_ORIGIN',
+  'TOO_MANY_CONNECTIONS',
+  'UNSUPPORTED_PROTOCOL',
+  'INTERNAL',
+]);
+export type WireErrorCode = z.infer<typeof WireErrorCodeSchema>;
+
+export const ErrorMessageSchema = z.object({
+  type: z.literal('error'),
+  /** The request this answers, when it answers one. */
+  id: RequestIdSchema.optional(),
+  code: WireErrorCodeSchema,
+  message: z.string().max(4096),
+  topic: TopicNameSchema.optional(),
+});
+export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
+
+/** State of the data source behind the server (napari), and server lifecycle. Stable codes. */
+export const StatusCodeSchema = z.enum([
+  /** The server runs; no source has connected yet. */
+  'source.waiting',
+  'source.connected',
+  /** The source was connected and is gone (napari quit or crashed). */
+  'source.disconnected',
+  /** The server is shutting down; clients should not reconnect at once. */
+  'server.closing',
+]);
+export type StatusCode = z.infer<typeof StatusCodeSchema>;
+
+export const StatusMessageSchema = z.object({
+  type: z.literal('status'),
+  code: StatusCodeSchema,
+  /** Which source this is about (e.g. `napari`). */
+  source: z.string().max(128).optional(),
+  message: z.string().max(4096).optional(),
+  time: TimeSchema,
+});
+export type StatusMessage = z.infer<typeof StatusMessageSchema>;
+
+export const PongMessageSchema = z.object({
+  type: z.literal('pong'),
+  id: RequestIdSchema,
+  /** The client's time from the ping, echoed. */
+  clientTime: z.number(),
+  time: TimeSchema,
+});
+export type PongMessage = z.infer<typeof PongMessageSchema>;
+
+export const ServerMessageSchema = z.discriminatedUnion('type', [
+  HelloMessageSchema,
+  DataMessageSchema,
+  SnapshotMessageSchema,
+  GapMessageSchema,
+  AckMessageSchema,
+  ErrorMessageSchema,
+  StatusMessageSchema,
+  PongMessageSchema,
+]);
+export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Client → server
+// ---------------------------------------------------------------------------------------------
+
+export const SubscribeMessageSchema = z.object({
+  type: z.literal('subscribe'),
+  id: RequestIdSchema.optional(),
+  topics: z.array(TopicNameSchema).min(1).max(ProtocolLimits.maxTopicsPerRequest),
+});
+export type SubscribeMessage = z.infer<typeof SubscribeMessageSchema>;
+
+export const UnsubscribeMessageSchema = z.object({
+  type: z.literal('unsubscribe'),
+  id: RequestIdSchema.optional(),
+  topics: z.array(TopicNameSchema).min(1).max(ProtocolLimits.maxTopicsPerRequest),
+});
+export type UnsubscribeMessage = z.infer<typeof UnsubscribeMessageSchema>;
+
+/** A command for the publisher (for napari: `{[name]: args}` on `client_messages`). Answered by ack or error. */
+export const CommandMessageSchema = z.object({
+  type: z.literal('command'),
+  id: RequestIdSchema,
+  name: CommandNameSchema,
+  args: JsonValueSchema,
+});
+export type CommandMessage = z.infer<typeof CommandMessageSchema>;
+
+export const PingMessageSchema = z.object({
+  type: z.literal('ping'),
+  id: RequestIdSchema,
+  /** Client clock, echoed in the pong so the client can measure the round trip. */
+  time: z.number(),
+});
+export type PingMessage = z.infer<typeof PingMessageSchema>;
+
+export const ClientMessageSchema = z.discriminatedUnion('type', [
+  SubscribeMessageSchema,
+  UnsubscribeMessageSchema,
+  CommandMessageSchema,
+  PingMessageSchema,
+]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+
+/** WebSocket close codes used by webmon (4000–4999 are application codes). */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  SERVICE_RESTART: 1012,
+  TRY_AGAIN_LATER: 1013,
+  /** Missing or wrong token. */
+  UNAUTHORIZED: 4001,
+  /** The client did not offer `webmon.v1`. */
+  UNSUPPORTED_PROTOCOL: 4002,
+  /** The page's Origin is not allowed. */
+  FORBIDDEN_ORIGIN: 4003,
+  /** Too many connections. */
+  TOO_MANY_CONNECTIONS: 4029,
+  /** The client broke the protocol repeatedly (e.g. a flood of invalid messages). */
+  PROTOCOL_ABUSE: 4008,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+// ---------------------------------------------------------------------------------------------
+// Parsing (never cast wire data)
+// ---------------------------------------------------------------------------------------------
+
+function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ProtocolError(ProtocolErrorCode.INVALID_JSON, `not JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Parses a text frame from a client. Throws `ProtocolError` (`INVALID_JSON` / `INVALID_MESSAGE`). */
+export function parseClientMessage(text: string): ClientMessage {
+  const result = ClientMessageSchema.safeParse(parseJsonText(text));
+  if (!result.success) throw ProtocolError.fromZod('client message', result.error);
+  return result.data;
+}
+
+/** Parses a text frame from the server. Throws `ProtocolError` (`INVALID_JSON` / `INVALID_MESSAGE`). */
+export function parseServerMessage(text: string): ServerMessage {
+  const result = ServerMessageSchema.safeParse(parseJsonText(text));
+  if (!result.success) throw ProtocolError.fromZod('server message', result.error);
+  return result.data;
+}
+
+/** Serialises a message after validating it: a bug on our side is caught here, not in the peer. */
+export function encodeServerMessage(message: ServerMessage): string {
+  const result = ServerMessageSchema.safeParse(message);
+  if (!result.success) throw ProtocolError.fromZod('server message', result.error);
+  return JSON.stringify(result.data);
+}
+
+export function encodeClientMessage(message: ClientMessage): string {
+  const result = ClientMessageSchema.safeParse(message);
+  if (!result.success) throw ProtocolError.fromZod('client message', result.error);
+  return JSON.stringify(result.data);
+}

@@ -1,0 +1,139 @@
+// @webmon/protocol — the one definition of every message webmon sends or receives.
+
+// Errors
+export { ProtocolError, ProtocolErrorCode, isProtocolError } from './errors.js';
+export type { ProtocolIssue } from './errors.js';
+
+// JSON values
+export { JsonValueSchema } from './json.js';
+export type { JsonValue } from './json.js';
+
+// napari's monitor data
+export {
+  CommandNameSchema,
+  FrameTimeSchema,
+  KnownCommandArgs,
+  LayerDataSchema,
+  LayerIdSchema,
+  LoadChunkSchema,
+  NapariCommandSchema,
+  NapariEventSchema,
+  NapariLimits,
+  NapariMessageSchema,
+  PointSchema,
+  PollSchema,
+  ShapeSchema,
+  ShowGridCommandSchema,
+  TileConfigSchema,
+  TileIndexSchema,
+  TileStateSchema,
+  parseNapariMessage,
+  parsePoll,
+  toNapariCommand,
+} from './napari.js';
+export type {
+  CommandName,
+  FrameTime,
+  KnownCommandName,
+  LayerData,
+  LayerId,
+  LoadChunk,
+  NapariCommand,
+  NapariEvent,
+  NapariMessage,
+  Point,
+  Poll,
+  Shape,
+  ShowGridCommand,
+  TileConfig,
+  TileIndex,
+  TileState,
+} from './napari.js';
+
+// The webmon.v1 browser protocol
+export {
+  AckMessageSchema,
+  ClientMessageSchema,
+  CloseCode,
+  CommandMessageSchema,
+  DataItemSchema,
+  DataMessageSchema,
+  DeliveryModeSchema,
+  ErrorMessageSchema,
+  GapMessageSchema,
+  HelloMessageSchema,
+  PingMessageSchema,
+  PongMessageSchema,
+  PROTOCOL_VERSION,
+  ProtocolLimits,
+  ServerMessageSchema,
+  SnapshotMessageSchema,
+  StatusCodeSchema,
+  StatusMessageSchema,
+  SUBPROTOCOL,
+  SubscribeMessageSchema,
+  TopicInfoSchema,
+  TopicNameSchema,
+  UnsubscribeMessageSchema,
+  WireErrorCodeSchema,
+  encodeClientMessage,
+  encodeServerMessage,
+  parseClientMessage,
+  parseServerMessage,
+} from './browser.js';
+export type {
+  AckMessage,
+  ClientMessage,
+  CommandMessage,
+  DataItem,
+  DataMessage,
+  DeliveryMode,
+  ErrorMessage,
+  GapMessage,
+  HelloMessage,
+  PingMessage,
+  PongMessage,
+  ServerMessage,
+  SnapshotMessage,
+  StatusCode,
+  StatusMessage,
+  SubscribeMessage,
+  TopicInfo,
+  TopicName,
+  UnsubscribeMessage,
+  WireErrorCode,
+} from './browser.js';
+
+// Topics and schema ids
+export { NapariTopics, SchemaId } from './topics.js';
+export type { TopicDefinition } from './topics.js';
+
+// Binary array frames
+export {
+  DTYPE_ITEM_SIZE,
+  FRAME_MAGIC,
+  FRAME_VERSION,
+  FrameDTypeSchema,
+  FrameHeaderSchema,
+  FrameLimits,
+  NumericDTypeSchema,
+  RecordFieldSchema,
+  decodeFrame,
+  encodeFrame,
+  encodeFrameHeader,
+  isFrame,
+  typedArrayClassOf,
+} from './frame.js';
+export type {
+  DecodeFrameOptions,
+  DecodedFrame,
+  FrameDType,
+  FrameHeader,
+  FrameInit,
+  FrameTypedArray,
+  NumericDType,
+  RecordField,
+} from './frame.js';
+
+// JSON Schema export
+export { allJsonSchemas, jsonSchemaFileName, schemasById, toJsonSchema } from './json-schema.js';

@@ -1,0 +1,8 @@
+import { z } from 'zod';
+
+/** Any JSON value (finite numbers only), e.g. the argument of a napari command. */
+export const JsonValueSchema = z.json();
+export type JsonValue = z.infer<typeof JsonValueSchema>;
+
+/** A finite number: JSON has no NaN/Infinity and napari's values are finite when valid. */
+export const FiniteNumberSchema = z.number();

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ProtocolError,
+  SUBPROTOCOL,
+  encodeClientMessage,
+  encodeServerMessage,
+  parseClientMessage,
+  parseServerMessage,
+  type ServerMessage,
+} from '../src/index.js';
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProtocolError);
+    return (error as ProtocolError).code;
+  }
+  throw new Error('expected a ProtocolError');
+}
+
+const serverMessages: ServerMessage[] = [
+  {
+    type: 'hello',
+    protocol: SUBPROTOCOL,
+    version: '1.0.0',
+    sessionId: 'b3f1c1',
+    time: 1_700_000_000_000,
+    topics: [
+      { name: 'napari.layers', mode: 'latest', schema: 'webmon.v1/napari.poll' },
+      { name: 'napari.frame_time', mode: 'stream', schema: 'webmon.v1/napari.frame_time', replayMs: 10_000 },
+      { name: 'image', mode: 'latest', schema: 'webmon.v1/frame-header', binary: true },
+    ],
+  },
+  { type: 'data', topic: 'napari.frame_time', seq: 7, time: 1, payload: { time: 1.5, delta_ms: 16.7 } },
+  { type: 'snapshot', topic: 'napari.layers', items: [{ seq: 3, time: 2, payload: { layers: {} } }] },
+  { type: 'gap', topic: 'napari.frame_time', dropped: 12, fromSeq: 8, toSeq: 19 },
+  { type: 'ack', id: 'c1', result: { queued: true } },
+  { type: 'error', id: 'c2', code: 'BAD_COMMAND_ARGS', message: 'show_grid takes a boolean' },
+  { type: 'status', code: 'source.connected', source: 'napari', time: 5 },
+  { type: 'pong', id: 'p1', clientTime: 10, time: 11 },
+];
+
+describe('webmon.v1 envelopes', () => {
+  it.each(serverMessages.map((message) => [message.type, message] as const))('server %s round-trips', (_type, message) => {
+    expect(parseServerMessage(encodeServerMessage(message))).toEqual(message);
+  });
+
+  it.each([
+    { type: 'subscribe', id: 's1', topics: ['napari.layers', 'napari.frame_time'] },
+    { type: 'unsubscribe', topics: ['napari.layers'] },
+    { type: 'command', id: 'c1', name: 'show_grid', args: true },
+    { type: 'ping', id: 'p', time: 12.5 },
+  ] as const)('client $type round-trips', (message) => {
+    expect(parseClientMessage(encodeClientMessage(message))).toEqual(message);
+  });
+
+  it('rejects text that is not JSON with INVALID_JSON', () => {
+    expect(codeOf(() => parseClientMessage('{"type":'))).toBe('INVALID_JSON');
+    expect(codeOf(() => parseServerMessage('\u0000\u0001garbage'))).toBe('INVALID_JSON');
+  });
+
+  it.each([
+    ['an unknown type', { type: 'hack' }],
+    ['subscribe without topics', { type: 'subscribe', topics: [] }],
+    ['a topic with spaces', { type: 'subscribe', topics: ['a b'] }],
+    ['too many topics', { type: 'subscribe', topics: Array.from({ length: 65 }, (_, i) => `t${i}`) }],
+    ['a command without id', { type: 'command', name: 'show_grid', args: true }],
+    ['a command name that is not an identifier', { type: 'command', id: 'x', name: '__import__("os")', args: 1 }],
+    ['an array', []],
+    ['null', null],
+  ])('rejects %s with INVALID_MESSAGE', (_name, value) => {
+    expect(codeOf(() => parseClientMessage(JSON.stringify(value)))).toBe('INVALID_MESSAGE');
+  });
+
+  it('refuses to encode an invalid message (our own bugs are caught before the wire)', () => {
+    expect(codeOf(() => encodeServerMessage({ type: 'gap', topic: 't', dropped: 0, fromSeq: 0, toSeq: 0 }))).toBe('INVALID_MESSAGE');
+    expect(
+      codeOf(() => encodeServerMessage({ type: 'data', topic: 't', seq: 1, time: 1, payload: { x: Number.NaN } })),
+    ).toBe('INVALID_MESSAGE');
+  });
+
+  it('rejects a hello of another protocol version', () => {
+    const hello = { ...serverMessages[0], protocol: 'webmon.v2' };
+    expect(codeOf(() => parseServerMessage(JSON.stringify(hello)))).toBe('INVALID_MESSAGE');
+  });
+});
