@@ -12,8 +12,9 @@
  * - Unknown fields are kept (loose objects): a newer napari adding a field must not break us.
  */
 import { z } from 'zod';
-import { ProtocolError } from './errors.js';
+import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { JsonValueSchema } from './json.js';
+import { isPlainObject, quickCheckFrameTime, quickCheckLoadChunk, quickCheckPoll } from './fast-check.js';
 
 /** Upper bounds that keep one message from exhausting a browser; far above what napari draws. */
 export const NapariLimits = {
@@ -104,6 +105,7 @@ export type LoadChunk = z.infer<typeof LoadChunkSchema>;
 
 /** A raw item of `napari_messages`: a dict of message name → value. */
 export const NapariMessageSchema = z.record(z.string().min(1).max(256), JsonValueSchema);
+// (parseNapariMessage validates per name rather than through this record, so a frame_time is checked once.)
 export type NapariMessage = z.infer<typeof NapariMessageSchema>;
 
 /**
@@ -152,32 +154,50 @@ export const NapariCommandSchema = z
   });
 export type NapariCommand = z.infer<typeof NapariCommandSchema>;
 
-/** Validates a poll value; throws `ProtocolError` (`INVALID_MESSAGE`). */
+/**
+ * Validates a poll value; throws `ProtocolError` (`INVALID_MESSAGE`). A valid value is returned as is
+ * (not copied): the hot path is a hand-written check that zod's verdict backs (see `fast-check.ts`).
+ */
 export function parsePoll(value: unknown): Poll {
+  if (quickCheckPoll(value)) return value as Poll;
   const result = PollSchema.safeParse(value);
   if (!result.success) throw ProtocolError.fromZod('napari poll', result.error);
   return result.data;
 }
+
+const MAX_MESSAGE_NAME_LENGTH = 256; // as NapariMessageSchema's key
 
 /**
  * Splits one `napari_messages` item into tagged events (a dict may carry several names).
  * Throws `ProtocolError` when the item is not a dict or a known message is malformed.
  */
 export function parseNapariMessage(value: unknown): NapariEvent[] {
-  const item = NapariMessageSchema.safeParse(value);
-  if (!item.success) throw ProtocolError.fromZod('napari message', item.error);
+  if (!isPlainObject(value)) throw invalidMessage([], 'expected a dict of message name → value');
   const events: NapariEvent[] = [];
-  for (const [name, body] of Object.entries(item.data)) {
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    const body = value[name];
+    if (name.length < 1 || name.length > MAX_MESSAGE_NAME_LENGTH) throw invalidMessage([name.slice(0, 64)], `message names are 1–${MAX_MESSAGE_NAME_LENGTH} characters`);
     if (name === 'frame_time') {
+      if (quickCheckFrameTime(body)) {
+        events.push({ kind: 'frame_time', data: body as FrameTime });
+        continue;
+      }
       const parsed = FrameTimeSchema.safeParse(body);
       if (!parsed.success) throw ProtocolError.fromZod('frame_time message', prefixPath(parsed.error, name));
       events.push({ kind: 'frame_time', data: parsed.data });
     } else if (name === 'load_chunk') {
+      if (quickCheckLoadChunk(body)) {
+        events.push({ kind: 'load_chunk', data: body as LoadChunk });
+        continue;
+      }
       const parsed = LoadChunkSchema.safeParse(body);
       if (!parsed.success) throw ProtocolError.fromZod('load_chunk message', prefixPath(parsed.error, name));
       events.push({ kind: 'load_chunk', data: parsed.data });
     } else {
-      events.push({ kind: 'unknown', name, value: body });
+      const parsed = JsonValueSchema.safeParse(body);
+      if (!parsed.success) throw ProtocolError.fromZod('napari message', prefixPath(parsed.error, name));
+      events.push({ kind: 'unknown', name, value: parsed.data });
     }
   }
   return events;
@@ -188,6 +208,10 @@ export function toNapariCommand(name: string, args: unknown): NapariCommand {
   const result = NapariCommandSchema.safeParse({ [name]: args });
   if (!result.success) throw ProtocolError.fromZod('napari command', result.error);
   return result.data;
+}
+
+function invalidMessage(path: string[], message: string): ProtocolError {
+  return new ProtocolError(ProtocolErrorCode.INVALID_MESSAGE, `invalid napari message: ${message}`, { issues: [{ path, message }] });
 }
 
 function prefixPath(error: z.ZodError, key: string): z.ZodError {
