@@ -1,0 +1,116 @@
+// The workspace's own rules, checked on every test run so they stay true as packages grow.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Manifest {
+  name: string;
+  private?: boolean;
+  type?: string;
+  sideEffects?: boolean;
+  files?: string[];
+  exports?: Record<string, unknown>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+function packagesIn(folder: string): { dir: string; manifest: Manifest }[] {
+  const base = join(root, folder);
+  if (!existsSync(base)) return [];
+  return readdirSync(base)
+    .map((name) => join(base, name))
+    .filter((dir) => existsSync(join(dir, 'package.json')))
+    .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest }));
+}
+
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return /\.(ts|tsx|mts)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specifiers = new Set<string>();
+  for (const match of text.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    specifiers.add((match[1] ?? match[2])!);
+  }
+  return [...specifiers];
+}
+
+const published = packagesIn('packages');
+const allPackages = [...published, ...packagesIn('apps'), ...packagesIn('examples')];
+
+/** Which of our packages each package may import (dependencies point down). */
+const allowed: Record<string, string[]> = {
+  '@webmon/protocol': [],
+  '@webmon/shm-reader': ['@webmon/protocol'],
+  '@webmon/relay': ['@webmon/protocol'],
+  '@webmon/tile-viewer': ['@webmon/protocol'],
+  '@webmon/loader-charts': ['@webmon/protocol'],
+};
+const browserPackages = new Set(['@webmon/protocol', '@webmon/tile-viewer', '@webmon/loader-charts']);
+
+describe('workspace rules', () => {
+  it('has the packages of the design card', () => {
+    expect(published.map((p) => p.manifest.name)).toContain('@webmon/protocol');
+    for (const { manifest } of allPackages) expect(manifest.name).toMatch(/^@webmon\//);
+  });
+
+  it.each(published.map((p) => [p.manifest.name, p] as const))('%s is a well-formed ESM package', (_name, { dir, manifest }) => {
+    expect(manifest.type).toBe('module');
+    expect(manifest.sideEffects).toBe(false);
+    expect(manifest.files).toContain('dist');
+    expect(existsSync(join(dir, 'README.md')), 'README.md').toBe(true);
+    expect(existsSync(join(dir, 'src', 'index.ts')), 'src/index.ts').toBe(true);
+    for (const [entry, conditions] of Object.entries(manifest.exports ?? {})) {
+      if (entry === './package.json' || typeof conditions === 'string') continue;
+      expect(Object.keys(conditions as object)[0], `${entry}: types first`).toBe('types');
+    }
+  });
+
+  it.each(allPackages.map((p) => [p.manifest.name, p] as const))('%s imports only what its layer allows', (name, { dir }) => {
+    const ours = allowed[name];
+    for (const file of sourceFiles(join(dir, 'src'))) {
+      for (const specifier of importsOf(file)) {
+        const where = relative(root, file);
+        expect(specifier.includes('/src/') && !specifier.startsWith('.'), `${where}: no deep import ${specifier}`).toBe(false);
+        expect(specifier.startsWith('@webmon/app'), `${where}: no package imports the app`).toBe(false);
+        if (ours && specifier.startsWith('@webmon/')) {
+          const target = specifier.split('/').slice(0, 2).join('/');
+          expect(ours, `${where} imports ${specifier}`).toContain(target);
+        }
+        if (browserPackages.has(name)) {
+          expect(/^node:|^(fs|path|os|net|http|child_process|crypto|url)$/.test(specifier), `${where}: browser code imports ${specifier}`).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('declares every workspace import as a dependency', () => {
+    for (const { dir, manifest } of allPackages) {
+      const declared = { ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies };
+      for (const file of sourceFiles(join(dir, 'src'))) {
+        for (const specifier of importsOf(file)) {
+          if (!specifier.startsWith('@webmon/')) continue;
+          const target = specifier.split('/').slice(0, 2).join('/');
+          if (target === manifest.name) continue;
+          expect(declared, `${manifest.name} uses ${target}`).toHaveProperty([target]);
+        }
+      }
+    }
+  });
+
+  it('has a valid changesets config (the app private and ignored)', () => {
+    const output = execFileSync('pnpm', ['exec', 'changeset', 'status'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(output).toMatch(/NO packages to be bumped|Packages to be bumped/);
+  });
+});
