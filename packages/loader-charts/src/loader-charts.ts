@@ -1,0 +1,461 @@
+import type { EmbedOptions } from 'vega-embed';
+import type { TopLevelSpec } from 'vega-lite';
+import { toLoaderSample } from './core/messages.js';
+import type { LoaderMessage, LoaderSample } from './core/messages.js';
+import { RateWindow } from './core/rate-window.js';
+import { rateSpanMs, summarizeFrameTimes, summarizeLoads } from './core/summary.js';
+import type { FrameTimeSummary, LoadSummary } from './core/summary.js';
+import { WindowClock } from './core/window-clock.js';
+import type { ClockMode } from './core/window-clock.js';
+import { LoaderChartsError, LoaderChartsErrorCode, checkPositive } from './errors.js';
+import { FrameBudget, FrameLoop } from './frame-loop.js';
+import { chunkSizeSpec, frameTimeSpec, loadTimeSpec } from './specs.js';
+import {
+  StreamController,
+  StreamingChartDefaults,
+  checkRenderer,
+  createHeadlessView,
+  embedInto,
+} from './streaming-chart.js';
+import type { Renderer, Schedule, StreamingChart } from './streaming-chart.js';
+
+/** A row of the frame time chart. `t` is ms since the epoch. */
+export interface FrameTimeRow {
+  t: number;
+  delta_ms: number;
+}
+
+/** A row of the chunk load time and chunk size charts. `t` is ms since the epoch. */
+export interface LoadChunkRow {
+  t: number;
+  load_ms: number;
+  num_bytes: number;
+}
+
+export type LoaderChartName = 'frameTime' | 'loadTime' | 'chunkSize';
+
+export interface LoaderSummary {
+  windowMs: number;
+  /** Window end, ms since the epoch (`-Infinity` before any data in `data` mode). */
+  windowEnd: number;
+  frameTime: FrameTimeSummary;
+  loads: LoadSummary;
+}
+
+export interface HeadlessLoaderChartsOptions {
+  /** Window length in ms. @default 10000 */
+  windowMs?: number;
+  /** Most points per chart; rates in the summary still count every load. @default 3000 */
+  maxPoints?: number;
+  /**
+   * What ends the window. `data` (default): the newest message `time` seen, of either kind, so the three
+   * charts always show the same span and freeze when napari stops sending. `live`: `now()`.
+   * @default 'data'
+   */
+  clock?: ClockMode;
+  /** Wall clock for `live` mode, ms since the epoch (pass a corrected clock when napari runs elsewhere). @default Date.now */
+  now?: () => number;
+  /** Replace any of the three Vega-Lite specs (keep `data: { name: 'points' }` and the window params). */
+  specs?: Partial<Record<LoaderChartName, TopLevelSpec>>;
+}
+
+export interface LoaderUpdateInfo {
+  /** Main-thread time of the frame's update of all charts (changesets, runs, renders, summary). */
+  durationMs: number;
+  /** Charts whose view changed in this frame. */
+  chartsUpdated: number;
+}
+
+export interface LoaderChartsOptions extends HeadlessLoaderChartsOptions {
+  /** @default 'canvas' (measured, see README) */
+  renderer?: Renderer;
+  /** `frame`: one animation frame per update when there is new data. `manual`: call `flush()` from your loop. @default 'frame' */
+  schedule?: Schedule;
+  /**
+   * After an update of the charts whose JavaScript took longer than this, skip frames so the average
+   * stays near it (at least 10 updates a second at 60 Hz); raster and paint add about 40 %, so 3 ms keeps a
+   * frame near 4 ms of main thread. `Infinity`: every frame. @default 3
+   */
+  frameBudgetMs?: number;
+  /** Show the summary beside the charts. @default true */
+  summary?: boolean;
+  /** How often the summary text is refreshed (text changing 60 times a second cannot be read). @default 250 */
+  summaryIntervalMs?: number;
+  /** Passed to vega-embed for each chart. */
+  embedOptions?: EmbedOptions;
+  /** Called after each frame's update. */
+  onUpdate?: (info: LoaderUpdateInfo) => void;
+  /** Errors of updates run from an animation frame. @default console.error */
+  onError?: (error: unknown) => void;
+}
+
+interface LoaderChartsBase {
+  /** Adds `frame_time` / `load_chunk` messages (see `LoaderMessage`); returns how many were charted. Throws `INVALID_MESSAGE` and adds none if any is malformed; `unknown` napari events are skipped. */
+  push(messages: LoaderMessage | readonly LoaderMessage[]): number;
+  /** The three charts (each a `StreamingChart` handle: view, rows, toSVG…). */
+  readonly charts: {
+    readonly frameTime: StreamingChart<FrameTimeRow>;
+    readonly loadTime: StreamingChart<LoadChunkRow>;
+    readonly chunkSize: StreamingChart<LoadChunkRow>;
+  };
+  /** Window length in ms; setting it re-evicts and redraws. */
+  windowMs: number;
+  /** Frame time and load statistics over the current window. */
+  summary(): LoaderSummary;
+  /** Updates every chart that changed (one changeset and one run each). */
+  flush(): Promise<boolean>;
+  /** Finalises the Vega views, cancels the pending frame and removes the DOM and listeners it added. */
+  dispose(): void;
+}
+
+export interface LoaderCharts extends LoaderChartsBase {
+  readonly ready: Promise<void>;
+  readonly paused: boolean;
+  /** Freezes charts and summary; messages keep arriving into the bounded window and show on `resume()`. */
+  pause(): void;
+  resume(): void;
+}
+
+export interface HeadlessLoaderCharts extends LoaderChartsBase {
+  /** The three charts as SVG documents (Vega's SVG string renderer; no DOM needed). */
+  toSVG(): Promise<Record<LoaderChartName, string>>;
+}
+
+export const LoaderChartsDefaults = {
+  windowMs: StreamingChartDefaults.windowMs,
+  maxPoints: StreamingChartDefaults.maxPoints,
+  clock: 'data' as ClockMode,
+  renderer: StreamingChartDefaults.renderer,
+  schedule: 'frame' as Schedule,
+  summary: true,
+  summaryIntervalMs: 250,
+  frameBudgetMs: StreamingChartDefaults.frameBudgetMs,
+} as const;
+
+const CHART_NAMES: readonly LoaderChartName[] = ['frameTime', 'loadTime', 'chunkSize'];
+const DEFAULT_SPECS: Record<LoaderChartName, TopLevelSpec> = { frameTime: frameTimeSpec, loadTime: loadTimeSpec, chunkSize: chunkSizeSpec };
+
+/** The three charts sharing one clock, the rate buckets and the message dispatch: the part with no DOM. */
+class LoaderModel {
+  readonly clock: WindowClock;
+  readonly rates = new RateWindow();
+  readonly frameTime: StreamController<FrameTimeRow>;
+  readonly loadTime: StreamController<LoadChunkRow>;
+  readonly chunkSize: StreamController<LoadChunkRow>;
+
+  constructor(
+    options: HeadlessLoaderChartsOptions,
+    makeChart: <Row extends object>(name: LoaderChartName, spec: TopLevelSpec, clock: WindowClock) => StreamController<Row>,
+  ) {
+    const mode = options.clock ?? LoaderChartsDefaults.clock;
+    if (mode !== 'data' && mode !== 'live') {
+      throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTION, `clock must be "data" or "live", got ${String(mode)}`);
+    }
+    this.clock = new WindowClock(options.now === undefined ? { mode } : { mode, now: options.now });
+    const spec = (name: LoaderChartName): TopLevelSpec => options.specs?.[name] ?? DEFAULT_SPECS[name];
+    this.frameTime = makeChart<FrameTimeRow>('frameTime', spec('frameTime'), this.clock);
+    this.loadTime = makeChart<LoadChunkRow>('loadTime', spec('loadTime'), this.clock);
+    this.chunkSize = makeChart<LoadChunkRow>('chunkSize', spec('chunkSize'), this.clock);
+  }
+
+  get all(): StreamController<object>[] {
+    return [this.frameTime, this.loadTime, this.chunkSize] as StreamController<object>[];
+  }
+
+  get windowMs(): number {
+    return this.frameTime.buffer.windowMs;
+  }
+
+  set windowMs(ms: number) {
+    checkPositive('windowMs', ms);
+    for (const chart of this.all) chart.buffer.windowMs = ms;
+    this.rates.evictBefore(this.frameTime.buffer.cutoff());
+  }
+
+  push(messages: LoaderMessage | readonly LoaderMessage[]): number {
+    const list: readonly unknown[] = Array.isArray(messages) ? messages : [messages];
+    // Normalise everything first: a malformed message in a batch adds nothing.
+    const samples: LoaderSample[] = [];
+    for (const message of list) {
+      const sample = toLoaderSample(message);
+      if (sample !== null) samples.push(sample);
+    }
+    for (const sample of samples) {
+      if (sample.kind === 'frame_time') {
+        this.frameTime.pushChecked(sample.timeMs, { t: sample.timeMs, delta_ms: sample.deltaMs });
+      } else {
+        // Separate row objects per view: Vega stamps its tuple id on the object it is given.
+        this.loadTime.pushChecked(sample.timeMs, { t: sample.timeMs, load_ms: sample.loadMs, num_bytes: sample.numBytes });
+        this.chunkSize.pushChecked(sample.timeMs, { t: sample.timeMs, load_ms: sample.loadMs, num_bytes: sample.numBytes });
+        this.rates.add(sample.timeMs, sample.numBytes, sample.loadMs);
+      }
+    }
+    if (samples.length > 0) this.rates.evictBefore(this.frameTime.buffer.cutoff());
+    return samples.length;
+  }
+
+  summary(): LoaderSummary {
+    const windowMs = this.windowMs;
+    const end = this.clock.end();
+    const deltas: number[] = [];
+    this.frameTime.buffer.evict();
+    this.frameTime.buffer.forEach((row) => deltas.push(row.delta_ms));
+    const span = rateSpanMs({ windowMs, end, firstSeen: this.clock.firstSeen });
+    return {
+      windowMs,
+      windowEnd: end,
+      frameTime: summarizeFrameTimes(deltas),
+      loads: summarizeLoads(this.rates.totals(end - windowMs), span),
+    };
+  }
+
+  async flushAll(): Promise<number> {
+    const updates = this.all.map((chart) => chart.flushIfDirty()).filter((update) => update !== undefined);
+    const changed = await Promise.all(updates);
+    return changed.filter(Boolean).length;
+  }
+
+  dispose(): void {
+    for (const chart of this.all) chart.dispose();
+    this.rates.clear();
+  }
+}
+
+function chartOptions(options: HeadlessLoaderChartsOptions, clock: WindowClock) {
+  return {
+    windowMs: options.windowMs ?? LoaderChartsDefaults.windowMs,
+    maxPoints: options.maxPoints ?? LoaderChartsDefaults.maxPoints,
+    clock,
+  };
+}
+
+/**
+ * The loader page's three charts without a DOM, for Node (tests, exports) and workers: push messages,
+ * `flush()`, then `toSVG()`.
+ */
+export function createHeadlessLoaderCharts(options: HeadlessLoaderChartsOptions = {}): HeadlessLoaderCharts {
+  const model = new LoaderModel(
+    options,
+    <Row extends object>(_name: LoaderChartName, spec: TopLevelSpec, clock: WindowClock) =>
+      new StreamController<Row>(chartOptions(options, clock), { view: createHeadlessView(spec) }, 'manual'),
+  );
+  return {
+    charts: { frameTime: model.frameTime, loadTime: model.loadTime, chunkSize: model.chunkSize },
+    get windowMs() {
+      return model.windowMs;
+    },
+    set windowMs(ms: number) {
+      model.windowMs = ms;
+    },
+    push: (messages) => model.push(messages),
+    summary: () => model.summary(),
+    flush: async () => (await model.flushAll()) > 0,
+    async toSVG() {
+      await model.flushAll();
+      const [frameTime, loadTime, chunkSize] = await Promise.all(model.all.map((chart) => chart.toSVG()));
+      return { frameTime: frameTime as string, loadTime: loadTime as string, chunkSize: chunkSize as string };
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+/** Renders the three charts of a list of messages to SVG strings, headless (Node included). */
+export async function renderLoaderChartsSVG(
+  messages: readonly LoaderMessage[],
+  options: HeadlessLoaderChartsOptions = {},
+): Promise<Record<LoaderChartName, string>> {
+  const charts = createHeadlessLoaderCharts(options);
+  try {
+    charts.push(messages);
+    return await charts.toSVG();
+  } finally {
+    charts.dispose();
+  }
+}
+
+function formatNumber(value: number | null, digits: number, unit = ''): string {
+  return value === null || !Number.isFinite(value) ? '–' : `${value.toFixed(digits)}${unit}`;
+}
+
+const SUMMARY_ROWS: readonly [key: string, label: string, read: (summary: LoaderSummary) => string][] = [
+  ['frame-mean', 'frame time mean', (s) => formatNumber(s.frameTime.meanMs, 1, ' ms')],
+  ['frame-p95', 'frame time p95', (s) => formatNumber(s.frameTime.p95Ms, 1, ' ms')],
+  ['fps', 'fps', (s) => formatNumber(s.frameTime.fps, 1)],
+  ['loads-per-second', 'loads / s', (s) => formatNumber(s.loads.loadsPerSecond, 1)],
+  ['megabytes-per-second', 'MB / s', (s) => formatNumber(s.loads.megabytesPerSecond, 2)],
+];
+
+/**
+ * The loader page: frame time, chunk load time and chunk size over a sliding window, with a summary
+ * (frame time mean and p95, implied fps, loads per second, MB/s) beside them. Inside `element` it adds one
+ * `div.webmon-loader-charts`; `dispose()` removes it.
+ */
+export function createLoaderCharts(element: HTMLElement, options: LoaderChartsOptions = {}): LoaderCharts {
+  if (typeof Element === 'undefined' || !(element instanceof Element)) {
+    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_ELEMENT, 'element must be a DOM element (where there is no DOM, use createHeadlessLoaderCharts)');
+  }
+  const renderer = checkRenderer(options.renderer ?? LoaderChartsDefaults.renderer);
+  const schedule = options.schedule ?? LoaderChartsDefaults.schedule;
+  if (schedule !== 'frame' && schedule !== 'manual') {
+    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTION, `schedule must be "frame" or "manual", got ${String(schedule)}`);
+  }
+  checkPositive('windowMs', options.windowMs ?? LoaderChartsDefaults.windowMs);
+  checkPositive('maxPoints', options.maxPoints ?? LoaderChartsDefaults.maxPoints, true);
+  const summaryIntervalMs = checkPositive('summaryIntervalMs', options.summaryIntervalMs ?? LoaderChartsDefaults.summaryIntervalMs);
+  const budget = new FrameBudget(checkPositive('frameBudgetMs', options.frameBudgetMs ?? LoaderChartsDefaults.frameBudgetMs, false, true));
+  const onError = options.onError ?? ((error: unknown) => console.error('[loader-charts]', error));
+
+  const doc = element.ownerDocument;
+  const root = doc.createElement('div');
+  root.className = 'webmon-loader-charts';
+  // Inline layout only: no stylesheet is injected into the host page.
+  root.style.cssText = 'display:flex;gap:16px;align-items:flex-start;font:12px system-ui,sans-serif';
+  const column = doc.createElement('div');
+  column.className = 'webmon-loader-charts__charts';
+  column.style.cssText = 'display:flex;flex-direction:column;gap:6px';
+  root.append(column);
+
+  const summaryCells = new Map<string, HTMLElement>();
+  if (options.summary ?? LoaderChartsDefaults.summary) {
+    const list = doc.createElement('dl');
+    list.className = 'webmon-loader-charts__summary';
+    list.style.cssText = 'margin:0;display:grid;grid-template-columns:auto auto;gap:2px 10px;min-width:14em';
+    for (const [key, label] of SUMMARY_ROWS) {
+      const term = doc.createElement('dt');
+      term.textContent = label;
+      term.style.cssText = 'color:#555';
+      const value = doc.createElement('dd');
+      value.dataset.stat = key;
+      value.textContent = '–';
+      value.style.cssText = 'margin:0;font-variant-numeric:tabular-nums;text-align:right';
+      list.append(term, value);
+      summaryCells.set(key, value);
+    }
+    root.append(list);
+  }
+  element.appendChild(root);
+
+  const readies: Promise<unknown>[] = [];
+  let model: LoaderModel;
+  try {
+    model = new LoaderModel(options, <Row extends object>(name: LoaderChartName, spec: TopLevelSpec, clock: WindowClock) => {
+      const source = embedInto(column, spec, renderer, options.embedOptions, `webmon-loader-charts__${name}`);
+      // No onError here: a failed embed rejects `ready`, reported once through the loader's own `ready` below.
+      const chart = new StreamController<Row>({ ...chartOptions(options, clock), onError: () => undefined }, source, 'manual');
+      readies.push(chart.ready);
+      return chart;
+    });
+  } catch (error) {
+    root.remove();
+    throw error;
+  }
+
+  let paused = false;
+  let disposed = false;
+  let updating = false;
+  let lastSummaryAt = -Infinity;
+  // The summary text lags the data by at most summaryIntervalMs; this says a refresh is still owed.
+  let summaryStale = true;
+  const loop = schedule === 'frame' ? new FrameLoop(() => void tick()) : undefined;
+
+  const renderSummary = (): void => {
+    if (summaryCells.size === 0) return;
+    const summary = model.summary();
+    for (const [key, , read] of SUMMARY_ROWS) {
+      const cell = summaryCells.get(key);
+      const text = read(summary);
+      // Skip unchanged text: a text write costs a style/layout pass even when equal.
+      if (cell && cell.textContent !== text) cell.textContent = text;
+    }
+  };
+
+  const dirty = (): boolean => model.all.some((chart) => chart.dirty);
+
+  const update = async (): Promise<boolean> => {
+    if (disposed || paused) return false;
+    const started = performance.now();
+    updating = true;
+    let chartsUpdated = 0;
+    try {
+      chartsUpdated = await model.flushAll();
+    } finally {
+      updating = false;
+    }
+    const now = performance.now();
+    if ((summaryStale || model.clock.mode === 'live') && now - lastSummaryAt >= summaryIntervalMs) {
+      lastSummaryAt = now;
+      summaryStale = false;
+      renderSummary();
+    }
+    const durationMs = performance.now() - started;
+    budget.spent(durationMs);
+    options.onUpdate?.({ durationMs, chartsUpdated });
+    return chartsUpdated > 0;
+  };
+
+  const request = (): void => {
+    if (loop === undefined || paused || disposed) return;
+    if (dirty() || summaryStale || model.clock.mode === 'live') loop.request();
+  };
+
+  const tick = async (): Promise<void> => {
+    if (disposed || paused) return;
+    if (updating || budget.skipFrame()) {
+      loop?.request();
+      return;
+    }
+    try {
+      await update();
+    } catch (error) {
+      onError(error);
+    }
+    // Another frame if data came in while this one ran, or while the summary still owes a refresh.
+    request();
+  };
+
+  const ready = Promise.all(readies).then(() => request());
+  ready.catch(onError);
+
+  return {
+    ready: ready.then(() => undefined),
+    charts: { frameTime: model.frameTime, loadTime: model.loadTime, chunkSize: model.chunkSize },
+    get paused() {
+      return paused;
+    },
+    get windowMs() {
+      return model.windowMs;
+    },
+    set windowMs(ms: number) {
+      model.windowMs = ms;
+      summaryStale = true;
+      request();
+    },
+    push(messages) {
+      if (disposed) return 0;
+      const count = model.push(messages);
+      if (count > 0) {
+        summaryStale = true;
+        request();
+      }
+      return count;
+    },
+    summary: () => model.summary(),
+    flush: () => update(),
+    pause() {
+      paused = true;
+      loop?.cancel();
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      request();
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      loop?.cancel();
+      model.dispose();
+      root.remove();
+    },
+  };
+}

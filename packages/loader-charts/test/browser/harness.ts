@@ -1,0 +1,84 @@
+/**
+ * Page script of the Chromium tests: the package's real source, bundled by esbuild, plus a tracker of
+ * outstanding animation frames (so a test can see that a disposed or paused chart keeps none).
+ */
+import * as loaderCharts from '../../src/index.js';
+
+const nativeRequest = window.requestAnimationFrame.bind(window);
+const nativeCancel = window.cancelAnimationFrame.bind(window);
+const outstanding = new Set<number>();
+
+// Count the frames the library requests: wraps the browser API, not our code.
+window.requestAnimationFrame = (callback: FrameRequestCallback): number => {
+  const handle = nativeRequest((time) => {
+    outstanding.delete(handle);
+    callback(time);
+  });
+  outstanding.add(handle);
+  return handle;
+};
+window.cancelAnimationFrame = (handle: number): void => {
+  outstanding.delete(handle);
+  nativeCancel(handle);
+};
+
+const harness = {
+  lc: loaderCharts,
+  /** Animation frames requested and not yet run or cancelled. */
+  outstandingFrames: (): number => outstanding.size,
+  /** Resolves after `count` real animation frames (not counted as outstanding). */
+  frames(count = 1): Promise<number> {
+    return new Promise((resolve) => {
+      let left = count;
+      const step = (time: number): void => {
+        left -= 1;
+        if (left <= 0) resolve(time);
+        else nativeRequest(step);
+      };
+      nativeRequest(step);
+    });
+  },
+  /** A fresh container under #app. */
+  container(): HTMLElement {
+    const element = document.createElement('div');
+    document.getElementById('app')?.append(element);
+    return element;
+  },
+  /** Pixels of the canvases under `element` whose colour is within `tolerance` of `rgb`. */
+  countPixels(element: Element, rgb: [number, number, number], tolerance = 40): number {
+    let count = 0;
+    for (const canvas of element.querySelectorAll('canvas')) {
+      const context = canvas.getContext('2d');
+      if (!context) continue;
+      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+      for (let i = 0; i < data.length; i += 4) {
+        const distance = Math.abs((data[i] as number) - rgb[0]) + Math.abs((data[i + 1] as number) - rgb[1]) + Math.abs((data[i + 2] as number) - rgb[2]);
+        if ((data[i + 3] as number) > 0 && distance <= tolerance) count += 1;
+      }
+    }
+    return count;
+  },
+  /** Items of the first mark of the given type in a Vega scenegraph. */
+  markItems(view: { scenegraph(): unknown }, markType: string): number {
+    const visit = (node: unknown): number | undefined => {
+      if (typeof node !== 'object' || node === null) return undefined;
+      const record = node as { marktype?: string; role?: string; items?: unknown[] };
+      if (record.marktype === markType && record.role === 'mark') return record.items?.length ?? 0;
+      for (const child of record.items ?? []) {
+        const found = visit(child);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    };
+    return visit((view.scenegraph() as { root: unknown }).root) ?? -1;
+  },
+};
+
+export type Harness = typeof harness;
+declare global {
+  interface Window {
+    harness: Harness;
+  }
+}
+
+window.harness = harness;

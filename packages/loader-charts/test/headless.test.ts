@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import type { TopLevelSpec } from 'vega-lite';
+import {
+  LoaderChartsError,
+  createHeadlessChart,
+  createHeadlessLoaderCharts,
+  createLoaderCharts,
+  createStreamingChart,
+  frameTimeSpec,
+  renderLoaderChartsSVG,
+  slidingTimeWindow,
+} from '../src/index.js';
+
+const EPOCH = 1_700_000_000; // napari's `time`: seconds since the epoch
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    return error instanceof LoaderChartsError ? error.code : `not a LoaderChartsError: ${String(error)}`;
+  }
+  return undefined;
+}
+
+const pointSpec: TopLevelSpec = {
+  data: slidingTimeWindow.data(),
+  params: slidingTimeWindow.params(),
+  mark: { type: 'point', clip: true },
+  encoding: { x: slidingTimeWindow.x(), y: { field: 'v', type: 'quantitative' } },
+};
+
+describe('createHeadlessChart (real Vega, no DOM)', () => {
+  it('holds exactly the in-window rows in the Vega data source and slides the x domain', async () => {
+    const chart = createHeadlessChart<{ t: number; v: number }>(pointSpec, { windowMs: 1_000 });
+    const rows = Array.from({ length: 50 }, (_, i) => ({ t: 10_000 + i * 100, v: i }));
+    chart.push(rows);
+    expect(await chart.flush()).toBe(true);
+    const view = chart.view!;
+    const shown = view.data('points') as { t: number }[];
+    // Window end 14,900 → start 13,900 inclusive: rows 39..49.
+    expect(shown.map((row) => row.t).sort((a, b) => a - b)).toEqual(rows.slice(39).map((row) => row.t));
+    expect(view.signal('window_start')).toBe(13_900);
+    expect(view.signal('window_end')).toBe(14_900);
+    expect(await chart.flush()).toBe(false);
+    chart.push({ t: 15_500, v: 1 });
+    await chart.flush();
+    expect((view.data('points') as { t: number }[]).map((row) => row.t).sort((a, b) => a - b)).toEqual([14_500, 14_600, 14_700, 14_800, 14_900, 15_500]);
+    chart.dispose();
+  });
+
+  it('renders the streamed points to SVG', async () => {
+    const chart = createHeadlessChart(pointSpec, { windowMs: 10_000 });
+    chart.push(Array.from({ length: 7 }, (_, i) => ({ t: 1_000 + i, v: i })));
+    await chart.flush();
+    const svg = await chart.toSVG();
+    expect(svg.startsWith('<svg')).toBe(true);
+    // One symbol path per point inside the mark group.
+    const marks = svg.match(/<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)<\/g>/s)?.[1] ?? '';
+    expect(marks.match(/<path /g)?.length).toBe(7);
+    chart.dispose();
+  });
+
+  it('pause stops updates and resume shows what arrived meanwhile', async () => {
+    const chart = createHeadlessChart(pointSpec);
+    chart.push({ t: 1, v: 1 });
+    await chart.flush();
+    chart.pause();
+    chart.push({ t: 2, v: 2 });
+    expect(await chart.flush()).toBe(false);
+    expect(chart.view!.data('points')).toHaveLength(1);
+    chart.resume();
+    expect(await chart.flush()).toBe(true);
+    expect(chart.view!.data('points')).toHaveLength(2);
+    chart.dispose();
+    expect(chart.view).toBeUndefined();
+    chart.push({ t: 3, v: 3 }); // ignored after dispose
+    expect(await chart.flush()).toBe(false);
+  });
+
+  it('rejects bad input with typed errors and adds nothing', async () => {
+    expect(codeOf(() => createHeadlessChart({ mark: 'not-a-mark' } as unknown as TopLevelSpec))).toBe('INVALID_SPEC');
+    expect(codeOf(() => createHeadlessChart(pointSpec, { windowMs: 0 }))).toBe('INVALID_OPTION');
+    expect(codeOf(() => createHeadlessChart(pointSpec, { maxPoints: 1.5 }))).toBe('INVALID_OPTION');
+    const chart = createHeadlessChart(pointSpec);
+    expect(codeOf(() => chart.push([{ t: 1, v: 1 }, { t: Number.NaN, v: 2 }]))).toBe('INVALID_POINT');
+    expect(codeOf(() => chart.push({ v: 2 } as never))).toBe('INVALID_POINT');
+    expect(chart.size).toBe(0);
+    chart.dispose();
+  });
+
+  it('says so when the spec has no data source of that name', () => {
+    expect(codeOf(() => createHeadlessChart(frameTimeSpec, { dataName: 'missing' }))).toBe('UNKNOWN_DATA_SOURCE');
+  });
+});
+
+describe('headless loader charts', () => {
+  it('keeps the Vega data sources bounded over a simulated 5 minutes of 60 Hz frame times', async () => {
+    const charts = createHeadlessLoaderCharts();
+    const frameView = charts.charts.frameTime.view!;
+    let maxShown = 0;
+    // One update per simulated second keeps the test quick; eviction is the same.
+    for (let frame = 0; frame < 5 * 60 * 60; frame += 1) {
+      charts.push({ time: EPOCH + frame / 60, delta_ms: 16 + (frame % 3) });
+      if (frame % 60 === 59) {
+        await charts.flush();
+        maxShown = Math.max(maxShown, frameView.data('points').length);
+      }
+    }
+    await charts.flush();
+    expect(maxShown).toBeLessThanOrEqual(601);
+    expect(frameView.data('points')).toHaveLength(601); // 10 s at 60 Hz, both ends inclusive
+    const summary = charts.summary();
+    expect(summary.frameTime.count).toBe(601);
+    expect(summary.frameTime.meanMs).toBeCloseTo(17, 1);
+    charts.dispose();
+  });
+
+  it('caps a burst of 2,000 chunk loads in one second but counts all of them in the rates', async () => {
+    const charts = createHeadlessLoaderCharts({ maxPoints: 1_000 });
+    const burst = Array.from({ length: 2_000 }, (_, i) => ({
+      kind: 'load_chunk' as const,
+      data: { time: EPOCH + i / 2_000, num_bytes: 262_144, load_ms: 1 + (i % 7) },
+    }));
+    expect(charts.push(burst)).toBe(2_000);
+    await charts.flush();
+    expect(charts.charts.loadTime.view!.data('points')).toHaveLength(1_000);
+    expect(charts.charts.chunkSize.view!.data('points')).toHaveLength(1_000);
+    const { loads } = charts.summary();
+    expect(loads.count).toBe(2_000);
+    // Watched for < 1 s, so rates are per the one-second minimum span.
+    expect(loads.loadsPerSecond).toBe(2_000);
+    expect(loads.megabytesPerSecond).toBeCloseTo((2_000 * 262_144) / 1e6, 6);
+    charts.dispose();
+  });
+
+  it('rejects a malformed message in a batch without adding the rest', () => {
+    const charts = createHeadlessLoaderCharts();
+    expect(codeOf(() => charts.push([{ time: EPOCH, delta_ms: 16 }, { time: EPOCH, delta_ms: -1 }]))).toBe('INVALID_MESSAGE');
+    expect(charts.charts.frameTime.size).toBe(0);
+    expect(charts.push({ kind: 'unknown', name: 'other', value: 1 })).toBe(0);
+    charts.dispose();
+  });
+
+  it('renderLoaderChartsSVG renders the three charts', async () => {
+    const messages = [
+      ...Array.from({ length: 120 }, (_, i) => ({ time: EPOCH + i / 60, delta_ms: 15 + (i % 5) })),
+      ...Array.from({ length: 30 }, (_, i) => ({ time: EPOCH + i / 15, num_bytes: 1_000 * (i + 1), load_ms: i % 9 })),
+    ];
+    const svg = await renderLoaderChartsSVG(messages);
+    expect(Object.keys(svg).sort()).toEqual(['chunkSize', 'frameTime', 'loadTime']);
+    expect(svg.frameTime).toContain('Frame time');
+    expect(svg.frameTime).toMatch(/<g class="mark-line role-mark[^"]*"[^>]*><path [^>]*d="M[^"]{100,}/);
+    const loadMarks = svg.loadTime.match(/<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)<\/g>/s)?.[1] ?? '';
+    expect(loadMarks.match(/<path /g)?.length).toBe(30);
+    expect(svg.chunkSize).toContain('Chunk size');
+  });
+});
+
+describe('in Node', () => {
+  it('the DOM factories fail with INVALID_ELEMENT, and loading vega-embed is harmless', async () => {
+    expect(codeOf(() => createStreamingChart({} as HTMLElement, frameTimeSpec))).toBe('INVALID_ELEMENT');
+    expect(codeOf(() => createLoaderCharts({} as HTMLElement))).toBe('INVALID_ELEMENT');
+    const embed = await import('vega-embed');
+    expect(typeof embed.default).toBe('function');
+  });
+});
