@@ -1,0 +1,568 @@
+/**
+ * @webmon/relay/client — the browser side of webmon.v1. Runs on the browser's `WebSocket`, or on any
+ * constructor with the same shape (e.g. `ws` in Node, injected). No Node imports: this entry is bundled
+ * for browsers.
+ */
+import {
+  FrameTimeSchema,
+  LoadChunkSchema,
+  NapariMessageSchema,
+  SUBPROTOCOL,
+  SchemaId,
+  decodeFrame,
+  encodeClientMessage,
+  isFrame,
+  parsePoll,
+  parseServerMessage,
+  type DecodedFrame,
+  type FrameTime,
+  type GapMessage,
+  type HelloMessage,
+  type JsonValue,
+  type LoadChunk,
+  type NapariMessage,
+  type Poll,
+  type ServerMessage,
+  type StatusMessage,
+  type TopicInfo,
+  type WireErrorCode,
+} from '@webmon/protocol';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/** Local client codes, besides the wire codes a server may answer with. */
+export type RelayClientErrorCode =
+  | WireErrorCode
+  /** The connection closed before the answer came, or there was none. */
+  | 'DISCONNECTED'
+  /** The server's message or a payload failed validation (it was dropped). */
+  | 'BAD_SERVER_MESSAGE'
+  /** The server closed with a code that retrying cannot fix (token, origin, protocol); no reconnect. */
+  | 'REJECTED'
+  /** `close()` was called. */
+  | 'CLOSED';
+
+export class RelayClientError extends Error {
+  override name = 'RelayClientError';
+  readonly code: RelayClientErrorCode;
+  /** The topic concerned, when there is one. */
+  readonly topic: string | undefined;
+
+  constructor(code: RelayClientErrorCode, message: string, options?: { topic?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.topic = options?.topic;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The socket we need (browser WebSocket, or `ws`)
+// ---------------------------------------------------------------------------------------------
+
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly protocol: string;
+  binaryType: string;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+// ---------------------------------------------------------------------------------------------
+// Typed topics
+// ---------------------------------------------------------------------------------------------
+
+/** Payload types of the napari topics (`NapariTopics`). Pass your own map to `createRelayClient` for others. */
+export interface NapariTopicPayloads {
+  'napari.layers': Poll;
+  'napari.frame_time': FrameTime;
+  'napari.load_chunk': LoadChunk;
+  'napari.messages': NapariMessage;
+}
+
+export type TopicPayload<Map, Name extends string> = Name extends keyof Map ? Map[Name] : JsonValue;
+
+interface TopicEventBase {
+  topic: string;
+  seq: number;
+  /** Publish time on the server, ms since the epoch. */
+  time: number;
+  /** True for values from the subscribe snapshot (latest value or replay window). */
+  replay: boolean;
+}
+
+/** A JSON value of a topic. */
+export interface TopicData<Payload> extends TopicEventBase {
+  kind: 'data';
+  payload: Payload;
+}
+
+/** A binary frame of a topic, decoded (data is a typed-array view). */
+export interface TopicFrame extends TopicEventBase {
+  kind: 'frame';
+  frame: DecodedFrame;
+}
+
+export type TopicEvent<Payload> = TopicData<Payload> | TopicFrame;
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface BackoffOptions {
+  /** First delay. @default 250 */
+  initialMs?: number;
+  /** Ceiling. @default 10000 */
+  maxMs?: number;
+  /** Growth per attempt. @default 2 */
+  factor?: number;
+  /** Fraction of each delay that is random (0 = none, 1 = full jitter). @default 0.5 */
+  jitter?: number;
+}
+
+export interface RelayClientOptions {
+  /** `ws://host:port/ws` (or `wss://`). */
+  url: string;
+  /** WebSocket constructor. @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /** Sent as the subprotocol `webmon.token.<token>` (never in the URL, so it stays out of logs). */
+  token?: string;
+  /** Extra subprotocols offered after `webmon.v1`. @default [] */
+  protocols?: readonly string[];
+  backoff?: BackoffOptions;
+  /** Reconnect after a drop. @default true */
+  reconnect?: boolean;
+  /** Time a command waits for its ack. @default 10000 */
+  commandTimeoutMs?: number;
+  /** Largest binary frame accepted. @default 1 GiB */
+  maxFrameBytes?: number;
+  /** Validate payloads of topics whose schema id the client knows (napari topics). @default true */
+  validatePayloads?: boolean;
+  /** Source of randomness for jitter (tests). @default Math.random */
+  random?: () => number;
+}
+
+export interface SessionChange {
+  previous: string;
+  current: string;
+}
+
+export interface CommandOptions {
+  timeoutMs?: number;
+}
+
+export interface RelayClient<Map = NapariTopicPayloads> {
+  readonly state: ConnectionState;
+  /** Session id of the current (or last) server. */
+  readonly sessionId: string | undefined;
+  /** Topics the server announced. */
+  readonly topics: readonly TopicInfo[];
+  /** Subscribes (now, and again after every reconnect). Returns the unsubscribe function. */
+  subscribe<Name extends string>(topic: Name, handler: (event: TopicEvent<TopicPayload<Map, Name>>) => void): () => void;
+  /** Sends a command; resolves with the ack's result, rejects with a `RelayClientError`. */
+  command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
+  /** Round trip in ms. */
+  ping(options?: CommandOptions): Promise<number>;
+  onStatus(handler: (status: StatusMessage) => void): () => void;
+  /** The server restarted (new session id): state built from the old session is stale. */
+  onSessionChange(handler: (change: SessionChange) => void): () => void;
+  onGap(handler: (gap: GapMessage) => void): () => void;
+  onHello(handler: (hello: HelloMessage) => void): () => void;
+  onStateChange(handler: (state: ConnectionState) => void): () => void;
+  /** Errors not tied to a request (unknown topic, bad server message, rejection). */
+  onError(handler: (error: RelayClientError) => void): () => void;
+  /** Closes for good: no reconnect; pending commands reject with `CLOSED`. */
+  close(): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Implementation
+// ---------------------------------------------------------------------------------------------
+
+const OPEN = 1;
+/** Close codes after which reconnecting cannot help (see `CloseCode` in the protocol). */
+const FATAL_CLOSE_CODES = new Set([1002, 1003, 1008, 4001, 4002, 4003, 4008]);
+const TOKEN_PROTOCOL_PREFIX = 'webmon.token.';
+/** As `TopicNameSchema`. */
+const TOPIC_NAME = /^[A-Za-z0-9_.:/-]+$/;
+
+type PayloadCheck = (payload: unknown) => unknown;
+
+/** Validators for payload schemas this client knows; other schemas are plain JSON. */
+const PAYLOAD_CHECKS: Readonly<Record<string, PayloadCheck>> = {
+  [SchemaId.napariPoll]: parsePoll,
+  [SchemaId.napariFrameTime]: (payload) => FrameTimeSchema.parse(payload),
+  [SchemaId.napariLoadChunk]: (payload) => LoadChunkSchema.parse(payload),
+  [SchemaId.napariMessage]: (payload) => NapariMessageSchema.parse(payload),
+};
+
+interface Pending {
+  resolve: (value: JsonValue | undefined) => void;
+  reject: (error: RelayClientError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+class Listeners<T> {
+  private readonly set = new Set<(value: T) => void>();
+  add(handler: (value: T) => void): () => void {
+    this.set.add(handler);
+    return () => this.set.delete(handler);
+  }
+  emit(value: T): void {
+    for (const handler of this.set) {
+      try {
+        handler(value);
+      } catch (error) {
+        // An app handler's bug must not break delivery to the others; surface it asynchronously.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
+
+/** Creates a client and connects at once. */
+export function createRelayClient<Map = NapariTopicPayloads>(options: RelayClientOptions): RelayClient<Map> {
+  return new Client<Map>(options);
+}
+
+class Client<Map> implements RelayClient<Map> {
+  state: ConnectionState = 'connecting';
+  sessionId: string | undefined;
+  topics: readonly TopicInfo[] = [];
+  private socket: WebSocketLike | undefined;
+  private readonly handlers = new Map<string, Set<(event: TopicEvent<never>) => void>>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly statusListeners = new Listeners<StatusMessage>();
+  private readonly sessionListeners = new Listeners<SessionChange>();
+  private readonly gapListeners = new Listeners<GapMessage>();
+  private readonly helloListeners = new Listeners<HelloMessage>();
+  private readonly stateListeners = new Listeners<ConnectionState>();
+  private readonly errorListeners = new Listeners<RelayClientError>();
+  private readonly schemaOf = new Map<string, string>();
+  /** Binary frames still expected as part of a snapshot, per topic (they arrive in order after it). */
+  private readonly replayFrames = new Map<string, number>();
+  private attempt = 0;
+  private nextId = 1;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private serverClosing = false;
+  private readonly WebSocketClass: WebSocketConstructor;
+
+  constructor(private readonly options: RelayClientOptions) {
+    const injected = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (injected === undefined) throw new RelayClientError('CLOSED', 'no WebSocket constructor: pass options.WebSocket');
+    this.WebSocketClass = injected;
+    this.connect();
+  }
+
+  subscribe<Name extends string>(topic: Name, handler: (event: TopicEvent<TopicPayload<Map, Name>>) => void): () => void {
+    let set = this.handlers.get(topic);
+    const first = set === undefined;
+    if (set === undefined) {
+      set = new Set();
+      this.handlers.set(topic, set);
+    }
+    const erased = handler as (event: TopicEvent<never>) => void;
+    set.add(erased);
+    if (first && this.isReady()) this.sendMessage({ type: 'subscribe', topics: [topic] });
+    return () => {
+      const current = this.handlers.get(topic);
+      if (!current?.delete(erased) || current.size > 0) return;
+      this.handlers.delete(topic);
+      if (this.isReady()) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
+    };
+  }
+
+  command(name: string, args: JsonValue, options: CommandOptions = {}): Promise<JsonValue | undefined> {
+    const id = `q${this.nextId++}`;
+    return this.request(id, () => this.sendMessage({ type: 'command', id, name, args }), options.timeoutMs);
+  }
+
+  async ping(options: CommandOptions = {}): Promise<number> {
+    const id = `p${this.nextId++}`;
+    const started = Date.now();
+    await this.request(id, () => this.sendMessage({ type: 'ping', id, time: started }), options.timeoutMs);
+    return Date.now() - started;
+  }
+
+  onStatus(handler: (status: StatusMessage) => void): () => void {
+    return this.statusListeners.add(handler);
+  }
+  onSessionChange(handler: (change: SessionChange) => void): () => void {
+    return this.sessionListeners.add(handler);
+  }
+  onGap(handler: (gap: GapMessage) => void): () => void {
+    return this.gapListeners.add(handler);
+  }
+  onHello(handler: (hello: HelloMessage) => void): () => void {
+    return this.helloListeners.add(handler);
+  }
+  onStateChange(handler: (state: ConnectionState) => void): () => void {
+    return this.stateListeners.add(handler);
+  }
+  onError(handler: (error: RelayClientError) => void): () => void {
+    return this.errorListeners.add(handler);
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    clearTimeout(this.reconnectTimer);
+    this.setState('closed');
+    this.failPending('CLOSED', 'the client was closed');
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) {
+      this.detach(socket);
+      socket.close(1000, 'client closing');
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private isReady(): boolean {
+    return this.state === 'open' && this.socket?.readyState === OPEN;
+  }
+
+  private request(id: string, send: () => void, timeoutMs = this.options.commandTimeoutMs ?? 10_000): Promise<JsonValue | undefined> {
+    if (!this.isReady()) return Promise.reject(new RelayClientError('DISCONNECTED', 'not connected'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RelayClientError('TIMEOUT', `no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      send();
+    });
+  }
+
+  private connect(): void {
+    const protocols = [SUBPROTOCOL, ...(this.options.token ? [`${TOKEN_PROTOCOL_PREFIX}${this.options.token}`] : []), ...(this.options.protocols ?? [])];
+    let socket: WebSocketLike;
+    try {
+      socket = new this.WebSocketClass(this.options.url, protocols);
+    } catch (error) {
+      this.emitError(new RelayClientError('REJECTED', `cannot open ${this.options.url}: ${(error as Error).message}`, { cause: error }));
+      this.setState('closed');
+      return;
+    }
+    this.socket = socket;
+    socket.binaryType = 'arraybuffer';
+    socket.onmessage = (event) => this.receive(event.data);
+    socket.onerror = () => undefined; // a close event follows; that is where we act
+    socket.onclose = (event) => this.closed(socket, event.code, event.reason);
+  }
+
+  private detach(socket: WebSocketLike): void {
+    socket.onmessage = null;
+    socket.onclose = null;
+    socket.onerror = null;
+    socket.onopen = null;
+  }
+
+  private closed(socket: WebSocketLike, code: number, reason: string): void {
+    if (socket !== this.socket) return;
+    this.detach(socket);
+    this.socket = undefined;
+    this.replayFrames.clear();
+    this.failPending('DISCONNECTED', `connection closed (${code}${reason ? ` ${reason}` : ''})`);
+    if (this.state === 'closed') return;
+    if (FATAL_CLOSE_CODES.has(code)) {
+      this.emitError(new RelayClientError('REJECTED', `the server refused the connection: ${code} ${reason}`));
+      this.setState('closed');
+      return;
+    }
+    if (this.options.reconnect === false) {
+      this.setState('closed');
+      return;
+    }
+    this.setState('reconnecting');
+    this.reconnectTimer = setTimeout(() => {
+      if (this.state !== 'closed') this.connect();
+    }, this.nextDelay());
+  }
+
+  /** Exponential backoff with jitter, so pages reconnecting after a restart do not arrive in lockstep. */
+  private nextDelay(): number {
+    const { initialMs = 250, maxMs = 10_000, factor = 2, jitter = 0.5 } = this.options.backoff ?? {};
+    // A server that announced it is closing will not be back at once: start further along the curve.
+    if (this.serverClosing && this.attempt < 2) this.attempt = 2;
+    const base = Math.min(maxMs, initialMs * factor ** this.attempt);
+    this.attempt += 1;
+    const random = (this.options.random ?? Math.random)();
+    return Math.round(base * (1 - jitter + jitter * random));
+  }
+
+  private failPending(code: RelayClientErrorCode, message: string): void {
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new RelayClientError(code, message));
+      this.pending.delete(id);
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.stateListeners.emit(state);
+  }
+
+  private emitError(error: RelayClientError): void {
+    this.errorListeners.emit(error);
+  }
+
+  private sendMessage(message: Parameters<typeof encodeClientMessage>[0]): void {
+    this.socket?.send(encodeClientMessage(message));
+  }
+
+  private receive(data: unknown): void {
+    if (typeof data !== 'string') {
+      this.receiveFrame(data);
+      return;
+    }
+    let message: ServerMessage;
+    try {
+      message = parseDataFast(data, this.schemaOf) ?? parseServerMessage(data);
+    } catch (error) {
+      this.emitError(new RelayClientError('BAD_SERVER_MESSAGE', (error as Error).message, { cause: error }));
+      return;
+    }
+    switch (message.type) {
+      case 'hello':
+        this.hello(message);
+        break;
+      case 'data':
+        this.deliverJson(message.topic, message.seq, message.time, message.payload, false);
+        break;
+      case 'snapshot':
+        for (const item of message.items) this.deliverJson(message.topic, item.seq, item.time, item.payload, true);
+        if (message.binaryFrames) this.replayFrames.set(message.topic, message.binaryFrames);
+        break;
+      case 'gap':
+        this.gapListeners.emit(message);
+        break;
+      case 'status':
+        this.serverClosing = message.code === 'server.closing';
+        this.statusListeners.emit(message);
+        break;
+      case 'ack':
+        this.settle(message.id, undefined, message.result);
+        break;
+      case 'pong':
+        this.settle(message.id, undefined, null);
+        break;
+      case 'error': {
+        const error = new RelayClientError(message.code, message.message, message.topic === undefined ? undefined : { topic: message.topic });
+        if (message.id === undefined || !this.settle(message.id, error)) this.emitError(error);
+        break;
+      }
+    }
+  }
+
+  private settle(id: string, error: RelayClientError | undefined, result?: JsonValue): boolean {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return false;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (error) pending.reject(error);
+    else pending.resolve(result);
+    return true;
+  }
+
+  private hello(message: HelloMessage): void {
+    const previous = this.sessionId;
+    this.sessionId = message.sessionId;
+    this.topics = message.topics;
+    this.schemaOf.clear();
+    for (const topic of message.topics) this.schemaOf.set(topic.name, topic.schema);
+    this.attempt = 0;
+    this.serverClosing = false;
+    this.setState('open');
+    this.helloListeners.emit(message);
+    if (previous !== undefined && previous !== message.sessionId) this.sessionListeners.emit({ previous, current: message.sessionId });
+    const topics = [...this.handlers.keys()];
+    // Resubscribing brings the snapshot (latest value / replay window) of the new session.
+    for (let start = 0; start < topics.length; start += 64) this.sendMessage({ type: 'subscribe', topics: topics.slice(start, start + 64) });
+  }
+
+  private deliverJson(topic: string, seq: number, time: number, payload: unknown, replay: boolean): void {
+    const handlers = this.handlers.get(topic);
+    if (handlers === undefined) return;
+    const schema = this.schemaOf.get(topic);
+    const check = schema === undefined || this.options.validatePayloads === false ? undefined : PAYLOAD_CHECKS[schema];
+    let value = payload;
+    if (check) {
+      try {
+        value = check(payload);
+      } catch (error) {
+        this.emitError(new RelayClientError('BAD_SERVER_MESSAGE', `payload of ${topic} #${seq}: ${(error as Error).message}`, { topic, cause: error }));
+        return;
+      }
+    }
+    const event = { kind: 'data', topic, seq, time, payload: value, replay } as TopicEvent<never>;
+    for (const handler of handlers) this.call(handler, event);
+  }
+
+  private receiveFrame(data: unknown): void {
+    if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
+      this.emitError(new RelayClientError('BAD_SERVER_MESSAGE', 'unexpected binary message type (set binaryType to arraybuffer)'));
+      return;
+    }
+    let frame: DecodedFrame;
+    try {
+      if (!isFrame(data)) throw new Error('not a webmon frame');
+      frame = decodeFrame(data, { maxDataBytes: this.options.maxFrameBytes ?? 2 ** 30 });
+    } catch (error) {
+      this.emitError(new RelayClientError('BAD_SERVER_MESSAGE', `binary frame: ${(error as Error).message}`, { cause: error }));
+      return;
+    }
+    const remaining = this.replayFrames.get(frame.topic) ?? 0;
+    if (remaining > 0) {
+      if (remaining === 1) this.replayFrames.delete(frame.topic);
+      else this.replayFrames.set(frame.topic, remaining - 1);
+    }
+    const handlers = this.handlers.get(frame.topic);
+    if (handlers === undefined) return;
+    const event: TopicFrame = { kind: 'frame', topic: frame.topic, seq: frame.seq, time: frame.time, frame, replay: remaining > 0 };
+    for (const handler of handlers) this.call(handler, event);
+  }
+
+  private call(handler: (event: TopicEvent<never>) => void, event: TopicEvent<never>): void {
+    try {
+      handler(event);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+/**
+ * `data` is by far the most frequent message: check its envelope by hand instead of through the zod
+ * union. The payload came out of `JSON.parse`, so it is a JSON value by construction; a message that
+ * fails any check falls through to the full schema (which reports the error).
+ */
+function parseDataFast(text: string, knownTopics: ReadonlyMap<string, unknown>): ServerMessage | undefined {
+  if (!text.startsWith('{"type":"data"')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { type, topic, seq, time, payload } = value as Record<string, unknown>;
+  if (type !== 'data' || typeof topic !== 'string' || topic.length > 128 || !(knownTopics.has(topic) || TOPIC_NAME.test(topic))) return undefined;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+  if (typeof time !== 'number' || !(time >= 0) || payload === undefined) return undefined;
+  let keys = 0;
+  for (const key in value) if (Object.hasOwn(value, key)) keys += 1;
+  if (keys !== 5) return undefined; // unknown keys: let the schema judge
+  return { type: 'data', topic, seq, time, payload: payload as JsonValue };
+}

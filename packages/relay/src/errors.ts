@@ -1,0 +1,47 @@
+import type { WireErrorCode } from '@webmon/protocol';
+
+/** Codes of errors the relay throws locally (to the app that hosts it). Stable: part of the public API. */
+export const RelayErrorCode = {
+  /** Binding a non-loopback address without a `token`: anyone on the network could read the stream. */
+  TOKEN_REQUIRED: 'RELAY_TOKEN_REQUIRED',
+  /** An option is out of range or inconsistent (message says which). */
+  BAD_OPTIONS: 'RELAY_BAD_OPTIONS',
+  /** `publish`/`publishFrame` named a topic that was not declared. */
+  UNKNOWN_TOPIC: 'RELAY_UNKNOWN_TOPIC',
+  /** `publish` on a binary topic, or `publishFrame` on a JSON topic. */
+  WRONG_TOPIC_KIND: 'RELAY_WRONG_TOPIC_KIND',
+  /** A payload that is not JSON-serialisable (cycle, BigInt, undefined) or a frame the codec refuses. */
+  BAD_PAYLOAD: 'RELAY_BAD_PAYLOAD',
+  /** `listen()` on a relay attached to an app's server, or called twice. */
+  ALREADY_LISTENING: 'RELAY_ALREADY_LISTENING',
+  /** The relay was closed. */
+  CLOSED: 'RELAY_CLOSED',
+} as const;
+export type RelayErrorCode = (typeof RelayErrorCode)[keyof typeof RelayErrorCode];
+
+export class RelayError extends Error {
+  override name = 'RelayError';
+  readonly code: RelayErrorCode;
+
+  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** Wire codes a command handler may answer with. */
+export type CommandErrorCode = Extract<WireErrorCode, 'NO_PUBLISHER' | 'COMMAND_FAILED' | 'UNKNOWN_COMMAND' | 'BAD_COMMAND_ARGS' | 'TIMEOUT'>;
+
+/**
+ * Thrown by an `onCommand` handler to choose the wire error the page receives
+ * (e.g. `NO_PUBLISHER` while napari is not connected). Any other thrown error becomes `COMMAND_FAILED`.
+ */
+export class RelayCommandError extends Error {
+  override name = 'RelayCommandError';
+  readonly code: CommandErrorCode;
+
+  constructor(code: CommandErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}

@@ -1,0 +1,26 @@
+// @webmon/relay — the Node server. The browser client is the separate entry `@webmon/relay/client`.
+
+// Server
+export { createRelay } from './server.js';
+export type {
+  CommandAllowlist,
+  CommandHandler,
+  FrameDescription,
+  RateLimit,
+  Relay,
+  RelayAddress,
+  RelayClientInfo,
+  RelayOptions,
+  RelayStats,
+  StatusDetails,
+} from './server.js';
+export type { RelayTopicOptions } from './topic.js';
+export type { PeerStats } from './peer.js';
+
+// Security helpers
+export { generateToken, TOKEN_PROTOCOL_PREFIX } from './security.js';
+export type { OriginPolicy } from './security.js';
+
+// Errors
+export { RelayCommandError, RelayError, RelayErrorCode } from './errors.js';
+export type { CommandErrorCode } from './errors.js';

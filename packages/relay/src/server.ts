@@ -1,0 +1,699 @@
+/**
+ * The relay server: one `ws` server (noServer) that either attaches to the app's `http.Server` at a path
+ * or listens on its own. Publishing is a plain function call; each page gets what it subscribed to,
+ * within its own memory budget (see `peer.ts`).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  ProtocolErrorCode,
+  SUBPROTOCOL,
+  encodeFrameHeader,
+  encodeServerMessage,
+  isProtocolError,
+  parseClientMessage,
+  toNapariCommand,
+  type ClientMessage,
+  type CommandMessage,
+  type FrameInit,
+  type JsonValue,
+  type ServerMessage,
+  type StatusCode,
+  type TopicInfo,
+  type WireErrorCode,
+} from '@webmon/protocol';
+import { RelayCommandError, RelayError, RelayErrorCode } from './errors.js';
+import { Peer, type PeerBudget, type PeerStats } from './peer.js';
+import {
+  TOKEN_PATTERN,
+  TOKEN_PROTOCOL_PREFIX,
+  hostAllowed,
+  isLoopbackAddress,
+  offeredToken,
+  originAllowed,
+  tokensEqual,
+  type OriginPolicy,
+} from './security.js';
+import { Topic, type Entry, type FrameEntry, type JsonEntry, type RelayTopicOptions } from './topic.js';
+import { TokenBucket } from './token-bucket.js';
+import { Opcode, frameHeader, textFrame } from './ws-frame.js';
+
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+/** Which command names pass: any valid name, a list, or a predicate. */
+export type CommandAllowlist = 'any' | readonly string[] | ((name: string) => boolean);
+
+export interface RelayClientInfo {
+  /** Connection id, unique within the session. */
+  id: string;
+  origin: string | undefined;
+  remoteAddress: string | undefined;
+}
+
+/**
+ * Handles a page's command. Return the ack's result (any JSON value, or nothing); throw a
+ * `RelayCommandError` to choose the wire error (e.g. `NO_PUBLISHER`), anything else becomes `COMMAND_FAILED`.
+ */
+export type CommandHandler = (name: string, args: JsonValue, client: RelayClientInfo) => unknown;
+
+export interface RelayOptions {
+  /** Topics announced in `hello`. Publishing to any other name throws. */
+  topics: readonly RelayTopicOptions[];
+  /** Attach to this server's `upgrade` event instead of listening alone. */
+  server?: HttpServer;
+  /** URL path of the WebSocket endpoint. @default '/ws' */
+  path?: string;
+  /** Standalone only: address to bind. Non-loopback requires `token`. @default '127.0.0.1' */
+  host?: string;
+  /** Standalone only. @default 0 (any free port) */
+  port?: number;
+  /** Shared secret a client must present (subprotocol `webmon.token.<token>` or `?token=`); 16–256 of `A-Za-z0-9._~-`. */
+  token?: string;
+  /** Origins allowed to connect: `'same-origin'`, a list of exact origins, or `'*'`. @default 'same-origin' */
+  allowedOrigins?: OriginPolicy;
+  /** Refuse clients that send no `Origin` (browsers always send one; Node clients usually do not). @default false */
+  requireOrigin?: boolean;
+  /** Extra Host names accepted on loopback connections besides localhost / 127.x / [::1]. @default [] */
+  allowedHosts?: readonly string[];
+  /** Largest message a client may send, bytes (larger: close 1009). @default 65536 */
+  maxPayload?: number;
+  /** Open connections at most. @default 64 */
+  maxConnections?: number;
+  /** Bytes in flight to one client above which its data is parked. @default 1 MiB */
+  highWaterMark?: number;
+  /** Bytes in flight at which a parked client is resumed. @default 256 KiB */
+  lowWaterMark?: number;
+  /** Parked stream messages per client; beyond, the oldest are dropped and a gap is reported. @default 4096 */
+  maxQueuedMessages?: number;
+  /** Parked stream bytes per client. @default 4 MiB */
+  maxQueuedBytes?: number;
+  /** Hard ceiling of bytes one client may hold (in flight + parked); beyond, it is disconnected. @default 64 MiB */
+  maxBufferedBytes?: number;
+  /** Interval of WebSocket pings; a peer that missed one pong is dropped. 0 disables. @default 30000 */
+  heartbeatMs?: number;
+  /** Commands per client. @default { perSecond: 10, burst: 20 } */
+  commandRate?: RateLimit;
+  /** All messages per client. @default { perSecond: 200, burst: 400 } */
+  messageRate?: RateLimit;
+  /** Invalid messages per client before it is closed with 4008. @default { perSecond: 1, burst: 10 } */
+  invalidMessageRate?: RateLimit;
+  /** Commands the relay passes to the handler. @default 'any' */
+  allowedCommands?: CommandAllowlist;
+  /** Time the command handler gets before the page receives `TIMEOUT`. @default 10000 */
+  commandTimeoutMs?: number;
+  /** Commands in progress per client. @default 16 */
+  maxPendingCommands?: number;
+  /** Session id sent in `hello`. @default a random UUID */
+  sessionId?: string;
+}
+
+export interface RelayAddress {
+  host: string;
+  port: number;
+  /** `ws://host:port/path` */
+  url: string;
+}
+
+export interface RelayStats {
+  sessionId: string;
+  connections: number;
+  clients: PeerStats[];
+}
+
+/** Details of a status broadcast. */
+export interface StatusDetails {
+  source?: string;
+  message?: string;
+}
+
+/** A frame's description; the relay fills in topic, seq and (unless given) time. */
+export type FrameDescription = Omit<FrameInit, 'topic' | 'seq' | 'time'> & { time?: number };
+
+export interface Relay {
+  readonly sessionId: string;
+  readonly topics: readonly TopicInfo[];
+  /** Standalone mode: binds `host:port`. Throws `RELAY_TOKEN_REQUIRED` for a non-loopback host without a token. */
+  listen(): Promise<RelayAddress>;
+  /** Where the relay listens (its own or the app's server), once listening. */
+  address(): RelayAddress | undefined;
+  /** Publishes a JSON value on a JSON topic; returns its sequence number. */
+  publish(topic: string, payload: unknown): number;
+  /** Publishes a binary frame; `data` is referenced, not copied — do not modify it afterwards. */
+  publishFrame(topic: string, frame: FrameDescription, data: ArrayBufferView): number;
+  /** Broadcasts a status; new clients receive the last one after `hello`. */
+  setStatus(code: StatusCode, details?: StatusDetails): void;
+  /** Sets (or clears) the handler of page commands. Without one, commands get `NO_PUBLISHER`. */
+  onCommand(handler: CommandHandler | undefined): void;
+  stats(): RelayStats;
+  /** Tells clients `server.closing`, closes every connection (1001) and, standalone, the server. */
+  close(): Promise<void>;
+}
+
+const DEFAULTS = {
+  path: '/ws',
+  host: '127.0.0.1',
+  port: 0,
+  maxPayload: 64 * 1024,
+  maxConnections: 64,
+  highWaterMark: 2 ** 20,
+  lowWaterMark: 256 * 1024,
+  maxQueuedMessages: 4096,
+  maxQueuedBytes: 4 * 2 ** 20,
+  maxBufferedBytes: 64 * 2 ** 20,
+  heartbeatMs: 30_000,
+  commandRate: { perSecond: 10, burst: 20 },
+  messageRate: { perSecond: 200, burst: 400 },
+  invalidMessageRate: { perSecond: 1, burst: 10 },
+  commandTimeoutMs: 10_000,
+  maxPendingCommands: 16,
+} as const;
+
+/** A rejected handshake is closed at once; a peer that ignores the close frame is cut after this. */
+const REJECT_GRACE_MS = 2_000;
+const MAX_ERROR_MESSAGE = 1_000;
+
+interface Connection {
+  peer: Peer;
+  info: RelayClientInfo;
+  messages: TokenBucket;
+  commands: TokenBucket;
+  invalid: TokenBucket;
+  pendingCommands: number;
+}
+
+interface Rejection {
+  closeCode: number;
+  reason: WireErrorCode;
+}
+
+function fail(message: string): never {
+  throw new RelayError(RelayErrorCode.BAD_OPTIONS, message);
+}
+
+function positive(name: string, value: number, allowZero = false): number {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) fail(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
+  return value;
+}
+
+function isHostLoopback(host: string): boolean {
+  return host === 'localhost' || isLoopbackAddress(host);
+}
+
+/** Creates a relay. Standalone: call `listen()`. Attached (`server` given): it serves as soon as the app's server does. */
+export function createRelay(options: RelayOptions): Relay {
+  return new RelayServer(options);
+}
+
+class RelayServer implements Relay {
+  readonly sessionId: string;
+  readonly topics: readonly TopicInfo[];
+  private readonly topicsByName = new Map<string, Topic>();
+  private readonly subscribers = new Map<string, Set<Peer>>();
+  private readonly connections = new Map<WebSocket, Connection>();
+  private readonly wss: WebSocketServer;
+  private readonly server: HttpServer;
+  private readonly standalone: boolean;
+  private readonly path: string;
+  private readonly budget: PeerBudget;
+  private readonly token: string | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private commandHandler: CommandHandler | undefined;
+  private lastStatus: string | undefined;
+  private nextPeerId = 1;
+  private listening = false;
+  private closed = false;
+  private readonly options: RelayOptions;
+
+  constructor(options: RelayOptions) {
+    this.options = options;
+    this.sessionId = options.sessionId ?? randomUUID();
+    this.path = options.path ?? DEFAULTS.path;
+    if (!this.path.startsWith('/')) fail(`path must start with "/", got ${this.path}`);
+    if (options.token !== undefined && !TOKEN_PATTERN.test(options.token)) {
+      fail('token must be 16–256 characters of A-Z a-z 0-9 . _ ~ - (it travels in a subprotocol header)');
+    }
+    this.token = options.token;
+    if (options.allowedOrigins === '*' && options.token === undefined) {
+      fail("allowedOrigins '*' lets any web page read the stream: it needs a token");
+    }
+    this.budget = {
+      highWaterMark: positive('highWaterMark', options.highWaterMark ?? DEFAULTS.highWaterMark),
+      lowWaterMark: positive('lowWaterMark', options.lowWaterMark ?? DEFAULTS.lowWaterMark, true),
+      maxQueuedMessages: positive('maxQueuedMessages', options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages),
+      maxQueuedBytes: positive('maxQueuedBytes', options.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes),
+      maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes),
+    };
+    if (this.budget.lowWaterMark > this.budget.highWaterMark) fail('lowWaterMark must not exceed highWaterMark');
+    if (this.budget.maxBufferedBytes < this.budget.highWaterMark + this.budget.maxQueuedBytes) {
+      fail('maxBufferedBytes must be at least highWaterMark + maxQueuedBytes');
+    }
+    positive('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, true);
+
+    for (const topicOptions of options.topics) {
+      if (this.topicsByName.has(topicOptions.name)) fail(`topic ${topicOptions.name} is declared twice`);
+      const topic = new Topic(topicOptions);
+      this.topicsByName.set(topicOptions.name, topic);
+      this.subscribers.set(topicOptions.name, new Set());
+    }
+    this.topics = [...this.topicsByName.values()].map((topic) => topic.info);
+    // Validates every TopicInfo (names, replayMs) once, through the same schema the client uses.
+    try {
+      encodeServerMessage(this.hello());
+    } catch (error) {
+      throw new RelayError(RelayErrorCode.BAD_OPTIONS, `invalid topics: ${(error as Error).message}`, { cause: error });
+    }
+
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: positive('maxPayload', options.maxPayload ?? DEFAULTS.maxPayload),
+      perMessageDeflate: false,
+      clientTracking: false,
+      // Without webmon.v1 the handshake still completes (echoing a harmless offered protocol, as a client
+      // that offered some fails the handshake otherwise), so the close code 4002 can say why.
+      handleProtocols: (protocols) => {
+        if (protocols.has(SUBPROTOCOL)) return SUBPROTOCOL;
+        for (const protocol of protocols) if (!protocol.startsWith(TOKEN_PROTOCOL_PREFIX)) return protocol;
+        return false;
+      },
+    });
+
+    this.standalone = options.server === undefined;
+    this.server = options.server ?? createServer((_request, response) => {
+      response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end(`webmon relay: connect a WebSocket to ${this.path}\n`);
+    });
+    if (!this.standalone && this.server.listening) this.checkBinding(this.server.address());
+    this.server.on('upgrade', this.handleUpgrade);
+
+    const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
+    if (heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  async listen(): Promise<RelayAddress> {
+    if (this.closed) throw new RelayError(RelayErrorCode.CLOSED, 'the relay is closed');
+    if (!this.standalone || this.listening) {
+      throw new RelayError(RelayErrorCode.ALREADY_LISTENING, this.standalone ? 'listen() was already called' : 'attached to an app server: listen on that server instead');
+    }
+    const host = this.options.host ?? DEFAULTS.host;
+    if (!isHostLoopback(host) && this.token === undefined) {
+      throw new RelayError(RelayErrorCode.TOKEN_REQUIRED, `binding ${host} exposes the stream beyond this machine: set a token (generateToken())`);
+    }
+    this.listening = true;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? DEFAULTS.port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.address();
+    if (address === undefined) throw new RelayError(RelayErrorCode.CLOSED, 'the server closed while starting');
+    return address;
+  }
+
+  address(): RelayAddress | undefined {
+    const info = this.server.address();
+    if (info === null || typeof info === 'string') return undefined;
+    const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+    return { host: info.address, port: info.port, url: `ws://${host}:${info.port}${this.path}` };
+  }
+
+  publish(topicName: string, payload: unknown): number {
+    const topic = this.topicFor(topicName, false);
+    let payloadJson: string | undefined;
+    try {
+      payloadJson = JSON.stringify(payload);
+    } catch (error) {
+      throw new RelayError(RelayErrorCode.BAD_PAYLOAD, `payload of ${topicName} is not JSON-serialisable: ${(error as Error).message}`, { cause: error });
+    }
+    if (payloadJson === undefined) throw new RelayError(RelayErrorCode.BAD_PAYLOAD, `payload of ${topicName} is not a JSON value`);
+    const seq = topic.nextSeq();
+    const time = Date.now();
+    // Serialised and framed once for every peer.
+    const frame = textFrame(`{"type":"data","topic":${JSON.stringify(topicName)},"seq":${seq},"time":${time},"payload":${payloadJson}}`);
+    const entry: JsonEntry = { kind: 'json', topic: topicName, seq, time, payloadJson, frame, bytes: frame.length };
+    this.fanOut(topic, entry);
+    return seq;
+  }
+
+  publishFrame(topicName: string, frame: FrameDescription, data: ArrayBufferView): number {
+    const topic = this.topicFor(topicName, true);
+    const seq = topic.nextSeq();
+    const time = frame.time ?? Date.now();
+    let header: Uint8Array;
+    try {
+      header = encodeFrameHeader({ ...frame, topic: topicName, seq, time }, data.byteLength);
+    } catch (error) {
+      throw new RelayError(RelayErrorCode.BAD_PAYLOAD, `frame of ${topicName}: ${(error as Error).message}`, { cause: error });
+    }
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength); // a view, not a copy
+    const wsHeader = frameHeader(Opcode.BINARY, header.length + bytes.length);
+    const prefix = Buffer.concat([wsHeader, header]);
+    const entry: FrameEntry = { kind: 'frame', topic: topicName, seq, time, prefix, data: bytes, bytes: prefix.length + bytes.length };
+    this.fanOut(topic, entry);
+    return seq;
+  }
+
+  setStatus(code: StatusCode, details: StatusDetails = {}): void {
+    const message = encodeServerMessage({ type: 'status', code, ...details, time: Date.now() });
+    this.lastStatus = message;
+    for (const { peer } of this.connections.values()) peer.sendControl(message);
+  }
+
+  onCommand(handler: CommandHandler | undefined): void {
+    this.commandHandler = handler;
+  }
+
+  stats(): RelayStats {
+    return {
+      sessionId: this.sessionId,
+      connections: this.connections.size,
+      clients: [...this.connections.values()].map(({ peer }) => peer.stats()),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.server.off('upgrade', this.handleUpgrade);
+    const closing = encodeServerMessage({ type: 'status', code: 'server.closing', time: Date.now() });
+    const gone: Promise<void>[] = [];
+    for (const [ws, { peer }] of this.connections) {
+      gone.push(new Promise((resolve) => ws.once('close', () => resolve())));
+      peer.sendControl(closing);
+      peer.close(CloseCode.GOING_AWAY, 'server.closing', 1_000);
+    }
+    await Promise.all(gone);
+    this.wss.close();
+    if (this.standalone && this.listening) {
+      this.server.closeAllConnections();
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Publishing
+  // -------------------------------------------------------------------------------------------
+
+  private topicFor(name: string, binary: boolean): Topic {
+    if (this.closed) throw new RelayError(RelayErrorCode.CLOSED, 'the relay is closed');
+    const topic = this.topicsByName.get(name);
+    if (topic === undefined) throw new RelayError(RelayErrorCode.UNKNOWN_TOPIC, `topic ${name} was not declared`);
+    if (topic.binary !== binary) {
+      throw new RelayError(RelayErrorCode.WRONG_TOPIC_KIND, `topic ${name} is ${topic.binary ? 'binary: use publishFrame' : 'JSON: use publish'}`);
+    }
+    return topic;
+  }
+
+  private fanOut(topic: Topic, entry: Entry): void {
+    topic.record(entry);
+    const peers = this.subscribers.get(entry.topic);
+    if (peers === undefined) return;
+    for (const peer of peers) peer.deliver(entry, topic.mode);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connections
+  // -------------------------------------------------------------------------------------------
+
+  private readonly handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const pathname = new URL(request.url ?? '/', 'http://relay.invalid').pathname;
+    if (pathname !== this.path) {
+      // Another upgrade listener of the app may own this path; answer only if nobody else can.
+      if (this.standalone || this.server.listenerCount('upgrade') === 1) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+      return;
+    }
+    socket.on('error', () => socket.destroy());
+    const rejection = this.vet(request);
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      if (rejection) this.reject(ws, rejection);
+      else this.accept(ws, request, socket);
+    });
+  };
+
+  /** Every reason to refuse a handshake. Rejected sockets are opened and closed with a code, so a browser can tell why. */
+  private vet(request: IncomingMessage): Rejection | undefined {
+    const offered = new Set(
+      (request.headers['sec-websocket-protocol'] ?? '').split(',').map((protocol) => protocol.trim()).filter(Boolean),
+    );
+    if (!offered.has(SUBPROTOCOL)) return { closeCode: CloseCode.UNSUPPORTED_PROTOCOL, reason: 'UNSUPPORTED_PROTOCOL' };
+    if (!originAllowed(request, this.options.allowedOrigins ?? 'same-origin', this.options.requireOrigin ?? false)
+      || !hostAllowed(request, this.options.allowedHosts ?? [])) {
+      return { closeCode: CloseCode.FORBIDDEN_ORIGIN, reason: 'FORBIDDEN_ORIGIN' };
+    }
+    if (this.token === undefined) {
+      // An app server bound to a public address without a token: serve loopback peers only.
+      if (!isLoopbackAddress(request.socket.localAddress)) return { closeCode: CloseCode.UNAUTHORIZED, reason: 'UNAUTHORIZED' };
+    } else {
+      const offeredValue = offeredToken(request, offered);
+      if (offeredValue === undefined || !tokensEqual(offeredValue, this.token)) return { closeCode: CloseCode.UNAUTHORIZED, reason: 'UNAUTHORIZED' };
+    }
+    if (this.connections.size >= (this.options.maxConnections ?? DEFAULTS.maxConnections)) {
+      return { closeCode: CloseCode.TOO_MANY_CONNECTIONS, reason: 'TOO_MANY_CONNECTIONS' };
+    }
+    if (this.closed) return { closeCode: CloseCode.GOING_AWAY, reason: 'INTERNAL' };
+    return undefined;
+  }
+
+  private reject(ws: WebSocket, rejection: Rejection): void {
+    ws.on('error', () => undefined);
+    ws.close(rejection.closeCode, rejection.reason);
+    setTimeout(() => ws.terminate(), REJECT_GRACE_MS).unref();
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage, socket: Duplex): void {
+    const id = `c${this.nextPeerId++}`;
+    const peer = new Peer(ws, socket, id, this.budget, (over) => over.close(CloseCode.TRY_AGAIN_LATER, 'TOO_LARGE', REJECT_GRACE_MS));
+    const rate = (limit: RateLimit) => new TokenBucket(limit.perSecond, limit.burst);
+    const connection: Connection = {
+      peer,
+      info: { id, origin: request.headers.origin, remoteAddress: request.socket.remoteAddress },
+      messages: rate(this.options.messageRate ?? DEFAULTS.messageRate),
+      commands: rate(this.options.commandRate ?? DEFAULTS.commandRate),
+      invalid: rate(this.options.invalidMessageRate ?? DEFAULTS.invalidMessageRate),
+      pendingCommands: 0,
+    };
+    this.connections.set(ws, connection);
+    ws.on('error', () => undefined); // ws closes the socket itself (e.g. 1009 for maxPayload)
+    ws.on('pong', () => {
+      peer.alive = true;
+    });
+    ws.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
+    ws.on('close', () => {
+      this.connections.delete(ws);
+      for (const topic of peer.subscriptions) this.subscribers.get(topic)?.delete(peer);
+      peer.subscriptions.clear();
+    });
+    peer.sendControl(encodeServerMessage(this.hello()));
+    if (this.lastStatus !== undefined) peer.sendControl(this.lastStatus);
+  }
+
+  private hello(): ServerMessage {
+    return { type: 'hello', protocol: SUBPROTOCOL, version: PROTOCOL_VERSION, sessionId: this.sessionId, topics: [...this.topics], time: Date.now() };
+  }
+
+  private beat(): void {
+    for (const [ws, { peer }] of this.connections) {
+      if (!peer.alive) {
+        ws.terminate();
+        continue;
+      }
+      peer.alive = false;
+      ws.ping();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Client messages
+  // -------------------------------------------------------------------------------------------
+
+  private receive(connection: Connection, data: RawData, isBinary: boolean): void {
+    const { peer } = connection;
+    if (!connection.messages.take()) {
+      // A flood counts as abuse too: a client that keeps it up is closed with 4008.
+      this.invalid(connection, 'RATE_LIMITED', 'too many messages');
+      return;
+    }
+    if (isBinary) {
+      this.invalid(connection, 'UNEXPECTED_BINARY', 'clients send text frames only');
+      return;
+    }
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(text);
+    } catch (error) {
+      const code: WireErrorCode = isProtocolError(error) && error.code === ProtocolErrorCode.INVALID_JSON ? 'BAD_JSON' : 'BAD_MESSAGE';
+      this.invalid(connection, code, (error as Error).message, requestIdOf(text));
+      return;
+    }
+    switch (message.type) {
+      case 'subscribe':
+        this.subscribe(peer, message.topics, message.id);
+        break;
+      case 'unsubscribe':
+        for (const name of message.topics) {
+          peer.subscriptions.delete(name);
+          this.subscribers.get(name)?.delete(peer);
+          peer.forget(name);
+        }
+        if (message.id !== undefined) this.send(peer, { type: 'ack', id: message.id });
+        break;
+      case 'ping':
+        this.send(peer, { type: 'pong', id: message.id, clientTime: message.time, time: Date.now() });
+        break;
+      case 'command':
+        void this.command(connection, message);
+        break;
+    }
+  }
+
+  private invalid(connection: Connection, code: WireErrorCode, message: string, id?: string): void {
+    if (!connection.invalid.take()) {
+      connection.peer.close(CloseCode.PROTOCOL_ABUSE, code, REJECT_GRACE_MS);
+      return;
+    }
+    this.sendError(connection.peer, code, message, { id });
+  }
+
+  private subscribe(peer: Peer, names: readonly string[], id: string | undefined): void {
+    const now = Date.now();
+    const subscribed: string[] = [];
+    const unknown: string[] = [];
+    for (const name of names) {
+      const topic = this.topicsByName.get(name);
+      if (topic === undefined) {
+        unknown.push(name);
+        this.sendError(peer, 'UNKNOWN_TOPIC', `no topic ${name}`, { topic: name });
+        continue;
+      }
+      subscribed.push(name);
+      if (peer.subscriptions.has(name)) continue;
+      peer.subscriptions.add(name);
+      this.subscribers.get(name)?.add(peer);
+      this.sendSnapshot(peer, topic, now);
+    }
+    if (id !== undefined) this.send(peer, { type: 'ack', id, result: { subscribed, unknown } });
+  }
+
+  /** The late joiner's view, sent before any live message of the topic can reach it. */
+  private sendSnapshot(peer: Peer, topic: Topic, now: number): void {
+    const entries = topic.snapshot(now);
+    const name = JSON.stringify(topic.info.name);
+    if (!topic.binary) {
+      // Built from the stored payload JSON so a replay window is not serialised again.
+      const items = entries
+        .map((entry) => `{"seq":${entry.seq},"time":${entry.time},"payload":${(entry as JsonEntry).payloadJson}}`)
+        .join(',');
+      peer.sendControl(`{"type":"snapshot","topic":${name},"items":[${items}]}`);
+      return;
+    }
+    peer.sendControl(`{"type":"snapshot","topic":${name},"items":[],"binaryFrames":${entries.length}}`);
+    for (const entry of entries) peer.sendNow(entry);
+  }
+
+  private async command(connection: Connection, message: CommandMessage): Promise<void> {
+    const { peer } = connection;
+    const { id, name, args } = message;
+    if (!connection.commands.take() || connection.pendingCommands >= (this.options.maxPendingCommands ?? DEFAULTS.maxPendingCommands)) {
+      this.sendError(peer, 'RATE_LIMITED', `too many commands; slow down`, { id });
+      return;
+    }
+    if (!this.commandAllowed(name)) {
+      this.sendError(peer, 'UNKNOWN_COMMAND', `command ${name} is not allowed`, { id });
+      return;
+    }
+    try {
+      toNapariCommand(name, args);
+    } catch (error) {
+      this.sendError(peer, 'BAD_COMMAND_ARGS', (error as Error).message, { id });
+      return;
+    }
+    const handler = this.commandHandler;
+    if (handler === undefined) {
+      this.sendError(peer, 'NO_PUBLISHER', 'no publisher takes commands right now', { id });
+      return;
+    }
+    connection.pendingCommands += 1;
+    const timeoutMs = this.options.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const result = await Promise.race([
+        Promise.resolve().then(() => handler(name, args, connection.info)),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new RelayCommandError('TIMEOUT', `command ${name} got no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      const ack: ServerMessage = result === undefined ? { type: 'ack', id } : { type: 'ack', id, result: result as JsonValue };
+      let encoded: string;
+      try {
+        encoded = encodeServerMessage(ack);
+      } catch {
+        this.sendError(peer, 'INTERNAL', `the result of ${name} is not a JSON value`, { id });
+        return;
+      }
+      peer.sendControl(encoded);
+    } catch (error) {
+      const code: WireErrorCode = error instanceof RelayCommandError ? error.code : 'COMMAND_FAILED';
+      this.sendError(peer, code, error instanceof Error ? error.message : String(error), { id });
+    } finally {
+      clearTimeout(timer);
+      connection.pendingCommands -= 1;
+    }
+  }
+
+  private commandAllowed(name: string): boolean {
+    const allowed = this.options.allowedCommands ?? 'any';
+    if (allowed === 'any') return true;
+    if (typeof allowed === 'function') return allowed(name);
+    return allowed.includes(name);
+  }
+
+  private send(peer: Peer, message: ServerMessage): void {
+    peer.sendControl(encodeServerMessage(message));
+  }
+
+  private sendError(peer: Peer, code: WireErrorCode, message: string, extra: { id?: string | undefined; topic?: string } = {}): void {
+    this.send(peer, {
+      type: 'error',
+      code,
+      message: message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}…` : message,
+      ...(extra.id !== undefined ? { id: extra.id } : {}),
+      ...(extra.topic !== undefined ? { topic: extra.topic } : {}),
+    });
+  }
+
+  private checkBinding(address: AddressInfo | string | null): void {
+    if (address === null || typeof address === 'string') return;
+    if (!isLoopbackAddress(address.address) && this.token === undefined) {
+      throw new RelayError(RelayErrorCode.TOKEN_REQUIRED, `the app server listens on ${address.address}: set a token (generateToken())`);
+    }
+  }
+}
+
+/** The `id` of a message that failed validation, so the error can still answer the right request. */
+function requestIdOf(text: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && 'id' in value) {
+      const id = (value as { id: unknown }).id;
+      if (typeof id === 'string' && id.length > 0 && id.length <= 64) return id;
+    }
+  } catch {
+    // not JSON: no id to echo
+  }
+  return undefined;
+}

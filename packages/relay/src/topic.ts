@@ -1,0 +1,113 @@
+/** A declared topic: its sequence counter, newest value (`latest`) or replay window (`stream`). */
+import type { DeliveryMode, TopicInfo } from '@webmon/protocol';
+
+/** A JSON data message, framed once and shared by every peer. */
+export interface JsonEntry {
+  kind: 'json';
+  topic: string;
+  seq: number;
+  time: number;
+  /** The payload's JSON text (reused to build snapshots without re-serialising). */
+  payloadJson: string;
+  /** The whole `data` envelope as a complete WebSocket text frame. */
+  frame: Buffer;
+  bytes: number;
+}
+
+/** A binary frame: WebSocket header + webmon frame header, then a view of the producer's data (not copied). */
+export interface FrameEntry {
+  kind: 'frame';
+  topic: string;
+  seq: number;
+  time: number;
+  prefix: Buffer;
+  data: Buffer;
+  bytes: number;
+}
+
+export type Entry = JsonEntry | FrameEntry;
+
+export interface RelayTopicOptions {
+  /** Topic name (letters, digits, `_ . : / -`). */
+  name: string;
+  mode: DeliveryMode;
+  /** Id of the payload schema announced in `hello`. @default 'webmon.v1/json' */
+  schema?: string;
+  /** Payloads are binary frames (`publishFrame`) rather than JSON (`publish`). @default false */
+  binary?: boolean;
+  /** `stream` only: milliseconds of history replayed to a late joiner. @default 0 */
+  replayMs?: number;
+  /** `stream` only: most entries kept for replay, whatever their age. @default 10_000 */
+  replayMaxItems?: number;
+  /** `stream` only: most bytes kept for replay. @default 16 MiB */
+  replayMaxBytes?: number;
+}
+
+export class Topic {
+  readonly info: TopicInfo;
+  readonly mode: DeliveryMode;
+  readonly binary: boolean;
+  private seq = 0;
+  latest: Entry | undefined;
+  private replay: Entry[] = [];
+  private replayHead = 0;
+  private replayBytes = 0;
+  private readonly replayMs: number;
+  private readonly replayMaxItems: number;
+  private readonly replayMaxBytes: number;
+
+  constructor(options: RelayTopicOptions) {
+    this.mode = options.mode;
+    this.binary = options.binary ?? false;
+    this.replayMs = options.mode === 'stream' ? (options.replayMs ?? 0) : 0;
+    this.replayMaxItems = options.replayMaxItems ?? 10_000;
+    this.replayMaxBytes = options.replayMaxBytes ?? 16 * 2 ** 20;
+    this.info = {
+      name: options.name,
+      mode: options.mode,
+      schema: options.schema ?? 'webmon.v1/json',
+      ...(this.binary ? { binary: true } : {}),
+      ...(this.replayMs > 0 ? { replayMs: this.replayMs } : {}),
+    };
+  }
+
+  nextSeq(): number {
+    const seq = this.seq;
+    this.seq += 1;
+    return seq;
+  }
+
+  record(entry: Entry): void {
+    if (this.mode === 'latest') {
+      this.latest = entry;
+      return;
+    }
+    if (this.replayMs === 0) return;
+    this.replay.push(entry);
+    this.replayBytes += entry.bytes;
+    this.trim(entry.time);
+  }
+
+  /** What a late joiner gets: the newest value, or the replay window oldest first. */
+  snapshot(now: number): Entry[] {
+    if (this.mode === 'latest') return this.latest ? [this.latest] : [];
+    this.trim(now);
+    return this.replay.slice(this.replayHead);
+  }
+
+  private trim(now: number): void {
+    const oldest = now - this.replayMs;
+    while (this.replayHead < this.replay.length) {
+      const entry = this.replay[this.replayHead] as Entry;
+      const count = this.replay.length - this.replayHead;
+      if (entry.time >= oldest && count <= this.replayMaxItems && this.replayBytes <= this.replayMaxBytes) break;
+      this.replay[this.replayHead] = undefined as unknown as Entry;
+      this.replayHead += 1;
+      this.replayBytes -= entry.bytes;
+    }
+    if (this.replayHead > 1024 && this.replayHead * 2 > this.replay.length) {
+      this.replay = this.replay.slice(this.replayHead);
+      this.replayHead = 0;
+    }
+  }
+}

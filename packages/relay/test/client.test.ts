@@ -1,0 +1,199 @@
+/** The browser client, run on `ws` in Node against the real relay. */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import WebSocket from 'ws';
+import { NapariTopics, type FrameTime, type GapMessage, type JsonValue, type Poll, type StatusMessage } from '@webmon/protocol';
+import { createRelayClient, type RelayClient, type RelayClientOptions, type SessionChange, type TopicEvent, type WebSocketConstructor } from '../src/client.js';
+import { RelayCommandError, createRelay, generateToken } from '../src/index.js';
+import { children, cleanup, relays, startRelay, waitFor } from './helpers.js';
+
+const clients: RelayClient<unknown>[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await cleanup();
+});
+
+const topics = [
+  { ...NapariTopics.layers },
+  { ...NapariTopics.frameTime, replayMs: 10_000 },
+  { name: 'events', mode: 'stream' as const },
+  { name: 'image', mode: 'latest' as const, binary: true },
+];
+
+function connect<Map = import('../src/client.js').NapariTopicPayloads>(options: Omit<RelayClientOptions, 'WebSocket'>): RelayClient<Map> {
+  const client = createRelayClient<Map>({ WebSocket: WebSocket as unknown as WebSocketConstructor, backoff: { initialMs: 50, maxMs: 500 }, ...options });
+  clients.push(client as RelayClient<unknown>);
+  return client;
+}
+
+describe('relay client', () => {
+  it('subscribes with typed payloads, gets the snapshot, then live data', async () => {
+    const { relay, url } = await startRelay({ topics });
+    relay.publish('napari.layers', { layers: { '1': {} } });
+    relay.publish('napari.frame_time', { time: 1, delta_ms: 16 });
+    const client = connect({ url });
+    const layers: TopicEvent<Poll>[] = [];
+    const frameTimes: TopicEvent<FrameTime>[] = [];
+    client.subscribe('napari.layers', (event) => {
+      expectTypeOf(event).toEqualTypeOf<TopicEvent<Poll>>();
+      layers.push(event);
+    });
+    client.subscribe('napari.frame_time', (event) => frameTimes.push(event));
+    client.subscribe('events', (event) => expectTypeOf(event).toEqualTypeOf<TopicEvent<JsonValue>>());
+    await waitFor(() => layers.length === 1 && frameTimes.length === 1 || undefined, 'the snapshots');
+    expect(layers[0]).toMatchObject({ kind: 'data', replay: true, seq: 0, payload: { layers: { '1': {} } } });
+    expect(client.state).toBe('open');
+    expect(client.sessionId).toBe(relay.sessionId);
+    expect(client.topics.map((topic) => topic.name)).toEqual(topics.map((topic) => topic.name));
+    relay.publish('napari.frame_time', { time: 2, delta_ms: 17 });
+    await waitFor(() => frameTimes.length === 2 || undefined, 'live data');
+    expect(frameTimes[1]).toMatchObject({ kind: 'data', replay: false, seq: 1, payload: { time: 2, delta_ms: 17 } });
+  });
+
+  it('drops a payload that fails its topic schema and reports it', async () => {
+    const { relay, url } = await startRelay({ topics });
+    const client = connect({ url });
+    const errors: string[] = [];
+    client.onError((error) => errors.push(error.code));
+    const frameTimes: unknown[] = [];
+    client.subscribe('napari.frame_time', (event) => frameTimes.push(event));
+    await waitFor(() => client.state === 'open' || undefined, 'open');
+    await client.ping();
+    relay.publish('napari.frame_time', { time: 'soon' });
+    relay.publish('napari.frame_time', { time: 3, delta_ms: 1 });
+    await waitFor(() => frameTimes.length === 1 || undefined, 'the valid value');
+    expect(errors).toEqual(['BAD_SERVER_MESSAGE']);
+  });
+
+  it('returns command results and rejects with typed errors', async () => {
+    const { relay, url } = await startRelay({ topics, commandTimeoutMs: 200 });
+    const client = connect({ url });
+    await waitFor(() => client.state === 'open' || undefined, 'open');
+    await expect(client.command('show_grid', true)).rejects.toMatchObject({ name: 'RelayClientError', code: 'NO_PUBLISHER' });
+    relay.onCommand((name, args) => {
+      if (name === 'offline') throw new RelayCommandError('NO_PUBLISHER', 'napari is gone');
+      if (name === 'slow') return new Promise(() => undefined);
+      return { name, args };
+    });
+    await expect(client.command('show_grid', true)).resolves.toEqual({ name: 'show_grid', args: true });
+    await expect(client.command('show_grid', 'no')).rejects.toMatchObject({ code: 'BAD_COMMAND_ARGS' });
+    await expect(client.command('offline', null)).rejects.toMatchObject({ code: 'NO_PUBLISHER', message: 'napari is gone' });
+    await expect(client.command('slow', null)).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(client.command('slow', null, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(await client.ping()).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reconnects across a server restart, reports the new session and resubscribes', async () => {
+    const first = await startRelay({ topics });
+    first.relay.publish('napari.layers', { layers: { old: {} } });
+    const client = connect({ url: first.url });
+    const layers: TopicEvent<Poll>[] = [];
+    const sessions: SessionChange[] = [];
+    const states: string[] = [];
+    const statuses: StatusMessage[] = [];
+    client.subscribe('napari.layers', (event) => layers.push(event));
+    client.onSessionChange((change) => sessions.push(change));
+    client.onStateChange((state) => states.push(state));
+    client.onStatus((status) => statuses.push(status));
+    await waitFor(() => layers.length === 1 || undefined, 'the first session snapshot');
+    const pending = client.command('show_grid', true, { timeoutMs: 30_000 });
+    first.relay.onCommand(() => new Promise(() => undefined));
+    const disconnected = expect(pending).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    await first.relay.close();
+    await disconnected;
+    expect(statuses.map((status) => status.code)).toContain('server.closing');
+
+    const second = createRelay({ topics, port: first.port, heartbeatMs: 0 });
+    relays.push(second);
+    second.publish('napari.layers', { layers: { new: {} } });
+    await second.listen();
+    await waitFor(() => sessions.length === 1 || undefined, 'the session change', 30_000);
+    expect(sessions[0]).toEqual({ previous: first.relay.sessionId, current: second.sessionId });
+    await waitFor(() => layers.length === 2 || undefined, 'the new session snapshot');
+    expect(layers[1]).toMatchObject({ replay: true, payload: { layers: { new: {} } } });
+    expect(states).toEqual(['open', 'reconnecting', 'open']);
+    second.publish('napari.layers', { layers: { newer: {} } });
+    await waitFor(() => layers.length === 3 || undefined, 'live data after the restart');
+  });
+
+  it('keeps trying while the server is down, with backoff', async () => {
+    const { relay, url, port } = await startRelay({ topics });
+    const client = connect({ url });
+    await waitFor(() => client.state === 'open' || undefined, 'open');
+    await relay.close();
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // several refused attempts
+    expect(client.state).toBe('reconnecting');
+    const again = createRelay({ topics, port, heartbeatMs: 0 });
+    relays.push(again);
+    await again.listen();
+    await waitFor(() => client.sessionId === again.sessionId || undefined, 'the reconnect', 30_000);
+  });
+
+  it('stops for good when rejected (token) and says why', async () => {
+    const token = generateToken();
+    const { url } = await startRelay({ topics, token });
+    const rejected = connect({ url });
+    const errors: string[] = [];
+    rejected.onError((error) => errors.push(`${error.code} ${error.message}`));
+    await waitFor(() => rejected.state === 'closed' || undefined, 'the rejection');
+    expect(errors).toEqual([expect.stringContaining('REJECTED the server refused the connection: 4001 UNAUTHORIZED')]);
+    const accepted = connect({ url, token });
+    await waitFor(() => accepted.state === 'open' || undefined, 'the token to be accepted');
+  });
+
+  it('reports gaps and delivers binary frames decoded', async () => {
+    const { relay, url } = await startRelay({ topics, highWaterMark: 32 * 1024, lowWaterMark: 8 * 1024, maxQueuedMessages: 50 });
+    const client = connect({ url });
+    const frames: TopicEvent<JsonValue>[] = [];
+    client.subscribe('image', (event) => frames.push(event));
+    relay.publishFrame('image', { dtype: 'float64', shape: [2, 2] }, Float64Array.of(1, 2, 3, 4));
+    await waitFor(() => frames.length === 1 || undefined, 'the snapshot frame');
+    const first = frames[0]!;
+    if (first.kind !== 'frame') throw new Error('expected a frame');
+    expect(first.replay).toBe(true);
+    expect(first.frame.shape).toEqual([2, 2]);
+    expect([...(first.frame.data as Float64Array)]).toEqual([1, 2, 3, 4]);
+    relay.publishFrame('image', { dtype: 'uint8', shape: [3] }, Uint8Array.of(7, 8, 9));
+    await waitFor(() => frames.length === 2 || undefined, 'a live frame');
+    expect(frames[1]).toMatchObject({ kind: 'frame', replay: false, seq: 1 });
+
+  });
+
+  it('tells the app about a gap after it fell behind', async () => {
+    const { relay, url } = await startRelay({ topics, highWaterMark: 32 * 1024, lowWaterMark: 8 * 1024, maxQueuedMessages: 50 });
+    const script = fileURLToPath(new URL('./fixtures/stallable-relay-client.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, url, 'events'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    const lines: { type: string; seq?: number; dropped?: number; fromSeq?: number; toSeq?: number }[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line)));
+    await waitFor(() => lines.some((line) => line.type === 'open') || undefined, 'the client to connect', 30_000);
+    await waitFor(() => relay.stats().clients[0]?.subscriptions.includes('events') || undefined, 'the subscription');
+    child.kill('SIGSTOP');
+    let published = 0;
+    await waitFor(() => {
+      for (let index = 0; index < 200; index += 1, published += 1) relay.publish('events', { pad: 'p'.repeat(1_000) });
+      return (relay.stats().clients[0]?.droppedMessages ?? 0) > 100 || undefined;
+    }, 'drops', 60_000);
+    child.kill('SIGCONT');
+    await waitFor(() => lines.at(-1)?.seq === published - 1 || undefined, 'the newest message', 60_000);
+    const gaps = lines.filter((line) => line.type === 'gap');
+    const data = lines.filter((line) => line.type === 'data');
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(data.length + gaps.reduce((sum, gap) => sum + (gap.dropped ?? 0), 0)).toBe(published);
+    // Walking the lines accounts for every sequence number exactly once, in order: a gap is announced
+    // right where its messages would have been.
+    let expected = 0;
+    for (const line of lines) {
+      if (line.type === 'data') {
+        expect(line.seq).toBe(expected);
+        expected += 1;
+      } else if (line.type === 'gap') {
+        expect(line.fromSeq).toBe(expected);
+        expected = (line.toSeq ?? 0) + 1;
+      }
+    }
+    expect(expected).toBe(published);
+  });
+});

@@ -1,0 +1,44 @@
+import { builtinModules } from 'node:module';
+import { defineConfig } from 'tsup';
+import type { Plugin } from 'esbuild';
+
+const builtins = new Set(builtinModules);
+
+/** The browser entry must not pull in a Node built-in or `ws` (directly or through a shared module). */
+const browserOnly: Plugin = {
+  name: 'relay-client-browser-only',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => {
+      const bare = args.path.replace(/^node:/, '').split('/')[0] ?? '';
+      if (args.path.startsWith('node:') || builtins.has(bare) || bare === 'ws') {
+        return { errors: [{ text: `@webmon/relay/client runs in browsers: "${args.path}" (imported by ${args.importer}) may not be imported` }] };
+      }
+      return undefined;
+    });
+  },
+};
+
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['esm'],
+    platform: 'node',
+    target: 'node20',
+    dts: true,
+    sourcemap: true,
+    clean: ['index.*'],
+  },
+  {
+    entry: { client: 'src/client.ts' },
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2022',
+    dts: true,
+    sourcemap: true,
+    clean: ['client.*'],
+    // tsup would otherwise strip `node:` and mark built-ins external before the plugin sees them.
+    removeNodeProtocol: false,
+    noExternal: [/^node:/, 'ws', new RegExp(`^(${[...builtins].map((name) => name.replace(/[/]/g, '\\/')).join('|')})(\\/|$)`)],
+    esbuildPlugins: [browserOnly],
+  },
+]);
