@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "webmon_shm",
+      "sources": ["webmon_shm.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}

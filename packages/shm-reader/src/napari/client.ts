@@ -1,0 +1,508 @@
+/**
+ * A client of napari's experimental monitor (napari 0.4.3–0.4.19, `NAPARI_MON`), speaking to its
+ * SharedMemoryManager like napari's own Python clients do, but from Node.
+ *
+ * Connections (each authenticated; WIRE §2.8):
+ * - one-shot `create` per typeid (the five names napari registers);
+ * - the shared serving connection: `napari_data.get('poll')` polls and `client_messages.put` commands;
+ * - a dedicated one for `napari_messages`: a blocking `get(True, timeout)` returns the moment napari
+ *   puts a message (no polling interval), then pipelined `get_nowait` bursts drain a backlog fast;
+ * - a dedicated one for `napari_shutdown.wait(timeout)`.
+ */
+import {
+  parseNapariMessage,
+  parsePoll,
+  toNapariCommand,
+  type NapariEvent,
+  type Poll,
+} from '@webmon/protocol';
+import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
+import { ManagerClient, type DictProxy, type EventProxy, type QueueProxy, type ServingConnection } from '../manager/index.js';
+import { QueueEmptyError } from '../manager/errors.js';
+import type { PickleDecodeOptions, PyEncodable, PyValue } from '../pickle/index.js';
+import { parseNapariClientConfig } from './config.js';
+import { openNapariSharedList, type SharedListSource } from './shared-list.js';
+import { toJsonData, type JsonData } from './to-json.js';
+
+export interface NapariClientOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** napari's manager port. Without it, `NAPARI_MON_CLIENT` (option `clientConfig` or the environment) is used. */
+  port?: number;
+  /** @default 'napari' */
+  authkey?: string | Uint8Array;
+  /** A `NAPARI_MON_CLIENT` value. @default process.env.NAPARI_MON_CLIENT when `port` is not given */
+  clientConfig?: string;
+  /** Read the older ShareableList `[frame, json, json]` with this name (default: from the config). */
+  sharedListName?: string;
+  /** Read the shared list when a name is known. @default true */
+  readSharedList?: boolean;
+  /** Pause between `napari_data.get('poll')` calls, after each reply. @default 16 */
+  pollIntervalMs?: number;
+  /** Server-side timeout of each blocking `napari_messages.get`; bounds how long `close()` waits. @default 0.25 */
+  messageWaitSeconds?: number;
+  /** Most `get_nowait` calls in flight at once while draining a backlog. @default 64 */
+  drainBatch?: number;
+  /** Pause between reads of the ShareableList frame counter. @default 16 */
+  sharedListIntervalMs?: number;
+  /** @default 5000 */
+  connectTimeoutMs?: number;
+  /** @default 30000 */
+  callTimeoutMs?: number;
+  /** Largest reply accepted. @default 268435456 (256 MiB) */
+  maxFrameBytes?: number;
+  /** Limits for decoding pickles (see docs/pickle.md). */
+  decode?: PickleDecodeOptions;
+}
+
+export const NAPARI_DEFAULTS = {
+  host: '127.0.0.1',
+  authkey: 'napari',
+  pollIntervalMs: 16,
+  messageWaitSeconds: 0.25,
+  drainBatch: 64,
+  sharedListIntervalMs: 16,
+} as const;
+
+/** The five typeids napari's monitor registers on its manager. */
+export const NAPARI_TYPEIDS = ['napari_data', 'napari_messages', 'napari_shutdown', 'client_data', 'client_messages'] as const;
+
+export type InvalidSource = 'message' | 'poll' | 'shared-list';
+
+/** Something napari sent that we could not use. It is reported, counted, and the stream goes on. */
+export interface InvalidItem {
+  source: InvalidSource;
+  /** ProtocolError (schema), PickleError (undecodable item), or ShmReaderError. */
+  error: Error;
+  /** The value as converted to JSON, when it got that far. */
+  value?: unknown;
+}
+
+export type ShutdownReason = 'napari' | 'connection-lost' | 'queue-shut-down' | 'closed';
+
+export interface ShutdownInfo {
+  reason: ShutdownReason;
+  /** The transport error for `connection-lost`. */
+  error?: ShmReaderError;
+}
+
+/** A frame of the older ShareableList variant: the counter and the parsed JSON slot. */
+export interface SharedListFrame {
+  frame: number;
+  data: JsonData;
+}
+
+export interface NapariClientEvents {
+  /** Every event of every `napari_messages` item, in order. `item` counts items from 0. */
+  message: (event: NapariEvent, item: number) => void;
+  /** A new (changed) `poll` value of `napari_data`. */
+  poll: (poll: Poll) => void;
+  /** A new ShareableList frame (only with a shared list name). */
+  frame: (frame: SharedListFrame) => void;
+  invalid: (invalid: InvalidItem) => void;
+  /** Exactly once: napari set `napari_shutdown`, the connection was lost, or `close()` was called. */
+  shutdown: (info: ShutdownInfo) => void;
+}
+
+export interface NapariClientStats {
+  /** `napari_messages` items received. */
+  items: number;
+  /** Events emitted from those items. */
+  events: number;
+  /** Poll replies fetched / changed values emitted. */
+  pollsFetched: number;
+  pollsEmitted: number;
+  /** Items reported through `invalid`. */
+  invalid: number;
+  framesEmitted: number;
+}
+
+type Listeners = { [K in keyof NapariClientEvents]: NapariClientEvents[K][] };
+
+export class NapariClient {
+  readonly stats: NapariClientStats = { items: 0, events: 0, pollsFetched: 0, pollsEmitted: 0, invalid: 0, framesEmitted: 0 };
+  private readonly listeners: Listeners = { message: [], poll: [], frame: [], invalid: [], shutdown: [] };
+  private running = true;
+  private shutdownInfo: ShutdownInfo | null = null;
+  private readonly loops: Promise<void>[] = [];
+  private lastPollPayload: Buffer | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private sharedListTimer: NodeJS.Timeout | null = null;
+  private closePromise: Promise<void> | null = null;
+  private readonly shutdownWaiters: ((info: ShutdownInfo) => void)[] = [];
+
+  private constructor(
+    readonly manager: ManagerClient,
+    readonly napariData: DictProxy,
+    readonly napariMessages: QueueProxy,
+    readonly napariShutdown: EventProxy,
+    readonly clientData: DictProxy,
+    readonly clientMessages: QueueProxy,
+    private readonly messagesConnection: ServingConnection,
+    private readonly options: Required<Pick<NapariClientOptions, 'pollIntervalMs' | 'messageWaitSeconds' | 'drainBatch' | 'sharedListIntervalMs'>>,
+    private readonly sharedList: SharedListSource | null,
+  ) {}
+
+  /**
+   * Connects to napari's manager, looks up its five shared objects and starts streaming. Attach
+   * listeners right after: nothing is emitted before the next turn of the event loop.
+   */
+  static async connect(options: NapariClientOptions = {}): Promise<NapariClient> {
+    let port = options.port;
+    let sharedListName = options.sharedListName;
+    if (port === undefined) {
+      const encoded = options.clientConfig ?? process.env['NAPARI_MON_CLIENT'];
+      if (encoded === undefined) {
+        throw new ShmReaderError(ShmReaderErrorCode.BAD_CLIENT_CONFIG, 'no port given and NAPARI_MON_CLIENT is not set');
+      }
+      const config = parseNapariClientConfig(encoded);
+      port = config.serverPort;
+      sharedListName ??= config.sharedListName;
+    }
+    const manager = await ManagerClient.connect({
+      host: options.host ?? NAPARI_DEFAULTS.host,
+      port,
+      authkey: options.authkey ?? NAPARI_DEFAULTS.authkey,
+      ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs, handshakeTimeoutMs: options.connectTimeoutMs }),
+      ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
+      ...(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes }),
+      ...(options.decode === undefined ? {} : { decode: options.decode }),
+      clientName: 'webmon-napari-client',
+    });
+    let sharedList: SharedListSource | null = null;
+    try {
+      const [napariData, napariMessages, napariShutdown, clientData, clientMessages] = await Promise.all([
+        manager.dict('napari_data'),
+        manager.queue('napari_messages'),
+        manager.event('napari_shutdown'),
+        manager.dict('client_data'),
+        manager.queue('client_messages'),
+      ]);
+      const messagesConnection = await manager.openDedicated();
+      if (sharedListName !== undefined && options.readSharedList !== false) sharedList = openNapariSharedList(sharedListName);
+      const client = new NapariClient(
+        manager,
+        napariData,
+        napariMessages,
+        napariShutdown,
+        clientData,
+        clientMessages,
+        messagesConnection,
+        {
+          pollIntervalMs: options.pollIntervalMs ?? NAPARI_DEFAULTS.pollIntervalMs,
+          messageWaitSeconds: options.messageWaitSeconds ?? NAPARI_DEFAULTS.messageWaitSeconds,
+          drainBatch: Math.max(1, options.drainBatch ?? NAPARI_DEFAULTS.drainBatch),
+          sharedListIntervalMs: options.sharedListIntervalMs ?? NAPARI_DEFAULTS.sharedListIntervalMs,
+        },
+        sharedList,
+      );
+      // Start on the next tick so the caller can attach listeners first.
+      setImmediate(() => client.start());
+      return client;
+    } catch (error) {
+      sharedList?.close();
+      await manager.close();
+      throw error;
+    }
+  }
+
+  on<K extends keyof NapariClientEvents>(event: K, listener: NapariClientEvents[K]): this {
+    (this.listeners[event] as NapariClientEvents[K][]).push(listener);
+    return this;
+  }
+
+  off<K extends keyof NapariClientEvents>(event: K, listener: NapariClientEvents[K]): this {
+    const list = this.listeners[event] as NapariClientEvents[K][];
+    const index = list.indexOf(listener);
+    if (index >= 0) list.splice(index, 1);
+    return this;
+  }
+
+  /** Resolves when the client has shut down (for any reason). */
+  whenShutdown(): Promise<ShutdownInfo> {
+    if (this.shutdownInfo) return Promise.resolve(this.shutdownInfo);
+    return new Promise((resolve) => this.shutdownWaiters.push(resolve));
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Sends a command: puts `{name: args}` on `client_messages` (napari calls the method `name`).
+   * Validated with `toNapariCommand` (throws ProtocolError for a bad name or argument).
+   */
+  async sendCommand(name: string, args: unknown): Promise<void> {
+    const command = toNapariCommand(name, args);
+    await this.clientMessages.put(command as PyEncodable);
+  }
+
+  /** `{show_grid: show}`: show or hide napari's octree tile grid. */
+  showGrid(show: boolean): Promise<void> {
+    return this.sendCommand('show_grid', show);
+  }
+
+  /** Stops streaming, releases napari's objects (decref) and closes every connection. */
+  close(): Promise<void> {
+    if (!this.closePromise) this.closePromise = this.stop({ reason: 'closed' });
+    return this.closePromise;
+  }
+
+  // ---- loops ----
+
+  private start(): void {
+    if (!this.running) return;
+    this.loops.push(this.messageLoop(), this.shutdownLoop());
+    this.schedulePoll(0);
+    if (this.sharedList) this.scheduleSharedList(0);
+  }
+
+  private async messageLoop(): Promise<void> {
+    const connection = this.messagesConnection;
+    const ident = this.napariMessages.ident;
+    const wait = this.options.messageWaitSeconds;
+    const waitLimitMs = wait * 1000 + this.manager.callTimeoutMs;
+    try {
+      while (this.running) {
+        // Block on the server until a message arrives (or `wait` seconds pass).
+        const first = await this.receiveItem(() => connection.callRaw(ident, 'get', [true, wait], undefined, { timeoutMs: waitLimitMs }));
+        if (!first) continue;
+        // A message arrived: drain any backlog with a sliding window of pipelined get_nowait calls,
+        // in order, until one says Empty. Each reply immediately triggers the next request, whose
+        // segment also ACKs the reply: that keeps CPython's Nagle from holding the server's writes.
+        const window: Promise<Buffer>[] = [];
+        let size = 1;
+        let issuing = true;
+        const issue = (): void => {
+          const call = connection.callRaw(ident, 'get_nowait');
+          // If the connection dies, only the head of the window is awaited; mark the rest handled.
+          call.catch(() => undefined);
+          window.push(call);
+        };
+        issue();
+        while (window.length > 0) {
+          const got = await this.receiveItem(() => window.shift()!);
+          if (!got || !this.running) issuing = false;
+          else size = Math.min(size * 2, this.options.drainBatch);
+          while (issuing && window.length < size) issue();
+        }
+      }
+    } catch (error) {
+      this.fatal(error);
+    }
+  }
+
+  /**
+   * Awaits one queue reply and emits its events. Returns false for Empty. Transport errors propagate;
+   * an item that cannot be decoded or validated is reported through `invalid` (it is already dequeued).
+   */
+  private async receiveItem(call: () => Promise<Buffer>): Promise<boolean> {
+    const payload = await call();
+    let value: PyValue;
+    try {
+      value = this.manager.interpretRaw(payload, 'napari_messages.get');
+    } catch (error) {
+      if (error instanceof QueueEmptyError) return false;
+      if (error instanceof ShmReaderError && error.code === ShmReaderErrorCode.QUEUE_SHUT_DOWN) throw error;
+      if (error instanceof ShmReaderError && error.code === ShmReaderErrorCode.REMOTE_ERROR) throw error;
+      this.stats.items++;
+      this.reportInvalid({ source: 'message', error: error as Error });
+      return true;
+    }
+    const item = this.stats.items++;
+    let json: JsonData;
+    let events: NapariEvent[];
+    try {
+      json = toJsonData(value);
+      events = parseNapariMessage(json);
+    } catch (error) {
+      this.reportInvalid({ source: 'message', error: error as Error, value: safeValue(value) });
+      return true;
+    }
+    for (const event of events) {
+      this.stats.events++;
+      this.emit('message', event, item);
+    }
+    return true;
+  }
+
+  private schedulePoll(delayMs: number): void {
+    if (!this.running) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      void this.pollOnce();
+    }, delayMs);
+  }
+
+  private async pollOnce(): Promise<void> {
+    let payload: Buffer;
+    try {
+      payload = await this.napariData.getRaw('poll');
+    } catch (error) {
+      if (error instanceof ShmReaderError && isTransportError(error)) this.fatal(error);
+      else {
+        this.reportInvalid({ source: 'poll', error: error as Error });
+        this.schedulePoll(this.options.pollIntervalMs);
+      }
+      return;
+    }
+    this.stats.pollsFetched++;
+    // napari rewrites the same poll value every frame: identical reply bytes mean nothing changed,
+    // so skip decoding entirely (a memcmp instead of an unpickle + validation).
+    if (!this.lastPollPayload || !this.lastPollPayload.equals(payload)) {
+      this.lastPollPayload = payload;
+      this.handlePoll(payload);
+    }
+    this.schedulePoll(this.options.pollIntervalMs);
+  }
+
+  private handlePoll(payload: Buffer): void {
+    let json: JsonData | undefined;
+    try {
+      const value = this.manager.interpretRaw(payload, 'napari_data.get');
+      if (value === null) return; // napari has not polled yet
+      json = toJsonData(value);
+      const poll = parsePoll(json);
+      this.stats.pollsEmitted++;
+      this.emit('poll', poll);
+    } catch (error) {
+      this.reportInvalid({ source: 'poll', error: error as Error, ...(json === undefined ? {} : { value: json }) });
+    }
+  }
+
+  private async shutdownLoop(): Promise<void> {
+    try {
+      while (this.running) {
+        // On a pooled connection of its own; 1 s server-side waits keep `close()` responsive.
+        if (await this.napariShutdown.wait(1)) {
+          await this.stop({ reason: 'napari' });
+          return;
+        }
+      }
+    } catch (error) {
+      this.fatal(error);
+    }
+  }
+
+  private scheduleSharedList(delayMs: number): void {
+    if (!this.running || !this.sharedList) return;
+    this.sharedListTimer = setTimeout(() => {
+      this.sharedListTimer = null;
+      this.readSharedList();
+      this.scheduleSharedList(this.options.sharedListIntervalMs);
+    }, delayMs);
+  }
+
+  private lastFrame = -1;
+
+  private readSharedList(): void {
+    const source = this.sharedList;
+    if (!source) return;
+    let frame: number;
+    let text: string;
+    try {
+      frame = source.readFrame();
+      if (frame === this.lastFrame) return;
+      text = source.readJson();
+    } catch (error) {
+      this.reportInvalid({ source: 'shared-list', error: error as Error });
+      return;
+    }
+    let data: JsonData;
+    try {
+      data = JSON.parse(text) as JsonData;
+    } catch {
+      // napari writes the JSON before the counter and without a lock: a torn read (WIRE §4.4).
+      // Leave lastFrame unchanged so the next tick reads it again.
+      return;
+    }
+    this.lastFrame = frame;
+    this.stats.framesEmitted++;
+    this.emit('frame', { frame, data });
+  }
+
+  // ---- shutdown ----
+
+  private fatal(error: unknown): void {
+    if (!this.running) return;
+    if (error instanceof ShmReaderError && error.code === ShmReaderErrorCode.QUEUE_SHUT_DOWN) {
+      void this.stop({ reason: 'queue-shut-down' });
+      return;
+    }
+    const transport =
+      error instanceof ShmReaderError
+        ? error
+        : new ShmReaderError(ShmReaderErrorCode.CONNECTION_CLOSED, `napari client failed: ${String(error)}`, { cause: error });
+    void this.stop({ reason: 'connection-lost', error: transport });
+  }
+
+  private async stop(info: ShutdownInfo): Promise<void> {
+    if (!this.running) {
+      await this.closePromise;
+      return;
+    }
+    this.running = false;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.sharedListTimer) clearTimeout(this.sharedListTimer);
+    this.sharedList?.close();
+    const finishing = (async () => {
+      // The message loop finishes its current server-side get (≤ messageWaitSeconds) so no item that
+      // napari already dequeued for us is lost. The shutdown waiter can be abandoned.
+      if (info.reason === 'closed' || info.reason === 'napari') {
+        await Promise.race([this.loops[0], delay(this.options.messageWaitSeconds * 1000 + 2_000)]);
+      }
+      await this.manager.close();
+    })();
+    this.closePromise ??= finishing;
+    await finishing;
+    this.shutdownInfo = info;
+    this.emit('shutdown', info);
+    for (const resolve of this.shutdownWaiters.splice(0)) resolve(info);
+  }
+
+  private reportInvalid(invalid: InvalidItem): void {
+    this.stats.invalid++;
+    this.emit('invalid', invalid);
+  }
+
+  private emit<K extends keyof NapariClientEvents>(event: K, ...args: Parameters<NapariClientEvents[K]>): void {
+    for (const listener of [...(this.listeners[event] as ((...a: Parameters<NapariClientEvents[K]>) => void)[])]) {
+      try {
+        listener(...args);
+      } catch (error) {
+        // A throwing listener is the application's bug: surface it like EventEmitter would, but
+        // without breaking our loops mid-item.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
+
+function isTransportError(error: ShmReaderError): boolean {
+  return (
+    error.code === ShmReaderErrorCode.CONNECTION_CLOSED ||
+    error.code === ShmReaderErrorCode.CONNECTION_REFUSED ||
+    error.code === ShmReaderErrorCode.CONNECTION_TIMEOUT ||
+    error.code === ShmReaderErrorCode.CLIENT_CLOSED ||
+    error.code === ShmReaderErrorCode.MALFORMED_FRAME ||
+    error.code === ShmReaderErrorCode.FRAME_TOO_LARGE ||
+    error.code === ShmReaderErrorCode.AUTH_FAILED ||
+    error.code === ShmReaderErrorCode.CALL_TIMEOUT
+  );
+}
+
+function safeValue(value: PyValue): unknown {
+  try {
+    return toJsonData(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+
