@@ -1,23 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ProtocolError,
   SUBPROTOCOL,
   encodeClientMessage,
   encodeServerMessage,
   parseClientMessage,
   parseServerMessage,
+  type ClientMessage,
   type ServerMessage,
 } from '../src/index.js';
+import { codeOf } from './helpers.js';
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return (error as ProtocolError).code;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 const serverMessages: ServerMessage[] = [
   {
@@ -51,7 +43,7 @@ describe('webmon.v1 envelopes', () => {
     { type: 'unsubscribe', topics: ['napari.layers'] },
     { type: 'command', id: 'c1', name: 'show_grid', args: true },
     { type: 'ping', id: 'p', time: 12.5 },
-  ] as const)('client $type round-trips', (message) => {
+  ] satisfies ClientMessage[])('client $type round-trips', (message) => {
     expect(parseClientMessage(encodeClientMessage(message))).toEqual(message);
   });
 

@@ -2,19 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { quickCheckFrameTime, quickCheckLoadChunk, quickCheckPoll } from '../src/fast-check.js';
 import { FrameTimeSchema, LoadChunkSchema, PollSchema } from '../src/index.js';
+import { random } from './helpers.js';
 
 const samples = JSON.parse(readFileSync(new URL('./fixtures/napari-samples.json', import.meta.url), 'utf8'));
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const oddValues: unknown[] = [
   -1, 0, 1, 1.5, 2 ** 53, -0, Number.NaN, Number.POSITIVE_INFINITY, '1', '', null, true, [], [1], [1, 2], [1, 2, 3],

@@ -2,23 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   DTYPE_ITEM_SIZE,
-  ProtocolError,
   decodeFrame,
   encodeFrame,
   encodeFrameHeader,
   isFrame,
   type NumericDType,
 } from '../src/index.js';
+import { codeOf } from './helpers.js';
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return (error as ProtocolError).code;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 const base = { topic: 'image', seq: 3, time: 1_700_000_000_123.5 };
 
@@ -35,7 +26,7 @@ describe('binary frame codec', () => {
     const data = sampleData(dtype, 6);
     const frame = encodeFrame({ ...base, dtype, shape: [2, 3] }, data);
     expect((frame.byteLength - data.byteLength) % 8).toBe(0); // data starts 8-aligned
-    const decoded = decodeFrame(frame.buffer);
+    const decoded = decodeFrame(frame.buffer as ArrayBuffer);
     expect(decoded.zeroCopy).toBe(true);
     expect(decoded).toMatchObject({ ...base, dtype, shape: [2, 3], byteLength: data.byteLength });
     const view = decoded.data as ArrayBufferView;

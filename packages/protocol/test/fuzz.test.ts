@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DTYPE_ITEM_SIZE, ProtocolError, decodeFrame, encodeFrame, parseClientMessage, type NumericDType } from '../src/index.js';
+import { random } from './helpers.js';
 
-/** Small deterministic PRNG (mulberry32) so a failure reproduces from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seeds(): Uint8Array[] {
   const dtypes = Object.keys(DTYPE_ITEM_SIZE) as NumericDType[];

@@ -24,6 +24,7 @@ import {
   type PyValue,
 } from '../pickle/index.js';
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
+import { halfToNumber } from '../pickle/numpy.js';
 
 export type JsonData = null | boolean | number | string | JsonData[] | { [key: string]: JsonData };
 
@@ -147,13 +148,4 @@ function reshape(shape: readonly number[], order: 'C' | 'F', element: (flat: num
     return out;
   };
   return build(0, 0);
-}
-
-function halfToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
