@@ -11,6 +11,9 @@ process.env.WEBMON_CHROMIUM = ensureChromium();
 
 log('building all packages');
 if (run(pnpm[0], [...pnpm.slice(1), 'exec', 'turbo', 'run', 'build', '--output-logs=errors-only']) !== 0) fail('build failed.');
+// vitest strips types without checking them: typecheck sources and tests first.
+log('type-checking all packages and their tests');
+if (run(pnpm[0], [...pnpm.slice(1), 'exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only']) !== 0) fail('typecheck failed.');
 
 const resultsDir = join(root, '.test-results');
 mkdirSync(resultsDir, { recursive: true });
