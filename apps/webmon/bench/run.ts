@@ -1,0 +1,142 @@
+/**
+ * End-to-end latency and CPU of webmon at 60 Hz, against a baseline run side by side.
+ *
+ *   pnpm --filter @webmon/app bench          (BENCH_SECONDS=10 per run by default; six runs, about 2.5 minutes)
+ *
+ * Six runs. In each, the real simulator (CPython, 60 Hz, `--stamp`) launches webmon the napari way and
+ * Chromium opens the latency page (and, for the three-tab runs, /loader and /viewer as well).
+ * Latency = simulator put → poll drawn by the tile viewer in the page (end of the synchronous WebGL
+ * render), same machine clock; the split shows put → relay publish and put → page handler.
+ * - webmon: its defaults (napari polled every `--poll-ms` 4 ms, pushed at once), the page drawing each
+ *   poll at once (coalesced), or on the next animation frame (as the viewer page does), or not at all
+ *   (the transport alone).
+ * - baseline "original": both hops poll every 16.7 ms like the original (webmon `--poll-ms 16.7`, and a
+ *   page that draws the newest value on a 16.7 ms timer).
+ * CPU is webmon's own process (user + system) over the measured window, from /proc.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'tsup';
+import { PYTHON, SIMULATOR, CLI, launchChromium, startProcess } from '../test/helpers.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 4);
+const PAGE_DIR = fileURLToPath(new URL('./latency-page', import.meta.url));
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+interface Result {
+  name: string;
+  arrivalP50: number;
+  arrivalP99: number;
+  renderP50: number;
+  hop1P50: number;
+  hop1P99: number;
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+  cpuPercent: number;
+  pollsPerSecond: number;
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the command name).
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+async function measure(name: string, webmonArgs: string[], pageQuery: string, extraTabs: boolean): Promise<Result> {
+  const simulator = startProcess(PYTHON, [SIMULATOR, '--stamp', '--quiet', '--exit-with-client', '--', process.execPath, CLI, '--port', '0', '--log-level', 'warn', '--page', PAGE_DIR, ...webmonArgs]);
+  const browser = await launchChromium();
+  try {
+    const url = (await simulator.waitFor(/webmon: serving (http:\/\/\S+\/)/, 90_000))[1] ?? '';
+    const webmonPid = Number(execFileSync('pgrep', ['-P', String(simulator.child.pid), '-f', 'cli.js'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const bench = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+    await bench.goto(`${url}bench-latency${pageQuery}`);
+    if (extraTabs) for (const path of ['loader', 'viewer']) await (await browser.newPage()).goto(`${url}${path}`);
+    await bench.waitForFunction(() => ((globalThis as { webmonBench?: { polls: number } }).webmonBench?.polls ?? 0) > 30, undefined, { timeout: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
+    await bench.evaluate(() => {
+      const state = (globalThis as unknown as { webmonBench: { samples: number[]; arrivals: number[]; renders: number[]; hop1: number[]; polls: number } }).webmonBench;
+      state.samples.length = 0;
+      state.arrivals.length = 0;
+      state.renders.length = 0;
+      state.hop1.length = 0;
+      state.polls = 0;
+    });
+    const cpuBefore = cpuSeconds(webmonPid);
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+    const cpu = cpuSeconds(webmonPid) - cpuBefore;
+    const elapsed = (performance.now() - started) / 1000;
+    const { samples, arrivals, renders, hop1, polls } = await bench.evaluate(
+      () => (globalThis as unknown as { webmonBench: { samples: number[]; arrivals: number[]; renders: number[]; hop1: number[]; polls: number } }).webmonBench,
+    );
+    const sorted = [...samples].sort((a, b) => a - b);
+    const arrivalsSorted = [...arrivals].sort((a, b) => a - b);
+    const rendersSorted = [...renders].sort((a, b) => a - b);
+    const hop1Sorted = [...hop1].sort((a, b) => a - b);
+    return {
+      name,
+      arrivalP50: percentile(arrivalsSorted, 50),
+      arrivalP99: percentile(arrivalsSorted, 99),
+      renderP50: percentile(rendersSorted, 50),
+      hop1P50: percentile(hop1Sorted, 50),
+      hop1P99: percentile(hop1Sorted, 99),
+      samples: sorted.length,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted.at(-1) ?? Number.NaN,
+      cpuPercent: (cpu / elapsed) * 100,
+      pollsPerSecond: polls / elapsed,
+    };
+  } finally {
+    await browser.close();
+    await simulator.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  await build({
+    entry: { page: `${PAGE_DIR}/src/page.ts` },
+    outDir: `${PAGE_DIR}/dist`,
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2022',
+    noExternal: [/.*/],
+    minify: true,
+    silent: true,
+    config: false,
+  });
+  console.log(`webmon end-to-end bench: simulator at 60 Hz → webmon → Chromium (3 tabs); ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up\n`);
+  const ours = await measure('webmon, 1 tab', [], '', false);
+  const baseline = await measure('baseline (16.7 ms polls ×2), 1 tab', ['--poll-ms', '16.7'], '?mode=poll', false);
+  const raf = await measure('webmon, 1 tab, drawn on the next animation frame', [], '?mode=raf', false);
+  const transport = await measure('webmon, 1 tab, no drawing (transport only)', [], '?draw=0', false);
+  const ours3 = await measure('webmon, 3 tabs', [], '', true);
+  const baseline3 = await measure('baseline (16.7 ms polls ×2), 3 tabs', ['--poll-ms', '16.7'], '?mode=poll', true);
+  const rows = [ours, baseline, raf, transport, ours3, baseline3];
+  const fmt = (value: number): string => value.toFixed(2).padStart(8);
+  console.log('run                                              samples   polls/s   p50 ms   p99 ms   max ms   webmon CPU %');
+  for (const row of rows) {
+    console.log(`${row.name.padEnd(48)} ${String(row.samples).padStart(7)} ${row.pollsPerSecond.toFixed(1).padStart(9)} ${fmt(row.p50)} ${fmt(row.p99)} ${fmt(row.max)} ${row.cpuPercent.toFixed(1).padStart(14)}`);
+  }
+  console.log('\nwhere the time goes (ms)                 put→relay p50  put→relay p99   put→page p50   put→page p99   render p50');
+  for (const row of rows) {
+    console.log(`${row.name.padEnd(40)} ${fmt(row.hop1P50).padStart(14)} ${fmt(row.hop1P99).padStart(14)} ${fmt(row.arrivalP50).padStart(14)} ${fmt(row.arrivalP99).padStart(14)} ${fmt(row.renderP50).padStart(12)}`);
+  }
+  console.log(`\nratio webmon / baseline, 1 tab: p50 ${(ours.p50 / baseline.p50).toFixed(2)}×, p99 ${(ours.p99 / baseline.p99).toFixed(2)}×, put→relay p99 ${(ours.hop1P99 / baseline.hop1P99).toFixed(2)}×`);
+  console.log(`ratio webmon / baseline, 3 tabs: p50 ${(ours3.p50 / baseline3.p50).toFixed(2)}×, p99 ${(ours3.p99 / baseline3.p99).toFixed(2)}×, CPU ${(ours3.cpuPercent / baseline3.cpuPercent).toFixed(2)}×`);
+  console.log(`machine load average during the run: ${(await import('node:os')).loadavg().map((value) => value.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs`);
+  console.log(`goal p99 < 10 ms, put → data in the page (transport): ${transport.arrivalP99 < 10 ? 'met' : 'NOT met'} (${transport.arrivalP99.toFixed(2)} ms)`);
+  console.log(`goal p99 < 10 ms, put → drawn (WebGL in headless SwiftShader): ${raf.p99 < 10 ? 'met' : 'NOT met'} (next animation frame ${raf.p99.toFixed(2)} ms, at once ${ours.p99.toFixed(2)} ms)`);
+}
+
+await main();

@@ -1,0 +1,398 @@
+#!/usr/bin/env python3
+"""A stand-in for napari's experimental monitor (napari 0.4.3-0.4.19), standard library only.
+
+It does what napari does when NAPARI_MON is set:
+
+* starts a SharedMemoryManager on ('127.0.0.1', 0) with authkey b"napari" and the five shared
+  objects napari registers (napari_data, napari_messages, napari_shutdown, client_data,
+  client_messages);
+* launches each client command with NAPARI_MON_CLIENT = base64(JSON {"server_port": port}) in its
+  environment (the clients come from `-- COMMAND...` or, like napari, from the NAPARI_MON config file);
+* every frame (60 Hz) updates napari_data["poll"] with an octree image layer's tile state, and puts
+  {"frame_time": ...} and bursts of {"load_chunk": ...} on napari_messages;
+* executes the commands clients put on client_messages ({"show_grid": bool});
+* on shutdown sets napari_shutdown and stops the manager.
+
+The layer is panned and zoomed along a smooth path that crosses every octree level. `seen` and
+`corners` are numpy arrays (int64 N x 2, float64 2 x 2) when numpy is importable, as in napari, and
+plain lists otherwise.
+
+Usage:
+    napari_simulator.py [--seconds N] [--hz 60] [--no-numpy] [--watch-stdin] [--exit-with-client] [--quiet] [-- CLIENT COMMAND...]
+
+Exit status: with --exit-with-client, the client's status when the client ended the run; else 0;
+2 for bad arguments.
+"""
+import argparse
+import base64
+import json
+import math
+import os
+import queue
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+if sys.version_info < (3, 8):  # pragma: no cover - the app checks this before starting us
+    sys.stderr.write('napari simulator: needs Python >= 3.8, this is %s\n' % sys.version.split()[0])
+    sys.exit(3)
+
+from multiprocessing.managers import BaseManager, SharedMemoryManager
+
+AUTHKEY = b'napari'
+NAMES = ('napari_data', 'napari_messages', 'napari_shutdown', 'client_data', 'client_messages')
+
+# The shared objects live in the manager's server process. Module-level functions are picklable by
+# reference, so this also works where the start method is spawn or forkserver.
+_napari_data = {}
+_napari_messages = queue.Queue()
+_napari_shutdown = threading.Event()
+_client_data = {}
+_client_messages = queue.Queue()
+
+
+def _get_napari_data():
+    return _napari_data
+
+
+def _get_napari_messages():
+    return _napari_messages
+
+
+def _get_napari_shutdown():
+    return _napari_shutdown
+
+
+def _get_client_data():
+    return _client_data
+
+
+def _get_client_messages():
+    return _client_messages
+
+
+# CPython 3.8's SharedMemoryServer cannot create registered objects (a NameError fixed in 3.9, which
+# is why napari's monitor needed 3.9); a plain BaseManager speaks the same protocol there.
+_ManagerBase = SharedMemoryManager if sys.version_info >= (3, 9) else BaseManager
+
+
+class NapariManager(_ManagerBase):
+    """The manager napari's MonitorApi starts, as a subclass so the registry stays local."""
+
+
+for _name, _fn in zip(NAMES, (_get_napari_data, _get_napari_messages, _get_napari_shutdown,
+                               _get_client_data, _get_client_messages)):
+    NapariManager.register(_name, callable=_fn)
+
+
+QUIET = [False]
+
+
+def log(text, always=False):
+    if QUIET[0] and not always:
+        return
+    sys.stdout.write('napari simulator: %s\n' % text)
+    sys.stdout.flush()
+
+
+# ------------------------------------------------------------------------------------------------
+# The simulated octree image layer
+# ------------------------------------------------------------------------------------------------
+
+BASE_SHAPE = (50000, 70000)  # level 0 (rows, cols); not a power of two, so edge tiles are partial
+TILE_SIZE = 256
+NUM_LEVELS = 10  # levels 0..9; level 9 (98 x 137) is a single tile
+CHANNELS = 4  # RGBA uint8 chunks
+CANVAS = (800.0, 1200.0)  # screen (rows, cols) the simulated camera sees
+CYCLE_SECONDS = 24.0  # one zoom-out / zoom-in cycle across all levels
+MAX_LOADS_PER_FRAME = 48
+
+
+class OctreeLayer(object):
+    """Camera path, level choice and tile visibility the way napari's octree code computes them."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.show_grid = True
+        self.loaded = {}  # (level, row, col) -> last frame seen; bounded below
+        self.pending = []  # byte sizes of chunks "loading", completed in bursts
+
+    def camera(self, t):
+        # Zoom sweeps log2(scale) between -9.5 (whole image) and +0.7 (beyond full resolution) while the
+        # centre wanders on a Lissajous path: every level is crossed twice per cycle.
+        phase = 2.0 * math.pi * t / CYCLE_SECONDS
+        log_scale = -4.4 + 5.1 * math.cos(phase)
+        scale = 2.0 ** log_scale  # screen pixels per level-0 pixel
+        centre_y = BASE_SHAPE[0] * (0.5 + 0.30 * math.sin(0.7 * phase + 0.4))
+        centre_x = BASE_SHAPE[1] * (0.5 + 0.30 * math.sin(1.3 * phase))
+        return scale, (centre_y, centre_x)
+
+    def frame(self, t, frame_number):
+        scale, (cy, cx) = self.camera(t)
+        # napari picks the level whose pixels are closest to one screen pixel.
+        level = int(min(NUM_LEVELS - 1, max(0, math.floor(-math.log2(scale) + 0.5))))
+        half_h = CANVAS[0] / scale / 2.0
+        half_w = CANVAS[1] / scale / 2.0
+        y0, y1 = max(0.0, cy - half_h), min(float(BASE_SHAPE[0]), cy + half_h)
+        x0, x1 = max(0.0, cx - half_w), min(float(BASE_SHAPE[1]), cx + half_w)
+        # Each level halves the previous one, rounding up (as napari's octree does).
+        level_shape = [int(math.ceil(size / float(2 ** level))) for size in BASE_SHAPE]
+        tiles = [int(math.ceil(size / float(TILE_SIZE))) for size in level_shape]
+        tile_span = TILE_SIZE << level  # one tile in level-0 pixels
+        rows = range(int(y0 // tile_span), min(tiles[0], int(math.ceil(y1 / tile_span))))
+        cols = range(int(x0 // tile_span), min(tiles[1], int(math.ceil(x1 / tile_span))))
+        seen = [(r, c) for r in rows for c in cols]
+        for r, c in seen:
+            key = (level, r, c)
+            if key not in self.loaded:
+                # Edge tiles are cut by the image border, so their chunks are smaller.
+                height = min(TILE_SIZE, level_shape[0] - r * TILE_SIZE)
+                width = min(TILE_SIZE, level_shape[1] - c * TILE_SIZE)
+                self.pending.append(height * width * CHANNELS)
+            self.loaded[key] = frame_number
+        if len(self.loaded) > 4096:  # forget tiles not seen for a while (a bounded chunk cache)
+            cutoff = frame_number - 600
+            self.loaded = dict((k, v) for k, v in self.loaded.items() if v >= cutoff)
+        tile_config = {
+            'base_shape': list(BASE_SHAPE),
+            'image_shape': level_shape,
+            'shape_in_tiles': tiles,
+            'tile_size': TILE_SIZE,
+            'level_index': level,
+        }
+        return tile_config, seen, [[y0, x0], [y1, x1]]
+
+    def take_loads(self):
+        """Loads finish in bursts: none on most frames, then up to MAX_LOADS_PER_FRAME at once."""
+        if not self.pending or self.rng.random() < 0.6:
+            return []
+        burst, self.pending = self.pending[:MAX_LOADS_PER_FRAME], self.pending[MAX_LOADS_PER_FRAME:]
+        return burst
+
+
+# ------------------------------------------------------------------------------------------------
+# napari's monitor service
+# ------------------------------------------------------------------------------------------------
+
+
+def base64_encoded_json(data):
+    return base64.b64encode(json.dumps(data).encode('ascii')).decode('ascii')
+
+
+def client_commands(args):
+    if args.client:
+        return [args.client]
+    config_path = os.environ.get('NAPARI_MON')
+    if config_path in (None, '', '0'):
+        return []
+    with open(os.path.expanduser(config_path)) as config_file:
+        config = json.load(config_file)
+    clients = config.get('clients', [])
+    if not isinstance(clients, list) or not all(isinstance(c, list) and c for c in clients):
+        raise SystemExit('napari simulator: "clients" in %s must be a list of argument lists' % config_path)
+    return clients
+
+
+def start_clients(commands, server_port, stdin):
+    env = os.environ.copy()
+    env['NAPARI_MON_CLIENT'] = base64_encoded_json({'server_port': server_port})
+    processes = []
+    for command in commands:
+        log('starting client %s' % ' '.join(command))
+        processes.append(subprocess.Popen(command, env=env, stdin=stdin))
+    return processes
+
+
+def parse_args(argv):
+    client = []
+    if '--' in argv:
+        at = argv.index('--')
+        argv, client = argv[:at], argv[at + 1:]
+    parser = argparse.ArgumentParser(
+        prog='napari_simulator.py',
+        description="Simulates napari's experimental monitor (an octree layer panned and zoomed at 60 Hz).")
+    parser.add_argument('--seconds', type=float, default=0.0, help='stop after this many seconds (0: run until stopped)')
+    parser.add_argument('--hz', type=float, default=60.0, help='frames per second (default 60)')
+    parser.add_argument('--port', type=int, default=0, help='manager port (default 0: the OS picks, as napari does)')
+    parser.add_argument('--no-numpy', action='store_true', help='send plain lists even when numpy is importable')
+    parser.add_argument('--watch-stdin', action='store_true', help='stop when stdin closes (the parent went away)')
+    parser.add_argument('--exit-with-client', action='store_true',
+                        help='stop when a client exits, and on stopping wait for (or end) the clients; '
+                             'exit with the client\'s status (napari itself leaves clients alone)')
+    parser.add_argument('--stamp', action='store_true',
+                        help='add "sim_time" (time.time() of the put) to each poll, for latency benchmarks')
+    parser.add_argument('--quiet', action='store_true', help='print only what clients asked for (commands)')
+    parser.add_argument('--seed', type=int, default=1, help='random seed of the load bursts')
+    args = parser.parse_args(argv)
+    if args.hz <= 0 or args.hz > 1000:
+        parser.error('--hz must be in (0, 1000]')
+    args.client = client
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    QUIET[0] = args.quiet
+    np = None
+    if not args.no_numpy:
+        try:
+            import numpy as np
+        except ImportError:
+            np = None
+
+    stop = threading.Event()
+    stop_reason = ['']
+
+    def request_stop(reason):
+        if not stop.is_set():
+            stop_reason[0] = reason
+            stop.set()
+
+    signal.signal(signal.SIGTERM, lambda *_: request_stop('SIGTERM'))
+    signal.signal(signal.SIGINT, lambda *_: request_stop('SIGINT'))
+    manager = NapariManager(address=('127.0.0.1', args.port), authkey=AUTHKEY)
+    manager.start()
+    # Only after the manager's process is forked: its bootstrap closes sys.stdin, which would deadlock
+    # on the buffer lock if a thread were blocked reading stdin at the moment of the fork.
+    if args.watch_stdin:
+        def watch_stdin():
+            # os.read on the descriptor, not sys.stdin: a thread parked in a buffered read holds a lock
+            # that interpreter shutdown then cannot take.
+            try:
+                while os.read(0, 4096):
+                    pass
+            except OSError:
+                pass
+            request_stop('stdin closed')
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    server_port = manager.address[1]
+    napari_data = manager.napari_data()
+    napari_messages = manager.napari_messages()
+    napari_shutdown = manager.napari_shutdown()
+    client_messages = manager.client_messages()
+    client_data = manager.client_data()  # held so the object lives as long as napari does
+    log('manager on 127.0.0.1:%d, Python %s, %s' % (
+        server_port, sys.version.split()[0], 'numpy %s' % np.__version__ if np is not None else 'no numpy (lists)'))
+
+    layer = OctreeLayer(random.Random(args.seed))
+    layer_id = id(layer)  # napari keys layers by id(layer), a Python int
+    # Publish one frame before any client starts, so the first read finds data, as in a running napari.
+    interval = 1.0 / args.hz
+
+    def publish(t, frame_number, delta_ms):
+        tile_config, seen, corners = layer.frame(t, frame_number)
+        if np is not None:
+            seen_value = np.array(seen, dtype=np.int64).reshape(-1, 2)
+            corners_value = np.array(corners, dtype=np.float64)
+        else:
+            seen_value = [list(tile) for tile in seen]
+            corners_value = corners
+        poll = {'layers': {layer_id: {
+            'tile_config': tile_config,
+            'tile_state': {'seen': seen_value, 'corners': corners_value},
+        }}}
+        if args.stamp:
+            poll['sim_time'] = time.time()
+        napari_data.update({'poll': poll})
+        napari_messages.put({'frame_time': {'time': time.time(), 'delta_ms': delta_ms}})
+        for num_bytes in layer.take_loads():
+            # Load time grows with size, plus disk/network jitter.
+            load_ms = 1.0 + num_bytes / 20000.0 * layer.rng.uniform(0.5, 2.5)
+            napari_messages.put({'load_chunk': {'time': time.time(), 'num_bytes': num_bytes, 'load_ms': load_ms}})
+
+    started = time.monotonic()
+    publish(0.0, 0, interval * 1000.0)
+
+    clients = start_clients(client_commands(args), server_port,
+                            subprocess.DEVNULL if args.watch_stdin else None)
+    deadline = started + args.seconds if args.seconds > 0 else None
+    frame_number = 0
+    last = time.monotonic()
+    client_status = None
+    try:
+        while not stop.is_set():
+            frame_number += 1
+            next_frame = started + frame_number * interval
+            delay = next_frame - time.monotonic()
+            if delay > 0 and stop.wait(delay):
+                break
+            now = time.monotonic()
+            if now - next_frame > 0.25:  # fell far behind (a suspended process): skip, do not catch up
+                started = now - frame_number * interval
+            try:
+                publish(now - started, frame_number, (now - last) * 1000.0)
+                last = now
+                while True:
+                    try:
+                        command = client_messages.get_nowait()
+                    except queue.Empty:
+                        break
+                    apply_command(layer, command)
+            except (EOFError, OSError, BrokenPipeError) as error:
+                request_stop('manager connection lost: %s' % error)
+                break
+            if deadline is not None and now >= deadline:
+                request_stop('%g seconds elapsed' % args.seconds)
+            for process in clients:
+                if args.exit_with_client and process.poll() is not None:
+                    client_status = process.returncode
+                    request_stop('client exited with status %d' % process.returncode)
+    finally:
+        log('stopping (%s)' % (stop_reason[0] or 'done'))
+        try:
+            napari_shutdown.set()
+        except Exception:  # the manager may already be gone
+            pass
+        # napari signals the event and shuts down at once; give clients a moment to see the event first.
+        if args.exit_with_client:
+            wait_for(clients, 2.0)
+        del napari_data, napari_messages, napari_shutdown, client_messages, client_data
+        try:
+            manager.shutdown()
+        except Exception:
+            pass
+        # Like napari, clients are left to themselves (a webmon with --stay outlives napari), unless we
+        # supervise them for a launcher.
+        if args.exit_with_client and not wait_for(clients, 5.0):
+            for process in clients:
+                if process.poll() is None:
+                    log('client %d did not exit; terminating it' % process.pid)
+                    process.terminate()
+            wait_for(clients, 5.0)
+        for process in clients:
+            if process.returncode is not None:
+                log('client %d exited with status %d' % (process.pid, process.returncode))
+    if client_status is not None:
+        return client_status
+    failed = [p.returncode for p in clients if p.returncode not in (0, None)]
+    return failed[0] if failed and failed[0] > 0 else 0
+
+
+def apply_command(layer, command):
+    """napari's MonitorCommands: each item is {method name: argument}; unknown names are logged."""
+    if not isinstance(command, dict):
+        log('ignored a command that is not a dict: %r' % (command,))
+        return
+    for name, value in command.items():
+        if name == 'show_grid' and isinstance(value, bool):
+            layer.show_grid = value
+            log('show_grid %s' % value, always=True)
+        else:
+            log('ignored command %r' % (name,))
+
+
+def wait_for(processes, seconds):
+    end = time.monotonic() + seconds
+    for process in processes:
+        try:
+            process.wait(max(0.0, end - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            return False
+    return True
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,143 @@
+/**
+ * Composition: pages + one HTTP server with the relay + the napari source. No logic of its own
+ * beyond wiring and lifecycle; the work is done by the packages.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { NapariTopics } from '@webmon/protocol';
+import { generateToken } from '@webmon/relay';
+import { handOver, isLoopbackHost, startWebmonServer, type WebmonServer } from './http-server.js';
+import { WebmonError, WebmonErrorCode } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { addressFromClientConfig, NapariSource, type NapariAddress } from './napari-source.js';
+import type { WebmonOptions } from './options.js';
+import { loadPages } from './pages.js';
+import { CHART_WINDOW_MS } from './shared/constants.js';
+import { runWithSimulator } from './simulator.js';
+import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
+
+const DIST_DIR = fileURLToPath(new URL('.', import.meta.url));
+/** The built-in pages, compiled with the same contract as any page package. */
+export const BUILT_IN_PAGES = [`${DIST_DIR}pages/viewer/page.js`, `${DIST_DIR}pages/loader/page.js`];
+export const ASSETS_DIR = `${DIST_DIR}public`;
+
+export interface Io {
+  /** Where the URL goes (stdout): the one line scripts read. */
+  out: (line: string) => void;
+  logger: Logger;
+}
+
+/** Runs webmon until napari leaves (or a signal); resolves with the exit status. */
+export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(options)): Promise<number> {
+  if (options.source.kind === 'simulator') return runWithSimulator(options, io.logger);
+
+  const { logger } = io;
+  const pages = await loadPages(BUILT_IN_PAGES, options.pages, options.pageSearchPaths);
+  const address: NapariAddress = options.source.kind === 'connect' ? { host: options.source.host, port: options.source.port } : addressFromClientConfig(options.source.clientConfig);
+  const label = options.fromSimulator ? 'the napari simulator' : 'napari';
+
+  // Beyond loopback anyone on the network could read napari's state: require a token, handed to the
+  // user in the URL fragment (browsers never send fragments, so it stays out of requests and logs).
+  const token = isLoopbackHost(options.host) ? undefined : generateToken();
+
+  let source: NapariSource | undefined;
+  let meter: RateMeter | undefined;
+  let server: WebmonServer;
+  try {
+    server = await startWebmonServer({
+      host: options.host,
+      port: options.port,
+      pages,
+      assetsDir: ASSETS_DIR,
+      sourceLabel: label,
+      relay: {
+        ...(token === undefined ? {} : { token }),
+        // A page that falls behind should get the newest poll, not a backlog: keep little in flight.
+        highWaterMark: 128 * 1024,
+        lowWaterMark: 32 * 1024,
+        topics: [
+          NapariTopics.layers,
+          { ...NapariTopics.frameTime, replayMs: CHART_WINDOW_MS },
+          { ...NapariTopics.loadChunk, replayMs: CHART_WINDOW_MS },
+          { ...NapariTopics.messages, replayMs: CHART_WINDOW_MS },
+        ],
+      },
+      status: () => ({
+        napari: source?.state ?? 'waiting',
+        napariAddress: source ? `${source.target.host}:${source.target.port}` : undefined,
+        rates: meter?.rates,
+        counters: source?.counters,
+        pages: pages.map((page) => ({ id: page.id, title: page.title, origin: page.origin })),
+      }),
+      ...(options.stay
+        ? {
+            onAttach: (port: number) => {
+              if (!source || source.state === 'connected') return false;
+              logger.info(`a new webmon handed over napari's manager at 127.0.0.1:${port}`);
+              source.retarget({ host: '127.0.0.1', port });
+              return true;
+            },
+          }
+        : {}),
+    });
+  } catch (error) {
+    // napari restarted and launched us while a `--stay` webmon still serves this port: hand napari to it.
+    if (error instanceof WebmonError && error.code === WebmonErrorCode.PORT_IN_USE && options.source.kind === 'napari-env') {
+      const existing = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}/`;
+      if (await handOver(existing, address.port)) {
+        io.out(`webmon: handed ${label} (port ${address.port}) to the webmon already serving ${existing}`);
+        return 0;
+      }
+    }
+    throw error;
+  }
+
+  source = new NapariSource({ relay: server.relay, logger, address, authkey: options.authkey, pollMs: options.pollMs, stay: options.stay, label });
+  try {
+    await source.start();
+  } catch (error) {
+    await source.close();
+    await server.close();
+    throw error;
+  }
+  meter = new RateMeter(source);
+
+  const shownUrl = token === undefined ? server.url : `${server.url}#token=${token}`;
+  io.out(`webmon: serving ${shownUrl} (${label} at ${address.host}:${address.port}; pages: ${pages.map((page) => `/${page.id}`).join(' ')})`);
+  for (const page of pages) if (page.origin !== 'built-in') logger.info(`page /${page.id} from ${page.origin}`);
+  if (options.open) openBrowser(shownUrl, logger);
+
+  const activeSource = source;
+  const activeMeter = meter;
+  const snapshot = (): RateSnapshot => ({ napari: activeSource.state, rates: activeMeter.rates, pages: server.relay.stats().connections });
+  const stopStatusLine = startStatusLine(snapshot, meter, process.stderr, logger.enabled('info'));
+
+  const reason = await new Promise<string>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => resolve(signal);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    void activeSource.ended.then(() => resolve('napari-gone'));
+  });
+  stopStatusLine();
+  logger.debug(`stopping (${reason}); last status: ${formatStatus(snapshot())}`);
+  await activeSource.close();
+  await server.close();
+  logger.info('stopped');
+  return 0;
+}
+
+function defaultIo(options: WebmonOptions): Io {
+  return { out: (line) => process.stdout.write(`${line}\n`), logger: createLogger(options.logLevel) };
+}
+
+function openBrowser(url: string, logger: Logger): void {
+  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
+  const args = process.platform === 'win32' ? ['/c', 'start', '', url] : [url];
+  try {
+    const child = spawn(command, args, { stdio: 'ignore', detached: true });
+    child.on('error', (error) => logger.warn(`--open: could not start ${command} (${error.message}); open ${url} yourself`));
+    child.unref();
+  } catch (error) {
+    logger.warn(`--open: ${(error as Error).message}; open ${url} yourself`);
+  }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/** The `webmon` command. */
+import { readFileSync } from 'node:fs';
+import { runWebmon } from './app.js';
+import { WebmonError } from './errors.js';
+import { HELP, parseCommand } from './options.js';
+
+async function main(): Promise<number> {
+  const command = parseCommand(process.argv.slice(2));
+  if (command.kind === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (command.kind === 'version') {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`webmon ${manifest.version}\n`);
+    return 0;
+  }
+  return runWebmon(command.options);
+}
+
+/**
+ * Exits soon after the work is done even if a library left a handle open (e.g. a half-closed socket to
+ * a peer that never answers): webmon's promise to napari is to be gone once napari is. The timer is
+ * unref'd, so a clean shutdown exits at once without it.
+ */
+function exitSoon(): void {
+  setTimeout(() => process.exit(), 3_000).unref();
+}
+
+main().then(
+  (status) => {
+    process.exitCode = status;
+    exitSoon();
+  },
+  (error: unknown) => {
+    if (error instanceof WebmonError) {
+      process.stderr.write(`webmon error [${error.code}]: ${error.message}\n`);
+      process.exitCode = error.exitStatus;
+    } else {
+      process.stderr.write(`webmon: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    }
+    exitSoon();
+  },
+);

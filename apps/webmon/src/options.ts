@@ -1,0 +1,278 @@
+/**
+ * Command line and config file → one validated options object. CLI values win over the config file;
+ * `--page` adds to the config's `pages`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WebmonError, WebmonErrorCode } from './errors.js';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where napari's data comes from. */
+export type SourceMode =
+  /** Launched by napari: `NAPARI_MON_CLIENT` names the manager port. */
+  | { kind: 'napari-env'; clientConfig: string }
+  /** `--connect host:port`: attach to a running napari manager by hand. */
+  | { kind: 'connect'; host: string; port: number }
+  /** Neither: start the built-in simulator, which launches webmon as its client. */
+  | { kind: 'simulator' };
+
+export interface WebmonOptions {
+  port: number;
+  host: string;
+  open: boolean;
+  stay: boolean;
+  /** Page packages to load, in navigation order after the built-in pages. */
+  pages: string[];
+  /** Directories page packages are resolved from (the config file's directory, then the working directory). */
+  pageSearchPaths: string[];
+  authkey: string;
+  logLevel: LogLevel;
+  /** Pause between reads of napari's `poll` value. */
+  pollMs: number;
+  /** Python for the simulator (else `WEBMON_PYTHON`, `python3`, `python`). */
+  python: string | undefined;
+  source: SourceMode;
+  /** Set when the simulator launched us: napari is simulated (affects wording only). */
+  fromSimulator: boolean;
+  /** The config file read, if any. */
+  configPath: string | undefined;
+  /** The arguments as given, so the simulator can launch webmon with the same ones. */
+  argv: string[];
+}
+
+export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: WebmonOptions };
+
+export const DEFAULTS = {
+  port: 5000,
+  host: '127.0.0.1',
+  authkey: 'napari',
+  logLevel: 'info' as LogLevel,
+  pollMs: 4,
+  configFile: 'webmon.config.json',
+} as const;
+
+export const HELP = `Usage: webmon [options]
+
+Serves live pages of a running napari (0.4.3–0.4.19, NAPARI_MON) in the browser.
+Launched by napari it reads NAPARI_MON_CLIENT and exits when napari does. Started by hand with
+no napari it runs the built-in napari simulator (needs Python >= 3.8).
+
+Options:
+  -p, --port <n>         HTTP port, 0 picks a free one               (default ${DEFAULTS.port})
+      --host <addr>      address to listen on                        (default ${DEFAULTS.host})
+      --open             open the index page in the default browser
+  -c, --config <file>    JSON config file                            (default ./${DEFAULTS.configFile} if present)
+      --page <package>   load a page package (repeatable)
+      --connect <h:p>    attach to a running napari manager at host:port
+      --authkey <key>    napari manager's authkey                    (default ${DEFAULTS.authkey})
+      --stay             keep serving when napari quits; reconnect when it is back
+      --poll-ms <n>      pause between reads of napari's layer data  (default ${DEFAULTS.pollMs})
+      --python <path>    Python for the simulator                    (default $WEBMON_PYTHON, python3, python)
+      --log-level <l>    error | warn | info | debug                 (default ${DEFAULTS.logLevel})
+  -q, --quiet            same as --log-level warn
+  -h, --help             show this help
+  -v, --version          print the version
+
+Config file keys: port, host, open, stay, pages, authkey, pollMs, python, logLevel.
+`;
+
+const ConfigKeys = ['port', 'host', 'open', 'stay', 'pages', 'authkey', 'pollMs', 'python', 'logLevel'] as const;
+type ConfigFile = Partial<{
+  port: number;
+  host: string;
+  open: boolean;
+  stay: boolean;
+  pages: string[];
+  authkey: string;
+  pollMs: number;
+  python: string;
+  logLevel: LogLevel;
+}>;
+
+export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ParsedCommand {
+  let parsed: ReturnType<typeof parseWithNode>;
+  try {
+    parsed = parseWithNode(argv);
+  } catch (error) {
+    // node:util's messages are good ("Unknown option '--prot'"); keep them, add the hint.
+    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `${(error as Error).message}. See webmon --help.`, { cause: error });
+  }
+  const values = parsed.values;
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  if (parsed.positionals.length > 0) {
+    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `unexpected argument ${JSON.stringify(parsed.positionals[0])}. See webmon --help.`);
+  }
+
+  const configPath = values.config !== undefined ? resolve(cwd, values.config) : defaultConfig(cwd);
+  const config = configPath === undefined ? {} : readConfig(configPath);
+
+  const port = values.port !== undefined ? parsePort(values.port, '--port') : (config.port ?? DEFAULTS.port);
+  const host = values.host ?? config.host ?? DEFAULTS.host;
+  if (host.trim() === '') throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, '--host must not be empty');
+  const logLevel = values.quiet ? 'warn' : values['log-level'] !== undefined ? parseLogLevel(values['log-level'], '--log-level') : (config.logLevel ?? DEFAULTS.logLevel);
+  const pollMs = values['poll-ms'] !== undefined ? parseNumber(values['poll-ms'], '--poll-ms', 0, 1000) : (config.pollMs ?? DEFAULTS.pollMs);
+  const pages = [...(config.pages ?? []), ...(values.page ?? [])];
+
+  let source: SourceMode;
+  if (values.connect !== undefined) {
+    source = { kind: 'connect', ...parseHostPort(values.connect) };
+  } else if (env['NAPARI_MON_CLIENT'] !== undefined && env['NAPARI_MON_CLIENT'] !== '') {
+    source = { kind: 'napari-env', clientConfig: env['NAPARI_MON_CLIENT'] };
+  } else {
+    source = { kind: 'simulator' };
+  }
+
+  return {
+    kind: 'run',
+    options: {
+      port,
+      host,
+      open: values.open ?? config.open ?? false,
+      stay: values.stay ?? config.stay ?? false,
+      pages,
+      pageSearchPaths: [...new Set([...(configPath ? [dirname(configPath)] : []), cwd])],
+      authkey: values.authkey ?? config.authkey ?? DEFAULTS.authkey,
+      logLevel,
+      pollMs,
+      python: values.python ?? config.python,
+      source,
+      fromSimulator: values['from-simulator'] ?? false,
+      configPath,
+      argv,
+    },
+  };
+}
+
+function parseWithNode(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      open: { type: 'boolean' },
+      config: { type: 'string', short: 'c' },
+      page: { type: 'string', multiple: true },
+      connect: { type: 'string' },
+      authkey: { type: 'string' },
+      stay: { type: 'boolean' },
+      'poll-ms': { type: 'string' },
+      python: { type: 'string' },
+      'log-level': { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+      // Internal: set by the simulator launcher on the command it gives the simulator.
+      'from-simulator': { type: 'boolean' },
+    },
+  });
+}
+
+function defaultConfig(cwd: string): string | undefined {
+  const path = resolve(cwd, DEFAULTS.configFile);
+  return existsSync(path) ? path : undefined;
+}
+
+function readConfig(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (error as Error).message;
+    throw new WebmonError(WebmonErrorCode.BAD_CONFIG, `config file ${path}: ${reason}`, { cause: error });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new WebmonError(WebmonErrorCode.BAD_CONFIG, `config file ${path} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return validateConfig(value, path);
+}
+
+/** Checks each key by hand: the config is small and the messages name the file and the key. */
+export function validateConfig(value: unknown, path: string): ConfigFile {
+  const bad = (key: string, expected: string): never => {
+    throw new WebmonError(WebmonErrorCode.BAD_CONFIG, `config file ${path}: "${key}" must be ${expected}`);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('(top level)', 'an object');
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!(ConfigKeys as readonly string[]).includes(key)) {
+      throw new WebmonError(WebmonErrorCode.BAD_CONFIG, `config file ${path}: unknown key "${key}" (known: ${ConfigKeys.join(', ')})`);
+    }
+  }
+  const config: ConfigFile = {};
+  if (record['port'] !== undefined) {
+    const port = record['port'];
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) bad('port', 'an integer 0–65535');
+    config.port = port as number;
+  }
+  for (const key of ['host', 'authkey', 'python'] as const) {
+    const item = record[key];
+    if (item === undefined) continue;
+    if (typeof item !== 'string' || item === '') bad(key, 'a non-empty string');
+    config[key] = item as string;
+  }
+  for (const key of ['open', 'stay'] as const) {
+    const item = record[key];
+    if (item === undefined) continue;
+    if (typeof item !== 'boolean') bad(key, 'true or false');
+    config[key] = item as boolean;
+  }
+  if (record['pages'] !== undefined) {
+    const pages = record['pages'];
+    if (!Array.isArray(pages) || !pages.every((page) => typeof page === 'string' && page !== '')) bad('pages', 'an array of package names');
+    config.pages = pages as string[];
+  }
+  if (record['pollMs'] !== undefined) {
+    const pollMs = record['pollMs'];
+    if (typeof pollMs !== 'number' || !(pollMs >= 0 && pollMs <= 1000)) bad('pollMs', 'a number 0–1000');
+    config.pollMs = pollMs as number;
+  }
+  if (record['logLevel'] !== undefined) {
+    if (!(LOG_LEVELS as readonly unknown[]).includes(record['logLevel'])) bad('logLevel', LOG_LEVELS.join(' | '));
+    config.logLevel = record['logLevel'] as LogLevel;
+  }
+  return config;
+}
+
+export function parsePort(text: string, name: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `${name} must be an integer 0–65535 (0 picks a free port), got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+function parseNumber(text: string, name: string, min: number, max: number): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `${name} must be a number ${min}–${max}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+function parseLogLevel(text: string, name: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) {
+    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `${name} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`);
+  }
+  return text as LogLevel;
+}
+
+/** `host:port`, `[::1]:port` or just `port` (then host 127.0.0.1). */
+export function parseHostPort(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (!match) {
+    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `--connect must be host:port (napari's manager address), got ${JSON.stringify(text)}`);
+  }
+  // An empty group (bare port, or ":port") means the local napari.
+  const host = match[1] || match[2] || '127.0.0.1';
+  const port = parsePort(match[3] ?? '', '--connect port');
+  if (port === 0) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, '--connect port must not be 0');
+  return { host, port };
+}

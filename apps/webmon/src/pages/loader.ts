@@ -1,0 +1,55 @@
+/**
+ * /loader: frame times and chunk loads with @webmon/loader-charts. A page opened late gets the last
+ * chart window from the server's replay and starts full.
+ */
+import { definePage } from '@webmon/page-kit';
+import { createLoaderCharts, type LoaderMessage } from '@webmon/loader-charts';
+import { CHART_WINDOW_MS } from '../shared/constants.js';
+
+export const page = definePage({
+  id: 'loader',
+  title: 'Loader',
+  description: 'Frame times and chunk loads (time and size) over the last 10 seconds.',
+  topics: ['napari.frame_time', 'napari.load_chunk'],
+  mount(element, context) {
+    const root = document.createElement('div');
+    root.style.cssText = 'flex:1;min-height:0;overflow:auto;padding:1rem;';
+    element.replaceChildren(root);
+    let frameTimes = 0;
+    let loadChunks = 0;
+    const charts = createLoaderCharts(root, {
+      windowMs: CHART_WINDOW_MS,
+      // What is charted, for people and tests alike (drawn rows in the window, after each redraw).
+      onUpdate: () => {
+        const summary = charts.summary();
+        root.dataset['frameRows'] = String(summary.frameTime.count);
+        root.dataset['loadRows'] = String(summary.loads.count);
+      },
+    });
+    // Until the Vega views exist, hold what arrives (the replayed window comes first, all at once).
+    let held: LoaderMessage[] | null = [];
+    const push = (message: LoaderMessage): void => {
+      if (held) held.push(message);
+      else charts.push(message);
+    };
+    void charts.ready.then(() => {
+      const pending = held ?? [];
+      held = null;
+      if (pending.length > 0) charts.push(pending);
+    });
+    context.subscribe('napari.frame_time', (frameTime) => {
+      frameTimes++;
+      root.dataset['frameTimes'] = String(frameTimes);
+      push(frameTime);
+    });
+    context.subscribe('napari.load_chunk', (loadChunk) => {
+      loadChunks++;
+      root.dataset['loadChunks'] = String(loadChunks);
+      push(loadChunk);
+    });
+    return () => {
+      charts.dispose();
+      root.remove();
+    };
+  },
+});

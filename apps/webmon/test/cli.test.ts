@@ -1,0 +1,188 @@
+/**
+ * The `webmon` command as a user meets it: real processes, real CPython (3.8 without numpy, 3.7 too
+ * old), real ports. Each test cleans up its processes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, PYTHON, SIMULATOR, eventually, getJson, launchChromium, startProcess, startWebmon, type Proc } from './helpers.js';
+
+const running: Proc[] = [];
+const track = (proc: Proc): Proc => {
+  running.push(proc);
+  return proc;
+};
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((proc) => proc.stop()));
+});
+
+const pyenv = (version: string): string => join(homedir(), '.pyenv', 'versions', version, 'bin', 'python3');
+const PYTHON_38 = pyenv('3.8.18');
+const PYTHON_37 = pyenv('3.7.16');
+
+interface Status {
+  napari: string;
+  counters?: { polls: number; frameTimes: number };
+}
+
+describe('webmon command', () => {
+  it('prints help and version', async () => {
+    const help = track(startProcess(process.execPath, [CLI, '--help']));
+    expect(await help.exited(), help.output()).toBe(0);
+    expect(help.stdout()).toMatch(/Usage: webmon \[options\]/);
+    expect(help.stdout()).toMatch(/--connect <h:p>/);
+    const version = track(startProcess(process.execPath, [CLI, '--version']));
+    expect(await version.exited(), version.output()).toBe(0);
+    expect(version.stdout()).toMatch(/^webmon \d+\.\d+\.\d+\n$/);
+  });
+
+  it('rejects a bad option with status 2 and a hint', async () => {
+    const proc = track(startProcess(process.execPath, [CLI, '--port', 'eighty']));
+    expect(await proc.exited(), proc.output()).toBe(2);
+    expect(proc.stderr()).toMatch(/webmon error \[BAD_ARGUMENT\]: --port must be an integer 0–65535/);
+  });
+
+  it('says clearly that a taken port is taken, through the simulator, and leaves nothing running', async () => {
+    // Another program holding the port: it accepts and hangs up (webmon first asks whether it is a webmon).
+    const blocker: Server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const proc = track(startProcess(process.execPath, [CLI, '--port', String(port)]));
+      const status = await proc.exited(90_000);
+      expect(status, proc.output()).toBe(1);
+      expect(proc.output()).toMatch(new RegExp(`webmon error \\[PORT_IN_USE\\]: port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      expect(proc.output()).toMatch(/--port 0 picks a free one/);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  it('refuses a Python older than 3.8 by name', async () => {
+    const proc = track(startProcess(process.execPath, [CLI, '--port', '0'], { env: { ...process.env, WEBMON_PYTHON: PYTHON_37 } }));
+    expect(await proc.exited(), proc.output()).toBe(1);
+    expect(proc.stderr()).toMatch(/\[PYTHON_TOO_OLD\]: WEBMON_PYTHON names .*python3, which is Python 3\.7\.\d+; the simulator needs Python 3\.8 or newer/);
+  });
+
+  it('says so when there is no Python at all', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'webmon-nopython-'));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, PATH: empty };
+      delete env['WEBMON_PYTHON'];
+      const proc = track(startProcess(process.execPath, [CLI, '--port', '0'], { env }));
+      expect(await proc.exited(), proc.output()).toBe(1);
+      expect(proc.stderr()).toMatch(/\[NO_PYTHON\]: no napari to attach to, and no Python to run the built-in simulator: python3 and python not found/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('names a page package that is not installed', async () => {
+    const proc = track(startProcess(process.execPath, [CLI, '--port', '0', '--connect', '127.0.0.1:9', '--page', '@nobody/no-such-page']));
+    expect(await proc.exited(), proc.output()).toBe(1);
+    expect(proc.stderr()).toMatch(/\[PAGE_NOT_FOUND\]: page package "@nobody\/no-such-page" not found .* npm install @nobody\/no-such-page/);
+  });
+
+  it('fails clearly when --connect finds no napari', async () => {
+    const proc = track(startProcess(process.execPath, [CLI, '--port', '0', '--connect', '127.0.0.1:9']));
+    expect(await proc.exited(), proc.output()).toBe(1);
+    expect(proc.stderr()).toMatch(/\[NAPARI_UNREACHABLE\]: cannot reach napari's manager at 127\.0\.0\.1:9/);
+  });
+
+  it('runs the simulator on CPython 3.8 without numpy (plain lists), then stops on SIGTERM with status 0', async () => {
+    const { proc, url } = await startWebmon(['--port', '0', '--python', PYTHON_38]);
+    track(proc);
+    expect(proc.output()).toMatch(/Python 3\.8\.\d+, no numpy \(lists\)/);
+    const status = await eventually(async () => {
+      const value = (await getJson(`${url}api/status`)) as Status;
+      return value.napari === 'connected' && (value.counters?.polls ?? 0) > 10 && (value.counters?.frameTimes ?? 0) > 10 ? value : undefined;
+    }, 60_000, 'polls and frame times from Python 3.8');
+    expect(status.napari).toBe('connected');
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited(), proc.output()).toBe(0);
+    expect(proc.output()).toMatch(/client \d+ exited with status 0/);
+  });
+
+  it('attaches by hand with --connect, and with --stay waits through a napari restart on the same port', async () => {
+    const first = track(startProcess(PYTHON, [SIMULATOR]));
+    const port = Number((await first.waitFor(/manager on 127\.0\.0\.1:(\d+)/))[1]);
+    const { proc, url } = await startWebmon(['--port', '0', '--connect', `127.0.0.1:${port}`, '--stay']);
+    track(proc);
+    const napari = async (): Promise<string> => ((await getJson(`${url}api/status`)) as Status).napari;
+    await eventually(async () => ((await napari()) === 'connected' ? true : undefined), 30_000, 'connected');
+    await first.stop();
+    await eventually(async () => ((await napari()) === 'disconnected' ? true : undefined), 30_000, 'disconnected');
+    // Still serving: --stay.
+    expect(proc.child.exitCode).toBeNull();
+    const second = track(startProcess(PYTHON, [SIMULATOR, '--port', String(port)]));
+    await second.waitFor(/manager on/);
+    await eventually(async () => ((await napari()) === 'connected' ? true : undefined), 60_000, 'reconnected');
+    await proc.stop();
+    expect(proc.child.exitCode).toBe(0);
+  });
+
+  it('beyond loopback, serves the data only to a browser that has the token from the printed URL', async () => {
+    const { proc, url } = await startWebmon(['--port', '0', '--host', '0.0.0.0']);
+    track(proc);
+    expect(url).toMatch(/^http:\/\/localhost:\d+\/#token=[A-Za-z0-9_-]{40,}$/);
+    const browser = await launchChromium();
+    try {
+      const withToken = await browser.newPage();
+      await withToken.goto(url.replace('/#', '/viewer#'));
+      await expect.poll(() => withToken.locator('#webmon-status').textContent(), { timeout: 60_000 }).toBe('connected');
+      // The token is kept for the tab's other pages.
+      await withToken.locator('#webmon-nav a', { hasText: 'Loader' }).click();
+      await expect.poll(() => withToken.locator('#webmon-status').textContent(), { timeout: 60_000 }).toBe('connected');
+      const withoutToken = await (await browser.newContext()).newPage();
+      const closeCode = withoutToken.waitForEvent('websocket').then((socket) => new Promise<unknown>((resolve) => socket.on('close', () => resolve('closed'))));
+      await withoutToken.goto(url.split('#')[0] ?? url);
+      expect(await closeCode).toBe('closed');
+      expect(await withoutToken.locator('#webmon-status').getAttribute('data-socket')).not.toBe('open');
+      expect(await withoutToken.locator('#webmon-status').textContent()).not.toBe('connected');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('with --stay, takes over the napari that a restarted napari hands it through its new webmon', async () => {
+    const probe: Server = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const webPort = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+
+    const first = track(startProcess(PYTHON, [SIMULATOR]));
+    const firstPort = Number((await first.waitFor(/manager on 127\.0\.0\.1:(\d+)/))[1]);
+    const clientConfig = Buffer.from(JSON.stringify({ server_port: firstPort })).toString('base64');
+    const { proc, url } = await startWebmon(['--port', String(webPort), '--stay'], { env: { ...process.env, NAPARI_MON_CLIENT: clientConfig } });
+    track(proc);
+    const status = async (): Promise<{ napari: string; napariAddress: string }> => (await getJson(`${url}api/status`)) as { napari: string; napariAddress: string };
+    await eventually(async () => ((await status()).napari === 'connected' ? true : undefined), 30_000, 'connected to the first napari');
+    await first.stop();
+    await eventually(async () => ((await status()).napari === 'disconnected' ? true : undefined), 30_000, 'disconnected');
+
+    // "napari" restarts on a new port and launches webmon the napari way, with the same options.
+    const second = track(startProcess(PYTHON, [SIMULATOR, '--', process.execPath, CLI, '--port', String(webPort), '--stay']));
+    const secondPort = Number((await second.waitFor(/manager on 127\.0\.0\.1:(\d+)/))[1]);
+    await second.waitFor(new RegExp(`handed napari \\(port ${secondPort}\\) to the webmon already serving`), 60_000);
+    const after = await eventually(async () => {
+      const value = await status();
+      return value.napari === 'connected' ? value : undefined;
+    }, 60_000, 'connected to the restarted napari');
+    expect(after.napariAddress).toBe(`127.0.0.1:${secondPort}`);
+  });
+
+  it('refuses an attach request from a browser page', async () => {
+    const first = track(startProcess(PYTHON, [SIMULATOR]));
+    const port = Number((await first.waitFor(/manager on 127\.0\.0\.1:(\d+)/))[1]);
+    const { proc, url } = await startWebmon(['--port', '0', '--connect', `127.0.0.1:${port}`, '--stay']);
+    track(proc);
+    const response = await fetch(`${url}api/attach`, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', 'x-webmon-attach': '1', 'content-type': 'application/json' },
+      body: JSON.stringify({ port: 1 }),
+    });
+    expect(response.status).toBe(403);
+  });
+});

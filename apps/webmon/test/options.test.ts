@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WebmonError } from '../src/errors.js';
+import { parseCommand, parseHostPort, type WebmonOptions } from '../src/options.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'webmon-options-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(argv: string[], env: NodeJS.ProcessEnv = {}, cwd = dir): WebmonOptions {
+  const command = parseCommand(argv, env, cwd);
+  if (command.kind !== 'run') throw new Error(`expected run, got ${command.kind}`);
+  return command.options;
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof WebmonError) return error.code;
+    throw error;
+  }
+  throw new Error('did not throw');
+}
+
+describe('parseCommand', () => {
+  it('defaults to port 5000 on 127.0.0.1 and the simulator when napari is absent', () => {
+    const options = run([]);
+    expect(options).toMatchObject({ port: 5000, host: '127.0.0.1', stay: false, open: false, pages: [], logLevel: 'info', source: { kind: 'simulator' } });
+  });
+
+  it('reads NAPARI_MON_CLIENT as napari does, and --connect over it', () => {
+    expect(run([], { NAPARI_MON_CLIENT: 'eyJzZXJ2ZXJfcG9ydCI6IDEyMzR9' }).source).toEqual({ kind: 'napari-env', clientConfig: 'eyJzZXJ2ZXJfcG9ydCI6IDEyMzR9' });
+    expect(run(['--connect', 'localhost:4321'], { NAPARI_MON_CLIENT: 'x' }).source).toEqual({ kind: 'connect', host: 'localhost', port: 4321 });
+  });
+
+  it('merges the config file with the command line (command line wins, pages add up)', () => {
+    const config = join(dir, 'custom.json');
+    writeFileSync(config, JSON.stringify({ port: 6000, pages: ['@a/page'], stay: true, logLevel: 'debug' }));
+    const options = run(['--config', config, '--port', '0', '--page', '@b/page']);
+    expect(options).toMatchObject({ port: 0, stay: true, logLevel: 'debug', pages: ['@a/page', '@b/page'], configPath: config });
+  });
+
+  it('picks up ./webmon.config.json by itself', () => {
+    const project = mkdtempSync(join(dir, 'project-'));
+    writeFileSync(join(project, 'webmon.config.json'), JSON.stringify({ pages: ['@webmon/page-stats'] }));
+    expect(run([], {}, project).pages).toEqual(['@webmon/page-stats']);
+  });
+
+  it.each([
+    [['--port', '70000'], 'BAD_ARGUMENT'],
+    [['--port', 'abc'], 'BAD_ARGUMENT'],
+    [['--prot', '1'], 'BAD_ARGUMENT'],
+    [['extra'], 'BAD_ARGUMENT'],
+    [['--log-level', 'loud'], 'BAD_ARGUMENT'],
+    [['--connect', 'nohost'], 'BAD_ARGUMENT'],
+    [['--config', '/nonexistent/webmon.json'], 'BAD_CONFIG'],
+  ])('rejects %j with %s', (argv, code) => {
+    expect(codeOf(() => parseCommand(argv, {}, dir))).toBe(code);
+  });
+
+  it('names the file and key of a bad config', () => {
+    const config = join(dir, 'bad.json');
+    writeFileSync(config, JSON.stringify({ pages: 'not-a-list' }));
+    expect(() => parseCommand(['-c', config], {}, dir)).toThrow(/bad\.json: "pages" must be an array/);
+    writeFileSync(config, JSON.stringify({ colour: 'red' }));
+    expect(() => parseCommand(['-c', config], {}, dir)).toThrow(/unknown key "colour"/);
+    writeFileSync(config, '{ not json');
+    expect(codeOf(() => parseCommand(['-c', config], {}, dir))).toBe('BAD_CONFIG');
+  });
+
+  it('answers --help and --version before anything else', () => {
+    expect(parseCommand(['--help', '--port', 'bad'], {}, dir).kind).toBe('help');
+    expect(parseCommand(['-v'], {}, dir).kind).toBe('version');
+  });
+});
+
+describe('parseHostPort', () => {
+  it('accepts host:port, [v6]:port and a bare port', () => {
+    expect(parseHostPort('example.org:5001')).toEqual({ host: 'example.org', port: 5001 });
+    expect(parseHostPort('[::1]:5001')).toEqual({ host: '::1', port: 5001 });
+    expect(parseHostPort('5001')).toEqual({ host: '127.0.0.1', port: 5001 });
+    expect(() => parseHostPort('host:0')).toThrow(/must not be 0/);
+  });
+});

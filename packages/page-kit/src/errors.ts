@@ -1,0 +1,21 @@
+export const PageErrorCode = {
+  /** `definePage` got a definition with a bad field. */
+  INVALID_PAGE: 'INVALID_PAGE',
+  /** A loaded module has no `page` export. */
+  NOT_A_PAGE_MODULE: 'NOT_A_PAGE_MODULE',
+  /** The page was defined with another version of this contract. */
+  CONTRACT_MISMATCH: 'CONTRACT_MISMATCH',
+  /** `subscribe` was called with a topic the page did not declare. */
+  UNDECLARED_TOPIC: 'UNDECLARED_TOPIC',
+} as const;
+export type PageErrorCode = (typeof PageErrorCode)[keyof typeof PageErrorCode];
+
+export class PageError extends Error {
+  override readonly name = 'PageError';
+  constructor(
+    readonly code: PageErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
