@@ -110,7 +110,13 @@ describe('workspace rules', () => {
   });
 
   it('has a valid changesets config (the app private and ignored)', () => {
-    const output = execFileSync('pnpm', ['exec', 'changeset', 'status'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(output).toMatch(/NO packages to be bumped|Packages to be bumped/);
+    const output = execFileSync('pnpm', ['exec', 'changeset', 'status'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
+    // eslint-disable-next-line no-control-regex
+    expect(output.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/NO packages to be bumped|Packages to be bumped/);
   });
 });

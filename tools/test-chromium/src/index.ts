@@ -1,0 +1,10 @@
+// Launching Debian's Chromium
+export { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH, chromiumExecutablePath, launchChromium } from './launch.js';
+export type { LaunchChromiumOptions } from './launch.js';
+
+// Bundling a browser entry and serving it on a loopback port
+export { bundleBrowserEntry, openPage, openTestSite, servePage } from './page-server.js';
+export type { BundleOptions, OpenTestSiteOptions, PageOptions, PageServer, TestSite } from './page-server.js';
+
+// Errors
+export { BundleError, ChromiumNotFoundError } from './errors.js';
