@@ -11,6 +11,10 @@ It does what napari does when NAPARI_MON is set:
 * every frame (60 Hz) updates napari_data["poll"] with an octree image layer's tile state, and puts
   {"frame_time": ...} and bursts of {"load_chunk": ...} on napari_messages;
 * executes the commands clients put on client_messages ({"show_grid": bool});
+* streams a live image (1024 x 1024 float32 moving Gaussian blobs over rotating stripes with numpy,
+  256 x 256 scrolling stripes without) through a shared-memory ring (``webmon_ring.RingWriter`` from
+  ``@webmon/shm-reader``'s ``python/`` folder) and names the ring in napari_data["webmon_rings"], the
+  way a napari plugin would (``monitor.add_data({"webmon_rings": {"napari.image": ring.name}})``);
 * on shutdown sets napari_shutdown and stops the manager.
 
 The layer is panned and zoomed along a smooth path that crosses every octree level. `seen` and
@@ -18,7 +22,8 @@ The layer is panned and zoomed along a smooth path that crosses every octree lev
 plain lists otherwise.
 
 Usage:
-    napari_simulator.py [--seconds N] [--hz 60] [--no-numpy] [--watch-stdin] [--exit-with-client] [--quiet] [-- CLIENT COMMAND...]
+    napari_simulator.py [--seconds N] [--hz 60] [--image-hz 30] [--image-size 1024] [--no-numpy]
+                        [--watch-stdin] [--exit-with-client] [--quiet] [-- CLIENT COMMAND...]
 
 Exit status: with --exit-with-client, the client's status when the client ended the run; else 0;
 2 for bad arguments.
@@ -174,6 +179,150 @@ class OctreeLayer(object):
 
 
 # ------------------------------------------------------------------------------------------------
+# The live image: bulk arrays through a shared-memory ring
+# ------------------------------------------------------------------------------------------------
+
+IMAGE_TOPIC = 'napari.image'
+RINGS_KEY = 'webmon_rings'
+
+
+def import_ring_writer():
+    """webmon_ring ships in @webmon/shm-reader's python/ folder. webmon puts it on PYTHONPATH; run by
+    hand from the repository or an installed app, look for it in node_modules above this script."""
+    try:
+        from webmon_ring import RingWriter
+        return RingWriter
+    except ImportError:
+        pass
+    here = os.path.dirname(os.path.abspath(__file__))
+    directory = here
+    while True:
+        candidate = os.path.join(directory, 'node_modules', '@webmon', 'shm-reader', 'python')
+        if os.path.isfile(os.path.join(candidate, 'webmon_ring.py')):
+            sys.path.insert(0, candidate)
+            from webmon_ring import RingWriter
+            return RingWriter
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+class ImageStream(object):
+    """Publishes frames into a ring from its own thread, at a fixed rate (frames are skipped, not
+    queued, when the machine is too slow).
+
+    With numpy a frame is a sum of rank-one terms, so one small matrix product (BLAS) draws it:
+    Gaussian blobs exp(-(y-cy)^2/2s^2) * exp(-(x-cx)^2/2s^2) are separable, and rotating stripes
+    cos(ky*y + kx*x) = cos(ky*y)cos(kx*x) - sin(ky*y)sin(kx*x) are two more terms. A 1024 x 1024
+    float32 frame takes about a millisecond. Without numpy the frame is a window scrolled across a
+    precomputed pattern (one bytes join per frame), at 256 x 256.
+    """
+
+    BLOBS = 6
+
+    def __init__(self, writer_class, np, size, hz):
+        self.np = np
+        self.hz = hz
+        if np is not None:
+            self.size = size
+            self.coords = np.arange(size, dtype=np.float32) / np.float32(size)
+        else:
+            self.size = min(size, 256)
+            self.pattern = self._plain_pattern(self.size)
+        nbytes = self.size * self.size * 4
+        self.ring = writer_class(slots=4, max_payload=nbytes)
+        self.name = self.ring.name
+        self.frames = 0
+        self.out = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name='image-stream', daemon=True)
+
+    def describe(self):
+        return '%dx%d float32 at %g Hz through ring %s%s' % (
+            self.size, self.size, self.hz, self.name, '' if self.np is not None else ' (no numpy: scrolling stripes)')
+
+    def start(self):
+        self.thread.start()
+
+    def close(self):
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(5.0)
+        self.ring.close()
+
+    def _run(self):
+        interval = 1.0 / self.hz
+        started = time.monotonic()
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            delay = started + n * interval - time.monotonic()
+            if delay > 0:
+                if self.stop.wait(delay):
+                    break
+            elif delay < -0.25:  # fell far behind: skip ahead rather than burst
+                started = time.monotonic() - n * interval
+            t = time.monotonic()
+            try:
+                frame = self._numpy_frame(t) if self.np is not None else self._plain_frame(t)
+                meta = {'frame': n, 'contrast_limits': [0.0, 1.2], 'colormap': 'viridis', 'name': 'blobs'}
+                if self.np is None:
+                    self.ring.publish(frame, meta, dtype='<f4', shape=(self.size, self.size))
+                else:
+                    self.ring.publish(frame, meta)
+                self.frames += 1
+            except Exception as error:  # the ring was closed under us at shutdown
+                if not self.stop.is_set():
+                    log('image stream stopped: %s' % error, always=True)
+                return
+
+    def _numpy_frame(self, t):
+        np = self.np
+        c = self.coords
+        k = np.arange(self.BLOBS, dtype=np.float32)
+        cy = 0.5 + 0.32 * np.sin(0.45 * t * (1.0 + 0.15 * k) + 1.7 * k)
+        cx = 0.5 + 0.32 * np.cos(0.35 * t * (1.0 + 0.2 * k) + 2.3 * k)
+        sigma = 0.05 + 0.025 * (1.0 + np.sin(0.8 * t + k))
+        amplitude = 0.7 + 0.3 * np.cos(0.6 * t + 0.9 * k)
+        rows = np.exp(-(c[None, :] - cy[:, None]) ** 2 / (2.0 * sigma[:, None] ** 2))
+        cols = np.exp(-(c[None, :] - cx[:, None]) ** 2 / (2.0 * sigma[:, None] ** 2)) * amplitude[:, None]
+        angle = 0.25 * t
+        freq = 2.0 * math.pi * 6.0
+        ky, kx = freq * math.sin(angle), freq * math.cos(angle)
+        stripes_rows = np.stack([np.cos(ky * c), -np.sin(ky * c)]) * 0.12
+        stripes_cols = np.stack([np.cos(kx * c), np.sin(kx * c)])
+        # A constant background is one more rank-one term: ones x 0.15.
+        ones = np.ones((1, self.size), dtype=np.float32)
+        left = np.concatenate([rows, stripes_rows, ones]).astype(np.float32)
+        right = np.concatenate([cols, stripes_cols, ones * 0.15]).astype(np.float32)
+        # Into one reused buffer (the ring copies it): no 4 MiB allocation per frame.
+        if self.out is None:
+            self.out = np.empty((self.size, self.size), dtype=np.float32)
+        return np.dot(np.ascontiguousarray(left.T), right, out=self.out)
+
+    @staticmethod
+    def _plain_pattern(size):
+        from array import array
+        period = size
+        values = array('f', [0.0]) * (2 * size * 2 * size)
+        for y in range(2 * size):
+            for x in range(2 * size):
+                u = 2.0 * math.pi * x / period
+                v = 2.0 * math.pi * y / period
+                values[y * 2 * size + x] = 0.55 + 0.3 * math.sin(3 * u + 2 * v) + 0.2 * math.cos(5 * v - u)
+        return memoryview(values.tobytes())
+
+    def _plain_frame(self, t):
+        size = self.size
+        row_bytes = 2 * size * 4
+        dx = int(t * 40.0) % size
+        dy = int(t * 25.0) % size
+        pattern = self.pattern
+        return b''.join(pattern[(r + dy) * row_bytes + dx * 4:(r + dy) * row_bytes + (dx + size) * 4] for r in range(size))
+
+
+# ------------------------------------------------------------------------------------------------
 # napari's monitor service
 # ------------------------------------------------------------------------------------------------
 
@@ -224,11 +373,19 @@ def parse_args(argv):
                              'exit with the client\'s status (napari itself leaves clients alone)')
     parser.add_argument('--stamp', action='store_true',
                         help='add "sim_time" (time.time() of the put) to each poll, for latency benchmarks')
+    parser.add_argument('--image-hz', type=float, default=30.0,
+                        help='frames per second of the live image through a shared-memory ring (0: none; default 30)')
+    parser.add_argument('--image-size', type=int, default=1024,
+                        help='rows and columns of the live image (default 1024; at most 256 without numpy)')
     parser.add_argument('--quiet', action='store_true', help='print only what clients asked for (commands)')
     parser.add_argument('--seed', type=int, default=1, help='random seed of the load bursts')
     args = parser.parse_args(argv)
     if args.hz <= 0 or args.hz > 1000:
         parser.error('--hz must be in (0, 1000]')
+    if args.image_hz < 0 or args.image_hz > 1000:
+        parser.error('--image-hz must be in [0, 1000]')
+    if args.image_size < 16 or args.image_size > 8192:
+        parser.error('--image-size must be in [16, 8192]')
     args.client = client
     return args
 
@@ -276,6 +433,20 @@ def main(argv):
     client_data = manager.client_data()  # held so the object lives as long as napari does
     log('manager on 127.0.0.1:%d, Python %s, %s' % (
         server_port, sys.version.split()[0], 'numpy %s' % np.__version__ if np is not None else 'no numpy (lists)'))
+
+    image = None
+    if args.image_hz > 0:
+        writer_class = import_ring_writer()
+        if writer_class is None:
+            log('no live image: webmon_ring (from @webmon/shm-reader) is not importable; set PYTHONPATH')
+        elif not os.path.isdir('/dev/shm'):
+            log('no live image: shared-memory rings need Linux /dev/shm')
+        else:
+            image = ImageStream(writer_class, np, args.image_size, args.image_hz)
+            # What a napari plugin does: name the ring in napari's shared data, so webmon finds it.
+            napari_data.update({RINGS_KEY: {IMAGE_TOPIC: image.name}})
+            image.start()
+            log('live image: %s' % image.describe())
 
     layer = OctreeLayer(random.Random(args.seed))
     layer_id = id(layer)  # napari keys layers by id(layer), a Python int
@@ -342,6 +513,8 @@ def main(argv):
                     request_stop('client exited with status %d' % process.returncode)
     finally:
         log('stopping (%s)' % (stop_reason[0] or 'done'))
+        if image is not None:
+            image.close()
         try:
             napari_shutdown.set()
         except Exception:  # the manager may already be gone

@@ -11,7 +11,8 @@ import { WebmonError, WebmonErrorCode } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { addressFromClientConfig, NapariSource, type NapariAddress } from './napari-source.js';
 import type { WebmonOptions } from './options.js';
-import { loadPages } from './pages.js';
+import { loadPages, locatePagePackage } from './pages.js';
+import { IMAGE_TOPIC, RingSource } from './ring-source.js';
 import { CHART_WINDOW_MS } from './shared/constants.js';
 import { runWithSimulator } from './simulator.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
@@ -20,6 +21,9 @@ const DIST_DIR = fileURLToPath(new URL('.', import.meta.url));
 /** The built-in pages, compiled with the same contract as any page package. */
 export const BUILT_IN_PAGES = [`${DIST_DIR}pages/viewer/page.js`, `${DIST_DIR}pages/loader/page.js`];
 export const ASSETS_DIR = `${DIST_DIR}public`;
+/** The image page package, shown by default on the simulator (which streams an image through a ring). */
+export const IMAGE_PAGE_PACKAGE = '@webmon/page-image';
+const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 export interface Io {
   /** Where the URL goes (stdout): the one line scripts read. */
@@ -32,7 +36,8 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
   if (options.source.kind === 'simulator') return runWithSimulator(options, io.logger);
 
   const { logger } = io;
-  const pages = await loadPages(BUILT_IN_PAGES, options.pages, options.pageSearchPaths);
+  // The app's own dependencies last: `--page @webmon/page-image` works without installing it again.
+  const pages = await loadPages(BUILT_IN_PAGES, options.pages, [...options.pageSearchPaths, APP_DIR], defaultPageFiles(options));
   const address: NapariAddress = options.source.kind === 'connect' ? { host: options.source.host, port: options.source.port } : addressFromClientConfig(options.source.clientConfig);
   const label = options.fromSimulator ? 'the napari simulator' : 'napari';
 
@@ -42,6 +47,7 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
 
   let source: NapariSource | undefined;
   let meter: RateMeter | undefined;
+  let rings: RingSource | undefined;
   let server: WebmonServer;
   try {
     server = await startWebmonServer({
@@ -60,13 +66,17 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
           { ...NapariTopics.frameTime, replayMs: CHART_WINDOW_MS },
           { ...NapariTopics.loadChunk, replayMs: CHART_WINDOW_MS },
           { ...NapariTopics.messages, replayMs: CHART_WINDOW_MS },
+          IMAGE_TOPIC,
         ],
+        // A 1024 × 1024 float32 frame is 4 MiB: room for one in flight plus one parked per page.
+        maxBufferedBytes: 64 * 2 ** 20,
       },
       status: () => ({
         napari: source?.state ?? 'waiting',
         napariAddress: source ? `${source.target.host}:${source.target.port}` : undefined,
         rates: meter?.rates,
         counters: source?.counters,
+        rings: rings?.stats,
         pages: pages.map((page) => ({ id: page.id, title: page.title, origin: page.origin })),
       }),
       ...(options.stay
@@ -101,6 +111,10 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
     throw error;
   }
   meter = new RateMeter(source);
+  const napariSource = source;
+  rings = new RingSource({ relay: server.relay, logger, topics: [IMAGE_TOPIC.name], napari: { address: () => napariSource.target, authkey: options.authkey } });
+  rings.start();
+  const activeRings = rings;
 
   const shownUrl = token === undefined ? server.url : `${server.url}#token=${token}`;
   io.out(`webmon: serving ${shownUrl} (${label} at ${address.host}:${address.port}; pages: ${pages.map((page) => `/${page.id}`).join(' ')})`);
@@ -120,10 +134,25 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
   });
   stopStatusLine();
   logger.debug(`stopping (${reason}); last status: ${formatStatus(snapshot())}`);
+  await activeRings.close();
   await activeSource.close();
   await server.close();
   logger.info('stopped');
   return 0;
+}
+
+/**
+ * The simulator streams an image through a shared-memory ring, so its demo shows the image page
+ * without setup: the page package is resolved from the app's own dependencies. Not with a real napari
+ * (whose plugins may or may not publish rings: add it with `--page @webmon/page-image`), and not twice.
+ */
+function defaultPageFiles(options: WebmonOptions): { file: string; origin: string }[] {
+  if (!options.fromSimulator || options.pages.includes(IMAGE_PAGE_PACKAGE)) return [];
+  try {
+    return [locatePagePackage(IMAGE_PAGE_PACKAGE, [APP_DIR])];
+  } catch {
+    return []; // not installed next to the app: the demo runs without it
+  }
 }
 
 function defaultIo(options: WebmonOptions): Io {

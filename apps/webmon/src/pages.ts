@@ -23,10 +23,19 @@ export interface PageEntry {
   origin: string;
 }
 
-/** Loads the built-in pages (module files), then the named packages, in that order. */
-export async function loadPages(builtIn: readonly string[], packages: readonly string[], searchPaths: readonly string[]): Promise<PageEntry[]> {
+/**
+ * Loads the built-in pages (module files), then packages the app adds by default (already located),
+ * then the named packages, in that order.
+ */
+export async function loadPages(
+  builtIn: readonly string[],
+  packages: readonly string[],
+  searchPaths: readonly string[],
+  defaults: readonly { file: string; origin: string }[] = [],
+): Promise<PageEntry[]> {
   const entries: PageEntry[] = [];
   for (const file of builtIn) entries.push(await readPageModule(file, 'built-in'));
+  for (const { file, origin } of defaults) entries.push(await readPageModule(file, origin));
   for (const name of packages) {
     const { file, origin } = locatePagePackage(name, searchPaths);
     entries.push(await readPageModule(file, origin));

@@ -6,6 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { delimiter, dirname } from 'node:path';
+import { ringWriterPythonPath } from '@webmon/shm-reader';
 import { fileURLToPath } from 'node:url';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
@@ -27,7 +29,10 @@ export async function runWithSimulator(options: WebmonOptions, logger: Logger): 
   if (script === undefined) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, 'cannot tell which script is running');
   const client = [process.execPath, ...process.execArgv, script, ...options.argv, '--from-simulator'];
   const simulatorArgs = [SIMULATOR_SCRIPT, '--watch-stdin', '--exit-with-client', ...(options.logLevel === 'error' || options.logLevel === 'warn' ? ['--quiet'] : []), '--', ...client];
-  const child = spawn(python.command, simulatorArgs, { stdio: ['pipe', 'inherit', 'inherit'] });
+  // The simulator streams its live image through `webmon_ring.RingWriter`, shipped with shm-reader.
+  const ringDir = dirname(ringWriterPythonPath());
+  const pythonPath = [ringDir, ...(process.env['PYTHONPATH'] ? [process.env['PYTHONPATH']] : [])].join(delimiter);
+  const child = spawn(python.command, simulatorArgs, { stdio: ['pipe', 'inherit', 'inherit'], env: { ...process.env, PYTHONPATH: pythonPath } });
 
   // Ctrl-C in a terminal signals the whole process group (simulator and webmon too); a SIGTERM sent to
   // this process alone is passed on. Either way the simulator shuts napari-style and we wait for it.

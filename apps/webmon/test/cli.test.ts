@@ -1,12 +1,13 @@
 /**
- * The `webmon` command as a user meets it: real processes, real CPython (3.8 without numpy, 3.7 too
- * old), real ports. Each test cleans up its processes.
+ * The `webmon` command as a user meets it: real processes, real CPython (the oldest supported one without
+ * numpy, one too old), real ports. Each test cleans up its processes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { oldestSupportedWithoutNumpy, tooOldPython } from './pythons.js';
 import { CLI, PYTHON, SIMULATOR, eventually, getJson, launchChromium, startProcess, startWebmon, type Proc } from './helpers.js';
 
 const running: Proc[] = [];
@@ -18,9 +19,8 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((proc) => proc.stop()));
 });
 
-const pyenv = (version: string): string => join(homedir(), '.pyenv', 'versions', version, 'bin', 'python3');
-const PYTHON_38 = pyenv('3.8.18');
-const PYTHON_37 = pyenv('3.7.16');
+/** A regex source matching `version` literally ("3.8.18" → "3\.8\.18"). */
+const literal = (version: string): string => version.replace(/\./g, '\\.');
 
 interface Status {
   napari: string;
@@ -61,9 +61,16 @@ describe('webmon command', () => {
   });
 
   it('refuses a Python older than 3.8 by name', async () => {
-    const proc = track(startProcess(process.execPath, [CLI, '--port', '0'], { env: { ...process.env, WEBMON_PYTHON: PYTHON_37 } }));
-    expect(await proc.exited(), proc.output()).toBe(1);
-    expect(proc.stderr()).toMatch(/\[PYTHON_TOO_OLD\]: WEBMON_PYTHON names .*python3, which is Python 3\.7\.\d+; the simulator needs Python 3\.8 or newer/);
+    const old = tooOldPython();
+    try {
+      const proc = track(startProcess(process.execPath, [CLI, '--port', '0'], { env: { ...process.env, WEBMON_PYTHON: old.command } }));
+      expect(await proc.exited(), proc.output()).toBe(1);
+      expect(proc.stderr()).toMatch(
+        new RegExp(`\\[PYTHON_TOO_OLD\\]: WEBMON_PYTHON names .*python3, which is Python ${literal(old.version)}; the simulator needs Python 3\\.8 or newer`),
+      );
+    } finally {
+      old.dispose();
+    }
   });
 
   it('says so when there is no Python at all', async () => {
@@ -91,14 +98,15 @@ describe('webmon command', () => {
     expect(proc.stderr()).toMatch(/\[NAPARI_UNREACHABLE\]: cannot reach napari's manager at 127\.0\.0\.1:9/);
   });
 
-  it('runs the simulator on CPython 3.8 without numpy (plain lists), then stops on SIGTERM with status 0', async () => {
-    const { proc, url } = await startWebmon(['--port', '0', '--python', PYTHON_38]);
+  it('runs the simulator on the oldest supported CPython without numpy (plain lists), then stops on SIGTERM with status 0', async () => {
+    const python = oldestSupportedWithoutNumpy();
+    const { proc, url } = await startWebmon(['--port', '0', '--python', python.command]);
     track(proc);
-    expect(proc.output()).toMatch(/Python 3\.8\.\d+, no numpy \(lists\)/);
+    expect(proc.output()).toMatch(new RegExp(`Python ${literal(python.version.join('.'))}, no numpy \\(lists\\)`));
     const status = await eventually(async () => {
       const value = (await getJson(`${url}api/status`)) as Status;
       return value.napari === 'connected' && (value.counters?.polls ?? 0) > 10 && (value.counters?.frameTimes ?? 0) > 10 ? value : undefined;
-    }, 60_000, 'polls and frame times from Python 3.8');
+    }, 60_000, `polls and frame times from Python ${python.version.join('.')}`);
     expect(status.napari).toBe('connected');
     proc.child.kill('SIGTERM');
     expect(await proc.exited(), proc.output()).toBe(0);

@@ -1,7 +1,6 @@
 /** Real processes, real sockets, real Chromium: the helpers every app test uses. */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
 
 export const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -95,22 +94,8 @@ export async function startWebmon(args: string[], options: SpawnOptions = {}): P
   return { proc, url: match[1] ?? '' };
 }
 
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env['WEBMON_CHROMIUM'] ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--enable-unsafe-swiftshader',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+/** Debian's Chromium through playwright-core, with the workspace's one set of headless flags. */
+export { launchChromium } from '@webmon/test-chromium';
 
 export async function getJson(url: string): Promise<unknown> {
   const response = await fetch(url);

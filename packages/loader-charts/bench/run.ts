@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { CDPSession } from 'playwright-core';
-import { bundle, launchChromium, openPage, servePage } from '../scripts/chromium-page.js';
+import { bundleBrowserEntry, launchChromium, openPage, servePage } from '@webmon/test-chromium';
 import type { Approach, BenchConfig, BenchResult } from './page.js';
 
 const seconds = Number(process.env.LC_BENCH_SECONDS ?? 4);
@@ -51,8 +51,8 @@ const LABELS: Record<Approach, string> = {
 
 const fmt = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
-const script = await bundle(fileURLToPath(new URL('./page.ts', import.meta.url)));
-const server = await servePage(script);
+const script = await bundleBrowserEntry(fileURLToPath(new URL('./page.ts', import.meta.url)));
+const server = await servePage(script, { title: 'loader-charts bench', bodyStyle: 'margin:16px;background:#fff', bodyHtml: '<div id="app"></div>' });
 const browser = await launchChromium();
 
 async function runCase(approach: Approach, renderer: 'canvas' | 'svg'): Promise<CaseResult> {

@@ -1,9 +1,13 @@
 /** `pnpm --filter @webmon/loader-charts screenshot`: renders the loader charts in Chromium to docs/screenshot.png. */
 import { fileURLToPath } from 'node:url';
-import { bundle, launchChromium, openPage, servePage } from './chromium-page.js';
+import { bundleBrowserEntry, launchChromium, openPage, servePage } from '@webmon/test-chromium';
 
-const script = await bundle(fileURLToPath(new URL('./screenshot-page.ts', import.meta.url)));
-const server = await servePage(script, '<div id="app" style="display:inline-block;padding:8px"></div>');
+const script = await bundleBrowserEntry(fileURLToPath(new URL('./screenshot-page.ts', import.meta.url)));
+const server = await servePage(script, {
+  title: 'loader-charts',
+  bodyStyle: 'margin:16px;background:#fff',
+  bodyHtml: '<div id="app" style="display:inline-block;padding:8px"></div>',
+});
 const browser = await launchChromium();
 try {
   const page = await openPage(browser, server.url, 'shotReady', { width: 900, height: 600 });

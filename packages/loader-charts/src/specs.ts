@@ -29,8 +29,13 @@ export const slidingTimeWindow = {
     field: TIME_FIELD,
     type: 'temporal' as const,
     scale: { domain: [{ expr: WINDOW_START_SIGNAL }, { expr: WINDOW_END_SIGNAL }] },
+    // labelFlush: a label whose tick is within 30 px of either end (about half a label's width) is aligned
+    // to end there instead of centred on it, so time labels never stick out of the plot. Otherwise the chart
+    // with time labels is wider than the others whenever a tick sits near the end, and, as Vega lays a view
+    // out once, a label sliding out later would be cut off at the canvas edge. No ticks either: one at the
+    // right end would stick out by half its stroke (the grid marks the times anyway).
     axis: labels
-      ? { format: '%H:%M:%S', labelOverlap: true, tickCount: 5, title: null }
+      ? { format: '%H:%M:%S', labelOverlap: true, labelFlush: 30, ticks: false, tickCount: 5, title: null }
       : { labels: false, ticks: false, tickCount: 5, title: null },
   }),
 };

@@ -5,8 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bundle, launchChromium, openPage, servePage } from '../scripts/chromium-page.js';
-import type { PageServer } from '../scripts/chromium-page.js';
+import { bundleBrowserEntry, launchChromium, openPage, servePage, type PageServer } from '@webmon/test-chromium';
 import type {} from './browser/harness.js';
 
 let browser: Browser;
@@ -14,8 +13,8 @@ let server: PageServer;
 let page: Page;
 
 beforeAll(async () => {
-  const script = await bundle(fileURLToPath(new URL('./browser/harness.ts', import.meta.url)));
-  server = await servePage(script);
+  const script = await bundleBrowserEntry(fileURLToPath(new URL('./browser/harness.ts', import.meta.url)));
+  server = await servePage(script, { title: 'loader-charts', bodyStyle: 'margin:16px;background:#fff', bodyHtml: '<div id="app"></div>' });
   browser = await launchChromium();
 });
 
@@ -247,6 +246,67 @@ describe('createLoaderCharts in Chromium', () => {
     expect(result.resumed).toEqual({ frames: 120, loads: 20 });
     expect(result.children).toBe(0);
     expect(result.outstanding).toBe(0);
+  });
+
+  it('lays out data pushed before ready as data pushed after: every title and label inside its canvas, none overlapping, the three charts one width', async () => {
+    const layouts = await page.evaluate(async () => {
+      const { lc, container, frames, textLayout } = window.harness;
+      // The window ends on an even second, where a time tick (and its label) sits at the right end; values
+      // far above the empty chart's 0–1 make the axes' labels taller and wider than at embed time.
+      const epoch = 1_700_000_000;
+      const messages = [
+        ...Array.from({ length: 600 }, (_, i) => ({ kind: 'frame_time' as const, data: { time: epoch + (i + 1) / 60, delta_ms: 16 + (i % 7) * 20 } })),
+        ...Array.from({ length: 100 }, (_, i) => ({ time: epoch + (i + 1) / 10, num_bytes: 90_000_000, load_ms: 450 })),
+      ];
+      const layoutOf = (charts: ReturnType<typeof lc.createLoaderCharts>, element: HTMLElement) =>
+        (['frameTime', 'loadTime', 'chunkSize'] as const).map((name) => {
+          const view = charts.charts[name].view!;
+          const canvas = element.querySelector(`.webmon-loader-charts__${name} canvas`) as HTMLCanvasElement;
+          return { name, rows: view.data('points').length, ...textLayout(view, canvas) };
+        });
+      const early = container();
+      const before = lc.createLoaderCharts(early, { summaryIntervalMs: 1, frameBudgetMs: Infinity });
+      before.push(messages); // before the views exist
+      await before.ready;
+      await frames(4);
+      const late = container();
+      const after = lc.createLoaderCharts(late, { summaryIntervalMs: 1, frameBudgetMs: Infinity });
+      await after.ready;
+      after.push(messages);
+      await frames(4);
+      const result = { before: layoutOf(before, early), after: layoutOf(after, late) };
+      before.dispose();
+      after.dispose();
+      return result;
+    });
+    for (const layout of [...layouts.before, ...layouts.after]) {
+      expect(layout.rows, layout.name).toBe(layout.name === 'frameTime' ? 600 : 100);
+      const roles = new Set(layout.texts.map((text) => text.role));
+      expect([...roles].sort(), layout.name).toEqual(expect.arrayContaining(['axis-label', 'axis-title', 'title-text']));
+      for (const text of layout.texts) {
+        const where = `${layout.name}: ${text.role} "${text.text}" at [${text.x1.toFixed(1)}, ${text.y1.toFixed(1)}, ${text.x2.toFixed(1)}, ${text.y2.toFixed(1)}] in ${layout.width}x${layout.height}`;
+        expect(text.x1 >= -0.5 && text.y1 >= -0.5 && text.x2 <= layout.width + 0.5 && text.y2 <= layout.height + 0.5, where).toBe(true);
+      }
+    }
+    // Nothing drawn over anything else (a layout made for no data puts the top y label under the title).
+    for (const layout of [...layouts.before, ...layouts.after]) {
+      const { texts } = layout;
+      for (let i = 0; i < texts.length; i++) {
+        for (let j = i + 1; j < texts.length; j++) {
+          const [a, b] = [texts[i]!, texts[j]!];
+          const overlap = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1) > 0.5 && Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1) > 0.5;
+          expect(overlap, `${layout.name}: "${a.text}" (${a.role}) overlaps "${b.text}" (${b.role})`).toBe(false);
+        }
+      }
+    }
+    // The y axis titles ("ms", "bytes") in particular, the part the page lost before.
+    const yTitles = layouts.before.map((layout) => layout.texts.filter((text) => text.role === 'axis-title').map((text) => text.text));
+    expect(yTitles).toEqual([['ms'], ['ms'], ['bytes']]);
+    // Data before or after ready: the same layout.
+    const sizes = (list: typeof layouts.before) => list.map(({ name, width, height }) => ({ name, width, height }));
+    expect(sizes(layouts.before)).toEqual(sizes(layouts.after));
+    // One width for the three stacked charts, time labels or not.
+    expect(new Set(layouts.before.map((layout) => layout.width)).size).toBe(1);
   });
 
   it('stays bounded over a simulated 5 minutes of 60 Hz with a 2,000-load burst: data sources and heap', async () => {

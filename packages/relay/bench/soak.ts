@@ -43,7 +43,8 @@ export async function runSoak(seconds: number, onProgress?: (line: string) => vo
     heartbeatMs: 0, // keep the frozen client connected for the whole run (a heartbeat would drop it)
   });
   const { url } = await relay.listen();
-  const script = fileURLToPath(new URL('./stalled-client.mjs', import.meta.url));
+  // The same stand-in page the backpressure tests freeze with SIGSTOP.
+  const script = fileURLToPath(new URL('../test/fixtures/stallable-client.mjs', import.meta.url));
   const stalled = spawn(process.execPath, [script, url, 'napari.layers,napari.frame_time,napari.load_chunk,napari.image'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stalledOutput = '';
   stalled.stdout.on('data', (chunk: Buffer) => {

@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Bench, RunResult } from './page.js';
-import { openTestSite } from '../test/support/chromium.js';
+import { openTestSite } from '@webmon/test-chromium';
 
 declare global {
   interface Window {
@@ -26,7 +26,7 @@ const wantScreenshot = process.argv.includes('--screenshot');
 
 const fmt = (value: number): string => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
 
-const site = await openTestSite(fileURLToPath(new URL('./page.ts', import.meta.url)));
+const site = await openTestSite(fileURLToPath(new URL('./page.ts', import.meta.url)), { title: 'tile-viewer bench' });
 try {
   const context = await site.browser.newContext({ viewport: { width: 1000, height: 700 }, deviceScaleFactor: 1 });
   const page = await context.newPage();

@@ -74,6 +74,12 @@ export interface TileViewerOptions {
   controls?: boolean;
   /** Pan/zoom with mouse, wheel and touch, and the hover read-out. @default true */
   interactive?: boolean;
+  /**
+   * When the shown level (or layer) changes, fit the view again the way it was last fitted: the whole level
+   * (initially and after `resetView()`), or the seen tiles and frustum (after `fitView()`). Never after the
+   * user has panned or zoomed (or `setView()` was called) since that fit: their view is kept. @default true
+   */
+  fitOnLevelChange?: boolean;
   /** Initial state of the show-grid toggle. @default false */
   showGrid?: boolean;
   /** WebGL antialiasing. @default true */
@@ -192,6 +198,7 @@ interface ResolvedOptions {
   pixelRatio: number | undefined;
   controls: boolean;
   interactive: boolean;
+  fitOnLevelChange: boolean;
   showGrid: boolean;
   antialias: boolean;
   preserveDrawingBuffer: boolean;
@@ -233,6 +240,7 @@ function resolveOptions(options: TileViewerOptions): ResolvedOptions {
     pixelRatio: options.pixelRatio === undefined ? undefined : number('pixelRatio', options.pixelRatio, 1, 0.25, 8),
     controls: flag('controls', options.controls, true),
     interactive: flag('interactive', options.interactive, true),
+    fitOnLevelChange: flag('fitOnLevelChange', options.fitOnLevelChange, true),
     showGrid: flag('showGrid', options.showGrid, false),
     antialias: flag('antialias', options.antialias, true),
     preserveDrawingBuffer: flag('preserveDrawingBuffer', options.preserveDrawingBuffer, false),
@@ -346,7 +354,11 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
   let width = 1;
   let height = 1;
   let view: ViewState = { centerX: 0.5, centerY: 0.5, scale: 1 };
-  let userMovedView = false;
+  /**
+   * The fit the view shows: `'level'` (the whole level, the start), `'seen'` (after fitView), or null once
+   * the user (or setView) moved it since, which is a view we must never take away from them.
+   */
+  let viewFit: 'level' | 'seen' | null = 'level';
   let rafId: number | null = null;
   let renders = 0;
   let gridOn = opts.showGrid;
@@ -450,6 +462,18 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
   const fitInsets = (): Insets => ({ top: overlay?.topInset() ?? 0, right: 0, bottom: 0, left: 0 });
   const wholeLevel = (): ViewState => fitRect(selection === null ? { x0: 0, y0: 0, x1: 1, y1: 1 } : levelRect(selection.layout), width, height, 0.05, fitInsets());
   const resetViewState = (): void => setViewState(wholeLevel());
+  /** Seen tiles (with their drawn context's bounds) plus the frustum; the whole level when there is neither. */
+  const seenTilesView = (): ViewState => {
+    const bounds = tileSet.bounds;
+    let rect: Rect | null = null;
+    if (bounds !== null && selection !== null) {
+      const l = selection.layout;
+      const s = l.tileSize * l.levelScale;
+      rect = { x0: bounds.minCol * s, y0: bounds.minRow * s, x1: (bounds.maxCol + 1) * s, y1: (bounds.maxRow + 1) * s };
+    }
+    rect = unionRect(rect, frustumRect);
+    return rect === null ? wholeLevel() : fitRect(rect, width, height, 0.05, fitInsets());
+  };
 
   /** Validates the layer without touching any state (so a bad poll loses nothing). */
   const prepare = (id: string, data: LayerData): Selection => {
@@ -476,7 +500,10 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
     }
     overlay?.setLevel(levelText());
     if (fresh || previousId !== (next?.id ?? null) || previousKey !== (next?.layout.key ?? null)) {
-      if (!userMovedView) resetViewState();
+      if (viewFit !== null && (opts.fitOnLevelChange || previousKey === null)) {
+        // The first level replaces the placeholder view whatever the option says; later ones only with it on.
+        setViewState(viewFit === 'seen' && previousKey !== null ? seenTilesView() : wholeLevel());
+      }
       emitter.emit('levelchange', levelInfo());
     }
     refreshHover();
@@ -509,11 +536,11 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
   const detachPointer = opts.interactive
     ? attachPointerInput(canvas, {
         pan: (dx, dy) => {
-          userMovedView = true;
+          viewFit = null;
           setViewState(panBy(view, dx, dy));
         },
         zoom: (factor, x, y) => {
-          userMovedView = true;
+          viewFit = null;
           setViewState(zoomAt(view, width, height, factor, x, y));
         },
         hover: (x, y) => {
@@ -538,11 +565,11 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
       height = h;
       renderer.setPixelRatio(ratio);
       renderer.setSize(w, h, false);
-      // Until the user moves the view it keeps showing the whole level; after that, centre and zoom stay.
-      if (userMovedView) {
-        view = { ...view, scale: clampScale(view.scale, w, h) };
-      } else {
+      // Until the user moves or fits the view it keeps showing the whole level; after that, centre and zoom stay.
+      if (viewFit === 'level') {
         view = wholeLevel();
+      } else {
+        view = { ...view, scale: clampScale(view.scale, w, h) };
       }
       applyCamera();
       // Resizing clears the drawing buffer: repaint now (before the browser paints a blank canvas).
@@ -644,22 +671,13 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
 
     fitView(): void {
       assertAlive();
-      const bounds = tileSet.bounds;
-      let rect: Rect | null = null;
-      if (bounds !== null && selection !== null) {
-        const l = selection.layout;
-        const s = l.tileSize * l.levelScale;
-        rect = { x0: bounds.minCol * s, y0: bounds.minRow * s, x1: (bounds.maxCol + 1) * s, y1: (bounds.maxRow + 1) * s };
-      }
-      rect = unionRect(rect, frustumRect);
-      userMovedView = true;
-      if (rect === null) resetViewState();
-      else setViewState(fitRect(rect, width, height, 0.05, fitInsets()));
+      viewFit = 'seen';
+      setViewState(seenTilesView());
     },
 
     resetView(): void {
       assertAlive();
-      userMovedView = false;
+      viewFit = 'level';
       resetViewState();
     },
 
@@ -671,7 +689,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
       if (![merged.centerX, merged.centerY, merged.scale].every(Number.isFinite) || merged.scale <= 0) {
         throw new TileViewerError('INVALID_OPTIONS', `setView needs finite centerX, centerY and a positive scale, got ${JSON.stringify(next)}`);
       }
-      userMovedView = true;
+      viewFit = null;
       setViewState({ ...merged, scale: clampScale(merged.scale, width, height) });
     },
 
@@ -733,7 +751,6 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
 
   measure();
   resetViewState();
-  userMovedView = false;
   if (opts.renderMode !== 'manual') renderNow();
   return api;
 }

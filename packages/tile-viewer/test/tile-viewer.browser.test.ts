@@ -7,7 +7,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Harness } from './browser/harness.js';
 import { CORNERS0, LAYER_ID, LEVEL0, LEVEL1, OTHER_LAYER_ID, SEEN0, block, layer, levelPoint, pollOf, tileCentre } from './fixtures.js';
-import { openTestSite, type TestSite } from './support/chromium.js';
+import { openTestSite, type TestSite } from '@webmon/test-chromium';
 
 declare global {
   interface Window {
@@ -42,7 +42,7 @@ async function newPage(options: { deviceScaleFactor?: number } = {}): Promise<{ 
 const pixel = (id: string, point: [number, number]): Promise<Rgba> => page.evaluate(([i, x, y]) => window.tv.pixelAt(i, x, y), [id, point[0], point[1]] as const);
 
 beforeAll(async () => {
-  site = await openTestSite(fileURLToPath(new URL('./browser/harness.ts', import.meta.url)));
+  site = await openTestSite(fileURLToPath(new URL('./browser/harness.ts', import.meta.url)), { title: 'tile-viewer', sourcemap: true });
   ({ context, page } = await newPage());
 });
 
@@ -213,7 +213,7 @@ describe('bad input', () => {
 
   it('rejects bad options and unknown colours at creation', async () => {
     const codes = await page.evaluate(() =>
-      [{ contextRadius: -1 }, { tileGap: 2 }, { renderMode: 'sometimes' }, { colors: { tile: 'not-a-colour' } }].map((options, i) => {
+      [{ contextRadius: -1 }, { tileGap: 2 }, { renderMode: 'sometimes' }, { colors: { tile: 'not-a-colour' } }, { fitOnLevelChange: 'yes' }].map((options, i) => {
         try {
           window.tv.create(`bad-${i}`, options as never);
           window.tv.remove(`bad-${i}`);
@@ -223,7 +223,7 @@ describe('bad input', () => {
         }
       }),
     );
-    expect(codes).toEqual(['INVALID_OPTIONS', 'INVALID_OPTIONS', 'INVALID_OPTIONS', 'INVALID_OPTIONS']);
+    expect(codes).toEqual(['INVALID_OPTIONS', 'INVALID_OPTIONS', 'INVALID_OPTIONS', 'INVALID_OPTIONS', 'INVALID_OPTIONS']);
     // Nothing was left behind by the failed creations.
     expect(await page.evaluate(() => document.querySelectorAll('canvas').length)).toBe(0);
   });
@@ -331,6 +331,80 @@ describe('interaction', () => {
 
     await page.click('#a button:text("Reset")');
     expect(await getView()).toEqual(initial);
+  });
+
+  describe('when the level changes', () => {
+    type View = { centerX: number; centerY: number; scale: number };
+    const getView = async (): Promise<View> => ((await page.evaluate(() => window.tv.call('a', 'getView'))) as { value: View }).value;
+    /** Level 1, napari now drawing the top-left corner: tile (2, 2) and a frustum around it. */
+    const POLL1 = pollOf({ [LAYER_ID]: layer(LEVEL1, [[2, 2]], [[400, 400], [600, 600]]) });
+    const inCanvas = ([x, y]: [number, number]): boolean => x > 0 && x < 600 && y > 0 && y < 600;
+    const canvasPoint = (point: [number, number]): Promise<[number, number]> => page.evaluate(([x, y]) => window.tv.toCanvas('a', x, y), point);
+
+    it('fits the new level the way the view was last fitted (seen tiles after Fit, the whole level after Reset)', async () => {
+      await page.evaluate(() => window.tv.create('a'));
+      await page.evaluate((poll) => window.tv.update('a', poll), POLL0);
+      const whole0 = await getView();
+      await page.click('#a button:text("Fit")');
+      const fitted0 = await getView();
+      expect(fitted0.scale).toBeGreaterThan(whole0.scale * 4);
+      // At level 0's fit, level 1's seen tile (top-left of the image) is far off screen.
+      expect(inCanvas(await canvasPoint(tileCentre(LEVEL1, 2, 2)))).toBe(false);
+
+      await page.evaluate((poll) => window.tv.update('a', poll), POLL1);
+      const fitted1 = await getView();
+      expect(fitted1.scale).toBeGreaterThan(whole0.scale * 4);
+      expect(inCanvas(await canvasPoint(tileCentre(LEVEL1, 2, 2)))).toBe(true);
+      expect(isSeenRed(await pixel('a', tileCentre(LEVEL1, 2, 2)))).toBe(true);
+      // Exactly what Fit gives on this level.
+      await page.click('#a button:text("Fit")');
+      expect(await getView()).toEqual(fitted1);
+
+      // After Reset, a level change shows the (new) whole level.
+      await page.click('#a button:text("Reset")');
+      await page.evaluate((poll) => window.tv.update('a', poll), POLL0);
+      const whole = await getView();
+      expect(whole.scale).toBeCloseTo(whole0.scale, 9);
+      expect(whole.centerX).toBeCloseTo(whole0.centerX, 9);
+      expect(whole.centerY).toBeCloseTo(whole0.centerY, 9);
+    });
+
+    it('never moves a view the user panned or zoomed since the last fit', async () => {
+      await page.evaluate(() => window.tv.create('a'));
+      await page.evaluate((poll) => window.tv.update('a', poll), POLL0);
+      await page.click('#a button:text("Fit")');
+      // The user zooms in on the seen tile left of the block, then drags a little.
+      const [cx, cy] = await page.evaluate(([x, y]) => window.tv.toClient('a', x, y), tileCentre(LEVEL0, 27, 22));
+      const before = await getView();
+      await page.mouse.move(cx, cy);
+      await page.mouse.wheel(0, -200);
+      await page.waitForFunction(([s]) => (window.tv.call('a', 'getView') as { value: { scale: number } }).value.scale > s * 1.2, [before.scale] as const);
+      await page.mouse.down();
+      await page.mouse.move(cx + 30, cy + 10, { steps: 3 });
+      await page.mouse.up();
+      const users = await getView();
+
+      await page.evaluate((poll) => window.tv.update('a', poll), POLL1);
+      expect(await getView()).toEqual(users);
+      await page.evaluate((poll) => window.tv.update('a', poll), POLL0);
+      expect(await getView()).toEqual(users);
+      expect(await page.evaluate(() => window.tv.events('a', 'levelchange').length)).toBeGreaterThanOrEqual(2);
+
+      // A fit hands the view back to the viewer: the next level change fits again.
+      await page.click('#a button:text("Fit")');
+      await page.evaluate((poll) => window.tv.update('a', poll), POLL1);
+      expect(inCanvas(await canvasPoint(tileCentre(LEVEL1, 2, 2)))).toBe(true);
+    });
+
+    it('leaves every view alone with fitOnLevelChange: false', async () => {
+      await page.evaluate(() => window.tv.create('a', { fitOnLevelChange: false }));
+      await page.evaluate((poll) => window.tv.update('a', poll), POLL0);
+      await page.click('#a button:text("Fit")');
+      const fitted0 = await getView();
+      await page.evaluate((poll) => window.tv.update('a', poll), POLL1);
+      expect(await getView()).toEqual(fitted0);
+      expect(inCanvas(await canvasPoint(tileCentre(LEVEL1, 2, 2)))).toBe(false);
+    });
   });
 
   it('reads out level / row / col under the pointer and emits hover events', async () => {

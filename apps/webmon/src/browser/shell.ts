@@ -76,10 +76,12 @@ function contextFor(page: Page, client: RelayClient, connection: ConnectionTrack
         throw new PageError(PageErrorCode.UNDECLARED_TOPIC, `page ${page.id} subscribed to ${topic}, which is not in its topics (${page.topics.join(', ')})`);
       }
       // Payloads of the app's topics are validated by the relay client before they get here.
+      // Binary topics (e.g. napari.image) hand the page the decoded frame (`DecodedFrame`: dtype, shape,
+      // meta, and `data` as a typed array over the received bytes) as their payload.
       const unsubscribe = client.subscribe(topic, (event) => {
-        if (event.kind !== 'data' || controller.signal.aborted) return;
+        if (controller.signal.aborted) return;
         const info: DataInfo = { seq: event.seq, time: event.time, replayed: event.replay };
-        (onData as (payload: unknown, info: DataInfo) => void)(event.payload, info);
+        (onData as (payload: unknown, info: DataInfo) => void)(event.kind === 'frame' ? event.frame : event.payload, info);
       });
       cleanups.push(unsubscribe);
       return unsubscribe;

@@ -3,7 +3,7 @@
  * chart window from the server's replay and starts full.
  */
 import { definePage } from '@webmon/page-kit';
-import { createLoaderCharts, type LoaderMessage } from '@webmon/loader-charts';
+import { createLoaderCharts } from '@webmon/loader-charts';
 import { CHART_WINDOW_MS } from '../shared/constants.js';
 
 export const page = definePage({
@@ -26,26 +26,17 @@ export const page = definePage({
         root.dataset['loadRows'] = String(summary.loads.count);
       },
     });
-    // Until the Vega views exist, hold what arrives (the replayed window comes first, all at once).
-    let held: LoaderMessage[] | null = [];
-    const push = (message: LoaderMessage): void => {
-      if (held) held.push(message);
-      else charts.push(message);
-    };
-    void charts.ready.then(() => {
-      const pending = held ?? [];
-      held = null;
-      if (pending.length > 0) charts.push(pending);
-    });
+    // Messages that arrive before the Vega views exist (the replayed window comes first, all at once) are
+    // fine to push: the charts keep them and lay themselves out for them on the first draw.
     context.subscribe('napari.frame_time', (frameTime) => {
       frameTimes++;
       root.dataset['frameTimes'] = String(frameTimes);
-      push(frameTime);
+      charts.push(frameTime);
     });
     context.subscribe('napari.load_chunk', (loadChunk) => {
       loadChunks++;
       root.dataset['loadChunks'] = String(loadChunks);
-      push(loadChunk);
+      charts.push(loadChunk);
     });
     return () => {
       charts.dispose();

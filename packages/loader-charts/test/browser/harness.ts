@@ -58,6 +58,39 @@ const harness = {
     }
     return count;
   },
+  /**
+   * Where a chart's texts (title, axis labels and titles) are drawn, in CSS px of its canvas, and the canvas
+   * size: Vega's scenegraph bounds, shifted by the group offsets and the view's origin (the canvas renderer
+   * has no DOM per text).
+   */
+  textLayout(view: { scenegraph(): unknown; origin(): [number, number] }, canvas: HTMLCanvasElement) {
+    interface Node {
+      marktype?: string;
+      role?: string;
+      items?: Node[];
+      x?: number;
+      y?: number;
+      text?: unknown;
+      opacity?: number;
+      bounds?: { x1: number; y1: number; x2: number; y2: number };
+    }
+    const [originX, originY] = view.origin();
+    const texts: { role: string; text: string; x1: number; y1: number; x2: number; y2: number }[] = [];
+    const visitMark = (mark: Node, dx: number, dy: number): void => {
+      for (const item of mark.items ?? []) {
+        // opacity 0: a label Vega hid (labelOverlap), not drawn.
+        if (mark.marktype === 'text' && item.bounds && item.text !== undefined && item.text !== '' && item.opacity !== 0) {
+          const b = item.bounds;
+          texts.push({ role: String(mark.role), text: String(item.text), x1: b.x1 + dx, y1: b.y1 + dy, x2: b.x2 + dx, y2: b.y2 + dy });
+        } else if (mark.marktype === 'group') {
+          for (const child of item.items ?? []) visitMark(child, dx + (item.x ?? 0), dy + (item.y ?? 0));
+        }
+      }
+    };
+    visitMark((view.scenegraph() as { root: Node }).root, originX, originY);
+    const box = canvas.getBoundingClientRect();
+    return { width: box.width, height: box.height, texts };
+  },
   /** Items of the first mark of the given type in a Vega scenegraph. */
   markItems(view: { scenegraph(): unknown }, markType: string): number {
     const visit = (node: unknown): number | undefined => {

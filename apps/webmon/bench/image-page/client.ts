@@ -1,0 +1,53 @@
+/**
+ * The benchmark's browser side: subscribes to one topic and records, per frame, when it arrived and
+ * how old it was (page wall clock − writer wall clock), after turning it into a Float32Array — zero-copy
+ * for a binary frame, base64-decoded for the JSON baseline. Results live in `globalThis.imageBench`.
+ */
+import { createRelayClient } from '@webmon/relay/client';
+
+interface BenchState {
+  frames: number;
+  bytes: number;
+  arrivals: number[];
+  latencies: number[];
+  checksum: number;
+  errors: string[];
+}
+
+const state: BenchState = { frames: 0, bytes: 0, arrivals: [], latencies: [], checksum: 0, errors: [] };
+(globalThis as unknown as { imageBench: BenchState }).imageBench = state;
+
+const topic = new URLSearchParams(location.search).get('topic') ?? 'bench.image';
+const wallClock = (): number => performance.timeOrigin + performance.now();
+const fromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array }).fromBase64;
+
+function decodeBase64(text: string): Uint8Array {
+  if (fromBase64) return fromBase64(text);
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function record(time: number, pixels: Float32Array, replay: boolean): void {
+  // Touch the data (as a renderer would) so nothing is left lazy.
+  state.checksum += pixels[pixels.length >> 1] ?? 0;
+  if (replay) return;
+  const now = wallClock();
+  state.frames++;
+  state.bytes += pixels.byteLength;
+  state.arrivals.push(now);
+  state.latencies.push(now - time);
+}
+
+const client = createRelayClient({ url: `ws://${location.host}/ws`, validatePayloads: false });
+client.onError((error) => state.errors.push(error.message));
+client.subscribe(topic, (event) => {
+  if (event.kind === 'frame') {
+    if (event.frame.data instanceof Float32Array) record(event.frame.time, event.frame.data, event.replay);
+    return;
+  }
+  const payload = event.payload as { time: number; data: string };
+  const bytes = decodeBase64(payload.data);
+  record(payload.time, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4), event.replay);
+});

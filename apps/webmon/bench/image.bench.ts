@@ -1,0 +1,333 @@
+/**
+ * Bulk arrays from Python to a browser page: 1024 × 1024 float32 frames (4 MiB) at a 60 Hz target.
+ *
+ *   pnpm --filter @webmon/app bench:image     (also the second half of `pnpm --filter @webmon/app bench`)
+ *
+ * The writer is the simulator's image stream (CPython + numpy, `webmon_ring.RingWriter`, 60 Hz). The
+ * Node side is webmon's own code: `RingSource` (the shared-memory ring → `relay.publishFrame` on a
+ * binary `latest` topic) and the relay with webmon's flow-control settings, served to real Chromium.
+ * The page turns each frame into a Float32Array and records its age: page wall clock − the writer's
+ * `time.time_ns()` at publish (same machine clock).
+ *
+ * Runs, one after the other on the same writer:
+ * 1. ring → binary frames → Chromium (what webmon does);
+ * 2. baseline: the same ring records sent as base64 inside JSON (`relay.publish`) → Chromium decodes
+ *    them (`Uint8Array.fromBase64`) — what a JSON-only transport (the original webmon's socket.io)
+ *    would have to do with an array;
+ * 3. ring → binary frames → a Node relay client in this process (no browser): what the server side
+ *    can deliver when the page is not the bottleneck; and the same with the writer unthrottled
+ *    (the most the ring → relay path carries: 60 Hz of 4 MiB is only 252 MB/s);
+ * 4. reference: plain `ws` sending the same 4 MiB message to Chromium each time the page asks for the
+ *    next (closed loop, one message in flight, no webmon code): how fast this Chromium takes such messages.
+ * Environment: BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
+ * BENCH_IMAGE_SIZE (1024).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { build } from 'tsup';
+import WebSocket, { WebSocketServer } from 'ws';
+import { createRelay, type Relay } from '@webmon/relay';
+import { createRelayClient } from '@webmon/relay/client';
+import { RingReader, ringWriterPythonPath } from '@webmon/shm-reader';
+import { createLogger } from '../src/logger.js';
+import { RingSource } from '../src/ring-source.js';
+import { PYTHON, launchChromium, startProcess, type Proc } from '../test/helpers.js';
+
+const SECONDS = Number(process.env['BENCH_IMAGE_SECONDS'] ?? 8);
+const WARMUP_SECONDS = Number(process.env['BENCH_IMAGE_WARMUP_SECONDS'] ?? 3);
+const HZ = Number(process.env['BENCH_IMAGE_HZ'] ?? 60);
+const SIZE = Number(process.env['BENCH_IMAGE_SIZE'] ?? 1024);
+const FRAME_BYTES = SIZE * SIZE * 4;
+const PYTHON_DIR = fileURLToPath(new URL('../python', import.meta.url));
+const CLIENT_SOURCE = fileURLToPath(new URL('./image-page/client.ts', import.meta.url));
+const BINARY_TOPIC = 'bench.image';
+const JSON_TOPIC = 'bench.image-json';
+
+interface Sample {
+  frames: number;
+  bytes: number;
+  arrivals: number[];
+  latencies: number[];
+  errors: string[];
+}
+
+interface Result {
+  name: string;
+  writerHz: number;
+  publishedHz: number;
+  receivedHz: number;
+  mbPerSecond: number;
+  p50: number;
+  p99: number;
+  nodeCpu: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** The simulator's image stream on its own: prints the ring name, runs until stdin closes. */
+function startWriter(unthrottled = false): Proc {
+  const script = unthrottled
+    ? [
+        // One frame drawn once, then published back to back: the ring → relay path, not numpy, is measured.
+        'import sys, threading, numpy',
+        'import napari_simulator as simulator',
+        `stream = simulator.ImageStream(simulator.import_ring_writer(), numpy, ${SIZE}, 1)`,
+        'frame = stream._numpy_frame(1.0).copy()',
+        'print("ring", stream.name, flush=True)',
+        'done = threading.Event()',
+        'threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()',
+        'n = 0',
+        'while not done.is_set():',
+        '    n += 1',
+        '    stream.ring.publish(frame, {"frame": n})',
+        'stream.ring.close()',
+      ].join('\n')
+    : [
+        'import sys, numpy',
+        'import napari_simulator as simulator',
+        `stream = simulator.ImageStream(simulator.import_ring_writer(), numpy, ${SIZE}, ${HZ})`,
+        'print("ring", stream.name, flush=True)',
+        'stream.start()',
+        'sys.stdin.read()',
+        'stream.close()',
+      ].join('\n');
+  const pythonPath = [dirname(ringWriterPythonPath()), PYTHON_DIR].join(':');
+  return startProcess(PYTHON, ['-c', script], { env: { ...process.env, PYTHONPATH: pythonPath } });
+}
+
+async function serve(clientJs: string): Promise<{ server: Server; relay: Relay; url: string }> {
+  const html = '<!doctype html><meta charset="utf-8"><title>image bench</title><script type="module" src="/client.js"></script>';
+  const server = createServer((request, response) => {
+    if (request.url?.startsWith('/client.js')) response.writeHead(200, { 'content-type': 'text/javascript' }).end(clientJs);
+    else response.writeHead(200, { 'content-type': 'text/html' }).end(html);
+  });
+  // webmon's relay settings (app.ts): little in flight, so a slow page gets the newest frame.
+  const relay = createRelay({
+    server,
+    path: '/ws',
+    highWaterMark: 128 * 1024,
+    lowWaterMark: 32 * 1024,
+    maxBufferedBytes: 64 * 2 ** 20,
+    topics: [
+      { name: BINARY_TOPIC, mode: 'latest', binary: true },
+      { name: JSON_TOPIC, mode: 'latest' },
+    ],
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, relay, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
+
+/** Baseline publisher: each ring record as base64 in a JSON `latest` value. */
+async function publishBase64(relay: Relay, ringName: string, signal: AbortSignal, counter: { published: number }): Promise<void> {
+  const reader = await RingReader.open(ringName, { start: 'latest', policy: 'latest' });
+  const onAbort = (): void => reader.close();
+  signal.addEventListener('abort', onAbort);
+  try {
+    for (;;) {
+      const record = await reader.next();
+      if (!record) break;
+      const data = Buffer.from(record.bytes.buffer, record.bytes.byteOffset, record.bytes.byteLength).toString('base64');
+      relay.publish(JSON_TOPIC, { time: Number(record.timeNs / 1000n) / 1000, dtype: 'float32', shape: record.shape, data });
+      record.release();
+      counter.published++;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    reader.close();
+  }
+}
+
+/** Plain ws, closed loop: Chromium asks for the next 4 MiB message when it has the previous one. */
+async function chromiumCeiling(browser: Awaited<ReturnType<typeof launchChromium>>): Promise<number> {
+  const payload = Buffer.alloc(FRAME_BYTES, 7);
+  const server = createServer((_request, response) =>
+    response.writeHead(200, { 'content-type': 'text/html' }).end(`<script>
+      const socket = new WebSocket('ws://' + location.host); socket.binaryType = 'arraybuffer'; globalThis.received = 0;
+      socket.onmessage = (event) => { const pixels = new Float32Array(event.data); globalThis.checksum = pixels[1000]; globalThis.received++; socket.send('next'); };
+      socket.onopen = () => socket.send('next');
+    </script>`),
+  );
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket) => socket.on('message', () => socket.send(payload)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const page = await browser.newPage();
+  try {
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
+    const count = (): Promise<number> => page.evaluate(() => (globalThis as unknown as { received: number }).received);
+    const n0 = await count();
+    const t0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+    return (await count() - n0) / ((performance.now() - t0) / 1000);
+  } finally {
+    await page.close();
+    wss.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+async function main(): Promise<void> {
+  const outDir = mkdtempSync(join(tmpdir(), 'webmon-image-bench-'));
+  await build({ entry: { client: CLIENT_SOURCE }, outDir, format: ['esm'], platform: 'browser', target: 'es2022', noExternal: [/.*/], minify: true, silent: true, config: false });
+  const clientJs = readFileSync(join(outDir, 'client.js'), 'utf8');
+  rmSync(outDir, { recursive: true, force: true });
+
+  const writer = startWriter();
+  const ringName = (await writer.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
+  const { server, relay, url } = await serve(clientJs);
+  const logger = createLogger('warn');
+  const source = new RingSource({ relay, logger, topics: [BINARY_TOPIC] });
+  const probe = await RingReader.open(ringName);
+  const browser = await launchChromium();
+  console.log(`image bench: ${SIZE}×${SIZE} float32 (${(FRAME_BYTES / 2 ** 20).toFixed(0)} MiB) frames, writer target ${HZ} Hz; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up\n`);
+
+  /** One measured window: `collect` returns the receiver's samples since `reset`. */
+  async function window(name: string, reset: () => Promise<void>, collect: () => Promise<Sample>, published: () => number): Promise<Result> {
+    await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
+    await reset();
+    const seq0 = probe.writeSeq();
+    const published0 = published();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    // Counters first: collecting from a busy page can take a while.
+    const written = probe.writeSeq() - seq0;
+    const publishedCount = published() - published0;
+    const sample = await collect();
+    if (sample.errors.length > 0) console.warn(`${name}: client errors: ${sample.errors.slice(0, 3).join('; ')}`);
+    const sorted = [...sample.latencies].sort((a, b) => a - b);
+    return {
+      name,
+      writerHz: written / elapsed,
+      publishedHz: publishedCount / elapsed,
+      receivedHz: sample.frames / elapsed,
+      mbPerSecond: sample.bytes / elapsed / 1e6,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      nodeCpu: ((cpu.user + cpu.system) / 1e6 / elapsed) * 100,
+    };
+  }
+
+  async function inBrowser(name: string, topic: string, published: () => number): Promise<Result> {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${url}?topic=${topic}`);
+      await page.waitForFunction(() => ((globalThis as { imageBench?: { frames: number } }).imageBench?.frames ?? 0) > 2, undefined, { timeout: 60_000 });
+      return await window(
+        name,
+        () => page.evaluate(() => {
+          const state = (globalThis as unknown as { imageBench: Sample }).imageBench;
+          state.frames = 0;
+          state.bytes = 0;
+          state.arrivals.length = 0;
+          state.latencies.length = 0;
+        }),
+        () => page.evaluate(() => {
+          const { frames, bytes, arrivals, latencies, errors } = (globalThis as unknown as { imageBench: Sample }).imageBench;
+          return { frames, bytes, arrivals, latencies, errors };
+        }),
+        published,
+      );
+    } finally {
+      await page.close();
+    }
+  }
+
+  async function nodeClientRun(name: string, published: () => number): Promise<Result> {
+    const sample: Sample = { frames: 0, bytes: 0, arrivals: [], latencies: [], errors: [] };
+    const client = createRelayClient({ url: url.replace('http:', 'ws:') + 'ws', WebSocket: WebSocket as never });
+    client.onError((error) => sample.errors.push(error.message));
+    client.subscribe(BINARY_TOPIC, (event) => {
+      if (event.kind !== 'frame' || event.replay) return;
+      sample.frames++;
+      sample.bytes += event.frame.byteLength;
+      sample.latencies.push(performance.timeOrigin + performance.now() - event.frame.time);
+    });
+    try {
+      return await window(
+        name,
+        async () => {
+          sample.frames = 0;
+          sample.bytes = 0;
+          sample.latencies.length = 0;
+        },
+        async () => sample,
+        published,
+      );
+    } finally {
+      client.close();
+    }
+  }
+
+  const results: Result[] = [];
+  let ceilingHz = Number.NaN;
+  try {
+    const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
+    await source.attach(BINARY_TOPIC, ringName);
+    results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
+
+    // The Node client before detaching: same publisher, no browser.
+    const nodeResult = await nodeClientRun('ring → binary frames → Node client (no browser)', ringFrames);
+    source.detach(BINARY_TOPIC);
+
+    const stop = new AbortController();
+    const base64 = { published: 0 };
+    const baseline = publishBase64(relay, ringName, stop.signal, base64);
+    results.push(await inBrowser('baseline: ring → base64 in JSON → Chromium', JSON_TOPIC, () => base64.published));
+    stop.abort();
+    await baseline;
+    results.push(nodeResult);
+
+    // The writer unthrottled: what the ring → relay path carries at most (the window's writer Hz is
+    // measured on the first writer's ring, so read the second one's rate from what was sent).
+    const fast = startWriter(true);
+    try {
+      const fastName = (await fast.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
+      await source.attach(BINARY_TOPIC, fastName);
+      const unthrottled = await nodeClientRun('same, writer unthrottled (one frame re-sent)', () => source.stats[BINARY_TOPIC]?.frames ?? 0);
+      results.push({ ...unthrottled, writerHz: Number.NaN });
+      source.detach(BINARY_TOPIC);
+    } finally {
+      await fast.stop();
+    }
+    ceilingHz = await chromiumCeiling(browser);
+  } finally {
+    await browser.close();
+    probe.close();
+    await source.close();
+    await relay.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await writer.stop();
+  }
+
+  const pad = (text: string, width: number): string => text.padEnd(width);
+  const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+  console.log(`${pad('run', 52)} ${pad('writer Hz', 10)} ${pad('sent Hz', 8)} ${pad('page Hz', 8)} ${pad('MB/s', 7)} ${pad('age p50 / p99 ms', 18)} Node CPU`);
+  for (const r of results) {
+    console.log(`${pad(r.name, 52)} ${pad(fixed(r.writerHz), 10)} ${pad(fixed(r.publishedHz), 8)} ${pad(fixed(r.receivedHz), 8)} ${pad(fixed(r.mbPerSecond, 0), 7)} ${pad(`${fixed(r.p50)} / ${fixed(r.p99)}`, 18)} ${fixed(r.nodeCpu, 0)} %`);
+  }
+  const [ring, base] = results;
+  if (ring && base) {
+    console.log(`\nring vs baseline in Chromium: ${fixed(ring.mbPerSecond / base.mbPerSecond, 2)}× the MB/s and Hz; age p50 ${fixed(ring.p50)} vs ${fixed(base.p50)} ms (${fixed(ring.p50 / base.p50, 2)}×), p99 ${fixed(ring.p99)} vs ${fixed(base.p99)} ms (${fixed(ring.p99 / base.p99, 2)}×)`);
+    console.log(`goals (1024² float32 to a browser page): ≥ 300 MB/s → ${fixed(ring.mbPerSecond, 0)} MB/s ${ring.mbPerSecond >= 300 ? 'met' : 'NOT met'}; 60 Hz → ${fixed(ring.receivedHz)} Hz ${ring.receivedHz >= 59 ? 'met' : 'NOT met'}`);
+  }
+  const node = results[2];
+  if (node) console.log(`without a browser (Node client): ${fixed(node.mbPerSecond, 0)} MB/s at ${fixed(node.receivedHz)} Hz, age p50 ${fixed(node.p50)} ms, p99 ${fixed(node.p99)} ms`);
+  const most = results[3];
+  if (most) console.log(`ring → relay at most (writer unthrottled, Node client): ${fixed(most.mbPerSecond, 0)} MB/s at ${fixed(most.receivedHz)} Hz`);
+  console.log(`this Chromium with plain ws, closed loop (one 4 MiB message in flight): ${fixed(ceilingHz)} Hz = ${fixed((ceilingHz * FRAME_BYTES) / 1e6, 0)} MB/s${ring ? ` (webmon's open-loop path: ${fixed((ring.mbPerSecond * 1e6) / (ceilingHz * FRAME_BYTES), 2)}× that)` : ''}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
