@@ -5,7 +5,8 @@
  *   pnpm --filter @webmon/shm-reader bench          (all benches)   |   tsx bench/manager.bench.ts
  *
  * Environment: BENCH_PYTHON (interpreter; default the newest in ~/.pyenv/versions with numpy, else the newest), BENCH_DRAIN_COUNT
- * (5000), BENCH_DRAIN_ROUNDS (3), BENCH_POLL_REPS (25), BENCH_LATENCY_COUNT (240 messages at 60 Hz = 4 s per client).
+ * (5000), BENCH_DRAIN_ROUNDS (3), BENCH_POLL_REPS (25), BENCH_POLL_BLOCKS (6),
+ * BENCH_LATENCY_COUNT (240 messages at 60 Hz = 4 s per client).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ const DRAIN_COUNT = Number(process.env['BENCH_DRAIN_COUNT'] ?? 5000);
 const DRAIN_ROUNDS = Number(process.env['BENCH_DRAIN_ROUNDS'] ?? 3);
 const POLL_REPS = Number(process.env['BENCH_POLL_REPS'] ?? 25);
 const LATENCY_COUNT = Number(process.env['BENCH_LATENCY_COUNT'] ?? 240);
+/** The timed poll calls of each side alternate in this many blocks. */
+const POLL_BLOCKS = Number(process.env['BENCH_POLL_BLOCKS'] ?? 6);
 const POLL_SIZES = [1024, 16 * 1024, 32 * 1024, 64 * 1024, 1024 * 1024];
 
 // napari sends `seen`/`corners` as numpy arrays: prefer an interpreter with numpy so the poll is realistic.
@@ -102,15 +105,26 @@ export async function main(): Promise<void> {
     for (const size of POLL_SIZES) {
       await server.command('set_poll_sized', { bytes: size, numpy: server.info.numpy });
       const reps = size >= 1024 * 1024 ? Math.max(5, Math.floor(POLL_REPS / 3)) : POLL_REPS;
-      // Both sides make `reps` untimed calls first (warm caches; for us, the JIT).
-      const cpTimes = (await cpython.run({ cmd: 'poll', reps, warmup: reps }))['ms'] as number[];
-      const ourTimes: number[] = [];
+      // Both sides make `reps` untimed calls first (warm caches; for us, the JIT). The timed calls
+      // then alternate in blocks, so a burst of load from elsewhere on a shared machine falls on both
+      // sides alike instead of on whichever happened to run at that moment. Both time the whole
+      // `get('poll')`: request, reply, and unpickling into values (numpy arrays included).
       const payloadBytes = (await data.getRaw('poll')).length;
       for (let i = 0; i < reps; i++) await data.get('poll');
-      for (let i = 0; i < reps; i++) {
-        const start = performance.now();
+      await cpython.run({ cmd: 'poll', reps: 1, warmup: reps });
+      const cpTimes: number[] = [];
+      const ourTimes: number[] = [];
+      const blockSize = Math.max(1, Math.ceil(reps / POLL_BLOCKS));
+      for (let done = 0; done < reps; done += blockSize) {
+        const n = Math.min(blockSize, reps - done);
+        cpTimes.push(...((await cpython.run({ cmd: 'poll', reps: n, warmup: 2 }))['ms'] as number[]));
         await data.get('poll');
-        ourTimes.push(performance.now() - start);
+        await data.get('poll');
+        for (let i = 0; i < n; i++) {
+          const start = performance.now();
+          await data.get('poll');
+          ourTimes.push(performance.now() - start);
+        }
       }
       const cp = quantile(cpTimes, 0.5);
       const us = quantile(ourTimes, 0.5);

@@ -49,6 +49,33 @@ describe('framing', () => {
     }
   });
 
+  it('onread path: frames are never views of the reused scratch, and big bodies are read in place', () => {
+    // Feed the reader the way the socket does: write into whatever readTarget() returns.
+    const bodies = [Buffer.from('a'), Buffer.alloc(1_048_576 + 3, 9), Buffer.from('tail'), Buffer.alloc(20_000, 5), Buffer.alloc(0), Buffer.from('z')];
+    const stream = Buffer.concat(bodies.map((b) => encodeFrame(b)));
+    const frames: Buffer[] = [];
+    const reader = new FrameReader(1 << 24, { onFrame: (f) => frames.push(f) }); // kept without copying
+    let offset = 0;
+    let seed = 7;
+    let largestTarget = 0;
+    while (offset < stream.length) {
+      const target = reader.readTarget();
+      largestTarget = Math.max(largestTarget, target.length);
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const n = Math.min(target.length, stream.length - offset, 1 + (seed % 100_000));
+      stream.copy(target, 0, offset, offset + n);
+      target.fill(0xee, n); // whatever the socket leaves behind must not leak into frames
+      reader.wrote(n, target);
+      offset += n;
+    }
+    // A later read overwrote the scratch; every delivered frame must still hold its own bytes.
+    reader.readTarget().fill(0xaa);
+    expect(frames.map((f) => f.length)).toEqual(bodies.map((b) => b.length));
+    frames.forEach((frame, i) => expect(frame.equals(bodies[i]!)).toBe(true));
+    expect(largestTarget).toBeGreaterThan(65_536); // the 1 MiB body was read straight into its buffer
+    expect(reader.inFrame).toBe(false);
+  });
+
   it('rejects a header above the limit before allocating, and negative lengths', () => {
     const reader = make(1024)([]);
     expect(() => reader.push(Buffer.from([0x7f, 0xff, 0xff, 0xff]))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));

@@ -287,6 +287,44 @@ describe.each(heavy)('napari client heavy cases on CPython $version', (interpret
 });
 
 const numpyInterpreters = all.filter((i) => i.minor >= 9 && spawnSync(i.path, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0);
+describe('pollOnMessage', () => {
+  it.each(heavy.map((i) => [i.version, i.path] as const))('fetches poll right after each napari message on %s', async (_version, python) => {
+    const server = await start(python, { FIXTURE_SHARED_LIST: '0' });
+    await server.command('set_poll', { value: { layers: { '1': {} } } });
+    // An interval far longer than the test: any later poll can only come from a message.
+    const client = await connect({ port: server.port, pollIntervalMs: 600_000, pollOnMessage: true });
+    const seen = record(client);
+    await until(() => seen.polls.length === 1, 'the first poll');
+    for (let round = 2; round <= 4; round++) {
+      await server.command('set_poll', { value: { layers: { [String(round)]: {} } } });
+      await server.command('put_messages', { count: 1, start: round });
+      await until(() => seen.polls.length === round, `poll ${round} after message ${round}`);
+      expect(Object.keys(seen.polls[round - 1]!.layers)).toEqual([String(round)]);
+    }
+    // A burst: never more polls than messages, and once it is over the polls stop (no runaway chain).
+    const before = client.stats.pollsFetched;
+    await server.command('put_messages', { count: 200, start: 100 });
+    await until(() => seen.messages.length === 203, 'the burst');
+    await until(() => client.stats.pollsFetched > before, 'a poll after the burst');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const settled = client.stats.pollsFetched;
+    expect(settled - before).toBeLessThanOrEqual(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(client.stats.pollsFetched).toBe(settled);
+    expect(seen.invalid).toEqual([]);
+  });
+
+  it('is off by default: messages alone do not trigger polls', async () => {
+    const server = await start(heavy[heavy.length - 1]!.path, { FIXTURE_SHARED_LIST: '0' });
+    const client = await connect({ port: server.port, pollIntervalMs: 600_000 });
+    const seen = record(client);
+    await until(() => client.stats.pollsFetched === 1, 'the first poll');
+    await server.command('put_messages', { count: 20 });
+    await until(() => seen.messages.length === 20, 'the messages');
+    expect(client.stats.pollsFetched).toBe(1);
+  });
+});
+
 describe('numpy in the poll', () => {
   it('converts napari’s int64 seen (N×2) and float64 corners to nested arrays', async () => {
     let ran = false;

@@ -2,9 +2,9 @@
  * One authenticated `multiprocessing.connection` over TCP: connect, the mutual HMAC handshake,
  * then framed messages in both directions.
  */
-import { Socket, isIP } from 'node:net';
+import { createConnection, isIP, type Socket } from 'node:net';
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
-import { FrameReader, encodeFrame } from './framing.js';
+import { FrameReader, READ_CHUNK_BYTES, encodeFrame } from './framing.js';
 import {
   CHALLENGE,
   FAILURE,
@@ -56,6 +56,39 @@ interface Waiter {
   timer: NodeJS.Timeout | undefined;
 }
 
+/**
+ * Where socket bytes go. The socket reads through `onread` into buffers the sink provides (no
+ * allocation per read, and large bodies land in place); the sink changes once the handshake is over.
+ */
+interface ReadSink {
+  readTarget(): Buffer;
+  wrote(bytes: number, into: Buffer): void;
+}
+
+class SocketReads {
+  constructor(public sink: ReadSink) {}
+}
+
+/**
+ * The sink until the frame reader takes over: keeps copies of the chunks (the scratch is reused)
+ * and hands them to `onChunk` when set, else holds them.
+ */
+class ChunkCollector implements ReadSink {
+  readonly chunks: Buffer[] = [];
+  onChunk: ((chunk: Buffer) => void) | null = null;
+  private readonly scratch = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+
+  readTarget(): Buffer {
+    return this.scratch;
+  }
+
+  wrote(bytes: number, into: Buffer): void {
+    const chunk = Buffer.from(into.subarray(0, bytes));
+    if (this.onChunk) this.onChunk(chunk);
+    else this.chunks.push(chunk);
+  }
+}
+
 export function toKeyBytes(authkey: string | Uint8Array): Uint8Array {
   return typeof authkey === 'string' ? Buffer.from(authkey, 'utf8') : authkey;
 }
@@ -90,8 +123,10 @@ export class Connection {
       throw new ShmReaderError(ShmReaderErrorCode.CONNECTION_REFUSED, `invalid port ${String(port)}`);
     }
     const key = toKeyBytes(options.authkey);
-    const socket = await openSocket(host, port, options.connectTimeoutMs ?? CONNECTION_DEFAULTS.connectTimeoutMs);
-    const handshake = new HandshakeReader(socket, host, port);
+    const collector = new ChunkCollector();
+    const reads = new SocketReads(collector);
+    const socket = await openSocket(host, port, options.connectTimeoutMs ?? CONNECTION_DEFAULTS.connectTimeoutMs, reads);
+    const handshake = new HandshakeReader(socket, collector, host, port);
     try {
       const form = await withTimeout(
         clientHandshake(handshake, key),
@@ -115,7 +150,7 @@ export class Connection {
         host,
         port,
       );
-      connection.attach(leftover);
+      connection.attach(reads, leftover);
       return connection;
     } catch (error) {
       socket.destroy();
@@ -129,23 +164,32 @@ export class Connection {
   }
 
   /**
-   * Sends one message (header and payload in a single write). Messages sent in the same tick are
-   * coalesced into one write: a burst of pipelined calls costs one syscall and one segment.
+   * Sends one message (header and payload in a single write). The first message of a tick is
+   * written at once: a lone request/reply call must not wait for the end of the tick. Further
+   * messages in the same tick are corked and leave together when the tick ends, so a burst of
+   * pipelined calls costs two writes, not one per call.
    */
   send(payload: Uint8Array): void {
-    this.assertOpen();
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
-    this.socket.write(encodeFrame(payload));
+    this.sendFramed(encodeFrame(payload));
   }
 
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
+  /** Like `send`, for a message already framed with `encodeFrame` (cached requests skip the copy). */
+  sendFramed(frame: Uint8Array): void {
+    this.assertOpen();
+    if (this.burst === 0) {
+      this.burst = 1;
+      process.nextTick(this.endBurst);
+    } else if (this.burst++ === 1) {
+      this.socket.cork();
+    }
+    this.socket.write(frame);
+  }
+
+  /** Messages sent in the current tick (0 = none yet); the socket is corked from the second on. */
+  private burst = 0;
+  private readonly endBurst = (): void => {
+    if (this.burst > 1) this.socket.uncork();
+    this.burst = 0;
   };
 
   /** Sends several messages in one write (pipelining). */
@@ -198,16 +242,21 @@ export class Connection {
     setTimeout(() => this.socket.destroy(), 2_000).unref();
   }
 
-  private attach(leftover: Buffer[]): void {
-    const { socket } = this;
-    socket.on('data', (chunk: Buffer) => {
+  private attach(reads: SocketReads, leftover: Buffer[]): void {
+    const { socket, reader } = this;
+    const parse = (feed: () => void): void => {
+      if (this.closeError) return;
       try {
-        this.reader.push(chunk);
+        feed();
       } catch (error) {
         this.fail(asShmError(error));
         socket.destroy();
       }
-    });
+    };
+    reads.sink = {
+      readTarget: () => reader.readTarget(),
+      wrote: (bytes, into) => parse(() => reader.wrote(bytes, into)),
+    };
     socket.on('end', () => {
       this.fail(
         this.reader.inFrame
@@ -231,7 +280,7 @@ export class Connection {
     socket.on('close', () => {
       this.fail(new ShmReaderError(ShmReaderErrorCode.CONNECTION_CLOSED, `connection to ${this.host}:${this.port} closed`));
     });
-    for (const chunk of leftover) socket.emit('data', chunk);
+    for (const chunk of leftover) parse(() => reader.push(chunk));
     socket.resume();
   }
 
@@ -270,9 +319,23 @@ function asShmError(error: unknown): ShmReaderError {
   return new ShmReaderError(ShmReaderErrorCode.MALFORMED_FRAME, String(error), { cause: error });
 }
 
-function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
+function openSocket(host: string, port: number, timeoutMs: number, reads: SocketReads): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
-    const socket = new Socket();
+    // `onread` (honoured when the socket is constructed, hence createConnection) replaces the
+    // 'data' path: no 64 KiB allocation per read, and large bodies are read in place.
+    const socket = createConnection({
+      host,
+      port,
+      family: isIP(host) || undefined,
+      onread: {
+        // Called before every read (and after each callback): the current sink decides where bytes land.
+        buffer: () => reads.sink.readTarget(),
+        callback: (bytes: number, into: Uint8Array) => {
+          reads.sink.wrote(bytes, into as Buffer);
+          return true; // keep reading (false would pause the socket)
+        },
+      },
+    });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new ShmReaderError(ShmReaderErrorCode.CONNECTION_TIMEOUT, `connect to ${host}:${port} timed out after ${timeoutMs} ms`));
@@ -288,7 +351,7 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<Sock
         ),
       );
     });
-    socket.connect({ host, port, family: isIP(host) || undefined }, () => {
+    socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       // Our requests are small and latency-bound: never let Nagle hold them (WIRE §1.2 step 4).
@@ -343,6 +406,7 @@ class HandshakeReader {
 
   constructor(
     private readonly socket: Socket,
+    private readonly collector: ChunkCollector,
     readonly host: string,
     readonly port: number,
   ) {
@@ -357,7 +421,8 @@ class HandshakeReader {
         } else this.queue.push(copy);
       },
     });
-    socket.on('data', this.onData);
+    collector.onChunk = this.onData;
+    for (const chunk of collector.chunks.splice(0)) this.onData(chunk);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
   }
@@ -379,11 +444,11 @@ class HandshakeReader {
   detach(): Buffer[] {
     this.detached = true;
     this.socket.pause();
-    this.socket.off('data', this.onData);
+    this.collector.onChunk = null;
     this.socket.off('end', this.onEnd);
     this.socket.off('error', this.onError);
     // The server speaks only after our request, so nothing should be left; keep it anyway.
-    return this.leftover;
+    return [...this.leftover, ...this.collector.chunks.splice(0)];
   }
 
   private fail(error: ShmReaderError): void {

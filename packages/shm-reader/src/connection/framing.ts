@@ -37,13 +37,34 @@ export interface FrameReaderHandlers {
   onPartial?(length: number, received: number): void;
 }
 
-/** Incremental frame parser. `push` throws `ShmReaderError` (MALFORMED_FRAME / FRAME_TOO_LARGE). */
+/**
+ * Size of the reusable buffer the socket reads into (libuv's own default read size). Reads land
+ * here instead of in a fresh 64 KiB allocation per read, which Node's stream path would make.
+ */
+export const READ_CHUNK_BYTES = 64 * 1024;
+/**
+ * A body with at least this much still missing is read straight into its own buffer: no copy, and
+ * each read takes everything the kernel holds (as CPython's `recv(remaining)` does) instead of 64 KiB.
+ * Smaller remainders go through the scratch buffer so one read can also pick up the next frames.
+ */
+const DIRECT_READ_MIN = 16 * 1024;
+
+/**
+ * Incremental frame parser. `push` throws `ShmReaderError` (MALFORMED_FRAME / FRAME_TOO_LARGE).
+ *
+ * Two ways to feed it: `push(chunk)` with a chunk the caller owns, or the zero-allocation pair used
+ * with a socket's `onread`: `readTarget()` says where the next read should go, `wrote(n, into)`
+ * reports it. Frames are always delivered in buffers of their own (never views of the scratch).
+ */
 export class FrameReader {
   private readonly header = Buffer.alloc(12);
   private headerFilled = 0;
   private headerNeed = 4;
   private body: Buffer | null = null;
   private bodyFilled = 0;
+  private scratch: Buffer | null = null;
+  /** The view of `body` handed out by the last `readTarget()`, if it was a direct read. */
+  private directTarget: Buffer | null = null;
 
   constructor(
     /** Frames announcing more than this many bytes are rejected before anything is allocated. */
@@ -62,7 +83,38 @@ export class FrameReader {
     return `${this.headerFilled} of ${this.headerNeed} header bytes`;
   }
 
-  push(chunk: Buffer): void {
+  /** Where the next socket read should write: the rest of a large body, else the scratch buffer. */
+  readTarget(): Buffer {
+    if (this.body !== null && this.body.byteLength - this.bodyFilled >= DIRECT_READ_MIN) {
+      this.directTarget = this.body.subarray(this.bodyFilled);
+      return this.directTarget;
+    }
+    this.directTarget = null;
+    this.scratch ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    return this.scratch;
+  }
+
+  /** The socket wrote `bytes` bytes at the start of `into` (a buffer from `readTarget()`). */
+  wrote(bytes: number, into: Buffer): void {
+    if (into === this.directTarget && this.body !== null) {
+      this.directTarget = null;
+      this.bodyFilled += bytes;
+      if (this.bodyFilled === this.body.byteLength) {
+        const done = this.body;
+        this.body = null;
+        this.bodyFilled = 0;
+        this.handlers.onFrame(done);
+      } else {
+        this.handlers.onPartial?.(this.body.byteLength, this.bodyFilled);
+      }
+      return;
+    }
+    // The scratch is overwritten by the next read: frames found in it are copied out.
+    this.push(into.subarray(0, bytes), true);
+  }
+
+  /** Parses `chunk`. With `transient`, the chunk's memory is reused afterwards, so frames are copied. */
+  push(chunk: Buffer, transient = false): void {
     let offset = 0;
     const end = chunk.byteLength;
     while (offset < end) {
@@ -72,7 +124,8 @@ export class FrameReader {
           const n = chunk.readInt32BE(offset);
           if (n >= 0 && end - offset - 4 >= n) {
             this.checkLength(n);
-            this.handlers.onFrame(chunk.subarray(offset + 4, offset + 4 + n));
+            const view = chunk.subarray(offset + 4, offset + 4 + n);
+            this.handlers.onFrame(transient ? Buffer.from(view) : view);
             offset += 4 + n;
             continue;
           }

@@ -3,7 +3,7 @@
  * `(ident, method, args, kwds)`, answered in order by one server thread. Calls are pipelined: each
  * request is written at once and replies are matched to requests first-in first-out.
  */
-import { Connection, type ConnectOptions } from '../connection/index.js';
+import { Connection, encodeFrame, type ConnectOptions } from '../connection/index.js';
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
 import type { PickleDecodeOptions, PyEncodable, PyValue } from '../pickle/index.js';
 import { encodeRequest, interpretReply, type Kwargs } from './reply.js';
@@ -24,14 +24,18 @@ const NUDGE_THRESHOLD = 16 * 1024;
  * nudge would only add a round trip. Only bodies that fit in one segment get stuck.
  */
 const NUDGE_UPPER = 65_536;
-const NUDGE_REQUEST = encodeRequest('0', '__str__', []);
+const NUDGE_FRAME = encodeFrame(encodeRequest('0', '__str__', []));
 /** Bounds the extra server work when a huge reply arrives in many chunks. */
 const MAX_NUDGES_IN_FLIGHT = 64;
 
 interface PendingCall {
   resolve(payload: Buffer): void;
   reject(error: ShmReaderError): void;
-  timer: NodeJS.Timeout | undefined;
+  /** `performance.now()` after which the call rejects with CALL_TIMEOUT (Infinity = never). */
+  deadline: number;
+  /** For the timeout message. */
+  method: string;
+  timeoutMs: number;
   /** A nudge, or a call that timed out: its reply is read and dropped to keep the FIFO aligned. */
   discard: boolean;
   nudge: boolean;
@@ -95,27 +99,29 @@ export class ServingConnection {
   /** Calls `method` on the object `ident` and returns the raw reply payload (for cheap comparisons). */
   callRaw(ident: string, method: string, args: readonly PyEncodable[] = [], kwds?: Kwargs, options: CallOptions = {}): Promise<Buffer> {
     if (this.closeError) return Promise.reject(this.closeError);
-    const request = kwds === undefined ? this.cachedRequest(ident, method, args) : encodeRequest(ident, method, args, kwds);
+    let frame: Buffer;
+    try {
+      frame = kwds === undefined ? this.cachedFrame(ident, method, args) : encodeFrame(encodeRequest(ident, method, args, kwds));
+    } catch (error) {
+      // An argument that cannot be pickled: a rejection like any other failure, never a throw.
+      return Promise.reject(error as Error);
+    }
     return new Promise<Buffer>((resolve, reject) => {
-      const call: PendingCall = { resolve, reject, timer: undefined, discard: false, nudge: false };
       const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-      if (timeoutMs > 0) {
-        call.timer = setTimeout(() => {
-          call.discard = true;
-          reject(new ShmReaderError(ShmReaderErrorCode.CALL_TIMEOUT, `${method} got no reply within ${timeoutMs} ms`));
-        }, timeoutMs);
-      }
+      const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
+      const call: PendingCall = { resolve, reject, deadline, method, timeoutMs, discard: false, nudge: false };
+      if (deadline < this.sweepAt) this.armSweep(deadline);
       this.pending.push(call);
       this.realPending++;
       this.sentSinceReceive = true;
-      this.connection.send(request);
+      this.connection.sendFramed(frame);
     });
   }
 
   /** Calls `method` on `ident` and returns the decoded `#RETURN` value (or throws the typed error). */
-  async call(ident: string, method: string, args: readonly PyEncodable[] = [], kwds?: Kwargs, options?: CallOptions): Promise<PyValue> {
-    const payload = await this.callRaw(ident, method, args, kwds, options);
-    return interpretReply(payload, method, this.decodeOptions);
+  call(ident: string, method: string, args: readonly PyEncodable[] = [], kwds?: Kwargs, options?: CallOptions): Promise<PyValue> {
+    // `.then` rather than an async function: one promise hop less on every call.
+    return this.callRaw(ident, method, args, kwds, options).then((payload) => interpretReply(payload, method, this.decodeOptions));
   }
 
   /** Decodes a payload from `callRaw`. */
@@ -129,19 +135,54 @@ export class ServingConnection {
 
   /**
    * Requests whose arguments are a few primitives (`get_nowait`, `get('poll')`, `wait(1)`, …) repeat
-   * all the time: encode each once. Others are encoded per call.
+   * all the time: encode and frame each once. Others are encoded per call.
    */
-  private readonly requestCache = new Map<string, Uint8Array>();
-  private cachedRequest(ident: string, method: string, args: readonly PyEncodable[]): Uint8Array {
-    if (args.length > 4 || !args.every(isCacheablePrimitive)) return encodeRequest(ident, method, args);
+  private readonly frameCache = new Map<string, Buffer>();
+  private cachedFrame(ident: string, method: string, args: readonly PyEncodable[]): Buffer {
+    if (args.length > 4 || !args.every(isCacheablePrimitive)) return encodeFrame(encodeRequest(ident, method, args));
     const key = `${ident}\0${method}\0${JSON.stringify(args)}`;
-    let request = this.requestCache.get(key);
-    if (!request) {
-      request = encodeRequest(ident, method, args);
-      if (this.requestCache.size < 256) this.requestCache.set(key, request);
+    let frame = this.frameCache.get(key);
+    if (!frame) {
+      frame = encodeFrame(encodeRequest(ident, method, args));
+      if (this.frameCache.size < 256) this.frameCache.set(key, frame);
     }
-    return request;
+    return frame;
   }
+
+  /**
+   * Call timeouts share one timer, armed for the earliest deadline and left running when calls
+   * complete: a timer per call (set, then cleared on the reply) costs more than the call's own
+   * bookkeeping on the fast path. When it fires it rejects every expired call and re-arms.
+   */
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweepAt = Infinity;
+
+  private armSweep(deadline: number): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepAt = deadline;
+    this.sweepTimer = setTimeout(this.sweep, Math.max(0, Math.ceil(deadline - performance.now())));
+    // The open socket keeps the process alive while calls are pending; this timer must not.
+    this.sweepTimer.unref();
+  }
+
+  private readonly sweep = (): void => {
+    this.sweepTimer = null;
+    this.sweepAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (let i = this.head; i < this.pending.length; i++) {
+      const call = this.pending[i]!;
+      if (call.discard) continue;
+      if (call.deadline <= now) {
+        // Its reply is still read and dropped when it comes, to keep the FIFO aligned.
+        call.discard = true;
+        call.reject(new ShmReaderError(ShmReaderErrorCode.CALL_TIMEOUT, `${call.method} got no reply within ${call.timeoutMs} ms`));
+      } else if (call.deadline < next) {
+        next = call.deadline;
+      }
+    }
+    if (next < Infinity && !this.closeError) this.armSweep(next);
+  };
 
   private onFrame(payload: Buffer): void {
     this.sentSinceReceive = false;
@@ -158,7 +199,6 @@ export class ServingConnection {
     }
     if (call.nudge) this.nudgesInFlight--;
     else this.realPending--;
-    if (call.timer) clearTimeout(call.timer);
     if (!call.discard) call.resolve(payload);
     // More calls are waiting and the server may be holding their replies behind the write we just
     // received (Nagle). Usually the caller reacts to this reply by sending its next request, which
@@ -186,16 +226,26 @@ export class ServingConnection {
     this.nudgesInFlight++;
     this.sentSinceReceive = true;
     // Enqueued behind every request already sent: replies come back in request order.
-    this.pending.push({ resolve: () => undefined, reject: () => undefined, timer: undefined, discard: true, nudge: true });
-    this.connection.send(NUDGE_REQUEST);
+    this.pending.push({
+      resolve: () => undefined,
+      reject: () => undefined,
+      deadline: Infinity,
+      method: '__str__',
+      timeoutMs: 0,
+      discard: true,
+      nudge: true,
+    });
+    this.connection.sendFramed(NUDGE_FRAME);
   }
 
   private onClose(error: ShmReaderError): void {
     if (this.closeError) return;
     this.closeError = error;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    this.sweepAt = Infinity;
     for (let i = this.head; i < this.pending.length; i++) {
       const call = this.pending[i]!;
-      if (call.timer) clearTimeout(call.timer);
       if (!call.discard) call.reject(error);
     }
     this.pending.length = 0;

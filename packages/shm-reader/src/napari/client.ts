@@ -39,6 +39,13 @@ export interface NapariClientOptions {
   readSharedList?: boolean;
   /** Pause between `napari_data.get('poll')` calls, after each reply. @default 16 */
   pollIntervalMs?: number;
+  /**
+   * Also fetch `poll` as soon as a napari message arrives (napari sends `frame_time` every frame, and
+   * writes `poll` in that same frame), so polls follow napari's frames without a short interval. A
+   * message that arrives while a poll is in flight queues one more (any number of them share it).
+   * `pollIntervalMs` keeps running as the fallback for when napari sends nothing. @default false
+   */
+  pollOnMessage?: boolean;
   /** Server-side timeout of each blocking `napari_messages.get`; bounds how long `close()` waits. @default 0.25 */
   messageWaitSeconds?: number;
   /** Most `get_nowait` calls in flight at once while draining a backlog. @default 64 */
@@ -59,6 +66,7 @@ export const NAPARI_DEFAULTS = {
   host: '127.0.0.1',
   authkey: 'napari',
   pollIntervalMs: 16,
+  pollOnMessage: false,
   messageWaitSeconds: 0.25,
   drainBatch: 64,
   sharedListIntervalMs: 16,
@@ -139,7 +147,7 @@ export class NapariClient {
     readonly clientData: DictProxy,
     readonly clientMessages: QueueProxy,
     private readonly messagesConnection: ServingConnection,
-    private readonly options: Required<Pick<NapariClientOptions, 'pollIntervalMs' | 'messageWaitSeconds' | 'drainBatch' | 'sharedListIntervalMs'>>,
+    private readonly options: Required<Pick<NapariClientOptions, 'pollIntervalMs' | 'pollOnMessage' | 'messageWaitSeconds' | 'drainBatch' | 'sharedListIntervalMs'>>,
     private readonly sharedList: SharedListSource | null,
   ) {}
 
@@ -190,6 +198,7 @@ export class NapariClient {
         messagesConnection,
         {
           pollIntervalMs: options.pollIntervalMs ?? NAPARI_DEFAULTS.pollIntervalMs,
+          pollOnMessage: options.pollOnMessage ?? NAPARI_DEFAULTS.pollOnMessage,
           messageWaitSeconds: options.messageWaitSeconds ?? NAPARI_DEFAULTS.messageWaitSeconds,
           drainBatch: Math.max(1, options.drainBatch ?? NAPARI_DEFAULTS.drainBatch),
           sharedListIntervalMs: options.sharedListIntervalMs ?? NAPARI_DEFAULTS.sharedListIntervalMs,
@@ -267,6 +276,7 @@ export class NapariClient {
         // Block on the server until a message arrives (or `wait` seconds pass).
         const first = await this.receiveItem(() => connection.callRaw(ident, 'get', [true, wait], undefined, { timeoutMs: waitLimitMs }));
         if (!first) continue;
+        if (this.options.pollOnMessage) this.pollNow();
         // A message arrived: drain any backlog with a sliding window of pipelined get_nowait calls,
         // in order, until one says Empty. Each reply immediately triggers the next request, whose
         // segment also ACKs the reply: that keeps CPython's Nagle from holding the server's writes.
@@ -282,6 +292,7 @@ export class NapariClient {
         issue();
         while (window.length > 0) {
           const got = await this.receiveItem(() => window.shift()!);
+          if (got && this.options.pollOnMessage) this.pollNow();
           if (!got || !this.running) issuing = false;
           else size = Math.min(size * 2, this.options.drainBatch);
           while (issuing && window.length < size) issue();
@@ -326,6 +337,14 @@ export class NapariClient {
     return true;
   }
 
+  /**
+   * Polls are one chain: either `pollTimer` is set or a poll is in flight, never both, so timed and
+   * message-triggered polls never overlap or double up.
+   */
+  private pollInFlight = false;
+  /** A message arrived while a poll was in flight: poll once more right after it. */
+  private pollAgain = false;
+
   private schedulePoll(delayMs: number): void {
     if (!this.running) return;
     this.pollTimer = setTimeout(() => {
@@ -334,11 +353,28 @@ export class NapariClient {
     }, delayMs);
   }
 
+  /** `pollOnMessage`: fetch `poll` now (or right after the poll in flight). */
+  private pollNow(): void {
+    if (!this.running) return;
+    if (this.pollInFlight) {
+      this.pollAgain = true;
+      return;
+    }
+    if (this.pollTimer) {
+      clearTimeout(this.pollTimer);
+      this.pollTimer = null;
+    }
+    void this.pollOnce();
+  }
+
   private async pollOnce(): Promise<void> {
+    this.pollInFlight = true;
+    this.pollAgain = false;
     let payload: Buffer;
     try {
       payload = await this.napariData.getRaw('poll');
     } catch (error) {
+      this.pollInFlight = false;
       if (error instanceof ShmReaderError && isTransportError(error)) this.fatal(error);
       else {
         this.reportInvalid({ source: 'poll', error: error as Error });
@@ -346,6 +382,7 @@ export class NapariClient {
       }
       return;
     }
+    this.pollInFlight = false;
     this.stats.pollsFetched++;
     // napari rewrites the same poll value every frame: identical reply bytes mean nothing changed,
     // so skip decoding entirely (a memcmp instead of an unpickle + validation).
@@ -353,7 +390,8 @@ export class NapariClient {
       this.lastPollPayload = payload;
       this.handlePoll(payload);
     }
-    this.schedulePoll(this.options.pollIntervalMs);
+    if (this.pollAgain) this.pollNow();
+    else this.schedulePoll(this.options.pollIntervalMs);
   }
 
   private handlePoll(payload: Buffer): void {
