@@ -1,7 +1,8 @@
 // @webmon/page-kit — the contract between the webmon app and a page package.
 
 // Defining a page
-export { definePage, pageFromModule, PAGE_CONTRACT_VERSION, PAGE_ID_PATTERN, RESERVED_PAGE_IDS } from './page.js';
+export { definePage, pageFromModule, PAGE_CONTRACT_VERSION } from './page.js';
+export { PAGE_ID_PATTERN, RESERVED_PAGE_IDS } from './rules.js';
 export type {
   ConnectionInfo,
   DataInfo,
@@ -16,6 +17,10 @@ export type {
   TopicPayloads,
   Unsubscribe,
 } from './page.js';
+
+// Page packages: metadata from package.json, without running the page's code
+export { checkPageMatchesManifest, readPageManifest } from './manifest.js';
+export type { PageManifest } from './manifest.js';
 
 // Errors
 export { PageError, PageErrorCode } from './errors.js';

@@ -3,7 +3,7 @@
  * against the page contract and mounted with a context that scopes its subscriptions, so unmounting
  * releases everything. The header shows napari's state on every page.
  */
-import { PageError, PageErrorCode, pageFromModule, type ConnectionInfo, type DataInfo, type Page, type PageContext, type SocketState, type SourceState } from '@webmon/page-kit';
+import { PageError, PageErrorCode, checkPageMatchesManifest, pageFromModule, type ConnectionInfo, type DataInfo, type Page, type PageContext, type SocketState, type SourceState } from '@webmon/page-kit';
 import { createRelayClient, type ConnectionState, type RelayClient } from '@webmon/relay/client';
 import type { JsonValue, StatusMessage } from '@webmon/protocol';
 import { readManifest, type Manifest } from './manifest.js';
@@ -141,7 +141,8 @@ async function start(): Promise<void> {
   let page: Page;
   try {
     page = pageFromModule(await import(/* @vite-ignore */ current.module), `page ${current.id}`);
-    if (page.id !== current.id) throw new PageError(PageErrorCode.INVALID_PAGE, `module at ${current.module} defines page "${page.id}", expected "${current.id}"`);
+    // The server listed the page from its package.json without running it: hold the module to that.
+    checkPageMatchesManifest(page, current, `module ${current.module}`);
   } catch (error) {
     showError(main, `The page “${current.title}” could not be loaded`, error);
     return;
