@@ -5,6 +5,8 @@ export const PageErrorCode = {
   INVALID_MANIFEST: 'INVALID_MANIFEST',
   /** A loaded module defines another page than its manifest says. */
   MANIFEST_MISMATCH: 'MANIFEST_MISMATCH',
+  /** The manifest a server embedded in a page is malformed (`readHostManifest`). */
+  INVALID_HOST_MANIFEST: 'INVALID_HOST_MANIFEST',
   /** A loaded module has no `page` export. */
   NOT_A_PAGE_MODULE: 'NOT_A_PAGE_MODULE',
   /** The page was defined with another version of this contract. */

@@ -56,8 +56,13 @@ const allowed: Record<string, string[]> = {
   '@webmon/relay': ['@webmon/protocol'],
   '@webmon/tile-viewer': ['@webmon/protocol'],
   '@webmon/loader-charts': ['@webmon/protocol'],
+  '@webmon/page-kit': ['@webmon/protocol', '@webmon/relay'],
 };
-const browserPackages = new Set(['@webmon/protocol', '@webmon/tile-viewer', '@webmon/loader-charts']);
+/** Where a package may import only some entries of another (e.g. the browser client, not the Node server). */
+const allowedEntries: Record<string, Record<string, string[]>> = {
+  '@webmon/page-kit': { '@webmon/relay': ['@webmon/relay/client'] },
+};
+const browserPackages = new Set(['@webmon/protocol', '@webmon/tile-viewer', '@webmon/loader-charts', '@webmon/page-kit']);
 
 describe('workspace rules', () => {
   it('has the packages of the design card', () => {
@@ -87,6 +92,8 @@ describe('workspace rules', () => {
         if (ours && specifier.startsWith('@webmon/')) {
           const target = specifier.split('/').slice(0, 2).join('/');
           expect(ours, `${where} imports ${specifier}`).toContain(target);
+          const entries = allowedEntries[name]?.[target];
+          if (entries) expect(entries, `${where} imports ${specifier}`).toContain(specifier);
         }
         if (browserPackages.has(name)) {
           expect(/^node:|^(fs|path|os|net|http|child_process|crypto|url)$/.test(specifier), `${where}: browser code imports ${specifier}`).toBe(false);
