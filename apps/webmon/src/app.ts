@@ -5,8 +5,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NapariTopics } from '@webmon/protocol';
-import { generateToken } from '@webmon/relay';
-import { handOver, isLoopbackHost, startWebmonServer, type WebmonServer } from './http-server.js';
+import { generateToken, isLoopbackHostName } from '@webmon/relay';
+import { handOver } from './http/attach.js';
+import { startWebmonServer, type WebmonServer } from './http/server.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { addressFromClientConfig, NapariSource, type NapariAddress } from './napari-source.js';
@@ -41,7 +42,7 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
 
   // Beyond loopback anyone on the network could read napari's state: require a token, handed to the
   // user in the URL fragment (browsers never send fragments, so it stays out of requests and logs).
-  const token = isLoopbackHost(options.host) ? undefined : generateToken();
+  const token = isLoopbackHostName(options.host) ? undefined : generateToken();
 
   let source: NapariSource | undefined;
   let meter: RateMeter | undefined;
