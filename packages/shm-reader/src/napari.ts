@@ -5,6 +5,7 @@ export {
   NapariClient,
   NAPARI_DEFAULTS,
   NAPARI_TYPEIDS,
+  NAPARI_COMMAND_NAME,
   type NapariClientOptions,
   type NapariClientEvents,
   type NapariClientStats,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import type { NapariEvent, Poll } from '@webmon/protocol';
+import { ProtocolError, type NapariEvent, type Poll } from '@webmon/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShmReaderError } from '../src/errors.js';
 import {
@@ -328,6 +328,44 @@ describe.each(all)('napari client against CPython $version', (interpreter) => {
       expect((error as ShmReaderError).code).toBe('AUTH_FAILED');
     });
   }
+});
+
+describe('commands and message kinds', () => {
+  const newest = all[all.length - 1]!;
+
+  it.each(['__init__', '_private', '__class__', '9lives', 'a'.repeat(65), 'show_grid\n', 'with space', ''])(
+    'refuses command name %j, and nothing reaches client_messages',
+    async (name) => {
+      const server = await start(newest.path, { FIXTURE_SHARED_LIST: '0' });
+      const client = await connect({ port: server.port });
+      const error = await client.sendCommand(name, true).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect(error).toMatchObject({ code: 'INVALID_MESSAGE' });
+      // The queue is FIFO: if the refused one had gone out, it would come before this one.
+      await client.sendCommand('a'.repeat(64), 1);
+      const drained = await server.command('drain_client', { count: 1, timeout: 10 });
+      expect(drained['items']).toEqual([{ ['a'.repeat(64)]: 1 }]);
+    },
+  );
+
+  it('emits a message kind first seen late in a session like any other', async () => {
+    const server = await start(newest.path, { FIXTURE_SHARED_LIST: '0' });
+    const client = await connect({ port: server.port });
+    const seen = record(client);
+    await server.command('put_messages', { count: 2_000 });
+    await until(() => seen.messages.length === 2_000, 'a long session of frame_time');
+    await server.command('put_raw', { value: { layer_added: { name: 'cells', id: 7 } } });
+    await server.command('put_messages', { count: 1, start: 2_000 });
+    await server.command('put_raw', { value: { layer_added: { name: 'nuclei', id: 8 }, layer_removed: { id: 7 } } });
+    await until(() => seen.messages.length === 2_004, 'the new kinds');
+    expect(seen.messages.slice(2_000)).toEqual([
+      { item: 2_000, event: { kind: 'unknown', name: 'layer_added', value: { name: 'cells', id: 7 } } },
+      { item: 2_001, event: expect.objectContaining({ kind: 'frame_time' }) },
+      { item: 2_002, event: { kind: 'unknown', name: 'layer_added', value: { name: 'nuclei', id: 8 } } },
+      { item: 2_002, event: { kind: 'unknown', name: 'layer_removed', value: { id: 7 } } },
+    ]);
+    expect(seen.invalid).toEqual([]);
+  });
 });
 
 describe.each(heavy)('napari client heavy cases on CPython $version', (interpreter) => {

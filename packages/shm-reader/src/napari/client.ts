@@ -12,6 +12,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  ProtocolError,
+  ProtocolErrorCode,
   parseNapariMessage,
   parsePoll,
   toNapariCommand,
@@ -77,6 +79,12 @@ export const NAPARI_DEFAULTS = {
 
 /** The five typeids napari's monitor registers on its manager. */
 export const NAPARI_TYPEIDS = ['napari_data', 'napari_messages', 'napari_shutdown', 'client_data', 'client_messages'] as const;
+
+/**
+ * Command names the client sends: public identifiers only. napari runs `getattr(commands, name)(args)`,
+ * so a name like `__init__` or `_private` must never reach it, whatever validated it before.
+ */
+export const NAPARI_COMMAND_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /**
  * `data`: a `napari_data` value (with `key`) or the dict as a whole (no `key`); `poll`: the `poll` key
@@ -282,9 +290,17 @@ export class NapariClient {
 
   /**
    * Sends a command: puts `{name: args}` on `client_messages` (napari calls the method `name`).
-   * Validated with `toNapariCommand` (throws ProtocolError for a bad name or argument).
+   * Rejects with ProtocolError `INVALID_MESSAGE` a name that is not a public identifier
+   * (`NAPARI_COMMAND_NAME`) and anything `toNapariCommand` refuses (e.g. a bad argument).
    */
   async sendCommand(name: string, args: unknown): Promise<void> {
+    if (!NAPARI_COMMAND_NAME.test(name)) {
+      const message = 'command names are public identifiers: a letter, then up to 63 letters, digits or _';
+      const shown = name.slice(0, 64);
+      throw new ProtocolError(ProtocolErrorCode.INVALID_MESSAGE, `invalid napari command ${JSON.stringify(shown)}: ${message}`, {
+        issues: [{ path: [shown], message }],
+      });
+    }
     const command = toNapariCommand(name, args);
     await this.clientMessages.put(command as PyEncodable);
   }
