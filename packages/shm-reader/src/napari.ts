@@ -5,6 +5,7 @@ export {
   NapariClient,
   NAPARI_DEFAULTS,
   NAPARI_TYPEIDS,
+  NAPARI_COMMAND_NAME,
   type NapariClientOptions,
   type NapariClientEvents,
   type NapariClientStats,
@@ -16,5 +17,5 @@ export {
 } from './napari/client.js';
 export { parseNapariClientConfig, encodeNapariClientConfig, type NapariClientConfig } from './napari/config.js';
 export { openNapariSharedList, type SharedListSource } from './napari/shared-list.js';
-export { toJsonData, type JsonData } from './napari/to-json.js';
+export { toJsonData, toJsonKey, type JsonData } from './napari/to-json.js';
 export { ShmReaderError, ShmReaderErrorCode } from './errors.js';

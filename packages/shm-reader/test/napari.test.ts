@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import type { NapariEvent, Poll } from '@webmon/protocol';
+import { ProtocolError, type NapariEvent, type Poll } from '@webmon/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShmReaderError } from '../src/errors.js';
 import {
@@ -8,6 +8,7 @@ import {
   parseNapariClientConfig,
   toJsonData,
   type InvalidItem,
+  type JsonData,
   type ShutdownInfo,
   type SharedListFrame,
 } from '../src/napari.js';
@@ -22,16 +23,31 @@ function record(client: NapariClient) {
   const seen = {
     messages: [] as { event: NapariEvent; item: number }[],
     polls: [] as Poll[],
+    data: [] as { key: string; value: JsonData }[],
+    removed: [] as string[],
     frames: [] as SharedListFrame[],
     invalid: [] as InvalidItem[],
     shutdowns: [] as ShutdownInfo[],
   };
   client.on('message', (event, item) => seen.messages.push({ event, item }));
   client.on('poll', (poll) => seen.polls.push(poll));
+  client.on('data', (key, value) => seen.data.push({ key, value }));
+  client.on('dataRemoved', (key) => seen.removed.push(key));
   client.on('frame', (frame) => seen.frames.push(frame));
   client.on('invalid', (invalid) => seen.invalid.push(invalid));
   client.on('shutdown', (info) => seen.shutdowns.push(info));
   return seen;
+}
+
+/** The values emitted through `data` for one key, in order. */
+function valuesOf(seen: ReturnType<typeof record>, key: string): JsonData[] {
+  return seen.data.filter((d) => d.key === key).map((d) => d.value);
+}
+
+/** Lets the client read napari_data `reads` more times. */
+async function moreReads(client: NapariClient, reads = 5): Promise<void> {
+  const fetched = client.stats.pollsFetched;
+  await until(() => client.stats.pollsFetched >= fetched + reads, `${reads} more napari_data reads`);
 }
 
 /** The fields the fixture adds to frame_time messages. */
@@ -189,6 +205,93 @@ describe.each(all)('napari client against CPython $version', (interpreter) => {
     expect(seen.shutdowns).toEqual([{ reason: 'napari' }]);
   });
 
+  it('passes every napari_data key through: added within a second, once per change, removed', async () => {
+    const server = await start(interpreter.path, { FIXTURE_SHARED_LIST: '0' });
+    const client = await connect({ port: server.port }); // the default 16 ms between reads
+    const seen = record(client);
+    await server.command('set_poll', { value: { layers: {} } });
+    await until(() => seen.polls.length === 1, 'the first poll');
+    expect(seen.data).toEqual([{ key: 'poll', value: { layers: {} } }]);
+
+    // A key a plugin adds mid-run arrives within a second.
+    const rings = { 'napari.image': 'wm_ring_1' };
+    await server.command('set_data', { value: { webmon_rings: rings } });
+    await until(() => valuesOf(seen, 'webmon_rings').length === 1, 'webmon_rings', 1_000);
+    expect(valuesOf(seen, 'webmon_rings')).toEqual([rings]);
+
+    // Rewriting the same values (napari does, every frame) emits nothing, however often we read.
+    await server.command('set_data', { value: { webmon_rings: rings, poll: { layers: {} } } });
+    await moreReads(client);
+    expect(seen.data).toHaveLength(2);
+    expect(seen.polls).toHaveLength(1);
+
+    // Each change once.
+    for (const n of [1, 2, 3]) {
+      await server.command('set_data', { value: { counter: n } });
+      await until(() => valuesOf(seen, 'counter').at(-1) === n, `counter ${n}`);
+      await moreReads(client, 2);
+    }
+    expect(valuesOf(seen, 'counter')).toEqual([1, 2, 3]);
+    expect(valuesOf(seen, 'webmon_rings')).toHaveLength(1);
+
+    // An int key arrives as its decimal string.
+    await server.command('set_data_int_key', { key: 140245342, value: 'by id' });
+    await until(() => valuesOf(seen, '140245342').length === 1, 'the int key');
+
+    await server.command('del_data', { key: 'counter' });
+    await until(() => seen.removed.length === 1, 'dataRemoved');
+    expect(seen.removed).toEqual(['counter']);
+    await server.command('set_data', { value: { counter: 3 } });
+    await until(() => valuesOf(seen, 'counter').length === 4, 'counter back');
+    expect(seen.invalid).toEqual([]);
+    expect(client.stats).toMatchObject({ dataEmitted: seen.data.length, dataRemoved: 1, pollsEmitted: 1 });
+  });
+
+  it('reports a value it cannot use, with its key, once, while the other keys keep flowing', async () => {
+    const server = await start(interpreter.path, { FIXTURE_SHARED_LIST: '0' });
+    const client = await connect({ port: server.port, pollIntervalMs: 5 });
+    const seen = record(client);
+    const good = async (n: number): Promise<void> => {
+      await server.command('set_data', { value: { good: n } });
+      await until(() => valuesOf(seen, 'good').at(-1) === n, `good ${n}`);
+    };
+    await good(1);
+
+    // Not plain data: napari cannot pickle it, so `copy()` fails as a whole and the client reads key by key.
+    await server.command('set_data_unpicklable', { key: 'lock' });
+    await until(() => seen.invalid.length === 1, 'the unpicklable value reported');
+    expect(seen.invalid[0]).toMatchObject({ source: 'data', key: 'lock', error: { code: 'REMOTE_ERROR' } });
+    await good(2);
+
+    // Oversized: 100^4 values as a tree (a few hundred bytes as a pickle), and nesting deeper than 512.
+    await server.command('set_data_laughs', { key: 'laughs', width: 100, levels: 4 });
+    await server.command('set_data_deep', { key: 'deep', depth: 600 });
+    await until(() => seen.invalid.length === 3, 'the oversized values reported');
+    expect(seen.invalid.slice(1).map((i) => [i.source, i.key, (i.error as ShmReaderError).code]).sort()).toEqual([
+      ['data', 'deep', 'PICKLE_LIMIT'],
+      ['data', 'laughs', 'PICKLE_LIMIT'],
+    ]);
+    await good(3);
+    await good(4);
+
+    // Reported once while they keep failing, not on every read.
+    await moreReads(client, 10);
+    expect(seen.invalid).toHaveLength(3);
+    expect(client.stats.invalid).toBe(3);
+    expect(seen.data.map((d) => d.key)).toEqual(['good', 'good', 'good', 'good']);
+
+    // A fixed value is emitted; a key that never had a value goes without dataRemoved.
+    await server.command('set_data', { value: { deep: 'fixed' } });
+    await until(() => valuesOf(seen, 'deep').length === 1, 'the fixed value');
+    await server.command('del_data', { key: 'lock' });
+    await server.command('del_data', { key: 'laughs' });
+    await good(5);
+    await server.command('del_data', { key: 'deep' });
+    await until(() => seen.removed.length === 1, 'dataRemoved');
+    expect(seen.removed).toEqual(['deep']);
+    expect(seen.invalid).toHaveLength(3);
+  });
+
   if (interpreter.minor >= 9) {
     it('reads the older ShareableList frame counter and JSON slot', async () => {
       const server = await start(interpreter.path);
@@ -225,6 +328,44 @@ describe.each(all)('napari client against CPython $version', (interpreter) => {
       expect((error as ShmReaderError).code).toBe('AUTH_FAILED');
     });
   }
+});
+
+describe('commands and message kinds', () => {
+  const newest = all[all.length - 1]!;
+
+  it.each(['__init__', '_private', '__class__', '9lives', 'a'.repeat(65), 'show_grid\n', 'with space', ''])(
+    'refuses command name %j, and nothing reaches client_messages',
+    async (name) => {
+      const server = await start(newest.path, { FIXTURE_SHARED_LIST: '0' });
+      const client = await connect({ port: server.port });
+      const error = await client.sendCommand(name, true).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect(error).toMatchObject({ code: 'INVALID_MESSAGE' });
+      // The queue is FIFO: if the refused one had gone out, it would come before this one.
+      await client.sendCommand('a'.repeat(64), 1);
+      const drained = await server.command('drain_client', { count: 1, timeout: 10 });
+      expect(drained['items']).toEqual([{ ['a'.repeat(64)]: 1 }]);
+    },
+  );
+
+  it('emits a message kind first seen late in a session like any other', async () => {
+    const server = await start(newest.path, { FIXTURE_SHARED_LIST: '0' });
+    const client = await connect({ port: server.port });
+    const seen = record(client);
+    await server.command('put_messages', { count: 2_000 });
+    await until(() => seen.messages.length === 2_000, 'a long session of frame_time');
+    await server.command('put_raw', { value: { layer_added: { name: 'cells', id: 7 } } });
+    await server.command('put_messages', { count: 1, start: 2_000 });
+    await server.command('put_raw', { value: { layer_added: { name: 'nuclei', id: 8 }, layer_removed: { id: 7 } } });
+    await until(() => seen.messages.length === 2_004, 'the new kinds');
+    expect(seen.messages.slice(2_000)).toEqual([
+      { item: 2_000, event: { kind: 'unknown', name: 'layer_added', value: { name: 'cells', id: 7 } } },
+      { item: 2_001, event: expect.objectContaining({ kind: 'frame_time' }) },
+      { item: 2_002, event: { kind: 'unknown', name: 'layer_added', value: { name: 'nuclei', id: 8 } } },
+      { item: 2_002, event: { kind: 'unknown', name: 'layer_removed', value: { id: 7 } } },
+    ]);
+    expect(seen.invalid).toEqual([]);
+  });
 });
 
 describe.each(heavy)('napari client heavy cases on CPython $version', (interpreter) => {

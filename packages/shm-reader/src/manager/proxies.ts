@@ -142,6 +142,11 @@ export class DictProxy extends Proxy {
   copy(): Promise<PyValue> {
     return this.call('copy');
   }
+
+  /** The raw reply of `copy()`: the whole dict in one round trip; identical bytes mean an identical dict. */
+  copyRaw(): Promise<Buffer> {
+    return this.callRaw('copy');
+  }
 }
 
 /** A `queue.Queue`. Blocking `get`/`put` run on a dedicated connection. */

@@ -4,12 +4,16 @@
  *
  * Connections (each authenticated; WIRE §2.8):
  * - one-shot `create` per typeid (the five names napari registers);
- * - the shared serving connection: `napari_data.get('poll')` polls and `client_messages.put` commands;
+ * - the shared serving connection: `napari_data.copy()` reads (the whole dict per tick, so every key
+ *   napari or a plugin shares arrives on one connection) and `client_messages.put` commands;
  * - a dedicated one for `napari_messages`: a blocking `get(True, timeout)` returns the moment napari
  *   puts a message (no polling interval), then pipelined `get_nowait` bursts drain a backlog fast;
  * - a dedicated one for `napari_shutdown.wait(timeout)`.
  */
+import { randomUUID } from 'node:crypto';
 import {
+  ProtocolError,
+  ProtocolErrorCode,
   parseNapariMessage,
   parsePoll,
   toNapariCommand,
@@ -21,6 +25,7 @@ import { ManagerClient, type DictProxy, type EventProxy, type QueueProxy, type S
 import { QueueEmptyError } from '../manager/errors.js';
 import type { PickleDecodeOptions, PyEncodable, PyValue } from '../pickle/index.js';
 import { parseNapariClientConfig } from './config.js';
+import { FailedValue, NapariDataTracker, UNCHANGED, type DataEntryValue } from './data-tracker.js';
 import { openNapariSharedList, type SharedListSource } from './shared-list.js';
 import { toJsonData, type JsonData } from './to-json.js';
 
@@ -37,10 +42,10 @@ export interface NapariClientOptions {
   sharedListName?: string;
   /** Read the shared list when a name is known. @default true */
   readSharedList?: boolean;
-  /** Pause between `napari_data.get('poll')` calls, after each reply. @default 16 */
+  /** Pause between reads of `napari_data` (one `copy()` each), after each reply. @default 16 */
   pollIntervalMs?: number;
   /**
-   * Also fetch `poll` as soon as a napari message arrives (napari sends `frame_time` every frame, and
+   * Also read `napari_data` as soon as a napari message arrives (napari sends `frame_time` every frame, and
    * writes `poll` in that same frame), so polls follow napari's frames without a short interval. A
    * message that arrives while a poll is in flight queues one more (any number of them share it).
    * `pollIntervalMs` keeps running as the fallback for when napari sends nothing. @default false
@@ -75,11 +80,26 @@ export const NAPARI_DEFAULTS = {
 /** The five typeids napari's monitor registers on its manager. */
 export const NAPARI_TYPEIDS = ['napari_data', 'napari_messages', 'napari_shutdown', 'client_data', 'client_messages'] as const;
 
-export type InvalidSource = 'message' | 'poll' | 'shared-list';
+/**
+ * Command names the client sends: public identifiers only. napari runs `getattr(commands, name)(args)`,
+ * so a name like `__init__` or `_private` must never reach it, whatever validated it before.
+ */
+export const NAPARI_COMMAND_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
-/** Something napari sent that we could not use. It is reported, counted, and the stream goes on. */
+/**
+ * `data`: a `napari_data` value (with `key`) or the dict as a whole (no `key`); `poll`: the `poll` key
+ * (`key` is `'poll'`), which must also pass `parsePoll`.
+ */
+export type InvalidSource = 'message' | 'poll' | 'data' | 'shared-list';
+
+/**
+ * Something napari sent that we could not use. It is reported, counted, and the stream goes on. A
+ * `napari_data` value that keeps failing the same way is reported once, not on every read.
+ */
 export interface InvalidItem {
   source: InvalidSource;
+  /** The `napari_data` key (as a JSON object key) for sources `data` and `poll`. */
+  key?: string;
   /** ProtocolError (schema), PickleError (undecodable item), or ShmReaderError. */
   error: Error;
   /** The value as converted to JSON, when it got that far. */
@@ -103,7 +123,14 @@ export interface SharedListFrame {
 export interface NapariClientEvents {
   /** Every event of every `napari_messages` item, in order. `item` counts items from 0. */
   message: (event: NapariEvent, item: number) => void;
-  /** A new (changed) `poll` value of `napari_data`. */
+  /**
+   * A `napari_data` key that is new or whose value changed (compared as JSON text), `poll` included.
+   * Keys are JSON object keys: napari's int keys arrive as decimal strings.
+   */
+  data: (key: string, value: JsonData) => void;
+  /** A `napari_data` key reported through `data` is gone. */
+  dataRemoved: (key: string) => void;
+  /** A new (changed) `poll` value of `napari_data`, validated with `parsePoll` (right after its `data`). */
   poll: (poll: Poll) => void;
   /** A new ShareableList frame (only with a shared list name). */
   frame: (frame: SharedListFrame) => void;
@@ -117,9 +144,12 @@ export interface NapariClientStats {
   items: number;
   /** Events emitted from those items. */
   events: number;
-  /** Poll replies fetched / changed values emitted. */
+  /** Reads of the whole `napari_data` / changed `poll` values emitted. */
   pollsFetched: number;
   pollsEmitted: number;
+  /** `data` / `dataRemoved` events emitted. */
+  dataEmitted: number;
+  dataRemoved: number;
   /** Items reported through `invalid`. */
   invalid: number;
   framesEmitted: number;
@@ -128,12 +158,33 @@ export interface NapariClientStats {
 type Listeners = { [K in keyof NapariClientEvents]: NapariClientEvents[K][] };
 
 export class NapariClient {
-  readonly stats: NapariClientStats = { items: 0, events: 0, pollsFetched: 0, pollsEmitted: 0, invalid: 0, framesEmitted: 0 };
-  private readonly listeners: Listeners = { message: [], poll: [], frame: [], invalid: [], shutdown: [] };
+  readonly stats: NapariClientStats = {
+    items: 0,
+    events: 0,
+    pollsFetched: 0,
+    pollsEmitted: 0,
+    dataEmitted: 0,
+    dataRemoved: 0,
+    invalid: 0,
+    framesEmitted: 0,
+  };
+  private readonly listeners: Listeners = { message: [], data: [], dataRemoved: [], poll: [], frame: [], invalid: [], shutdown: [] };
   private running = true;
   private shutdownInfo: ShutdownInfo | null = null;
   private readonly loops: Promise<void>[] = [];
-  private lastPollPayload: Buffer | null = null;
+  /** The last `napari_data.copy()` reply that decoded; null after a failed one (see `readData`). */
+  private lastDataPayload: Buffer | null = null;
+  /** Raw `get` replies of the last key-by-key read (see `readDataByKey`). */
+  private keyPayloads = new Map<string, Buffer>();
+  private readonly data = new NapariDataTracker({
+    changed: (key, value) => this.dataChanged(key, value),
+    removed: (key) => {
+      this.stats.dataRemoved++;
+      this.emit('dataRemoved', key);
+    },
+    failed: (key, error) =>
+      this.reportInvalid({ source: key === 'poll' ? 'poll' : 'data', error, ...(key === undefined ? {} : { key }) }),
+  });
   private pollTimer: NodeJS.Timeout | null = null;
   private sharedListTimer: NodeJS.Timeout | null = null;
   private closePromise: Promise<void> | null = null;
@@ -239,9 +290,17 @@ export class NapariClient {
 
   /**
    * Sends a command: puts `{name: args}` on `client_messages` (napari calls the method `name`).
-   * Validated with `toNapariCommand` (throws ProtocolError for a bad name or argument).
+   * Rejects with ProtocolError `INVALID_MESSAGE` a name that is not a public identifier
+   * (`NAPARI_COMMAND_NAME`) and anything `toNapariCommand` refuses (e.g. a bad argument).
    */
   async sendCommand(name: string, args: unknown): Promise<void> {
+    if (!NAPARI_COMMAND_NAME.test(name)) {
+      const message = 'command names are public identifiers: a letter, then up to 63 letters, digits or _';
+      const shown = name.slice(0, 64);
+      throw new ProtocolError(ProtocolErrorCode.INVALID_MESSAGE, `invalid napari command ${JSON.stringify(shown)}: ${message}`, {
+        issues: [{ path: [shown], message }],
+      });
+    }
     const command = toNapariCommand(name, args);
     await this.clientMessages.put(command as PyEncodable);
   }
@@ -353,7 +412,7 @@ export class NapariClient {
     }, delayMs);
   }
 
-  /** `pollOnMessage`: fetch `poll` now (or right after the poll in flight). */
+  /** `pollOnMessage`: read `napari_data` now (or right after the read in flight). */
   private pollNow(): void {
     if (!this.running) return;
     if (this.pollInFlight) {
@@ -370,42 +429,92 @@ export class NapariClient {
   private async pollOnce(): Promise<void> {
     this.pollInFlight = true;
     this.pollAgain = false;
-    let payload: Buffer;
     try {
-      payload = await this.napariData.getRaw('poll');
+      await this.readData();
     } catch (error) {
       this.pollInFlight = false;
       if (error instanceof ShmReaderError && isTransportError(error)) this.fatal(error);
       else {
-        this.reportInvalid({ source: 'poll', error: error as Error });
+        this.reportInvalid({ source: 'data', error: error as Error });
         this.schedulePoll(this.options.pollIntervalMs);
       }
       return;
     }
     this.pollInFlight = false;
-    this.stats.pollsFetched++;
-    // napari rewrites the same poll value every frame: identical reply bytes mean nothing changed,
-    // so skip decoding entirely (a memcmp instead of an unpickle + validation).
-    if (!this.lastPollPayload || !this.lastPollPayload.equals(payload)) {
-      this.lastPollPayload = payload;
-      this.handlePoll(payload);
-    }
     if (this.pollAgain) this.pollNow();
     else this.schedulePoll(this.options.pollIntervalMs);
   }
 
-  private handlePoll(payload: Buffer): void {
-    let json: JsonData | undefined;
+  /** Reads the whole `napari_data` in one call and emits what changed. */
+  private async readData(): Promise<void> {
+    const payload = await this.napariData.copyRaw();
+    this.stats.pollsFetched++;
+    // napari rewrites the same values every frame: identical reply bytes mean nothing changed, so
+    // skip decoding entirely (a memcmp instead of an unpickle + conversion of every key).
+    if (this.lastDataPayload?.equals(payload)) return;
+    let entries: Iterable<readonly [PyValue, DataEntryValue]>;
     try {
-      const value = this.manager.interpretRaw(payload, 'napari_data.get');
-      if (value === null) return; // napari has not polled yet
-      json = toJsonData(value);
-      const poll = parsePoll(json);
-      this.stats.pollsEmitted++;
-      this.emit('poll', poll);
+      entries = dictEntries(this.manager.interpretRaw(payload, 'napari_data.copy'));
+      this.lastDataPayload = payload;
+      this.keyPayloads.clear();
     } catch (error) {
-      this.reportInvalid({ source: 'poll', error: error as Error, ...(json === undefined ? {} : { value: json }) });
+      if (error instanceof ShmReaderError && isTransportError(error)) throw error;
+      // One value napari cannot pickle (or we cannot decode) spoils the whole copy. Its error reply
+      // stays byte-identical while other keys change, so it must not be deduplicated: read key by key.
+      this.lastDataPayload = null;
+      entries = await this.readDataByKey();
     }
+    this.data.update(entries);
+  }
+
+  /**
+   * The slow path: `keys()`, then each value on its own, so a bad value costs only its own key. Each
+   * reply is deduplicated by its bytes like the whole dict is on the fast path, so a bad value that
+   * stays does not make every read convert every key again.
+   */
+  private async readDataByKey(): Promise<Map<PyValue, DataEntryValue>> {
+    const keys = await this.napariData.keys();
+    // Fresh per read: a "removed meanwhile" reply never matches a cached one.
+    const missing = `<missing ${randomUUID()}>`;
+    const payloads = new Map<string, Buffer>();
+    const values = await Promise.all(
+      keys.map(async (key): Promise<DataEntryValue> => {
+        try {
+          const payload = await this.napariData.callRaw('get', [key as PyEncodable, missing]);
+          const id = cacheKey(key);
+          if (id !== undefined) {
+            payloads.set(id, payload);
+            if (this.keyPayloads.get(id)?.equals(payload)) return UNCHANGED;
+          }
+          return this.manager.interpretRaw(payload, 'napari_data.get');
+        } catch (error) {
+          if (error instanceof ShmReaderError && isTransportError(error)) throw error;
+          return new FailedValue(error as Error);
+        }
+      }),
+    );
+    this.keyPayloads = payloads;
+    const entries = new Map<PyValue, DataEntryValue>();
+    keys.forEach((key, index) => {
+      const value = values[index]!;
+      if (value !== missing) entries.set(key, value); // removed between keys() and get()
+    });
+    return entries;
+  }
+
+  private dataChanged(key: string, value: JsonData): void {
+    this.stats.dataEmitted++;
+    this.emit('data', key, value);
+    if (key !== 'poll' || value === null) return; // null: napari has not polled yet
+    let poll: Poll;
+    try {
+      poll = parsePoll(value);
+    } catch (error) {
+      this.reportInvalid({ source: 'poll', key, error: error as Error, value });
+      return;
+    }
+    this.stats.pollsEmitted++;
+    this.emit('poll', poll);
   }
 
   private async shutdownLoop(): Promise<void> {
@@ -529,6 +638,18 @@ function isTransportError(error: ShmReaderError): boolean {
     error.code === ShmReaderErrorCode.AUTH_FAILED ||
     error.code === ShmReaderErrorCode.CALL_TIMEOUT
   );
+}
+
+function dictEntries(value: PyValue): Map<PyValue, PyValue> {
+  if (value instanceof Map) return value;
+  throw new ShmReaderError(ShmReaderErrorCode.MALFORMED_REPLY, 'napari_data.copy: the reply is not a dict');
+}
+
+/** Identifies a plain dict key across reads (type-tagged: int 1 and str '1' are different dict keys). */
+function cacheKey(key: PyValue): string | undefined {
+  if (typeof key === 'string') return `s${key}`;
+  if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return `${typeof key}${String(key)}`;
+  return undefined;
 }
 
 function safeValue(value: PyValue): unknown {

@@ -91,7 +91,11 @@ function intToJson(value: bigint): number | string {
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
 }
 
-/** Dict keys the way `json.dumps` writes them. */
+/** A dict key the way `json.dumps` writes it (int `7` → `"7"`, True → `"true"`, None → `"null"`). */
+export function toJsonKey(key: PyValue, limits: Partial<ToJsonLimits> = {}): string {
+  return keyToString(key, { ...TO_JSON_DEFAULTS, ...limits, nodes: 0 }, 0);
+}
+
 function keyToString(key: PyValue, budget: Budget, depth: number): string {
   if (typeof key === 'string') return key;
   if (typeof key === 'number' || typeof key === 'bigint') return String(key);
