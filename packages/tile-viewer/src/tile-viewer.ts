@@ -19,7 +19,7 @@ import {
   WebGLRenderer,
   type ColorRepresentation,
 } from 'three';
-import type { LayerData, Poll } from '@webmon/protocol';
+import type { LayerData, Poll } from '@webmon/napari';
 import { Emitter } from './emitter.js';
 import { TileViewerError } from './errors.js';
 import { InstancedTiles } from './instanced-tiles.js';

@@ -3,7 +3,8 @@
  * against the page contract and mounted with a context that scopes its subscriptions, so unmounting
  * releases everything. The header shows napari's state on every page.
  */
-import { PageError, PageErrorCode, pageFromModule, type ConnectionInfo, type DataInfo, type Page, type PageContext, type SocketState, type SourceState } from '@webmon/page-kit';
+import { napariPayloadValidators } from '@webmon/napari';
+import { PageError, PageErrorCode, pageFromModule, topicAllowed, type ConnectionInfo, type DataInfo, type Page, type PageContext, type SocketState, type SourceState } from '@webmon/page-kit';
 import { createRelayClient, type ConnectionState, type RelayClient } from '@webmon/relay/client';
 import type { JsonValue, StatusMessage } from '@webmon/protocol';
 import { readManifest, type Manifest } from './manifest.js';
@@ -72,7 +73,7 @@ function contextFor(page: Page, client: RelayClient, connection: ConnectionTrack
   });
   return {
     subscribe(topic, onData) {
-      if (!page.topics.includes(topic)) {
+      if (!topicAllowed(page.topics, topic)) {
         throw new PageError(PageErrorCode.UNDECLARED_TOPIC, `page ${page.id} subscribed to ${topic}, which is not in its topics (${page.topics.join(', ')})`);
       }
       // Payloads of the app's topics are validated by the relay client before they get here.
@@ -86,8 +87,16 @@ function contextFor(page: Page, client: RelayClient, connection: ConnectionTrack
       cleanups.push(unsubscribe);
       return unsubscribe;
     },
-    command(name: string, args: JsonValue) {
-      return client.command(name, args);
+    command(name: string, args: JsonValue, options = {}) {
+      return client.command(name, args, options);
+    },
+    get topics() {
+      return client.topics;
+    },
+    onTopics(listener) {
+      const off = client.onTopics(listener);
+      cleanups.push(off);
+      return off;
     },
     get connection() {
       return connection.info;
@@ -132,7 +141,7 @@ async function start(): Promise<void> {
 
   const wsUrl = new URL(manifest.ws, location.href);
   wsUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const client = createRelayClient({ url: wsUrl.href, ...(token ? { token } : {}) });
+  const client = createRelayClient({ url: wsUrl.href, payloadValidators: napariPayloadValidators, ...(token ? { token } : {}) });
   const connection = new ConnectionTracker(client, document.getElementById('webmon-status'), manifest.sourceLabel);
   window.addEventListener('pagehide', () => client.close(), { once: true });
 

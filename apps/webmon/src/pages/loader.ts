@@ -2,11 +2,12 @@
  * /loader: frame times and chunk loads with @webmon/loader-charts. A page opened late gets the last
  * chart window from the server's replay and starts full.
  */
-import { definePage } from '@webmon/page-kit';
+import { definePageFor } from '@webmon/page-kit';
+import type { NapariTopicPayloads } from '@webmon/napari';
 import { createLoaderCharts } from '@webmon/loader-charts';
 import { CHART_WINDOW_MS } from '../shared/constants.js';
 
-export const page = definePage({
+export const page = definePageFor<NapariTopicPayloads>()({
   id: 'loader',
   title: 'Loader',
   description: 'Frame times and chunk loads (time and size) over the last 10 seconds.',

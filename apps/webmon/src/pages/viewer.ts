@@ -2,10 +2,11 @@
  * /viewer: napari's octree tiles with @webmon/tile-viewer. The viewer's own controls choose the layer
  * and toggle napari's tile grid; the toggle's command goes to napari through the page context.
  */
-import { definePage } from '@webmon/page-kit';
+import { definePageFor } from '@webmon/page-kit';
+import type { NapariTopicPayloads } from '@webmon/napari';
 import { createTileViewer } from '@webmon/tile-viewer';
 
-export const page = definePage({
+export const page = definePageFor<NapariTopicPayloads>()({
   id: 'viewer',
   title: 'Tile viewer',
   description: 'Which octree tiles napari draws (red) and where its camera looks (yellow), live.',
