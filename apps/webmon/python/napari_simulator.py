@@ -1,29 +1,51 @@
 #!/usr/bin/env python3
-"""A stand-in for napari's experimental monitor (napari 0.4.3-0.4.19), standard library only.
+"""A stand-in for napari's experimental monitor, standard library only (numpy optional).
 
-It does what napari does when NAPARI_MON is set:
+Two napari generations, chosen with --napari:
+
+* ``--napari 0.4`` (the default) mimics napari 0.4.3-0.4.19 with NAPARI_OCTREE=1: an octree image
+  layer's tile state in every poll, load_chunk messages, and one remote command, show_grid;
+* ``--napari 0.5`` mimics napari 0.5-0.9 (octree and chunk loader removed): every poll is
+  ``{'layers': {}}``, the only message is frame_time, and RemoteCommands has no methods, so every
+  command a client sends is logged as ``RemoteCommands.<name> does not exist.`` and not executed.
+
+In both modes it does what napari does when NAPARI_MON is set:
 
 * starts a SharedMemoryManager on ('127.0.0.1', 0) with authkey b"napari" and the five shared
   objects napari registers (napari_data, napari_messages, napari_shutdown, client_data,
   client_messages);
 * launches each client command with NAPARI_MON_CLIENT = base64(JSON {"server_port": port}) in its
-  environment (the clients come from `-- COMMAND...` or, like napari, from the NAPARI_MON config file);
-* every frame (60 Hz) updates napari_data["poll"] with an octree image layer's tile state, and puts
-  {"frame_time": ...} and bursts of {"load_chunk": ...} on napari_messages;
-* executes the commands clients put on client_messages ({"show_grid": bool});
+  environment (the clients come from `-- COMMAND...` or, like napari, from the NAPARI_MON config file;
+  with neither, or with --no-clients, it launches nothing and just serves);
+* every frame (60 Hz) updates napari_data["poll"] (0.4: an octree image layer's tile state; 0.5: no
+  layers), and puts {"frame_time": ...} (0.4: and bursts of {"load_chunk": ...}) on napari_messages;
+* runs the commands clients put on client_messages the way napari does,
+  ``getattr(RemoteCommands, name)(args)`` catching AttributeError: 0.4 executes {"show_grid": bool}
+  (stdout: ``napari simulator: show_grid True``); any other name, and in 0.5 every name, is not
+  executed and logged on stderr: ``napari simulator: RemoteCommands.<name> does not exist.``;
 * streams a live image (1024 x 1024 float32 moving Gaussian blobs over rotating stripes with numpy,
   256 x 256 scrolling stripes without) through a shared-memory ring (``webmon_ring.RingWriter`` from
   ``@webmon/shm-reader``'s ``python/`` folder) and names the ring in napari_data["webmon_rings"], the
   way a napari plugin would (``monitor.add_data({"webmon_rings": {"napari.image": ring.name}})``);
+  this is a plugin's doing, so it happens in both modes;
+* with --plugin-after S, from S seconds on, acts like a plugin calling monitor.add_data /
+  monitor.send_message at 10 Hz: napari_data["my_plugin"] = {"count": n, "label": "hello",
+  "stats": {"mean": float}} and {"my_event": {"count": n, "time": time.time()}} on napari_messages
+  (neither exists before; stderr says ``napari simulator: plugin data started``);
 * on shutdown sets napari_shutdown and stops the manager.
 
-The layer is panned and zoomed along a smooth path that crosses every octree level. `seen` and
+The 0.4 layer is panned and zoomed along a smooth path that crosses every octree level. `seen` and
 `corners` are numpy arrays (int64 N x 2, float64 2 x 2) when numpy is importable, as in napari, and
 plain lists otherwise.
 
 Usage:
-    napari_simulator.py [--seconds N] [--hz 60] [--image-hz 30] [--image-size 1024] [--no-numpy]
-                        [--watch-stdin] [--exit-with-client] [--quiet] [-- CLIENT COMMAND...]
+    napari_simulator.py [--napari {0.4,0.5}] [--seconds N] [--hz 60] [--image-hz 30] [--image-size 1024]
+                        [--plugin-after SECONDS] [--no-numpy] [--watch-stdin] [--exit-with-client]
+                        [--no-clients] [--quiet] [-- CLIENT COMMAND...]
+
+stdout always has one machine-readable line ``napari simulator: manager port N`` (even with --quiet),
+printed once the first frame is in napari_data and before any client starts. Without --seconds it runs until SIGTERM/SIGINT (or, with --watch-stdin,
+until stdin closes).
 
 Exit status: with --exit-with-client, the client's status when the client ended the run; else 0;
 2 for bad arguments.
@@ -48,6 +70,8 @@ if sys.version_info < (3, 8):  # pragma: no cover - the app checks this before s
 from multiprocessing.managers import BaseManager, SharedMemoryManager
 
 AUTHKEY = b'napari'
+NAPARI_VERSIONS = ('0.4', '0.5')
+MIMICS = {'0.4': 'napari 0.4.3-0.4.19 (octree)', '0.5': 'napari 0.5-0.9 (no octree, no commands)'}
 NAMES = ('napari_data', 'napari_messages', 'napari_shutdown', 'client_data', 'client_messages')
 
 # The shared objects live in the manager's server process. Module-level functions are picklable by
@@ -101,6 +125,45 @@ def log(text, always=False):
         return
     sys.stdout.write('napari simulator: %s\n' % text)
     sys.stdout.flush()
+
+
+def log_error(text):
+    """What napari's LOGGER.error would show: on stderr, --quiet or not."""
+    sys.stderr.write('napari simulator: %s\n' % text)
+    sys.stderr.flush()
+
+
+# ------------------------------------------------------------------------------------------------
+# A plugin's own data (monitor.add_data / monitor.send_message), from --plugin-after seconds on
+# ------------------------------------------------------------------------------------------------
+
+PLUGIN_KEY = 'my_plugin'
+PLUGIN_EVENT = 'my_event'
+PLUGIN_HZ = 10.0
+
+
+class Plugin(object):
+    """Adds napari_data['my_plugin'] and sends {'my_event': ...} at PLUGIN_HZ once `after` seconds
+    have passed; before that neither the key nor the message kind exists."""
+
+    def __init__(self, after, started):
+        self.start_at = None if after is None else started + after
+        self.count = 0
+        self.next_at = None
+
+    def tick(self, now, napari_data, napari_messages):
+        if self.start_at is None or now < self.start_at:
+            return
+        if self.next_at is not None and now < self.next_at:
+            return
+        first = self.next_at is None
+        self.next_at = (now if first or now - self.next_at > 0.5 else self.next_at) + 1.0 / PLUGIN_HZ
+        self.count += 1
+        n = self.count
+        napari_data.update({PLUGIN_KEY: {'count': n, 'label': 'hello', 'stats': {'mean': 0.5 + 0.25 * math.sin(0.7 * n)}}})
+        napari_messages.put({PLUGIN_EVENT: {'count': n, 'time': time.time()}})
+        if first:
+            log_error('plugin data started')
 
 
 # ------------------------------------------------------------------------------------------------
@@ -332,6 +395,8 @@ def base64_encoded_json(data):
 
 
 def client_commands(args):
+    if args.no_clients:
+        return []
     if args.client:
         return [args.client]
     config_path = os.environ.get('NAPARI_MON')
@@ -362,7 +427,15 @@ def parse_args(argv):
         argv, client = argv[:at], argv[at + 1:]
     parser = argparse.ArgumentParser(
         prog='napari_simulator.py',
-        description="Simulates napari's experimental monitor (an octree layer panned and zoomed at 60 Hz).")
+        description="Simulates napari's experimental monitor: napari 0.4 (an octree layer panned and zoomed at 60 Hz) or napari 0.5-0.9 (empty polls, no commands).")
+    parser.add_argument('--napari', choices=NAPARI_VERSIONS, default='0.4',
+                        help='which napari to mimic: 0.4 (0.4.3-0.4.19, octree layer, load_chunk, show_grid; the '
+                             'default) or 0.5 (0.5-0.9: empty polls, frame_time only, no commands)')
+    parser.add_argument('--plugin-after', type=float, default=None, metavar='SECONDS',
+                        help="from SECONDS on, act like a plugin: napari_data['my_plugin'] and {'my_event': ...} "
+                             'messages at 10 Hz (default: never)')
+    parser.add_argument('--no-clients', action='store_true',
+                        help='launch no client, even when NAPARI_MON names a config file (serve only)')
     parser.add_argument('--seconds', type=float, default=0.0, help='stop after this many seconds (0: run until stopped)')
     parser.add_argument('--hz', type=float, default=60.0, help='frames per second (default 60)')
     parser.add_argument('--port', type=int, default=0, help='manager port (default 0: the OS picks, as napari does)')
@@ -377,7 +450,7 @@ def parse_args(argv):
                         help='frames per second of the live image through a shared-memory ring (0: none; default 30)')
     parser.add_argument('--image-size', type=int, default=1024,
                         help='rows and columns of the live image (default 1024; at most 256 without numpy)')
-    parser.add_argument('--quiet', action='store_true', help='print only what clients asked for (commands)')
+    parser.add_argument('--quiet', action='store_true', help='print only what clients asked for (commands), the manager port line and plugin/command notes on stderr')
     parser.add_argument('--seed', type=int, default=1, help='random seed of the load bursts')
     args = parser.parse_args(argv)
     if args.hz <= 0 or args.hz > 1000:
@@ -386,6 +459,10 @@ def parse_args(argv):
         parser.error('--image-hz must be in [0, 1000]')
     if args.image_size < 16 or args.image_size > 8192:
         parser.error('--image-size must be in [16, 8192]')
+    if args.plugin_after is not None and not args.plugin_after >= 0:
+        parser.error('--plugin-after must be >= 0')
+    if args.no_clients and client:
+        parser.error('--no-clients and a client command (-- COMMAND...) exclude each other')
     args.client = client
     return args
 
@@ -431,8 +508,9 @@ def main(argv):
     napari_shutdown = manager.napari_shutdown()
     client_messages = manager.client_messages()
     client_data = manager.client_data()  # held so the object lives as long as napari does
-    log('manager on 127.0.0.1:%d, Python %s, %s' % (
-        server_port, sys.version.split()[0], 'numpy %s' % np.__version__ if np is not None else 'no numpy (lists)'))
+    log('manager on 127.0.0.1:%d, Python %s, %s, as %s' % (
+        server_port, sys.version.split()[0], 'numpy %s' % np.__version__ if np is not None else 'no numpy (lists)',
+        MIMICS[args.napari]))
 
     image = None
     if args.image_hz > 0:
@@ -448,12 +526,21 @@ def main(argv):
             image.start()
             log('live image: %s' % image.describe())
 
-    layer = OctreeLayer(random.Random(args.seed))
+    octree = args.napari == '0.4'
+    layer = OctreeLayer(random.Random(args.seed)) if octree else None
     layer_id = id(layer)  # napari keys layers by id(layer), a Python int
     # Publish one frame before any client starts, so the first read finds data, as in a running napari.
     interval = 1.0 / args.hz
 
     def publish(t, frame_number, delta_ms):
+        if not octree:
+            # napari >= 0.5: QtPoll still sends the layers' remote messages, and no layer has any.
+            poll = {'layers': {}}
+            if args.stamp:
+                poll['sim_time'] = time.time()
+            napari_data.update({'poll': poll})
+            napari_messages.put({'frame_time': {'time': time.time(), 'delta_ms': delta_ms}})
+            return
         tile_config, seen, corners = layer.frame(t, frame_number)
         if np is not None:
             seen_value = np.array(seen, dtype=np.int64).reshape(-1, 2)
@@ -475,7 +562,11 @@ def main(argv):
             napari_messages.put({'load_chunk': {'time': time.time(), 'num_bytes': num_bytes, 'load_ms': load_ms}})
 
     started = time.monotonic()
+    plugin = Plugin(args.plugin_after, started)
     publish(0.0, 0, interval * 1000.0)
+    plugin.tick(started, napari_data, napari_messages)
+    # Machine-readable, --quiet or not; once the first frame is in napari_data, before any client starts.
+    log('manager port %d' % server_port, always=True)
 
     clients = start_clients(client_commands(args), server_port,
                             subprocess.DEVNULL if args.watch_stdin else None)
@@ -496,12 +587,13 @@ def main(argv):
             try:
                 publish(now - started, frame_number, (now - last) * 1000.0)
                 last = now
+                plugin.tick(now, napari_data, napari_messages)
                 while True:
                     try:
                         command = client_messages.get_nowait()
                     except queue.Empty:
                         break
-                    apply_command(layer, command)
+                    apply_command(layer, command, args.napari)
             except (EOFError, OSError, BrokenPipeError) as error:
                 request_stop('manager connection lost: %s' % error)
                 break
@@ -544,17 +636,24 @@ def main(argv):
     return failed[0] if failed and failed[0] > 0 else 0
 
 
-def apply_command(layer, command):
-    """napari's MonitorCommands: each item is {method name: argument}; unknown names are logged."""
+def apply_command(layer, command, napari_version):
+    """napari's RemoteCommands._process_command: each item is {method name: argument}, run as
+    ``getattr(RemoteCommands, name)(args)`` catching AttributeError. napari 0.4's only method is
+    show_grid(bool); napari >= 0.5 has none."""
     if not isinstance(command, dict):
         log('ignored a command that is not a dict: %r' % (command,))
         return
     for name, value in command.items():
-        if name == 'show_grid' and isinstance(value, bool):
-            layer.show_grid = value
-            log('show_grid %s' % value, always=True)
-        else:
-            log('ignored command %r' % (name,))
+        if napari_version == '0.4' and name == 'show_grid':
+            if isinstance(value, bool):
+                layer.show_grid = value
+                log('show_grid %s' % value, always=True)
+            else:
+                log('ignored show_grid(%r): not a bool' % (value,))
+            continue
+        # What napari logs (LOGGER.error; napari >= 0.5 adds the AttributeError's traceback).
+        log_error('RemoteCommands.%s does not exist.' % (name,))
+        log_error("  (AttributeError: 'RemoteCommands' object has no attribute %r; the command was not run)" % (name,))
 
 
 def wait_for(processes, seconds):

@@ -11,7 +11,7 @@
  * page can tell how old a frame is.
  */
 import { NapariTopics } from '@webmon/napari';
-import type { NumericDType } from '@webmon/protocol';
+import { dtypeFromNumpyTypestr, type NumericDType } from '@webmon/protocol';
 import { RelayError, RelayErrorCode, type Relay, type RelayTopicOptions } from '@webmon/relay';
 import { ManagerClient, RingError, RingReader, ShmReaderErrorCode, type DictProxy, type RingRecord } from '@webmon/shm-reader';
 import type { Logger } from './logger.js';
@@ -24,25 +24,8 @@ export const IMAGE_TOPIC = { ...NapariTopics.image, binary: true } as const sati
 export const RINGS_KEY = 'webmon_rings';
 
 /** numpy `dtype.str` of a ring record → the frame codec's dtype. Others (big-endian, structured) are not sent. */
-const FRAME_DTYPES: Readonly<Record<string, NumericDType>> = {
-  '|b1': 'bool',
-  '|u1': 'uint8',
-  '|i1': 'int8',
-  '<u2': 'uint16',
-  '<i2': 'int16',
-  '<f2': 'float16',
-  '<u4': 'uint32',
-  '<i4': 'int32',
-  '<u8': 'uint64',
-  '<i8': 'int64',
-  '<f4': 'float32',
-  '<f8': 'float64',
-  '<c8': 'complex64',
-  '<c16': 'complex128',
-};
-
 export function frameDtypeOf(ringDtype: string): NumericDType | undefined {
-  return FRAME_DTYPES[ringDtype];
+  return dtypeFromNumpyTypestr(ringDtype);
 }
 
 export interface RingSourceOptions {

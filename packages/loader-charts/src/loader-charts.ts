@@ -8,7 +8,7 @@ import type { FrameTimeSummary, LoadSummary } from './core/summary.js';
 import { WindowClock } from './core/window-clock.js';
 import type { ClockMode } from './core/window-clock.js';
 import { LoaderChartsError, LoaderChartsErrorCode, checkPositive } from './errors.js';
-import { FrameBudget, FrameLoop } from './frame-loop.js';
+import { FrameLoop } from './frame-loop.js';
 import { chunkSizeSpec, frameTimeSpec, loadTimeSpec } from './specs.js';
 import {
   StreamController,
@@ -302,7 +302,7 @@ export function createLoaderCharts(element: HTMLElement, options: LoaderChartsOp
   checkPositive('windowMs', options.windowMs ?? LoaderChartsDefaults.windowMs);
   checkPositive('maxPoints', options.maxPoints ?? LoaderChartsDefaults.maxPoints, true);
   const summaryIntervalMs = checkPositive('summaryIntervalMs', options.summaryIntervalMs ?? LoaderChartsDefaults.summaryIntervalMs);
-  const budget = new FrameBudget(checkPositive('frameBudgetMs', options.frameBudgetMs ?? LoaderChartsDefaults.frameBudgetMs, false, true));
+  const budgetMs = checkPositive('frameBudgetMs', options.frameBudgetMs ?? LoaderChartsDefaults.frameBudgetMs, false, true);
   const onError = options.onError ?? ((error: unknown) => console.error('[loader-charts]', error));
 
   const doc = element.ownerDocument;
@@ -350,13 +350,17 @@ export function createLoaderCharts(element: HTMLElement, options: LoaderChartsOp
     throw error;
   }
 
-  let paused = false;
-  let disposed = false;
-  let updating = false;
   let lastSummaryAt = -Infinity;
   // The summary text lags the data by at most summaryIntervalMs; this says a refresh is still owed.
   let summaryStale = true;
-  const loop = schedule === 'frame' ? new FrameLoop(() => void tick()) : undefined;
+
+  // The charts are driven with schedule 'manual' and updated together from this one loop.
+  const loop = new FrameLoop(schedule, budgetMs, {
+    // Another frame while a chart has changes, the summary still owes a refresh, or a live clock scrolls.
+    wanted: () => summaryStale || model.clock.mode === 'live' || model.all.some((chart) => chart.dirty),
+    update,
+    onError,
+  });
 
   const renderSummary = (): void => {
     if (summaryCells.size === 0) return;
@@ -369,18 +373,11 @@ export function createLoaderCharts(element: HTMLElement, options: LoaderChartsOp
     }
   };
 
-  const dirty = (): boolean => model.all.some((chart) => chart.dirty);
-
-  const update = async (): Promise<boolean> => {
-    if (disposed || paused) return false;
+  /** One update of every chart that changed, and of the summary when it is owed; one per frame at most (see `FrameLoop`). */
+  async function update(): Promise<boolean> {
+    if (loop.disposed || loop.paused) return false;
     const started = performance.now();
-    updating = true;
-    let chartsUpdated = 0;
-    try {
-      chartsUpdated = await model.flushAll();
-    } finally {
-      updating = false;
-    }
+    const chartsUpdated = await loop.track(model.flushAll());
     const now = performance.now();
     if ((summaryStale || model.clock.mode === 'live') && now - lastSummaryAt >= summaryIntervalMs) {
       lastSummaryAt = now;
@@ -388,39 +385,19 @@ export function createLoaderCharts(element: HTMLElement, options: LoaderChartsOp
       renderSummary();
     }
     const durationMs = performance.now() - started;
-    budget.spent(durationMs);
+    loop.spent(durationMs);
     options.onUpdate?.({ durationMs, chartsUpdated });
     return chartsUpdated > 0;
-  };
+  }
 
-  const request = (): void => {
-    if (loop === undefined || paused || disposed) return;
-    if (dirty() || summaryStale || model.clock.mode === 'live') loop.request();
-  };
-
-  const tick = async (): Promise<void> => {
-    if (disposed || paused) return;
-    if (updating || budget.skipFrame()) {
-      loop?.request();
-      return;
-    }
-    try {
-      await update();
-    } catch (error) {
-      onError(error);
-    }
-    // Another frame if data came in while this one ran, or while the summary still owes a refresh.
-    request();
-  };
-
-  const ready = Promise.all(readies).then(() => request());
+  const ready = Promise.all(readies).then(() => loop.request());
   ready.catch(onError);
 
   return {
     ready: ready.then(() => undefined),
     charts: { frameTime: model.frameTime, loadTime: model.loadTime, chunkSize: model.chunkSize },
     get paused() {
-      return paused;
+      return loop.paused;
     },
     get windowMs() {
       return model.windowMs;
@@ -428,32 +405,24 @@ export function createLoaderCharts(element: HTMLElement, options: LoaderChartsOp
     set windowMs(ms: number) {
       model.windowMs = ms;
       summaryStale = true;
-      request();
+      loop.request();
     },
     push(messages) {
-      if (disposed) return 0;
+      if (loop.disposed) return 0;
       const count = model.push(messages);
       if (count > 0) {
         summaryStale = true;
-        request();
+        loop.request();
       }
       return count;
     },
     summary: () => model.summary(),
     flush: () => update(),
-    pause() {
-      paused = true;
-      loop?.cancel();
-    },
-    resume() {
-      if (!paused) return;
-      paused = false;
-      request();
-    },
+    pause: () => loop.pause(),
+    resume: () => loop.resume(),
     dispose() {
-      if (disposed) return;
-      disposed = true;
-      loop?.cancel();
+      if (loop.disposed) return;
+      loop.dispose();
       model.dispose();
       root.remove();
     },

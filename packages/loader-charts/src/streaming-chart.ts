@@ -7,7 +7,7 @@ import { StreamBuffer } from './core/stream-buffer.js';
 import { WindowClock } from './core/window-clock.js';
 import type { ClockMode } from './core/window-clock.js';
 import { LoaderChartsError, LoaderChartsErrorCode, checkPositive } from './errors.js';
-import { FrameBudget, FrameLoop } from './frame-loop.js';
+import { FrameLoop } from './frame-loop.js';
 import { STREAM_DATA_NAME, TIME_FIELD, WINDOW_END_SIGNAL, WINDOW_START_SIGNAL } from './specs.js';
 
 export type Renderer = 'canvas' | 'svg';
@@ -139,8 +139,7 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
   readonly #signals: { start: string; end: string } | null;
   readonly #onUpdate: ((info: UpdateInfo) => void) | undefined;
   readonly #onError: (error: unknown) => void;
-  readonly #loop: FrameLoop | undefined;
-  readonly #budget: FrameBudget;
+  readonly #loop: FrameLoop;
   readonly #host: HTMLElement | undefined;
   #view: VegaView | undefined;
   #finalize: (() => void) | undefined;
@@ -148,9 +147,6 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
   #shownEnd = NaN;
   #laidOut = false;
   #shownWindowMs = NaN;
-  #running: Promise<unknown> | undefined;
-  #paused = false;
-  #disposed = false;
 
   constructor(options: StreamingChartOptions, source: ViewSource, schedule: Schedule) {
     const windowMs = checkPositive('windowMs', options.windowMs ?? StreamingChartDefaults.windowMs);
@@ -166,20 +162,24 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
     if (schedule !== 'frame' && schedule !== 'manual') {
       throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTION, `schedule must be "frame" or "manual", got ${String(schedule)}`);
     }
-    this.#loop = schedule === 'frame' ? new FrameLoop(() => this.#tick()) : undefined;
-    this.#budget = new FrameBudget(checkPositive('frameBudgetMs', options.frameBudgetMs ?? StreamingChartDefaults.frameBudgetMs, false, true));
+    this.#loop = new FrameLoop(schedule, checkPositive('frameBudgetMs', options.frameBudgetMs ?? StreamingChartDefaults.frameBudgetMs, false, true), {
+      // Live mode scrolls without data, so it keeps frames coming while running; data mode waits for data.
+      wanted: () => this.#view !== undefined && (this.dirty || this.clock.mode === 'live'),
+      update: () => (this.dirty ? this.flush() : undefined),
+      onError: this.#onError,
+    });
 
     if (source.view) {
       this.#attach(source.view, () => source.view?.finalize());
       this.ready = Promise.resolve();
     } else if (source.pending) {
       this.ready = source.pending.then(({ view, finalize }) => {
-        if (this.#disposed) {
+        if (this.#loop.disposed) {
           finalize();
           return;
         }
         this.#attach(view, finalize);
-        this.#requestFrame();
+        this.#loop.request();
       });
       // Whoever awaits `ready` still sees the rejection; this only keeps it from being reported as unhandled.
       this.ready.catch((error: unknown) => this.#onError(error));
@@ -193,11 +193,11 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
   }
 
   get paused(): boolean {
-    return this.#paused;
+    return this.#loop.paused;
   }
 
   get disposed(): boolean {
-    return this.#disposed;
+    return this.#loop.disposed;
   }
 
   get size(): number {
@@ -210,7 +210,7 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
 
   set windowMs(ms: number) {
     this.buffer.windowMs = checkPositive('windowMs', ms);
-    this.#requestFrame();
+    this.#loop.request();
   }
 
   /** Whether an update would change the view. */
@@ -222,7 +222,7 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
   }
 
   push(rows: Row | readonly Row[]): void {
-    if (this.#disposed) return;
+    if (this.#loop.disposed) return;
     const field = this.#timeField;
     const list: readonly Row[] = Array.isArray(rows) ? (rows as readonly Row[]) : [rows as Row];
     // Check everything first so a bad row in a batch adds nothing rather than half the batch.
@@ -236,18 +236,18 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
       }
     }
     for (const row of list) this.buffer.push((row as Record<string, number>)[field] as number, row);
-    this.#requestFrame();
+    this.#loop.request();
   }
 
   /** Records a row whose time was already checked (the loader charts' fast path). */
   pushChecked(timeMs: number, row: Row): void {
-    if (this.#disposed) return;
+    if (this.#loop.disposed) return;
     this.buffer.push(timeMs, row);
   }
 
   async flush(): Promise<boolean> {
     const view = this.#view;
-    if (this.#disposed || this.#paused || view === undefined) return false;
+    if (this.#loop.disposed || this.#loop.paused || view === undefined) return false;
     const started = performance.now();
     const { insert, remove } = this.buffer.takeChanges();
     const end = this.clock.end();
@@ -272,15 +272,9 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
       view.resize();
       this.#laidOut = true;
     }
-    const run = view.runAsync();
-    this.#running = run;
-    try {
-      await run;
-    } finally {
-      if (this.#running === run) this.#running = undefined;
-    }
+    await this.#loop.track(view.runAsync());
     const durationMs = performance.now() - started;
-    this.#budget.spent(durationMs);
+    this.#loop.spent(durationMs);
     this.#onUpdate?.({
       durationMs,
       inserted: insert.length,
@@ -292,14 +286,11 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
   }
 
   pause(): void {
-    this.#paused = true;
-    this.#loop?.cancel();
+    this.#loop.pause();
   }
 
   resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    this.#requestFrame();
+    this.#loop.resume();
   }
 
   rows(): Row[] {
@@ -314,9 +305,8 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
   }
 
   dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    this.#loop?.cancel();
+    if (this.#loop.disposed) return;
+    this.#loop.dispose();
     this.#finalize?.();
     this.#finalize = undefined;
     this.#view = undefined;
@@ -327,7 +317,7 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
 
   /** Runs the pending update if any; returns the update (for a host loop shared by several charts). */
   flushIfDirty(): Promise<boolean> | undefined {
-    if (this.#running !== undefined || !this.dirty) return undefined;
+    if (this.#loop.busy || !this.dirty) return undefined;
     return this.flush();
   }
 
@@ -347,24 +337,6 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
     this.#view = view;
     this.#finalize = finalize;
     this.#viewHasSignals = this.#signals !== null && hasSignal(view, this.#signals.start) && hasSignal(view, this.#signals.end);
-  }
-
-  #requestFrame(): void {
-    if (this.#loop === undefined || this.#paused || this.#disposed || this.#view === undefined) return;
-    if (this.dirty || this.clock.mode === 'live') this.#loop.request();
-  }
-
-  #tick(): void {
-    if (this.#disposed || this.#paused) return;
-    if (this.#running !== undefined || this.#budget.skipFrame()) {
-      // The previous update has not finished, or it overran the frame budget: leave this frame alone.
-      this.#loop?.request();
-      return;
-    }
-    const update = this.dirty ? this.flush() : undefined;
-    update?.catch(this.#onError);
-    // Live mode scrolls without data, so it keeps one frame requested while running; data mode waits for data.
-    if (this.clock.mode === 'live') this.#loop?.request();
   }
 }
 

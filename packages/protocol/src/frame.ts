@@ -17,26 +17,19 @@ import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { JsonValueSchema } from './json.js';
 import { TopicNameSchema } from './browser.js';
 import { utf8Decoder, utf8Encoder } from './text-codec.js';
+import { DTYPE_ITEM_SIZE, NumericDTypeSchema, typedArrayClassOf, type NumericTypedArray } from './dtypes.js';
+
+// The dtype facts live in dtypes.ts; these names stay exported here for existing importers.
+export { DTYPE_ITEM_SIZE, NumericDTypeSchema, typedArrayClassOf } from './dtypes.js';
+export type { NumericDType, NumericTypedArray as FrameTypedArray } from './dtypes.js';
 
 export const FRAME_MAGIC = [0x57, 0x4d, 0x46] as const; // "WMF"
 export const FRAME_VERSION = 1;
 const PREFIX_BYTES = 8;
 
-/** Every numeric dtype, little-endian. `float16` decodes to raw `Uint16Array` bits; complex to interleaved floats. */
-export const NumericDTypeSchema = z.enum([
-  'bool', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64',
-  'float16', 'float32', 'float64', 'complex64', 'complex128',
-]);
-export type NumericDType = z.infer<typeof NumericDTypeSchema>;
-
 /** `record` = a structured dtype: each element is `itemSize` bytes holding the named `fields`. */
 export const FrameDTypeSchema = z.union([NumericDTypeSchema, z.literal('record')]);
 export type FrameDType = z.infer<typeof FrameDTypeSchema>;
-
-export const DTYPE_ITEM_SIZE: Readonly<Record<NumericDType, number>> = {
-  bool: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8,
-  float16: 2, float32: 4, float64: 8, complex64: 8, complex128: 16,
-};
 
 export const RecordFieldSchema = z.object({
   name: z.string().min(1).max(256),
@@ -94,30 +87,9 @@ export const FrameHeaderSchema = z
   });
 export type FrameHeader = z.infer<typeof FrameHeaderSchema>;
 
-export type FrameTypedArray =
-  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
-  | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
-
-type TypedArrayConstructor = {
-  new (buffer: ArrayBufferLike, byteOffset: number, length: number): FrameTypedArray;
-  readonly BYTES_PER_ELEMENT: number;
-};
-
-const VIEW_OF: Readonly<Record<NumericDType, TypedArrayConstructor>> = {
-  bool: Uint8Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
-  int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
-  float16: Uint16Array, float32: Float32Array, float64: Float64Array,
-  complex64: Float32Array, complex128: Float64Array,
-};
-
-/** The typed-array class that `decodeFrame` returns for a dtype. */
-export function typedArrayClassOf(dtype: NumericDType): TypedArrayConstructor {
-  return VIEW_OF[dtype];
-}
-
 export interface DecodedFrame extends FrameHeader {
   /** Numeric frames: a typed array over the data (complex: interleaved real/imag). Record frames: a DataView. */
-  data: FrameTypedArray | DataView;
+  data: NumericTypedArray | DataView;
   /** True when `data` is a view into the input buffer (no copy was made). */
   zeroCopy: boolean;
 }
@@ -191,7 +163,7 @@ export function decodeFrame(input: ArrayBuffer | ArrayBufferView, options: Decod
   if (header.dtype === 'record') {
     return { ...header, data: new DataView(bytes.buffer, start, header.byteLength), zeroCopy: true };
   }
-  const ViewClass = VIEW_OF[header.dtype];
+  const ViewClass = typedArrayClassOf(header.dtype);
   const length = header.byteLength / ViewClass.BYTES_PER_ELEMENT;
   if (start % ViewClass.BYTES_PER_ELEMENT === 0) {
     return { ...header, data: new ViewClass(bytes.buffer, start, length), zeroCopy: true };

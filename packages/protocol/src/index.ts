@@ -96,5 +96,10 @@ export type {
   RecordField,
 } from './frame.js';
 
+// Numeric dtypes: the one table of numpy typestrs, item sizes and typed arrays
+// (NumericDTypeSchema, NumericDType, DTYPE_ITEM_SIZE and typedArrayClassOf are exported with the frames above)
+export { NUMERIC_DTYPES, dtypeFromNumpyKind, dtypeFromNumpyTypestr, numpyTypestrOf } from './dtypes.js';
+export type { NumericDTypeInfo, NumericKind, NumericTypedArray, NumericTypedArrayClass, TypedArrayName } from './dtypes.js';
+
 // JSON Schema export
 export { allJsonSchemas, jsonSchemaFileName, schemasById, toJsonSchema } from './json-schema.js';

@@ -14,7 +14,7 @@ export type {
   TileViewerOptions,
   TileViewerStats,
 } from './tile-viewer.js';
-export type { ViewState } from './view.js';
+export type { ViewState } from './view-fit.js';
 
 // Errors
 export { TileViewerError, TileViewerErrorCode } from './errors.js';

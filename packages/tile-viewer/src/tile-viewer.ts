@@ -3,33 +3,16 @@
  * lifecycle. The host may own the render loop (`renderMode: 'manual'` + `render()`); by default one
  * `requestAnimationFrame` is scheduled only when something changed.
  */
-import {
-  BufferGeometry,
-  Color,
-  Float32BufferAttribute,
-  Group,
-  LineBasicMaterial,
-  LineLoop,
-  LineSegments,
-  Mesh,
-  MeshBasicMaterial,
-  OrthographicCamera,
-  PlaneGeometry,
-  Scene,
-  WebGLRenderer,
-  type ColorRepresentation,
-} from 'three';
+import { Color, type ColorRepresentation } from 'three';
 import type { LayerData, Poll } from '@webmon/napari';
 import { Emitter } from './emitter.js';
 import { TileViewerError } from './errors.js';
-import { InstancedTiles } from './instanced-tiles.js';
-import { MergedTiles } from './merged-tiles.js';
-import type { TileLayer } from './tile-layer.js';
-import { checkTileState, isOctreeLayer, layoutLevel, levelRect, tileAt, type CheckedTileState, type LevelLayout, type Rect } from './level-layout.js';
+import { checkTileState, isOctreeLayer, layoutLevel, tileAt, type CheckedTileState, type LevelLayout, type Rect } from './level-layout.js';
 import { Overlay } from './overlay.js';
 import { attachPointerInput } from './pointer-input.js';
+import { TileScene, type SceneColors } from './scene.js';
 import { TileSet } from './tile-set.js';
-import { canvasToContent, clampScale, fitRect, panBy, unionRect, zoomAt, type Insets, type ViewState } from './view.js';
+import { canvasToContent, clampScale, fitOnLevelChange, levelView, panBy, resizedView, seenView, zoomAt, type ViewFit, type ViewState, type Viewport } from './view-fit.js';
 
 /** Colours of the picture; any three.js colour (CSS string or 0xRRGGBB). */
 export interface TileViewerColors {
@@ -260,6 +243,18 @@ function toColor(name: string, value: ColorRepresentation): Color {
   return new Color(value);
 }
 
+/** Parses every colour (throwing on the first bad one) before any is applied, so a bad call changes nothing. */
+function parseColors(values: TileViewerColors): SceneColors {
+  return {
+    background: toColor('background', values.background),
+    tile: toColor('tile', values.tile),
+    seenTile: toColor('seenTile', values.seenTile),
+    frustum: toColor('frustum', values.frustum),
+    axisX: toColor('axisX', values.axisX),
+    axisY: toColor('axisY', values.axisY),
+  };
+}
+
 interface Selection {
   id: string;
   data: LayerData;
@@ -274,17 +269,9 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
   }
   const opts = resolveOptions(options);
   const colorValues = { ...opts.colors };
-  const colors = {
-    background: toColor('background', colorValues.background),
-    tile: toColor('tile', colorValues.tile),
-    seenTile: toColor('seenTile', colorValues.seenTile),
-    frustum: toColor('frustum', colorValues.frustum),
-    axisX: toColor('axisX', colorValues.axisX),
-    axisY: toColor('axisY', colorValues.axisY),
-  };
+  const colors = parseColors(colorValues);
   const doc = element.ownerDocument;
-  const win = doc.defaultView;
-  if (win === null) throw new TileViewerError('INVALID_OPTIONS', 'the element must belong to a document with a window');
+  const win = windowOf(doc);
 
   // Everything the viewer adds lives in this wrapper, so dispose() leaves the host element as it found it.
   const wrapper = doc.createElement('div');
@@ -296,125 +283,99 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
   wrapper.append(canvas);
   element.append(wrapper);
 
-  let renderer: WebGLRenderer;
+  let scene: TileScene;
   try {
-    renderer = new WebGLRenderer({ canvas, antialias: opts.antialias, preserveDrawingBuffer: opts.preserveDrawingBuffer, alpha: false });
+    scene = new TileScene(canvas, { ...opts, colors });
   } catch (error) {
     wrapper.remove();
-    throw new TileViewerError('WEBGL_UNAVAILABLE', `could not create a WebGL context: ${String(error)}`, { cause: error });
+    throw error;
   }
-
-  const scene = new Scene();
-  scene.background = colors.background;
-  const camera = new OrthographicCamera(-1, 1, 1, -1, 0.1, 10);
-  camera.position.set(0, 0, 1);
-  // Content space has y down like napari; flipping the root keeps three's camera conventional.
-  const root = new Group();
-  root.scale.set(1, -1, 1);
-  scene.add(root);
-
-  const tileOptions = { gap: opts.tileGap, tileColor: colors.tile, seenColor: colors.seenTile };
-  const tiles: TileLayer = opts.tileGeometry === 'instanced' ? new InstancedTiles(root, tileOptions) : new MergedTiles(root, tileOptions);
-  const tileSet = new TileSet(tiles, { contextRadius: opts.contextRadius, maxTiles: opts.maxTiles });
-
-  const axesGeometry = new BufferGeometry();
-  axesGeometry.setAttribute('position', new Float32BufferAttribute([0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0], 3));
-  const axesColors = new Float32BufferAttribute(new Float32Array(12), 3);
-  axesGeometry.setAttribute('color', axesColors);
-  const axesMaterial = new LineBasicMaterial({ vertexColors: true, depthTest: false, depthWrite: false });
-  const axes = new LineSegments(axesGeometry, axesMaterial);
-  axes.renderOrder = 1;
-  axes.frustumCulled = false;
-  root.add(axes);
-
-  const frustumGeometry = new PlaneGeometry(1, 1);
-  const frustumMaterial = new MeshBasicMaterial({ color: colors.frustum, transparent: true, opacity: opts.frustumOpacity, depthTest: false, depthWrite: false });
-  const frustum = new Mesh(frustumGeometry, frustumMaterial);
-  frustum.renderOrder = 2;
-  frustum.frustumCulled = false;
-  frustum.visible = false;
-  const outlineGeometry = new BufferGeometry();
-  outlineGeometry.setAttribute('position', new Float32BufferAttribute([-0.5, -0.5, 0, 0.5, -0.5, 0, 0.5, 0.5, 0, -0.5, 0.5, 0], 3));
-  const outlineMaterial = new LineBasicMaterial({ color: colors.frustum, depthTest: false, depthWrite: false });
-  const outline = new LineLoop(outlineGeometry, outlineMaterial);
-  outline.renderOrder = 3;
-  outline.frustumCulled = false;
-  frustum.add(outline);
-  root.add(frustum);
-
-  const paintAxes = (): void => {
-    const c = [colors.axisX, colors.axisX, colors.axisY, colors.axisY];
-    c.forEach((color, i) => axesColors.setXYZ(i, color.r, color.g, color.b));
-    axesColors.needsUpdate = true;
-  };
-  paintAxes();
-
+  const tileSet = new TileSet(scene.tiles, { contextRadius: opts.contextRadius, maxTiles: opts.maxTiles });
   const emitter = new Emitter<TileViewerEvents>();
+
+  // The viewer's state, read and written by the functions below. None of them is called before the setup
+  // at the end of this function, so they can be declared in the order that reads best.
   let disposed = false;
   let width = 1;
   let height = 1;
   let view: ViewState = { centerX: 0.5, centerY: 0.5, scale: 1 };
-  /**
-   * The fit the view shows: `'level'` (the whole level, the start), `'seen'` (after fitView), or null once
-   * the user (or setView) moved it since, which is a view we must never take away from them.
-   */
-  let viewFit: 'level' | 'seen' | null = 'level';
+  let viewFit: ViewFit = 'level';
   let rafId: number | null = null;
-  let renders = 0;
+  let loopId: number | null = null;
   let gridOn = opts.showGrid;
-
   let poll: Poll | null = null;
   let octreeIds: string[] = [];
   let selection: Selection | null = null;
   let frustumRect: Rect | null = null;
   let pointer: [number, number] | null = null;
   let hovered: TileHit | null = null;
+  let overlay: Overlay | null = null;
+  let detachPointer = (): void => {};
+  let resizeObserver: ResizeObserver | null = null;
 
-  const assertAlive = (): void => {
+  function assertAlive(): void {
     if (disposed) throw new TileViewerError('DISPOSED', 'this tile viewer was disposed');
-  };
+  }
 
-  const renderNow = (): void => {
-    tiles.flush();
-    renderer.render(scene, camera);
-    renders++;
-  };
+  // ---- rendering: on demand ('auto'), every frame ('continuous') or by the host ('manual')
 
-  const invalidate = (): void => {
+  function invalidate(): void {
     if (disposed) return;
     emitter.emit('invalidate', undefined);
     if (opts.renderMode !== 'auto' || rafId !== null) return;
     rafId = win.requestAnimationFrame(() => {
       rafId = null;
-      if (!disposed) renderNow();
+      if (!disposed) scene.render();
     });
-  };
+  }
 
-  const applyCamera = (): void => {
-    const halfW = width / 2 / view.scale;
-    const halfH = height / 2 / view.scale;
-    // World y = -content y (the root is flipped).
-    camera.left = view.centerX - halfW;
-    camera.right = view.centerX + halfW;
-    camera.top = -(view.centerY - halfH);
-    camera.bottom = -(view.centerY + halfH);
-    camera.updateProjectionMatrix();
-  };
+  function startContinuousLoop(): void {
+    const loop = (): void => {
+      if (disposed) return;
+      scene.render();
+      loopId = win.requestAnimationFrame(loop);
+    };
+    loopId = win.requestAnimationFrame(loop);
+  }
 
-  const setViewState = (next: ViewState): void => {
+  // ---- the view (the math is in view-fit.ts)
+
+  function viewport(): Viewport {
+    return { width, height, insets: { top: overlay?.topInset() ?? 0, right: 0, bottom: 0, left: 0 } };
+  }
+
+  function setViewState(next: ViewState): void {
     view = next;
-    applyCamera();
+    scene.setView(view, width, height);
     refreshHover();
     invalidate();
-  };
+  }
 
-  const levelText = (): string => {
+  function measure(): void {
+    const ratio = opts.pixelRatio ?? win.devicePixelRatio ?? 1;
+    const w = Math.max(1, wrapper.clientWidth);
+    const h = Math.max(1, wrapper.clientHeight);
+    if (w === width && h === height && scene.renderer.getPixelRatio() === ratio) return;
+    width = w;
+    height = h;
+    scene.renderer.setPixelRatio(ratio);
+    scene.renderer.setSize(w, h, false);
+    view = resizedView(view, viewFit, selection?.layout ?? null, viewport());
+    scene.setView(view, width, height);
+    // Resizing clears the drawing buffer: repaint now (before the browser paints a blank canvas).
+    if (opts.renderMode !== 'manual') scene.render();
+    else emitter.emit('invalidate', undefined);
+  }
+
+  // ---- hover and read-outs
+
+  function levelText(): string {
     if (selection === null) return 'no octree layer';
     const l = selection.layout;
     return `Level ${l.levelIndex} · ${l.rowsInTiles}×${l.colsInTiles} tiles of ${l.tileSize}px · ${tileSet.seenCount} seen / ${tileSet.size} drawn`;
-  };
+  }
 
-  const hitAt = (px: number, py: number): TileHit | null => {
+  function hitAt(px: number, py: number): TileHit | null {
     if (selection === null) return null;
     const [x, y] = canvasToContent(view, width, height, px, py);
     const tile = tileAt(selection.layout, x, y);
@@ -427,169 +388,72 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
       seen: tileSet.isSeen(tile.row, tile.col),
       drawn: tileSet.isDrawn(tile.row, tile.col),
     };
-  };
+  }
 
   function refreshHover(): void {
     const hit = pointer === null ? null : hitAt(pointer[0], pointer[1]);
-    const same =
-      hit === hovered ||
-      (hit !== null &&
-        hovered !== null &&
-        hit.layerId === hovered.layerId &&
-        hit.level === hovered.level &&
-        hit.row === hovered.row &&
-        hit.col === hovered.col &&
-        hit.seen === hovered.seen &&
-        hit.drawn === hovered.drawn);
-    if (same) return;
+    if (sameHit(hit, hovered)) return;
     hovered = hit;
     overlay?.setHover(hit === null ? null : `level ${hit.level} · row ${hit.row} · col ${hit.col}${hit.seen ? ' · seen' : hit.drawn ? '' : ' · not drawn'}`);
     emitter.emit('hover', hit);
   }
 
-  const levelInfo = (): LevelInfo | null =>
-    selection === null
-      ? null
-      : {
-          layerId: selection.id,
-          level: selection.layout.levelIndex,
-          rowsInTiles: selection.layout.rowsInTiles,
-          colsInTiles: selection.layout.colsInTiles,
-          tileSize: selection.layout.tileSize,
-          imageShape: [selection.layout.imageRows, selection.layout.imageCols],
-        };
+  function levelInfo(): LevelInfo | null {
+    if (selection === null) return null;
+    const l = selection.layout;
+    return {
+      layerId: selection.id,
+      level: l.levelIndex,
+      rowsInTiles: l.rowsInTiles,
+      colsInTiles: l.colsInTiles,
+      tileSize: l.tileSize,
+      imageShape: [l.imageRows, l.imageCols],
+    };
+  }
 
-  const fitInsets = (): Insets => ({ top: overlay?.topInset() ?? 0, right: 0, bottom: 0, left: 0 });
-  const wholeLevel = (): ViewState => fitRect(selection === null ? { x0: 0, y0: 0, x1: 1, y1: 1 } : levelRect(selection.layout), width, height, 0.05, fitInsets());
-  const resetViewState = (): void => setViewState(wholeLevel());
-  /** Seen tiles (with their drawn context's bounds) plus the frustum; the whole level when there is neither. */
-  const seenTilesView = (): ViewState => {
-    const bounds = tileSet.bounds;
-    let rect: Rect | null = null;
-    if (bounds !== null && selection !== null) {
-      const l = selection.layout;
-      const s = l.tileSize * l.levelScale;
-      rect = { x0: bounds.minCol * s, y0: bounds.minRow * s, x1: (bounds.maxCol + 1) * s, y1: (bounds.maxRow + 1) * s };
-    }
-    rect = unionRect(rect, frustumRect);
-    return rect === null ? wholeLevel() : fitRect(rect, width, height, 0.05, fitInsets());
-  };
+  // ---- layers and levels
 
   /** Validates the layer without touching any state (so a bad poll loses nothing). */
-  const prepare = (id: string, data: LayerData): Selection => {
+  function prepare(id: string, data: LayerData): Selection {
     const layout = layoutLevel(data.tile_config);
     return { id, data, layout, state: checkTileState(layout, data.tile_state) };
-  };
+  }
 
   /** Draws a validated selection; `restart` forces a fresh union (another layer). */
-  const show = (next: Selection | null, restart: boolean): void => {
+  function show(next: Selection | null, restart: boolean): void {
     const previousKey = selection?.layout.key ?? null;
     const previousId = selection?.id ?? null;
     selection = next;
     if (restart) tileSet.setLevel(null);
-    tiles.setLayout(next?.layout ?? null);
+    scene.tiles.setLayout(next?.layout ?? null);
     const fresh = tileSet.setLevel(next?.layout ?? null);
     if (next !== null) tileSet.applySeen(next.state.seen, next.state.seenCount);
     frustumRect = next?.state.frustum ?? null;
-    if (frustumRect !== null) {
-      frustum.visible = true;
-      frustum.position.set((frustumRect.x0 + frustumRect.x1) / 2, (frustumRect.y0 + frustumRect.y1) / 2, 0);
-      frustum.scale.set(Math.max(frustumRect.x1 - frustumRect.x0, 1e-12), Math.max(frustumRect.y1 - frustumRect.y0, 1e-12), 1);
-    } else {
-      frustum.visible = false;
-    }
+    scene.setFrustum(frustumRect);
     overlay?.setLevel(levelText());
     if (fresh || previousId !== (next?.id ?? null) || previousKey !== (next?.layout.key ?? null)) {
-      if (viewFit !== null && (opts.fitOnLevelChange || previousKey === null)) {
-        // The first level replaces the placeholder view whatever the option says; later ones only with it on.
-        setViewState(viewFit === 'seen' && previousKey !== null ? seenTilesView() : wholeLevel());
-      }
+      const fit = fitOnLevelChange(viewFit, opts.fitOnLevelChange, previousKey === null);
+      if (fit !== null) setViewState(fit === 'seen' ? seenTilesView() : wholeLevelView());
       emitter.emit('levelchange', levelInfo());
     }
     refreshHover();
     invalidate();
-  };
-
-  const overlay: Overlay | null = opts.controls
-    ? new Overlay(
-        wrapper,
-        {
-          selectLayer: (id) => {
-            try {
-              api.selectLayer(id);
-            } catch (error) {
-              // The list only offers layers of the last poll; a failure here means that layer's data is bad.
-              overlay?.setLayers(octreeIds, selection?.id ?? null);
-              queueMicrotask(() => {
-                throw error;
-              });
-            }
-          },
-          showGrid: (on) => api.setShowGrid(on),
-          fit: () => api.fitView(),
-          reset: () => api.resetView(),
-        },
-        gridOn,
-      )
-    : null;
-
-  const detachPointer = opts.interactive
-    ? attachPointerInput(canvas, {
-        pan: (dx, dy) => {
-          viewFit = null;
-          setViewState(panBy(view, dx, dy));
-        },
-        zoom: (factor, x, y) => {
-          viewFit = null;
-          setViewState(zoomAt(view, width, height, factor, x, y));
-        },
-        hover: (x, y) => {
-          pointer = [x, y];
-          refreshHover();
-        },
-        leave: () => {
-          pointer = null;
-          refreshHover();
-        },
-        fit: () => api.fitView(),
-      })
-    : () => {};
-
-  const measure = (): void => {
-    const ratio = opts.pixelRatio ?? win.devicePixelRatio ?? 1;
-    const w = Math.max(1, wrapper.clientWidth);
-    const h = Math.max(1, wrapper.clientHeight);
-    const sizeChanged = w !== width || h !== height;
-    if (sizeChanged || renderer.getPixelRatio() !== ratio) {
-      width = w;
-      height = h;
-      renderer.setPixelRatio(ratio);
-      renderer.setSize(w, h, false);
-      // Until the user moves or fits the view it keeps showing the whole level; after that, centre and zoom stay.
-      if (viewFit === 'level') {
-        view = wholeLevel();
-      } else {
-        view = { ...view, scale: clampScale(view.scale, w, h) };
-      }
-      applyCamera();
-      // Resizing clears the drawing buffer: repaint now (before the browser paints a blank canvas).
-      if (opts.renderMode !== 'manual') renderNow();
-      else emitter.emit('invalidate', undefined);
-    }
-  };
-
-  const resizeObserver = typeof ResizeObserver === 'function' ? new ResizeObserver(() => !disposed && measure()) : null;
-  resizeObserver?.observe(wrapper);
-
-  let loopId: number | null = null;
-  if (opts.renderMode === 'continuous') {
-    const loop = (): void => {
-      if (disposed) return;
-      renderNow();
-      loopId = win.requestAnimationFrame(loop);
-    };
-    loopId = win.requestAnimationFrame(loop);
   }
+
+  function wholeLevelView(): ViewState {
+    return levelView(selection?.layout ?? null, viewport());
+  }
+
+  function seenTilesView(): ViewState {
+    return seenView(selection?.layout ?? null, tileSet.bounds, frustumRect, viewport());
+  }
+
+  function announceLayers(selected: string | null): void {
+    overlay?.setLayers(octreeIds, selected);
+    emitter.emit('layerschange', { layers: [...octreeIds], selected });
+  }
+
+  // ---- the handle
 
   const api: TileViewer = {
     canvas,
@@ -616,10 +480,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
       const selectionChanged = (selection?.id ?? null) !== chosen;
       octreeIds = ids;
       if (!unchanged) show(prepared, selectionChanged);
-      if (listChanged || selectionChanged) {
-        overlay?.setLayers(octreeIds, chosen);
-        emitter.emit('layerschange', { layers: [...octreeIds], selected: chosen });
-      }
+      if (listChanged || selectionChanged) announceLayers(chosen);
     },
 
     layers: () => [...octreeIds],
@@ -634,8 +495,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
       if (selection?.id === id) return;
       const prepared = prepare(id, data);
       show(prepared, true);
-      overlay?.setLayers(octreeIds, id);
-      emitter.emit('layerschange', { layers: [...octreeIds], selected: id });
+      announceLayers(id);
     },
 
     level: () => levelInfo(),
@@ -652,20 +512,9 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
     setColors(next: Partial<TileViewerColors>): void {
       assertAlive();
       const merged = { ...colorValues, ...next };
-      const parsed = {
-        background: toColor('background', merged.background),
-        tile: toColor('tile', merged.tile),
-        seenTile: toColor('seenTile', merged.seenTile),
-        frustum: toColor('frustum', merged.frustum),
-        axisX: toColor('axisX', merged.axisX),
-        axisY: toColor('axisY', merged.axisY),
-      };
+      const parsed = parseColors(merged);
       Object.assign(colorValues, merged);
-      for (const key of Object.keys(parsed) as (keyof typeof parsed)[]) colors[key].copy(parsed[key]);
-      tiles.setColors(colors.tile, colors.seenTile);
-      frustumMaterial.color.copy(colors.frustum);
-      outlineMaterial.color.copy(colors.frustum);
-      paintAxes();
+      scene.setColors(parsed);
       invalidate();
     },
 
@@ -678,7 +527,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
     resetView(): void {
       assertAlive();
       viewFit = 'level';
-      resetViewState();
+      setViewState(wholeLevelView());
     },
 
     getView: () => ({ ...view }),
@@ -706,17 +555,17 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
 
     render(): void {
       assertAlive();
-      renderNow();
+      scene.render();
     },
 
     stats(): TileViewerStats {
       return {
-        tiles: tiles.instanceCount,
+        tiles: scene.tiles.instanceCount,
         seenTiles: tileSet.seenCount,
-        capacity: tiles.instanceCapacity,
-        drawCalls: renderer.info.render.calls,
-        triangles: renderer.info.render.triangles,
-        renders,
+        capacity: scene.tiles.instanceCapacity,
+        drawCalls: scene.renderer.info.render.calls,
+        triangles: scene.renderer.info.render.triangles,
+        renders: scene.renders,
       };
     },
 
@@ -731,17 +580,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
       resizeObserver?.disconnect();
       detachPointer();
       overlay?.destroy();
-      tiles.dispose();
-      axesGeometry.dispose();
-      axesMaterial.dispose();
-      frustumGeometry.dispose();
-      frustumMaterial.dispose();
-      outlineGeometry.dispose();
-      outlineMaterial.dispose();
-      renderer.renderLists.dispose();
-      renderer.dispose();
-      // Browsers cap live WebGL contexts (16 in Chromium); give ours back now rather than at garbage collection.
-      renderer.forceContextLoss();
+      scene.dispose();
       wrapper.remove();
       emitter.clear();
       poll = null;
@@ -749,8 +588,73 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
     },
   };
 
+  // ---- controls and input: they only call the handle and the view functions above
+
+  if (opts.controls) {
+    overlay = new Overlay(
+      wrapper,
+      {
+        selectLayer: (id) => {
+          try {
+            api.selectLayer(id);
+          } catch (error) {
+            // The list only offers layers of the last poll; a failure here means that layer's data is bad.
+            overlay?.setLayers(octreeIds, selection?.id ?? null);
+            queueMicrotask(() => {
+              throw error;
+            });
+          }
+        },
+        showGrid: (on) => api.setShowGrid(on),
+        fit: () => api.fitView(),
+        reset: () => api.resetView(),
+      },
+      gridOn,
+    );
+  }
+
+  if (opts.interactive) {
+    detachPointer = attachPointerInput(canvas, {
+      pan: (dx, dy) => {
+        viewFit = null;
+        setViewState(panBy(view, dx, dy));
+      },
+      zoom: (factor, x, y) => {
+        viewFit = null;
+        setViewState(zoomAt(view, width, height, factor, x, y));
+      },
+      hover: (x, y) => {
+        pointer = [x, y];
+        refreshHover();
+      },
+      leave: () => {
+        pointer = null;
+        refreshHover();
+      },
+      fit: () => api.fitView(),
+    });
+  }
+
+  if (typeof ResizeObserver === 'function') {
+    resizeObserver = new ResizeObserver(() => !disposed && measure());
+    resizeObserver.observe(wrapper);
+  }
+  if (opts.renderMode === 'continuous') startContinuousLoop();
+
   measure();
-  resetViewState();
-  if (opts.renderMode !== 'manual') renderNow();
+  setViewState(wholeLevelView());
+  if (opts.renderMode !== 'manual') scene.render();
   return api;
+}
+
+function windowOf(doc: Document): Window {
+  const win = doc.defaultView;
+  if (win === null) throw new TileViewerError('INVALID_OPTIONS', 'the element must belong to a document with a window');
+  return win;
+}
+
+function sameHit(a: TileHit | null, b: TileHit | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  return a.layerId === b.layerId && a.level === b.level && a.row === b.row && a.col === b.col && a.seen === b.seen && a.drawn === b.drawn;
 }

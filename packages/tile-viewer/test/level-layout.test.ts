@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TileViewerError } from '../src/errors.js';
 import { checkTileState, frustumRect, layoutLevel, levelRect, tileAt, tileRect } from '../src/level-layout.js';
-import { canvasToContent, contentToCanvas, fitRect, zoomAt } from '../src/view.js';
 import { LEVEL0, LEVEL1 } from './fixtures.js';
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -53,25 +52,5 @@ describe('level layout', () => {
     expect(codeOf(() => checkTileState(layout, { seen: [[0, 1.5]] as never, corners: [[0, 0], [1, 1]] }))).toBe('INVALID_TILE_STATE');
     expect(codeOf(() => checkTileState(layout, { seen: [], corners: [[0, 0]] as never }))).toBe('INVALID_TILE_STATE');
     expect(checkTileState(layout, { seen: [[1, 2], [29, 0]], corners: [[0, 0], [1, 1]] })).toMatchObject({ seenCount: 2, seen: Int32Array.from([1, 2, 29, 0]) });
-  });
-});
-
-describe('view math', () => {
-  it('round-trips canvas and content coordinates and zooms about a fixed point', () => {
-    const view = fitRect({ x0: 0, y0: 0, x1: 1, y1: 0.5 }, 800, 400);
-    const [x, y] = canvasToContent(view, 800, 400, 123, 321);
-    expect(contentToCanvas(view, 800, 400, x, y).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([123, 321]);
-    const zoomed = zoomAt(view, 800, 400, 3, 123, 321);
-    expect(zoomed.scale).toBeCloseTo(view.scale * 3, 9);
-    const [zx, zy] = contentToCanvas(zoomed, 800, 400, x, y);
-    expect(zx).toBeCloseTo(123, 6);
-    expect(zy).toBeCloseTo(321, 6);
-  });
-
-  it('fits a rectangle inside the insets', () => {
-    const view = fitRect({ x0: 0, y0: 0, x1: 1, y1: 1 }, 600, 600, 0, { top: 100, right: 0, bottom: 0, left: 0 });
-    expect(view.scale).toBe(500);
-    expect(contentToCanvas(view, 600, 600, 0, 0)).toEqual([50, 100]);
-    expect(contentToCanvas(view, 600, 600, 1, 1)).toEqual([550, 600]);
   });
 });

@@ -2,6 +2,7 @@
  * numpy objects as data: dtypes, ndarrays and scalars rebuilt from their pickled state
  * (WIRE §3.5) without numpy, by reading the bytes numpy wrote.
  */
+import { dtypeFromNumpyKind, typedArrayClassOf } from '@webmon/protocol';
 import { ShmReaderErrorCode } from '../errors.js';
 import { PickleError } from './errors.js';
 import { NdArray, NumpyDType, PyGlobal, PyTuple, type NumericTypedArray, type NumpyField, type PyValue } from './values.js';
@@ -113,37 +114,13 @@ function nativeCopy(dtype: NumpyDType): NumpyDType {
  */
 function typedArrayKind(dtype: NumpyDType): { make: (buf: ArrayBuffer) => NumericTypedArray; componentSize: number } | undefined {
   if (dtype.fields || dtype.subarray) return undefined;
-  const size = dtype.itemSize;
-  switch (dtype.kind) {
-    case 'b':
-      return size === 1 ? { make: (b) => new Uint8Array(b), componentSize: 1 } : undefined;
-    case 'i':
-      if (size === 1) return { make: (b) => new Int8Array(b), componentSize: 1 };
-      if (size === 2) return { make: (b) => new Int16Array(b), componentSize: 2 };
-      if (size === 4) return { make: (b) => new Int32Array(b), componentSize: 4 };
-      if (size === 8) return { make: (b) => new BigInt64Array(b), componentSize: 8 };
-      return undefined;
-    case 'u':
-      if (size === 1) return { make: (b) => new Uint8Array(b), componentSize: 1 };
-      if (size === 2) return { make: (b) => new Uint16Array(b), componentSize: 2 };
-      if (size === 4) return { make: (b) => new Uint32Array(b), componentSize: 4 };
-      if (size === 8) return { make: (b) => new BigUint64Array(b), componentSize: 8 };
-      return undefined;
-    case 'f':
-      if (size === 2) return { make: (b) => new Uint16Array(b), componentSize: 2 };
-      if (size === 4) return { make: (b) => new Float32Array(b), componentSize: 4 };
-      if (size === 8) return { make: (b) => new Float64Array(b), componentSize: 8 };
-      return undefined;
-    case 'c':
-      if (size === 8) return { make: (b) => new Float32Array(b), componentSize: 4 };
-      if (size === 16) return { make: (b) => new Float64Array(b), componentSize: 8 };
-      return undefined;
-    case 'M':
-    case 'm':
-      return size === 8 ? { make: (b) => new BigInt64Array(b), componentSize: 8 } : undefined;
-    default:
-      return undefined;
+  if (dtype.kind === 'M' || dtype.kind === 'm') {
+    return dtype.itemSize === 8 ? { make: (b) => new BigInt64Array(b), componentSize: 8 } : undefined;
   }
+  const numeric = dtypeFromNumpyKind(dtype.kind, dtype.itemSize);
+  if (numeric === undefined) return undefined;
+  const View = typedArrayClassOf(numeric);
+  return { make: (b) => new View(b), componentSize: View.BYTES_PER_ELEMENT };
 }
 
 /** Element count of a shape, refusing overflow past 2^53. */

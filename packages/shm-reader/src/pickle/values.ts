@@ -5,6 +5,8 @@
  * Array, Map, Set). Everything built from a global becomes one of the small data classes below:
  * they are inert records, never proxies for Python objects, and nothing is ever looked up or run.
  */
+import type { NumericTypedArray } from '@webmon/protocol';
+
 
 /** A Python tuple. It is a real Array (`Array.isArray` holds); `instanceof PyTuple` tells it from a list. */
 export class PyTuple extends Array<PyValue> {
@@ -195,17 +197,7 @@ export class NumpyDType {
   }
 }
 
-export type NumericTypedArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+export type { NumericTypedArray };
 
 /**
  * A numpy ndarray.

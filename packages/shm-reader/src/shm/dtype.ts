@@ -4,6 +4,7 @@
  * (`[['x','<f8'],['y','<i4'],['xy','<f4',[2]]]`, padding entries `['','|V7']`), or numpy's dict
  * form (`{names, formats, offsets?, itemsize?, aligned?}`). Parsed without numpy.
  */
+import { NUMERIC_DTYPES, dtypeFromNumpyKind, type NumericDType } from '@webmon/protocol';
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
 
 export type DTypeKind = 'b' | 'i' | 'u' | 'f' | 'c' | 'S' | 'U' | 'V' | 'M' | 'm' | 'O';
@@ -56,22 +57,26 @@ export interface ParseDTypeOptions {
 
 const NATIVE: '<' | '>' = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? '<' : '>';
 
-const NAMED: Record<string, string> = {
-  bool: '|b1', bool_: '|b1', int8: '|i1', uint8: '|u1', int16: 'i2', uint16: 'u2', int32: 'i4', uint32: 'u4',
-  int64: 'i8', uint64: 'u8', float16: 'f2', half: 'f2', float32: 'f4', single: 'f4', float64: 'f8', double: 'f8',
-  float: 'f8', complex64: 'c8', complex128: 'c16', complex: 'c16', int: 'i8', byte: '|i1', ubyte: '|u1',
-};
+/** numpy's other names for numeric types (the protocol's own names, `float32` etc., are numpy's too). */
+const ALIASES: ReadonlyMap<string, NumericDType> = new Map([
+  ['bool_', 'bool'], ['half', 'float16'], ['single', 'float32'], ['double', 'float64'], ['float', 'float64'],
+  ['complex', 'complex128'], ['int', 'int64'], ['byte', 'int8'], ['ubyte', 'uint8'],
+]);
 
-/** Element sizes a typed array (or DataView getter) can represent per kind. */
-const VALID_SIZES: Partial<Record<DTypeKind, readonly number[]>> = {
-  b: [1],
-  i: [1, 2, 4, 8],
-  u: [1, 2, 4, 8],
-  f: [2, 4, 8],
-  c: [8, 16],
-  M: [8],
-  m: [8],
-};
+/** A numpy type name → a native-order typestr (`float32` → `f4`, `uint8` → `|u1`), or undefined. */
+function typestrOfName(name: string): string | undefined {
+  const dtype = Object.hasOwn(NUMERIC_DTYPES, name) ? (name as NumericDType) : ALIASES.get(name);
+  if (dtype === undefined) return undefined;
+  const { kind, itemSize } = NUMERIC_DTYPES[dtype];
+  return `${itemSize === 1 ? '|' : ''}${kind}${itemSize}`;
+}
+
+/** True when a typed array (or DataView getter) can represent `kind` at this size; other kinds have any size. */
+function sizeSupported(kind: DTypeKind, itemSize: number): boolean {
+  if ('biufc'.includes(kind)) return dtypeFromNumpyKind(kind, itemSize) !== undefined;
+  if (kind === 'M' || kind === 'm') return itemSize === 8;
+  return true;
+}
 
 function bad(message: string): ShmReaderError {
   return new ShmReaderError(ShmReaderErrorCode.SHM_BAD_DTYPE, message);
@@ -88,8 +93,7 @@ function scalar(kind: DTypeKind, byteOrder: ByteOrder, itemSize: number, unit?: 
 /** Parses a numpy typestr or type name: `<f4`, `>i8`, `|u1`, `<c8`, `|b1`, `|S5`, `<U3`, `|V16`, `<M8[ms]`, `f4`, `float32`. */
 export function parseTypestr(text: string): DType {
   if (typeof text !== 'string' || text.length > 64) throw bad('a dtype string is expected');
-  const named = NAMED[text];
-  const source = named ?? text;
+  const source = typestrOfName(text) ?? text;
   const match = /^([<>|=!@]?)([biufcSUVMmOa])(\d+)(?:\[(\d*[a-zA-Zµ]+)\])?$/.exec(source);
   if (!match) throw bad(`dtype not understood: ${JSON.stringify(text)}`);
   const orderChar = match[1] ?? '';
@@ -100,8 +104,7 @@ export function parseTypestr(text: string): DType {
   if (kindChar === 'O') throw bad('object dtype (O) holds pointers into another process and cannot be read from shared memory');
   const itemSize = kindChar === 'U' ? count * 4 : count;
   if (!Number.isSafeInteger(itemSize) || itemSize <= 0) throw bad(`dtype ${JSON.stringify(text)} has no size`);
-  const sizes = VALID_SIZES[kindChar];
-  if (sizes && !sizes.includes(itemSize)) throw bad(`dtype ${JSON.stringify(text)}: ${kindChar}${itemSize} is not supported`);
+  if (!sizeSupported(kindChar, itemSize)) throw bad(`dtype ${JSON.stringify(text)}: ${kindChar}${itemSize} is not supported`);
   if ((kindChar === 'M' || kindChar === 'm') && !unit) throw bad(`datetime dtype ${JSON.stringify(text)} needs a unit, e.g. <M8[ms]`);
   return scalar(kindChar, byteOrder, itemSize, unit);
 }

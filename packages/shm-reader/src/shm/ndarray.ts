@@ -4,21 +4,13 @@
  * mapping when the block is mapped, the byte order is native and the offset is aligned; a copy
  * otherwise) or, for structured dtypes, a DataView plus the field table.
  */
+import { dtypeFromNumpyKind, typedArrayClassOf, type NumericTypedArray, type NumericTypedArrayClass } from '@webmon/protocol';
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
 import { parseDType, type DType, type DTypeField, type DTypeSpec, type ParseDTypeOptions } from './dtype.js';
 import { checkRange, toByteSource, type ShmByteSource } from './source.js';
 
-export type ShmTypedArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
+/** The numeric dtypes' typed arrays (`@webmon/protocol`); U data is viewed as Uint32Array, S/V as bytes, M/m as BigInt64Array. */
+export type ShmTypedArray = NumericTypedArray;
 
 export interface NdArraySpec {
   shape: readonly number[];
@@ -60,36 +52,24 @@ export interface ShmNdArray {
   readonly zeroCopy: boolean;
 }
 
-type TypedArrayConstructor = {
-  new (buffer: ArrayBufferLike, byteOffset: number, length: number): ShmTypedArray;
-  readonly BYTES_PER_ELEMENT: number;
-};
-
 const NATIVE: '<' | '>' = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? '<' : '>';
 
-function constructorFor(dtype: DType): TypedArrayConstructor | null {
+function constructorFor(dtype: DType): NumericTypedArrayClass | null {
   const { kind, itemSize } = dtype;
   switch (kind) {
-    case 'b':
     case 'S':
       return Uint8Array;
     case 'V':
       return dtype.fields ? null : Uint8Array;
     case 'U':
       return Uint32Array;
-    case 'i':
-      return ({ 1: Int8Array, 2: Int16Array, 4: Int32Array, 8: BigInt64Array } as Record<number, TypedArrayConstructor>)[itemSize] ?? null;
-    case 'u':
-      return ({ 1: Uint8Array, 2: Uint16Array, 4: Uint32Array, 8: BigUint64Array } as Record<number, TypedArrayConstructor>)[itemSize] ?? null;
-    case 'f':
-      return ({ 2: Uint16Array, 4: Float32Array, 8: Float64Array } as Record<number, TypedArrayConstructor>)[itemSize] ?? null;
-    case 'c':
-      return ({ 8: Float32Array, 16: Float64Array } as Record<number, TypedArrayConstructor>)[itemSize] ?? null;
     case 'M':
     case 'm':
       return BigInt64Array;
-    default:
-      return null;
+    default: {
+      const numeric = dtypeFromNumpyKind(kind, itemSize);
+      return numeric === undefined ? null : typedArrayClassOf(numeric);
+    }
   }
 }
 
