@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { BUILT_IN_PAGES, builtInModule } from './src/pages/built-in.js';
 
 export default defineConfig([
   // The command (Node). Dependencies stay external: they are installed with the app.
@@ -15,8 +16,7 @@ export default defineConfig([
   {
     entry: {
       'public/shell': 'src/browser/shell.ts',
-      'pages/viewer/page': 'src/pages/viewer.ts',
-      'pages/loader/page': 'src/pages/loader.ts',
+      ...Object.fromEntries(Object.keys(BUILT_IN_PAGES).map((id) => [builtInModule(id), `src/pages/${id}.ts`])),
     },
     format: ['esm'],
     platform: 'browser',

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', host: 'src/host/index.ts' },
   format: ['esm'],
   platform: 'browser',
   target: 'es2022',

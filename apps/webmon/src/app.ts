@@ -5,21 +5,20 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NapariTopics, napariPayloadValidators, toNapariCommand } from '@webmon/napari';
-import { generateToken } from '@webmon/relay';
-import { handOver, isLoopbackHost, startWebmonServer, type WebmonServer } from './http-server.js';
+import { generateToken, isLoopbackHostName } from '@webmon/relay';
+import { handOver } from './http/attach.js';
+import { startWebmonServer, type WebmonServer } from './http/server.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { addressFromClientConfig, NapariSource, type NapariAddress } from './napari-source.js';
 import type { WebmonOptions } from './options.js';
-import { loadPages, locatePagePackage } from './pages.js';
+import { loadPages, locatePagePackage, type PageEntry } from './pages.js';
 import { IMAGE_TOPIC, RingSource } from './ring-source.js';
 import { CHART_WINDOW_MS } from './shared/constants.js';
 import { runWithSimulator } from './simulator.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
 
 const DIST_DIR = fileURLToPath(new URL('.', import.meta.url));
-/** The built-in pages, compiled with the same contract as any page package. */
-export const BUILT_IN_PAGES = [`${DIST_DIR}pages/viewer/page.js`, `${DIST_DIR}pages/loader/page.js`];
 export const ASSETS_DIR = `${DIST_DIR}public`;
 /** The image page package, shown by default on the simulator (which streams an image through a ring). */
 export const IMAGE_PAGE_PACKAGE = '@webmon/page-image';
@@ -37,13 +36,13 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
 
   const { logger } = io;
   // The app's own dependencies last: `--page @webmon/page-image` works without installing it again.
-  const pages = await loadPages(BUILT_IN_PAGES, options.pages, [...options.pageSearchPaths, APP_DIR], defaultPageFiles(options));
+  const pages = loadPages(DIST_DIR, options.pages, [...options.pageSearchPaths, APP_DIR], defaultPages(options));
   const address: NapariAddress = options.source.kind === 'connect' ? { host: options.source.host, port: options.source.port } : addressFromClientConfig(options.source.clientConfig);
   const label = options.fromSimulator ? 'the napari simulator' : 'napari';
 
   // Beyond loopback anyone on the network could read napari's state: require a token, handed to the
   // user in the URL fragment (browsers never send fragments, so it stays out of requests and logs).
-  const token = isLoopbackHost(options.host) ? undefined : generateToken();
+  const token = isLoopbackHostName(options.host) ? undefined : generateToken();
 
   let source: NapariSource | undefined;
   let meter: RateMeter | undefined;
@@ -147,7 +146,7 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
  * without setup: the page package is resolved from the app's own dependencies. Not with a real napari
  * (whose plugins may or may not publish rings: add it with `--page @webmon/page-image`), and not twice.
  */
-function defaultPageFiles(options: WebmonOptions): { file: string; origin: string }[] {
+function defaultPages(options: WebmonOptions): PageEntry[] {
   if (!options.fromSimulator || options.pages.includes(IMAGE_PAGE_PACKAGE)) return [];
   try {
     return [locatePagePackage(IMAGE_PAGE_PACKAGE, [APP_DIR])];

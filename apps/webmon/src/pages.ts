@@ -1,14 +1,14 @@
 /**
- * Finds page packages and reads their definitions. A page package says where its browser module is
- * in package.json (`"webmon": { "page": "./dist/page.js" }`); the module's `page` export (from
- * `definePage`) gives id, title and topics. The module is imported here once to check it, so a broken
- * page fails at startup with its name rather than as a blank tab.
+ * Finds page packages and reads their metadata from package.json alone: the `webmon` field names the
+ * browser module and carries id, title, description and topics. Page code never runs in this process
+ * (a package in napari's working directory must not be able to run code here); the browser checks
+ * that the module defines the page its manifest promised.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { pageFromModule, type Page } from '@webmon/page-kit';
+import { PageError, readPageManifest, type PageManifest } from '@webmon/page-kit';
 import { WebmonError, WebmonErrorCode } from './errors.js';
+import { BUILT_IN_PAGES, builtInModule } from './pages/built-in.js';
 
 export interface PageEntry {
   id: string;
@@ -24,22 +24,15 @@ export interface PageEntry {
 }
 
 /**
- * Loads the built-in pages (module files), then packages the app adds by default (already located),
- * then the named packages, in that order.
+ * Lists the built-in pages (modules under `distDir`), then pages the app adds by default (already
+ * located), then the named packages, in that order.
  */
-export async function loadPages(
-  builtIn: readonly string[],
-  packages: readonly string[],
-  searchPaths: readonly string[],
-  defaults: readonly { file: string; origin: string }[] = [],
-): Promise<PageEntry[]> {
-  const entries: PageEntry[] = [];
-  for (const file of builtIn) entries.push(await readPageModule(file, 'built-in'));
-  for (const { file, origin } of defaults) entries.push(await readPageModule(file, origin));
-  for (const name of packages) {
-    const { file, origin } = locatePagePackage(name, searchPaths);
-    entries.push(await readPageModule(file, origin));
-  }
+export function loadPages(distDir: string, packages: readonly string[], searchPaths: readonly string[], defaults: readonly PageEntry[] = []): PageEntry[] {
+  const entries = [
+    ...Object.values(BUILT_IN_PAGES).map((metadata) => pageEntry(distDir, readPageManifest({ ...metadata, page: `./${builtInModule(metadata.id)}.js` }), 'built-in')),
+    ...defaults,
+    ...packages.map((name) => locatePagePackage(name, searchPaths)),
+  ];
   const seen = new Map<string, string>();
   for (const entry of entries) {
     const other = seen.get(entry.id);
@@ -52,7 +45,7 @@ export async function loadPages(
 }
 
 /** Resolves a package name (Node's node_modules lookup from each search path) or a package directory path. */
-export function locatePagePackage(name: string, searchPaths: readonly string[]): { file: string; origin: string } {
+export function locatePagePackage(name: string, searchPaths: readonly string[]): PageEntry {
   const packageDir = findPackageDir(name, searchPaths);
   if (packageDir === undefined) {
     throw new WebmonError(
@@ -61,23 +54,42 @@ export function locatePagePackage(name: string, searchPaths: readonly string[]):
     );
   }
   const manifestPath = join(packageDir, 'package.json');
-  let manifest: { name?: unknown; version?: unknown; webmon?: { page?: unknown } };
+  let packageJson: { name?: unknown; version?: unknown; webmon?: unknown };
   try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
+    packageJson = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof packageJson;
   } catch (error) {
     throw new WebmonError(WebmonErrorCode.BAD_PAGE, `page package "${name}": cannot read ${manifestPath}: ${(error as Error).message}`, { cause: error });
   }
-  const page = typeof manifest === 'object' && manifest !== null ? manifest.webmon?.page : undefined;
-  if (typeof page !== 'string' || page === '') {
-    throw new WebmonError(WebmonErrorCode.BAD_PAGE, `"${name}" is not a webmon page package: its package.json has no "webmon": { "page": "<browser module>" }`);
+  const field = typeof packageJson === 'object' && packageJson !== null ? packageJson.webmon : undefined;
+  if (field === undefined) {
+    throw new WebmonError(WebmonErrorCode.BAD_PAGE, `"${name}" is not a webmon page package: its package.json has no "webmon": { "page", "id", "title", "topics" }`);
   }
-  const file = resolve(packageDir, page);
-  if (!file.startsWith(packageDir + '/') || !existsSync(file) || !statSync(file).isFile()) {
-    throw new WebmonError(WebmonErrorCode.BAD_PAGE, `page package "${name}": its page module ${page} is missing (was the package built?)`);
+  let manifest: PageManifest;
+  try {
+    manifest = readPageManifest(field, `page package "${name}" (${manifestPath})`);
+  } catch (error) {
+    if (!(error instanceof PageError)) throw error;
+    throw new WebmonError(WebmonErrorCode.BAD_PAGE, error.message, { cause: error });
   }
-  const label = typeof manifest.name === 'string' ? manifest.name : name;
-  const version = typeof manifest.version === 'string' ? `@${manifest.version}` : '';
-  return { file, origin: `${label}${version}` };
+  const label = typeof packageJson.name === 'string' ? packageJson.name : name;
+  const version = typeof packageJson.version === 'string' ? `@${packageJson.version}` : '';
+  return pageEntry(packageDir, manifest, `${label}${version}`);
+}
+
+function pageEntry(baseDir: string, manifest: PageManifest, origin: string): PageEntry {
+  const file = resolve(baseDir, manifest.page);
+  if (!file.startsWith(resolve(baseDir) + '/') || !existsSync(file) || !statSync(file).isFile()) {
+    throw new WebmonError(WebmonErrorCode.BAD_PAGE, `page ${origin}: its page module ${manifest.page} is missing (was the package built?)`);
+  }
+  return {
+    id: manifest.id,
+    title: manifest.title,
+    description: manifest.description,
+    topics: manifest.topics,
+    dir: dirname(file),
+    moduleFile: basename(file),
+    origin,
+  };
 }
 
 function findPackageDir(name: string, searchPaths: readonly string[]): string | undefined {
@@ -97,32 +109,4 @@ function findPackageDir(name: string, searchPaths: readonly string[]): string | 
     }
   }
   return undefined;
-}
-
-async function readPageModule(file: string, origin: string): Promise<PageEntry> {
-  let module: unknown;
-  try {
-    module = await import(pathToFileURL(file).href);
-  } catch (error) {
-    throw new WebmonError(
-      WebmonErrorCode.BAD_PAGE,
-      `page ${origin} (${file}) failed to load: ${(error as Error).message}. A page module must not touch the DOM when imported; do that in mount().`,
-      { cause: error },
-    );
-  }
-  let page: Page;
-  try {
-    page = pageFromModule(module, `page ${origin}`);
-  } catch (error) {
-    throw new WebmonError(WebmonErrorCode.BAD_PAGE, (error as Error).message, { cause: error });
-  }
-  return {
-    id: page.id,
-    title: page.title,
-    description: page.description,
-    topics: page.topics,
-    dir: dirname(file),
-    moduleFile: basename(file),
-    origin,
-  };
 }

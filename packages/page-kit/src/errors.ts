@@ -1,6 +1,12 @@
 export const PageErrorCode = {
   /** `definePage` got a definition with a bad field. */
   INVALID_PAGE: 'INVALID_PAGE',
+  /** A package.json `webmon` field (the page manifest) has a bad field. */
+  INVALID_MANIFEST: 'INVALID_MANIFEST',
+  /** A loaded module defines another page than its manifest says. */
+  MANIFEST_MISMATCH: 'MANIFEST_MISMATCH',
+  /** The manifest a server embedded in a page is malformed (`readHostManifest`). */
+  INVALID_HOST_MANIFEST: 'INVALID_HOST_MANIFEST',
   /** A loaded module has no `page` export. */
   NOT_A_PAGE_MODULE: 'NOT_A_PAGE_MODULE',
   /** The page was defined with another version of this contract. */
@@ -15,6 +21,8 @@ export class PageError extends Error {
   constructor(
     readonly code: PageErrorCode,
     message: string,
+    /** The bad field, when one field is to blame (`INVALID_MANIFEST`: e.g. `webmon.topics`). */
+    readonly field?: string,
   ) {
     super(message);
   }

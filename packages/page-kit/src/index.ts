@@ -1,7 +1,8 @@
 // @webmon/page-kit — the contract between the webmon app and a page package.
 
 // Defining a page
-export { definePage, definePageFor, pageFromModule, topicAllowed, PAGE_CONTRACT_VERSION, PAGE_ID_PATTERN, RESERVED_PAGE_IDS } from './page.js';
+export { definePage, definePageFor, pageFromModule, topicAllowed, PAGE_CONTRACT_VERSION } from './page.js';
+export { PAGE_ID_PATTERN, RESERVED_PAGE_IDS } from './rules.js';
 export type {
   CommandOptions,
   ConnectionInfo,
@@ -18,6 +19,10 @@ export type {
   TopicsOf,
   Unsubscribe,
 } from './page.js';
+
+// Page packages: metadata from package.json, without running the page's code
+export { checkPageMatchesManifest, readPageManifest } from './manifest.js';
+export type { PageManifest } from './manifest.js';
 
 // Errors
 export { PageError, PageErrorCode } from './errors.js';

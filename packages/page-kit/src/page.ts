@@ -7,6 +7,7 @@
  */
 import type { JsonValue, TopicInfo } from '@webmon/protocol';
 import { PageError, PageErrorCode } from './errors.js';
+import { pageMetadataProblem } from './rules.js';
 
 /** Version of this contract; a host refuses pages made for another major version. */
 export const PAGE_CONTRACT_VERSION = 1;
@@ -113,15 +114,6 @@ export function topicAllowed(declared: readonly string[], topic: string): boolea
   return false;
 }
 
-export const PAGE_ID_PATTERN = /^[a-z][a-z0-9-]{0,47}$/;
-/** Path segments the host serves itself. */
-export const RESERVED_PAGE_IDS: readonly string[] = ['api', 'assets', 'pages', 'ws', 'index'];
-// Same rule as the protocol's TopicNameSchema (plus a trailing `*` pattern); repeated here so a page
-// bundle does not pull in zod.
-const TOPIC_PATTERN = /^(?:[A-Za-z0-9_.:/-]{1,128}\*?|\*)$/;
-const MAX_TITLE_LENGTH = 64;
-const MAX_TOPICS = 64;
-
 /**
  * Checks a page definition and freezes it. Throws `PageError` (`INVALID_PAGE`) naming the bad field.
  * For typed payloads, name the map first: `definePageFor<MyPayloads>()({...})`.
@@ -134,12 +126,8 @@ export function definePage<const Topics extends readonly string[], Payloads exte
   };
   if (typeof definition !== 'object' || definition === null) bad('definition', 'must be an object');
   const { id, title, description, topics, mount } = definition;
-  if (typeof id !== 'string' || !PAGE_ID_PATTERN.test(id)) bad('id', `must match ${PAGE_ID_PATTERN}`);
-  if (RESERVED_PAGE_IDS.includes(id)) bad('id', `is reserved (${RESERVED_PAGE_IDS.join(', ')})`);
-  if (typeof title !== 'string' || title.trim() === '' || title.length > MAX_TITLE_LENGTH) bad('title', `must be 1–${MAX_TITLE_LENGTH} characters`);
-  if (description !== undefined && (typeof description !== 'string' || description.length > 256)) bad('description', 'must be a string of at most 256 characters');
-  if (!Array.isArray(topics) || topics.length > MAX_TOPICS) bad('topics', `must be an array of at most ${MAX_TOPICS} topic names`);
-  for (const topic of topics) if (typeof topic !== 'string' || !TOPIC_PATTERN.test(topic)) bad('topics', `has an invalid name ${JSON.stringify(topic)}`);
+  const problem = pageMetadataProblem(definition);
+  if (problem) bad(problem.field, problem.message);
   if (typeof mount !== 'function') bad('mount', 'must be a function (element, context) => disposer');
   return Object.freeze({
     id,

@@ -60,9 +60,13 @@ const allowed: Record<string, string[]> = {
   '@webmon/tile-viewer': ['@webmon/napari'],
   '@webmon/loader-charts': ['@webmon/napari'],
 };
+/** Where a package may import only some entries of another (e.g. the browser client, not the Node server). */
+const allowedEntries: Record<string, Record<string, string[]>> = {
+  '@webmon/page-kit': { '@webmon/relay': ['@webmon/relay/client'] },
+};
 /** Packages whose code runs in browsers (for `@webmon/napari`: all but its Node entry, `src/node/`). */
 const browserPackages = new Set(['@webmon/protocol', '@webmon/napari', '@webmon/page-kit', '@webmon/tile-viewer', '@webmon/loader-charts']);
-const nodeOnlyFolder = (file: string): boolean => /[\\/]src[\\/]node[\\/]/.test(file);
+const nodeOnlyFolder = (file: string): boolean => /[\/]src[\/]node[\/]/.test(file);
 /** The generic core: it must not know its first user. */
 const generic = ['@webmon/protocol', '@webmon/relay', '@webmon/page-kit'];
 
@@ -94,6 +98,8 @@ describe('workspace rules', () => {
         if (ours && specifier.startsWith('@webmon/')) {
           const target = specifier.split('/').slice(0, 2).join('/');
           expect(ours, `${where} imports ${specifier}`).toContain(target);
+          const entries = allowedEntries[name]?.[target];
+          if (entries) expect(entries, `${where} imports ${specifier}`).toContain(specifier);
         }
         if (browserPackages.has(name) && !nodeOnlyFolder(file)) {
           expect(/^node:|^(fs|path|os|net|http|child_process|crypto|url)$/.test(specifier), `${where}: browser code imports ${specifier}`).toBe(false);

@@ -5,13 +5,11 @@
 import { definePageFor } from '@webmon/page-kit';
 import type { NapariTopicPayloads } from '@webmon/napari';
 import { createLoaderCharts } from '@webmon/loader-charts';
+import { BUILT_IN_PAGES } from './built-in.js';
 import { CHART_WINDOW_MS } from '../shared/constants.js';
 
 export const page = definePageFor<NapariTopicPayloads>()({
-  id: 'loader',
-  title: 'Loader',
-  description: 'Frame times and chunk loads (time and size) over the last 10 seconds.',
-  topics: ['napari.frame_time', 'napari.load_chunk'],
+  ...BUILT_IN_PAGES.loader,
   mount(element, context) {
     const root = document.createElement('div');
     root.style.cssText = 'flex:1;min-height:0;overflow:auto;padding:1rem;';

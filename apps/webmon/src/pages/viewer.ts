@@ -5,12 +5,10 @@
 import { definePageFor } from '@webmon/page-kit';
 import type { NapariTopicPayloads } from '@webmon/napari';
 import { createTileViewer } from '@webmon/tile-viewer';
+import { BUILT_IN_PAGES } from './built-in.js';
 
 export const page = definePageFor<NapariTopicPayloads>()({
-  id: 'viewer',
-  title: 'Tile viewer',
-  description: 'Which octree tiles napari draws (red) and where its camera looks (yellow), live.',
-  topics: ['napari.layers'],
+  ...BUILT_IN_PAGES.viewer,
   mount(element, context) {
     const root = document.createElement('div');
     root.style.cssText = 'position:relative;flex:1;min-height:0;display:flex;flex-direction:column;';

@@ -1,0 +1,103 @@
+/**
+ * Routing: which request gets which answer. The pages (server-rendered shell), their modules under
+ * `/pages/<id>/`, the shell's assets, a small JSON API and the attach hand-over; the relay's WebSocket
+ * upgrades at `WS_PATH` never reach this handler.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostAllowed, isLoopbackHostName, type Relay } from '@webmon/relay';
+import type { PageEntry } from '../pages.js';
+import { ATTACH_PATH, handleAttach } from './attach.js';
+import { SECURITY_HEADERS, send, sendHtml, sendJson, sendText } from './responses.js';
+import { sendFile } from './static-files.js';
+import { hostManifest, renderNotFound, renderShell, type SiteView } from './templates.js';
+
+export const WS_PATH = '/ws';
+
+export interface WebmonRoutesOptions {
+  /** The address the server listens on (a loopback server refuses other Host names: DNS rebinding). */
+  host: string;
+  pages: readonly PageEntry[];
+  /** Directory of the shell's own files (`shell.js`, `webmon.css`), served at `/assets/`. */
+  assetsDir: string;
+  /** Extra fields for `/api/status` (napari state, rates). */
+  status: () => Record<string, unknown>;
+  /** Wording: napari or the simulator. */
+  sourceLabel: string;
+  /**
+   * With `--stay`: a webmon that napari launched after a restart found our port taken and hands us
+   * napari's new manager port (`POST /api/attach`). Returns false when we are busy with a napari.
+   */
+  onAttach?: (port: number) => boolean;
+}
+
+export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay): (request: IncomingMessage, response: ServerResponse) => void {
+  const pagesById = new Map(options.pages.map((page) => [page.id, page]));
+  const site: SiteView = { pages: options.pages, sourceLabel: options.sourceLabel, ws: WS_PATH };
+  const loopback = isLoopbackHostName(options.host);
+
+  return (request, response) => {
+    if (request.method === 'POST' && request.url === ATTACH_PATH) {
+      handleAttach(request, response, options.onAttach);
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('allow', 'GET, HEAD');
+      sendText(response, 405, 'method not allowed\n');
+      return;
+    }
+    // DNS rebinding: on a loopback server, only loopback host names may be used to reach it (the
+    // relay's own rule, so pages and their WebSocket agree).
+    if (loopback && !hostAllowed(request, [])) {
+      sendText(response, 403, 'forbidden host\n');
+      return;
+    }
+    const url = new URL(request.url ?? '/', 'http://webmon.invalid');
+    const path = decodeURIComponentSafe(url.pathname);
+    if (path === undefined) {
+      sendText(response, 400, 'bad path\n');
+      return;
+    }
+    if (path === '/') {
+      sendHtml(response, renderShell(site, null));
+      return;
+    }
+    if (path === '/favicon.ico') {
+      response.writeHead(204, SECURITY_HEADERS).end();
+      return;
+    }
+    if (path === '/api/status') {
+      sendJson(response, { ...options.status(), clients: relay.stats().connections, sessionId: relay.sessionId });
+      return;
+    }
+    if (path === '/api/pages') {
+      sendJson(response, hostManifest(site, null).pages);
+      return;
+    }
+    if (path.startsWith('/assets/')) {
+      sendFile(response, options.assetsDir, path.slice('/assets/'.length), request.method === 'HEAD');
+      return;
+    }
+    const pageAsset = /^\/pages\/([a-z][a-z0-9-]*)\/(.+)$/.exec(path);
+    if (pageAsset) {
+      const page = pagesById.get(pageAsset[1] ?? '');
+      if (page) sendFile(response, page.dir, pageAsset[2] ?? '', request.method === 'HEAD');
+      else sendText(response, 404, 'no such page\n');
+      return;
+    }
+    const pageRoute = /^\/([a-z][a-z0-9-]*)\/?$/.exec(path);
+    const page = pageRoute ? pagesById.get(pageRoute[1] ?? '') : undefined;
+    if (page) {
+      sendHtml(response, renderShell(site, page));
+      return;
+    }
+    send(response, 404, 'text/html; charset=utf-8', renderNotFound(site, path));
+  };
+}
+
+function decodeURIComponentSafe(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The context a mounted page gets: subscriptions limited to the page's declared topics and released
+ * when the page's signal aborts, commands passed through, the connection state.
+ */
+import { PageError, PageErrorCode } from '../errors.js';
+import { topicAllowed, type DataInfo, type Page, type PageContext } from '../page.js';
+import type { ConnectionTracker } from './connection.js';
+import type { PageHostClient } from './types.js';
+
+export function createPageContext(page: Page, client: PageHostClient, connection: ConnectionTracker, signal: AbortSignal): PageContext {
+  const cleanups: (() => void)[] = [];
+  signal.addEventListener('abort', () => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+  return {
+    subscribe(topic, onData) {
+      if (!topicAllowed(page.topics, topic)) {
+        throw new PageError(PageErrorCode.UNDECLARED_TOPIC, `page ${page.id} subscribed to ${topic}, which is not in its topics (${page.topics.join(', ')})`);
+      }
+      // Payloads are validated by the relay client before they get here. Binary topics hand the page
+      // the decoded frame (`DecodedFrame`: dtype, shape, meta, and `data` as a typed array over the
+      // received bytes) as their payload.
+      const unsubscribe = client.subscribe(topic, (event) => {
+        if (signal.aborted) return;
+        const info: DataInfo = { seq: event.seq, time: event.time, replayed: event.replay };
+        (onData as (payload: unknown, info: DataInfo) => void)(event.kind === 'frame' ? event.frame : event.payload, info);
+      });
+      cleanups.push(unsubscribe);
+      return unsubscribe;
+    },
+    command(name, args, options = {}) {
+      return client.command(name, args, options);
+    },
+    get topics() {
+      return client.topics;
+    },
+    onTopics(listener) {
+      const off = client.onTopics(listener);
+      cleanups.push(off);
+      return off;
+    },
+    get connection() {
+      return connection.info;
+    },
+    onConnection(listener) {
+      const off = connection.onChange(listener);
+      cleanups.push(off);
+      return off;
+    },
+    signal,
+  };
+}
