@@ -9,5 +9,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   // Peer dependencies: the host app brings its own copy (one Vega runtime per page).
-  external: ['vega', 'vega-lite', 'vega-embed', '@webmon/protocol'],
+  external: ['vega', 'vega-lite', 'vega-embed', '@webmon/napari'],
 });

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NapariTopics } from '@webmon/protocol';
+import { NapariTopics, napariPayloadValidators, toNapariCommand } from '@webmon/napari';
 import { generateToken, isLoopbackHostName } from '@webmon/relay';
 import { handOver } from './http/attach.js';
 import { startWebmonServer, type WebmonServer } from './http/server.js';
@@ -62,11 +62,12 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
         lowWaterMark: 32 * 1024,
         topics: [
           NapariTopics.layers,
-          { ...NapariTopics.frameTime, replayMs: CHART_WINDOW_MS },
-          { ...NapariTopics.loadChunk, replayMs: CHART_WINDOW_MS },
-          { ...NapariTopics.messages, replayMs: CHART_WINDOW_MS },
+          { ...NapariTopics.frameTime, replayMs: CHART_WINDOW_MS, validate: napariPayloadValidators[NapariTopics.frameTime.schema] },
+          { ...NapariTopics.loadChunk, replayMs: CHART_WINDOW_MS, validate: napariPayloadValidators[NapariTopics.loadChunk.schema] },
           IMAGE_TOPIC,
         ],
+        // napari runs `{name: args}` by calling the method of that name: only well-formed commands pass.
+        validateCommand: (name, args) => void toNapariCommand(name, args),
         // A 1024 × 1024 float32 frame is 4 MiB: room for one in flight plus one parked per page.
         maxBufferedBytes: 64 * 2 ** 20,
       },

@@ -1,9 +1,12 @@
 /**
  * napari → relay. napari's `poll` becomes the `latest` topic `napari.layers`; its messages become
- * the `stream` topics `napari.frame_time`, `napari.load_chunk` and `napari.messages`; page commands go
- * to napari's `client_messages`. The relay's status tells pages whether napari is there.
+ * the `stream` topics `napari.frame_time`, `napari.load_chunk` and, for any other kind, a topic of its
+ * own (`napari.message.<kind>`), declared the first time the kind appears; page commands go to
+ * napari's `client_messages`. The relay's status tells pages whether napari is there.
  */
-import { NapariTopics, isProtocolError, type NapariEvent, type Poll } from '@webmon/protocol';
+import { NapariTopics, napariTopicNames, type NapariEvent, type Poll } from '@webmon/napari';
+import { isProtocolError } from '@webmon/protocol';
+import { CHART_WINDOW_MS } from './shared/constants.js';
 import { RelayCommandError, type Relay } from '@webmon/relay';
 import { NapariClient, parseNapariClientConfig, type ShutdownInfo } from '@webmon/shm-reader/napari';
 import { WebmonError, WebmonErrorCode } from './errors.js';
@@ -38,6 +41,7 @@ export interface NapariCounters {
   commands: number;
 }
 
+const NAMES = napariTopicNames();
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 5_000;
 
@@ -154,10 +158,13 @@ export class NapariSource {
         this.counters.loadChunks++;
         relay.publish(NapariTopics.loadChunk.name, event.data);
         break;
-      case 'unknown':
+      case 'unknown': {
         this.counters.otherMessages++;
-        relay.publish(NapariTopics.messages.name, { [event.name]: event.value });
+        const topic = NAMES.message(event.name);
+        relay.declareTopic({ name: topic, mode: 'stream', replayMs: CHART_WINDOW_MS });
+        relay.publish(topic, event.value);
         break;
+      }
     }
   }
 

@@ -10,6 +10,7 @@
  * JSON metadata travel with the frame; the frame's `time` is the writer's wall clock at publish, so a
  * page can tell how old a frame is.
  */
+import { NapariTopics } from '@webmon/napari';
 import { dtypeFromNumpyTypestr, type NumericDType } from '@webmon/protocol';
 import { RelayError, RelayErrorCode, type Relay, type RelayTopicOptions } from '@webmon/relay';
 import { ManagerClient, RingError, RingReader, ShmReaderErrorCode, type DictProxy, type RingRecord } from '@webmon/shm-reader';
@@ -17,7 +18,7 @@ import type { Logger } from './logger.js';
 import type { NapariAddress } from './napari-source.js';
 
 /** The binary topic the image page draws: one 2-D (or 2-D + channels) array, newest only. */
-export const IMAGE_TOPIC = { name: 'napari.image', mode: 'latest', schema: 'webmon.v1/frame', binary: true } as const satisfies RelayTopicOptions;
+export const IMAGE_TOPIC = { ...NapariTopics.image, binary: true } as const satisfies RelayTopicOptions;
 
 /** The `napari_data` key a napari plugin sets to `{topic: ring name}`. */
 export const RINGS_KEY = 'webmon_rings';

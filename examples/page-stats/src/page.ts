@@ -2,13 +2,14 @@
  * An example page package: message rates per topic and one row of tile statistics per layer.
  * Everything webmon needs is the `page` export; the package.json's `webmon.page` points at the bundle.
  */
-import { definePage } from '@webmon/page-kit';
+import { definePageFor } from '@webmon/page-kit';
+import type { NapariTopicPayloads } from '@webmon/napari';
 import { RateCounter, formatShare, layerStats, type LayerStats } from './stats.js';
 
-const TOPICS = ['napari.layers', 'napari.frame_time', 'napari.load_chunk', 'napari.messages'] as const;
+const TOPICS = ['napari.layers', 'napari.frame_time', 'napari.load_chunk'] as const;
 const REFRESH_MS = 250;
 
-export const page = definePage({
+export const page = definePageFor<NapariTopicPayloads>()({
   id: 'stats',
   title: 'Stats',
   description: "Message rates, and each layer's level, tiles seen and view size.",
@@ -43,7 +44,7 @@ export const page = definePage({
       count('napari.layers', info.replayed);
       layers = layerStats(poll);
     });
-    for (const topic of ['napari.frame_time', 'napari.load_chunk', 'napari.messages'] as const) {
+    for (const topic of ['napari.frame_time', 'napari.load_chunk'] as const) {
       context.subscribe(topic, (_payload, info) => count(topic, info.replayed));
     }
 

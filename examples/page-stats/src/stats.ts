@@ -1,5 +1,5 @@
 /** The numbers the page shows, computed without the DOM (so they are unit-tested on their own). */
-import type { Poll } from '@webmon/protocol';
+import type { Poll } from '@webmon/napari';
 
 export interface LayerStats {
   id: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePoll } from '@webmon/protocol';
+import { parsePoll } from '@webmon/napari';
 import { RateCounter, formatShare, layerStats } from '../src/stats.js';
 import { page } from '../src/page.js';
 

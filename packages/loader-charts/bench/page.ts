@@ -9,7 +9,7 @@
  * - `reembed`: rebuild the three charts with vega-embed every frame from the window's points.
  * `idle` runs only the input driver, to show what the harness itself costs.
  */
-import type { FrameTime, LoadChunk } from '@webmon/protocol';
+import type { FrameTime, LoadChunk } from '@webmon/napari';
 import embed from 'vega-embed';
 import type { Result } from 'vega-embed';
 import type { TopLevelSpec } from 'vega-lite';

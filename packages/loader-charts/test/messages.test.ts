@@ -1,4 +1,4 @@
-import { parseNapariMessage } from '@webmon/protocol';
+import { parseNapariMessage } from '@webmon/napari';
 import { describe, expect, it } from 'vitest';
 import { toLoaderSample } from '../src/core/messages.js';
 import { LoaderChartsError } from '../src/errors.js';

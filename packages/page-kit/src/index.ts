@@ -1,12 +1,12 @@
 // @webmon/page-kit — the contract between the webmon app and a page package.
 
 // Defining a page
-export { definePage, pageFromModule, PAGE_CONTRACT_VERSION } from './page.js';
+export { definePage, definePageFor, pageFromModule, topicAllowed, PAGE_CONTRACT_VERSION } from './page.js';
 export { PAGE_ID_PATTERN, RESERVED_PAGE_IDS } from './rules.js';
 export type {
+  CommandOptions,
   ConnectionInfo,
   DataInfo,
-  KnownTopic,
   Page,
   PageContext,
   PageDefinition,
@@ -14,7 +14,9 @@ export type {
   PayloadOf,
   SocketState,
   SourceState,
-  TopicPayloads,
+  TopicPayloadMap,
+  TopicsChange,
+  TopicsOf,
   Unsubscribe,
 } from './page.js';
 

@@ -1,7 +1,7 @@
 /**
  * A page package's metadata, from the `webmon` field of its package.json:
  *
- *   "webmon": { "page": "./dist/page.js", "id": "image", "title": "Image", "description": "…", "topics": ["napari.image"] }
+ *   "webmon": { "page": "./dist/page.js", "id": "image", "title": "Image", "description": "…", "topics": ["camera.image"] }
  *
  * A host lists pages from this field alone, without running their code; the browser then checks that
  * the module it loads defines the page the manifest promised (`checkPageMatchesManifest`).

@@ -2,28 +2,24 @@
  * The page contract. A page is a browser ES module with a named export `page`, the value of
  * `definePage(...)`. The host (the webmon app) loads it, gives it an element and a context, and calls
  * the disposer it returns when the user leaves the page. Pages never open sockets themselves: the
- * context is their only way to napari, so every page gets the same origin checks, reconnects and
+ * context is their only way to the sources, so every page gets the same origin checks, reconnects and
  * validated data.
  */
-import type { FrameTime, JsonValue, LoadChunk, NapariMessage, Poll } from '@webmon/protocol';
+import type { JsonValue, TopicInfo } from '@webmon/protocol';
 import { PageError, PageErrorCode } from './errors.js';
 import { pageMetadataProblem } from './rules.js';
 
 /** Version of this contract; a host refuses pages made for another major version. */
 export const PAGE_CONTRACT_VERSION = 1;
 
-/** Payload types of the topics the webmon app publishes (validated by the host before delivery). */
-export interface TopicPayloads {
-  /** napari's `poll` entry: the layers' tile state, newest only. */
-  'napari.layers': Poll;
-  'napari.frame_time': FrameTime;
-  'napari.load_chunk': LoadChunk;
-  /** Any other napari message, as `{name: value}`. */
-  'napari.messages': NapariMessage;
-}
-export type KnownTopic = keyof TopicPayloads;
-/** The payload type of a topic: typed for the app's topics, `unknown` (validate it yourself) for others. */
-export type PayloadOf<Topic extends string> = Topic extends KnownTopic ? TopicPayloads[Topic] : unknown;
+/**
+ * Payload types by topic name, chosen by the page (a source package exports one):
+ * `definePage<Payloads>()({...})` or a typed `PageContext<Topics, Payloads>`. Topics not in the map are
+ * `unknown` (validate them yourself).
+ */
+export type TopicPayloadMap = object;
+/** The payload type of a topic under a payload map. */
+export type PayloadOf<Topic extends string, Payloads extends TopicPayloadMap = Record<never, never>> = Topic extends keyof Payloads ? Payloads[Topic] : unknown;
 
 export interface DataInfo {
   /** The topic's sequence number (per server session). */
@@ -34,7 +30,7 @@ export interface DataInfo {
   replayed: boolean;
 }
 
-/** napari as the server sees it: no napari yet, napari attached, or napari gone. */
+/** The data source as the server sees it: not there yet, attached, or gone. */
 export type SourceState = 'waiting' | 'connected' | 'disconnected';
 /** The browser's socket to the server. */
 export type SocketState = 'connecting' | 'open' | 'closed';
@@ -42,18 +38,38 @@ export type SocketState = 'connecting' | 'open' | 'closed';
 export interface ConnectionInfo {
   source: SourceState;
   socket: SocketState;
-  /** A human-readable detail from the server (e.g. why napari disconnected). */
+  /** A human-readable detail from the server (e.g. why the source disconnected). */
   message?: string;
 }
 
 export type Unsubscribe = () => void;
 
+export interface CommandOptions {
+  /** The topic whose source should run the command (needed when several sources take commands). */
+  topic?: string;
+}
+
+/** The server's topics changed (declared or retired while it runs). */
+export interface TopicsChange {
+  added: readonly TopicInfo[];
+  removed: readonly string[];
+  /** Every topic after the change. */
+  topics: readonly TopicInfo[];
+}
+
 /** What a mounted page may do. Everything it registers is released by the host on unmount. */
-export interface PageContext<Topics extends string = string> {
-  /** Receives every value of a topic (first the snapshot: the latest value or the replay window). */
-  subscribe<Topic extends Topics>(topic: Topic, onData: (payload: PayloadOf<Topic>, info: DataInfo) => void): Unsubscribe;
-  /** Sends a command to napari (e.g. `command('show_grid', false)`); resolves on the server's ack. */
-  command(name: string, args: JsonValue): Promise<JsonValue | undefined>;
+export interface PageContext<Topics extends string = string, Payloads extends TopicPayloadMap = Record<never, never>> {
+  /**
+   * Receives every value of a topic (first the snapshot: the latest value or the replay window). A topic
+   * the server has not announced yet is subscribed as soon as it is.
+   */
+  subscribe<Topic extends Topics>(topic: Topic, onData: (payload: PayloadOf<Topic, Payloads>, info: DataInfo) => void): Unsubscribe;
+  /** Sends a command to the source behind `options.topic` (or the only one); resolves on the server's ack. */
+  command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
+  /** The topics the server announces now. */
+  readonly topics: readonly TopicInfo[];
+  /** Called whenever topics are declared or retired (not with the current list). */
+  onTopics(listener: (change: TopicsChange) => void): Unsubscribe;
   /** The connection state now. */
   readonly connection: ConnectionInfo;
   /** Called on every change of the connection state (not with the current one). */
@@ -65,25 +81,46 @@ export interface PageContext<Topics extends string = string> {
 /** Undoes everything `mount` did. */
 export type PageDisposer = () => void;
 
-export interface PageDefinition<Topics extends readonly string[] = readonly string[]> {
+export interface PageDefinition<Topics extends readonly string[] = readonly string[], Payloads extends TopicPayloadMap = Record<never, never>> {
   /** URL segment and key: lower-case letters, digits and dashes, starting with a letter. */
   readonly id: string;
   /** Navigation label. */
   readonly title: string;
   /** One line for the index page. */
   readonly description?: string;
-  /** Topics the page subscribes to; `subscribe` only accepts these. */
+  /**
+   * Topics the page subscribes to; `subscribe` only accepts these. A name ending in `*` stands for every
+   * topic that starts with what comes before it (`'*'` alone: every topic, for pages that show whatever
+   * arrives).
+   */
   readonly topics: Topics;
-  readonly mount: (element: HTMLElement, context: PageContext<Topics[number]>) => PageDisposer | void;
+  readonly mount: (element: HTMLElement, context: PageContext<TopicsOf<Topics>, Payloads>) => PageDisposer | void;
 }
 
+/** The topic names a page may subscribe to: its list, with patterns widened to any string. */
+export type TopicsOf<Topics extends readonly string[]> = Topics[number] extends infer Name ? (Name extends `${string}*` ? string : Name & string) : never;
+
 /** A definition checked and stamped by `definePage`. */
-export type Page<Topics extends readonly string[] = readonly string[]> = PageDefinition<Topics> & {
+export type Page<Topics extends readonly string[] = readonly string[], Payloads extends TopicPayloadMap = Record<never, never>> = PageDefinition<Topics, Payloads> & {
   readonly contract: typeof PAGE_CONTRACT_VERSION;
 };
 
-/** Checks a page definition and freezes it. Throws `PageError` (`INVALID_PAGE`) naming the bad field. */
-export function definePage<const Topics extends readonly string[]>(definition: PageDefinition<Topics>): Page<Topics> {
+/** True when a page that declared `declared` may subscribe to `topic` (exact name, or a `prefix*` pattern). */
+export function topicAllowed(declared: readonly string[], topic: string): boolean {
+  for (const entry of declared) {
+    if (entry === topic) return true;
+    if (entry.endsWith('*') && topic.startsWith(entry.slice(0, -1))) return true;
+  }
+  return false;
+}
+
+/**
+ * Checks a page definition and freezes it. Throws `PageError` (`INVALID_PAGE`) naming the bad field.
+ * For typed payloads, name the map first: `definePageFor<MyPayloads>()({...})`.
+ */
+export function definePage<const Topics extends readonly string[], Payloads extends TopicPayloadMap = Record<never, never>>(
+  definition: PageDefinition<Topics, Payloads>,
+): Page<Topics, Payloads> {
   const bad = (field: string, message: string): never => {
     throw new PageError(PageErrorCode.INVALID_PAGE, `invalid page ${JSON.stringify(String(definition?.id))}: ${field} ${message}`);
   };
@@ -100,6 +137,15 @@ export function definePage<const Topics extends readonly string[]>(definition: P
     mount,
     contract: PAGE_CONTRACT_VERSION,
   });
+}
+
+/**
+ * `definePage` with a payload map, so `subscribe` hands typed payloads to the page:
+ * `export const page = definePageFor<MyPayloads>()({ id, title, topics, mount })`.
+ * (Curried because TypeScript cannot infer the topics while the map is named explicitly.)
+ */
+export function definePageFor<Payloads extends TopicPayloadMap>(): <const Topics extends readonly string[]>(definition: PageDefinition<Topics, Payloads>) => Page<Topics, Payloads> {
+  return (definition) => definePage(definition);
 }
 
 /**

@@ -6,8 +6,9 @@
 export const PAGE_ID_PATTERN = /^[a-z][a-z0-9-]{0,47}$/;
 /** Path segments the host serves itself. */
 export const RESERVED_PAGE_IDS: readonly string[] = ['api', 'assets', 'pages', 'ws', 'index'];
-// Same rule as the protocol's TopicNameSchema; repeated here so a page bundle does not pull in zod.
-const TOPIC_PATTERN = /^[A-Za-z0-9_.:/-]{1,128}$/;
+// Same rule as the protocol's TopicNameSchema, plus a trailing `*` pattern (`prefix.*`, or `*` for every
+// topic); repeated here so a page bundle does not pull in zod.
+const TOPIC_PATTERN = /^(?:[A-Za-z0-9_.:/-]{1,128}\*?|\*)$/;
 const MAX_TITLE_LENGTH = 64;
 const MAX_DESCRIPTION_LENGTH = 256;
 const MAX_TOPICS = 64;

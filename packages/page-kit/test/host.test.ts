@@ -16,6 +16,8 @@ function fakeClient() {
       return () => set.delete(handler);
     },
     command: vi.fn(async () => 'ok'),
+    topics: [],
+    onTopics: () => () => undefined,
     onStateChange: (handler) => (states.add(handler), () => states.delete(handler)),
     onStatus: (handler) => (statuses.add(handler), () => statuses.delete(handler)),
   };
@@ -56,7 +58,7 @@ describe('createPageHost', () => {
     expect(received).toEqual([[{ x: 1 }, { seq: 1, time: 2, replayed: false }]]);
     expect(() => context?.subscribe('t.other', () => undefined)).toThrow(expect.objectContaining({ code: 'UNDECLARED_TOPIC' }));
     void context?.command('go', 1);
-    expect(fake.client.command).toHaveBeenCalledWith('go', 1);
+    expect(fake.client.command).toHaveBeenCalledWith('go', 1, {});
 
     host.dispose();
     expect(disposer).toHaveBeenCalledOnce();

@@ -5,12 +5,16 @@
 import { z } from 'zod';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { JsonValueSchema } from './json.js';
-import { CommandNameSchema } from './napari.js';
 
 /** The WebSocket subprotocol negotiated on connect. A breaking change gets a new string. */
 export const SUBPROTOCOL = 'webmon.v1';
-/** Version of the message definitions within `webmon.v1` (semver; minor = additive). */
-export const PROTOCOL_VERSION = '1.0.0';
+/**
+ * Version of the message definitions within `webmon.v1` (semver). Compatibility rule: a minor version
+ * only adds (new optional fields, new message types a peer may ignore); a breaking change gets a new
+ * subprotocol string. 1.1: `topics` (topics declared and retired while the server runs) and an
+ * optional `topic` on `command` (which source should run it).
+ */
+export const PROTOCOL_VERSION = '1.1.0';
 
 export const ProtocolLimits = {
   /** Longest topic name. */
@@ -47,6 +51,14 @@ export const TopicInfoSchema = z.object({
 });
 export type TopicInfo = z.infer<typeof TopicInfoSchema>;
 
+/**
+ * Command names are public identifiers: a letter, then letters, digits or `_`. Sources commonly map a
+ * name onto a method (Python `getattr(self, name)(args)`), so nothing starting with `_` — no
+ * dunder, no private method — is a command anywhere.
+ */
+export const CommandNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a public identifier (a letter, then letters, digits or _; at most 64)');
+export type CommandName = z.infer<typeof CommandNameSchema>;
+
 const RequestIdSchema = z.string().min(1).max(ProtocolLimits.maxRequestIdLength);
 const SeqSchema = z.int().min(0);
 /** Milliseconds since the epoch. */
@@ -67,6 +79,18 @@ export const HelloMessageSchema = z.object({
   time: TimeSchema,
 });
 export type HelloMessage = z.infer<typeof HelloMessageSchema>;
+
+/**
+ * Topics declared or retired after `hello` (a source published a key for the first time, a source
+ * went away). A client keeps its topic list current from these; subscriptions to retired topics end.
+ */
+export const TopicsMessageSchema = z.object({
+  type: z.literal('topics'),
+  added: z.array(TopicInfoSchema),
+  removed: z.array(TopicNameSchema),
+  time: TimeSchema,
+});
+export type TopicsMessage = z.infer<typeof TopicsMessageSchema>;
 
 /** One published value of a topic. */
 export const DataItemSchema = z.object({
@@ -129,7 +153,7 @@ export const WireErrorCodeSchema = z.enum([
   /** A command whose argument does not match its schema. */
   'BAD_COMMAND_ARGS',
   'RATE_LIMITED',
-  /** No publisher takes commands right now (e.g. napari is not connected). */
+  /** No publisher takes commands right now (e.g. its source is not connected). */
   'NO_PUBLISHER',
   /** The publisher tried and failed. */
   'COMMAND_FAILED',
@@ -153,12 +177,12 @@ export const ErrorMessageSchema = z.object({
 });
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
 
-/** State of the data source behind the server (napari), and server lifecycle. Stable codes. */
+/** State of a data source behind the server, and server lifecycle. Stable codes. */
 export const StatusCodeSchema = z.enum([
   /** The server runs; no source has connected yet. */
   'source.waiting',
   'source.connected',
-  /** The source was connected and is gone (napari quit or crashed). */
+  /** The source was connected and is gone (its program quit or crashed). */
   'source.disconnected',
   /** The server is shutting down; clients should not reconnect at once. */
   'server.closing',
@@ -168,7 +192,7 @@ export type StatusCode = z.infer<typeof StatusCodeSchema>;
 export const StatusMessageSchema = z.object({
   type: z.literal('status'),
   code: StatusCodeSchema,
-  /** Which source this is about (e.g. `napari`). */
+  /** Which source this is about (its topic prefix). */
   source: z.string().max(128).optional(),
   message: z.string().max(4096).optional(),
   time: TimeSchema,
@@ -186,6 +210,7 @@ export type PongMessage = z.infer<typeof PongMessageSchema>;
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   HelloMessageSchema,
+  TopicsMessageSchema,
   DataMessageSchema,
   SnapshotMessageSchema,
   GapMessageSchema,
@@ -214,12 +239,14 @@ export const UnsubscribeMessageSchema = z.object({
 });
 export type UnsubscribeMessage = z.infer<typeof UnsubscribeMessageSchema>;
 
-/** A command for the publisher (for napari: `{[name]: args}` on `client_messages`). Answered by ack or error. */
+/** A command for a source, answered by ack or error. */
 export const CommandMessageSchema = z.object({
   type: z.literal('command'),
   id: RequestIdSchema,
   name: CommandNameSchema,
   args: JsonValueSchema,
+  /** The topic whose source should run it (when several sources take commands). */
+  topic: TopicNameSchema.optional(),
 });
 export type CommandMessage = z.infer<typeof CommandMessageSchema>;
 

@@ -40,7 +40,7 @@ export class ProtocolError extends Error {
     this.issues = options?.issues ?? [];
   }
 
-  /** Wraps a zod failure; `what` names the thing that failed (e.g. `napari poll`). */
+  /** Wraps a zod failure; `what` names the thing that failed (e.g. `client message`). */
   static fromZod(what: string, error: z.ZodError): ProtocolError {
     const issues = error.issues.map((issue) => ({
       path: issue.path.filter((key): key is string | number => typeof key !== 'symbol'),

@@ -8,54 +8,13 @@ export type { ProtocolIssue } from './errors.js';
 export { JsonValueSchema } from './json.js';
 export type { JsonValue } from './json.js';
 
-// napari's monitor data
-export {
-  CommandNameSchema,
-  FrameTimeSchema,
-  KnownCommandArgs,
-  LayerDataSchema,
-  LayerIdSchema,
-  LoadChunkSchema,
-  NapariCommandSchema,
-  NapariEventSchema,
-  NapariLimits,
-  NapariMessageSchema,
-  PointSchema,
-  PollSchema,
-  ShapeSchema,
-  ShowGridCommandSchema,
-  TileConfigSchema,
-  TileIndexSchema,
-  TileStateSchema,
-  parseNapariMessage,
-  parsePoll,
-  toNapariCommand,
-} from './napari.js';
-export type {
-  CommandName,
-  FrameTime,
-  KnownCommandName,
-  LayerData,
-  LayerId,
-  LoadChunk,
-  NapariCommand,
-  NapariEvent,
-  NapariMessage,
-  Point,
-  Poll,
-  Shape,
-  ShowGridCommand,
-  TileConfig,
-  TileIndex,
-  TileState,
-} from './napari.js';
-
 // The webmon.v1 browser protocol
 export {
   AckMessageSchema,
   ClientMessageSchema,
   CloseCode,
   CommandMessageSchema,
+  CommandNameSchema,
   DataItemSchema,
   DataMessageSchema,
   DeliveryModeSchema,
@@ -74,6 +33,7 @@ export {
   SubscribeMessageSchema,
   TopicInfoSchema,
   TopicNameSchema,
+  TopicsMessageSchema,
   UnsubscribeMessageSchema,
   WireErrorCodeSchema,
   encodeClientMessage,
@@ -85,6 +45,7 @@ export type {
   AckMessage,
   ClientMessage,
   CommandMessage,
+  CommandName,
   DataItem,
   DataMessage,
   DeliveryMode,
@@ -100,13 +61,13 @@ export type {
   SubscribeMessage,
   TopicInfo,
   TopicName,
+  TopicsMessage,
   UnsubscribeMessage,
   WireErrorCode,
 } from './browser.js';
 
 // Topics and schema ids
-export { NapariTopics, SchemaId } from './topics.js';
-export type { TopicDefinition } from './topics.js';
+export { SchemaId } from './topics.js';
 
 // Binary array frames
 export {

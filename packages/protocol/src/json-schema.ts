@@ -1,16 +1,14 @@
 import { z } from 'zod';
 import { ClientMessageSchema, ServerMessageSchema } from './browser.js';
 import { FrameHeaderSchema } from './frame.js';
-import { FrameTimeSchema, LoadChunkSchema, NapariCommandSchema, NapariMessageSchema, PollSchema } from './napari.js';
+import { JsonValueSchema } from './json.js';
 import { SchemaId } from './topics.js';
 
 /** Every message schema by its id: the source of the JSON Schema files in `schema/`. */
 export const schemasById: Readonly<Record<SchemaId, z.ZodType>> = {
-  [SchemaId.napariPoll]: PollSchema,
-  [SchemaId.napariFrameTime]: FrameTimeSchema,
-  [SchemaId.napariLoadChunk]: LoadChunkSchema,
-  [SchemaId.napariMessage]: NapariMessageSchema,
-  [SchemaId.napariCommand]: NapariCommandSchema,
+  [SchemaId.json]: JsonValueSchema,
+  // A frame's JSON part is its header; the data follows as bytes.
+  [SchemaId.frame]: FrameHeaderSchema,
   [SchemaId.serverMessage]: ServerMessageSchema,
   [SchemaId.clientMessage]: ClientMessageSchema,
   [SchemaId.frameHeader]: FrameHeaderSchema,

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
-/** Any JSON value (finite numbers only), e.g. the argument of a napari command. */
+/** Any JSON value (finite numbers only), e.g. the argument of a command. */
 export const JsonValueSchema = z.json();
 export type JsonValue = z.infer<typeof JsonValueSchema>;
 
-/** A finite number: JSON has no NaN/Infinity and napari's values are finite when valid. */
+/** A finite number: JSON has no NaN/Infinity. */
 export const FiniteNumberSchema = z.number();

@@ -19,17 +19,18 @@ const serverMessages: ServerMessage[] = [
     sessionId: 'b3f1c1',
     time: 1_700_000_000_000,
     topics: [
-      { name: 'napari.layers', mode: 'latest', schema: 'webmon.v1/napari.poll' },
-      { name: 'napari.frame_time', mode: 'stream', schema: 'webmon.v1/napari.frame_time', replayMs: 10_000 },
+      { name: 'app.layers', mode: 'latest', schema: 'demo/poll' },
+      { name: 'app.frame_time', mode: 'stream', schema: 'webmon.v1/app.frame_time', replayMs: 10_000 },
       { name: 'image', mode: 'latest', schema: 'webmon.v1/frame-header', binary: true },
     ],
   },
-  { type: 'data', topic: 'napari.frame_time', seq: 7, time: 1, payload: { time: 1.5, delta_ms: 16.7 } },
-  { type: 'snapshot', topic: 'napari.layers', items: [{ seq: 3, time: 2, payload: { layers: {} } }] },
-  { type: 'gap', topic: 'napari.frame_time', dropped: 12, fromSeq: 8, toSeq: 19 },
+  { type: 'topics', added: [{ name: 'app.data.my_key', mode: 'latest', schema: 'webmon.v1/json' }], removed: ['app.old'], time: 3 },
+  { type: 'data', topic: 'app.frame_time', seq: 7, time: 1, payload: { time: 1.5, delta_ms: 16.7 } },
+  { type: 'snapshot', topic: 'app.layers', items: [{ seq: 3, time: 2, payload: { layers: {} } }] },
+  { type: 'gap', topic: 'app.frame_time', dropped: 12, fromSeq: 8, toSeq: 19 },
   { type: 'ack', id: 'c1', result: { queued: true } },
   { type: 'error', id: 'c2', code: 'BAD_COMMAND_ARGS', message: 'show_grid takes a boolean' },
-  { type: 'status', code: 'source.connected', source: 'napari', time: 5 },
+  { type: 'status', code: 'source.connected', source: 'app', time: 5 },
   { type: 'pong', id: 'p1', clientTime: 10, time: 11 },
 ];
 
@@ -39,9 +40,10 @@ describe('webmon.v1 envelopes', () => {
   });
 
   it.each([
-    { type: 'subscribe', id: 's1', topics: ['napari.layers', 'napari.frame_time'] },
-    { type: 'unsubscribe', topics: ['napari.layers'] },
+    { type: 'subscribe', id: 's1', topics: ['app.layers', 'app.frame_time'] },
+    { type: 'unsubscribe', topics: ['app.layers'] },
     { type: 'command', id: 'c1', name: 'show_grid', args: true },
+    { type: 'command', id: 'c2', name: 'set_level', args: 2, topic: 'app.layers' },
     { type: 'ping', id: 'p', time: 12.5 },
   ] satisfies ClientMessage[])('client $type round-trips', (message) => {
     expect(parseClientMessage(encodeClientMessage(message))).toEqual(message);
@@ -58,6 +60,8 @@ describe('webmon.v1 envelopes', () => {
     ['a topic with spaces', { type: 'subscribe', topics: ['a b'] }],
     ['too many topics', { type: 'subscribe', topics: Array.from({ length: 65 }, (_, i) => `t${i}`) }],
     ['a command without id', { type: 'command', name: 'show_grid', args: true }],
+    ['a dunder command', { type: 'command', id: 'c', name: '__init__', args: null }],
+    ['a private command', { type: 'command', id: 'c', name: '_reset', args: null }],
     ['a command name that is not an identifier', { type: 'command', id: 'x', name: '__import__("os")', args: 1 }],
     ['an array', []],
     ['null', null],

@@ -33,20 +33,20 @@ describe('@webmon/protocol as a package', () => {
 
     writeFileSync(
       join(app, 'check.mjs'),
-      "import { SUBPROTOCOL, parsePoll, decodeFrame, encodeFrame } from '@webmon/protocol';\n" +
-        "const poll = parsePoll({ layers: { '1': {} } });\n" +
+      "import { SUBPROTOCOL, parseClientMessage, decodeFrame, encodeFrame } from '@webmon/protocol';\n" +
+        "const message = parseClientMessage('{\"type\":\"subscribe\",\"topics\":[\"1\"]}');\n" +
         "const frame = decodeFrame(encodeFrame({ topic: 't', seq: 0, time: 0, dtype: 'float32', shape: [1] }, new Float32Array([2])));\n" +
-        'console.log(JSON.stringify({ SUBPROTOCOL, layers: Object.keys(poll.layers), value: frame.data[0] }));\n',
+        'console.log(JSON.stringify({ SUBPROTOCOL, layers: message.type === \'subscribe\' ? message.topics : [], value: frame.data[0] }));\n',
     );
     const output = execFileSync('node', ['check.mjs'], { cwd: app, encoding: 'utf8' });
     expect(JSON.parse(output)).toEqual({ SUBPROTOCOL: 'webmon.v1', layers: ['1'], value: 2 });
 
     writeFileSync(
       join(app, 'check.ts'),
-      "import { parsePoll, type Poll, type TileState } from '@webmon/protocol';\n" +
-        'const poll: Poll = parsePoll({});\n' +
-        "const state: TileState | undefined = poll.layers['1']?.tile_state;\n" +
-        'const wrong: number = poll.layers; // must be a type error\n' +
+      "import { parseServerMessage, type ServerMessage, type TopicInfo } from '@webmon/protocol';\n" +
+        "const message: ServerMessage = parseServerMessage('{}');\n" +
+        "const state: TopicInfo[] | undefined = message.type === 'hello' ? message.topics : undefined;\n" +
+        'const wrong: number = message.type; // must be a type error\n' +
         'export { state, wrong };\n',
     );
     writeFileSync(

@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NapariTopics } from '@webmon/protocol';
 import { createRelay } from '../src/index.js';
 import { startClients } from './child.js';
 
@@ -34,10 +33,10 @@ export async function runSoak(seconds: number, onProgress?: (line: string) => vo
   const budget = { highWaterMark: MiB, lowWaterMark: 256 * 1024, maxQueuedMessages: 4096, maxQueuedBytes: 4 * MiB };
   const relay = createRelay({
     topics: [
-      { ...NapariTopics.layers },
-      { ...NapariTopics.frameTime, replayMs: 10_000 },
-      { ...NapariTopics.loadChunk, replayMs: 10_000 },
-      { name: 'napari.image', mode: 'latest', binary: true },
+      { name: 'demo.state', mode: 'latest' as const, schema: 'demo/state' },
+      { name: 'demo.ticks', mode: 'stream' as const, schema: 'demo/tick', replayMs: 10_000 },
+      { name: 'demo.loads', mode: 'stream' as const, replayMs: 10_000 },
+      { name: 'demo.image', mode: 'latest', binary: true },
     ],
     ...budget,
     heartbeatMs: 0, // keep the frozen client connected for the whole run (a heartbeat would drop it)
@@ -45,12 +44,12 @@ export async function runSoak(seconds: number, onProgress?: (line: string) => vo
   const { url } = await relay.listen();
   // The same stand-in page the backpressure tests freeze with SIGSTOP.
   const script = fileURLToPath(new URL('../test/fixtures/stallable-client.mjs', import.meta.url));
-  const stalled = spawn(process.execPath, [script, url, 'napari.layers,napari.frame_time,napari.load_chunk,napari.image'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stalled = spawn(process.execPath, [script, url, 'demo.state,demo.ticks,demo.loads,demo.image'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stalledOutput = '';
   stalled.stdout.on('data', (chunk: Buffer) => {
     stalledOutput += chunk.toString();
   });
-  const readers = await startClients('relay', url, 9, 'napari.frame_time,napari.layers,napari.load_chunk,napari.image');
+  const readers = await startClients('relay', url, 9, 'demo.ticks,demo.state,demo.loads,demo.image');
   const ticks = Math.round(seconds * 60);
   const samples: number[] = [];
   const image = new Uint8Array(256 * 1024);
@@ -65,13 +64,13 @@ export async function runSoak(seconds: number, onProgress?: (line: string) => vo
     let nextSample = start;
     for (let tick = 0; tick < ticks; tick += 1) {
       const time = Date.now() / 1000;
-      relay.publish('napari.layers', layers);
+      relay.publish('demo.state', layers);
       // `t`/`i` let the reading clients count and time it (extra fields are allowed by the schema).
-      relay.publish('napari.frame_time', { time, delta_ms: 16.7, t: performance.timeOrigin + performance.now(), i: tick });
-      relay.publish('napari.load_chunk', { time, num_bytes: 262_144, load_ms: 3.2 });
+      relay.publish('demo.ticks', { time, delta_ms: 16.7, t: performance.timeOrigin + performance.now(), i: tick });
+      relay.publish('demo.loads', { time, num_bytes: 262_144, load_ms: 3.2 });
       image.fill(tick % 256);
       // A fresh buffer per frame, as a producer would hand over new pixels.
-      relay.publishFrame('napari.image', { dtype: 'uint8', shape: [512, 512] }, image.slice());
+      relay.publishFrame('demo.image', { dtype: 'uint8', shape: [512, 512] }, image.slice());
       const now = performance.now();
       if (now >= nextSample) {
         samples.push(process.memoryUsage().rss);

@@ -4,27 +4,19 @@
  * for browsers.
  */
 import {
-  FrameTimeSchema,
-  LoadChunkSchema,
-  NapariMessageSchema,
   SUBPROTOCOL,
-  SchemaId,
   decodeFrame,
   encodeClientMessage,
   isFrame,
-  parsePoll,
   parseServerMessage,
   type DecodedFrame,
-  type FrameTime,
   type GapMessage,
   type HelloMessage,
   type JsonValue,
-  type LoadChunk,
-  type NapariMessage,
-  type Poll,
   type ServerMessage,
   type StatusMessage,
   type TopicInfo,
+  type TopicsMessage,
   type WireErrorCode,
 } from '@webmon/protocol';
 
@@ -79,13 +71,8 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 // Typed topics
 // ---------------------------------------------------------------------------------------------
 
-/** Payload types of the napari topics (`NapariTopics`). Pass your own map to `createRelayClient` for others. */
-export interface NapariTopicPayloads {
-  'napari.layers': Poll;
-  'napari.frame_time': FrameTime;
-  'napari.load_chunk': LoadChunk;
-  'napari.messages': NapariMessage;
-}
+/** Payload types by topic name; pass your own map as `createRelayClient<Map>`. Unlisted topics are JSON. */
+export type TopicPayloadMap = Record<never, never>;
 
 export type TopicPayload<Map, Name extends string> = Name extends keyof Map ? Map[Name] : JsonValue;
 
@@ -141,8 +128,12 @@ export interface RelayClientOptions {
   commandTimeoutMs?: number;
   /** Largest binary frame accepted. @default 1 GiB */
   maxFrameBytes?: number;
-  /** Validate payloads of topics whose schema id the client knows (napari topics). @default true */
-  validatePayloads?: boolean;
+  /**
+   * Checks by payload schema id (`TopicInfo.schema`): each returns the payload or throws; a payload that
+   * fails is dropped and reported through `onError` (`BAD_SERVER_MESSAGE`). Topics whose schema has no
+   * check are delivered as plain JSON. @default {}
+   */
+  payloadValidators?: Readonly<Record<string, (payload: unknown) => unknown>>;
   /** Source of randomness for jitter (tests). @default Math.random */
   random?: () => number;
 }
@@ -154,15 +145,28 @@ export interface SessionChange {
 
 export interface CommandOptions {
   timeoutMs?: number;
+  /** The topic whose source should run the command (when a server has several sources). */
+  topic?: string;
 }
 
-export interface RelayClient<Map = NapariTopicPayloads> {
+/** The server's topic list changed: topics declared or retired while it runs. */
+export interface TopicsChange {
+  added: readonly TopicInfo[];
+  removed: readonly string[];
+  /** The whole list after the change. */
+  topics: readonly TopicInfo[];
+}
+
+export interface RelayClient<Map = TopicPayloadMap> {
   readonly state: ConnectionState;
   /** Session id of the current (or last) server. */
   readonly sessionId: string | undefined;
-  /** Topics the server announced. */
+  /** Topics the server announced (kept current as topics are declared and retired). */
   readonly topics: readonly TopicInfo[];
-  /** Subscribes (now, and again after every reconnect). Returns the unsubscribe function. */
+  /**
+   * Subscribes (now, and again after every reconnect). A topic the server has not announced yet is
+   * subscribed as soon as it is. Returns the unsubscribe function.
+   */
   subscribe<Name extends string>(topic: Name, handler: (event: TopicEvent<TopicPayload<Map, Name>>) => void): () => void;
   /** Sends a command; resolves with the ack's result, rejects with a `RelayClientError`. */
   command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
@@ -173,6 +177,8 @@ export interface RelayClient<Map = NapariTopicPayloads> {
   onSessionChange(handler: (change: SessionChange) => void): () => void;
   onGap(handler: (gap: GapMessage) => void): () => void;
   onHello(handler: (hello: HelloMessage) => void): () => void;
+  /** Topics declared or retired after `hello` (also called with the whole list on every hello). */
+  onTopics(handler: (change: TopicsChange) => void): () => void;
   onStateChange(handler: (state: ConnectionState) => void): () => void;
   /** Errors not tied to a request (unknown topic, bad server message, rejection). */
   onError(handler: (error: RelayClientError) => void): () => void;
@@ -192,14 +198,6 @@ const TOKEN_PROTOCOL_PREFIX = 'webmon.token.';
 const TOPIC_NAME = /^[A-Za-z0-9_.:/-]+$/;
 
 type PayloadCheck = (payload: unknown) => unknown;
-
-/** Validators for payload schemas this client knows; other schemas are plain JSON. */
-const PAYLOAD_CHECKS: Readonly<Record<string, PayloadCheck>> = {
-  [SchemaId.napariPoll]: parsePoll,
-  [SchemaId.napariFrameTime]: (payload) => FrameTimeSchema.parse(payload),
-  [SchemaId.napariLoadChunk]: (payload) => LoadChunkSchema.parse(payload),
-  [SchemaId.napariMessage]: (payload) => NapariMessageSchema.parse(payload),
-};
 
 interface Pending {
   resolve: (value: JsonValue | undefined) => void;
@@ -228,7 +226,7 @@ class Listeners<T> {
 }
 
 /** Creates a client and connects at once. */
-export function createRelayClient<Map = NapariTopicPayloads>(options: RelayClientOptions): RelayClient<Map> {
+export function createRelayClient<Map = TopicPayloadMap>(options: RelayClientOptions): RelayClient<Map> {
   return new Client<Map>(options);
 }
 
@@ -243,6 +241,7 @@ class Client<Map> implements RelayClient<Map> {
   private readonly sessionListeners = new Listeners<SessionChange>();
   private readonly gapListeners = new Listeners<GapMessage>();
   private readonly helloListeners = new Listeners<HelloMessage>();
+  private readonly topicsListeners = new Listeners<TopicsChange>();
   private readonly stateListeners = new Listeners<ConnectionState>();
   private readonly errorListeners = new Listeners<RelayClientError>();
   private readonly schemaOf = new Map<string, string>();
@@ -270,18 +269,20 @@ class Client<Map> implements RelayClient<Map> {
     }
     const erased = handler as (event: TopicEvent<never>) => void;
     set.add(erased);
-    if (first && this.isReady()) this.sendMessage({ type: 'subscribe', topics: [topic] });
+    // Not announced yet: `topics` will bring it, and we subscribe then.
+    if (first && this.isReady() && this.schemaOf.has(topic)) this.sendMessage({ type: 'subscribe', topics: [topic] });
     return () => {
       const current = this.handlers.get(topic);
       if (!current?.delete(erased) || current.size > 0) return;
       this.handlers.delete(topic);
-      if (this.isReady()) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
+      if (this.isReady() && this.schemaOf.has(topic)) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
     };
   }
 
   command(name: string, args: JsonValue, options: CommandOptions = {}): Promise<JsonValue | undefined> {
     const id = `q${this.nextId++}`;
-    return this.request(id, () => this.sendMessage({ type: 'command', id, name, args }), options.timeoutMs);
+    const { topic } = options;
+    return this.request(id, () => this.sendMessage({ type: 'command', id, name, args, ...(topic === undefined ? {} : { topic }) }), options.timeoutMs);
   }
 
   async ping(options: CommandOptions = {}): Promise<number> {
@@ -302,6 +303,9 @@ class Client<Map> implements RelayClient<Map> {
   }
   onHello(handler: (hello: HelloMessage) => void): () => void {
     return this.helloListeners.add(handler);
+  }
+  onTopics(handler: (change: TopicsChange) => void): () => void {
+    return this.topicsListeners.add(handler);
   }
   onStateChange(handler: (state: ConnectionState) => void): () => void {
     return this.stateListeners.add(handler);
@@ -436,6 +440,9 @@ class Client<Map> implements RelayClient<Map> {
       case 'hello':
         this.hello(message);
         break;
+      case 'topics':
+        this.topicsChanged(message);
+        break;
       case 'data':
         this.deliverJson(message.topic, message.seq, message.time, message.payload, false);
         break;
@@ -485,8 +492,27 @@ class Client<Map> implements RelayClient<Map> {
     this.setState('open');
     this.helloListeners.emit(message);
     if (previous !== undefined && previous !== message.sessionId) this.sessionListeners.emit({ previous, current: message.sessionId });
-    const topics = [...this.handlers.keys()];
+    this.topicsListeners.emit({ added: message.topics, removed: [], topics: this.topics });
     // Resubscribing brings the snapshot (latest value / replay window) of the new session.
+    this.subscribeAnnounced([...this.handlers.keys()]);
+  }
+
+  private topicsChanged(message: TopicsMessage): void {
+    const removed = new Set(message.removed);
+    this.topics = [...this.topics.filter((topic) => !removed.has(topic.name) && !message.added.some((added) => added.name === topic.name)), ...message.added];
+    for (const name of removed) {
+      this.schemaOf.delete(name);
+      this.replayFrames.delete(name);
+    }
+    for (const topic of message.added) this.schemaOf.set(topic.name, topic.schema);
+    this.topicsListeners.emit({ added: message.added, removed: message.removed, topics: this.topics });
+    // Handlers stay registered for a retired topic: if it comes back, they get its new values.
+    this.subscribeAnnounced(message.added.map((topic) => topic.name).filter((name) => this.handlers.has(name)));
+  }
+
+  /** Subscribes to those of `names` the server has announced, in requests of at most 64 topics. */
+  private subscribeAnnounced(names: readonly string[]): void {
+    const topics = names.filter((name) => this.schemaOf.has(name));
     for (let start = 0; start < topics.length; start += 64) this.sendMessage({ type: 'subscribe', topics: topics.slice(start, start + 64) });
   }
 
@@ -494,7 +520,7 @@ class Client<Map> implements RelayClient<Map> {
     const handlers = this.handlers.get(topic);
     if (handlers === undefined) return;
     const schema = this.schemaOf.get(topic);
-    const check = schema === undefined || this.options.validatePayloads === false ? undefined : PAYLOAD_CHECKS[schema];
+    const check: PayloadCheck | undefined = schema === undefined ? undefined : this.options.payloadValidators?.[schema];
     let value = payload;
     if (check) {
       try {

@@ -8,9 +8,11 @@ export const RelayErrorCode = {
   BAD_OPTIONS: 'RELAY_BAD_OPTIONS',
   /** `publish`/`publishFrame` named a topic that was not declared. */
   UNKNOWN_TOPIC: 'RELAY_UNKNOWN_TOPIC',
+  /** `declareTopic` with a name already declared with other options. */
+  TOPIC_CONFLICT: 'RELAY_TOPIC_CONFLICT',
   /** `publish` on a binary topic, or `publishFrame` on a JSON topic. */
   WRONG_TOPIC_KIND: 'RELAY_WRONG_TOPIC_KIND',
-  /** A payload that is not JSON-serialisable (cycle, BigInt, undefined) or a frame the codec refuses. */
+  /** A payload that is not JSON-serialisable (cycle, BigInt, undefined), that its topic's `validate` refused, or a frame the codec refuses. */
   BAD_PAYLOAD: 'RELAY_BAD_PAYLOAD',
   /** `listen()` on a relay attached to an app's server, or called twice. */
   ALREADY_LISTENING: 'RELAY_ALREADY_LISTENING',
@@ -34,7 +36,7 @@ export type CommandErrorCode = Extract<WireErrorCode, 'NO_PUBLISHER' | 'COMMAND_
 
 /**
  * Thrown by an `onCommand` handler to choose the wire error the page receives
- * (e.g. `NO_PUBLISHER` while napari is not connected). Any other thrown error becomes `COMMAND_FAILED`.
+ * (e.g. `NO_PUBLISHER` while its source is not connected). Any other thrown error becomes `COMMAND_FAILED`.
  */
 export class RelayCommandError extends Error {
   override name = 'RelayCommandError';

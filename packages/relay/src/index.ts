@@ -4,7 +4,9 @@
 export { createRelay } from './server.js';
 export type {
   CommandAllowlist,
+  CommandContext,
   CommandHandler,
+  CommandValidator,
   FrameDescription,
   RateLimit,
   Relay,

@@ -17,7 +17,6 @@ import {
   encodeServerMessage,
   isProtocolError,
   parseClientMessage,
-  toNapariCommand,
   type ClientMessage,
   type CommandMessage,
   type FrameInit,
@@ -26,6 +25,7 @@ import {
   type StatusCode,
   type TopicInfo,
   type WireErrorCode,
+  TopicInfoSchema,
 } from '@webmon/protocol';
 import { RelayCommandError, RelayError, RelayErrorCode } from './errors.js';
 import { Peer, type PeerBudget, type PeerStats } from './peer.js';
@@ -58,15 +58,30 @@ export interface RelayClientInfo {
   remoteAddress: string | undefined;
 }
 
+/** Who sent a command, and to which topic's source it is addressed. */
+export interface CommandContext extends RelayClientInfo {
+  /** The topic the page addressed the command to (a declared topic), if it named one. */
+  topic: string | undefined;
+}
+
 /**
  * Handles a page's command. Return the ack's result (any JSON value, or nothing); throw a
  * `RelayCommandError` to choose the wire error (e.g. `NO_PUBLISHER`), anything else becomes `COMMAND_FAILED`.
  */
-export type CommandHandler = (name: string, args: JsonValue, client: RelayClientInfo) => unknown;
+export type CommandHandler = (name: string, args: JsonValue, context: CommandContext) => unknown;
+
+/**
+ * Checks a command before the handler sees it (the name already is a public identifier). Throw a
+ * `RelayCommandError` to choose the wire code (`UNKNOWN_COMMAND`, `BAD_COMMAND_ARGS`); anything else
+ * thrown becomes `BAD_COMMAND_ARGS`.
+ */
+export type CommandValidator = (name: string, args: JsonValue, topic: string | undefined) => void;
 
 export interface RelayOptions {
-  /** Topics announced in `hello`. Publishing to any other name throws. */
-  topics: readonly RelayTopicOptions[];
+  /** Topics announced in `hello`; more can be declared (and retired) while the relay runs. @default [] */
+  topics?: readonly RelayTopicOptions[];
+  /** Checks every command before the handler runs. @default none (any public identifier, any JSON args) */
+  validateCommand?: CommandValidator;
   /** Attach to this server's `upgrade` event instead of listening alone. */
   server?: HttpServer;
   /** URL path of the WebSocket endpoint. @default '/ws' */
@@ -139,7 +154,16 @@ export type FrameDescription = Omit<FrameInit, 'topic' | 'seq' | 'time'> & { tim
 
 export interface Relay {
   readonly sessionId: string;
+  /** The topics declared now. */
   readonly topics: readonly TopicInfo[];
+  /**
+   * Declares a topic while running and announces it to every page (`topics` message). Declaring a
+   * topic again with the same options does nothing; with other options it throws `RELAY_TOPIC_CONFLICT`.
+   */
+  declareTopic(options: RelayTopicOptions): void;
+  /** Retires a topic: announced to every page, its subscriptions end, its history is dropped. False if unknown. */
+  retireTopic(name: string): boolean;
+  hasTopic(name: string): boolean;
   /** Standalone mode: binds `host:port`. Throws `RELAY_TOKEN_REQUIRED` for a non-loopback host without a token. */
   listen(): Promise<RelayAddress>;
   /** Where the relay listens (its own or the app's server), once listening. */
@@ -214,7 +238,6 @@ export function createRelay(options: RelayOptions): Relay {
 
 class RelayServer implements Relay {
   readonly sessionId: string;
-  readonly topics: readonly TopicInfo[];
   private readonly topicsByName = new Map<string, Topic>();
   private readonly subscribers = new Map<string, Set<Peer>>();
   private readonly connections = new Map<WebSocket, Connection>();
@@ -257,18 +280,9 @@ class RelayServer implements Relay {
     }
     positive('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, true);
 
-    for (const topicOptions of options.topics) {
+    for (const topicOptions of options.topics ?? []) {
       if (this.topicsByName.has(topicOptions.name)) fail(`topic ${topicOptions.name} is declared twice`);
-      const topic = new Topic(topicOptions);
-      this.topicsByName.set(topicOptions.name, topic);
-      this.subscribers.set(topicOptions.name, new Set());
-    }
-    this.topics = [...this.topicsByName.values()].map((topic) => topic.info);
-    // Validates every TopicInfo (names, replayMs) once, through the same schema the client uses.
-    try {
-      encodeServerMessage(this.hello());
-    } catch (error) {
-      throw new RelayError(RelayErrorCode.BAD_OPTIONS, `invalid topics: ${(error as Error).message}`, { cause: error });
+      this.addTopic(topicOptions);
     }
 
     this.wss = new WebSocketServer({
@@ -321,6 +335,52 @@ class RelayServer implements Relay {
     return address;
   }
 
+  get topics(): readonly TopicInfo[] {
+    return [...this.topicsByName.values()].map((topic) => topic.info);
+  }
+
+  hasTopic(name: string): boolean {
+    return this.topicsByName.has(name);
+  }
+
+  declareTopic(options: RelayTopicOptions): void {
+    if (this.closed) throw new RelayError(RelayErrorCode.CLOSED, 'the relay is closed');
+    const existing = this.topicsByName.get(options.name);
+    if (existing !== undefined) {
+      if (existing.sameAs(options)) return;
+      throw new RelayError(RelayErrorCode.TOPIC_CONFLICT, `topic ${options.name} is already declared with other options (${JSON.stringify(existing.info)})`);
+    }
+    const topic = this.addTopic(options);
+    this.broadcast(encodeServerMessage({ type: 'topics', added: [topic.info], removed: [], time: Date.now() }));
+  }
+
+  retireTopic(name: string): boolean {
+    const topic = this.topicsByName.get(name);
+    if (topic === undefined || this.closed) return false;
+    this.topicsByName.delete(name);
+    for (const peer of this.subscribers.get(name) ?? []) {
+      peer.subscriptions.delete(name);
+      peer.forget(name);
+    }
+    this.subscribers.delete(name);
+    this.broadcast(encodeServerMessage({ type: 'topics', added: [], removed: [name], time: Date.now() }));
+    return true;
+  }
+
+  /** Validates a topic's public description through the same schema the client uses, then adds it. */
+  private addTopic(options: RelayTopicOptions): Topic {
+    const topic = new Topic(options);
+    const checked = TopicInfoSchema.safeParse(topic.info);
+    if (!checked.success) throw new RelayError(RelayErrorCode.BAD_OPTIONS, `invalid topic ${JSON.stringify(options.name)}: ${checked.error.issues[0]?.message ?? 'schema mismatch'}`);
+    this.topicsByName.set(options.name, topic);
+    this.subscribers.set(options.name, new Set());
+    return topic;
+  }
+
+  private broadcast(message: string): void {
+    for (const { peer } of this.connections.values()) peer.sendControl(message);
+  }
+
   address(): RelayAddress | undefined {
     const info = this.server.address();
     if (info === null || typeof info === 'string') return undefined;
@@ -337,6 +397,13 @@ class RelayServer implements Relay {
       throw new RelayError(RelayErrorCode.BAD_PAYLOAD, `payload of ${topicName} is not JSON-serialisable: ${(error as Error).message}`, { cause: error });
     }
     if (payloadJson === undefined) throw new RelayError(RelayErrorCode.BAD_PAYLOAD, `payload of ${topicName} is not a JSON value`);
+    if (topic.validate !== undefined) {
+      try {
+        topic.validate(payload);
+      } catch (error) {
+        throw new RelayError(RelayErrorCode.BAD_PAYLOAD, `payload of ${topicName} refused: ${(error as Error).message}`, { cause: error });
+      }
+    }
     const seq = topic.nextSeq();
     const time = Date.now();
     // Serialised and framed once for every peer.
@@ -367,7 +434,7 @@ class RelayServer implements Relay {
   setStatus(code: StatusCode, details: StatusDetails = {}): void {
     const message = encodeServerMessage({ type: 'status', code, ...details, time: Date.now() });
     this.lastStatus = message;
-    for (const { peer } of this.connections.values()) peer.sendControl(message);
+    this.broadcast(message);
   }
 
   onCommand(handler: CommandHandler | undefined): void {
@@ -607,7 +674,7 @@ class RelayServer implements Relay {
 
   private async command(connection: Connection, message: CommandMessage): Promise<void> {
     const { peer } = connection;
-    const { id, name, args } = message;
+    const { id, name, args, topic } = message;
     if (!connection.commands.take() || connection.pendingCommands >= (this.options.maxPendingCommands ?? DEFAULTS.maxPendingCommands)) {
       this.sendError(peer, 'RATE_LIMITED', `too many commands; slow down`, { id });
       return;
@@ -616,11 +683,18 @@ class RelayServer implements Relay {
       this.sendError(peer, 'UNKNOWN_COMMAND', `command ${name} is not allowed`, { id });
       return;
     }
-    try {
-      toNapariCommand(name, args);
-    } catch (error) {
-      this.sendError(peer, 'BAD_COMMAND_ARGS', (error as Error).message, { id });
+    if (topic !== undefined && !this.topicsByName.has(topic)) {
+      this.sendError(peer, 'UNKNOWN_TOPIC', `command ${name} names topic ${topic}, which is not declared`, { id, topic });
       return;
+    }
+    if (this.options.validateCommand !== undefined) {
+      try {
+        this.options.validateCommand(name, args, topic);
+      } catch (error) {
+        const code: WireErrorCode = error instanceof RelayCommandError && error.code === 'UNKNOWN_COMMAND' ? 'UNKNOWN_COMMAND' : 'BAD_COMMAND_ARGS';
+        this.sendError(peer, code, (error as Error).message, { id });
+        return;
+      }
     }
     const handler = this.commandHandler;
     if (handler === undefined) {
@@ -632,7 +706,7 @@ class RelayServer implements Relay {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const result = await Promise.race([
-        Promise.resolve().then(() => handler(name, args, connection.info)),
+        Promise.resolve().then(() => handler(name, args, { ...connection.info, topic })),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => reject(new RelayCommandError('TIMEOUT', `command ${name} got no answer within ${timeoutMs} ms`)), timeoutMs);
         }),

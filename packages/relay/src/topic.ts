@@ -41,12 +41,16 @@ export interface RelayTopicOptions {
   replayMaxItems?: number;
   /** `stream` only: most bytes kept for replay. @default 16 MiB */
   replayMaxBytes?: number;
+  /** JSON topics: checks each payload before it is published; throw to refuse it (`RELAY_BAD_PAYLOAD`). */
+  validate?: (payload: unknown) => unknown;
 }
 
 export class Topic {
   readonly info: TopicInfo;
   readonly mode: DeliveryMode;
   readonly binary: boolean;
+  readonly validate: ((payload: unknown) => unknown) | undefined;
+  private readonly options: RelayTopicOptions;
   private seq = 0;
   latest: Entry | undefined;
   private replay: Entry[] = [];
@@ -57,8 +61,10 @@ export class Topic {
   private readonly replayMaxBytes: number;
 
   constructor(options: RelayTopicOptions) {
+    this.options = options;
     this.mode = options.mode;
     this.binary = options.binary ?? false;
+    this.validate = options.validate;
     this.replayMs = options.mode === 'stream' ? (options.replayMs ?? 0) : 0;
     this.replayMaxItems = options.replayMaxItems ?? 10_000;
     this.replayMaxBytes = options.replayMaxBytes ?? 16 * 2 ** 20;
@@ -69,6 +75,13 @@ export class Topic {
       ...(this.binary ? { binary: true } : {}),
       ...(this.replayMs > 0 ? { replayMs: this.replayMs } : {}),
     };
+  }
+
+  /** Declared with the same options (a source declaring its topic again after a reconnect). */
+  sameAs(options: RelayTopicOptions): boolean {
+    const keys = new Set([...Object.keys(options), ...Object.keys(this.options)]) as Set<keyof RelayTopicOptions>;
+    for (const key of keys) if (options[key] !== this.options[key]) return false;
+    return true;
   }
 
   nextSeq(): number {

@@ -4,7 +4,29 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import WebSocket from 'ws';
-import { NapariTopics, type FrameTime, type GapMessage, type JsonValue, type Poll, type StatusMessage } from '@webmon/protocol';
+import type { GapMessage, JsonValue, StatusMessage } from '@webmon/protocol';
+
+/** Payload types of the test topics, as a source package would export them. */
+interface State {
+  layers: Record<string, unknown>;
+}
+interface Tick {
+  time: number;
+  delta_ms: number;
+}
+interface DemoPayloads {
+  'demo.state': State;
+  'demo.ticks': Tick;
+}
+
+/** An injected payload check, as a source package provides them (here: a tick must have numbers). */
+const payloadValidators = {
+  'demo/tick': (payload: unknown) => {
+    const tick = payload as Partial<Tick> | null;
+    if (typeof tick?.time !== 'number' || typeof tick.delta_ms !== 'number') throw new TypeError('a tick needs numeric time and delta_ms');
+    return payload;
+  },
+};
 import { createRelayClient, type RelayClient, type RelayClientOptions, type SessionChange, type TopicEvent, type WebSocketConstructor } from '../src/client.js';
 import { RelayCommandError, createRelay, generateToken } from '../src/index.js';
 import { children, cleanup, relays, startRelay, waitFor } from './helpers.js';
@@ -16,13 +38,13 @@ afterEach(async () => {
 });
 
 const topics = [
-  { ...NapariTopics.layers },
-  { ...NapariTopics.frameTime, replayMs: 10_000 },
+  { name: 'demo.state', mode: 'latest' as const, schema: 'demo/state' },
+  { name: 'demo.ticks', mode: 'stream' as const, schema: 'demo/tick', replayMs: 10_000 },
   { name: 'events', mode: 'stream' as const },
   { name: 'image', mode: 'latest' as const, binary: true },
 ];
 
-function connect<Map = import('../src/client.js').NapariTopicPayloads>(options: Omit<RelayClientOptions, 'WebSocket'>): RelayClient<Map> {
+function connect<Map = import('../src/client.js').TopicPayloadMap>(options: Omit<RelayClientOptions, 'WebSocket'>): RelayClient<Map> {
   const client = createRelayClient<Map>({ WebSocket: WebSocket as unknown as WebSocketConstructor, backoff: { initialMs: 50, maxMs: 500 }, ...options });
   clients.push(client as RelayClient<unknown>);
   return client;
@@ -31,55 +53,95 @@ function connect<Map = import('../src/client.js').NapariTopicPayloads>(options: 
 describe('relay client', () => {
   it('subscribes with typed payloads, gets the snapshot, then live data', async () => {
     const { relay, url } = await startRelay({ topics });
-    relay.publish('napari.layers', { layers: { '1': {} } });
-    relay.publish('napari.frame_time', { time: 1, delta_ms: 16 });
-    const client = connect({ url });
-    const layers: TopicEvent<Poll>[] = [];
-    const frameTimes: TopicEvent<FrameTime>[] = [];
-    client.subscribe('napari.layers', (event) => {
-      expectTypeOf(event).toEqualTypeOf<TopicEvent<Poll>>();
+    relay.publish('demo.state', { layers: { '1': {} } });
+    relay.publish('demo.ticks', { time: 1, delta_ms: 16 });
+    const client = connect<DemoPayloads>({ url });
+    const layers: TopicEvent<State>[] = [];
+    const frameTimes: TopicEvent<Tick>[] = [];
+    client.subscribe('demo.state', (event) => {
+      expectTypeOf(event).toEqualTypeOf<TopicEvent<State>>();
       layers.push(event);
     });
-    client.subscribe('napari.frame_time', (event) => frameTimes.push(event));
+    client.subscribe('demo.ticks', (event) => frameTimes.push(event));
     client.subscribe('events', (event) => expectTypeOf(event).toEqualTypeOf<TopicEvent<JsonValue>>());
     await waitFor(() => layers.length === 1 && frameTimes.length === 1 || undefined, 'the snapshots');
     expect(layers[0]).toMatchObject({ kind: 'data', replay: true, seq: 0, payload: { layers: { '1': {} } } });
     expect(client.state).toBe('open');
     expect(client.sessionId).toBe(relay.sessionId);
     expect(client.topics.map((topic) => topic.name)).toEqual(topics.map((topic) => topic.name));
-    relay.publish('napari.frame_time', { time: 2, delta_ms: 17 });
+    relay.publish('demo.ticks', { time: 2, delta_ms: 17 });
     await waitFor(() => frameTimes.length === 2 || undefined, 'live data');
     expect(frameTimes[1]).toMatchObject({ kind: 'data', replay: false, seq: 1, payload: { time: 2, delta_ms: 17 } });
   });
 
   it('drops a payload that fails its topic schema and reports it', async () => {
     const { relay, url } = await startRelay({ topics });
-    const client = connect({ url });
+    const client = connect({ url, payloadValidators });
     const errors: string[] = [];
     client.onError((error) => errors.push(error.code));
     const frameTimes: unknown[] = [];
-    client.subscribe('napari.frame_time', (event) => frameTimes.push(event));
+    client.subscribe('demo.ticks', (event) => frameTimes.push(event));
     await waitFor(() => client.state === 'open' || undefined, 'open');
     await client.ping();
-    relay.publish('napari.frame_time', { time: 'soon' });
-    relay.publish('napari.frame_time', { time: 3, delta_ms: 1 });
+    relay.publish('demo.ticks', { time: 'soon' });
+    relay.publish('demo.ticks', { time: 3, delta_ms: 1 });
     await waitFor(() => frameTimes.length === 1 || undefined, 'the valid value');
     expect(errors).toEqual(['BAD_SERVER_MESSAGE']);
   });
 
-  it('returns command results and rejects with typed errors', async () => {
-    const { relay, url } = await startRelay({ topics, commandTimeoutMs: 200 });
+  it('subscribes to a topic as soon as the server announces it, and keeps its topic list current', async () => {
+    const { relay, url } = await startRelay({ topics: [] });
+    const client = connect({ url });
+    const changes: { added: string[]; removed: readonly string[] }[] = [];
+    client.onTopics((change) => changes.push({ added: change.added.map((topic) => topic.name), removed: change.removed }));
+    const values: unknown[] = [];
+    client.subscribe('plugin.data.count', (event) => values.push(event.kind === 'data' ? event.payload : undefined));
+    const errors: string[] = [];
+    client.onError((error) => errors.push(error.code));
+    await waitFor(() => client.state === 'open' || undefined, 'open');
+    relay.declareTopic({ name: 'plugin.data.count', mode: 'latest' });
+    relay.publish('plugin.data.count', 41);
+    await waitFor(() => values.length === 1 || undefined, 'the first value of the new topic');
+    relay.publish('plugin.data.count', 42);
+    await waitFor(() => values.length === 2 || undefined, 'a live value');
+    expect(values).toEqual([41, 42]);
+    expect(client.topics.map((topic) => topic.name)).toEqual(['plugin.data.count']);
+    relay.retireTopic('plugin.data.count');
+    await waitFor(() => client.topics.length === 0 || undefined, 'the retirement');
+    expect(changes).toEqual([
+      { added: [], removed: [] },
+      { added: ['plugin.data.count'], removed: [] },
+      { added: [], removed: ['plugin.data.count'] },
+    ]);
+    // Never subscribed before the topic existed: no UNKNOWN_TOPIC noise.
+    expect(errors).toEqual([]);
+  });
+
+  it('sends the addressed topic with a command', async () => {
+    const { relay, url } = await startRelay({ topics: [{ name: 'b.state', mode: 'latest' }] });
+    relay.onCommand((_name, _args, context) => context.topic ?? null);
     const client = connect({ url });
     await waitFor(() => client.state === 'open' || undefined, 'open');
-    await expect(client.command('show_grid', true)).rejects.toMatchObject({ name: 'RelayClientError', code: 'NO_PUBLISHER' });
+    await expect(client.command('go', null, { topic: 'b.state' })).resolves.toBe('b.state');
+    await expect(client.command('go', null)).resolves.toBeNull();
+  });
+
+  it('returns command results and rejects with typed errors', async () => {
+    const validateCommand = (name: string, args: JsonValue) => {
+      if (name === 'set_flag' && typeof args !== 'boolean') throw new TypeError('set_flag takes a boolean');
+    };
+    const { relay, url } = await startRelay({ topics, commandTimeoutMs: 200, validateCommand });
+    const client = connect({ url });
+    await waitFor(() => client.state === 'open' || undefined, 'open');
+    await expect(client.command('set_flag', true)).rejects.toMatchObject({ name: 'RelayClientError', code: 'NO_PUBLISHER' });
     relay.onCommand((name, args) => {
-      if (name === 'offline') throw new RelayCommandError('NO_PUBLISHER', 'napari is gone');
+      if (name === 'offline') throw new RelayCommandError('NO_PUBLISHER', 'the source is gone');
       if (name === 'slow') return new Promise(() => undefined);
       return { name, args };
     });
-    await expect(client.command('show_grid', true)).resolves.toEqual({ name: 'show_grid', args: true });
-    await expect(client.command('show_grid', 'no')).rejects.toMatchObject({ code: 'BAD_COMMAND_ARGS' });
-    await expect(client.command('offline', null)).rejects.toMatchObject({ code: 'NO_PUBLISHER', message: 'napari is gone' });
+    await expect(client.command('set_flag', true)).resolves.toEqual({ name: 'set_flag', args: true });
+    await expect(client.command('set_flag', 'no')).rejects.toMatchObject({ code: 'BAD_COMMAND_ARGS' });
+    await expect(client.command('offline', null)).rejects.toMatchObject({ code: 'NO_PUBLISHER', message: 'the source is gone' });
     await expect(client.command('slow', null)).rejects.toMatchObject({ code: 'TIMEOUT' });
     await expect(client.command('slow', null, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(await client.ping()).toBeGreaterThanOrEqual(0);
@@ -87,18 +149,18 @@ describe('relay client', () => {
 
   it('reconnects across a server restart, reports the new session and resubscribes', async () => {
     const first = await startRelay({ topics });
-    first.relay.publish('napari.layers', { layers: { old: {} } });
-    const client = connect({ url: first.url });
-    const layers: TopicEvent<Poll>[] = [];
+    first.relay.publish('demo.state', { layers: { old: {} } });
+    const client = connect<DemoPayloads>({ url: first.url });
+    const layers: TopicEvent<State>[] = [];
     const sessions: SessionChange[] = [];
     const states: string[] = [];
     const statuses: StatusMessage[] = [];
-    client.subscribe('napari.layers', (event) => layers.push(event));
+    client.subscribe('demo.state', (event) => layers.push(event));
     client.onSessionChange((change) => sessions.push(change));
     client.onStateChange((state) => states.push(state));
     client.onStatus((status) => statuses.push(status));
     await waitFor(() => layers.length === 1 || undefined, 'the first session snapshot');
-    const pending = client.command('show_grid', true, { timeoutMs: 30_000 });
+    const pending = client.command('set_flag', true, { timeoutMs: 30_000 });
     first.relay.onCommand(() => new Promise(() => undefined));
     const disconnected = expect(pending).rejects.toMatchObject({ code: 'DISCONNECTED' });
     await first.relay.close();
@@ -107,14 +169,14 @@ describe('relay client', () => {
 
     const second = createRelay({ topics, port: first.port, heartbeatMs: 0 });
     relays.push(second);
-    second.publish('napari.layers', { layers: { new: {} } });
+    second.publish('demo.state', { layers: { new: {} } });
     await second.listen();
     await waitFor(() => sessions.length === 1 || undefined, 'the session change', 30_000);
     expect(sessions[0]).toEqual({ previous: first.relay.sessionId, current: second.sessionId });
     await waitFor(() => layers.length === 2 || undefined, 'the new session snapshot');
     expect(layers[1]).toMatchObject({ replay: true, payload: { layers: { new: {} } } });
     expect(states).toEqual(['open', 'reconnecting', 'open']);
-    second.publish('napari.layers', { layers: { newer: {} } });
+    second.publish('demo.state', { layers: { newer: {} } });
     await waitFor(() => layers.length === 3 || undefined, 'live data after the restart');
   });
 

@@ -4,15 +4,15 @@
  */
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode, NapariTopics, decodeFrame, type DataMessage, type ServerMessage } from '@webmon/protocol';
+import { CloseCode, decodeFrame, type DataMessage, type ServerMessage } from '@webmon/protocol';
 import { RelayCommandError, RelayErrorCode, createRelay, generateToken } from '../src/index.js';
 import { cleanup, record, relays, spawnStallableClient, startRelay, waitFor } from './helpers.js';
 
 afterEach(cleanup);
 
 const topics = [
-  { ...NapariTopics.layers },
-  { ...NapariTopics.frameTime, replayMs: 10_000 },
+  { name: 'demo.state', mode: 'latest' as const, schema: 'demo/state' },
+  { name: 'demo.ticks', mode: 'stream' as const, schema: 'demo/tick', replayMs: 10_000 },
   { name: 'events', mode: 'stream' as const },
   { name: 'image', mode: 'latest' as const, binary: true, schema: 'webmon.v1/frame' },
   { name: 'image-stream', mode: 'stream' as const, binary: true, replayMs: 10_000 },
@@ -24,20 +24,20 @@ const dataOf = (messages: ServerMessage[], topic: string) =>
 describe('handshake', () => {
   it('negotiates webmon.v1 and greets with the session id, the topics and the current status', async () => {
     const { relay, url } = await startRelay({ topics });
-    relay.setStatus('source.connected', { source: 'napari' });
+    relay.setStatus('source.connected', { source: 'demo' });
     const client = record(url);
     const hello = await client.next('hello');
     expect(client.socket.protocol).toBe('webmon.v1');
     expect(hello.sessionId).toBe(relay.sessionId);
     expect(hello.topics).toEqual([
-      { name: 'napari.layers', mode: 'latest', schema: 'webmon.v1/napari.poll' },
-      { name: 'napari.frame_time', mode: 'stream', schema: 'webmon.v1/napari.frame_time', replayMs: 10_000 },
+      { name: 'demo.state', mode: 'latest', schema: 'demo/state' },
+      { name: 'demo.ticks', mode: 'stream', schema: 'demo/tick', replayMs: 10_000 },
       { name: 'events', mode: 'stream', schema: 'webmon.v1/json' },
       { name: 'image', mode: 'latest', schema: 'webmon.v1/frame', binary: true },
       { name: 'image-stream', mode: 'stream', schema: 'webmon.v1/json', binary: true, replayMs: 10_000 },
     ]);
     const status = await client.next('status');
-    expect(status).toMatchObject({ code: 'source.connected', source: 'napari' });
+    expect(status).toMatchObject({ code: 'source.connected', source: 'demo' });
     expect(client.messages.indexOf(hello)).toBeLessThan(client.messages.indexOf(status));
 
     relay.setStatus('source.disconnected');
@@ -91,27 +91,27 @@ describe('handshake', () => {
 describe('latest topics', () => {
   it('gives a late joiner only the newest value, then every later one', async () => {
     const { relay, url } = await startRelay({ topics });
-    for (let index = 0; index < 5; index += 1) relay.publish('napari.layers', { layers: { [String(index)]: {} } });
+    for (let index = 0; index < 5; index += 1) relay.publish('demo.state', { layers: { [String(index)]: {} } });
     const client = record(url);
     await client.next('hello');
-    client.send({ type: 'subscribe', id: 'sub', topics: ['napari.layers'] });
+    client.send({ type: 'subscribe', id: 'sub', topics: ['demo.state'] });
     const snapshot = await client.next('snapshot');
     expect(snapshot.items).toHaveLength(1);
     expect(snapshot.items[0]).toMatchObject({ seq: 4, payload: { layers: { '4': {} } } });
-    expect(await client.next('ack')).toMatchObject({ id: 'sub', result: { subscribed: ['napari.layers'], unknown: [] } });
-    relay.publish('napari.layers', { layers: {} });
+    expect(await client.next('ack')).toMatchObject({ id: 'sub', result: { subscribed: ['demo.state'], unknown: [] } });
+    relay.publish('demo.state', { layers: {} });
     const data = await client.next('data');
-    expect(data).toMatchObject({ topic: 'napari.layers', seq: 5, payload: { layers: {} } });
+    expect(data).toMatchObject({ topic: 'demo.state', seq: 5, payload: { layers: {} } });
   });
 
   it('sends an empty snapshot when nothing was published and reports unknown topics', async () => {
     const { url } = await startRelay({ topics });
     const client = record(url);
     await client.next('hello');
-    client.send({ type: 'subscribe', id: 'x', topics: ['napari.layers', 'nope'] });
+    client.send({ type: 'subscribe', id: 'x', topics: ['demo.state', 'nope'] });
     expect((await client.next('snapshot')).items).toEqual([]);
     expect(await client.next('error')).toMatchObject({ code: 'UNKNOWN_TOPIC', topic: 'nope' });
-    expect(await client.next('ack')).toMatchObject({ id: 'x', result: { subscribed: ['napari.layers'], unknown: ['nope'] } });
+    expect(await client.next('ack')).toMatchObject({ id: 'x', result: { subscribed: ['demo.state'], unknown: ['nope'] } });
   });
 });
 
@@ -137,16 +137,16 @@ describe('subscriptions', () => {
 describe('stream topics', () => {
   it('replays the window to a late joiner, oldest first, then continues in order', async () => {
     const { relay, url } = await startRelay({ topics });
-    for (let index = 0; index < 20; index += 1) relay.publish('napari.frame_time', { time: index, delta_ms: 16.7 });
+    for (let index = 0; index < 20; index += 1) relay.publish('demo.ticks', { time: index, delta_ms: 16.7 });
     relay.publish('events', { lost: true }); // no replay window: a late joiner gets nothing old
     const client = record(url);
     await client.next('hello');
-    client.send({ type: 'subscribe', topics: ['napari.frame_time', 'events'] });
-    const replay = await client.next('snapshot', 0, (message) => message.topic === 'napari.frame_time');
+    client.send({ type: 'subscribe', topics: ['demo.ticks', 'events'] });
+    const replay = await client.next('snapshot', 0, (message) => message.topic === 'demo.ticks');
     expect(replay.items.map((item) => item.seq)).toEqual([...Array(20).keys()]);
     expect(replay.items[3]?.payload).toEqual({ time: 3, delta_ms: 16.7 });
     expect((await client.next('snapshot', 0, (message) => message.topic === 'events')).items).toEqual([]);
-    relay.publish('napari.frame_time', { time: 20, delta_ms: 16.7 });
+    relay.publish('demo.ticks', { time: 20, delta_ms: 16.7 });
     expect(await client.next('data')).toMatchObject({ seq: 20 });
   });
 
@@ -182,7 +182,7 @@ describe('backpressure', () => {
 
   it('drops the oldest messages of a client that stops reading and tells it the gap when it resumes', async () => {
     const { relay, url } = await startRelay({ topics, ...budget });
-    const slow = spawnStallableClient(url, ['events', 'napari.layers']);
+    const slow = spawnStallableClient(url, ['events', 'demo.state']);
     await waitFor(() => slow.lines.some((line) => (line as { type: string }).type === 'ack') || undefined, 'the slow client to subscribe');
     slow.stop();
     const payload = { pad: 'y'.repeat(1_000) };
@@ -191,11 +191,11 @@ describe('backpressure', () => {
     // Publish until the stalled client's queue overflows: kernel socket buffers absorb the first megabytes.
     await waitFor(() => {
       for (let index = 0; index < 500; index += 1) relay.publish('events', { ...payload, index: published++ });
-      relay.publish('napari.layers', { layers: { [String(layerValue++)]: {} } });
+      relay.publish('demo.state', { layers: { [String(layerValue++)]: {} } });
       return (relay.stats().clients[0]?.droppedMessages ?? 0) > 1_000 || undefined;
     }, 'drops for the stalled client', 60_000);
     // Several layer values while blocked: only the newest may be sent.
-    for (let index = 0; index < 3; index += 1) relay.publish('napari.layers', { layers: { [String(layerValue++)]: {} } });
+    for (let index = 0; index < 3; index += 1) relay.publish('demo.state', { layers: { [String(layerValue++)]: {} } });
     const stats = relay.stats().clients[0]!;
     expect(stats.blocked).toBe(true);
     expect(stats.queuedBytes).toBeLessThanOrEqual(budget.maxQueuedBytes);
@@ -213,7 +213,7 @@ describe('backpressure', () => {
     const dropped = gaps.reduce((sum, gap) => sum + gap.dropped, 0);
     expect(seqs.length + dropped).toBe(published);
     // The latest topic ends on its newest value, intermediate ones skipped.
-    const layers = slow.lines.filter((line) => (line as { topic?: string }).topic === 'napari.layers' && (line as { type: string }).type === 'data') as DataMessage[];
+    const layers = slow.lines.filter((line) => (line as { topic?: string }).topic === 'demo.state' && (line as { type: string }).type === 'data') as DataMessage[];
     expect(Object.keys((layers.at(-1)?.payload as { layers: object }).layers)).toEqual([lastLayers]);
     expect(relay.stats().clients[0]!.skippedLatest).toBeGreaterThan(0);
   });
@@ -349,7 +349,7 @@ describe('malformed input', () => {
     await client.next('hello');
     client.send('{not json');
     expect(await client.next('error')).toMatchObject({ code: 'BAD_JSON' });
-    client.send({ type: 'subscribe', id: 'r1', topics: 'napari.layers' });
+    client.send({ type: 'subscribe', id: 'r1', topics: 'demo.state' });
     expect(await client.next('error', 0, (message) => message.code === 'BAD_MESSAGE')).toMatchObject({ id: 'r1' });
     client.send({ type: 'launch', id: 'r2' });
     await client.next('error', 0, (message) => message.id === 'r2');
@@ -401,49 +401,151 @@ describe('malformed input', () => {
 
 describe('commands', () => {
   it('acks, validates known commands, maps handler errors, limits the rate', async () => {
-    const { relay, url } = await startRelay({ topics, commandRate: { perSecond: 1, burst: 8 }, commandTimeoutMs: 300 });
+    // Command checks are injected (the relay itself knows no source's commands).
+    const validateCommand = (name: string, args: unknown) => {
+      if (name === 'set_flag' && typeof args !== 'boolean') throw new TypeError('set_flag takes a boolean');
+    };
+    const { relay, url } = await startRelay({ topics, commandRate: { perSecond: 1, burst: 8 }, commandTimeoutMs: 300, validateCommand });
     const client = record(url);
     await client.next('hello');
     const ask = async (id: string, name: string, args: unknown) => {
       client.send({ type: 'command', id, name, args });
       return waitFor(() => client.messages.find((message) => (message.type === 'ack' || message.type === 'error') && message.id === id), `the answer to ${id}`);
     };
-    await expect(ask('1', 'show_grid', true)).resolves.toMatchObject({ type: 'error', code: 'NO_PUBLISHER' });
+    await expect(ask('1', 'set_flag', true)).resolves.toMatchObject({ type: 'error', code: 'NO_PUBLISHER' });
     const seen: unknown[] = [];
     relay.onCommand(async (name, args, info) => {
       seen.push({ name, args, id: info.id });
-      if (name === 'fail') throw new Error('napari said no');
-      if (name === 'offline') throw new RelayCommandError('NO_PUBLISHER', 'napari is not connected');
+      if (name === 'fail') throw new Error('the source said no');
+      if (name === 'offline') throw new RelayCommandError('NO_PUBLISHER', 'the source is not connected');
       if (name === 'hang') return new Promise(() => undefined);
       return { applied: name };
     });
-    await expect(ask('2', 'show_grid', true)).resolves.toEqual({ type: 'ack', id: '2', result: { applied: 'show_grid' } });
-    await expect(ask('3', 'show_grid', 'yes')).resolves.toMatchObject({ type: 'error', code: 'BAD_COMMAND_ARGS' });
-    await expect(ask('4', 'fail', null)).resolves.toMatchObject({ type: 'error', code: 'COMMAND_FAILED', message: 'napari said no' });
+    await expect(ask('2', 'set_flag', true)).resolves.toEqual({ type: 'ack', id: '2', result: { applied: 'set_flag' } });
+    await expect(ask('3', 'set_flag', 'yes')).resolves.toMatchObject({ type: 'error', code: 'BAD_COMMAND_ARGS' });
+    await expect(ask('4', 'fail', null)).resolves.toMatchObject({ type: 'error', code: 'COMMAND_FAILED', message: 'the source said no' });
     await expect(ask('5', 'offline', null)).resolves.toMatchObject({ type: 'error', code: 'NO_PUBLISHER' });
     await expect(ask('6', 'hang', null)).resolves.toMatchObject({ type: 'error', code: 'TIMEOUT' });
     await expect(ask('7', 'future_command', { any: [1, 2] })).resolves.toMatchObject({ type: 'ack', result: { applied: 'future_command' } });
     expect(seen).toEqual([
-      { name: 'show_grid', args: true, id: 'c1' },
+      { name: 'set_flag', args: true, id: 'c1' },
       { name: 'fail', args: null, id: 'c1' },
       { name: 'offline', args: null, id: 'c1' },
       { name: 'hang', args: null, id: 'c1' },
       { name: 'future_command', args: { any: [1, 2] }, id: 'c1' },
     ]);
     // The bucket (burst 8) is nearly spent: a burst of commands is cut off.
-    const answers = await Promise.all(['a', 'b', 'c', 'd'].map((id) => ask(id, 'show_grid', false)));
+    const answers = await Promise.all(['a', 'b', 'c', 'd'].map((id) => ask(id, 'set_flag', false)));
     expect(answers.some((answer) => answer.type === 'error' && answer.code === 'RATE_LIMITED')).toBe(true);
   });
 
   it('passes only allowed command names', async () => {
-    const { relay, url } = await startRelay({ topics, allowedCommands: ['show_grid'] });
+    const { relay, url } = await startRelay({ topics, allowedCommands: ['set_flag'] });
     relay.onCommand(() => 'ok');
     const client = record(url);
     await client.next('hello');
     client.send({ type: 'command', id: 'x', name: 'quit', args: null });
     expect(await client.next('error')).toMatchObject({ id: 'x', code: 'UNKNOWN_COMMAND' });
-    client.send({ type: 'command', id: 'y', name: 'show_grid', args: true });
+    client.send({ type: 'command', id: 'y', name: 'set_flag', args: true });
     expect(await client.next('ack')).toEqual({ type: 'ack', id: 'y', result: 'ok' });
+  });
+});
+
+describe('topics declared and retired while running', () => {
+  it('announces a new topic to connected pages, which can subscribe at once without reconnecting', async () => {
+    const { relay, url } = await startRelay({ topics: [] });
+    const client = record(url);
+    expect((await client.next('hello')).topics).toEqual([]);
+    relay.declareTopic({ name: 'late.key', mode: 'latest' });
+    const announced = await client.next('topics');
+    expect(announced).toMatchObject({ added: [{ name: 'late.key', mode: 'latest', schema: 'webmon.v1/json' }], removed: [] });
+    relay.publish('late.key', { count: 1 });
+    client.send({ type: 'subscribe', id: 's', topics: ['late.key'] });
+    expect(await client.next('snapshot')).toMatchObject({ topic: 'late.key', items: [{ seq: 0, payload: { count: 1 } }] });
+    relay.publish('late.key', { count: 2 });
+    expect(await client.next('data')).toMatchObject({ topic: 'late.key', seq: 1, payload: { count: 2 } });
+    expect(relay.topics.map((topic) => topic.name)).toEqual(['late.key']);
+    // A page that connects later gets it in hello.
+    const later = record(url);
+    expect((await later.next('hello')).topics.map((topic) => topic.name)).toEqual(['late.key']);
+  });
+
+  it('ignores the same declaration twice and refuses a conflicting one', async () => {
+    const { relay, url } = await startRelay({ topics: [] });
+    const client = record(url);
+    await client.next('hello');
+    relay.declareTopic({ name: 'k', mode: 'stream', replayMs: 1_000 });
+    relay.declareTopic({ name: 'k', mode: 'stream', replayMs: 1_000 });
+    expect(() => relay.declareTopic({ name: 'k', mode: 'latest' })).toThrow(expect.objectContaining({ code: RelayErrorCode.TOPIC_CONFLICT }));
+    expect(() => relay.declareTopic({ name: 'bad name', mode: 'latest' })).toThrow(expect.objectContaining({ code: RelayErrorCode.BAD_OPTIONS }));
+    await client.next('topics');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(client.messages.filter((message) => message.type === 'topics')).toHaveLength(1);
+  });
+
+  it('retires a topic: pages are told, delivery stops, publishing to it throws, and it can come back', async () => {
+    const { relay, url } = await startRelay({ topics: [{ name: 'gone.soon', mode: 'latest' }] });
+    const client = record(url);
+    await client.next('hello');
+    client.send({ type: 'subscribe', id: 's', topics: ['gone.soon'] });
+    await client.next('ack');
+    expect(relay.retireTopic('gone.soon')).toBe(true);
+    expect(relay.retireTopic('gone.soon')).toBe(false);
+    expect(await client.next('topics')).toMatchObject({ added: [], removed: ['gone.soon'] });
+    expect(() => relay.publish('gone.soon', 1)).toThrow(expect.objectContaining({ code: RelayErrorCode.UNKNOWN_TOPIC }));
+    relay.declareTopic({ name: 'gone.soon', mode: 'latest' });
+    relay.publish('gone.soon', 2);
+    await client.next('topics', 0, (message) => message.added.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The old subscription ended with the retirement: nothing arrives until the page subscribes again.
+    expect(dataOf(client.messages, 'gone.soon')).toEqual([]);
+  });
+
+  it('checks payloads with the topic\'s injected validator', async () => {
+    const { relay } = await startRelay({ topics: [] });
+    relay.declareTopic({ name: 'checked', mode: 'latest', validate: (payload) => {
+      if (typeof payload !== 'number') throw new TypeError('a number, please');
+      return payload;
+    } });
+    expect(relay.publish('checked', 1)).toBe(0);
+    expect(() => relay.publish('checked', 'one')).toThrow(expect.objectContaining({ code: RelayErrorCode.BAD_PAYLOAD, message: expect.stringContaining('a number, please') }));
+  });
+});
+
+describe('command routing', () => {
+  it('hands the addressed topic to the handler and refuses undeclared topics and non-public names', async () => {
+    const { relay, url } = await startRelay({ topics: [{ name: 'a.state', mode: 'latest' }, { name: 'b.state', mode: 'latest' }] });
+    const seen: unknown[] = [];
+    relay.onCommand((name, _args, context) => {
+      seen.push({ name, topic: context.topic });
+      return context.topic ?? 'none';
+    });
+    const client = record(url);
+    await client.next('hello');
+    const ask = async (message: Record<string, unknown>) => {
+      client.send({ type: 'command', args: null, ...message });
+      return waitFor(() => client.messages.find((reply) => (reply.type === 'ack' || reply.type === 'error') && reply.id === message['id']), `the answer to ${String(message['id'])}`);
+    };
+    await expect(ask({ id: '1', name: 'go', topic: 'b.state' })).resolves.toEqual({ type: 'ack', id: '1', result: 'b.state' });
+    await expect(ask({ id: '2', name: 'go' })).resolves.toEqual({ type: 'ack', id: '2', result: 'none' });
+    await expect(ask({ id: '3', name: 'go', topic: 'c.state' })).resolves.toMatchObject({ type: 'error', code: 'UNKNOWN_TOPIC' });
+    await expect(ask({ id: '4', name: '__init__' })).resolves.toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
+    await expect(ask({ id: '5', name: '_private' })).resolves.toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
+    expect(seen).toEqual([{ name: 'go', topic: 'b.state' }, { name: 'go', topic: undefined }]);
+  });
+
+  it('answers UNKNOWN_COMMAND when the injected validator says so', async () => {
+    const validateCommand = (name: string) => {
+      if (name !== 'known') throw new RelayCommandError('UNKNOWN_COMMAND', `no command ${name} here`);
+    };
+    const { relay, url } = await startRelay({ topics: [], validateCommand });
+    relay.onCommand(() => 'ran');
+    const client = record(url);
+    await client.next('hello');
+    client.send({ type: 'command', id: 'x', name: 'other', args: 1 });
+    expect(await client.next('error')).toMatchObject({ id: 'x', code: 'UNKNOWN_COMMAND', message: 'no command other here' });
+    client.send({ type: 'command', id: 'y', name: 'known', args: 1 });
+    expect(await client.next('ack')).toEqual({ type: 'ack', id: 'y', result: 'ran' });
   });
 });
 

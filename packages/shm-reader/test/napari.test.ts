@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { ProtocolError, type NapariEvent, type Poll } from '@webmon/protocol';
+import { ProtocolError } from '@webmon/protocol';
+import type { NapariEvent, Poll } from '@webmon/napari';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShmReaderError } from '../src/errors.js';
 import {

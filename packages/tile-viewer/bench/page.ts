@@ -6,7 +6,7 @@
  * S x S block (S ≤ 40, about a screen of napari tiles) that pans one column per frame inside the region, like a
  * user dragging napari's view. A frame = `update` + render + a 1-pixel `readPixels` so GPU work is counted.
  */
-import type { Poll } from '@webmon/protocol';
+import type { Poll } from '@webmon/napari';
 import { createTileViewer, type TileGeometry, type TileViewer } from '../src/index.js';
 import { BaselineViewer, type BaselineLevel } from './baseline.js';
 

@@ -4,7 +4,7 @@
  *
  * Coordinates ("content" space): x to the right, y **down** (like napari), the level's longer side = 1.
  */
-import type { LayerData, TileConfig, TileState } from '@webmon/protocol';
+import type { LayerData, TileConfig, TileState } from '@webmon/napari';
 import { TileViewerError } from './errors.js';
 
 /** One octree level, reduced to what the viewer draws. */

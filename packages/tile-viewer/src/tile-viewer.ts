@@ -4,7 +4,7 @@
  * `requestAnimationFrame` is scheduled only when something changed.
  */
 import { Color, type ColorRepresentation } from 'three';
-import type { LayerData, Poll } from '@webmon/protocol';
+import type { LayerData, Poll } from '@webmon/napari';
 import { Emitter } from './emitter.js';
 import { TileViewerError } from './errors.js';
 import { checkTileState, isOctreeLayer, layoutLevel, tileAt, type CheckedTileState, type LevelLayout, type Rect } from './level-layout.js';

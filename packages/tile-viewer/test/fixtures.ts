@@ -1,5 +1,5 @@
 /** Polls shaped exactly like napari 0.4.x sends them (decimal-string layer ids, plain arrays). */
-import type { LayerData, Poll, TileConfig } from '@webmon/protocol';
+import type { LayerData, Poll, TileConfig } from '@webmon/napari';
 
 /** Level 0 of a 2950 x 2980 image in 100-px tiles: 30 x 30 tiles, the last row (50 px) and column (80 px) clipped. */
 export const LEVEL0: TileConfig = {

@@ -52,17 +52,23 @@ const allPackages = [...published, ...packagesIn('apps'), ...packagesIn('example
 /** Which of our packages each package may import (dependencies point down). */
 const allowed: Record<string, string[]> = {
   '@webmon/protocol': [],
-  '@webmon/shm-reader': ['@webmon/protocol'],
+  '@webmon/shm-reader': ['@webmon/protocol', '@webmon/napari'],
   '@webmon/relay': ['@webmon/protocol'],
-  '@webmon/tile-viewer': ['@webmon/protocol'],
-  '@webmon/loader-charts': ['@webmon/protocol'],
   '@webmon/page-kit': ['@webmon/protocol', '@webmon/relay'],
+  '@webmon/napari': ['@webmon/protocol', '@webmon/shm-reader', '@webmon/relay'],
+  // Widgets know napari's data shapes, never the relay.
+  '@webmon/tile-viewer': ['@webmon/napari'],
+  '@webmon/loader-charts': ['@webmon/napari'],
 };
 /** Where a package may import only some entries of another (e.g. the browser client, not the Node server). */
 const allowedEntries: Record<string, Record<string, string[]>> = {
   '@webmon/page-kit': { '@webmon/relay': ['@webmon/relay/client'] },
 };
-const browserPackages = new Set(['@webmon/protocol', '@webmon/tile-viewer', '@webmon/loader-charts', '@webmon/page-kit']);
+/** Packages whose code runs in browsers (for `@webmon/napari`: all but its Node entry, `src/node/`). */
+const browserPackages = new Set(['@webmon/protocol', '@webmon/napari', '@webmon/page-kit', '@webmon/tile-viewer', '@webmon/loader-charts']);
+const nodeOnlyFolder = (file: string): boolean => /[\/]src[\/]node[\/]/.test(file);
+/** The generic core: it must not know its first user. */
+const generic = ['@webmon/protocol', '@webmon/relay', '@webmon/page-kit'];
 
 describe('workspace rules', () => {
   it('has the packages of the design card', () => {
@@ -95,11 +101,26 @@ describe('workspace rules', () => {
           const entries = allowedEntries[name]?.[target];
           if (entries) expect(entries, `${where} imports ${specifier}`).toContain(specifier);
         }
-        if (browserPackages.has(name)) {
+        if (browserPackages.has(name) && !nodeOnlyFolder(file)) {
           expect(/^node:|^(fs|path|os|net|http|child_process|crypto|url)$/.test(specifier), `${where}: browser code imports ${specifier}`).toBe(false);
         }
       }
     }
+  });
+
+  it.each(generic)('%s knows nothing of napari: no napari name, schema or topic in its code or manifest', (name) => {
+    const found = published.find((p) => p.manifest.name === name);
+    expect(found, name).toBeDefined();
+    const { dir, manifest } = found!;
+    const offending: string[] = [];
+    for (const file of sourceFiles(join(dir, 'src'))) {
+      readFileSync(file, 'utf8').split('\n').forEach((line, index) => {
+        if (/napari/i.test(line)) offending.push(`${relative(root, file)}:${index + 1}: ${line.trim()}`);
+      });
+    }
+    const { description, keywords } = manifest as Manifest & { description?: string; keywords?: string[] };
+    if (/napari/i.test(description ?? '') || (keywords ?? []).some((keyword) => /napari/i.test(keyword))) offending.push(`${name}/package.json: description or keywords`);
+    expect(offending, 'napari belongs in @webmon/napari').toEqual([]);
   });
 
   it('declares every workspace import as a dependency', () => {

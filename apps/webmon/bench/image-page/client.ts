@@ -40,7 +40,7 @@ function record(time: number, pixels: Float32Array, replay: boolean): void {
   state.latencies.push(now - time);
 }
 
-const client = createRelayClient({ url: `ws://${location.host}/ws`, validatePayloads: false });
+const client = createRelayClient({ url: `ws://${location.host}/ws`, payloadValidators: {} });
 client.onError((error) => state.errors.push(error.message));
 client.subscribe(topic, (event) => {
   if (event.kind === 'frame') {

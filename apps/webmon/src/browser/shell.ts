@@ -3,6 +3,7 @@
  * the current page to the page host (`@webmon/page-kit/host`), which mounts it and shows napari's
  * state in the header on every page.
  */
+import { napariPayloadValidators } from '@webmon/napari';
 import { createPageHost, readHostManifest, showPageError, type HostManifest } from '@webmon/page-kit/host';
 import { createRelayClient } from '@webmon/relay/client';
 import './webmon.css';
@@ -26,7 +27,7 @@ function start(): void {
 
   const wsUrl = new URL(manifest.ws, location.href);
   wsUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const client = createRelayClient({ url: wsUrl.href, ...(token ? { token } : {}) });
+  const client = createRelayClient({ url: wsUrl.href, payloadValidators: napariPayloadValidators, ...(token ? { token } : {}) });
   const host = createPageHost({
     client,
     statusElement: document.getElementById('webmon-status'),

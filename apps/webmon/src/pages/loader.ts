@@ -2,12 +2,13 @@
  * /loader: frame times and chunk loads with @webmon/loader-charts. A page opened late gets the last
  * chart window from the server's replay and starts full.
  */
-import { definePage } from '@webmon/page-kit';
+import { definePageFor } from '@webmon/page-kit';
+import type { NapariTopicPayloads } from '@webmon/napari';
 import { createLoaderCharts } from '@webmon/loader-charts';
 import { BUILT_IN_PAGES } from './built-in.js';
 import { CHART_WINDOW_MS } from '../shared/constants.js';
 
-export const page = definePage({
+export const page = definePageFor<NapariTopicPayloads>()({
   ...BUILT_IN_PAGES.loader,
   mount(element, context) {
     const root = document.createElement('div');

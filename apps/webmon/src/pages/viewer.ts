@@ -2,11 +2,12 @@
  * /viewer: napari's octree tiles with @webmon/tile-viewer. The viewer's own controls choose the layer
  * and toggle napari's tile grid; the toggle's command goes to napari through the page context.
  */
-import { definePage } from '@webmon/page-kit';
+import { definePageFor } from '@webmon/page-kit';
+import type { NapariTopicPayloads } from '@webmon/napari';
 import { createTileViewer } from '@webmon/tile-viewer';
 import { BUILT_IN_PAGES } from './built-in.js';
 
-export const page = definePage({
+export const page = definePageFor<NapariTopicPayloads>()({
   ...BUILT_IN_PAGES.viewer,
   mount(element, context) {
     const root = document.createElement('div');

@@ -1,4 +1,4 @@
-import type { FrameTime, LoadChunk, NapariEvent } from '@webmon/protocol';
+import type { FrameTime, LoadChunk, NapariEvent } from '@webmon/napari';
 import { LoaderChartsError, LoaderChartsErrorCode } from '../errors.js';
 
 /**

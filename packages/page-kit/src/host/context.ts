@@ -3,7 +3,7 @@
  * when the page's signal aborts, commands passed through, the connection state.
  */
 import { PageError, PageErrorCode } from '../errors.js';
-import type { DataInfo, Page, PageContext } from '../page.js';
+import { topicAllowed, type DataInfo, type Page, type PageContext } from '../page.js';
 import type { ConnectionTracker } from './connection.js';
 import type { PageHostClient } from './types.js';
 
@@ -14,7 +14,7 @@ export function createPageContext(page: Page, client: PageHostClient, connection
   });
   return {
     subscribe(topic, onData) {
-      if (!page.topics.includes(topic)) {
+      if (!topicAllowed(page.topics, topic)) {
         throw new PageError(PageErrorCode.UNDECLARED_TOPIC, `page ${page.id} subscribed to ${topic}, which is not in its topics (${page.topics.join(', ')})`);
       }
       // Payloads are validated by the relay client before they get here. Binary topics hand the page
@@ -28,8 +28,16 @@ export function createPageContext(page: Page, client: PageHostClient, connection
       cleanups.push(unsubscribe);
       return unsubscribe;
     },
-    command(name, args) {
-      return client.command(name, args);
+    command(name, args, options = {}) {
+      return client.command(name, args, options);
+    },
+    get topics() {
+      return client.topics;
+    },
+    onTopics(listener) {
+      const off = client.onTopics(listener);
+      cleanups.push(off);
+      return off;
     },
     get connection() {
       return connection.info;

@@ -1,10 +1,12 @@
-import type { JsonValue, StatusMessage } from '@webmon/protocol';
-import type { ConnectionState, TopicEvent } from '@webmon/relay/client';
+import type { JsonValue, StatusMessage, TopicInfo } from '@webmon/protocol';
+import type { CommandOptions, ConnectionState, TopicEvent, TopicsChange } from '@webmon/relay/client';
 
 /** What the host needs of a relay client (`createRelayClient` from `@webmon/relay/client` fits). */
 export interface PageHostClient {
   subscribe(topic: string, handler: (event: TopicEvent<unknown>) => void): () => void;
-  command(name: string, args: JsonValue): Promise<JsonValue | undefined>;
+  command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
+  readonly topics: readonly TopicInfo[];
+  onTopics(handler: (change: TopicsChange) => void): () => void;
   onStateChange(handler: (state: ConnectionState) => void): () => void;
   onStatus(handler: (status: StatusMessage) => void): () => void;
 }

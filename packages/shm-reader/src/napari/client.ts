@@ -19,7 +19,7 @@ import {
   toNapariCommand,
   type NapariEvent,
   type Poll,
-} from '@webmon/protocol';
+} from '@webmon/napari';
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
 import { ManagerClient, type DictProxy, type EventProxy, type QueueProxy, type ServingConnection } from '../manager/index.js';
 import { QueueEmptyError } from '../manager/errors.js';

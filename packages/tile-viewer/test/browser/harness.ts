@@ -2,7 +2,7 @@
  * Test page: creates real viewers in real DOM containers and reads real pixels back from their WebGL canvases.
  * The Node side (vitest + playwright-core) drives it through `window.tv` and makes every assertion.
  */
-import type { Poll } from '@webmon/protocol';
+import type { Poll } from '@webmon/napari';
 import { createTileViewer, type TileViewer, type TileViewerEvents, type TileViewerOptions } from '../../src/index.js';
 
 interface Entry {

@@ -4,7 +4,8 @@
  * synchronous render. Polls are coalesced: a page that falls behind draws the newest one. `?mode=poll`
  * instead draws on a 16.7 ms timer, like the original's page hop.
  */
-import { definePage } from '@webmon/page-kit';
+import type { NapariTopicPayloads } from '@webmon/napari';
+import { definePageFor } from '@webmon/page-kit';
 import { createTileViewer } from '@webmon/tile-viewer';
 
 interface BenchState {
@@ -19,7 +20,7 @@ interface BenchState {
   polls: number;
 }
 
-export const page = definePage({
+export const page = definePageFor<NapariTopicPayloads>()({
   id: 'bench-latency',
   title: 'Latency bench',
   topics: ['napari.layers'],

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '@webmon/protocol';
 import {
   NapariLimits,
-  ProtocolError,
   parseNapariMessage,
   parsePoll,
   toNapariCommand,
@@ -106,6 +106,8 @@ describe('malformed napari data', () => {
     ['show_grid with a string', 'show_grid', 'yes'],
     ['a name that is not an identifier', 'rm -rf', true],
     ['a dunder-free but too long name', 'x'.repeat(65), 1],
+    ['a dunder (napari would call it: getattr(self, name)(args))', '__init__', null],
+    ['a private name', '_show_grid', true],
   ])('command %s → INVALID_MESSAGE', (_name, name, args) => {
     expectProtocolError(() => toNapariCommand(name, args), 'INVALID_MESSAGE');
   });

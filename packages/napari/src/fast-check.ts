@@ -6,7 +6,7 @@
  * of JSON.parse; a straight loop costs a fraction). When a check says no, the caller runs zod for the
  * precise error. `test/fast-check.test.ts` holds them to zod's verdict on valid and mutated inputs.
  */
-import { NapariLimits } from './napari.js';
+import { NapariLimits } from './limits.js';
 
 type Plain = Record<string, unknown>;
 

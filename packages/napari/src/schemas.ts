@@ -12,21 +12,9 @@
  * - Unknown fields are kept (loose objects): a newer napari adding a field must not break us.
  */
 import { z } from 'zod';
-import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import { JsonValueSchema } from './json.js';
+import { CommandNameSchema, JsonValueSchema, ProtocolError, ProtocolErrorCode } from '@webmon/protocol';
+import { NapariLimits } from './limits.js';
 import { isPlainObject, quickCheckFrameTime, quickCheckLoadChunk, quickCheckPoll } from './fast-check.js';
-
-/** Upper bounds that keep one message from exhausting a browser; far above what napari draws. */
-export const NapariLimits = {
-  /** Seen tiles per layer per frame. A 4K screen of 64-px tiles is ~2,000. */
-  maxSeenTiles: 262_144,
-  /** Layers in one poll. */
-  maxLayers: 1_024,
-  /** Length of a layer id. */
-  maxLayerIdLength: 128,
-  /** Tiles per axis of one level (2^31: the largest napari image is far below). */
-  maxTilesPerAxis: 2 ** 31,
-} as const;
 
 const NonNegativeIntSchema = z.int().min(0);
 
@@ -119,11 +107,11 @@ export const NapariEventSchema = z.discriminatedUnion('kind', [
 ]);
 export type NapariEvent = z.infer<typeof NapariEventSchema>;
 
-/** Command names are Python identifiers: napari calls the method of that name. */
-export const CommandNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a Python identifier of at most 64 characters');
-export type CommandName = z.infer<typeof CommandNameSchema>;
-
-/** Argument schemas of the commands napari 0.4.x implements (`MonitorCommands`). */
+/**
+ * Argument schemas of the commands napari 0.4.x implements (`RemoteCommands`). napari ≥ 0.5 implements none.
+ * Names come from the protocol's `CommandNameSchema` (public identifiers only: napari calls
+ * `getattr(self, name)(args)`, so `__init__` and friends must never reach it).
+ */
 export const KnownCommandArgs = {
   /** Show or hide the octree tile grid of the layers. */
   show_grid: z.boolean(),
@@ -153,6 +141,20 @@ export const NapariCommandSchema = z
     }
   });
 export type NapariCommand = z.infer<typeof NapariCommandSchema>;
+
+/**
+ * What the napari behind a source can do, published by the bridge on `<prefix>.info`. napari 0.4 with an
+ * octree layer sends tile data and runs `show_grid`; napari ≥ 0.5 (or 0.4 without octree) sends neither.
+ */
+export const NapariInfoSchema = z.looseObject({
+  /** A layer with octree tile data is present in the newest poll. */
+  octree: z.boolean(),
+  /** Commands this napari runs now (only `show_grid`, only while an octree layer is present). */
+  commands: z.array(CommandNameSchema).max(64),
+  /** One sentence for people: which napari this looks like and what it sends. */
+  summary: z.string().max(512),
+});
+export type NapariInfo = z.infer<typeof NapariInfoSchema>;
 
 /**
  * Validates a poll value; throws `ProtocolError` (`INVALID_MESSAGE`). A valid value is returned as is

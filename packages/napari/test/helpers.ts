@@ -1,0 +1,25 @@
+import { expect } from 'vitest';
+import { ProtocolError } from '@webmon/protocol';
+
+/** Runs `fn`, asserts it throws a ProtocolError, and returns its code. */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProtocolError);
+    return (error as ProtocolError).code;
+  }
+  throw new Error('expected a ProtocolError');
+}
+
+/** Small deterministic PRNG (mulberry32) so a failing fuzz input reproduces from its seed. */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
