@@ -11,15 +11,8 @@
  * - a dedicated one for `napari_shutdown.wait(timeout)`.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  ProtocolError,
-  ProtocolErrorCode,
-  parseNapariMessage,
-  parsePoll,
-  toNapariCommand,
-  type NapariEvent,
-  type Poll,
-} from '@webmon/napari';
+import { parseNapariMessage, parsePoll, toNapariCommand, type NapariEvent, type Poll } from '@webmon/napari';
+import { ProtocolError, ProtocolErrorCode } from '@webmon/protocol';
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
 import { ManagerClient, type DictProxy, type EventProxy, type QueueProxy, type ServingConnection } from '../manager/index.js';
 import { QueueEmptyError } from '../manager/errors.js';
