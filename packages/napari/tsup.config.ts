@@ -5,16 +5,18 @@ import type { Plugin } from 'esbuild';
 const builtins = new Set(builtinModules);
 
 /**
- * esbuild's `neutral` platform quietly leaves Node built-ins external (and even drops `node:`),
- * which would ship a "runtime-neutral" bundle that breaks in browsers. Make any such import fail the build.
+ * The main entry is runtime-neutral (pages and widgets import it); only `src/node/` (the `./node`
+ * entry) may use Node. Both entries build together so they share one chunk of schemas; this plugin
+ * fails the build when code outside `src/node/` imports a Node built-in.
  */
-const forbidNodeBuiltins: Plugin = {
-  name: 'forbid-node-builtins',
+const forbidNodeBuiltinsOutsideNode: Plugin = {
+  name: 'forbid-node-builtins-outside-node',
   setup(build) {
     build.onResolve({ filter: /.*/ }, (args) => {
       const bare = args.path.replace(/^node:/, '').split('/')[0] ?? '';
-      if (args.path.startsWith('node:') || builtins.has(bare)) {
-        return { errors: [{ text: `@webmon/napari (main entry) is runtime-neutral: Node built-in "${args.path}" may not be imported` }] };
+      const fromNodeEntry = /[\\/]src[\\/]node([\\/]|\.ts$)/.test(args.importer);
+      if (!fromNodeEntry && (args.path.startsWith('node:') || builtins.has(bare))) {
+        return { errors: [{ text: `@webmon/napari's main entry is runtime-neutral: Node built-in "${args.path}" may only be imported under src/node/` }] };
       }
       return undefined;
     });
@@ -22,15 +24,15 @@ const forbidNodeBuiltins: Plugin = {
 };
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/node.ts'],
   format: ['esm'],
-  platform: 'neutral',
+  platform: 'node',
   target: 'es2022',
   dts: true,
   sourcemap: true,
   clean: true,
-  // tsup would otherwise strip `node:` and mark built-ins external before our plugin sees them.
+  splitting: true,
+  tsconfig: 'tsconfig.node.json',
   removeNodeProtocol: false,
-  noExternal: [/^node:/, new RegExp(`^(${[...builtins].map((name) => name.replace(/[/]/g, '\\/')).join('|')})(\\/|$)`)],
-  esbuildPlugins: [forbidNodeBuiltins],
+  esbuildPlugins: [forbidNodeBuiltinsOutsideNode],
 });

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/napari.ts'],
+  entry: ['src/index.ts'],
   format: ['esm'],
   platform: 'node',
   target: 'node20',

@@ -4,7 +4,7 @@
  *   pnpm --filter @webmon/app bench:image     (also the second half of `pnpm --filter @webmon/app bench`)
  *
  * The writer is the simulator's image stream (CPython + numpy, `webmon_ring.RingWriter`, 60 Hz). The
- * Node side is webmon's own code: `RingSource` (the shared-memory ring → `relay.publishFrame` on a
+ * Node side is webmon's own code: `RingTopics` from `@webmon/napari/node` (the shared-memory ring → `relay.publishFrame` on a
  * binary `latest` topic) and the relay with webmon's flow-control settings, served to real Chromium.
  * The page turns each frame into a Float32Array and records its age: page wall clock − the writer's
  * `time.time_ns()` at publish (same machine clock).
@@ -34,7 +34,7 @@ import { createRelay, type Relay } from '@webmon/relay';
 import { createRelayClient } from '@webmon/relay/client';
 import { RingReader, ringWriterPythonPath } from '@webmon/shm-reader';
 import { createLogger } from '../src/logger.js';
-import { RingSource } from '../src/ring-source.js';
+import { RingTopics } from '@webmon/napari/node';
 import { PYTHON, launchChromium, startProcess, type Proc } from '../test/helpers.js';
 
 const SECONDS = Number(process.env['BENCH_IMAGE_SECONDS'] ?? 8);
@@ -116,7 +116,6 @@ async function serve(clientJs: string): Promise<{ server: Server; relay: Relay; 
     lowWaterMark: 32 * 1024,
     maxBufferedBytes: 64 * 2 ** 20,
     topics: [
-      { name: BINARY_TOPIC, mode: 'latest', binary: true },
       { name: JSON_TOPIC, mode: 'latest' },
     ],
   });
@@ -183,7 +182,8 @@ async function main(): Promise<void> {
   const ringName = (await writer.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
   const { server, relay, url } = await serve(clientJs);
   const logger = createLogger('warn');
-  const source = new RingSource({ relay, logger, topics: [BINARY_TOPIC] });
+  // Declares the binary topic when the ring opens (pages subscribed before get it as it appears).
+  const source = new RingTopics(relay, logger);
   const probe = await RingReader.open(ringName);
   const browser = await launchChromium();
   console.log(`image bench: ${SIZE}×${SIZE} float32 (${(FRAME_BYTES / 2 ** 20).toFixed(0)} MiB) frames, writer target ${HZ} Hz; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up\n`);

@@ -1,21 +1,18 @@
 /**
- * Composition: pages + one HTTP server with the relay + the napari source. No logic of its own
- * beyond wiring and lifecycle; the work is done by the packages.
+ * Composition: pages + one HTTP server with the relay + the sources (napari bridges). No logic of its
+ * own beyond wiring and lifecycle; the work is done by the packages.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NapariTopics, napariPayloadValidators, toNapariCommand } from '@webmon/napari';
 import { generateToken, isLoopbackHostName } from '@webmon/relay';
 import { handOver } from './http/attach.js';
 import { startWebmonServer, type WebmonServer } from './http/server.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
-import { addressFromClientConfig, NapariSource, type NapariAddress } from './napari-source.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages, locatePagePackage, type PageEntry } from './pages.js';
-import { IMAGE_TOPIC, RingSource } from './ring-source.js';
-import { CHART_WINDOW_MS } from './shared/constants.js';
 import { runWithSimulator } from './simulator.js';
+import { Sources, sourceSpecs } from './sources.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
 
 const DIST_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -37,16 +34,15 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
   const { logger } = io;
   // The app's own dependencies last: `--page @webmon/page-image` works without installing it again.
   const pages = loadPages(DIST_DIR, options.pages, [...options.pageSearchPaths, APP_DIR], defaultPages(options));
-  const address: NapariAddress = options.source.kind === 'connect' ? { host: options.source.host, port: options.source.port } : addressFromClientConfig(options.source.clientConfig);
+  const specs = sourceSpecs(options);
   const label = options.fromSimulator ? 'the napari simulator' : 'napari';
 
   // Beyond loopback anyone on the network could read napari's state: require a token, handed to the
   // user in the URL fragment (browsers never send fragments, so it stays out of requests and logs).
   const token = isLoopbackHostName(options.host) ? undefined : generateToken();
 
-  let source: NapariSource | undefined;
+  let sources: Sources | undefined;
   let meter: RateMeter | undefined;
-  let rings: RingSource | undefined;
   let server: WebmonServer;
   try {
     server = await startWebmonServer({
@@ -60,31 +56,23 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
         // A page that falls behind should get the newest poll, not a backlog: keep little in flight.
         highWaterMark: 128 * 1024,
         lowWaterMark: 32 * 1024,
-        topics: [
-          NapariTopics.layers,
-          { ...NapariTopics.frameTime, replayMs: CHART_WINDOW_MS, validate: napariPayloadValidators[NapariTopics.frameTime.schema] },
-          { ...NapariTopics.loadChunk, replayMs: CHART_WINDOW_MS, validate: napariPayloadValidators[NapariTopics.loadChunk.schema] },
-          IMAGE_TOPIC,
-        ],
-        // napari runs `{name: args}` by calling the method of that name: only well-formed commands pass.
-        validateCommand: (name, args) => void toNapariCommand(name, args),
         // A 1024 × 1024 float32 frame is 4 MiB: room for one in flight plus one parked per page.
         maxBufferedBytes: 64 * 2 ** 20,
       },
       status: () => ({
-        napari: source?.state ?? 'waiting',
-        napariAddress: source ? `${source.target.host}:${source.target.port}` : undefined,
+        napari: sources?.primary?.state ?? 'waiting',
+        sources: sources?.status() ?? [],
         rates: meter?.rates,
-        counters: source?.counters,
-        rings: rings?.stats,
+        counters: sources?.counters(),
         pages: pages.map((page) => ({ id: page.id, title: page.title, origin: page.origin })),
       }),
       ...(options.stay
         ? {
             onAttach: (port: number) => {
-              if (!source || source.state === 'connected') return false;
+              const primary = sources?.primary;
+              if (!primary || primary.state === 'connected') return false;
               logger.info(`a new webmon handed over napari's manager at 127.0.0.1:${port}`);
-              source.retarget({ host: '127.0.0.1', port });
+              primary.retarget({ host: '127.0.0.1', port });
               return true;
             },
           }
@@ -92,50 +80,47 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
     });
   } catch (error) {
     // napari restarted and launched us while a `--stay` webmon still serves this port: hand napari to it.
-    if (error instanceof WebmonError && error.code === WebmonErrorCode.PORT_IN_USE && options.source.kind === 'napari-env') {
+    const launcher = specs.find((spec) => spec.launcher);
+    if (error instanceof WebmonError && error.code === WebmonErrorCode.PORT_IN_USE && launcher !== undefined) {
       const existing = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}/`;
-      if (await handOver(existing, address.port)) {
-        io.out(`webmon: handed ${label} (port ${address.port}) to the webmon already serving ${existing}`);
+      if (await handOver(existing, launcher.address.port)) {
+        io.out(`webmon: handed ${label} (port ${launcher.address.port}) to the webmon already serving ${existing}`);
         return 0;
       }
     }
     throw error;
   }
 
-  source = new NapariSource({ relay: server.relay, logger, address, authkey: options.authkey, pollMs: options.pollMs, stay: options.stay, label });
+  sources = new Sources(specs, server.relay, options, logger);
   try {
-    await source.start();
+    await sources.start();
   } catch (error) {
-    await source.close();
+    await sources.close();
     await server.close();
     throw error;
   }
-  meter = new RateMeter(source);
-  const napariSource = source;
-  rings = new RingSource({ relay: server.relay, logger, topics: [IMAGE_TOPIC.name], napari: { address: () => napariSource.target, authkey: options.authkey } });
-  rings.start();
-  const activeRings = rings;
+  const active = sources;
+  meter = new RateMeter(() => active.counters());
 
   const shownUrl = token === undefined ? server.url : `${server.url}#token=${token}`;
-  io.out(`webmon: serving ${shownUrl} (${label} at ${address.host}:${address.port}; pages: ${pages.map((page) => `/${page.id}`).join(' ')})`);
+  const where = specs.map((spec) => `${specs.length > 1 ? `${spec.prefix}: ` : ''}${label} at ${spec.address.host}:${spec.address.port}`).join(', ');
+  io.out(`webmon: serving ${shownUrl} (${where}; pages: ${pages.map((page) => `/${page.id}`).join(' ')})`);
   for (const page of pages) if (page.origin !== 'built-in') logger.info(`page /${page.id} from ${page.origin}`);
   if (options.open) openBrowser(shownUrl, logger);
 
-  const activeSource = source;
   const activeMeter = meter;
-  const snapshot = (): RateSnapshot => ({ napari: activeSource.state, rates: activeMeter.rates, pages: server.relay.stats().connections });
+  const snapshot = (): RateSnapshot => ({ napari: active.describe(), rates: activeMeter.rates, pages: server.relay.stats().connections });
   const stopStatusLine = startStatusLine(snapshot, meter, process.stderr, logger.enabled('info'));
 
   const reason = await new Promise<string>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => resolve(signal);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    void activeSource.ended.then(() => resolve('napari-gone'));
+    void active.ended.then(() => resolve('napari-gone'));
   });
   stopStatusLine();
   logger.debug(`stopping (${reason}); last status: ${formatStatus(snapshot())}`);
-  await activeRings.close();
-  await activeSource.close();
+  await active.close();
   await server.close();
   logger.info('stopped');
   return 0;

@@ -10,12 +10,19 @@ import { WebmonError, WebmonErrorCode } from './errors.js';
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** A napari manager attached by hand, and the topic prefix its data goes under. */
+export interface ConnectTarget {
+  prefix: string;
+  host: string;
+  port: number;
+}
+
 /** Where napari's data comes from. */
 export type SourceMode =
-  /** Launched by napari: `NAPARI_MON_CLIENT` names the manager port. */
-  | { kind: 'napari-env'; clientConfig: string }
-  /** `--connect host:port`: attach to a running napari manager by hand. */
-  | { kind: 'connect'; host: string; port: number }
+  /** Launched by napari: `NAPARI_MON_CLIENT` names the manager port (prefix `napari`); `--connect` adds more. */
+  | { kind: 'napari-env'; clientConfig: string; extra: ConnectTarget[] }
+  /** `--connect [prefix=]host:port` (repeatable): attach to running napari managers by hand. */
+  | { kind: 'connect'; targets: ConnectTarget[] }
   /** Neither: start the built-in simulator, which launches webmon as its client. */
   | { kind: 'simulator' };
 
@@ -66,7 +73,9 @@ Options:
       --open             open the index page in the default browser
   -c, --config <file>    JSON config file                            (default ./${DEFAULTS.configFile} if present)
       --page <package>   load a page package (repeatable)
-      --connect <h:p>    attach to a running napari manager at host:port
+      --connect <[p=]h:p> attach to a running napari manager at host:port (repeatable: one
+                         webmon for several napari windows; topics go under prefix p,
+                         default napari, napari2, napari3, ...)
       --authkey <key>    napari manager's authkey                    (default ${DEFAULTS.authkey})
       --stay             keep serving when napari quits; reconnect when it is back
       --poll-ms <n>      pause between reads of napari's layer data  (default ${DEFAULTS.pollMs})
@@ -117,11 +126,13 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const pollMs = values['poll-ms'] !== undefined ? parseNumber(values['poll-ms'], '--poll-ms', 0, 1000) : (config.pollMs ?? DEFAULTS.pollMs);
   const pages = [...(config.pages ?? []), ...(values.page ?? [])];
 
+  const launchedByNapari = env['NAPARI_MON_CLIENT'] !== undefined && env['NAPARI_MON_CLIENT'] !== '';
+  const targets = parseConnectTargets(values.connect ?? [], launchedByNapari);
   let source: SourceMode;
-  if (values.connect !== undefined) {
-    source = { kind: 'connect', ...parseHostPort(values.connect) };
-  } else if (env['NAPARI_MON_CLIENT'] !== undefined && env['NAPARI_MON_CLIENT'] !== '') {
-    source = { kind: 'napari-env', clientConfig: env['NAPARI_MON_CLIENT'] };
+  if (launchedByNapari) {
+    source = { kind: 'napari-env', clientConfig: env['NAPARI_MON_CLIENT'] as string, extra: targets };
+  } else if (targets.length > 0) {
+    source = { kind: 'connect', targets };
   } else {
     source = { kind: 'simulator' };
   }
@@ -158,7 +169,7 @@ function parseWithNode(argv: string[]) {
       open: { type: 'boolean' },
       config: { type: 'string', short: 'c' },
       page: { type: 'string', multiple: true },
-      connect: { type: 'string' },
+      connect: { type: 'string', multiple: true },
       authkey: { type: 'string' },
       stay: { type: 'boolean' },
       'poll-ms': { type: 'string' },
@@ -262,6 +273,31 @@ function parseLogLevel(text: string, name: string): LogLevel {
     throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `${name} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`);
   }
   return text as LogLevel;
+}
+
+const PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+
+/**
+ * `--connect` values → targets with distinct topic prefixes: `[prefix=]host:port`. Unnamed ones get
+ * `napari`, `napari2`, … in order (`napari` is the launching napari's when there is one).
+ */
+export function parseConnectTargets(values: readonly string[], launchedByNapari: boolean): ConnectTarget[] {
+  const used = new Set<string>(launchedByNapari ? ['napari'] : []);
+  const targets: ConnectTarget[] = [];
+  for (const value of values) {
+    const named = /^([^=:[\]]+)=(.*)$/.exec(value);
+    const prefix = named?.[1];
+    if (prefix !== undefined && !PREFIX_PATTERN.test(prefix)) {
+      throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `--connect prefix must be a letter, then letters, digits, _ or - (at most 32), got ${JSON.stringify(prefix)}`);
+    }
+    if (prefix !== undefined && used.has(prefix)) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `--connect prefix ${prefix} is used twice`);
+    const address = parseHostPort(named?.[2] ?? value);
+    let chosen = prefix;
+    for (let n = 1; chosen === undefined; n++) if (!used.has(n === 1 ? 'napari' : `napari${n}`)) chosen = n === 1 ? 'napari' : `napari${n}`;
+    used.add(chosen);
+    targets.push({ prefix: chosen, ...address });
+  }
+  return targets;
 }
 
 /** `host:port`, `[::1]:port` or just `port` (then host 127.0.0.1). */

@@ -31,8 +31,23 @@ describe('parseCommand', () => {
   });
 
   it('reads NAPARI_MON_CLIENT as napari does, and --connect over it', () => {
-    expect(run([], { NAPARI_MON_CLIENT: 'eyJzZXJ2ZXJfcG9ydCI6IDEyMzR9' }).source).toEqual({ kind: 'napari-env', clientConfig: 'eyJzZXJ2ZXJfcG9ydCI6IDEyMzR9' });
-    expect(run(['--connect', 'localhost:4321'], { NAPARI_MON_CLIENT: 'x' }).source).toEqual({ kind: 'connect', host: 'localhost', port: 4321 });
+    expect(run([], { NAPARI_MON_CLIENT: 'eyJzZXJ2ZXJfcG9ydCI6IDEyMzR9' }).source).toEqual({ kind: 'napari-env', clientConfig: 'eyJzZXJ2ZXJfcG9ydCI6IDEyMzR9', extra: [] });
+    expect(run(['--connect', 'localhost:4321']).source).toEqual({ kind: 'connect', targets: [{ prefix: 'napari', host: 'localhost', port: 4321 }] });
+    // Launched by napari, a --connect adds a second source under the next prefix.
+    expect(run(['--connect', 'localhost:4321'], { NAPARI_MON_CLIENT: 'x' }).source).toEqual({ kind: 'napari-env', clientConfig: 'x', extra: [{ prefix: 'napari2', host: 'localhost', port: 4321 }] });
+  });
+
+  it('takes several --connect, each under its own topic prefix', () => {
+    expect(run(['--connect', '7001', '--connect', 'left=127.0.0.1:7002', '--connect', '[::1]:7003']).source).toEqual({
+      kind: 'connect',
+      targets: [
+        { prefix: 'napari', host: '127.0.0.1', port: 7001 },
+        { prefix: 'left', host: '127.0.0.1', port: 7002 },
+        { prefix: 'napari2', host: '::1', port: 7003 },
+      ],
+    });
+    expect(() => run(['--connect', 'a=1', '--connect', 'a=2'])).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+    expect(() => run(['--connect', '9x=1'])).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
   });
 
   it('merges the config file with the command line (command line wins, pages add up)', () => {

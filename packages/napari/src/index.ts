@@ -55,5 +55,8 @@ export type { PayloadValidator } from './validators.js';
 // Typed payloads of the default-prefix topics (for `createRelayClient<NapariTopicPayloads>`, page contexts)
 export type { NapariTopicPayloads } from './payloads.js';
 
+// Errors
+export { NapariError, NapariErrorCode, isNapariError } from './errors.js';
+
 // JSON Schema export
 export { napariJsonSchemas, napariSchemasById } from './json-schema.js';

@@ -172,7 +172,7 @@ export interface Relay {
   publish(topic: string, payload: unknown): number;
   /** Publishes a binary frame; `data` is referenced, not copied — do not modify it afterwards. */
   publishFrame(topic: string, frame: FrameDescription, data: ArrayBufferView): number;
-  /** Broadcasts a status; new clients receive the last one after `hello`. */
+  /** Broadcasts a status; new clients receive the last one of each source after `hello`. */
   setStatus(code: StatusCode, details?: StatusDetails): void;
   /** Sets (or clears) the handler of page commands. Without one, commands get `NO_PUBLISHER`. */
   onCommand(handler: CommandHandler | undefined): void;
@@ -249,7 +249,8 @@ class RelayServer implements Relay {
   private readonly token: string | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private commandHandler: CommandHandler | undefined;
-  private lastStatus: string | undefined;
+  /** The last status of each source (key: `source`, or '' for none), for pages that connect later. */
+  private readonly lastStatus = new Map<string, string>();
   private nextPeerId = 1;
   private listening = false;
   private closed = false;
@@ -433,7 +434,7 @@ class RelayServer implements Relay {
 
   setStatus(code: StatusCode, details: StatusDetails = {}): void {
     const message = encodeServerMessage({ type: 'status', code, ...details, time: Date.now() });
-    this.lastStatus = message;
+    this.lastStatus.set(details.source ?? '', message);
     this.broadcast(message);
   }
 
@@ -565,7 +566,7 @@ class RelayServer implements Relay {
       peer.subscriptions.clear();
     });
     peer.sendControl(encodeServerMessage(this.hello()));
-    if (this.lastStatus !== undefined) peer.sendControl(this.lastStatus);
+    for (const status of this.lastStatus.values()) peer.sendControl(status);
   }
 
   private hello(): ServerMessage {

@@ -43,8 +43,7 @@ export const ShmReaderErrorCode = {
   SHM_CLOSED: 'SHM_CLOSED',
   SHM_READ_ONLY: 'SHM_READ_ONLY',
   SHM_NATIVE_UNAVAILABLE: 'SHM_NATIVE_UNAVAILABLE',
-  // napari client
-  BAD_CLIENT_CONFIG: 'BAD_CLIENT_CONFIG',
+
 } as const;
 
 export type ShmReaderErrorCode = (typeof ShmReaderErrorCode)[keyof typeof ShmReaderErrorCode];

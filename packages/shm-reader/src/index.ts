@@ -1,7 +1,7 @@
 /**
  * `@webmon/shm-reader`: talk to a running CPython program from Node — the `multiprocessing` manager
  * protocol (authentication, framing, pickle) and Python shared memory — with no Python in this process.
- * The napari monitor client is the separate entry `@webmon/shm-reader/napari`.
+ * (napari's monitor client, built on this, is `@webmon/napari/node`.)
  */
 
 // errors
@@ -42,6 +42,9 @@ export {
   type CallOptions,
   type Kwargs,
 } from './manager/index.js';
+
+// Python values → plain JSON (int keys as decimal strings, ndarrays as nested lists, bounded)
+export { toJsonData, toJsonKey, TO_JSON_DEFAULTS, type JsonData, type ToJsonLimits } from './json/to-json.js';
 
 // pickle codec
 export {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, FrameReader, answerChallenge, encodeFrame, makeChallenge, verifyResponse } from '../src/connection/index.js';
 import { ShmReaderError } from '../src/errors.js';
 import { fakeManager, garbageServer, httpServer, type RunningServer } from './helpers/fake-servers.js';
-import { NapariFixture, interpreterMatrix } from './helpers/python.js';
+import { NapariFixture, interpreterMatrix } from '@webmon/test-python';
 
 const { all } = interpreterMatrix();
 console.log(`connection tests against CPython ${all.map((i) => i.version).join(', ')}`);

@@ -13,7 +13,7 @@ import {
 import { PyTuple, encodePickle } from '../src/pickle/index.js';
 import { encodeFrame } from '../src/connection/index.js';
 import { fakeManager } from './helpers/fake-servers.js';
-import { NapariFixture, interpreterMatrix } from './helpers/python.js';
+import { NapariFixture, interpreterMatrix } from '@webmon/test-python';
 
 const { all, heavy } = interpreterMatrix();
 console.log(`manager tests: all cases on CPython ${all.map((i) => i.version).join(', ')}; heavy cases on ${heavy.map((i) => i.version).join(', ')}`);

@@ -8,8 +8,7 @@
  * A value that cannot be converted is reported once for as long as it keeps failing the same way;
  * the key keeps its last good value (nothing is retracted), and the other keys go on.
  */
-import type { PyValue } from '../pickle/index.js';
-import { toJsonData, toJsonKey, type JsonData, type ToJsonLimits } from './to-json.js';
+import { toJsonData, toJsonKey, type JsonData, type PyValue, type ToJsonLimits } from '@webmon/shm-reader';
 
 /** A value that could not be read at all (napari could not pickle it, or it is beyond the decoder's limits). */
 export class FailedValue {

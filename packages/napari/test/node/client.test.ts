@@ -1,20 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { ProtocolError } from '@webmon/protocol';
-import type { NapariEvent, Poll } from '@webmon/napari';
+import type { NapariEvent, Poll } from '../../src/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ShmReaderError } from '../src/errors.js';
+import { NdArray, NumpyDType, ShmReaderError, pyTuple, toJsonData, type JsonData } from '@webmon/shm-reader';
 import {
   NapariClient,
   encodeNapariClientConfig,
   parseNapariClientConfig,
-  toJsonData,
   type InvalidItem,
-  type JsonData,
   type ShutdownInfo,
   type SharedListFrame,
-} from '../src/napari.js';
-import { NdArray, NumpyDType, pyTuple } from '../src/pickle/index.js';
-import { NapariFixture, interpreterMatrix } from './helpers/python.js';
+} from '../../src/node.js';
+import { NapariFixture, interpreterMatrix } from '@webmon/test-python';
 
 const { all, heavy } = interpreterMatrix();
 console.log(`napari client tests: all cases on CPython ${all.map((i) => i.version).join(', ')}; heavy cases on ${heavy.map((i) => i.version).join(', ')}`);
@@ -101,16 +98,16 @@ describe('NAPARI_MON_CLIENT', () => {
     ['port too big', Buffer.from('{"server_port":70000}').toString('base64')],
     ['port as string', Buffer.from('{"server_port":"123"}').toString('base64')],
     ['a name escaping /dev/shm', Buffer.from('{"server_port":1,"shared_list_name":"../etc/passwd"}').toString('base64')],
-  ])('rejects %s with BAD_CLIENT_CONFIG', (_label, value) => {
-    expect(() => parseNapariClientConfig(value)).toThrow(expect.objectContaining({ code: 'BAD_CLIENT_CONFIG' }));
+  ])('rejects %s with NAPARI_BAD_CLIENT_CONFIG', (_label, value) => {
+    expect(() => parseNapariClientConfig(value)).toThrow(expect.objectContaining({ code: 'NAPARI_BAD_CLIENT_CONFIG' }));
   });
 
-  it('connect() without a port or config fails with BAD_CLIENT_CONFIG', async () => {
+  it('connect() without a port or config fails with NAPARI_BAD_CLIENT_CONFIG', async () => {
     const saved = process.env['NAPARI_MON_CLIENT'];
     delete process.env['NAPARI_MON_CLIENT'];
     try {
-      await expect(NapariClient.connect({})).rejects.toMatchObject({ code: 'BAD_CLIENT_CONFIG' });
-      await expect(NapariClient.connect({ clientConfig: 'garbage!' })).rejects.toMatchObject({ code: 'BAD_CLIENT_CONFIG' });
+      await expect(NapariClient.connect({})).rejects.toMatchObject({ code: 'NAPARI_BAD_CLIENT_CONFIG' });
+      await expect(NapariClient.connect({ clientConfig: 'garbage!' })).rejects.toMatchObject({ code: 'NAPARI_BAD_CLIENT_CONFIG' });
     } finally {
       if (saved !== undefined) process.env['NAPARI_MON_CLIENT'] = saved;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FailedValue, NapariDataTracker, UNCHANGED, type DataEntryValue } from '../src/napari/data-tracker.js';
-import type { PyValue } from '../src/pickle/index.js';
+import type { PyValue } from '@webmon/shm-reader';
+import { FailedValue, NapariDataTracker, UNCHANGED, type DataEntryValue } from '../../src/node/data-tracker.js';
 
 function tracker() {
   const log: unknown[][] = [];

@@ -2,7 +2,7 @@
  * `NAPARI_MON_CLIENT`: napari passes its clients base64(JSON `{"server_port": N, "shared_list_name": "psm_…"}`)
  * in the environment (WIRE §0). Everything in it is checked: it comes from outside the process.
  */
-import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
+import { NapariError, NapariErrorCode } from '../errors.js';
 
 export interface NapariClientConfig {
   serverPort: number;
@@ -14,8 +14,8 @@ export interface NapariClientConfig {
 const SHM_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 const MAX_ENV_LENGTH = 4096;
 
-function bad(message: string, cause?: unknown): ShmReaderError {
-  return new ShmReaderError(ShmReaderErrorCode.BAD_CLIENT_CONFIG, `NAPARI_MON_CLIENT: ${message}`, cause === undefined ? undefined : { cause });
+function bad(message: string, cause?: unknown): NapariError {
+  return new NapariError(NapariErrorCode.BAD_CLIENT_CONFIG, `NAPARI_MON_CLIENT: ${message}`, cause === undefined ? undefined : { cause });
 }
 
 export function parseNapariClientConfig(encoded: string): NapariClientConfig {

@@ -3,8 +3,7 @@
  * MonitorService rewrites every frame (JSON slot first, then the counter; no lock — WIRE §4.4).
  * Read through `../shm` (positioned reads of just the slot that is needed).
  */
-import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
-import { ShareableListReader, openSharedMemory } from '../shm/index.js';
+import { ShareableListReader, ShmReaderError, ShmReaderErrorCode, openSharedMemory } from '@webmon/shm-reader';
 
 /** Where the napari client reads shared-list frames from. */
 export interface SharedListSource {

@@ -2,7 +2,7 @@
  * Manager client benchmark, side by side with CPython's own client (a Python subprocess using
  * `multiprocessing.managers` against the same napari-style server, reporting its timings as JSON).
  *
- *   pnpm --filter @webmon/shm-reader bench          (all benches)   |   tsx bench/manager.bench.ts
+ *   pnpm --filter @webmon/napari bench          (all benches)   |   tsx bench/monitor.bench.ts
  *
  * Environment: BENCH_PYTHON (interpreter; default the newest in ~/.pyenv/versions with numpy, else the newest), BENCH_DRAIN_COUNT
  * (5000), BENCH_DRAIN_ROUNDS (3), BENCH_POLL_REPS (25), BENCH_POLL_BLOCKS (6),
@@ -11,9 +11,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ManagerClient } from '../src/manager/index.js';
-import { NapariClient } from '../src/napari.js';
-import { FIXTURES, NapariFixture, findInterpreters } from '../test/helpers/python.js';
+import { ManagerClient } from '@webmon/shm-reader';
+import { FIXTURES, NapariFixture, findInterpreters } from '@webmon/test-python';
+import { NapariClient } from '../src/node.js';
 
 const DRAIN_COUNT = Number(process.env['BENCH_DRAIN_COUNT'] ?? 5000);
 const DRAIN_ROUNDS = Number(process.env['BENCH_DRAIN_ROUNDS'] ?? 3);

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ShmReaderError, decodePickle } from '../src/index.js';
-import { toJsonData } from '../src/napari/to-json.js';
+import { toJsonData } from '../src/json/to-json.js';
 
 describe('toJsonData bounds what a decoded value may expand to', () => {
   it('refuses a "billion laughs" value (shared references) with PICKLE_LIMIT instead of expanding it', () => {

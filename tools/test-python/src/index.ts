@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-export const FIXTURES = fileURLToPath(new URL('../fixtures/python/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 export interface Interpreter {
   version: string;
@@ -36,7 +36,7 @@ export function findInterpreters(): Interpreter[] {
 /** All interpreters, plus the oldest and newest for the heavy cases. Throws if none (tests must not pass vacuously). */
 export function interpreterMatrix(): { all: Interpreter[]; heavy: Interpreter[] } {
   const all = findInterpreters();
-  if (all.length === 0) throw new Error('no CPython 3.8+ found in ~/.pyenv/versions: the shm-reader tests need real interpreters');
+  if (all.length === 0) throw new Error('no CPython 3.8+ found in ~/.pyenv/versions: the tests need real interpreters');
   const heavy = all.length === 1 ? all : [all[0]!, all[all.length - 1]!];
   return { all, heavy };
 }

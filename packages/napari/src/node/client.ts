@@ -11,16 +11,27 @@
  * - a dedicated one for `napari_shutdown.wait(timeout)`.
  */
 import { randomUUID } from 'node:crypto';
-import { parseNapariMessage, parsePoll, toNapariCommand, type NapariEvent, type Poll } from '@webmon/napari';
 import { ProtocolError, ProtocolErrorCode } from '@webmon/protocol';
-import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
-import { ManagerClient, type DictProxy, type EventProxy, type QueueProxy, type ServingConnection } from '../manager/index.js';
-import { QueueEmptyError } from '../manager/errors.js';
-import type { PickleDecodeOptions, PyEncodable, PyValue } from '../pickle/index.js';
+import {
+  ManagerClient,
+  QueueEmptyError,
+  ShmReaderError,
+  ShmReaderErrorCode,
+  toJsonData,
+  type DictProxy,
+  type EventProxy,
+  type JsonData,
+  type PickleDecodeOptions,
+  type PyEncodable,
+  type PyValue,
+  type QueueProxy,
+  type ServingConnection,
+} from '@webmon/shm-reader';
+import { NapariError, NapariErrorCode } from '../errors.js';
+import { parseNapariMessage, parsePoll, toNapariCommand, type NapariEvent, type Poll } from '../schemas.js';
 import { parseNapariClientConfig } from './config.js';
 import { FailedValue, NapariDataTracker, UNCHANGED, type DataEntryValue } from './data-tracker.js';
 import { openNapariSharedList, type SharedListSource } from './shared-list.js';
-import { toJsonData, type JsonData } from './to-json.js';
 
 export interface NapariClientOptions {
   /** @default '127.0.0.1' */
@@ -205,7 +216,7 @@ export class NapariClient {
     if (port === undefined) {
       const encoded = options.clientConfig ?? process.env['NAPARI_MON_CLIENT'];
       if (encoded === undefined) {
-        throw new ShmReaderError(ShmReaderErrorCode.BAD_CLIENT_CONFIG, 'no port given and NAPARI_MON_CLIENT is not set');
+        throw new NapariError(NapariErrorCode.BAD_CLIENT_CONFIG, 'no port given and NAPARI_MON_CLIENT is not set');
       }
       const config = parseNapariClientConfig(encoded);
       port = config.serverPort;

@@ -1,0 +1,122 @@
+/**
+ * The sources webmon serves, composed: one napari bridge per napari manager (the one that launched us,
+ * and any attached with `--connect`), each under its own topic prefix. Commands go back to the source
+ * that owns the topic a page addressed.
+ */
+import { createNapariBridge, parseNapariClientConfig, type NapariAddress, type NapariBridge, type NapariBridgeCounters } from '@webmon/napari/node';
+import { RelayCommandError, type CommandContext, type Relay } from '@webmon/relay';
+import type { JsonValue } from '@webmon/protocol';
+import { WebmonError, WebmonErrorCode } from './errors.js';
+import type { Logger } from './logger.js';
+import type { WebmonOptions } from './options.js';
+import { CHART_WINDOW_MS } from './shared/constants.js';
+
+export interface SourceSpec {
+  prefix: string;
+  address: NapariAddress;
+  /** The napari that launched webmon (`NAPARI_MON_CLIENT`): when it leaves, webmon leaves. */
+  launcher: boolean;
+}
+
+/** Reads `NAPARI_MON_CLIENT` into an address; its errors name the variable. */
+export function addressFromClientConfig(encoded: string): NapariAddress {
+  try {
+    return { host: '127.0.0.1', port: parseNapariClientConfig(encoded).serverPort };
+  } catch (error) {
+    throw new WebmonError(WebmonErrorCode.BAD_CONFIG, (error as Error).message, { cause: error });
+  }
+}
+
+export function sourceSpecs(options: WebmonOptions): SourceSpec[] {
+  const { source } = options;
+  if (source.kind === 'simulator') return [];
+  const launched = source.kind === 'napari-env' ? [{ prefix: 'napari', address: addressFromClientConfig(source.clientConfig), launcher: true }] : [];
+  const attached = (source.kind === 'napari-env' ? source.extra : source.targets).map((target) => ({ prefix: target.prefix, address: { host: target.host, port: target.port }, launcher: false }));
+  return [...launched, ...attached];
+}
+
+export class Sources {
+  readonly bridges: NapariBridge[];
+  /** Resolves when webmon should exit: its launching napari left, or (attached by hand) every napari left. */
+  readonly ended: Promise<void>;
+
+  constructor(
+    private readonly specs: readonly SourceSpec[],
+    relay: Relay,
+    private readonly options: WebmonOptions,
+    logger: Logger,
+  ) {
+    const label = options.fromSimulator ? 'the napari simulator' : 'napari';
+    this.bridges = specs.map((spec) =>
+      createNapariBridge({
+        relay,
+        address: spec.address,
+        prefix: spec.prefix,
+        label: specs.length > 1 ? `${label} (${spec.prefix})` : label,
+        authkey: options.authkey,
+        stay: options.stay,
+        pollIntervalMs: options.pollMs,
+        replayMs: CHART_WINDOW_MS,
+        logger,
+      }),
+    );
+    const launchers = this.bridges.filter((_bridge, index) => specs[index]?.launcher);
+    const watched = launchers.length > 0 ? launchers : this.bridges;
+    this.ended = Promise.all(watched.map((bridge) => bridge.ended)).then(() => undefined);
+    relay.onCommand((name, args, context) => this.command(name, args, context));
+  }
+
+  /** Connects every source; the first that cannot be reached (without `--stay`) fails the start. */
+  async start(): Promise<void> {
+    for (const [index, bridge] of this.bridges.entries()) {
+      try {
+        await bridge.start();
+      } catch (error) {
+        const { host, port } = bridge.target;
+        const label = this.specs.length > 1 ? `napari (${this.specs[index]?.prefix})` : this.options.fromSimulator ? 'the napari simulator' : 'napari';
+        throw new WebmonError(WebmonErrorCode.NAPARI_UNREACHABLE, `cannot reach ${label}'s manager at ${host}:${port}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+
+  /** The napari a `--stay` webmon hands a restarted napari to: the launcher, else the only source. */
+  get primary(): NapariBridge | undefined {
+    return this.bridges.find((_bridge, index) => this.specs[index]?.launcher) ?? (this.bridges.length === 1 ? this.bridges[0] : undefined);
+  }
+
+  /** Counters of every source added up. */
+  counters(): NapariBridgeCounters {
+    const total: NapariBridgeCounters = { polls: 0, frameTimes: 0, loadChunks: 0, otherMessages: 0, dataValues: 0, invalid: 0, commands: 0, refusedCommands: 0 };
+    for (const bridge of this.bridges) for (const key of Object.keys(total) as (keyof NapariBridgeCounters)[]) total[key] += bridge.counters[key];
+    return total;
+  }
+
+  /** `napari connected`, or `napari connected · napari2 waiting` for several. */
+  describe(): string {
+    return this.bridges.map((bridge) => `${bridge.prefix} ${bridge.state}`).join(' · ');
+  }
+
+  status(): Record<string, unknown>[] {
+    return this.bridges.map((bridge) => ({
+      prefix: bridge.prefix,
+      state: bridge.state,
+      address: `${bridge.target.host}:${bridge.target.port}`,
+      capabilities: bridge.capabilities,
+      counters: bridge.counters,
+      rings: bridge.ringStats,
+    }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.bridges.map((bridge) => bridge.close()));
+  }
+
+  private command(name: string, args: JsonValue, context: CommandContext): Promise<undefined> {
+    const owner = context.topic === undefined ? (this.bridges.length === 1 ? this.bridges[0] : undefined) : this.bridges.find((bridge) => bridge.owns(context.topic as string));
+    if (owner === undefined) {
+      const why = context.topic === undefined ? `several sources take commands (${this.bridges.map((bridge) => bridge.prefix).join(', ')}): name the topic the command is for` : `no source owns topic ${context.topic}`;
+      throw new RelayCommandError('NO_PUBLISHER', why);
+    }
+    return owner.command(name, args);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * RingTopics with real peers: a CPython `webmon_ring.RingWriter`, a real relay on port 0 and a real
+ * relay client over WebSocket.
+ */
+import { dirname } from 'node:path';
+import type { DecodedFrame } from '@webmon/protocol';
+import { RingError, ShmReaderError, ringWriterPythonPath } from '@webmon/shm-reader';
+import { findInterpreters } from '@webmon/test-python';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RingTopics, ringsFrom, silentLogger } from '../../src/node.js';
+import { eventually, relayPair, startChild, type Child, type RelayPair } from './helpers.js';
+
+const PYTHONPATH = dirname(ringWriterPythonPath());
+const PYTHON = findInterpreters().at(-1)?.path ?? 'python3';
+const TOPIC = 'napari.image';
+
+/** A Python writer that publishes the records of `body` (statements using `ring`) on "go". */
+function startWriter(body: string): Child {
+  const script = ['import sys, time', 'from webmon_ring import RingWriter', 'ring = RingWriter(slots=4, max_payload=1 << 16)', 'print("ring", ring.name, flush=True)', 'sys.stdin.readline()', body, 'print("published", flush=True)', 'sys.stdin.read()', 'ring.close()'].join('\n');
+  return startChild(PYTHON, ['-c', script], { ...process.env, PYTHONPATH });
+}
+
+let pair: RelayPair;
+let frames: DecodedFrame[];
+const children: Child[] = [];
+const rings: RingTopics[] = [];
+
+beforeEach(async () => {
+  pair = await relayPair();
+  frames = [];
+  // Subscribed before the topic exists: the client subscribes as soon as the ring declares it.
+  pair.client.subscribe(TOPIC, (event) => {
+    if (event.kind === 'frame') frames.push(event.frame);
+  });
+});
+
+afterEach(async () => {
+  for (const ringTopics of rings.splice(0)) ringTopics.close();
+  await pair.close();
+  for (const child of children.splice(0)) await child.stop();
+});
+
+function topics(): RingTopics {
+  const created = new RingTopics(pair.relay, silentLogger);
+  rings.push(created);
+  return created;
+}
+
+describe('RingTopics', () => {
+  it('declares the topic when the ring opens and publishes each record: dtype, shape, metadata and the writer clock', async () => {
+    const writer = startWriter(
+      [
+        'import array',
+        'ring.publish(memoryview(array.array("f", [0.5 * i for i in range(12)])), {"contrast_limits": [0, 6]}, shape=(3, 4))',
+        'time.sleep(0.3)',
+        'ring.publish(memoryview(array.array("H", [1, 2, 3, 65535])), None, shape=(2, 2))',
+      ].join('\n'),
+    );
+    children.push(writer);
+    const name = (await writer.waitFor(/ring (wmr_[0-9a-f]+)/))[1] ?? '';
+    const ringTopics = topics();
+    expect(pair.relay.hasTopic(TOPIC)).toBe(false);
+    await ringTopics.attach(TOPIC, name);
+    expect(pair.relay.topics.find((topic) => topic.name === TOPIC)).toMatchObject({ mode: 'latest', binary: true, schema: 'webmon.v1/frame' });
+    await eventually(() => pair.client.topics.some((topic) => topic.name === TOPIC), 10_000, 'the topic announced');
+    const before = Date.now();
+    writer.send('go');
+    await eventually(() => frames.length >= 2, 30_000, 'two frames');
+    const [first, second] = frames as [DecodedFrame, DecodedFrame];
+    expect(first.dtype).toBe('float32');
+    expect(first.shape).toEqual([3, 4]);
+    expect([...(first.data as Float32Array)]).toEqual(Array.from({ length: 12 }, (_, i) => 0.5 * i));
+    expect(first.meta).toEqual({ contrast_limits: [0, 6] });
+    // The frame's time is the writer's publish time (wall clock), not the relay's.
+    expect(first.time).toBeGreaterThan(before - 1_000);
+    expect(first.time).toBeLessThanOrEqual(Date.now());
+    expect(second.dtype).toBe('uint16');
+    expect([...(second.data as Uint16Array)]).toEqual([1, 2, 3, 65535]);
+    expect(second.meta).toBeUndefined();
+    expect(ringTopics.stats[TOPIC]).toMatchObject({ ring: name, frames: 2, bytes: 48 + 8, unsupported: 0 });
+    // Detaching retires the topic.
+    ringTopics.detach(TOPIC);
+    expect(pair.relay.hasTopic(TOPIC)).toBe(false);
+  });
+
+  it('skips and counts a record whose dtype has no frame type, and carries on', async () => {
+    const writer = startWriter(['ring.publish(b"\\x00" * 16, {"bad": True}, dtype="|V8", shape=(2,))', 'time.sleep(0.3)', 'ring.publish(bytes(range(4)), None, dtype="|u1", shape=(4,))'].join('\n'));
+    children.push(writer);
+    const name = (await writer.waitFor(/ring (wmr_[0-9a-f]+)/))[1] ?? '';
+    const ringTopics = topics();
+    await ringTopics.attach(TOPIC, name);
+    await eventually(() => pair.client.topics.some((topic) => topic.name === TOPIC), 10_000, 'the topic announced');
+    writer.send('go');
+    await eventually(() => frames.length >= 1, 30_000, 'the uint8 frame');
+    expect(frames[0]?.dtype).toBe('uint8');
+    expect(frames).toHaveLength(1);
+    expect(ringTopics.stats[TOPIC]).toMatchObject({ frames: 1, unsupported: 1 });
+  });
+
+  it('refuses a ring that does not exist or a bad name with typed errors, and declares nothing', async () => {
+    const ringTopics = topics();
+    await expect(ringTopics.attach(TOPIC, 'wmr_000000000000')).rejects.toSatisfy((error) => error instanceof RingError && /NOT_FOUND/.test(error.code));
+    await expect(ringTopics.attach(TOPIC, '../etc/passwd')).rejects.toSatisfy((error) => error instanceof ShmReaderError && /BAD_NAME/.test(error.code));
+    expect(ringTopics.stats).toEqual({});
+    expect(pair.relay.hasTopic(TOPIC)).toBe(false);
+  });
+});
+
+describe('ringsFrom', () => {
+  it('reads {name: ring} from the converted dict, ignoring other entries', () => {
+    expect(ringsFrom({ 'napari.image': 'wmr_1', t: 2, u: '' })).toEqual([['napari.image', 'wmr_1']]);
+    expect(ringsFrom(new Map<unknown, unknown>([['napari.image', 'wmr_1'], [1, 'x']]))).toEqual([['napari.image', 'wmr_1']]);
+    expect(ringsFrom(null)).toEqual([]);
+    expect(ringsFrom('wmr_1')).toEqual([]);
+    expect(ringsFrom(['wmr_1'])).toEqual([]);
+  });
+});
