@@ -30,7 +30,7 @@ In both modes it does what napari does when NAPARI_MON is set:
   this is a plugin's doing, so it happens in both modes;
 * with --plugin-after S, from S seconds on, acts like a plugin calling monitor.add_data /
   monitor.send_message at 10 Hz: napari_data["my_plugin"] = {"count": n, "label": "hello",
-  "stats": {"mean": float}} and {"my_event": {"count": n, "time": time.time()}} on napari_messages
+  "time": time.time(), "stats": {"mean": float}} and {"my_event": {"count": n, "time": time.time()}} on napari_messages
   (neither exists before; stderr says ``napari simulator: plugin data started``);
 * on shutdown sets napari_shutdown and stops the manager.
 
@@ -160,7 +160,8 @@ class Plugin(object):
         self.next_at = (now if first or now - self.next_at > 0.5 else self.next_at) + 1.0 / PLUGIN_HZ
         self.count += 1
         n = self.count
-        napari_data.update({PLUGIN_KEY: {'count': n, 'label': 'hello', 'stats': {'mean': 0.5 + 0.25 * math.sin(0.7 * n)}}})
+        # `time` (time.time() of the update) lets a page measure how long a value took to reach it.
+        napari_data.update({PLUGIN_KEY: {'count': n, 'label': 'hello', 'time': time.time(), 'stats': {'mean': 0.5 + 0.25 * math.sin(0.7 * n)}}})
         napari_messages.put({PLUGIN_EVENT: {'count': n, 'time': time.time()}})
         if first:
             log_error('plugin data started')

@@ -64,6 +64,7 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
         sources: sources?.status() ?? [],
         rates: meter?.rates,
         counters: sources?.counters(),
+        rings: sources?.rings(),
         pages: pages.map((page) => ({ id: page.id, title: page.title, origin: page.origin })),
       }),
       ...(options.stay

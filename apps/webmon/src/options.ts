@@ -44,11 +44,18 @@ export interface WebmonOptions {
   source: SourceMode;
   /** Set when the simulator launched us: napari is simulated (affects wording only). */
   fromSimulator: boolean;
+  /** What the built-in simulator behaves as: napari 0.4 (octree, show_grid) or 0.5+ (frame_time only, no commands). */
+  simulate: SimulatedNapari;
+  /** Seconds after which the simulator acts like a plugin (`add_data`, `send_message`), if set. */
+  simulatePluginAfter: number | undefined;
   /** The config file read, if any. */
   configPath: string | undefined;
   /** The arguments as given, so the simulator can launch webmon with the same ones. */
   argv: string[];
 }
+
+export const SIMULATED_NAPARI = ['0.4', '0.5'] as const;
+export type SimulatedNapari = (typeof SIMULATED_NAPARI)[number];
 
 export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: WebmonOptions };
 
@@ -80,6 +87,10 @@ Options:
       --stay             keep serving when napari quits; reconnect when it is back
       --poll-ms <n>      pause between reads of napari's layer data  (default ${DEFAULTS.pollMs})
       --python <path>    Python for the simulator                    (default $WEBMON_PYTHON, python3, python)
+      --simulate <v>     the simulator behaves as napari 0.4 (octree tiles, show_grid) or
+                         0.5 (0.5-0.9: frame_time only, no commands)  (default 0.4)
+      --simulate-plugin <s>  after s seconds the simulator also adds plugin data (add_data)
+                         and messages (send_message), as a napari plugin would
       --log-level <l>    error | warn | info | debug                 (default ${DEFAULTS.logLevel})
   -q, --quiet            same as --log-level warn
   -h, --help             show this help
@@ -126,6 +137,11 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const pollMs = values['poll-ms'] !== undefined ? parseNumber(values['poll-ms'], '--poll-ms', 0, 1000) : (config.pollMs ?? DEFAULTS.pollMs);
   const pages = [...(config.pages ?? []), ...(values.page ?? [])];
 
+  const simulate = values.simulate ?? '0.4';
+  if (!(SIMULATED_NAPARI as readonly string[]).includes(simulate)) {
+    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `--simulate must be one of ${SIMULATED_NAPARI.join(', ')}, got ${JSON.stringify(simulate)}`);
+  }
+  const simulatePluginAfter = values['simulate-plugin'] === undefined ? undefined : parseNumber(values['simulate-plugin'], '--simulate-plugin', 0, 86_400);
   const launchedByNapari = env['NAPARI_MON_CLIENT'] !== undefined && env['NAPARI_MON_CLIENT'] !== '';
   const targets = parseConnectTargets(values.connect ?? [], launchedByNapari);
   let source: SourceMode;
@@ -152,6 +168,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       python: values.python ?? config.python,
       source,
       fromSimulator: values['from-simulator'] ?? false,
+      simulate: simulate as SimulatedNapari,
+      simulatePluginAfter,
       configPath,
       argv,
     },
@@ -174,6 +192,8 @@ function parseWithNode(argv: string[]) {
       stay: { type: 'boolean' },
       'poll-ms': { type: 'string' },
       python: { type: 'string' },
+      simulate: { type: 'string' },
+      'simulate-plugin': { type: 'string' },
       'log-level': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },

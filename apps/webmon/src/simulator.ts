@@ -22,13 +22,23 @@ export async function runWithSimulator(options: WebmonOptions, logger: Logger): 
   if (!existsSync(SIMULATOR_SCRIPT)) {
     throw new WebmonError(WebmonErrorCode.NO_PYTHON, `the simulator script is missing (${SIMULATOR_SCRIPT}); reinstall webmon`);
   }
-  logger.info(`no napari given: starting the napari simulator (${python.command} ${python.version})`);
+  logger.info(`no napari given: starting the napari simulator as napari ${options.simulate === '0.4' ? '0.4 (octree)' : '0.5–0.9 (no octree, no commands)'} (${python.command} ${python.version})`);
   // The same node, loader flags and script, with the same arguments: the child is this command again,
   // launched the napari way.
   const script = process.argv[1];
   if (script === undefined) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, 'cannot tell which script is running');
   const client = [process.execPath, ...process.execArgv, script, ...options.argv, '--from-simulator'];
-  const simulatorArgs = [SIMULATOR_SCRIPT, '--watch-stdin', '--exit-with-client', ...(options.logLevel === 'error' || options.logLevel === 'warn' ? ['--quiet'] : []), '--', ...client];
+  const simulatorArgs = [
+    SIMULATOR_SCRIPT,
+    '--watch-stdin',
+    '--exit-with-client',
+    '--napari',
+    options.simulate,
+    ...(options.simulatePluginAfter === undefined ? [] : ['--plugin-after', String(options.simulatePluginAfter)]),
+    ...(options.logLevel === 'error' || options.logLevel === 'warn' ? ['--quiet'] : []),
+    '--',
+    ...client,
+  ];
   // The simulator streams its live image through `webmon_ring.RingWriter`, shipped with shm-reader.
   const ringDir = dirname(ringWriterPythonPath());
   const pythonPath = [ringDir, ...(process.env['PYTHONPATH'] ? [process.env['PYTHONPATH']] : [])].join(delimiter);

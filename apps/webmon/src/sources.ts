@@ -107,6 +107,11 @@ export class Sources {
     }));
   }
 
+  /** Every source's rings by topic (topics carry the prefix, so they never collide). */
+  rings(): Record<string, unknown> {
+    return Object.assign({}, ...this.bridges.map((bridge) => bridge.ringStats)) as Record<string, unknown>;
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.bridges.map((bridge) => bridge.close()));
   }

@@ -145,6 +145,7 @@ export class NapariBridge {
    * it, the bridge keeps waiting and retrying.
    */
   async start(): Promise<void> {
+    if (this.stopped) throw new NapariError(NapariErrorCode.DISPOSED, 'the bridge was closed: create a new one');
     try {
       await this.connect();
     } catch (error) {

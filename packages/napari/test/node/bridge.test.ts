@@ -82,6 +82,11 @@ describe('napari bridge', () => {
     await fixture.command('del_data', { key: 'my_plugin' });
     await eventually(() => !pair.client.topics.some((topic) => topic.name === 'napari.data.my_plugin'), 5_000, 'the retirement');
     expect(napari.counters).toMatchObject({ frameTimes: 3, otherMessages: 1 });
+
+    // Closing retires every topic it declared; a closed bridge does not start again.
+    await napari.close();
+    expect(pair.relay.topics.filter((topic) => topic.name.startsWith('napari.'))).toEqual([]);
+    await expect(napari.start()).rejects.toMatchObject({ code: 'NAPARI_DISPOSED' });
   });
 
   it('says what this napari can do, and runs only that: show_grid while an octree layer is present, nothing else', async () => {
