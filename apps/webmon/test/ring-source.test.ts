@@ -98,8 +98,8 @@ describe('RingSource', () => {
   it('refuses an undeclared topic and a ring that does not exist, with typed errors', async () => {
     const rings = source();
     await expect(rings.attach('napari.other', 'wmr_000000000000')).rejects.toSatisfy((error) => error instanceof RelayError && error.code === 'RELAY_UNKNOWN_TOPIC');
-    await expect(rings.attach(IMAGE_TOPIC.name, 'wmr_000000000000')).rejects.toSatisfy((error) => error instanceof RingError && error.code === 'SHM_NOT_FOUND');
-    await expect(rings.attach(IMAGE_TOPIC.name, '../etc/passwd')).rejects.toSatisfy((error) => error instanceof ShmReaderError && error.code === 'SHM_BAD_NAME');
+    await expect(rings.attach(IMAGE_TOPIC.name, 'wmr_000000000000')).rejects.toSatisfy((error) => error instanceof RingError && error.code === 'SHM_READER_NOT_FOUND');
+    await expect(rings.attach(IMAGE_TOPIC.name, '../etc/passwd')).rejects.toSatisfy((error) => error instanceof ShmReaderError && error.code === 'SHM_READER_BAD_NAME');
     expect(rings.stats).toEqual({});
   });
 
