@@ -51,7 +51,7 @@ describe('page listing', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(WebmonError);
-    expect(caught).toMatchObject({ code: 'BAD_PAGE', cause: { name: 'PageError', code: 'INVALID_MANIFEST', field: 'webmon.topics' } });
+    expect(caught).toMatchObject({ code: 'BAD_PAGE', cause: { name: 'PageError', code: 'PAGE_INVALID_MANIFEST', field: 'webmon.topics' } });
     expect((caught as Error).message).toMatch(/page package "bad-page" \(.*package\.json\): "webmon\.topics" must be an array/);
     expect(existsSync(marker)).toBe(false);
   });
