@@ -1,30 +1,30 @@
-/** Errors the webmon command reports to its user. Each has a stable `code` and an exit status. */
+/** Errors the webmon command reports to its user. Each has a stable `WEBMON_` code and an exit status. */
 export const WebmonErrorCode = {
   /** A command-line argument or option value is wrong. */
-  BAD_ARGUMENT: 'BAD_ARGUMENT',
+  BAD_ARGUMENT: 'WEBMON_BAD_ARGUMENT',
   /** The config file is missing, not JSON, or has a bad field. */
-  BAD_CONFIG: 'BAD_CONFIG',
+  BAD_CONFIG: 'WEBMON_BAD_CONFIG',
   /** `--port` is taken by another program. */
-  PORT_IN_USE: 'PORT_IN_USE',
+  PORT_IN_USE: 'WEBMON_PORT_IN_USE',
   /** The HTTP server could not listen for another reason (permission, bad host). */
-  LISTEN_FAILED: 'LISTEN_FAILED',
+  LISTEN_FAILED: 'WEBMON_LISTEN_FAILED',
   /** No Python to run the simulator with. */
-  NO_PYTHON: 'NO_PYTHON',
+  NO_PYTHON: 'WEBMON_NO_PYTHON',
   /** The Python found is older than 3.8. */
-  PYTHON_TOO_OLD: 'PYTHON_TOO_OLD',
+  PYTHON_TOO_OLD: 'WEBMON_PYTHON_TOO_OLD',
   /** A page package named in the config or with `--page` cannot be found. */
-  PAGE_NOT_FOUND: 'PAGE_NOT_FOUND',
+  PAGE_NOT_FOUND: 'WEBMON_PAGE_NOT_FOUND',
   /** A page package was found but is not a valid webmon page. */
-  BAD_PAGE: 'BAD_PAGE',
+  BAD_PAGE: 'WEBMON_BAD_PAGE',
   /** Two pages have the same id. */
-  DUPLICATE_PAGE: 'DUPLICATE_PAGE',
+  DUPLICATE_PAGE: 'WEBMON_DUPLICATE_PAGE',
   /** The first connection to napari failed (without `--stay`). */
-  NAPARI_UNREACHABLE: 'NAPARI_UNREACHABLE',
+  NAPARI_UNREACHABLE: 'WEBMON_NAPARI_UNREACHABLE',
 } as const;
 export type WebmonErrorCode = (typeof WebmonErrorCode)[keyof typeof WebmonErrorCode];
 
 /** Exit statuses: 2 for usage errors (as getopt tools do), 1 for everything else. */
-const EXIT_STATUS: Record<WebmonErrorCode, number> = {
+const EXIT_STATUS: Record<keyof typeof WebmonErrorCode, number> = {
   BAD_ARGUMENT: 2,
   BAD_CONFIG: 2,
   PORT_IN_USE: 1,
@@ -46,6 +46,10 @@ export class WebmonError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.exitStatus = EXIT_STATUS[code];
+    this.exitStatus = EXIT_STATUS[code.slice('WEBMON_'.length) as keyof typeof WebmonErrorCode];
   }
+}
+
+export function isWebmonError(value: unknown): value is WebmonError {
+  return value instanceof WebmonError;
 }

@@ -41,7 +41,7 @@ describe('webmon command', () => {
   it('rejects a bad option with status 2 and a hint', async () => {
     const proc = track(startProcess(process.execPath, [CLI, '--port', 'eighty']));
     expect(await proc.exited(), proc.output()).toBe(2);
-    expect(proc.stderr()).toMatch(/webmon error \[BAD_ARGUMENT\]: --port must be an integer 0–65535/);
+    expect(proc.stderr()).toMatch(/webmon error \[WEBMON_BAD_ARGUMENT\]: --port must be an integer 0–65535/);
   });
 
   it('says clearly that a taken port is taken, through the simulator, and leaves nothing running', async () => {
@@ -80,7 +80,7 @@ describe('webmon command', () => {
       delete env['WEBMON_PYTHON'];
       const proc = track(startProcess(process.execPath, [CLI, '--port', '0'], { env }));
       expect(await proc.exited(), proc.output()).toBe(1);
-      expect(proc.stderr()).toMatch(/\[NO_PYTHON\]: no napari to attach to, and no Python to run the built-in simulator: python3 and python not found/);
+      expect(proc.stderr()).toMatch(/\[WEBMON_NO_PYTHON\]: no napari to attach to, and no Python to run the built-in simulator: python3 and python not found/);
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -89,13 +89,13 @@ describe('webmon command', () => {
   it('names a page package that is not installed', async () => {
     const proc = track(startProcess(process.execPath, [CLI, '--port', '0', '--connect', '127.0.0.1:9', '--page', '@nobody/no-such-page']));
     expect(await proc.exited(), proc.output()).toBe(1);
-    expect(proc.stderr()).toMatch(/\[PAGE_NOT_FOUND\]: page package "@nobody\/no-such-page" not found .* npm install @nobody\/no-such-page/);
+    expect(proc.stderr()).toMatch(/\[WEBMON_PAGE_NOT_FOUND\]: page package "@nobody\/no-such-page" not found .* npm install @nobody\/no-such-page/);
   });
 
   it('fails clearly when --connect finds no napari', async () => {
     const proc = track(startProcess(process.execPath, [CLI, '--port', '0', '--connect', '127.0.0.1:9']));
     expect(await proc.exited(), proc.output()).toBe(1);
-    expect(proc.stderr()).toMatch(/\[NAPARI_UNREACHABLE\]: cannot reach napari's manager at 127\.0\.0\.1:9/);
+    expect(proc.stderr()).toMatch(/\[WEBMON_NAPARI_UNREACHABLE\]: cannot reach napari's manager at 127\.0\.0\.1:9/);
   });
 
   it('runs the simulator on the oldest supported CPython without numpy (plain lists), then stops on SIGTERM with status 0', async () => {

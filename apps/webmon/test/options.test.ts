@@ -46,8 +46,8 @@ describe('parseCommand', () => {
         { prefix: 'napari2', host: '::1', port: 7003 },
       ],
     });
-    expect(() => run(['--connect', 'a=1', '--connect', 'a=2'])).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
-    expect(() => run(['--connect', '9x=1'])).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+    expect(() => run(['--connect', 'a=1', '--connect', 'a=2'])).toThrow(expect.objectContaining({ code: 'WEBMON_BAD_ARGUMENT' }));
+    expect(() => run(['--connect', '9x=1'])).toThrow(expect.objectContaining({ code: 'WEBMON_BAD_ARGUMENT' }));
   });
 
   it('merges the config file with the command line (command line wins, pages add up)', () => {
@@ -64,13 +64,13 @@ describe('parseCommand', () => {
   });
 
   it.each([
-    [['--port', '70000'], 'BAD_ARGUMENT'],
-    [['--port', 'abc'], 'BAD_ARGUMENT'],
-    [['--prot', '1'], 'BAD_ARGUMENT'],
-    [['extra'], 'BAD_ARGUMENT'],
-    [['--log-level', 'loud'], 'BAD_ARGUMENT'],
-    [['--connect', 'nohost'], 'BAD_ARGUMENT'],
-    [['--config', '/nonexistent/webmon.json'], 'BAD_CONFIG'],
+    [['--port', '70000'], 'WEBMON_BAD_ARGUMENT'],
+    [['--port', 'abc'], 'WEBMON_BAD_ARGUMENT'],
+    [['--prot', '1'], 'WEBMON_BAD_ARGUMENT'],
+    [['extra'], 'WEBMON_BAD_ARGUMENT'],
+    [['--log-level', 'loud'], 'WEBMON_BAD_ARGUMENT'],
+    [['--connect', 'nohost'], 'WEBMON_BAD_ARGUMENT'],
+    [['--config', '/nonexistent/webmon.json'], 'WEBMON_BAD_CONFIG'],
   ])('rejects %j with %s', (argv, code) => {
     expect(codeOf(() => parseCommand(argv, {}, dir))).toBe(code);
   });
@@ -82,7 +82,7 @@ describe('parseCommand', () => {
     writeFileSync(config, JSON.stringify({ colour: 'red' }));
     expect(() => parseCommand(['-c', config], {}, dir)).toThrow(/unknown key "colour"/);
     writeFileSync(config, '{ not json');
-    expect(codeOf(() => parseCommand(['-c', config], {}, dir))).toBe('BAD_CONFIG');
+    expect(codeOf(() => parseCommand(['-c', config], {}, dir))).toBe('WEBMON_BAD_CONFIG');
   });
 
   it('answers --help and --version before anything else', () => {

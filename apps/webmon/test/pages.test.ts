@@ -51,7 +51,7 @@ describe('page listing', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(WebmonError);
-    expect(caught).toMatchObject({ code: 'BAD_PAGE', cause: { name: 'PageError', code: 'INVALID_MANIFEST', field: 'webmon.topics' } });
+    expect(caught).toMatchObject({ code: 'WEBMON_BAD_PAGE', cause: { name: 'PageError', code: 'PAGE_INVALID_MANIFEST', field: 'webmon.topics' } });
     expect((caught as Error).message).toMatch(/page package "bad-page" \(.*package\.json\): "webmon\.topics" must be an array/);
     expect(existsSync(marker)).toBe(false);
   });
@@ -61,7 +61,7 @@ describe('page listing', () => {
     // No napari at port 9: the command lists its pages, starts serving, then fails to reach napari.
     const proc = startProcess(process.execPath, [CLI, '--port', '0', '--connect', '127.0.0.1:9', '--page', 'evil-page'], { cwd: project });
     expect(await proc.exited(), proc.output()).toBe(1);
-    expect(proc.stderr()).toMatch(/\[NAPARI_UNREACHABLE\]/);
+    expect(proc.stderr()).toMatch(/\[WEBMON_NAPARI_UNREACHABLE\]/);
     expect(existsSync(marker)).toBe(false);
   });
 });

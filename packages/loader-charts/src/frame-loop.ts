@@ -1,3 +1,5 @@
+import { LoaderChartsError, LoaderChartsErrorCode } from './errors.js';
+
 /** At 60 Hz: even an update far over budget runs at least 10 times a second. */
 const MAX_SKIPPED_FRAMES = 5;
 
@@ -66,7 +68,7 @@ export class FrameLoop {
   constructor(schedule: 'frame' | 'manual', budgetMs: number, hooks: FrameLoopHooks) {
     this.#frames = schedule === 'frame';
     if (this.#frames && typeof globalThis.requestAnimationFrame !== 'function') {
-      throw new TypeError('requestAnimationFrame is not available: use schedule "manual" and call flush()');
+      throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTIONS, 'requestAnimationFrame is not available: use schedule "manual" and call flush()');
     }
     this.#budget = new FrameBudget(budgetMs);
     this.#hooks = hooks;

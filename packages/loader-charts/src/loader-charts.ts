@@ -149,7 +149,7 @@ class LoaderModel {
   ) {
     const mode = options.clock ?? LoaderChartsDefaults.clock;
     if (mode !== 'data' && mode !== 'live') {
-      throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTION, `clock must be "data" or "live", got ${String(mode)}`);
+      throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTIONS, `clock must be "data" or "live", got ${String(mode)}`);
     }
     this.clock = new WindowClock(options.now === undefined ? { mode } : { mode, now: options.now });
     const spec = (name: LoaderChartName): TopLevelSpec => options.specs?.[name] ?? DEFAULT_SPECS[name];
@@ -297,7 +297,7 @@ export function createLoaderCharts(element: HTMLElement, options: LoaderChartsOp
   const renderer = checkRenderer(options.renderer ?? LoaderChartsDefaults.renderer);
   const schedule = options.schedule ?? LoaderChartsDefaults.schedule;
   if (schedule !== 'frame' && schedule !== 'manual') {
-    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTION, `schedule must be "frame" or "manual", got ${String(schedule)}`);
+    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTIONS, `schedule must be "frame" or "manual", got ${String(schedule)}`);
   }
   checkPositive('windowMs', options.windowMs ?? LoaderChartsDefaults.windowMs);
   checkPositive('maxPoints', options.maxPoints ?? LoaderChartsDefaults.maxPoints, true);

@@ -160,7 +160,7 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
     this.#onError = options.onError ?? ((error) => console.error('[loader-charts]', error));
     this.#host = source.host;
     if (schedule !== 'frame' && schedule !== 'manual') {
-      throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTION, `schedule must be "frame" or "manual", got ${String(schedule)}`);
+      throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTIONS, `schedule must be "frame" or "manual", got ${String(schedule)}`);
     }
     this.#loop = new FrameLoop(schedule, checkPositive('frameBudgetMs', options.frameBudgetMs ?? StreamingChartDefaults.frameBudgetMs, false, true), {
       // Live mode scrolls without data, so it keeps frames coming while running; data mode waits for data.
@@ -300,7 +300,7 @@ export class StreamController<Row extends object> implements StreamingChart<Row>
   async toSVG(): Promise<string> {
     await this.ready;
     const view = this.#view;
-    if (view === undefined) throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTION, 'the chart is disposed');
+    if (view === undefined) throw new LoaderChartsError(LoaderChartsErrorCode.DISPOSED, 'the chart is disposed');
     return view.toSVG();
   }
 
@@ -353,7 +353,7 @@ export function resolveClock(clock: ClockMode | WindowClock | undefined, now: ((
   if (clock instanceof WindowClock) return clock;
   const mode = clock ?? StreamingChartDefaults.clock;
   if (mode !== 'data' && mode !== 'live') {
-    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTION, `clock must be "data", "live" or a WindowClock, got ${String(mode)}`);
+    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTIONS, `clock must be "data", "live" or a WindowClock, got ${String(mode)}`);
   }
   return new WindowClock(now === undefined ? { mode } : { mode, now });
 }
@@ -392,7 +392,7 @@ function checkElement(element: unknown): asserts element is HTMLElement {
 
 export function checkRenderer(renderer: unknown): Renderer {
   if (renderer !== 'canvas' && renderer !== 'svg') {
-    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTION, `renderer must be "canvas" or "svg", got ${String(renderer)}`);
+    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTIONS, `renderer must be "canvas" or "svg", got ${String(renderer)}`);
   }
   return renderer;
 }

@@ -206,11 +206,11 @@ describe('bad input in Chromium', () => {
       broken.dispose();
       return { options, childrenAfterBadOptions, noSourceCode, brokenCode, reported, childrenAfterDispose: element.childElementCount };
     });
-    expect(result.options).toEqual(['INVALID_OPTION', 'INVALID_OPTION', 'INVALID_OPTION', 'INVALID_OPTION']);
+    expect(result.options).toEqual(['LOADER_CHARTS_INVALID_OPTIONS', 'LOADER_CHARTS_INVALID_OPTIONS', 'LOADER_CHARTS_INVALID_OPTIONS', 'LOADER_CHARTS_INVALID_OPTIONS']);
     expect(result.childrenAfterBadOptions).toBe(0);
-    expect(result.noSourceCode).toBe('UNKNOWN_DATA_SOURCE');
-    expect(result.brokenCode).toBe('EMBED_FAILED');
-    expect(result.reported).toEqual(['UNKNOWN_DATA_SOURCE', 'EMBED_FAILED']);
+    expect(result.noSourceCode).toBe('LOADER_CHARTS_UNKNOWN_DATA_SOURCE');
+    expect(result.brokenCode).toBe('LOADER_CHARTS_EMBED_FAILED');
+    expect(result.reported).toEqual(['LOADER_CHARTS_UNKNOWN_DATA_SOURCE', 'LOADER_CHARTS_EMBED_FAILED']);
     expect(result.childrenAfterDispose).toBe(0);
   });
 });

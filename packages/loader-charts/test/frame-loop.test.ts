@@ -43,6 +43,19 @@ describe('FrameBudget', () => {
   });
 });
 
+describe('FrameLoop without requestAnimationFrame', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('refuses schedule "frame" with LOADER_CHARTS_INVALID_OPTIONS; "manual" needs no frames', () => {
+    vi.stubGlobal('requestAnimationFrame', undefined);
+    const hooks = { wanted: () => false, update: () => undefined } as unknown as FrameLoopHooks;
+    expect(() => new FrameLoop('frame', 16, hooks)).toThrow(expect.objectContaining({ name: 'LoaderChartsError', code: 'LOADER_CHARTS_INVALID_OPTIONS' }));
+    expect(() => new FrameLoop('manual', 16, hooks)).not.toThrow();
+  });
+});
+
 describe('FrameLoop', () => {
   /** Pending animation-frame callbacks, run by `frame()`. */
   let pending: Map<number, FrameRequestCallback>;

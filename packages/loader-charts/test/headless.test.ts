@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { TopLevelSpec } from 'vega-lite';
 import {
   LoaderChartsError,
+  LoaderChartsErrorCode,
   createHeadlessChart,
   createHeadlessLoaderCharts,
   createLoaderCharts,
   createStreamingChart,
   frameTimeSpec,
+  isLoaderChartsError,
   renderLoaderChartsSVG,
   slidingTimeWindow,
 } from '../src/index.js';
@@ -75,21 +77,35 @@ describe('createHeadlessChart (real Vega, no DOM)', () => {
     expect(chart.view).toBeUndefined();
     chart.push({ t: 3, v: 3 }); // ignored after dispose
     expect(await chart.flush()).toBe(false);
+    await expect(chart.toSVG()).rejects.toMatchObject({ name: 'LoaderChartsError', code: 'LOADER_CHARTS_DISPOSED' });
   });
 
   it('rejects bad input with typed errors and adds nothing', async () => {
-    expect(codeOf(() => createHeadlessChart({ mark: 'not-a-mark' } as unknown as TopLevelSpec))).toBe('INVALID_SPEC');
-    expect(codeOf(() => createHeadlessChart(pointSpec, { windowMs: 0 }))).toBe('INVALID_OPTION');
-    expect(codeOf(() => createHeadlessChart(pointSpec, { maxPoints: 1.5 }))).toBe('INVALID_OPTION');
+    expect(codeOf(() => createHeadlessChart({ mark: 'not-a-mark' } as unknown as TopLevelSpec))).toBe('LOADER_CHARTS_INVALID_SPEC');
+    expect(codeOf(() => createHeadlessChart(pointSpec, { windowMs: 0 }))).toBe('LOADER_CHARTS_INVALID_OPTIONS');
+    expect(codeOf(() => createHeadlessChart(pointSpec, { maxPoints: 1.5 }))).toBe('LOADER_CHARTS_INVALID_OPTIONS');
     const chart = createHeadlessChart(pointSpec);
-    expect(codeOf(() => chart.push([{ t: 1, v: 1 }, { t: Number.NaN, v: 2 }]))).toBe('INVALID_POINT');
-    expect(codeOf(() => chart.push({ v: 2 } as never))).toBe('INVALID_POINT');
+    expect(codeOf(() => chart.push([{ t: 1, v: 1 }, { t: Number.NaN, v: 2 }]))).toBe('LOADER_CHARTS_INVALID_POINT');
+    expect(codeOf(() => chart.push({ v: 2 } as never))).toBe('LOADER_CHARTS_INVALID_POINT');
     expect(chart.size).toBe(0);
     chart.dispose();
   });
 
+  it('prefixes every code with LOADER_CHARTS_; isLoaderChartsError accepts only the class', () => {
+    for (const code of Object.values(LoaderChartsErrorCode)) expect(code).toMatch(/^LOADER_CHARTS_[A-Z_]+$/);
+    let caught: unknown;
+    try {
+      createHeadlessChart(pointSpec, { windowMs: -1 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isLoaderChartsError(caught)).toBe(true);
+    expect(isLoaderChartsError(new Error('x'))).toBe(false);
+    expect(isLoaderChartsError({ name: 'LoaderChartsError', code: 'LOADER_CHARTS_INVALID_OPTIONS' })).toBe(false);
+  });
+
   it('says so when the spec has no data source of that name', () => {
-    expect(codeOf(() => createHeadlessChart(frameTimeSpec, { dataName: 'missing' }))).toBe('UNKNOWN_DATA_SOURCE');
+    expect(codeOf(() => createHeadlessChart(frameTimeSpec, { dataName: 'missing' }))).toBe('LOADER_CHARTS_UNKNOWN_DATA_SOURCE');
   });
 });
 
@@ -135,7 +151,7 @@ describe('headless loader charts', () => {
 
   it('rejects a malformed message in a batch without adding the rest', () => {
     const charts = createHeadlessLoaderCharts();
-    expect(codeOf(() => charts.push([{ time: EPOCH, delta_ms: 16 }, { time: EPOCH, delta_ms: -1 }]))).toBe('INVALID_MESSAGE');
+    expect(codeOf(() => charts.push([{ time: EPOCH, delta_ms: 16 }, { time: EPOCH, delta_ms: -1 }]))).toBe('LOADER_CHARTS_INVALID_MESSAGE');
     expect(charts.charts.frameTime.size).toBe(0);
     expect(charts.push({ kind: 'unknown', name: 'other', value: 1 })).toBe(0);
     charts.dispose();
@@ -158,8 +174,8 @@ describe('headless loader charts', () => {
 
 describe('in Node', () => {
   it('the DOM factories fail with INVALID_ELEMENT, and loading vega-embed is harmless', async () => {
-    expect(codeOf(() => createStreamingChart({} as HTMLElement, frameTimeSpec))).toBe('INVALID_ELEMENT');
-    expect(codeOf(() => createLoaderCharts({} as HTMLElement))).toBe('INVALID_ELEMENT');
+    expect(codeOf(() => createStreamingChart({} as HTMLElement, frameTimeSpec))).toBe('LOADER_CHARTS_INVALID_ELEMENT');
+    expect(codeOf(() => createLoaderCharts({} as HTMLElement))).toBe('LOADER_CHARTS_INVALID_ELEMENT');
     const embed = await import('vega-embed');
     expect(typeof embed.default).toBe('function');
   });

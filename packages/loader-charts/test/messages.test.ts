@@ -40,6 +40,6 @@ describe('toLoaderSample', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(LoaderChartsError);
-    expect((caught as LoaderChartsError).code).toBe('INVALID_MESSAGE');
+    expect((caught as LoaderChartsError).code).toBe('LOADER_CHARTS_INVALID_MESSAGE');
   });
 });

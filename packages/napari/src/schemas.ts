@@ -157,7 +157,7 @@ export const NapariInfoSchema = z.looseObject({
 export type NapariInfo = z.infer<typeof NapariInfoSchema>;
 
 /**
- * Validates a poll value; throws `ProtocolError` (`INVALID_MESSAGE`). A valid value is returned as is
+ * Validates a poll value; throws `ProtocolError` (`PROTOCOL_INVALID_MESSAGE`). A valid value is returned as is
  * (not copied): the hot path is a hand-written check that zod's verdict backs (see `fast-check.ts`).
  */
 export function parsePoll(value: unknown): Poll {

@@ -84,11 +84,11 @@ describe('malformed napari data', () => {
   ])('%s → INVALID_MESSAGE', (_name, mutate, path) => {
     const poll = clone(base);
     mutate(poll);
-    expectProtocolError(() => parsePoll(poll), 'INVALID_MESSAGE', path);
+    expectProtocolError(() => parsePoll(poll), 'PROTOCOL_INVALID_MESSAGE', path);
   });
 
   it('rejects non-dict polls', () => {
-    for (const value of [null, 42, 'poll', [], undefined]) expectProtocolError(() => parsePoll(value), 'INVALID_MESSAGE');
+    for (const value of [null, 42, 'poll', [], undefined]) expectProtocolError(() => parsePoll(value), 'PROTOCOL_INVALID_MESSAGE');
   });
 
   it.each([
@@ -99,7 +99,7 @@ describe('malformed napari data', () => {
     ['load_chunk with fractional bytes', { load_chunk: { time: 1, num_bytes: 1.5, load_ms: 1 } }, 'load_chunk.num_bytes'],
     ['load_chunk with a string', { load_chunk: { time: 1, num_bytes: '9', load_ms: 1 } }, 'load_chunk.num_bytes'],
   ])('message %s → INVALID_MESSAGE', (_name, value, path) => {
-    expectProtocolError(() => parseNapariMessage(value), 'INVALID_MESSAGE', path);
+    expectProtocolError(() => parseNapariMessage(value), 'PROTOCOL_INVALID_MESSAGE', path);
   });
 
   it.each([
@@ -109,7 +109,7 @@ describe('malformed napari data', () => {
     ['a dunder (napari would call it: getattr(self, name)(args))', '__init__', null],
     ['a private name', '_show_grid', true],
   ])('command %s → INVALID_MESSAGE', (_name, name, args) => {
-    expectProtocolError(() => toNapariCommand(name, args), 'INVALID_MESSAGE');
+    expectProtocolError(() => toNapariCommand(name, args), 'PROTOCOL_INVALID_MESSAGE');
   });
 
   it('accepts a general command with any JSON argument', () => {

@@ -25,4 +25,4 @@ export { checkPageMatchesManifest, readPageManifest } from './manifest.js';
 export type { PageManifest } from './manifest.js';
 
 // Errors
-export { PageError, PageErrorCode } from './errors.js';
+export { PageError, PageErrorCode, isPageError } from './errors.js';

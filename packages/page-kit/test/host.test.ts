@@ -56,7 +56,7 @@ describe('createPageHost', () => {
     const mounted = host.mountPage(page, element());
     fake.publish('t.one', { x: 1 });
     expect(received).toEqual([[{ x: 1 }, { seq: 1, time: 2, replayed: false }]]);
-    expect(() => context?.subscribe('t.other', () => undefined)).toThrow(expect.objectContaining({ code: 'UNDECLARED_TOPIC' }));
+    expect(() => context?.subscribe('t.other', () => undefined)).toThrow(expect.objectContaining({ code: 'PAGE_UNDECLARED_TOPIC' }));
     void context?.command('go', 1);
     expect(fake.client.command).toHaveBeenCalledWith('go', 1, {});
 
@@ -107,7 +107,7 @@ describe('readHostManifest', () => {
   it('reads a well-formed manifest and refuses a broken one with a typed error', () => {
     const manifest = { current: 'a', pages: [{ id: 'a', title: 'A', path: '/a', module: '/pages/a/page.js', topics: ['t'] }], ws: '/ws', sourceLabel: 'napari' };
     expect(readHostManifest(JSON.stringify(manifest))).toEqual(manifest);
-    expect(() => readHostManifest('{')).toThrow(expect.objectContaining({ code: 'INVALID_HOST_MANIFEST' }));
-    expect(() => readHostManifest(JSON.stringify({ ...manifest, pages: [{ id: 'a' }] }))).toThrow(expect.objectContaining({ code: 'INVALID_HOST_MANIFEST', field: 'page fields' }));
+    expect(() => readHostManifest('{')).toThrow(expect.objectContaining({ code: 'PAGE_INVALID_HOST_MANIFEST' }));
+    expect(() => readHostManifest(JSON.stringify({ ...manifest, pages: [{ id: 'a' }] }))).toThrow(expect.objectContaining({ code: 'PAGE_INVALID_HOST_MANIFEST', field: 'page fields' }));
   });
 });

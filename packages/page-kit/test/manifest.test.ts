@@ -39,7 +39,7 @@ describe('readPageManifest', () => {
     [{ ...good, topics: ['has space'] }, 'webmon.topics'],
   ])('rejects %j naming the field %s', (value, field) => {
     const error = errorOf(() => readPageManifest(value, 'my-page/package.json'));
-    expect(error.code).toBe('INVALID_MANIFEST');
+    expect(error.code).toBe('PAGE_INVALID_MANIFEST');
     expect(error.field).toBe(field);
     expect(error.message).toContain(`"${field}"`);
     expect(error.message).toContain('my-page/package.json');
@@ -50,7 +50,7 @@ describe('checkPageMatchesManifest', () => {
   it('passes the same id and refuses another', () => {
     checkPageMatchesManifest({ id: 'image' }, good);
     const error = errorOf(() => checkPageMatchesManifest({ id: 'stats' }, good, '/pages/image/page.js'));
-    expect(error.code).toBe('MANIFEST_MISMATCH');
+    expect(error.code).toBe('PAGE_MANIFEST_MISMATCH');
     expect(error.message).toBe('/pages/image/page.js defines page "stats", but its manifest says "image"');
   });
 });

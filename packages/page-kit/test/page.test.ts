@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PAGE_CONTRACT_VERSION, PageError, definePage, pageFromModule } from '../src/index.js';
+import { PAGE_CONTRACT_VERSION, PageError, PageErrorCode, definePage, isPageError, pageFromModule } from '../src/index.js';
 
 const mount = (): (() => void) => () => undefined;
 
@@ -26,7 +26,8 @@ describe('definePage', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(PageError);
-    expect((caught as PageError).code).toBe('INVALID_PAGE');
+    expect(isPageError(caught)).toBe(true);
+    expect((caught as PageError).code).toBe('PAGE_INVALID_DEFINITION');
     expect((caught as PageError).message).toContain(field);
   });
 });
@@ -38,12 +39,21 @@ describe('pageFromModule', () => {
   });
 
   it('tells a module without a page export apart from one made for another contract', () => {
-    expect(() => pageFromModule({ default: {} }, 'x')).toThrow(expect.objectContaining({ code: 'NOT_A_PAGE_MODULE' }));
+    expect(() => pageFromModule({ default: {} }, 'x')).toThrow(expect.objectContaining({ code: 'PAGE_MISSING_EXPORT' }));
     const future = { ...definePage({ id: 'a', title: 'A', topics: [], mount }), contract: 2 };
-    expect(() => pageFromModule({ page: future }, 'x')).toThrow(expect.objectContaining({ code: 'CONTRACT_MISMATCH' }));
+    expect(() => pageFromModule({ page: future }, 'x')).toThrow(expect.objectContaining({ code: 'PAGE_CONTRACT_MISMATCH' }));
   });
 
   it('re-checks a hand-made object that claims the contract', () => {
-    expect(() => pageFromModule({ page: { id: '../x', title: 'A', topics: [], mount, contract: 1 } })).toThrow(expect.objectContaining({ code: 'INVALID_PAGE' }));
+    expect(() => pageFromModule({ page: { id: '../x', title: 'A', topics: [], mount, contract: 1 } })).toThrow(expect.objectContaining({ code: 'PAGE_INVALID_DEFINITION' }));
+  });
+});
+
+describe('PageError', () => {
+  it('codes carry the PAGE_ prefix; isPageError accepts only the class', () => {
+    for (const code of Object.values(PageErrorCode)) expect(code).toMatch(/^PAGE_[A-Z_]+$/);
+    expect(isPageError(new PageError(PageErrorCode.UNDECLARED_TOPIC, 'x'))).toBe(true);
+    expect(isPageError(new Error('x'))).toBe(false);
+    expect(isPageError({ name: 'PageError', code: 'PAGE_UNDECLARED_TOPIC' })).toBe(false);
   });
 });

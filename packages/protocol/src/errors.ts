@@ -1,24 +1,26 @@
 import type { z } from 'zod';
 
 /**
- * Codes of errors thrown locally while parsing or encoding. Stable: part of the public API.
- * (Codes sent to a peer inside an `error` envelope are `WireErrorCode`, in `browser.ts`.)
+ * Codes of errors thrown locally while parsing or encoding. Stable: part of the public API, all listed
+ * in the README. Values carry the package prefix `PROTOCOL_` (as `ws` prefixes `WS_ERR_`) so a code
+ * names its package wherever it is logged; the keys are the short names.
+ * (Codes sent to a peer inside an `error` envelope are `WireErrorCode`, in `browser.ts`: not prefixed.)
  */
 export const ProtocolErrorCode = {
   /** Text that is not JSON. */
-  INVALID_JSON: 'INVALID_JSON',
+  INVALID_JSON: 'PROTOCOL_INVALID_JSON',
   /** Well-formed data that does not match the schema (wrong type, missing field, NaN, oversized array…). */
-  INVALID_MESSAGE: 'INVALID_MESSAGE',
+  INVALID_MESSAGE: 'PROTOCOL_INVALID_MESSAGE',
   /** A binary frame shorter than its header says. */
-  FRAME_TRUNCATED: 'FRAME_TRUNCATED',
+  FRAME_TRUNCATED: 'PROTOCOL_FRAME_TRUNCATED',
   /** A binary frame that does not start with the webmon magic, or whose header is not valid. */
-  FRAME_MALFORMED: 'FRAME_MALFORMED',
+  FRAME_MALFORMED: 'PROTOCOL_FRAME_MALFORMED',
   /** A binary frame of a version this package does not know. */
-  FRAME_UNSUPPORTED_VERSION: 'FRAME_UNSUPPORTED_VERSION',
+  FRAME_UNSUPPORTED_VERSION: 'PROTOCOL_FRAME_UNSUPPORTED_VERSION',
   /** A binary frame above the configured size limits. */
-  FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  FRAME_TOO_LARGE: 'PROTOCOL_FRAME_TOO_LARGE',
   /** Data that cannot be encoded (e.g. an array whose length does not match its shape). */
-  UNENCODABLE: 'UNENCODABLE',
+  UNENCODABLE: 'PROTOCOL_UNENCODABLE',
 } as const;
 
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];

@@ -49,9 +49,9 @@ describe('webmon.v1 envelopes', () => {
     expect(parseClientMessage(encodeClientMessage(message))).toEqual(message);
   });
 
-  it('rejects text that is not JSON with INVALID_JSON', () => {
-    expect(codeOf(() => parseClientMessage('{"type":'))).toBe('INVALID_JSON');
-    expect(codeOf(() => parseServerMessage('\u0000\u0001garbage'))).toBe('INVALID_JSON');
+  it('rejects text that is not JSON with PROTOCOL_INVALID_JSON', () => {
+    expect(codeOf(() => parseClientMessage('{"type":'))).toBe('PROTOCOL_INVALID_JSON');
+    expect(codeOf(() => parseServerMessage('\u0000\u0001garbage'))).toBe('PROTOCOL_INVALID_JSON');
   });
 
   it.each([
@@ -65,19 +65,19 @@ describe('webmon.v1 envelopes', () => {
     ['a command name that is not an identifier', { type: 'command', id: 'x', name: '__import__("os")', args: 1 }],
     ['an array', []],
     ['null', null],
-  ])('rejects %s with INVALID_MESSAGE', (_name, value) => {
-    expect(codeOf(() => parseClientMessage(JSON.stringify(value)))).toBe('INVALID_MESSAGE');
+  ])('rejects %s with PROTOCOL_INVALID_MESSAGE', (_name, value) => {
+    expect(codeOf(() => parseClientMessage(JSON.stringify(value)))).toBe('PROTOCOL_INVALID_MESSAGE');
   });
 
   it('refuses to encode an invalid message (our own bugs are caught before the wire)', () => {
-    expect(codeOf(() => encodeServerMessage({ type: 'gap', topic: 't', dropped: 0, fromSeq: 0, toSeq: 0 }))).toBe('INVALID_MESSAGE');
+    expect(codeOf(() => encodeServerMessage({ type: 'gap', topic: 't', dropped: 0, fromSeq: 0, toSeq: 0 }))).toBe('PROTOCOL_INVALID_MESSAGE');
     expect(
       codeOf(() => encodeServerMessage({ type: 'data', topic: 't', seq: 1, time: 1, payload: { x: Number.NaN } })),
-    ).toBe('INVALID_MESSAGE');
+    ).toBe('PROTOCOL_INVALID_MESSAGE');
   });
 
   it('rejects a hello of another protocol version', () => {
     const hello = { ...serverMessages[0], protocol: 'webmon.v2' };
-    expect(codeOf(() => parseServerMessage(JSON.stringify(hello)))).toBe('INVALID_MESSAGE');
+    expect(codeOf(() => parseServerMessage(JSON.stringify(hello)))).toBe('PROTOCOL_INVALID_MESSAGE');
   });
 });

@@ -92,25 +92,25 @@ sys.stdout.buffer.write(b"WMF\x01" + struct.pack("<I", len(header)) + header + d
   });
 
   it.each([
-    ['too short', () => new Uint8Array(5), 'FRAME_TRUNCATED'],
-    ['bad magic', () => new Uint8Array(64).fill(1), 'FRAME_MALFORMED'],
-    ['future version', () => { const f = encodeFrame({ ...base, dtype: 'uint8', shape: [1] }, new Uint8Array(1)); f[3] = 9; return f; }, 'FRAME_UNSUPPORTED_VERSION'],
-    ['header longer than the frame', () => encodeFrameHeader({ ...base, dtype: 'uint8', shape: [1] }, 1).subarray(0, 12), 'FRAME_TRUNCATED'],
-    ['data shorter than byteLength', () => encodeFrame({ ...base, dtype: 'float32', shape: [4] }, new Float32Array(4)).subarray(0, -4), 'FRAME_TRUNCATED'],
-    ['trailing bytes', () => { const f = encodeFrame({ ...base, dtype: 'uint8', shape: [8] }, new Uint8Array(8)); const g = new Uint8Array(f.length + 8); g.set(f); return g; }, 'FRAME_MALFORMED'],
-    ['a 4 GiB header length', () => { const f = encodeFrame({ ...base, dtype: 'uint8', shape: [1] }, new Uint8Array(1)); new DataView(f.buffer).setUint32(4, 0xffffffff, true); return f; }, 'FRAME_TOO_LARGE'],
+    ['too short', () => new Uint8Array(5), 'PROTOCOL_FRAME_TRUNCATED'],
+    ['bad magic', () => new Uint8Array(64).fill(1), 'PROTOCOL_FRAME_MALFORMED'],
+    ['future version', () => { const f = encodeFrame({ ...base, dtype: 'uint8', shape: [1] }, new Uint8Array(1)); f[3] = 9; return f; }, 'PROTOCOL_FRAME_UNSUPPORTED_VERSION'],
+    ['header longer than the frame', () => encodeFrameHeader({ ...base, dtype: 'uint8', shape: [1] }, 1).subarray(0, 12), 'PROTOCOL_FRAME_TRUNCATED'],
+    ['data shorter than byteLength', () => encodeFrame({ ...base, dtype: 'float32', shape: [4] }, new Float32Array(4)).subarray(0, -4), 'PROTOCOL_FRAME_TRUNCATED'],
+    ['trailing bytes', () => { const f = encodeFrame({ ...base, dtype: 'uint8', shape: [8] }, new Uint8Array(8)); const g = new Uint8Array(f.length + 8); g.set(f); return g; }, 'PROTOCOL_FRAME_MALFORMED'],
+    ['a 4 GiB header length', () => { const f = encodeFrame({ ...base, dtype: 'uint8', shape: [1] }, new Uint8Array(1)); new DataView(f.buffer).setUint32(4, 0xffffffff, true); return f; }, 'PROTOCOL_FRAME_TOO_LARGE'],
   ])('rejects %s', (_name, make, code) => {
     expect(codeOf(() => decodeFrame(make()))).toBe(code);
   });
 
   it('rejects data above the caller limit before touching it', () => {
     const frame = encodeFrame({ ...base, dtype: 'uint8', shape: [1024] }, new Uint8Array(1024));
-    expect(codeOf(() => decodeFrame(frame, { maxDataBytes: 1000 }))).toBe('FRAME_TOO_LARGE');
+    expect(codeOf(() => decodeFrame(frame, { maxDataBytes: 1000 }))).toBe('PROTOCOL_FRAME_TOO_LARGE');
   });
 
   it('refuses to encode data that does not match the shape', () => {
-    expect(codeOf(() => encodeFrame({ ...base, dtype: 'float32', shape: [3] }, new Float32Array(4)))).toBe('UNENCODABLE');
-    expect(codeOf(() => encodeFrame({ ...base, dtype: 'record', shape: [1] }, new Uint8Array(4)))).toBe('UNENCODABLE');
+    expect(codeOf(() => encodeFrame({ ...base, dtype: 'float32', shape: [3] }, new Float32Array(4)))).toBe('PROTOCOL_UNENCODABLE');
+    expect(codeOf(() => encodeFrame({ ...base, dtype: 'record', shape: [1] }, new Uint8Array(4)))).toBe('PROTOCOL_UNENCODABLE');
   });
 
   it('tells frames from other bytes', () => {

@@ -24,17 +24,26 @@ import {
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-/** Local client codes, besides the wire codes a server may answer with. */
-export type RelayClientErrorCode =
-  | WireErrorCode
+/**
+ * Codes of the client's own errors (the `RELAY_CLIENT_` prefix); a `RelayClientError` may also carry a
+ * `WireErrorCode` the server answered with (`NO_PUBLISHER`, `UNKNOWN_TOPIC`, …) or `TIMEOUT` when no
+ * answer came in time. Stable: part of the public API, all listed in the README.
+ */
+export const RelayClientErrorCode = {
+  /** An option is unusable: no `WebSocket` constructor given and none global. */
+  INVALID_OPTIONS: 'RELAY_CLIENT_INVALID_OPTIONS',
   /** The connection closed before the answer came, or there was none. */
-  | 'DISCONNECTED'
+  DISCONNECTED: 'RELAY_CLIENT_DISCONNECTED',
   /** The server's message or a payload failed validation (it was dropped). */
-  | 'BAD_SERVER_MESSAGE'
+  BAD_SERVER_MESSAGE: 'RELAY_CLIENT_BAD_SERVER_MESSAGE',
   /** The server closed with a code that retrying cannot fix (token, origin, protocol); no reconnect. */
-  | 'REJECTED'
-  /** `close()` was called. */
-  | 'CLOSED';
+  REJECTED: 'RELAY_CLIENT_REJECTED',
+  /** `close()` was called: pending requests fail with it, and so do new ones. */
+  DISPOSED: 'RELAY_CLIENT_DISPOSED',
+} as const;
+
+/** A local `RelayClientErrorCode` value, or the wire code the server answered with. */
+export type RelayClientErrorCode = (typeof RelayClientErrorCode)[keyof typeof RelayClientErrorCode] | WireErrorCode;
 
 export class RelayClientError extends Error {
   override name = 'RelayClientError';
@@ -47,6 +56,10 @@ export class RelayClientError extends Error {
     this.code = code;
     this.topic = options?.topic;
   }
+}
+
+export function isRelayClientError(value: unknown): value is RelayClientError {
+  return value instanceof RelayClientError;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,7 +268,7 @@ class Client<Map> implements RelayClient<Map> {
 
   constructor(private readonly options: RelayClientOptions) {
     const injected = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (injected === undefined) throw new RelayClientError('CLOSED', 'no WebSocket constructor: pass options.WebSocket');
+    if (injected === undefined) throw new RelayClientError(RelayClientErrorCode.INVALID_OPTIONS, 'no WebSocket constructor: pass options.WebSocket');
     this.WebSocketClass = injected;
     this.connect();
   }
@@ -318,7 +331,7 @@ class Client<Map> implements RelayClient<Map> {
     if (this.state === 'closed') return;
     clearTimeout(this.reconnectTimer);
     this.setState('closed');
-    this.failPending('CLOSED', 'the client was closed');
+    this.failPending(RelayClientErrorCode.DISPOSED, 'the client was closed');
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
@@ -334,7 +347,8 @@ class Client<Map> implements RelayClient<Map> {
   }
 
   private request(id: string, send: () => void, timeoutMs = this.options.commandTimeoutMs ?? 10_000): Promise<JsonValue | undefined> {
-    if (!this.isReady()) return Promise.reject(new RelayClientError('DISCONNECTED', 'not connected'));
+    if (this.state === 'closed') return Promise.reject(new RelayClientError(RelayClientErrorCode.DISPOSED, 'the client was closed'));
+    if (!this.isReady()) return Promise.reject(new RelayClientError(RelayClientErrorCode.DISCONNECTED, 'not connected'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -351,7 +365,7 @@ class Client<Map> implements RelayClient<Map> {
     try {
       socket = new this.WebSocketClass(this.options.url, protocols);
     } catch (error) {
-      this.emitError(new RelayClientError('REJECTED', `cannot open ${this.options.url}: ${(error as Error).message}`, { cause: error }));
+      this.emitError(new RelayClientError(RelayClientErrorCode.REJECTED, `cannot open ${this.options.url}: ${(error as Error).message}`, { cause: error }));
       this.setState('closed');
       return;
     }
@@ -374,10 +388,10 @@ class Client<Map> implements RelayClient<Map> {
     this.detach(socket);
     this.socket = undefined;
     this.replayFrames.clear();
-    this.failPending('DISCONNECTED', `connection closed (${code}${reason ? ` ${reason}` : ''})`);
+    this.failPending(RelayClientErrorCode.DISCONNECTED, `connection closed (${code}${reason ? ` ${reason}` : ''})`);
     if (this.state === 'closed') return;
     if (FATAL_CLOSE_CODES.has(code)) {
-      this.emitError(new RelayClientError('REJECTED', `the server refused the connection: ${code} ${reason}`));
+      this.emitError(new RelayClientError(RelayClientErrorCode.REJECTED, `the server refused the connection: ${code} ${reason}`));
       this.setState('closed');
       return;
     }
@@ -433,7 +447,7 @@ class Client<Map> implements RelayClient<Map> {
     try {
       message = parseDataFast(data, this.schemaOf) ?? parseServerMessage(data);
     } catch (error) {
-      this.emitError(new RelayClientError('BAD_SERVER_MESSAGE', (error as Error).message, { cause: error }));
+      this.emitError(new RelayClientError(RelayClientErrorCode.BAD_SERVER_MESSAGE, (error as Error).message, { cause: error }));
       return;
     }
     switch (message.type) {
@@ -526,7 +540,7 @@ class Client<Map> implements RelayClient<Map> {
       try {
         value = check(payload);
       } catch (error) {
-        this.emitError(new RelayClientError('BAD_SERVER_MESSAGE', `payload of ${topic} #${seq}: ${(error as Error).message}`, { topic, cause: error }));
+        this.emitError(new RelayClientError(RelayClientErrorCode.BAD_SERVER_MESSAGE, `payload of ${topic} #${seq}: ${(error as Error).message}`, { topic, cause: error }));
         return;
       }
     }
@@ -536,7 +550,7 @@ class Client<Map> implements RelayClient<Map> {
 
   private receiveFrame(data: unknown): void {
     if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
-      this.emitError(new RelayClientError('BAD_SERVER_MESSAGE', 'unexpected binary message type (set binaryType to arraybuffer)'));
+      this.emitError(new RelayClientError(RelayClientErrorCode.BAD_SERVER_MESSAGE, 'unexpected binary message type (set binaryType to arraybuffer)'));
       return;
     }
     let frame: DecodedFrame;
@@ -544,7 +558,7 @@ class Client<Map> implements RelayClient<Map> {
       if (!isFrame(data)) throw new Error('not a webmon frame');
       frame = decodeFrame(data, { maxDataBytes: this.options.maxFrameBytes ?? 2 ** 30 });
     } catch (error) {
-      this.emitError(new RelayClientError('BAD_SERVER_MESSAGE', `binary frame: ${(error as Error).message}`, { cause: error }));
+      this.emitError(new RelayClientError(RelayClientErrorCode.BAD_SERVER_MESSAGE, `binary frame: ${(error as Error).message}`, { cause: error }));
       return;
     }
     const remaining = this.replayFrames.get(frame.topic) ?? 0;

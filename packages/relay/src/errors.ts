@@ -1,11 +1,15 @@
 import type { WireErrorCode } from '@webmon/protocol';
 
-/** Codes of errors the relay throws locally (to the app that hosts it). Stable: part of the public API. */
+/**
+ * Codes of errors the relay throws locally (to the app that hosts it). Stable: part of the public API, all
+ * listed in the README. Values carry the package prefix `RELAY_`; the browser client's local codes are
+ * `RELAY_CLIENT_*` (`RelayClientErrorCode`, in `client.ts`). Wire codes sent to pages are `WireErrorCode`.
+ */
 export const RelayErrorCode = {
   /** Binding a non-loopback address without a `token`: anyone on the network could read the stream. */
   TOKEN_REQUIRED: 'RELAY_TOKEN_REQUIRED',
-  /** An option is out of range or inconsistent (message says which). */
-  BAD_OPTIONS: 'RELAY_BAD_OPTIONS',
+  /** An option is out of range or inconsistent, or `declareTopic` got an invalid topic (message says which). */
+  INVALID_OPTIONS: 'RELAY_INVALID_OPTIONS',
   /** `publish`/`publishFrame` named a topic that was not declared. */
   UNKNOWN_TOPIC: 'RELAY_UNKNOWN_TOPIC',
   /** `declareTopic` with a name already declared with other options. */
@@ -16,8 +20,8 @@ export const RelayErrorCode = {
   BAD_PAYLOAD: 'RELAY_BAD_PAYLOAD',
   /** `listen()` on a relay attached to an app's server, or called twice. */
   ALREADY_LISTENING: 'RELAY_ALREADY_LISTENING',
-  /** The relay was closed. */
-  CLOSED: 'RELAY_CLOSED',
+  /** A method was called after `close()` (or the server closed while `listen()` was starting). */
+  DISPOSED: 'RELAY_DISPOSED',
 } as const;
 export type RelayErrorCode = (typeof RelayErrorCode)[keyof typeof RelayErrorCode];
 
@@ -29,6 +33,10 @@ export class RelayError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
   }
+}
+
+export function isRelayError(value: unknown): value is RelayError {
+  return value instanceof RelayError;
 }
 
 /** Wire codes a command handler may answer with. */
@@ -46,4 +54,8 @@ export class RelayCommandError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
   }
+}
+
+export function isRelayCommandError(value: unknown): value is RelayCommandError {
+  return value instanceof RelayCommandError;
 }

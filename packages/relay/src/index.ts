@@ -24,5 +24,5 @@ export { generateToken, hostAllowed, isLoopbackAddress, isLoopbackHostName, TOKE
 export type { OriginPolicy } from './security.js';
 
 // Errors
-export { RelayCommandError, RelayError, RelayErrorCode } from './errors.js';
+export { RelayCommandError, RelayError, RelayErrorCode, isRelayCommandError, isRelayError } from './errors.js';
 export type { CommandErrorCode } from './errors.js';

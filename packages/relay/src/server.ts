@@ -219,7 +219,7 @@ interface Rejection {
 }
 
 function fail(message: string): never {
-  throw new RelayError(RelayErrorCode.BAD_OPTIONS, message);
+  throw new RelayError(RelayErrorCode.INVALID_OPTIONS, message);
 }
 
 function positive(name: string, value: number, allowZero = false): number {
@@ -315,7 +315,7 @@ class RelayServer implements Relay {
   }
 
   async listen(): Promise<RelayAddress> {
-    if (this.closed) throw new RelayError(RelayErrorCode.CLOSED, 'the relay is closed');
+    if (this.closed) throw new RelayError(RelayErrorCode.DISPOSED, 'the relay is closed');
     if (!this.standalone || this.listening) {
       throw new RelayError(RelayErrorCode.ALREADY_LISTENING, this.standalone ? 'listen() was already called' : 'attached to an app server: listen on that server instead');
     }
@@ -332,7 +332,7 @@ class RelayServer implements Relay {
       });
     });
     const address = this.address();
-    if (address === undefined) throw new RelayError(RelayErrorCode.CLOSED, 'the server closed while starting');
+    if (address === undefined) throw new RelayError(RelayErrorCode.DISPOSED, 'the server closed while starting');
     return address;
   }
 
@@ -345,7 +345,7 @@ class RelayServer implements Relay {
   }
 
   declareTopic(options: RelayTopicOptions): void {
-    if (this.closed) throw new RelayError(RelayErrorCode.CLOSED, 'the relay is closed');
+    if (this.closed) throw new RelayError(RelayErrorCode.DISPOSED, 'the relay is closed');
     const existing = this.topicsByName.get(options.name);
     if (existing !== undefined) {
       if (existing.sameAs(options)) return;
@@ -372,7 +372,7 @@ class RelayServer implements Relay {
   private addTopic(options: RelayTopicOptions): Topic {
     const topic = new Topic(options);
     const checked = TopicInfoSchema.safeParse(topic.info);
-    if (!checked.success) throw new RelayError(RelayErrorCode.BAD_OPTIONS, `invalid topic ${JSON.stringify(options.name)}: ${checked.error.issues[0]?.message ?? 'schema mismatch'}`);
+    if (!checked.success) throw new RelayError(RelayErrorCode.INVALID_OPTIONS, `invalid topic ${JSON.stringify(options.name)}: ${checked.error.issues[0]?.message ?? 'schema mismatch'}`);
     this.topicsByName.set(options.name, topic);
     this.subscribers.set(options.name, new Set());
     return topic;
@@ -475,7 +475,7 @@ class RelayServer implements Relay {
   // -------------------------------------------------------------------------------------------
 
   private topicFor(name: string, binary: boolean): Topic {
-    if (this.closed) throw new RelayError(RelayErrorCode.CLOSED, 'the relay is closed');
+    if (this.closed) throw new RelayError(RelayErrorCode.DISPOSED, 'the relay is closed');
     const topic = this.topicsByName.get(name);
     if (topic === undefined) throw new RelayError(RelayErrorCode.UNKNOWN_TOPIC, `topic ${name} was not declared`);
     if (topic.binary !== binary) {

@@ -86,7 +86,7 @@ describe('relay client', () => {
     relay.publish('demo.ticks', { time: 'soon' });
     relay.publish('demo.ticks', { time: 3, delta_ms: 1 });
     await waitFor(() => frameTimes.length === 1 || undefined, 'the valid value');
-    expect(errors).toEqual(['BAD_SERVER_MESSAGE']);
+    expect(errors).toEqual(['RELAY_CLIENT_BAD_SERVER_MESSAGE']);
   });
 
   it('subscribes to a topic as soon as the server announces it, and keeps its topic list current', async () => {
@@ -162,7 +162,7 @@ describe('relay client', () => {
     await waitFor(() => layers.length === 1 || undefined, 'the first session snapshot');
     const pending = client.command('set_flag', true, { timeoutMs: 30_000 });
     first.relay.onCommand(() => new Promise(() => undefined));
-    const disconnected = expect(pending).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    const disconnected = expect(pending).rejects.toMatchObject({ code: 'RELAY_CLIENT_DISCONNECTED' });
     await first.relay.close();
     await disconnected;
     expect(statuses.map((status) => status.code)).toContain('server.closing');
@@ -200,7 +200,7 @@ describe('relay client', () => {
     const errors: string[] = [];
     rejected.onError((error) => errors.push(`${error.code} ${error.message}`));
     await waitFor(() => rejected.state === 'closed' || undefined, 'the rejection');
-    expect(errors).toEqual([expect.stringContaining('REJECTED the server refused the connection: 4001 UNAUTHORIZED')]);
+    expect(errors).toEqual([expect.stringContaining('RELAY_CLIENT_REJECTED the server refused the connection: 4001 UNAUTHORIZED')]);
     const accepted = connect({ url, token });
     await waitFor(() => accepted.state === 'open' || undefined, 'the token to be accepted');
   });

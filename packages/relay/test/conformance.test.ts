@@ -332,9 +332,9 @@ describe('security', () => {
       app.closeAllConnections();
       await new Promise((resolve) => app.close(resolve));
     }
-    expect(() => createRelay({ topics, token: 'short' })).toThrow(expect.objectContaining({ code: RelayErrorCode.BAD_OPTIONS }));
+    expect(() => createRelay({ topics, token: 'short' })).toThrow(expect.objectContaining({ code: RelayErrorCode.INVALID_OPTIONS }));
     // Any origin may only be allowed behind a token.
-    expect(() => createRelay({ topics, allowedOrigins: '*' })).toThrow(expect.objectContaining({ code: RelayErrorCode.BAD_OPTIONS }));
+    expect(() => createRelay({ topics, allowedOrigins: '*' })).toThrow(expect.objectContaining({ code: RelayErrorCode.INVALID_OPTIONS }));
     const token = generateToken();
     const open = await startRelay({ topics, allowedOrigins: '*', token });
     const anyOrigin = record(`${open.url}?token=${token}`, { headers: { origin: 'https://elsewhere.example' } });
@@ -477,7 +477,7 @@ describe('topics declared and retired while running', () => {
     relay.declareTopic({ name: 'k', mode: 'stream', replayMs: 1_000 });
     relay.declareTopic({ name: 'k', mode: 'stream', replayMs: 1_000 });
     expect(() => relay.declareTopic({ name: 'k', mode: 'latest' })).toThrow(expect.objectContaining({ code: RelayErrorCode.TOPIC_CONFLICT }));
-    expect(() => relay.declareTopic({ name: 'bad name', mode: 'latest' })).toThrow(expect.objectContaining({ code: RelayErrorCode.BAD_OPTIONS }));
+    expect(() => relay.declareTopic({ name: 'bad name', mode: 'latest' })).toThrow(expect.objectContaining({ code: RelayErrorCode.INVALID_OPTIONS }));
     await client.next('topics');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(client.messages.filter((message) => message.type === 'topics')).toHaveLength(1);

@@ -5,7 +5,7 @@
  */
 
 // errors
-export { ShmReaderError, ShmReaderErrorCode } from './errors.js';
+export { ShmReaderError, ShmReaderErrorCode, isShmReaderError } from './errors.js';
 
 // connection: framing + HMAC handshake
 export {

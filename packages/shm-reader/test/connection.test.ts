@@ -78,17 +78,17 @@ describe('framing', () => {
 
   it('rejects a header above the limit before allocating, and negative lengths', () => {
     const reader = make(1024)([]);
-    expect(() => reader.push(Buffer.from([0x7f, 0xff, 0xff, 0xff]))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));
+    expect(() => reader.push(Buffer.from([0x7f, 0xff, 0xff, 0xff]))).toThrow(expect.objectContaining({ code: 'SHM_READER_FRAME_TOO_LARGE' }));
     const big = make(1024)([]);
     expect(() => big.push(Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 0]))).toThrow(
-      expect.objectContaining({ code: 'FRAME_TOO_LARGE' }),
+      expect.objectContaining({ code: 'SHM_READER_FRAME_TOO_LARGE' }),
     );
     const huge = make(1024)([]);
     expect(() => huge.push(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0]))).toThrow(
-      expect.objectContaining({ code: 'FRAME_TOO_LARGE' }),
+      expect.objectContaining({ code: 'SHM_READER_FRAME_TOO_LARGE' }),
     );
     const negative = make(1024)([]);
-    expect(() => negative.push(Buffer.from([0xff, 0xff, 0xff, 0xfe]))).toThrow(expect.objectContaining({ code: 'MALFORMED_FRAME' }));
+    expect(() => negative.push(Buffer.from([0xff, 0xff, 0xff, 0xfe]))).toThrow(expect.objectContaining({ code: 'SHM_READER_MALFORMED_FRAME' }));
   });
 });
 
@@ -129,12 +129,12 @@ describe.each(all)('real CPython $version server', (interpreter) => {
     expect(reply.includes(Buffer.from('#RETURN'))).toBe(true);
     expect([...reply.subarray(-4)]).toEqual([0x4e, 0x86, 0x94, 0x2e]); // None, TUPLE2, MEMOIZE, STOP
     // The server closes a one-shot connection after its reply: a clean close, typed.
-    await expectCode(connection.recv(10_000), 'CONNECTION_CLOSED');
+    await expectCode(connection.recv(10_000), 'SHM_READER_CONNECTION_CLOSED');
     connection.close();
   });
 
   it('fails with AUTH_FAILED for a wrong authkey', async () => {
-    const error = await expectCode(Connection.connect({ port: server.port, authkey: 'not-napari' }), 'AUTH_FAILED');
+    const error = await expectCode(Connection.connect({ port: server.port, authkey: 'not-napari' }), 'SHM_READER_AUTH_FAILED');
     expect(error.message).toContain('#FAILURE#');
   });
 });
@@ -150,30 +150,30 @@ describe('bad peers', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    await expectCode(Connection.connect({ port, authkey: 'napari' }), 'CONNECTION_REFUSED');
+    await expectCode(Connection.connect({ port, authkey: 'napari' }), 'SHM_READER_CONNECTION_REFUSED');
   });
 
   it('NOT_A_PYTHON_MANAGER for an HTTP server (it never sends a challenge)', async () => {
     const http = await httpServer();
     servers.push(http);
-    const error = await expectCode(Connection.connect({ port: http.port, authkey: 'napari', handshakeTimeoutMs: 500 }), 'NOT_A_PYTHON_MANAGER');
+    const error = await expectCode(Connection.connect({ port: http.port, authkey: 'napari', handshakeTimeoutMs: 500 }), 'SHM_READER_NOT_A_PYTHON_MANAGER');
     expect(error.message).toContain('no #CHALLENGE#');
   });
 
   it('NOT_A_PYTHON_MANAGER for a server that writes garbage', async () => {
     const garbage = await garbageServer(Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
     servers.push(garbage);
-    await expectCode(Connection.connect({ port: garbage.port, authkey: 'napari' }), 'NOT_A_PYTHON_MANAGER');
+    await expectCode(Connection.connect({ port: garbage.port, authkey: 'napari' }), 'SHM_READER_NOT_A_PYTHON_MANAGER');
     const framed = await garbageServer(encodeFrame(Buffer.from('#HELLO#012345678901234567890')));
     servers.push(framed);
-    await expectCode(Connection.connect({ port: framed.port, authkey: 'napari' }), 'NOT_A_PYTHON_MANAGER');
+    await expectCode(Connection.connect({ port: framed.port, authkey: 'napari' }), 'SHM_READER_NOT_A_PYTHON_MANAGER');
   });
 
   it('NOT_A_PYTHON_MANAGER (caused by FRAME_TOO_LARGE) for a server whose first bytes are a 4 GiB header', async () => {
     const header = await garbageServer(Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 0]));
     servers.push(header);
-    const error = await expectCode(Connection.connect({ port: header.port, authkey: 'napari' }), 'NOT_A_PYTHON_MANAGER');
-    expect((error.cause as ShmReaderError).code).toBe('FRAME_TOO_LARGE');
+    const error = await expectCode(Connection.connect({ port: header.port, authkey: 'napari' }), 'SHM_READER_NOT_A_PYTHON_MANAGER');
+    expect((error.cause as ShmReaderError).code).toBe('SHM_READER_FRAME_TOO_LARGE');
   });
 
   it('FRAME_TOO_LARGE for a 4 GiB length header, without allocating it', async () => {
@@ -182,7 +182,7 @@ describe('bad peers', () => {
     const before = process.memoryUsage().arrayBuffers;
     const connection = await Connection.connect({ port: fake.port, authkey: 'napari', maxFrameBytes: 64 * 1024 * 1024 });
     connection.send(DUMMY_REQUEST);
-    const error = await expectCode(connection.recv(10_000), 'FRAME_TOO_LARGE');
+    const error = await expectCode(connection.recv(10_000), 'SHM_READER_FRAME_TOO_LARGE');
     expect(error.message).toContain('4294967296');
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(512 * 1024 * 1024);
     expect(connection.closed).toBe(true);
@@ -197,7 +197,7 @@ describe('bad peers', () => {
     servers.push(fake);
     const connection = await Connection.connect({ port: fake.port, authkey: 'napari' });
     connection.send(DUMMY_REQUEST);
-    const error = await expectCode(connection.recv(10_000), 'MALFORMED_FRAME');
+    const error = await expectCode(connection.recv(10_000), 'SHM_READER_MALFORMED_FRAME');
     expect(error.message).toContain('10 of 100');
   });
 
@@ -206,8 +206,8 @@ describe('bad peers', () => {
     servers.push(fake);
     const connection = await Connection.connect({ port: fake.port, authkey: 'napari' });
     connection.send(DUMMY_REQUEST);
-    await expectCode(connection.recv(10_000), 'CONNECTION_CLOSED');
-    expect(() => connection.send(DUMMY_REQUEST)).toThrow(expect.objectContaining({ code: 'CONNECTION_CLOSED' }));
+    await expectCode(connection.recv(10_000), 'SHM_READER_CONNECTION_CLOSED');
+    expect(() => connection.send(DUMMY_REQUEST)).toThrow(expect.objectContaining({ code: 'SHM_READER_CONNECTION_CLOSED' }));
   });
 
   it('AUTH_FAILED when the server cannot answer our challenge (wrong key on its side)', async () => {
@@ -215,7 +215,7 @@ describe('bad peers', () => {
     // its own proof: simulate by a fake whose key differs; our answer then fails first -> #FAILURE#.
     const fake = await fakeManager('other', () => undefined);
     servers.push(fake);
-    await expectCode(Connection.connect({ port: fake.port, authkey: 'napari' }), 'AUTH_FAILED');
+    await expectCode(Connection.connect({ port: fake.port, authkey: 'napari' }), 'SHM_READER_AUTH_FAILED');
   });
 
   it('CALL_TIMEOUT for a reply that never comes, and the connection stays usable', async () => {
@@ -223,7 +223,7 @@ describe('bad peers', () => {
     servers.push(fake);
     const connection = await Connection.connect({ port: fake.port, authkey: 'napari' });
     connection.send(DUMMY_REQUEST);
-    await expectCode(connection.recv(200), 'CALL_TIMEOUT');
+    await expectCode(connection.recv(200), 'SHM_READER_CALL_TIMEOUT');
     expect(connection.closed).toBe(false);
     connection.close();
   });

@@ -76,7 +76,7 @@ describe.each(all)('manager client against CPython $version', (interpreter) => {
     expect(await data.values()).toContain('layer');
     expect(await data.pop('answer')).toBe(42);
     const popError = await data.pop('answer').catch((e: unknown) => e);
-    expect(popError).toMatchObject({ code: 'PYTHON_EXCEPTION', module: 'builtins', pythonName: 'KeyError', args: ['answer'] });
+    expect(popError).toMatchObject({ code: 'SHM_READER_PYTHON_EXCEPTION', module: 'builtins', pythonName: 'KeyError', args: ['answer'] });
     expect(await data.pop('answer', 'default')).toBe('default');
   });
 
@@ -88,8 +88,8 @@ describe.each(all)('manager client against CPython $version', (interpreter) => {
     const empty = await clientMessages.getNowait().catch((e: unknown) => e);
     expect(empty).toBeInstanceOf(QueueEmptyError);
     expect(empty).toBeInstanceOf(PythonExceptionError);
-    expect(empty).toMatchObject({ code: 'QUEUE_EMPTY', pythonName: 'Empty' });
-    await expect(clientMessages.get(true, 0.05)).rejects.toMatchObject({ code: 'QUEUE_EMPTY' });
+    expect(empty).toMatchObject({ code: 'SHM_READER_QUEUE_EMPTY', pythonName: 'Empty' });
+    await expect(clientMessages.get(true, 0.05)).rejects.toMatchObject({ code: 'SHM_READER_QUEUE_EMPTY' });
   });
 
   it('a blocking get runs on its own connection and never holds up other calls', async () => {
@@ -124,12 +124,12 @@ describe.each(all)('manager client against CPython $version', (interpreter) => {
     expect(await data.str()).toContain('by-name');
     const notExposed = await data.call('__len__').catch((e: unknown) => e);
     expect(notExposed).toBeInstanceOf(RemoteError);
-    expect(notExposed).toMatchObject({ code: 'REMOTE_ERROR', kind: '#TRACEBACK' });
+    expect(notExposed).toMatchObject({ code: 'SHM_READER_REMOTE_ERROR', kind: '#TRACEBACK' });
     expect((notExposed as RemoteError).remoteTraceback).toContain('AttributeError');
     const unpicklable = await messages.getValue().catch((e: unknown) => e);
-    expect(unpicklable).toMatchObject({ code: 'REMOTE_ERROR', kind: '#UNSERIALIZABLE' });
+    expect(unpicklable).toMatchObject({ code: 'SHM_READER_REMOTE_ERROR', kind: '#UNSERIALIZABLE' });
     const unknownType = await client.create('no_such_typeid').catch((e: unknown) => e);
-    expect(unknownType).toMatchObject({ code: 'REMOTE_ERROR' });
+    expect(unknownType).toMatchObject({ code: 'SHM_READER_REMOTE_ERROR' });
     expect((unknownType as RemoteError).remoteTraceback).toContain('KeyError');
     const whole = await data.getValue();
     expect(whole).toBeInstanceOf(Map);
@@ -147,7 +147,7 @@ describe.each(all)('manager client against CPython $version', (interpreter) => {
       expect(Array.isArray(await client.listSegments())).toBe(true);
     } else {
       // 3.8 fixture is a plain BaseManager: no list_segments.
-      await expect(client.listSegments()).rejects.toMatchObject({ code: 'REMOTE_ERROR' });
+      await expect(client.listSegments()).rejects.toMatchObject({ code: 'SHM_READER_REMOTE_ERROR' });
     }
   });
 
@@ -159,9 +159,9 @@ describe.each(all)('manager client against CPython $version', (interpreter) => {
       expect(await scratch.getNowait()).toBe('last');
       const error = await scratch.getNowait().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QueueShutDownError);
-      expect(error).toMatchObject({ code: 'QUEUE_SHUT_DOWN' });
+      expect(error).toMatchObject({ code: 'SHM_READER_QUEUE_SHUT_DOWN' });
     } else {
-      await expect(scratch.shutdown()).rejects.toMatchObject({ code: 'REMOTE_ERROR' });
+      await expect(scratch.shutdown()).rejects.toMatchObject({ code: 'SHM_READER_REMOTE_ERROR' });
     }
   });
 
@@ -174,14 +174,14 @@ describe.each(all)('manager client against CPython $version', (interpreter) => {
     expect(refcountOf(await other.debugInfo(), data.ident)).toBe(base + 2);
     await second.close();
     expect(refcountOf(await other.debugInfo(), data.ident)).toBe(base);
-    await expect(proxy.get('a')).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+    await expect(proxy.get('a')).rejects.toMatchObject({ code: 'SHM_READER_DISPOSED' });
     await other.close();
   });
 
   it('wrong authkey: AUTH_FAILED', async () => {
     const error = await ManagerClient.connect({ port: server.port, authkey: 'wrong' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShmReaderError);
-    expect((error as ShmReaderError).code).toBe('AUTH_FAILED');
+    expect((error as ShmReaderError).code).toBe('SHM_READER_AUTH_FAILED');
   });
 });
 
@@ -216,7 +216,7 @@ describe.each(heavy)('large payloads against CPython $version', (interpreter) =>
     const data = await small.dict('napari_data');
     const bigWriter = await client.dict('napari_data');
     await bigWriter.set('big', 'x'.repeat(2 * 1024 * 1024));
-    await expect(data.get('big')).rejects.toMatchObject({ code: 'FRAME_TOO_LARGE' });
+    await expect(data.get('big')).rejects.toMatchObject({ code: 'SHM_READER_FRAME_TOO_LARGE' });
     // The poisoned serving connection is replaced by a new one on the next call.
     expect(await data.get('missing')).toBeNull();
     await bigWriter.pop('big');
@@ -228,7 +228,7 @@ describe('manager client against bad peers', () => {
   it('CALL_TIMEOUT when a server authenticates but never answers, without hanging', async () => {
     const silent = await fakeManager('napari', () => undefined);
     try {
-      await expect(ManagerClient.connect({ port: silent.port, authkey: 'napari', callTimeoutMs: 300 })).rejects.toMatchObject({ code: 'CALL_TIMEOUT' });
+      await expect(ManagerClient.connect({ port: silent.port, authkey: 'napari', callTimeoutMs: 300 })).rejects.toMatchObject({ code: 'SHM_READER_CALL_TIMEOUT' });
     } finally {
       await silent.close();
     }
@@ -237,7 +237,7 @@ describe('manager client against bad peers', () => {
   it('MALFORMED_REPLY when the reply is a valid pickle of the wrong shape', async () => {
     const odd = await fakeManager('napari', (socket) => socket.write(encodeFrame(encodePickle(['just', 'three', 'items']))));
     try {
-      await expect(ManagerClient.connect({ port: odd.port, authkey: 'napari' })).rejects.toMatchObject({ code: 'MALFORMED_REPLY' });
+      await expect(ManagerClient.connect({ port: odd.port, authkey: 'napari' })).rejects.toMatchObject({ code: 'SHM_READER_MALFORMED_REPLY' });
     } finally {
       await odd.close();
     }

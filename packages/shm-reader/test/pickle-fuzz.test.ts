@@ -22,7 +22,7 @@ describe('fuzz slice', () => {
     expect(stats.inputs).toBe(INPUTS);
     // the mutations must reach every outcome, or the fuzzer is not exercising much
     expect(stats.decoded).toBeGreaterThan(0);
-    expect(stats.errorsByCode['PICKLE_MALFORMED']).toBeGreaterThan(0);
-    expect(stats.errorsByCode['PICKLE_UNSUPPORTED']).toBeGreaterThan(0);
+    expect(stats.errorsByCode['SHM_READER_PICKLE_MALFORMED']).toBeGreaterThan(0);
+    expect(stats.errorsByCode['SHM_READER_PICKLE_UNSUPPORTED']).toBeGreaterThan(0);
   }, 600_000);
 });

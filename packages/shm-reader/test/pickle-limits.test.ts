@@ -192,8 +192,8 @@ describe('limits', () => {
   });
 
   it('rejects bad option values', () => {
-    expect(errorOf(bytes('N.'), { maxDepth: -1 }).code).toBe(PICKLE_LIMIT);
-    expect(errorOf(bytes('N.'), { maxMemo: Number.NaN }).code).toBe(PICKLE_LIMIT);
+    expect(errorOf(bytes('N.'), { maxDepth: -1 }).code).toBe('SHM_READER_INVALID_OPTIONS');
+    expect(errorOf(bytes('N.'), { maxMemo: Number.NaN }).code).toBe('SHM_READER_INVALID_OPTIONS');
   });
 });
 

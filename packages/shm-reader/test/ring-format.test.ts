@@ -27,16 +27,16 @@ const open = (name: string, extra: Parameters<typeof RingReader.open>[1] = {}): 
 
 describe('opening', () => {
   it('rejects names that would leave the shm directory', async () => {
-    await expect(RingReader.open('../etc/passwd')).rejects.toMatchObject({ code: 'SHM_BAD_NAME' });
-    await expect(RingReader.open('')).rejects.toMatchObject({ code: 'SHM_BAD_NAME' });
+    await expect(RingReader.open('../etc/passwd')).rejects.toMatchObject({ code: 'SHM_READER_BAD_NAME' });
+    await expect(RingReader.open('')).rejects.toMatchObject({ code: 'SHM_READER_BAD_NAME' });
   });
 
   it('a missing block is SHM_NOT_FOUND after openTimeoutMs', async () => {
-    await expect(open('nope')).rejects.toMatchObject({ code: 'SHM_NOT_FOUND' });
+    await expect(open('nope')).rejects.toMatchObject({ code: 'SHM_READER_NOT_FOUND' });
   });
 
   it('a block whose writer has not written the magic yet is RING_NOT_READY', async () => {
-    await expect(open(place({ slots: 2, slotSize: 512, magic: 0n }))).rejects.toMatchObject({ code: 'RING_NOT_READY' });
+    await expect(open(place({ slots: 2, slotSize: 512, magic: 0n }))).rejects.toMatchObject({ code: 'SHM_READER_RING_NOT_READY' });
   });
 
   it.each<[string, Partial<CraftRing>]>([
@@ -47,18 +47,18 @@ describe('opening', () => {
     ['slot size not a multiple of 64', { slotSize: 300 }],
     ['block shorter than its slots', { truncate: 4096 + 512 }],
   ])('%s is RING_BAD_HEADER', async (_label, spec) => {
-    await expect(open(place({ slots: 2, slotSize: 512, ...spec }))).rejects.toMatchObject({ code: 'RING_BAD_HEADER' });
+    await expect(open(place({ slots: 2, slotSize: 512, ...spec }))).rejects.toMatchObject({ code: 'SHM_READER_RING_BAD_HEADER' });
   });
 
   it('a slot size above maxSlotBytes is refused before anything is allocated', async () => {
-    await expect(open(place({ slots: 2, slotSize: 4096 }), { maxSlotBytes: 1024 })).rejects.toMatchObject({ code: 'RING_BAD_HEADER' });
+    await expect(open(place({ slots: 2, slotSize: 4096 }), { maxSlotBytes: 1024 })).rejects.toMatchObject({ code: 'SHM_READER_RING_BAD_HEADER' });
   });
 
   it('requires the addon only when asked to (access: "mmap")', async () => {
     const name = place({ slots: 2, slotSize: 512 });
     const reader = await open(name, { access: 'auto' });
     reader.close();
-    if (!reader.mapped) await expect(open(name, { access: 'mmap' })).rejects.toMatchObject({ code: 'SHM_NATIVE_UNAVAILABLE' });
+    if (!reader.mapped) await expect(open(name, { access: 'mmap' })).rejects.toMatchObject({ code: 'SHM_READER_NATIVE_UNAVAILABLE' });
   });
 });
 

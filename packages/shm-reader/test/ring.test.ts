@@ -230,7 +230,7 @@ describe('lifecycle', () => {
       const reader = await openReader(writer.hello.name, { start: 'oldest' });
       expect((await take(reader, 2)).length).toBe(2);
       reader.close();
-      expect(() => reader.read()).toThrow(expect.objectContaining({ code: 'RING_READER_CLOSED' }));
+      expect(() => reader.read()).toThrow(expect.objectContaining({ code: 'SHM_READER_DISPOSED' }));
     }
     expect(existsSync(path)).toBe(true);
     writer.send('publish 1');
@@ -268,7 +268,7 @@ describe('lifecycle', () => {
     }
     expect(seqs).toEqual([1, 2, 3, 4, 5]);
     expect(failure).toBeInstanceOf(RingError);
-    expect(failure).toMatchObject({ code: 'RING_WRITER_DEAD', reason: 'pid-gone' });
+    expect(failure).toMatchObject({ code: 'SHM_READER_RING_WRITER_DEAD', reason: 'pid-gone' });
     expect(events.some((e) => e.type === 'writer-dead')).toBe(true);
     // Python's resource tracker outlives the writer briefly, then unlinks the block it registered.
     const path = `/dev/shm/${writer.hello.name}`;
@@ -283,7 +283,7 @@ describe('lifecycle', () => {
     expect(reader.checkWriter()).toBe('alive');
     writer.kill('SIGSTOP');
     try {
-      await expect(reader.next()).rejects.toMatchObject({ code: 'RING_WRITER_DEAD', reason: 'heartbeat-stale' });
+      await expect(reader.next()).rejects.toMatchObject({ code: 'SHM_READER_RING_WRITER_DEAD', reason: 'heartbeat-stale' });
     } finally {
       writer.kill('SIGCONT');
     }
@@ -317,6 +317,6 @@ describe('lifecycle', () => {
     const reader = await openReader(name, { start: 'next', livenessIntervalMs: 20, followRecreate: false });
     const second = await startWriter(newest.path, { name, replace: true, mode: 'pattern', count: 1 });
     await second.done();
-    await expect(reader.next()).rejects.toMatchObject({ code: 'RING_RECREATED' });
+    await expect(reader.next()).rejects.toMatchObject({ code: 'SHM_READER_RING_RECREATED' });
   });
 });

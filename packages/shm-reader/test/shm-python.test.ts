@@ -133,13 +133,13 @@ describe.each(pythons)('CPython $version', (python) => {
         expect(Buffer.from(await block.readIntoAsync(new Uint8Array(4), 1048572)).toString('hex')).toBe('01020304');
         block.write(Uint8Array.from([9, 8, 7]), 100);
         expect((await peer.call<{ hex: string }>('read', { name: created.name, offset: 100, length: 3 })).hex).toBe('090807');
-        expect(errorCode(() => block.read(1048573, 4))).toBe('SHM_OUT_OF_RANGE');
-        expect(errorCode(() => block.readInto(new Uint8Array(1), -1))).toBe('SHM_OUT_OF_RANGE');
+        expect(errorCode(() => block.read(1048573, 4))).toBe('SHM_READER_OUT_OF_RANGE');
+        expect(errorCode(() => block.readInto(new Uint8Array(1), -1))).toBe('SHM_READER_OUT_OF_RANGE');
       } finally {
         block.close();
       }
       const readOnly = openSharedMemory(created.name, { access });
-      expect(errorCode(() => readOnly.write(new Uint8Array(1), 0))).toBe('SHM_READ_ONLY');
+      expect(errorCode(() => readOnly.write(new Uint8Array(1), 0))).toBe('SHM_READER_READ_ONLY');
       readOnly.close();
     });
 
@@ -152,8 +152,8 @@ describe.each(pythons)('CPython $version', (python) => {
       block.close(); // idempotent
       expect(existsSync(`/dev/shm/${created.name}`)).toBe(true);
       expect(untag((await peer.call<{ values: Tagged[] }>('list_values', { name: created.name })).values)).toEqual([5, 'kept']);
-      expect(errorCode(() => list.get(0))).toBe('SHM_CLOSED');
-      expect(errorCode(() => block.read(0, 1))).toBe('SHM_CLOSED');
+      expect(errorCode(() => list.get(0))).toBe('SHM_READER_DISPOSED');
+      expect(errorCode(() => block.read(0, 1))).toBe('SHM_READER_DISPOSED');
       // Node's API has no unlink at all.
       expect('unlink' in block).toBe(false);
     });
@@ -166,19 +166,19 @@ describe.each(pythons)('CPython $version', (python) => {
       expect(list.get(0)).toBe(1);
       await peer.call('unlink', { name: created.name });
       expect(block.isUnlinked()).toBe(true);
-      expect(errorCode(() => list.get(0))).toBe('SHM_GONE');
-      expect(errorCode(() => block.read(0, 8))).toBe('SHM_GONE');
-      expect(errorCode(() => openSharedMemory(created.name, { access }))).toBe('SHM_NOT_FOUND');
-      expect(errorCode(() => openSharedMemory(created.name, { access, checkUnlinked: false }))).toBe('SHM_NOT_FOUND');
+      expect(errorCode(() => list.get(0))).toBe('SHM_READER_GONE');
+      expect(errorCode(() => block.read(0, 8))).toBe('SHM_READER_GONE');
+      expect(errorCode(() => openSharedMemory(created.name, { access }))).toBe('SHM_READER_NOT_FOUND');
+      expect(errorCode(() => openSharedMemory(created.name, { access, checkUnlinked: false }))).toBe('SHM_READER_NOT_FOUND');
       block.close();
     });
   }
 
   it('rejects unknown and malformed names with typed errors', () => {
-    expect(errorCode(() => openSharedMemory('psm_00000000_does_not_exist'))).toBe('SHM_NOT_FOUND');
-    expect(errorCode(() => openSharedMemory('/psm_nope_nope'))).toBe('SHM_NOT_FOUND');
+    expect(errorCode(() => openSharedMemory('psm_00000000_does_not_exist'))).toBe('SHM_READER_NOT_FOUND');
+    expect(errorCode(() => openSharedMemory('/psm_nope_nope'))).toBe('SHM_READER_NOT_FOUND');
     for (const bad of ['', '/', 'a/b', '..', '/../etc/passwd', 'x\0y']) {
-      expect(errorCode(() => openSharedMemory(bad)), JSON.stringify(bad)).toBe('SHM_BAD_NAME');
+      expect(errorCode(() => openSharedMemory(bad)), JSON.stringify(bad)).toBe('SHM_READER_BAD_NAME');
     }
   });
 });
@@ -239,7 +239,7 @@ describe('lifecycle details (newest CPython)', () => {
     } finally {
       block.close();
     }
-    expect(errorCode(() => block.bytes())).toBe('SHM_CLOSED');
+    expect(errorCode(() => block.bytes())).toBe('SHM_READER_DISPOSED');
   });
 
   it('falls back silently to fs when the addon is unavailable, and says so', () => {
@@ -264,7 +264,7 @@ describe('lifecycle details (newest CPython)', () => {
       const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
       expect(result['status']).toMatchObject({ loaded: false, reason: 'disabled by WEBMON_SHM_NATIVE=0' });
       expect(result['auto']).toEqual({ access: 'fs', reason: 'native addon unavailable', byte: 42 });
-      expect(result['mmap']).toEqual({ code: 'SHM_NATIVE_UNAVAILABLE' });
+      expect(result['mmap']).toEqual({ code: 'SHM_READER_NATIVE_UNAVAILABLE' });
     })();
   });
 });

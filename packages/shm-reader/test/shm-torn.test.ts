@@ -73,14 +73,14 @@ describe.each(writers)('torn-read retry against a CPython $version writer', (pyt
                 stats[which === 0 ? 'fs' : 'mmap']++;
               } catch (error) {
                 // Giving up is a correct outcome under a hammering writer; returning garbage is not.
-                if (!(error instanceof ShmReaderError) || error.code !== 'SHM_TORN_READ') throw error;
+                if (!(error instanceof ShmReaderError) || error.code !== 'SHM_READER_TORN_READ') throw error;
                 stats.torn++;
               }
             });
             try {
               if (!isWriterValue(unvalidated.get(1))) stats.unvalidatedBad++;
             } catch (error) {
-              if (!(error instanceof ShmReaderError) || error.code !== 'SHM_TORN_READ') throw error;
+              if (!(error instanceof ShmReaderError) || error.code !== 'SHM_READER_TORN_READ') throw error;
             }
             // What one unchecked read would have returned.
             const raw = blocks[1]!.read(slotOffset, 64);
@@ -151,8 +151,8 @@ describe('bounded retries', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ShmReaderError);
-    expect((caught as ShmReaderError).code).toBe('SHM_TORN_READ');
+    expect((caught as ShmReaderError).code).toBe('SHM_READER_TORN_READ');
     expect(reader.retries).toBe(10);
-    expect(() => reader.toArray()).toThrow(expect.objectContaining({ code: 'SHM_TORN_READ' }));
+    expect(() => reader.toArray()).toThrow(expect.objectContaining({ code: 'SHM_READER_TORN_READ' }));
   });
 });

@@ -92,8 +92,8 @@ describe('ShareableList dumps (CPython 3.11 and 3.8)', () => {
   it('supports negative indices and rejects out-of-range ones', () => {
     const reader = readShareableList(bin('sl_example.bin'));
     expect(reader.get(-1)).toBe('exactly8');
-    expect(codeOf(() => reader.get(10))).toBe('SHM_OUT_OF_RANGE');
-    expect(codeOf(() => reader.get(1.5))).toBe('SHM_OUT_OF_RANGE');
+    expect(codeOf(() => reader.get(10))).toBe('SHM_READER_OUT_OF_RANGE');
+    expect(codeOf(() => reader.get(1.5))).toBe('SHM_READER_OUT_OF_RANGE');
   });
 
   it('decodes int64 beyond 2^53 as bigint', () => {
@@ -112,34 +112,34 @@ describe('ShareableList dumps (CPython 3.11 and 3.8)', () => {
   it('reports invalid UTF-8 inside a str slot as SHM_LAYOUT, not as a torn read', () => {
     const block = bin('sl_example.bin').slice();
     block.set([0x61, 0xff, 0x62], 144);
-    expect(codeOf(() => readShareableList(block, { maxRetries: 2 }).get(6))).toBe('SHM_LAYOUT');
+    expect(codeOf(() => readShareableList(block, { maxRetries: 2 }).get(6))).toBe('SHM_READER_LAYOUT');
   });
 });
 
 describe('layout detection on bad input', () => {
   it('rejects blocks that are not ShareableLists with SHM_LAYOUT', () => {
-    expect(codeOf(() => decodeShareableList(new Uint8Array(4)))).toBe('SHM_LAYOUT');
+    expect(codeOf(() => decodeShareableList(new Uint8Array(4)))).toBe('SHM_READER_LAYOUT');
     const huge = new Uint8Array(64);
     new DataView(huge.buffer).setBigInt64(0, 1000n, true);
-    expect(codeOf(() => decodeShareableList(huge))).toBe('SHM_LAYOUT');
+    expect(codeOf(() => decodeShareableList(huge))).toBe('SHM_READER_LAYOUT');
     const negative = new Uint8Array(64);
     new DataView(negative.buffer).setBigInt64(0, -1n, true);
-    expect(codeOf(() => decodeShareableList(negative))).toBe('SHM_LAYOUT');
+    expect(codeOf(() => decodeShareableList(negative))).toBe('SHM_READER_LAYOUT');
     const random = Uint8Array.from({ length: 274 }, (_, i) => (i * 151 + 7) & 0xff);
-    expect(codeOf(() => decodeShareableList(random))).toBe('SHM_LAYOUT');
+    expect(codeOf(() => decodeShareableList(random))).toBe('SHM_READER_LAYOUT');
   });
 
   it('rejects a truncated dump and a corrupted format table', () => {
-    expect(codeOf(() => decodeShareableList(bin('sl_example.bin').subarray(0, 270)))).toBe('SHM_LAYOUT');
+    expect(codeOf(() => decodeShareableList(bin('sl_example.bin').subarray(0, 270)))).toBe('SHM_READER_LAYOUT');
     const badFormat = bin('sl_example.bin').slice();
     badFormat[184] = 0x7a; // 'z'
-    expect(codeOf(() => parseShareableListLayout(badFormat))).toBe('SHM_LAYOUT');
+    expect(codeOf(() => parseShareableListLayout(badFormat))).toBe('SHM_READER_LAYOUT');
     const badCode = bin('sl_example.bin').slice();
     badCode[264] = 9;
-    expect(codeOf(() => parseShareableListLayout(badCode))).toBe('SHM_LAYOUT');
+    expect(codeOf(() => parseShareableListLayout(badCode))).toBe('SHM_READER_LAYOUT');
     const badOffsets = bin('sl_example.bin').slice();
     badOffsets[16] = 3; // alloc[1] = 3: not a multiple of 8
-    expect(codeOf(() => parseShareableListLayout(badOffsets))).toBe('SHM_LAYOUT');
+    expect(codeOf(() => parseShareableListLayout(badOffsets))).toBe('SHM_READER_LAYOUT');
   });
 
   it('accepts an empty list in both layouts', () => {
@@ -167,11 +167,11 @@ describe('numpy structured dump (recarray.bin)', () => {
     const spec = specFromArrayInterface(entry.array_interface as never);
     const array = viewNdArray(bin('recarray.bin'), spec);
     expect(readRecord(array, 2)).toEqual(expected[2]);
-    expect(codeOf(() => readRecord(array, 3))).toBe('SHM_OUT_OF_RANGE');
+    expect(codeOf(() => readRecord(array, 3))).toBe('SHM_READER_OUT_OF_RANGE');
   });
 
   it('reports a description larger than the block as SHM_OUT_OF_RANGE', () => {
-    expect(codeOf(() => viewNdArray(bin('recarray.bin'), { shape: [4], dtype: entry.dtype_descr as never }))).toBe('SHM_OUT_OF_RANGE');
+    expect(codeOf(() => viewNdArray(bin('recarray.bin'), { shape: [4], dtype: entry.dtype_descr as never }))).toBe('SHM_READER_OUT_OF_RANGE');
   });
 });
 
@@ -211,11 +211,11 @@ describe('dtype descriptions', () => {
 
   it('rejects what cannot be read from shared memory with SHM_BAD_DTYPE', () => {
     for (const bad of ['|O8', '<f3', 'float128x', '<M8', '', 'i', '<c32']) {
-      expect(codeOf(() => parseDType(bad)), bad).toBe('SHM_BAD_DTYPE');
+      expect(codeOf(() => parseDType(bad)), bad).toBe('SHM_READER_BAD_DTYPE');
     }
-    expect(codeOf(() => parseDType([]))).toBe('SHM_BAD_DTYPE');
-    expect(codeOf(() => parseDType([['x', '<f8'], ['x', '<f8']]))).toBe('SHM_BAD_DTYPE');
-    expect(codeOf(() => viewNdArray(new Uint8Array(8), { shape: [-1], dtype: '<f8' }))).toBe('SHM_BAD_DTYPE');
+    expect(codeOf(() => parseDType([]))).toBe('SHM_READER_BAD_DTYPE');
+    expect(codeOf(() => parseDType([['x', '<f8'], ['x', '<f8']]))).toBe('SHM_READER_BAD_DTYPE');
+    expect(codeOf(() => viewNdArray(new Uint8Array(8), { shape: [-1], dtype: '<f8' }))).toBe('SHM_READER_BAD_DTYPE');
   });
 
   it('copies and byte-swaps big-endian and unaligned data from a buffer', () => {

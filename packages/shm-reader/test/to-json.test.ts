@@ -17,7 +17,7 @@ describe('toJsonData bounds what a decoded value may expand to', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(ShmReaderError);
-    expect((error as ShmReaderError).code).toBe('PICKLE_LIMIT');
+    expect((error as ShmReaderError).code).toBe('SHM_READER_PICKLE_LIMIT');
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 

@@ -17,7 +17,7 @@ export type {
 export type { ViewState } from './view-fit.js';
 
 // Errors
-export { TileViewerError, TileViewerErrorCode } from './errors.js';
+export { TileViewerError, TileViewerErrorCode, isTileViewerError } from './errors.js';
 
 // Renderer-agnostic core (level geometry and the seen/context diff), for hosts that draw with something else
 export { checkTileState, frustumRect, layoutLevel, levelRect, tileAt, tileRect } from './level-layout.js';

@@ -5,7 +5,7 @@
  * Coordinates ("content" space): x to the right, y **down** (like napari), the level's longer side = 1.
  */
 import type { LayerData, TileConfig, TileState } from '@webmon/napari';
-import { TileViewerError } from './errors.js';
+import { TileViewerError, TileViewerErrorCode } from './errors.js';
 
 /** One octree level, reduced to what the viewer draws. */
 export interface LevelLayout {
@@ -42,7 +42,7 @@ function isPositiveInt(value: unknown): value is number {
 function readShape(config: Record<string, unknown>, field: string): [number, number] {
   const shape = config[field];
   if (!Array.isArray(shape) || shape.length < 2 || !isPositiveInt(shape[0]) || !isPositiveInt(shape[1])) {
-    throw new TileViewerError('INVALID_TILE_CONFIG', `tile_config.${field} must start with two positive integers (rows, cols), got ${preview(shape)}`);
+    throw new TileViewerError(TileViewerErrorCode.INVALID_TILE_CONFIG, `tile_config.${field} must start with two positive integers (rows, cols), got ${preview(shape)}`);
   }
   return [shape[0], shape[1]];
 }
@@ -50,7 +50,7 @@ function readShape(config: Record<string, unknown>, field: string): [number, num
 /** Validates a `tile_config` and lays its level out; throws `TileViewerError` on bad input. */
 export function layoutLevel(config: TileConfig | undefined): LevelLayout {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new TileViewerError('INVALID_TILE_CONFIG', `tile_config must be an object, got ${preview(config)}`);
+    throw new TileViewerError(TileViewerErrorCode.INVALID_TILE_CONFIG, `tile_config must be an object, got ${preview(config)}`);
   }
   const record = config as unknown as Record<string, unknown>;
   const [baseRows, baseCols] = readShape(record, 'base_shape');
@@ -58,15 +58,15 @@ export function layoutLevel(config: TileConfig | undefined): LevelLayout {
   const [rowsInTiles, colsInTiles] = readShape(record, 'shape_in_tiles');
   const tileSize = record['tile_size'];
   if (!isPositiveInt(tileSize)) {
-    throw new TileViewerError('INVALID_TILE_CONFIG', `tile_config.tile_size must be a positive integer, got ${preview(tileSize)}`);
+    throw new TileViewerError(TileViewerErrorCode.INVALID_TILE_CONFIG, `tile_config.tile_size must be a positive integer, got ${preview(tileSize)}`);
   }
   const levelIndex = record['level_index'];
   if (typeof levelIndex !== 'number' || !Number.isSafeInteger(levelIndex) || levelIndex < 0) {
-    throw new TileViewerError('INVALID_TILE_CONFIG', `tile_config.level_index must be a non-negative integer, got ${preview(levelIndex)}`);
+    throw new TileViewerError(TileViewerErrorCode.INVALID_TILE_CONFIG, `tile_config.level_index must be a non-negative integer, got ${preview(levelIndex)}`);
   }
   // Tiles are keyed by row * cols + col; beyond 2^53 that key would collide.
   if (rowsInTiles * colsInTiles > MAX_EXACT_TILES) {
-    throw new TileViewerError('LEVEL_TOO_LARGE', `level ${levelIndex} has ${rowsInTiles} x ${colsInTiles} tiles, more than 2^53`);
+    throw new TileViewerError(TileViewerErrorCode.LEVEL_TOO_LARGE, `level ${levelIndex} has ${rowsInTiles} x ${colsInTiles} tiles, more than 2^53`);
   }
   return {
     levelIndex,
@@ -90,16 +90,16 @@ export interface CheckedTileState {
 
 /**
  * Validates a `tile_state` against its level: every seen tile must lie inside `shape_in_tiles`,
- * corners must be finite. Throws `TileViewerError('INVALID_TILE_STATE')`.
+ * corners must be finite. Throws `TileViewerError` `INVALID_TILE_STATE`.
  */
 export function checkTileState(layout: LevelLayout, state: TileState | undefined): CheckedTileState {
   if (state === undefined) return { seen: new Int32Array(0), seenCount: 0, frustum: null };
   if (typeof state !== 'object' || state === null || Array.isArray(state)) {
-    throw new TileViewerError('INVALID_TILE_STATE', `tile_state must be an object, got ${preview(state)}`);
+    throw new TileViewerError(TileViewerErrorCode.INVALID_TILE_STATE, `tile_state must be an object, got ${preview(state)}`);
   }
   const seenList: unknown = state.seen;
   if (!Array.isArray(seenList)) {
-    throw new TileViewerError('INVALID_TILE_STATE', `tile_state.seen must be an array of [row, col], got ${preview(seenList)}`);
+    throw new TileViewerError(TileViewerErrorCode.INVALID_TILE_STATE, `tile_state.seen must be an array of [row, col], got ${preview(seenList)}`);
   }
   // Tile indices fit Int32 unless a level is wider than 2^31 tiles (the protocol allows exactly up to that).
   const wide = layout.rowsInTiles > 0x7fffffff || layout.colsInTiles > 0x7fffffff;
@@ -107,13 +107,13 @@ export function checkTileState(layout: LevelLayout, state: TileState | undefined
   for (let i = 0; i < seenList.length; i++) {
     const tile: unknown = seenList[i];
     if (!Array.isArray(tile) || tile.length !== 2) {
-      throw new TileViewerError('INVALID_TILE_STATE', `tile_state.seen[${i}] must be [row, col], got ${preview(tile)}`);
+      throw new TileViewerError(TileViewerErrorCode.INVALID_TILE_STATE, `tile_state.seen[${i}] must be [row, col], got ${preview(tile)}`);
     }
     const row: unknown = tile[0];
     const col: unknown = tile[1];
     if (!isIndex(row, layout.rowsInTiles) || !isIndex(col, layout.colsInTiles)) {
       throw new TileViewerError(
-        'INVALID_TILE_STATE',
+        TileViewerErrorCode.INVALID_TILE_STATE,
         `tile_state.seen[${i}] = ${preview(tile)} is outside level ${layout.levelIndex} (${layout.rowsInTiles} x ${layout.colsInTiles} tiles)`,
       );
     }
@@ -134,7 +134,7 @@ export function frustumRect(layout: LevelLayout, corners: unknown): Rect {
     corners.length === 2 &&
     corners.every((point: unknown) => Array.isArray(point) && point.length === 2 && point.every((v: unknown) => typeof v === 'number' && Number.isFinite(v)));
   if (!ok) {
-    throw new TileViewerError('INVALID_TILE_STATE', `tile_state.corners must be [[y0, x0], [y1, x1]] of finite numbers, got ${preview(corners)}`);
+    throw new TileViewerError(TileViewerErrorCode.INVALID_TILE_STATE, `tile_state.corners must be [[y0, x0], [y1, x1]] of finite numbers, got ${preview(corners)}`);
   }
   const [[ya, xa], [yb, xb]] = corners as [[number, number], [number, number]];
   const s = layout.baseScale;

@@ -18,7 +18,7 @@ import {
   WebGLRenderer,
   type Color,
 } from 'three';
-import { TileViewerError } from './errors.js';
+import { TileViewerError, TileViewerErrorCode } from './errors.js';
 import { InstancedTiles } from './instanced-tiles.js';
 import type { Rect } from './level-layout.js';
 import { MergedTiles } from './merged-tiles.js';
@@ -68,7 +68,7 @@ export class TileScene {
     try {
       this.renderer = new WebGLRenderer({ canvas, antialias: options.antialias, preserveDrawingBuffer: options.preserveDrawingBuffer, alpha: false });
     } catch (error) {
-      throw new TileViewerError('WEBGL_UNAVAILABLE', `could not create a WebGL context: ${String(error)}`, { cause: error });
+      throw new TileViewerError(TileViewerErrorCode.WEBGL_UNAVAILABLE, `could not create a WebGL context: ${String(error)}`, { cause: error });
     }
     const { colors } = options;
     this.background = colors.background.clone();

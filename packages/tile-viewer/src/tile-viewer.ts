@@ -6,7 +6,7 @@
 import { Color, type ColorRepresentation } from 'three';
 import type { LayerData, Poll } from '@webmon/napari';
 import { Emitter } from './emitter.js';
-import { TileViewerError } from './errors.js';
+import { TileViewerError, TileViewerErrorCode } from './errors.js';
 import { checkTileState, isOctreeLayer, layoutLevel, tileAt, type CheckedTileState, type LevelLayout, type Rect } from './level-layout.js';
 import { Overlay } from './overlay.js';
 import { attachPointerInput } from './pointer-input.js';
@@ -189,7 +189,7 @@ interface ResolvedOptions {
 
 function resolveOptions(options: TileViewerOptions): ResolvedOptions {
   const bad = (message: string): never => {
-    throw new TileViewerError('INVALID_OPTIONS', message);
+    throw new TileViewerError(TileViewerErrorCode.INVALID_OPTIONS, message);
   };
   const number = (name: string, value: number | undefined, fallback: number, min: number, max: number, integer = false): number => {
     if (value === undefined) return fallback;
@@ -235,10 +235,10 @@ function toColor(name: string, value: ColorRepresentation): Color {
   if (typeof value === 'string' && !/^\s*(#|rgb|hsl)/i.test(value)) {
     const sentinel = 0x123456;
     if (new Color(sentinel).setColorName(value).getHex() === sentinel) {
-      throw new TileViewerError('INVALID_OPTIONS', `colors.${name}: unknown colour ${JSON.stringify(value)}`);
+      throw new TileViewerError(TileViewerErrorCode.INVALID_OPTIONS, `colors.${name}: unknown colour ${JSON.stringify(value)}`);
     }
   } else if (typeof value === 'number' && !(Number.isInteger(value) && value >= 0 && value <= 0xffffff)) {
-    throw new TileViewerError('INVALID_OPTIONS', `colors.${name}: ${value} is not a 0xRRGGBB colour`);
+    throw new TileViewerError(TileViewerErrorCode.INVALID_OPTIONS, `colors.${name}: ${value} is not a 0xRRGGBB colour`);
   }
   return new Color(value);
 }
@@ -265,7 +265,7 @@ interface Selection {
 /** Creates a tile viewer inside `element` (give it a size; the viewer fills it and follows its resizes). */
 export function createTileViewer(element: HTMLElement, options: TileViewerOptions = {}): TileViewer {
   if (typeof element !== 'object' || element === null || typeof element.appendChild !== 'function') {
-    throw new TileViewerError('INVALID_OPTIONS', 'createTileViewer needs a DOM element to draw into');
+    throw new TileViewerError(TileViewerErrorCode.INVALID_OPTIONS, 'createTileViewer needs a DOM element to draw into');
   }
   const opts = resolveOptions(options);
   const colorValues = { ...opts.colors };
@@ -314,7 +314,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
   let resizeObserver: ResizeObserver | null = null;
 
   function assertAlive(): void {
-    if (disposed) throw new TileViewerError('DISPOSED', 'this tile viewer was disposed');
+    if (disposed) throw new TileViewerError(TileViewerErrorCode.DISPOSED, 'this tile viewer was disposed');
   }
 
   // ---- rendering: on demand ('auto'), every frame ('continuous') or by the host ('manual')
@@ -464,7 +464,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
     update(next: Poll): void {
       assertAlive();
       if (typeof next !== 'object' || next === null || typeof next.layers !== 'object' || next.layers === null || Array.isArray(next.layers)) {
-        throw new TileViewerError('INVALID_POLL', 'update() takes a poll: { layers: { [layerId]: LayerData } }');
+        throw new TileViewerError(TileViewerErrorCode.INVALID_POLL, 'update() takes a poll: { layers: { [layerId]: LayerData } }');
       }
       const ids: string[] = [];
       for (const id of Object.keys(next.layers)) if (isOctreeLayer(next.layers[id])) ids.push(id);
@@ -490,7 +490,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
       assertAlive();
       const data = poll?.layers[id];
       if (typeof id !== 'string' || !octreeIds.includes(id) || data === undefined) {
-        throw new TileViewerError('UNKNOWN_LAYER', `no octree layer ${JSON.stringify(id)} in the last poll (layers: ${octreeIds.join(', ') || 'none'})`);
+        throw new TileViewerError(TileViewerErrorCode.UNKNOWN_LAYER, `no octree layer ${JSON.stringify(id)} in the last poll (layers: ${octreeIds.join(', ') || 'none'})`);
       }
       if (selection?.id === id) return;
       const prepared = prepare(id, data);
@@ -503,7 +503,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
 
     setShowGrid(on: boolean): void {
       assertAlive();
-      if (typeof on !== 'boolean') throw new TileViewerError('INVALID_OPTIONS', `setShowGrid takes a boolean, got ${String(on)}`);
+      if (typeof on !== 'boolean') throw new TileViewerError(TileViewerErrorCode.INVALID_OPTIONS, `setShowGrid takes a boolean, got ${String(on)}`);
       gridOn = on;
       overlay?.setShowGrid(on);
       emitter.emit('command', { name: 'show_grid', args: on });
@@ -536,7 +536,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
       assertAlive();
       const merged = { ...view, ...next };
       if (![merged.centerX, merged.centerY, merged.scale].every(Number.isFinite) || merged.scale <= 0) {
-        throw new TileViewerError('INVALID_OPTIONS', `setView needs finite centerX, centerY and a positive scale, got ${JSON.stringify(next)}`);
+        throw new TileViewerError(TileViewerErrorCode.INVALID_OPTIONS, `setView needs finite centerX, centerY and a positive scale, got ${JSON.stringify(next)}`);
       }
       viewFit = null;
       setViewState({ ...merged, scale: clampScale(merged.scale, width, height) });
@@ -649,7 +649,7 @@ export function createTileViewer(element: HTMLElement, options: TileViewerOption
 
 function windowOf(doc: Document): Window {
   const win = doc.defaultView;
-  if (win === null) throw new TileViewerError('INVALID_OPTIONS', 'the element must belong to a document with a window');
+  if (win === null) throw new TileViewerError(TileViewerErrorCode.INVALID_OPTIONS, 'the element must belong to a document with a window');
   return win;
 }
 

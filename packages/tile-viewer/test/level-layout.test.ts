@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TileViewerError } from '../src/errors.js';
+import { TileViewerError, TileViewerErrorCode, isTileViewerError } from '../src/errors.js';
 import { checkTileState, frustumRect, layoutLevel, levelRect, tileAt, tileRect } from '../src/level-layout.js';
 import { LEVEL0, LEVEL1 } from './fixtures.js';
 
@@ -9,6 +9,7 @@ const codeOf = (fn: () => unknown): string | undefined => {
     return undefined;
   } catch (error) {
     expect(error).toBeInstanceOf(TileViewerError);
+    expect(isTileViewerError(error)).toBe(true);
     return (error as TileViewerError).code;
   }
 };
@@ -42,15 +43,24 @@ describe('level layout', () => {
   });
 
   it('rejects malformed configs and states with stable codes', () => {
-    expect(codeOf(() => layoutLevel(undefined))).toBe('INVALID_TILE_CONFIG');
-    expect(codeOf(() => layoutLevel({ ...LEVEL0, tile_size: 1.5 }))).toBe('INVALID_TILE_CONFIG');
-    expect(codeOf(() => layoutLevel({ ...LEVEL0, base_shape: [0, 10] }))).toBe('INVALID_TILE_CONFIG');
-    expect(codeOf(() => layoutLevel({ ...LEVEL0, level_index: -1 }))).toBe('INVALID_TILE_CONFIG');
-    expect(codeOf(() => layoutLevel({ ...LEVEL0, shape_in_tiles: [2 ** 27, 2 ** 27] }))).toBe('LEVEL_TOO_LARGE');
+    expect(codeOf(() => layoutLevel(undefined))).toBe('TILE_VIEWER_INVALID_TILE_CONFIG');
+    expect(codeOf(() => layoutLevel({ ...LEVEL0, tile_size: 1.5 }))).toBe('TILE_VIEWER_INVALID_TILE_CONFIG');
+    expect(codeOf(() => layoutLevel({ ...LEVEL0, base_shape: [0, 10] }))).toBe('TILE_VIEWER_INVALID_TILE_CONFIG');
+    expect(codeOf(() => layoutLevel({ ...LEVEL0, level_index: -1 }))).toBe('TILE_VIEWER_INVALID_TILE_CONFIG');
+    expect(codeOf(() => layoutLevel({ ...LEVEL0, shape_in_tiles: [2 ** 27, 2 ** 27] }))).toBe('TILE_VIEWER_LEVEL_TOO_LARGE');
     const layout = layoutLevel(LEVEL0);
-    expect(codeOf(() => checkTileState(layout, { seen: [[0, 30]], corners: [[0, 0], [1, 1]] }))).toBe('INVALID_TILE_STATE');
-    expect(codeOf(() => checkTileState(layout, { seen: [[0, 1.5]] as never, corners: [[0, 0], [1, 1]] }))).toBe('INVALID_TILE_STATE');
-    expect(codeOf(() => checkTileState(layout, { seen: [], corners: [[0, 0]] as never }))).toBe('INVALID_TILE_STATE');
+    expect(codeOf(() => checkTileState(layout, { seen: [[0, 30]], corners: [[0, 0], [1, 1]] }))).toBe('TILE_VIEWER_INVALID_TILE_STATE');
+    expect(codeOf(() => checkTileState(layout, { seen: [[0, 1.5]] as never, corners: [[0, 0], [1, 1]] }))).toBe('TILE_VIEWER_INVALID_TILE_STATE');
+    expect(codeOf(() => checkTileState(layout, { seen: [], corners: [[0, 0]] as never }))).toBe('TILE_VIEWER_INVALID_TILE_STATE');
     expect(checkTileState(layout, { seen: [[1, 2], [29, 0]], corners: [[0, 0], [1, 1]] })).toMatchObject({ seenCount: 2, seen: Int32Array.from([1, 2, 29, 0]) });
+  });
+});
+
+describe('TileViewerError', () => {
+  it('codes carry the TILE_VIEWER_ prefix; isTileViewerError accepts only the class', () => {
+    for (const code of Object.values(TileViewerErrorCode)) expect(code).toMatch(/^TILE_VIEWER_[A-Z_]+$/);
+    expect(isTileViewerError(new TileViewerError(TileViewerErrorCode.DISPOSED, 'x'))).toBe(true);
+    expect(isTileViewerError(new Error('x'))).toBe(false);
+    expect(isTileViewerError({ name: 'TileViewerError', code: 'TILE_VIEWER_DISPOSED' })).toBe(false);
   });
 });

@@ -183,7 +183,7 @@ describe('bad input', () => {
     await page.evaluate((poll) => window.tv.update('a', poll), POLL0);
     const bad = pollOf({ [LAYER_ID]: layer(LEVEL0, [[30, 2]], CORNERS0) });
     const result = await page.evaluate((poll) => window.tv.update('a', poll), bad);
-    expect(result).toMatchObject({ ok: false, error: { name: 'TileViewerError', code: 'INVALID_TILE_STATE' } });
+    expect(result).toMatchObject({ ok: false, error: { name: 'TileViewerError', code: 'TILE_VIEWER_INVALID_TILE_STATE' } });
     expect(isRed(await pixel('a', tileCentre(LEVEL0, 27, 22)))).toBe(true);
     expect(await page.evaluate(() => window.tv.call('a', 'stats'))).toMatchObject({ value: { tiles: 114, seenTiles: 5 } });
   });
@@ -208,7 +208,7 @@ describe('bad input', () => {
       },
       [LEVEL0] as const,
     );
-    expect(codes).toEqual(['INVALID_POLL', 'INVALID_POLL', 'INVALID_TILE_CONFIG', 'INVALID_TILE_CONFIG', 'INVALID_TILE_STATE', 'INVALID_TILE_STATE', 'LEVEL_TOO_LARGE']);
+    expect(codes).toEqual(['TILE_VIEWER_INVALID_POLL', 'TILE_VIEWER_INVALID_POLL', 'TILE_VIEWER_INVALID_TILE_CONFIG', 'TILE_VIEWER_INVALID_TILE_CONFIG', 'TILE_VIEWER_INVALID_TILE_STATE', 'TILE_VIEWER_INVALID_TILE_STATE', 'TILE_VIEWER_LEVEL_TOO_LARGE']);
   });
 
   it('rejects bad options and unknown colours at creation', async () => {
@@ -223,7 +223,7 @@ describe('bad input', () => {
         }
       }),
     );
-    expect(codes).toEqual(['INVALID_OPTIONS', 'INVALID_OPTIONS', 'INVALID_OPTIONS', 'INVALID_OPTIONS', 'INVALID_OPTIONS']);
+    expect(codes).toEqual(['TILE_VIEWER_INVALID_OPTIONS', 'TILE_VIEWER_INVALID_OPTIONS', 'TILE_VIEWER_INVALID_OPTIONS', 'TILE_VIEWER_INVALID_OPTIONS', 'TILE_VIEWER_INVALID_OPTIONS']);
     // Nothing was left behind by the failed creations.
     expect(await page.evaluate(() => document.querySelectorAll('canvas').length)).toBe(0);
   });
@@ -253,7 +253,7 @@ describe('layers', () => {
     await page.evaluate((p) => window.tv.update('a', p), poll);
     expect(await page.evaluate(() => window.tv.call('a', 'selectedLayer'))).toEqual({ ok: true, value: OTHER_LAYER_ID });
 
-    expect(await page.evaluate(() => window.tv.call('a', 'selectLayer', '1'))).toMatchObject({ ok: false, error: { code: 'UNKNOWN_LAYER' } });
+    expect(await page.evaluate(() => window.tv.call('a', 'selectLayer', '1'))).toMatchObject({ ok: false, error: { code: 'TILE_VIEWER_UNKNOWN_LAYER' } });
     expect(await page.evaluate((id) => window.tv.call('a', 'selectLayer', id), LAYER_ID)).toEqual({ ok: true, value: null });
     expect(isRed(await pixel('a', tileCentre(LEVEL0, 27, 22)))).toBe(true);
   });
@@ -491,7 +491,7 @@ describe('rendering and lifecycle', () => {
     await page.evaluate(() => window.tv.dispose('a'));
     const after = await page.evaluate(() => window.tv.containerInfo('a'));
     expect(after).toEqual({ children: 0, html: '', attributes: before.attributes, contextLost: true });
-    expect(await page.evaluate((poll) => window.tv.update('a', poll), POLL0)).toMatchObject({ ok: false, error: { code: 'DISPOSED' } });
+    expect(await page.evaluate((poll) => window.tv.update('a', poll), POLL0)).toMatchObject({ ok: false, error: { code: 'TILE_VIEWER_DISPOSED' } });
     expect(await page.evaluate(() => window.tv.call('a', 'dispose'))).toEqual({ ok: true, value: null });
   });
 

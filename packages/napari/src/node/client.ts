@@ -636,7 +636,7 @@ function isTransportError(error: ShmReaderError): boolean {
     error.code === ShmReaderErrorCode.CONNECTION_CLOSED ||
     error.code === ShmReaderErrorCode.CONNECTION_REFUSED ||
     error.code === ShmReaderErrorCode.CONNECTION_TIMEOUT ||
-    error.code === ShmReaderErrorCode.CLIENT_CLOSED ||
+    error.code === ShmReaderErrorCode.DISPOSED ||
     error.code === ShmReaderErrorCode.MALFORMED_FRAME ||
     error.code === ShmReaderErrorCode.FRAME_TOO_LARGE ||
     error.code === ShmReaderErrorCode.AUTH_FAILED ||

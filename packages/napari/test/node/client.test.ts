@@ -177,8 +177,8 @@ describe.each(all)('napari client against CPython $version', (interpreter) => {
     // Commands arrive on the Python side as dicts.
     await client.showGrid(true);
     await client.sendCommand('custom_command', { value: 42, names: ['fred', 'joe'] });
-    await expect(client.sendCommand('not an identifier', 1)).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
-    await expect(client.sendCommand('show_grid', 'yes')).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    await expect(client.sendCommand('not an identifier', 1)).rejects.toMatchObject({ code: 'PROTOCOL_INVALID_MESSAGE' });
+    await expect(client.sendCommand('show_grid', 'yes')).rejects.toMatchObject({ code: 'PROTOCOL_INVALID_MESSAGE' });
     const drained = await server.command('drain_client', { count: 2, timeout: 10 });
     expect(drained['items']).toEqual([{ show_grid: true }, { custom_command: { value: 42, names: ['fred', 'joe'] } }]);
 
@@ -188,7 +188,7 @@ describe.each(all)('napari client against CPython $version', (interpreter) => {
     await server.command('put_messages', { count: 1, start: 50 });
     await until(() => seen.messages.length >= 51, 'message after invalid ones');
     expect(seen.invalid.map((i) => i.source)).toEqual(['message', 'message']);
-    expect(seen.invalid[0]!.error).toMatchObject({ code: 'INVALID_MESSAGE' });
+    expect(seen.invalid[0]!.error).toMatchObject({ code: 'PROTOCOL_INVALID_MESSAGE' });
     expect(client.stats.invalid).toBe(2);
     expect(client.stats.items).toBe(53);
 
@@ -258,7 +258,7 @@ describe.each(all)('napari client against CPython $version', (interpreter) => {
     // Not plain data: napari cannot pickle it, so `copy()` fails as a whole and the client reads key by key.
     await server.command('set_data_unpicklable', { key: 'lock' });
     await until(() => seen.invalid.length === 1, 'the unpicklable value reported');
-    expect(seen.invalid[0]).toMatchObject({ source: 'data', key: 'lock', error: { code: 'REMOTE_ERROR' } });
+    expect(seen.invalid[0]).toMatchObject({ source: 'data', key: 'lock', error: { code: 'SHM_READER_REMOTE_ERROR' } });
     await good(2);
 
     // Oversized: 100^4 values as a tree (a few hundred bytes as a pickle), and nesting deeper than 512.
@@ -266,8 +266,8 @@ describe.each(all)('napari client against CPython $version', (interpreter) => {
     await server.command('set_data_deep', { key: 'deep', depth: 600 });
     await until(() => seen.invalid.length === 3, 'the oversized values reported');
     expect(seen.invalid.slice(1).map((i) => [i.source, i.key, (i.error as ShmReaderError).code]).sort()).toEqual([
-      ['data', 'deep', 'PICKLE_LIMIT'],
-      ['data', 'laughs', 'PICKLE_LIMIT'],
+      ['data', 'deep', 'SHM_READER_PICKLE_LIMIT'],
+      ['data', 'laughs', 'SHM_READER_PICKLE_LIMIT'],
     ]);
     await good(3);
     await good(4);
@@ -323,7 +323,7 @@ describe.each(all)('napari client against CPython $version', (interpreter) => {
       const server = await start(interpreter.path, { FIXTURE_SHARED_LIST: '0' });
       const error = await NapariClient.connect({ port: server.port, authkey: 'not-napari' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ShmReaderError);
-      expect((error as ShmReaderError).code).toBe('AUTH_FAILED');
+      expect((error as ShmReaderError).code).toBe('SHM_READER_AUTH_FAILED');
     });
   }
 });
@@ -338,7 +338,7 @@ describe('commands and message kinds', () => {
       const client = await connect({ port: server.port });
       const error = await client.sendCommand(name, true).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProtocolError);
-      expect(error).toMatchObject({ code: 'INVALID_MESSAGE' });
+      expect(error).toMatchObject({ code: 'PROTOCOL_INVALID_MESSAGE' });
       // The queue is FIFO: if the refused one had gone out, it would come before this one.
       await client.sendCommand('a'.repeat(64), 1);
       const drained = await server.command('drain_client', { count: 1, timeout: 10 });
@@ -416,7 +416,7 @@ describe.each(heavy)('napari client heavy cases on CPython $version', (interpret
     const info = await client.whenShutdown();
     expect(info.reason).toBe('connection-lost');
     expect(info.error).toBeInstanceOf(ShmReaderError);
-    expect(['CONNECTION_CLOSED', 'MALFORMED_FRAME']).toContain(info.error!.code);
+    expect(['SHM_READER_CONNECTION_CLOSED', 'SHM_READER_MALFORMED_FRAME']).toContain(info.error!.code);
     await client.close();
     expect(seen.shutdowns).toHaveLength(1);
     // Sequence numbers received before the kill are still in order with no gap.

@@ -232,10 +232,10 @@ export class Connection {
     else this.closeListeners.push(listener);
   }
 
-  /** Closes the connection (FIN). Pending receives reject with CLIENT_CLOSED. */
+  /** Closes the connection (FIN). Pending receives reject with DISPOSED. */
   close(): void {
     if (!this.closeError) {
-      this.fail(new ShmReaderError(ShmReaderErrorCode.CLIENT_CLOSED, 'connection closed by this client'));
+      this.fail(new ShmReaderError(ShmReaderErrorCode.DISPOSED, 'connection closed by this client'));
     }
     this.socket.end();
     // A peer that never reads could keep the socket half-open; don't let it hold the process.

@@ -250,7 +250,7 @@ export class ManagerClient {
   }
 
   private sharedConnection(): Promise<ServingConnection> {
-    if (this.closing) return Promise.reject(new ShmReaderError(ShmReaderErrorCode.CLIENT_CLOSED, 'manager client is closed'));
+    if (this.closing) return Promise.reject(new ShmReaderError(ShmReaderErrorCode.DISPOSED, 'manager client is closed'));
     if (this.shared) {
       const current = this.shared;
       return current.then((connection) => {
@@ -278,7 +278,7 @@ export class ManagerClient {
     const connection = await ServingConnection.open(this.connectOptions, this.clientName, this.callTimeoutMs, this.options.decode);
     if (this.closing) {
       connection.close();
-      throw new ShmReaderError(ShmReaderErrorCode.CLIENT_CLOSED, 'manager client is closed');
+      throw new ShmReaderError(ShmReaderErrorCode.DISPOSED, 'manager client is closed');
     }
     this.open.add(connection);
     return connection;
@@ -303,6 +303,6 @@ export class ManagerClient {
   }
 
   private assertOpen(): void {
-    if (this.closing) throw new ShmReaderError(ShmReaderErrorCode.CLIENT_CLOSED, 'manager client is closed');
+    if (this.closing) throw new ShmReaderError(ShmReaderErrorCode.DISPOSED, 'manager client is closed');
   }
 }

@@ -78,7 +78,7 @@ function resolveLimits(options: PickleDecodeOptions | undefined): Required<Pickl
       const value = options[key];
       if (value === undefined) continue;
       if (typeof value !== 'number' || !(value >= 0)) {
-        throw new PickleError(ShmReaderErrorCode.PICKLE_LIMIT, `option ${key} must be a non-negative number`);
+        throw new PickleError(ShmReaderErrorCode.INVALID_OPTIONS, `option ${key} must be a non-negative number`);
       }
       limits[key] = value;
     }

@@ -28,14 +28,14 @@ const BATCH = 1000;
 const utf8Encoder = new TextEncoder();
 
 /**
- * Encodes a value as a pickle. Throws `PickleError` (`PICKLE_UNENCODABLE`, `PICKLE_LIMIT`) only.
+ * Encodes a value as a pickle. Throws `PickleError` (`PICKLE_UNENCODABLE`, `PICKLE_LIMIT`, `INVALID_OPTIONS`) only.
  * Decoded plain data (`PyValue` made of the types in `PyEncodable`) can be passed back as is; decoded
  * objects that only model Python objects (NdArray, PyObject, ...) are refused as unencodable.
  */
 export function encodePickle(value: PyEncodable | PyValue, options?: PickleEncodeOptions): Uint8Array {
   const protocol = options?.protocol ?? PICKLE_ENCODE_DEFAULTS.protocol;
   if (protocol !== 2 && protocol !== 3 && protocol !== 4 && protocol !== 5) {
-    throw new PickleError(ShmReaderErrorCode.PICKLE_UNENCODABLE, `protocol must be 2, 3, 4 or 5, not ${String(protocol)}`);
+    throw new PickleError(ShmReaderErrorCode.INVALID_OPTIONS, `protocol must be 2, 3, 4 or 5, not ${String(protocol)}`);
   }
   const maxDepth = options?.maxDepth ?? PICKLE_ENCODE_DEFAULTS.maxDepth;
   const writer = new Encoder(protocol, maxDepth);

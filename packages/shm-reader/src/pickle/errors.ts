@@ -5,7 +5,8 @@ export type PickleErrorCode =
   | typeof ShmReaderErrorCode.PICKLE_MALFORMED
   | typeof ShmReaderErrorCode.PICKLE_UNSUPPORTED
   | typeof ShmReaderErrorCode.PICKLE_LIMIT
-  | typeof ShmReaderErrorCode.PICKLE_UNENCODABLE;
+  | typeof ShmReaderErrorCode.PICKLE_UNENCODABLE
+  | typeof ShmReaderErrorCode.INVALID_OPTIONS;
 
 /**
  * The only error `decodePickle` / `encodePickle` throw.
@@ -14,6 +15,7 @@ export type PickleErrorCode =
  *   persistent ids, the extension registry, calling a non-global).
  * - `PICKLE_LIMIT`: a configured bound was exceeded (see `PickleDecodeOptions`).
  * - `PICKLE_UNENCODABLE`: `encodePickle` was given a value it cannot represent.
+ * - `INVALID_OPTIONS`: a limit that is not a non-negative number, or an unknown pickle protocol.
  * `offset` is the byte position of the opcode being decoded when the error was detected (decoder only).
  */
 export class PickleError extends ShmReaderError {

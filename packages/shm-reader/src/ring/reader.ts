@@ -251,7 +251,7 @@ export class RingReader implements AsyncIterable<RingRecord> {
 
   /** The next available record, without waiting; `undefined` when there is nothing new. Never returns a torn record. */
   read(): RingRecord | undefined {
-    if (this.closed) throw new RingError(ShmReaderErrorCode.RING_READER_CLOSED, 'the ring reader is closed');
+    if (this.closed) throw new RingError(ShmReaderErrorCode.DISPOSED, 'the ring reader is closed');
     const n = this.ring.header.slotCount;
     let ws = this.writeSeq();
     while (this.nextSeq <= ws) {

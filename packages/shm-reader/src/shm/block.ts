@@ -177,7 +177,7 @@ export class SharedMemoryBlock implements ShmByteSource {
     return fstatSync(this.fd).nlink === 0;
   }
 
-  /** Throws SHM_CLOSED after close(), SHM_GONE once the block was unlinked. */
+  /** Throws DISPOSED after close(), SHM_GONE once the block was unlinked. */
   assertReadable(): void {
     this.assertOpen();
     if (this.checkUnlinked && fstatSync(this.fd).nlink === 0) {
@@ -316,7 +316,7 @@ export class SharedMemoryBlock implements ShmByteSource {
   /**
    * Releases our fd. This never unlinks the block (there is no unlink API here at all).
    * A mapping is released when the last view of it is garbage-collected, so views obtained
-   * earlier stay valid; further reads through this object throw SHM_CLOSED.
+   * earlier stay valid; further reads through this object throw DISPOSED.
    */
   close(): void {
     if (this.fd < 0) return;
@@ -326,7 +326,7 @@ export class SharedMemoryBlock implements ShmByteSource {
   }
 
   private assertOpen(): void {
-    if (this.fd < 0) throw new ShmReaderError(ShmReaderErrorCode.SHM_CLOSED, `block ${JSON.stringify(this.name)} is closed`);
+    if (this.fd < 0) throw new ShmReaderError(ShmReaderErrorCode.DISPOSED, `block ${JSON.stringify(this.name)} is closed`);
   }
 }
 

@@ -11,7 +11,7 @@ export interface ShmByteSource {
   readBytes(target: Uint8Array, position: number): void;
   /** A zero-copy view of the whole block when one exists (mapped block, or a caller's buffer), else null. */
   liveBytes(): Uint8Array | null;
-  /** Throws SHM_CLOSED / SHM_GONE when reads would no longer reflect a live block. No-op for buffers. */
+  /** Throws DISPOSED / SHM_GONE when reads would no longer reflect a live block. No-op for buffers. */
   assertReadable(): void;
 }
 
