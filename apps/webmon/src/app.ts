@@ -61,6 +61,7 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
       },
       status: () => ({
         napari: sources?.primary?.state ?? 'waiting',
+        napariAddress: sources?.primary === undefined ? undefined : `${sources.primary.target.host}:${sources.primary.target.port}`,
         sources: sources?.status() ?? [],
         rates: meter?.rates,
         counters: sources?.counters(),

@@ -70,7 +70,8 @@ export const DEFAULTS = {
 
 export const HELP = `Usage: webmon [options]
 
-Serves live pages of a running napari (0.4.3–0.4.19, NAPARI_MON) in the browser.
+Serves live pages of a running napari (its experimental monitor, NAPARI_MON: napari 0.4.3 and
+later; 0.5+ sends frame times and whatever plugins add, 0.4 also octree tiles) in the browser.
 Launched by napari it reads NAPARI_MON_CLIENT and exits when napari does. Started by hand with
 no napari it runs the built-in napari simulator (needs Python >= 3.8).
 
@@ -85,7 +86,7 @@ Options:
                          default napari, napari2, napari3, ...)
       --authkey <key>    napari manager's authkey                    (default ${DEFAULTS.authkey})
       --stay             keep serving when napari quits; reconnect when it is back
-      --poll-ms <n>      pause between reads of napari's layer data  (default ${DEFAULTS.pollMs})
+      --poll-ms <n>      pause between reads of napari_data          (default ${DEFAULTS.pollMs})
       --python <path>    Python for the simulator                    (default $WEBMON_PYTHON, python3, python)
       --simulate <v>     the simulator behaves as napari 0.4 (octree tiles, show_grid) or
                          0.5 (0.5-0.9: frame_time only, no commands)  (default 0.4)

@@ -32,7 +32,7 @@ describe('webmon command', () => {
     const help = track(startProcess(process.execPath, [CLI, '--help']));
     expect(await help.exited(), help.output()).toBe(0);
     expect(help.stdout()).toMatch(/Usage: webmon \[options\]/);
-    expect(help.stdout()).toMatch(/--connect <h:p>/);
+    expect(help.stdout()).toMatch(/--connect <\[p=\]h:p>/);
     const version = track(startProcess(process.execPath, [CLI, '--version']));
     expect(await version.exited(), version.output()).toBe(0);
     expect(version.stdout()).toMatch(/^webmon \d+\.\d+\.\d+\n$/);
@@ -53,7 +53,7 @@ describe('webmon command', () => {
       const proc = track(startProcess(process.execPath, [CLI, '--port', String(port)]));
       const status = await proc.exited(90_000);
       expect(status, proc.output()).toBe(1);
-      expect(proc.output()).toMatch(new RegExp(`webmon error \\[PORT_IN_USE\\]: port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      expect(proc.output()).toMatch(new RegExp(`webmon error \\[WEBMON_PORT_IN_USE\\]: port ${port} on 127\\.0\\.0\\.1 is already in use`));
       expect(proc.output()).toMatch(/--port 0 picks a free one/);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
@@ -66,7 +66,7 @@ describe('webmon command', () => {
       const proc = track(startProcess(process.execPath, [CLI, '--port', '0'], { env: { ...process.env, WEBMON_PYTHON: old.command } }));
       expect(await proc.exited(), proc.output()).toBe(1);
       expect(proc.stderr()).toMatch(
-        new RegExp(`\\[PYTHON_TOO_OLD\\]: WEBMON_PYTHON names .*python3, which is Python ${literal(old.version)}; the simulator needs Python 3\\.8 or newer`),
+        new RegExp(`\\[WEBMON_PYTHON_TOO_OLD\\]: WEBMON_PYTHON names .*python3, which is Python ${literal(old.version)}; the simulator needs Python 3\\.8 or newer`),
       );
     } finally {
       old.dispose();

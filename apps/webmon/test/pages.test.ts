@@ -37,8 +37,8 @@ describe('page listing', () => {
   it('lists a page from its package.json without running its module', () => {
     installPage('evil-page', webmon);
     const pages = loadPages(DIST_DIR, ['evil-page'], [project]);
-    expect(pages.map((page) => page.id)).toEqual(['viewer', 'loader', 'evil']);
-    expect(pages[2]).toMatchObject({ title: 'Evil', description: 'Runs code on import.', topics: ['napari.layers'], moduleFile: 'page.js', origin: 'evil-page@1.0.0' });
+    expect(pages.map((page) => page.id)).toEqual(['viewer', 'loader', 'topics', 'evil']);
+    expect(pages[3]).toMatchObject({ title: 'Evil', description: 'Runs code on import.', topics: ['napari.layers'], moduleFile: 'page.js', origin: 'evil-page@1.0.0' });
     expect(existsSync(marker)).toBe(false);
   });
 

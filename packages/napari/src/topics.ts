@@ -39,6 +39,9 @@ export const NapariTopics = {
   image: { name: 'napari.image', mode: 'latest', schema: 'webmon.v1/frame' },
 } as const satisfies Record<string, NapariTopicDefinition>;
 
+/** Topic names (after the prefix) the bridge uses for JSON topics; rings that ask for them go under `ring.`. */
+const RESERVED_TAILS = new Set(['layers', 'frame_time', 'load_chunk', 'info']);
+
 /** Longest topic name the protocol accepts (`ProtocolLimits.maxTopicLength`). */
 const MAX_TOPIC_LENGTH = 128;
 const PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
@@ -59,7 +62,10 @@ export interface NapariTopicNames {
   data(key: string): string;
   /** A message kind: `frame_time` / `load_chunk` as above, any other → `<prefix>.message.<kind>` (stream). */
   message(kind: string): string;
-  /** A ring named in `napari_data['webmon_rings']` → `<prefix>.<name>` (a leading `napari.` dropped). */
+  /**
+   * A ring named in `napari_data['webmon_rings']` → `<prefix>.<name>` (a leading `napari.` dropped), or
+   * `<prefix>.ring.<name>` when that would take the name of one of the source's JSON topics.
+   */
   ring(name: string): string;
 }
 
@@ -73,7 +79,11 @@ export function napariTopicNames(prefix: string = DEFAULT_NAPARI_PREFIX): Napari
     info: `${prefix}.info`,
     data: (key) => topicName(`${prefix}.data.`, key),
     message: (kind) => (kind === 'frame_time' ? `${prefix}.frame_time` : kind === 'load_chunk' ? `${prefix}.load_chunk` : topicName(`${prefix}.message.`, kind)),
-    ring: (name) => topicName(`${prefix}.`, name.startsWith(`${DEFAULT_NAPARI_PREFIX}.`) ? name.slice(DEFAULT_NAPARI_PREFIX.length + 1) : name),
+    ring: (name) => {
+      const tail = name.startsWith(`${DEFAULT_NAPARI_PREFIX}.`) ? name.slice(DEFAULT_NAPARI_PREFIX.length + 1) : name;
+      // A ring must not take the name of a JSON topic of the same source (`layers`, `info`, `data.*`, …).
+      return RESERVED_TAILS.has(tail) || /^(data|message|ring)\./.test(tail) ? topicName(`${prefix}.ring.`, tail) : topicName(`${prefix}.`, tail);
+    },
   };
 }
 

@@ -68,7 +68,10 @@ export interface PageContext<Topics extends string = string, Payloads extends To
   command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
   /** The topics the server announces now. */
   readonly topics: readonly TopicInfo[];
-  /** Called whenever topics are declared or retired (not with the current list). */
+  /**
+   * Called whenever topics are declared or retired, and on every (re)connection with the server's whole
+   * list as `added` (plus, after a reconnect, the topics that are gone as `removed`).
+   */
   onTopics(listener: (change: TopicsChange) => void): Unsubscribe;
   /** The connection state now. */
   readonly connection: ConnectionInfo;

@@ -195,7 +195,7 @@ export interface RelayClient<Map = TopicPayloadMap> {
   onStateChange(handler: (state: ConnectionState) => void): () => void;
   /** Errors not tied to a request (unknown topic, bad server message, rejection). */
   onError(handler: (error: RelayClientError) => void): () => void;
-  /** Closes for good: no reconnect; pending commands reject with `CLOSED`. */
+  /** Closes for good: no reconnect; pending commands reject with `RELAY_CLIENT_DISPOSED`. */
   close(): void;
 }
 
@@ -497,6 +497,7 @@ class Client<Map> implements RelayClient<Map> {
 
   private hello(message: HelloMessage): void {
     const previous = this.sessionId;
+    const previousTopics = this.topics.map((topic) => topic.name);
     this.sessionId = message.sessionId;
     this.topics = message.topics;
     this.schemaOf.clear();
@@ -506,7 +507,10 @@ class Client<Map> implements RelayClient<Map> {
     this.setState('open');
     this.helloListeners.emit(message);
     if (previous !== undefined && previous !== message.sessionId) this.sessionListeners.emit({ previous, current: message.sessionId });
-    this.topicsListeners.emit({ added: message.topics, removed: [], topics: this.topics });
+    // After a reconnect the server may know fewer topics (a source went while we were away): say so.
+    const now = new Set(message.topics.map((topic) => topic.name));
+    const removed = previousTopics.filter((name) => !now.has(name));
+    this.topicsListeners.emit({ added: message.topics, removed, topics: this.topics });
     // Resubscribing brings the snapshot (latest value / replay window) of the new session.
     this.subscribeAnnounced([...this.handlers.keys()]);
   }

@@ -52,7 +52,7 @@ const allPackages = [...published, ...packagesIn('apps'), ...packagesIn('example
 /** Which of our packages each package may import (dependencies point down). */
 const allowed: Record<string, string[]> = {
   '@webmon/protocol': [],
-  '@webmon/shm-reader': ['@webmon/protocol', '@webmon/napari'],
+  '@webmon/shm-reader': ['@webmon/protocol'],
   '@webmon/relay': ['@webmon/protocol'],
   '@webmon/page-kit': ['@webmon/protocol', '@webmon/relay'],
   '@webmon/napari': ['@webmon/protocol', '@webmon/shm-reader', '@webmon/relay'],

@@ -89,10 +89,13 @@ export const page = definePage({
       const row: Row = { info, element: item, count: 0, values: [], retired: false, dirty: true };
       rows.set(info.name, row);
       context.subscribe(info.name, (payload) => {
-        // When the first value arrived (wall clock), so a value's trip from Python can be measured.
-        if (row.count === 0) item.dataset['firstAt'] = String(performance.timeOrigin + performance.now());
-        row.count++;
         const text = describeValue(payload);
+        // When the first value arrived (wall clock) and what it was, so its trip from Python can be measured.
+        if (row.count === 0) {
+          item.dataset['firstAt'] = String(performance.timeOrigin + performance.now());
+          item.dataset['firstValue'] = text.slice(0, 256);
+        }
+        row.count++;
         row.values = info.mode === 'stream' ? [...row.values, text].slice(-STREAM_ROWS) : [text];
         row.dirty = true;
         schedule();

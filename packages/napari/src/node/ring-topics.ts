@@ -74,8 +74,15 @@ export class RingTopics {
       reader.close();
       return;
     }
+    try {
+      this.relay.declareTopic({ name: topic, mode: 'latest', schema: SchemaId.frame, binary: true });
+    } catch (error) {
+      // e.g. a JSON topic of that name exists: nothing may read this ring, so let it go.
+      reader.close();
+      if (this.attached.get(topic) === entry) this.attached.delete(topic);
+      throw error;
+    }
     entry.reader = reader;
-    this.relay.declareTopic({ name: topic, mode: 'latest', schema: SchemaId.frame, binary: true });
     this.logger.info(`publishing ring ${name} on ${topic}`);
     void this.pump(topic, entry, reader);
   }

@@ -1,6 +1,6 @@
 /**
  * Turns a decoded pickle value into plain JSON-able data before it is validated with
- * `@webmon/protocol`. The rules follow what Python's `json.dumps` would make of napari's data, so the
+ * `@webmon/protocol`. The rules follow what Python's `json.dumps` would make of the data (napari's, say), so the
  * same JSON Schema fits both:
  *
  * | Python                     | JSON                                                            |
@@ -47,7 +47,7 @@ interface Budget extends ToJsonLimits {
 }
 
 function overLimit(what: string): ShmReaderError {
-  return new ShmReaderError(ShmReaderErrorCode.PICKLE_LIMIT, `napari value too large to convert to JSON: ${what}`);
+  return new ShmReaderError(ShmReaderErrorCode.PICKLE_LIMIT, `Python value too large to convert to JSON: ${what}`);
 }
 
 /** Converts a decoded pickle value; throws `ShmReaderError` (`PICKLE_LIMIT`) past `limits`. */
