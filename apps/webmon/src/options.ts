@@ -48,6 +48,8 @@ export interface WebmonOptions {
   simulate: SimulatedNapari;
   /** Seconds after which the simulator acts like a plugin (`add_data`, `send_message`), if set. */
   simulatePluginAfter: number | undefined;
+  /** Edge length of the simulator's live image (float32, through a ring). */
+  simulateImage: number;
   /** The config file read, if any. */
   configPath: string | undefined;
   /** The arguments as given, so the simulator can launch webmon with the same ones. */
@@ -92,6 +94,7 @@ Options:
                          0.5 (0.5-0.9: frame_time only, no commands)  (default 0.4)
       --simulate-plugin <s>  after s seconds the simulator also adds plugin data (add_data)
                          and messages (send_message), as a napari plugin would
+      --simulate-image <n>  edge of the simulator's live image, 16-8192  (default 1024)
       --log-level <l>    error | warn | info | debug                 (default ${DEFAULTS.logLevel})
   -q, --quiet            same as --log-level warn
   -h, --help             show this help
@@ -143,6 +146,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `--simulate must be one of ${SIMULATED_NAPARI.join(', ')}, got ${JSON.stringify(simulate)}`);
   }
   const simulatePluginAfter = values['simulate-plugin'] === undefined ? undefined : parseNumber(values['simulate-plugin'], '--simulate-plugin', 0, 86_400);
+  const simulateImage = values['simulate-image'] === undefined ? 1024 : parseNumber(values['simulate-image'], '--simulate-image', 16, 8192);
+  if (!Number.isInteger(simulateImage)) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `--simulate-image must be an integer, got ${simulateImage}`);
   const launchedByNapari = env['NAPARI_MON_CLIENT'] !== undefined && env['NAPARI_MON_CLIENT'] !== '';
   const targets = parseConnectTargets(values.connect ?? [], launchedByNapari);
   let source: SourceMode;
@@ -171,6 +176,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       fromSimulator: values['from-simulator'] ?? false,
       simulate: simulate as SimulatedNapari,
       simulatePluginAfter,
+      simulateImage,
       configPath,
       argv,
     },
@@ -195,6 +201,7 @@ function parseWithNode(argv: string[]) {
       python: { type: 'string' },
       simulate: { type: 'string' },
       'simulate-plugin': { type: 'string' },
+      'simulate-image': { type: 'string' },
       'log-level': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },

@@ -35,6 +35,8 @@ export async function runWithSimulator(options: WebmonOptions, logger: Logger): 
     '--napari',
     options.simulate,
     ...(options.simulatePluginAfter === undefined ? [] : ['--plugin-after', String(options.simulatePluginAfter)]),
+    '--image-size',
+    String(options.simulateImage),
     ...(options.logLevel === 'error' || options.logLevel === 'warn' ? ['--quiet'] : []),
     '--',
     ...client,
