@@ -29,6 +29,8 @@ export interface Io {
 
 /** Runs webmon until napari leaves (or a signal); resolves with the exit status. */
 export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(options)): Promise<number> {
+  // Once per run: the webmon the simulator launches reads the same config again.
+  if (!options.fromSimulator) noteConfigReach(options, io.logger);
   if (options.source.kind === 'simulator') return runWithSimulator(options, io.logger);
 
   const { logger } = io;
@@ -139,6 +141,21 @@ function defaultPages(options: WebmonOptions): PageEntry[] {
     return [locatePagePackage(IMAGE_PAGE_PACKAGE, [APP_DIR])];
   } catch {
     return []; // not installed next to the app: the demo runs without it
+  }
+}
+
+/**
+ * A config file is easy to overlook (and easy to plant): when it opens webmon to the network or names a
+ * program webmon will run, say so, naming the file, as a warning (shown with `-q` too).
+ */
+export function noteConfigReach(options: WebmonOptions, logger: Logger): void {
+  const { configPath, configSettings } = options;
+  if (configPath === undefined) return;
+  if (configSettings.host !== undefined && !isLoopbackHostName(configSettings.host)) {
+    logger.warn(`config ${configPath} sets "host": ${JSON.stringify(configSettings.host)}: webmon listens beyond this machine (pages need the URL's token)`);
+  }
+  if (configSettings.python !== undefined) {
+    logger.warn(`config ${configPath} names an executable, "python": ${JSON.stringify(configSettings.python)}: webmon runs it for the simulator`);
   }
 }
 

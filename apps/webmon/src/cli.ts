@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { runWebmon } from './app.js';
 import { WebmonError } from './errors.js';
+import { escapeControl } from './logger.js';
 import { HELP, parseCommand } from './options.js';
 
 async function main(): Promise<number> {
@@ -35,12 +36,22 @@ main().then(
   },
   (error: unknown) => {
     if (error instanceof WebmonError) {
-      process.stderr.write(`webmon error [${error.code}]: ${error.message}\n`);
+      // Messages may quote a peer (a ring name, Python's error text): one escaped line, like the logger's.
+      process.stderr.write(`webmon error [${error.code}]: ${escapeControl(error.message)}\n`);
       process.exitCode = error.exitStatus;
     } else {
-      process.stderr.write(`webmon: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.stderr.write(`webmon: unexpected error: ${describeUnexpected(error)}\n`);
       process.exitCode = 1;
     }
     exitSoon();
   },
 );
+
+/** The error's message on one escaped line, then its stack frames (which are ours), each escaped too. */
+function describeUnexpected(error: unknown): string {
+  if (!(error instanceof Error)) return escapeControl(String(error));
+  const header = `${error.name}: ${error.message}`;
+  const stack = error.stack ?? header;
+  const frames = stack.startsWith(header) ? stack.slice(header.length).split('\n').filter((line) => line !== '') : [];
+  return [escapeControl(header), ...frames.map(escapeControl)].join('\n');
+}

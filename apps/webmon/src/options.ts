@@ -1,9 +1,12 @@
 /**
  * Command line and config file → one validated options object. CLI values win over the config file;
- * `--page` adds to the config's `pages`.
+ * `--page` adds to the config's `pages`. The config is `--config <file>` or the user's own
+ * (`userConfigPath`), never one found in the working directory: napari launches webmon in napari's
+ * working directory, and a file there must not choose the listen address or a program to run.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 
@@ -52,6 +55,11 @@ export interface WebmonOptions {
   simulateImage: number;
   /** The config file read, if any. */
   configPath: string | undefined;
+  /**
+   * What the config file set that reaches beyond this process, when the command line did not override
+   * it: a listen address, a program to run. The app says so on stderr.
+   */
+  configSettings: { host: string | undefined; python: string | undefined };
   /** The arguments as given, so the simulator can launch webmon with the same ones. */
   argv: string[];
 }
@@ -67,7 +75,6 @@ export const DEFAULTS = {
   authkey: 'napari',
   logLevel: 'info' as LogLevel,
   pollMs: 4,
-  configFile: 'webmon.config.json',
 } as const;
 
 export const HELP = `Usage: webmon [options]
@@ -81,7 +88,7 @@ Options:
   -p, --port <n>         HTTP port, 0 picks a free one               (default ${DEFAULTS.port})
       --host <addr>      address to listen on                        (default ${DEFAULTS.host})
       --open             open the index page in the default browser
-  -c, --config <file>    JSON config file                            (default ./${DEFAULTS.configFile} if present)
+  -c, --config <file>    JSON config file                            (default the user's, below)
       --page <package>   load a page package (repeatable)
       --connect <[p=]h:p> attach to a running napari manager at host:port (repeatable: one
                          webmon for several napari windows; topics go under prefix p,
@@ -101,6 +108,8 @@ Options:
   -v, --version          print the version
 
 Config file keys: port, host, open, stay, pages, authkey, pollMs, python, logLevel.
+Without --config: webmon/config.json in $XDG_CONFIG_HOME or ~/.config (macOS: ~/Library/Application
+Support, Windows: %APPDATA%), if present. A config in the working directory is never read by itself.
 `;
 
 const ConfigKeys = ['port', 'host', 'open', 'stay', 'pages', 'authkey', 'pollMs', 'python', 'logLevel'] as const;
@@ -131,7 +140,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
     throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `unexpected argument ${JSON.stringify(parsed.positionals[0])}. See webmon --help.`);
   }
 
-  const configPath = values.config !== undefined ? resolve(cwd, values.config) : defaultConfig(cwd);
+  const configPath = values.config !== undefined ? resolve(cwd, values.config) : defaultConfig(env);
   const config = configPath === undefined ? {} : readConfig(configPath);
 
   const port = values.port !== undefined ? parsePort(values.port, '--port') : (config.port ?? DEFAULTS.port);
@@ -172,6 +181,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       logLevel,
       pollMs,
       python: values.python ?? config.python,
+      configSettings: { host: values.host === undefined ? config.host : undefined, python: values.python === undefined ? config.python : undefined },
       source,
       fromSimulator: values['from-simulator'] ?? false,
       simulate: simulate as SimulatedNapari,
@@ -212,9 +222,27 @@ function parseWithNode(argv: string[]) {
   });
 }
 
-function defaultConfig(cwd: string): string | undefined {
-  const path = resolve(cwd, DEFAULTS.configFile);
-  return existsSync(path) ? path : undefined;
+/**
+ * The user's config file: `webmon/config.json` in the platform's per-user config directory
+ * (`$XDG_CONFIG_HOME`, else `~/.config`, on Linux and other Unixes; `~/Library/Application Support` on
+ * macOS; `%APPDATA%` on Windows). Undefined when the directory cannot be told.
+ */
+export function userConfigPath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | undefined {
+  const home = env['HOME'] || homedir();
+  // Only absolute directories: a relative one (invalid by the XDG spec) would mean the working directory again.
+  const usable = (dir: string | undefined): string | undefined => (dir !== undefined && isAbsolute(dir) ? dir : undefined);
+  const base =
+    platform === 'win32'
+      ? usable(env['APPDATA'])
+      : platform === 'darwin'
+        ? usable(home) && join(home, 'Library', 'Application Support')
+        : (usable(env['XDG_CONFIG_HOME']) ?? (usable(home) && join(home, '.config')));
+  return base === undefined ? undefined : join(base, 'webmon', 'config.json');
+}
+
+function defaultConfig(env: NodeJS.ProcessEnv): string | undefined {
+  const path = userConfigPath(env);
+  return path !== undefined && existsSync(path) ? path : undefined;
 }
 
 function readConfig(path: string): ConfigFile {

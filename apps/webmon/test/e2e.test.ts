@@ -44,8 +44,9 @@ async function statusText(page: Page): Promise<string> {
 beforeAll(async () => {
   project = mkdtempSync(join(tmpdir(), 'webmon-e2e-'));
   installExamplePage(project);
-  // The README's command, in a project whose webmon.config.json names the example page.
-  ({ proc: webmon, url } = await startWebmon(['--port', '0'], { cwd: project }));
+  // The README's command, in a project whose webmon.config.json names the example page: given with
+  // --config, as a config in the working directory is never read by itself.
+  ({ proc: webmon, url } = await startWebmon(['--config', join(project, 'webmon.config.json'), '--port', '0'], { cwd: project }));
   browser = await launchChromium();
 }, 240_000);
 

@@ -1,15 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebmonError } from '../src/errors.js';
-import { parseCommand, parseHostPort, type WebmonOptions } from '../src/options.js';
+import { parseCommand, parseHostPort, userConfigPath, type WebmonOptions } from '../src/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'webmon-options-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// A config directory of our own: the machine's user may have a webmon config.
+const NO_USER_CONFIG = { XDG_CONFIG_HOME: join(dir, 'xdg-empty'), HOME: join(dir, 'home-empty') };
+
 function run(argv: string[], env: NodeJS.ProcessEnv = {}, cwd = dir): WebmonOptions {
-  const command = parseCommand(argv, env, cwd);
+  const command = parseCommand(argv, { ...NO_USER_CONFIG, ...env }, cwd);
   if (command.kind !== 'run') throw new Error(`expected run, got ${command.kind}`);
   return command.options;
 }
@@ -57,10 +60,34 @@ describe('parseCommand', () => {
     expect(options).toMatchObject({ port: 0, stay: true, logLevel: 'debug', pages: ['@a/page', '@b/page'], configPath: config });
   });
 
-  it('picks up ./webmon.config.json by itself', () => {
+  it('reads the user config directory, never ./webmon.config.json', () => {
     const project = mkdtempSync(join(dir, 'project-'));
-    writeFileSync(join(project, 'webmon.config.json'), JSON.stringify({ pages: ['@webmon/page-stats'] }));
-    expect(run([], {}, project).pages).toEqual(['@webmon/page-stats']);
+    writeFileSync(join(project, 'webmon.config.json'), JSON.stringify({ pages: ['@webmon/page-stats'], host: '0.0.0.0' }));
+    expect(run([], {}, project)).toMatchObject({ pages: [], host: '127.0.0.1', configPath: undefined });
+    const xdg = mkdtempSync(join(dir, 'xdg-'));
+    mkdirSync(join(xdg, 'webmon'));
+    writeFileSync(join(xdg, 'webmon', 'config.json'), JSON.stringify({ pages: ['@webmon/page-stats'] }));
+    const options = run([], { XDG_CONFIG_HOME: xdg }, project);
+    expect(options).toMatchObject({ pages: ['@webmon/page-stats'], configPath: join(xdg, 'webmon', 'config.json') });
+    // Pages resolve from the config's directory, then the working directory.
+    expect(options.pageSearchPaths).toEqual([join(xdg, 'webmon'), project]);
+  });
+
+  it('finds the user config where each platform keeps it', () => {
+    expect(userConfigPath({ XDG_CONFIG_HOME: '/x', HOME: '/h' }, 'linux')).toBe('/x/webmon/config.json');
+    expect(userConfigPath({ HOME: '/h' }, 'linux')).toBe('/h/.config/webmon/config.json');
+    // A relative XDG_CONFIG_HOME would be the working directory again: ignored, as the spec says.
+    expect(userConfigPath({ XDG_CONFIG_HOME: '.', HOME: '/h' }, 'linux')).toBe('/h/.config/webmon/config.json');
+    expect(userConfigPath({ HOME: '/Users/u' }, 'darwin')).toBe('/Users/u/Library/Application Support/webmon/config.json');
+    expect(userConfigPath({ APPDATA: '/appdata' }, 'win32')).toBe(join('/appdata', 'webmon', 'config.json'));
+    expect(userConfigPath({}, 'win32')).toBeUndefined();
+  });
+
+  it('keeps track of what the config set beyond this process, unless the command line overrode it', () => {
+    const config = join(dir, 'reach.json');
+    writeFileSync(config, JSON.stringify({ host: '0.0.0.0', python: '/opt/py' }));
+    expect(run(['-c', config]).configSettings).toEqual({ host: '0.0.0.0', python: '/opt/py' });
+    expect(run(['-c', config, '--host', '127.0.0.1', '--python', 'python3']).configSettings).toEqual({ host: undefined, python: undefined });
   });
 
   it.each([
