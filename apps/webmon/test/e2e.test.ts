@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { APP_DIR, eventually, getJson, launchChromium, startWebmon, type Proc } from './helpers.js';
 import { changedShare, summarizePixels } from './pixels.js';
 
@@ -94,6 +95,32 @@ describe('webmon on the simulator, in Chromium', () => {
     const lines = () => webmon.output().match(/show_grid (True|False)/g) ?? [];
     await expect.poll(() => lines().at(-1), { timeout: 30_000 }).toBe(`show_grid ${before ? 'True' : 'False'}`);
     await page.close();
+  });
+
+  it('refuses every command name that is not a public identifier before it reaches napari, and names napari cannot run', async () => {
+    // napari 0.4 runs `getattr(RemoteCommands, name)(args)` and catches only AttributeError: a dunder must never get there.
+    const ask = async (name: string, args: unknown, topic?: string): Promise<Record<string, unknown>> => {
+      const socket = new WebSocket(`${url.replace(/^http/, 'ws')}ws`, ['webmon.v1']);
+      try {
+        await new Promise((resolve, reject) => {
+          socket.addEventListener('open', resolve, { once: true });
+          socket.addEventListener('error', reject, { once: true });
+        });
+        const answer = new Promise<Record<string, unknown>>((resolve) => {
+          socket.addEventListener('message', ({ data }) => {
+            const message = JSON.parse(String(data)) as Record<string, unknown>;
+            if (message['id'] === 'c') resolve(message);
+          });
+        });
+        socket.send(JSON.stringify({ type: 'command', id: 'c', name, args, ...(topic === undefined ? {} : { topic }) }));
+        return await answer;
+      } finally {
+        socket.close();
+      }
+    };
+    for (const name of ['__init__', '__class__', '_show_grid', 'show grid']) expect(await ask(name, null)).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
+    expect(await ask('reset_view', null, 'napari.layers')).toMatchObject({ type: 'error', code: 'UNKNOWN_COMMAND' });
+    expect(webmon.output()).not.toMatch(/RemoteCommands\./);
   });
 
   it('fills the charts on /loader', async () => {
