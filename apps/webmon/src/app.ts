@@ -11,6 +11,7 @@ import { WebmonError, WebmonErrorCode } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages, locatePagePackage, type PageEntry } from './pages.js';
+import { watchParent } from './parent-watch.js';
 import { runWithSimulator } from './simulator.js';
 import { Sources, sourceSpecs } from './sources.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
@@ -32,7 +33,17 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
   // Once per run: the webmon the simulator launches reads the same config again.
   if (!options.fromSimulator) noteConfigReach(options, io.logger);
   if (options.source.kind === 'simulator') return runWithSimulator(options, io.logger);
+  // Launched by napari: its pid now, before anything could have died (see `parent-watch.ts`).
+  const launcherPid = options.source.kind === 'napari-env' ? process.ppid : undefined;
+  const signals = takeSignals();
+  try {
+    return await serve(options, io, signals.next, launcherPid);
+  } finally {
+    signals.release();
+  }
+}
 
+async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.Signals>, launcherPid: number | undefined): Promise<number> {
   const { logger } = io;
   // The app's own dependencies last: `--page @webmon/page-image` works without installing it again.
   const pages = loadPages(DIST_DIR, options.pages, [...options.pageSearchPaths, APP_DIR], defaultPages(options));
@@ -96,14 +107,28 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
   }
 
   sources = new Sources(specs, server.relay, options, logger);
+  const active = sources;
+  const stopWatching = launcherPid === undefined ? undefined : watchParent(launcherPid, (why) => active.launcherGone(why));
   try {
-    await sources.start();
+    const starting = sources.start();
+    starting.catch(() => undefined); // a signal may win the race; its failure is then moot
+    const signal = await Promise.race([starting.then(() => undefined), signalled]);
+    if (signal !== undefined) {
+      // Ctrl-C while napari's manager is still being reached (or not answering): the same clean stop
+      // as later, not Node's default death by SIGINT (status 130).
+      logger.info(`${signal} while connecting to ${label}: stopping`);
+      stopWatching?.();
+      await sources.close();
+      await server.close();
+      logger.info('stopped');
+      return 0;
+    }
   } catch (error) {
+    stopWatching?.();
     await sources.close();
     await server.close();
     throw error;
   }
-  const active = sources;
   meter = new RateMeter(() => active.counters());
 
   const shownUrl = token === undefined ? server.url : `${server.url}#token=${token}`;
@@ -116,18 +141,37 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
   const snapshot = (): RateSnapshot => ({ napari: active.describe(), rates: activeMeter.rates, pages: server.relay.stats().connections });
   const stopStatusLine = startStatusLine(snapshot, meter, process.stderr, logger.enabled('info'));
 
-  const reason = await new Promise<string>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => resolve(signal);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    void active.ended.then(() => resolve('napari-gone'));
-  });
+  const reason = await Promise.race([signalled, active.ended.then(() => 'napari-gone')]);
+  stopWatching?.();
   stopStatusLine();
   logger.debug(`stopping (${reason}); last status: ${formatStatus(snapshot())}`);
   await active.close();
   await server.close();
   logger.info('stopped');
   return 0;
+}
+
+/**
+ * SIGINT and SIGTERM from the start of the run, so both end it cleanly whenever they come. Once only: a
+ * second Ctrl-C gets Node's default (immediate exit) if the clean stop hangs.
+ */
+function takeSignals(): { next: Promise<NodeJS.Signals>; release: () => void } {
+  let resolve!: (signal: NodeJS.Signals) => void;
+  const next = new Promise<NodeJS.Signals>((done) => (resolve = done));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    resolve(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    next,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 /**

@@ -84,6 +84,14 @@ export class Sources {
     return this.bridges.find((_bridge, index) => this.specs[index]?.launcher) ?? (this.bridges.length === 1 ? this.bridges[0] : undefined);
   }
 
+  /**
+   * The napari that launched webmon is gone although its manager may still answer (see
+   * `parent-watch.ts`): its bridge ends as on napari's own shutdown (with `--stay`, it waits).
+   */
+  launcherGone(why: string): void {
+    for (const [index, bridge] of this.bridges.entries()) if (this.specs[index]?.launcher) bridge.lost(why);
+  }
+
   /** Counters of every source added up. */
   counters(): NapariBridgeCounters {
     const total: NapariBridgeCounters = { polls: 0, frameTimes: 0, loadChunks: 0, otherMessages: 0, dataValues: 0, invalid: 0, commands: 0, refusedCommands: 0 };

@@ -4,6 +4,11 @@ export const NapariErrorCode = {
   BAD_CLIENT_CONFIG: 'NAPARI_BAD_CLIENT_CONFIG',
   /** An option is out of range or inconsistent (message says which). */
   INVALID_OPTIONS: 'NAPARI_INVALID_OPTIONS',
+  /**
+   * napari's manager accepted the connection and the handshake, then sent no reply within the connect
+   * limit (a napari frozen mid-crash, or a program that is not napari's manager).
+   */
+  NOT_ANSWERING: 'NAPARI_NOT_ANSWERING',
   /** The bridge or client was closed. */
   DISPOSED: 'NAPARI_DISPOSED',
 } as const;

@@ -36,6 +36,13 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
   const loopback = isLoopbackHostName(options.host);
 
   return (request, response) => {
+    // DNS rebinding: on a loopback server, only loopback host names may be used to reach it (the
+    // relay's own rule, so pages and their WebSocket agree). First, before any route: the attach
+    // hand-over too (a webmon handing over names us by a loopback address, so it always passes).
+    if (loopback && !hostAllowed(request, [])) {
+      sendText(response, 403, 'forbidden host\n');
+      return;
+    }
     if (request.method === 'POST' && request.url === ATTACH_PATH) {
       handleAttach(request, response, options.onAttach);
       return;
@@ -43,12 +50,6 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('allow', 'GET, HEAD');
       sendText(response, 405, 'method not allowed\n');
-      return;
-    }
-    // DNS rebinding: on a loopback server, only loopback host names may be used to reach it (the
-    // relay's own rule, so pages and their WebSocket agree).
-    if (loopback && !hostAllowed(request, [])) {
-      sendText(response, 403, 'forbidden host\n');
       return;
     }
     const url = new URL(request.url ?? '/', 'http://webmon.invalid');

@@ -86,6 +86,13 @@ export class NapariBridge {
   private client: NapariClient | undefined;
   private address: NapariAddress;
   private stopped = false;
+  /**
+   * Set by `lost()`: napari is gone although its manager may still answer. No retry goes back to that
+   * manager (it would report an orphan as connected); only `retarget` points the bridge elsewhere.
+   */
+  private orphaned = false;
+  /** The client `lost()` let go of, still closing; `close()` waits for it. */
+  private letGo: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = RETRY_MIN_MS;
   private lastInvalidLog = 0;
@@ -158,6 +165,7 @@ export class NapariBridge {
   /** Points a waiting bridge at another manager (a napari that restarted on a new port). */
   retarget(address: NapariAddress): void {
     this.address = address;
+    this.orphaned = false;
     if (this.client === undefined && !this.stopped) {
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryDelay = RETRY_MIN_MS;
@@ -190,6 +198,43 @@ export class NapariBridge {
     return undefined;
   }
 
+  /**
+   * Tells the bridge that its napari is gone although the manager may still answer: napari died hard
+   * (SIGKILL, a crash in its Qt or OpenGL code) and its manager's server process, a child of napari,
+   * outlived it, so the connection never drops and napari's shutdown event never comes. The app sees
+   * it (webmon's parent process changed) and says why in `reason`. It ends like napari's own shutdown:
+   * without `stay`, `ended` resolves (with reason `napari`); with `stay`, the bridge goes back to
+   * `waiting` for a napari handed over with `retarget`, and does not retry the orphaned manager.
+   */
+  lost(reason: string): void {
+    if (this.stopped || this.orphaned) return;
+    this.orphaned = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) this.letGo = client.close().catch(() => undefined);
+    // The rings' writers lived in napari: stop looking for them.
+    this.wantedRings = [];
+    void this.discoverRings();
+    const { host, port } = this.address;
+    // Connected: the crash case, worth a warning. Not connected: napari had already left (or never
+    // came), and this only stops the retries to its old address.
+    const why = client === undefined ? `${this.label} is gone (${reason})` : `${this.label} is gone (${reason}); its manager at ${host}:${port} may live on without it`;
+    const say = (message: string): void => (client === undefined ? this.logger.info(message) : this.logger.warn(message));
+    this.setInfo(false, SUMMARY.waiting);
+    if (this.options.stay) {
+      this.state = 'waiting';
+      this.options.relay.setStatus('source.waiting', { source: this.prefix, message: why });
+      say(`${why}; --stay: serving on and waiting for a new napari to hand over`);
+    } else {
+      this.state = 'disconnected';
+      this.options.relay.setStatus('source.disconnected', { source: this.prefix, message: why });
+      say(`${why}; exiting`);
+      this.endedResolve({ reason: 'napari' });
+    }
+  }
+
   /** Stops: closes the client and the rings, retires every topic this source declared. */
   async close(): Promise<void> {
     if (this.stopped) return;
@@ -199,7 +244,7 @@ export class NapariBridge {
     this.rings.close();
     const client = this.client;
     this.client = undefined;
-    await client?.close();
+    await Promise.all([client?.close(), this.letGo]);
     const { relay } = this.options;
     for (const topic of [this.names.layers, this.names.frameTime, this.names.loadChunk, this.names.info, ...this.dataTopics, ...this.messageTopics]) relay.retireTopic(topic);
   }
@@ -216,7 +261,7 @@ export class NapariBridge {
       authkey: this.options.authkey ?? 'napari',
       ...(this.options.pollIntervalMs === undefined ? {} : { pollIntervalMs: this.options.pollIntervalMs }),
     });
-    if (this.stopped) {
+    if (this.stopped || this.orphaned) {
       await client.close();
       return;
     }
@@ -355,7 +400,7 @@ export class NapariBridge {
   }
 
   private scheduleRetry(delay = this.retryDelay): void {
-    if (this.stopped) return;
+    if (this.stopped || this.orphaned) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.connect().catch((error: unknown) => {

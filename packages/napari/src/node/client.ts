@@ -21,6 +21,7 @@ import {
   type DictProxy,
   type EventProxy,
   type JsonData,
+  type ManagerClientOptions,
   type PickleDecodeOptions,
   type PyEncodable,
   type PyValue,
@@ -61,7 +62,11 @@ export interface NapariClientOptions {
   drainBatch?: number;
   /** Pause between reads of the ShareableList frame counter. @default 16 */
   sharedListIntervalMs?: number;
-  /** @default 5000 */
+  /**
+   * Limit of each step of connecting: the TCP connection, the handshake, and the manager's first answer
+   * (a manager that shakes hands and then says nothing fails with `NAPARI_NOT_ANSWERING` after this long,
+   * not after `callTimeoutMs`). @default 5000
+   */
   connectTimeoutMs?: number;
   /** @default 30000 */
   callTimeoutMs?: number;
@@ -79,6 +84,7 @@ export const NAPARI_DEFAULTS = {
   messageWaitSeconds: 0.25,
   drainBatch: 64,
   sharedListIntervalMs: 16,
+  connectTimeoutMs: 5_000,
 } as const;
 
 /** The five typeids napari's monitor registers on its manager. */
@@ -222,15 +228,19 @@ export class NapariClient {
       port = config.serverPort;
       sharedListName ??= config.sharedListName;
     }
-    const manager = await ManagerClient.connect({
+    const managerOptions = {
       host: options.host ?? NAPARI_DEFAULTS.host,
       port,
       authkey: options.authkey ?? NAPARI_DEFAULTS.authkey,
       ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs, handshakeTimeoutMs: options.connectTimeoutMs }),
-      ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
       ...(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes }),
       ...(options.decode === undefined ? {} : { decode: options.decode }),
       clientName: 'webmon-napari-client',
+    };
+    await checkAnswering(managerOptions, options.connectTimeoutMs ?? NAPARI_DEFAULTS.connectTimeoutMs);
+    const manager = await ManagerClient.connect({
+      ...managerOptions,
+      ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
     });
     let sharedList: SharedListSource | null = null;
     try {
@@ -629,6 +639,29 @@ export class NapariClient {
       }
     }
   }
+}
+
+/**
+ * Asks the manager `dummy` (what `BaseManager.connect()` asks) with the connect limit. Every later call
+ * waits up to `callTimeoutMs` (30 s): a manager that completes the handshake and then never answers (a
+ * napari frozen mid-crash, or something else on that port) would leave the user with nothing to read for
+ * that long. The probe's one-shot connection is closed either way.
+ */
+async function checkAnswering(options: ManagerClientOptions, limitMs: number): Promise<void> {
+  let probe: ManagerClient;
+  try {
+    probe = await ManagerClient.connect({ ...options, callTimeoutMs: limitMs });
+  } catch (error) {
+    if (error instanceof ShmReaderError && error.code === ShmReaderErrorCode.CALL_TIMEOUT) {
+      throw new NapariError(
+        NapariErrorCode.NOT_ANSWERING,
+        `napari is not answering: its manager at ${options.host}:${options.port} accepted the connection and the handshake, then sent no reply within ${limitMs} ms (a frozen napari, or not napari's manager)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  await probe.close();
 }
 
 function isTransportError(error: ShmReaderError): boolean {

@@ -10,6 +10,7 @@ import { dtypeFromNumpyTypestr, SchemaId } from '@webmon/protocol';
 import type { Relay } from '@webmon/relay';
 import { RingError, RingReader, ShmReaderErrorCode, type RingRecord } from '@webmon/shm-reader';
 import type { BridgeLogger } from './logger.js';
+import { RepeatedWarnings } from './repeated-warnings.js';
 
 export interface RingTopicStats {
   ring: string;
@@ -29,13 +30,17 @@ interface Attached {
 
 export class RingTopics {
   private readonly attached = new Map<string, Attached>();
-  private readonly warned = new Set<string>();
+  private readonly warnings: RepeatedWarnings;
+  /** Rings announced at info level: a ring found again after a failure is only a debug line. */
+  private readonly announced = new Set<string>();
   private closed = false;
 
   constructor(
     private readonly relay: Relay,
     private readonly logger: BridgeLogger,
-  ) {}
+  ) {
+    this.warnings = new RepeatedWarnings((message) => logger.warn(message));
+  }
 
   /** The ring currently attached to `topic`, if any. */
   ringOf(topic: string): string | undefined {
@@ -83,7 +88,13 @@ export class RingTopics {
       throw error;
     }
     entry.reader = reader;
-    this.logger.info(`publishing ring ${name} on ${topic}`);
+    const announcement = `publishing ring ${name} on ${topic}`;
+    if (this.announced.has(`${topic}\0${name}`)) this.logger.debug(announcement);
+    else {
+      if (this.announced.size >= 1_024) this.announced.clear();
+      this.announced.add(`${topic}\0${name}`);
+      this.logger.info(announcement);
+    }
     void this.pump(topic, entry, reader);
   }
 
@@ -112,7 +123,12 @@ export class RingTopics {
     } catch (error) {
       if (this.closed || this.attached.get(topic) !== entry) return;
       const code = error instanceof RingError ? error.code : undefined;
-      this.logger.warn(`ring ${entry.name} on ${topic}: ${(error as Error).message}${code === ShmReaderErrorCode.RING_WRITER_DEAD ? ' (its writer is gone)' : ''}`);
+      // While napari still names a ring whose writer died, discovery opens it again every second and
+      // loses it again: one line per ring and cause, then a count now and then.
+      this.warnings.warn(
+        `pump:${topic}:${entry.name}:${code ?? (error as Error).message}`,
+        `ring ${entry.name} on ${topic}: ${(error as Error).message}${code === ShmReaderErrorCode.RING_WRITER_DEAD ? ' (its writer is gone)' : ''}`,
+      );
     } finally {
       entry.stats.superseded = reader.stats.superseded;
       reader.close();
@@ -146,9 +162,7 @@ export class RingTopics {
   }
 
   warnOnce(key: string, message: string): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    this.logger.warn(message);
+    this.warnings.once(key, message);
   }
 }
 
