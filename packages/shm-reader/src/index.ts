@@ -44,7 +44,16 @@ export {
 } from './manager/index.js';
 
 // Python values → plain JSON (int keys as decimal strings, ndarrays as nested lists, bounded)
-export { toJsonData, toJsonKey, TO_JSON_DEFAULTS, type JsonData, type ToJsonLimits } from './json/to-json.js';
+export {
+  toJsonData,
+  toJsonKey,
+  createJsonBudget,
+  TO_JSON_DEFAULTS,
+  type JsonBudget,
+  type JsonData,
+  type JsonSize,
+  type ToJsonLimits,
+} from './json/to-json.js';
 
 // pickle codec
 export {

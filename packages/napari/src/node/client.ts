@@ -394,13 +394,14 @@ export class NapariClient {
       return true;
     }
     const item = this.stats.items++;
-    let json: JsonData;
+    let json: JsonData | undefined;
     let events: NapariEvent[];
     try {
-      json = toJsonData(value);
+      // Bounded by the reply's size: a ~1 KB pickle of shared references must not expand to millions of values.
+      json = toJsonData(value, { inputBytes: payload.length });
       events = parseNapariMessage(json);
     } catch (error) {
-      this.reportInvalid({ source: 'message', error: error as Error, value: safeValue(value) });
+      this.reportInvalid({ source: 'message', error: error as Error, ...(json === undefined ? {} : { value: json }) });
       return true;
     }
     for (const event of events) {
@@ -467,6 +468,7 @@ export class NapariClient {
     // skip decoding entirely (a memcmp instead of an unpickle + conversion of every key).
     if (this.lastDataPayload?.equals(payload)) return;
     let entries: Iterable<readonly [PyValue, DataEntryValue]>;
+    let inputBytes = payload.length;
     try {
       entries = dictEntries(this.manager.interpretRaw(payload, 'napari_data.copy'));
       this.lastDataPayload = payload;
@@ -476,9 +478,9 @@ export class NapariClient {
       // One value napari cannot pickle (or we cannot decode) spoils the whole copy. Its error reply
       // stays byte-identical while other keys change, so it must not be deduplicated: read key by key.
       this.lastDataPayload = null;
-      entries = await this.readDataByKey();
+      ({ entries, inputBytes } = await this.readDataByKey());
     }
-    this.data.update(entries);
+    this.data.update(entries, inputBytes);
   }
 
   /**
@@ -486,11 +488,13 @@ export class NapariClient {
    * reply is deduplicated by its bytes like the whole dict is on the fast path, so a bad value that
    * stays does not make every read convert every key again.
    */
-  private async readDataByKey(): Promise<Map<PyValue, DataEntryValue>> {
+  private async readDataByKey(): Promise<{ entries: Map<PyValue, DataEntryValue>; inputBytes: number }> {
     const keys = await this.napariData.keys();
     // Fresh per read: a "removed meanwhile" reply never matches a cached one.
     const missing = `<missing ${randomUUID()}>`;
     const payloads = new Map<string, Buffer>();
+    // Bytes of the replies that will be converted: they bound what those values may expand to.
+    let inputBytes = 0;
     const values = await Promise.all(
       keys.map(async (key): Promise<DataEntryValue> => {
         try {
@@ -500,6 +504,7 @@ export class NapariClient {
             payloads.set(id, payload);
             if (this.keyPayloads.get(id)?.equals(payload)) return UNCHANGED;
           }
+          inputBytes += payload.length;
           return this.manager.interpretRaw(payload, 'napari_data.get');
         } catch (error) {
           if (error instanceof ShmReaderError && isTransportError(error)) throw error;
@@ -513,7 +518,7 @@ export class NapariClient {
       const value = values[index]!;
       if (value !== missing) entries.set(key, value); // removed between keys() and get()
     });
-    return entries;
+    return { entries, inputBytes };
   }
 
   private dataChanged(key: string, value: JsonData): void {
@@ -687,14 +692,6 @@ function cacheKey(key: PyValue): string | undefined {
   if (typeof key === 'string') return `s${key}`;
   if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return `${typeof key}${String(key)}`;
   return undefined;
-}
-
-function safeValue(value: PyValue): unknown {
-  try {
-    return toJsonData(value);
-  } catch {
-    return undefined;
-  }
 }
 
 function delay(ms: number): Promise<void> {

@@ -63,4 +63,38 @@ describe('NapariDataTracker', () => {
     expect(update(['a', UNCHANGED])).toEqual([]);
     expect(update(['a', 1])).toEqual([]);
   });
+
+  it('gives all keys of one copy one budget scaled by its bytes, charging the smallest values first', () => {
+    const log: unknown[][] = [];
+    const data = new NapariDataTracker({
+      changed: (key) => log.push(['changed', key]),
+      removed: (key) => log.push(['removed', key]),
+      failed: (key, error) => log.push(['failed', key, (error as { code?: string }).code]),
+    });
+    // A shared list of 3 000 values, referenced by six keys: each fits a 10 000-value budget, three do not.
+    const shared = Array.from({ length: 2_999 }, (_, i) => i) as PyValue;
+    const entries: [PyValue, DataEntryValue][] = [
+      ['a', shared],
+      ['b', shared],
+      ['small', 1],
+      ['c', shared],
+      ['d', shared],
+    ];
+    data.update(entries, 100);
+    // Emitted in dict order; 'small' is charged before the big ones, so the last big one is refused, not it.
+    expect(log).toEqual([
+      ['changed', 'a'],
+      ['changed', 'b'],
+      ['changed', 'small'],
+      ['changed', 'c'],
+      ['failed', 'd', 'SHM_READER_PICKLE_LIMIT'],
+    ]);
+    // 'small' first even when it comes last in the dict.
+    log.length = 0;
+    new NapariDataTracker({ changed: (key) => log.push(['changed', key]), removed: () => undefined, failed: (key) => log.push(['failed', key]) }).update(
+      [...entries.filter(([key]) => key !== 'small'), ['e', shared], ['small', 2]],
+      100,
+    );
+    expect(log).toEqual([['changed', 'a'], ['changed', 'b'], ['changed', 'c'], ['failed', 'd'], ['failed', 'e'], ['changed', 'small']]);
+  });
 });
