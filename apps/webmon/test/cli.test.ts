@@ -143,12 +143,16 @@ describe('webmon command', () => {
       // The token is kept for the tab's other pages.
       await withToken.locator('#webmon-nav a', { hasText: 'Loader' }).click();
       await expect.poll(() => withToken.locator('#webmon-status').textContent(), { timeout: 60_000 }).toBe('connected');
+      // Without the token not even the page is served: the authorisation page, no WebSocket.
       const withoutToken = await (await browser.newContext()).newPage();
-      const closeCode = withoutToken.waitForEvent('websocket').then((socket) => new Promise<unknown>((resolve) => socket.on('close', () => resolve('closed'))));
-      await withoutToken.goto(url.split('#')[0] ?? url);
-      expect(await closeCode).toBe('closed');
-      expect(await withoutToken.locator('#webmon-status').getAttribute('data-socket')).not.toBe('open');
-      expect(await withoutToken.locator('#webmon-status').textContent()).not.toBe('connected');
+      let sockets = 0;
+      withoutToken.on('websocket', () => {
+        sockets += 1;
+      });
+      expect((await withoutToken.goto(url.split('#')[0] ?? url))?.status()).toBe(401);
+      expect(await withoutToken.locator('#webmon-authorize').textContent()).toBe('authorisation needed');
+      expect(await withoutToken.locator('#webmon-status').count()).toBe(0);
+      expect(sockets).toBe(0);
     } finally {
       await browser.close();
     }

@@ -20,7 +20,7 @@ export type { RelayTopicOptions } from './topic.js';
 export type { PeerStats } from './peer.js';
 
 // Security helpers
-export { generateToken, hostAllowed, isLoopbackAddress, isLoopbackHostName, TOKEN_PROTOCOL_PREFIX } from './security.js';
+export { generateToken, hostAllowed, hostNameOf, isLoopbackAddress, isLoopbackHostName, tokensEqual, TOKEN_PROTOCOL_PREFIX } from './security.js';
 export type { OriginPolicy } from './security.js';
 
 // Errors

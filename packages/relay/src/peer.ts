@@ -7,6 +7,10 @@
  * its oldest entries and reports a gap. The peer unblocks when `inflight` falls to the low-water mark.
  * So a page that stops reading costs at most highWaterMark + one message + the stream queue.
  *
+ * Across peers: every peer adds what it holds (in flight + parked) to one shared `BufferPool`; when the
+ * sum passes the pool's limit the relay disconnects the peer holding most (`onOverPool`), which then
+ * stops counting. So N stalled pages cost at most the pool's limit + one peer's budget, not N budgets.
+ *
  * Data frames are written straight to the upgraded TCP socket, pre-framed once per publish (`ws-frame.ts`).
  * That interleaves safely with what `ws` itself writes (pings, pongs, close): without compression `ws`
  * writes each frame synchronously and whole, and we only write while the socket is OPEN.
@@ -23,6 +27,12 @@ export interface PeerBudget {
   maxQueuedBytes: number;
   /** Control messages (acks, errors, snapshots) bypass the queue; beyond this the peer is cut off. */
   maxBufferedBytes: number;
+}
+
+/** The relay-wide count of bytes held for peers (the sum of every peer's in-flight + parked bytes). */
+export interface BufferPool {
+  bytes: number;
+  readonly maxBytes: number;
 }
 
 interface Gap {
@@ -67,6 +77,8 @@ export class Peer {
   private batch: Buffer[] = [];
   private batchBytes = 0;
   private readonly written: Map<number, () => void> = new Map();
+  /** Set once the peer leaves the pool (closed, or disconnected for the pool's sake): it counts no more. */
+  private detached = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -74,7 +86,29 @@ export class Peer {
     readonly id: string,
     private readonly budget: PeerBudget,
     private readonly onOverBudget: (peer: Peer) => void,
+    private readonly pool: BufferPool = { bytes: 0, maxBytes: Infinity },
+    private readonly onOverPool: () => void = () => undefined,
   ) {}
+
+  /** Bytes this peer holds now: in flight to its socket plus parked for it. */
+  get heldBytes(): number {
+    return this.inflight + this.queuedBytes;
+  }
+
+  get isDetached(): boolean {
+    return this.detached;
+  }
+
+  /** Takes this peer's bytes out of the shared pool for good (it is closing). */
+  detach(): void {
+    if (this.detached) return;
+    this.pool.bytes -= this.heldBytes;
+    this.detached = true;
+  }
+
+  private account(delta: number): void {
+    if (!this.detached) this.pool.bytes += delta;
+  }
 
   /** Delivers a published entry of a subscribed topic, or parks it while the socket is backed up. */
   deliver(entry: Entry, mode: 'latest' | 'stream'): void {
@@ -89,12 +123,14 @@ export class Peer {
     }
     this.queue.push(entry);
     this.queuedBytes += entry.bytes;
+    this.account(entry.bytes);
     while (this.queue.length - this.head > this.budget.maxQueuedMessages || this.queuedBytes > this.budget.maxQueuedBytes) {
       const oldest = this.queue[this.head];
       if (oldest === undefined) break;
       this.queue[this.head] = undefined as unknown as Entry; // release the reference
       this.head += 1;
       this.queuedBytes -= oldest.bytes;
+      this.account(-oldest.bytes);
       this.droppedMessages += 1;
       const gap = this.gaps.get(oldest.topic);
       if (gap) {
@@ -105,6 +141,7 @@ export class Peer {
       }
     }
     this.compact();
+    if (this.pool.bytes > this.pool.maxBytes) this.onOverPool();
   }
 
   /** Sends a control message (hello, ack, error, snapshot…) now, ahead of parked data. */
@@ -156,6 +193,7 @@ export class Peer {
     if (!this.writable()) return;
     this.flushBatch(); // keep order: small frames batched earlier go first
     this.inflight += entry.bytes;
+    this.account(entry.bytes);
     this.sentMessages += 1;
     // One WebSocket frame from two buffers: the (possibly huge) array data is never copied.
     this.socket.cork();
@@ -168,6 +206,7 @@ export class Peer {
   private writeBuffer(frame: Buffer, bytes: number): void {
     if (!this.writable()) return;
     this.inflight += bytes;
+    this.account(bytes);
     this.sentMessages += 1;
     if (frame.length > BATCH_FRAME_LIMIT) {
       this.flushBatch();
@@ -190,6 +229,7 @@ export class Peer {
     this.batchBytes = 0;
     if (!this.writable()) {
       this.inflight -= bytes;
+      this.account(-bytes);
       return;
     }
     this.socket.write(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, bytes), () => this.onWritten(bytes));
@@ -202,6 +242,7 @@ export class Peer {
   private afterWrite(): void {
     if (this.inflight >= this.budget.highWaterMark) this.blocked = true;
     if (this.inflight + this.queuedBytes > this.budget.maxBufferedBytes) this.onOverBudget(this);
+    else if (this.pool.bytes > this.pool.maxBytes) this.onOverPool();
   }
 
   /** One callback per distinct size, reused: a closure per message would be garbage at 100k msg/s. */
@@ -216,6 +257,7 @@ export class Peer {
 
   private onWritten(bytes: number): void {
     this.inflight -= bytes;
+    this.account(-bytes);
     if (this.blocked && this.inflight <= this.budget.lowWaterMark) {
       this.blocked = false;
       this.flush();
@@ -234,6 +276,7 @@ export class Peer {
       this.queue[this.head] = undefined as unknown as Entry;
       this.head += 1;
       this.queuedBytes -= entry.bytes;
+      this.account(-entry.bytes);
       this.write(entry);
     }
     this.compact();

@@ -28,7 +28,7 @@ import {
   TopicInfoSchema,
 } from '@webmon/protocol';
 import { RelayCommandError, RelayError, RelayErrorCode } from './errors.js';
-import { Peer, type PeerBudget, type PeerStats } from './peer.js';
+import { Peer, type BufferPool, type PeerBudget, type PeerStats } from './peer.js';
 import {
   TOKEN_PATTERN,
   TOKEN_PROTOCOL_PREFIX,
@@ -102,6 +102,17 @@ export interface RelayOptions {
   maxPayload?: number;
   /** Open connections at most. @default 64 */
   maxConnections?: number;
+  /**
+   * Open connections from one remote address at most (close 4029 beyond), so one host cannot take every
+   * slot. Every local process shares 127.0.0.1, so on loopback this is a cap for all local pages together:
+   * raise it if one user opens more tabs than this. @default 16
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Admits a WebSocket request that offers no token, e.g. by the session cookie the app's HTTP server set
+   * after checking the token. Only asked when `token` is set. @default none
+   */
+  authorizeRequest?: (request: IncomingMessage) => boolean;
   /** Bytes in flight to one client above which its data is parked. @default 1 MiB */
   highWaterMark?: number;
   /** Bytes in flight at which a parked client is resumed. @default 256 KiB */
@@ -112,6 +123,20 @@ export interface RelayOptions {
   maxQueuedBytes?: number;
   /** Hard ceiling of bytes one client may hold (in flight + parked); beyond, it is disconnected. @default 64 MiB */
   maxBufferedBytes?: number;
+  /**
+   * Ceiling of bytes held for all clients together (in flight + parked); beyond, the client holding most
+   * is cut off (its socket is destroyed: close 1006), so stalled pages cannot add up their budgets.
+   * @default 256 MiB
+   */
+  maxTotalBufferedBytes?: number;
+  /**
+   * Snapshot bytes (replay windows, latest values) per client, as a byte bucket. The first snapshot of each
+   * topic on a connection is free (a page must get its view); a repeated subscribe is served only while the
+   * bucket is not empty (its size is charged in full, into debt), else that topic gets `RATE_LIMITED` and
+   * stays unsubscribed — so subscribe/unsubscribe in a loop cannot turn small messages into megabytes.
+   * @default { perSecond: 65536, burst: 262144 }
+   */
+  snapshotRate?: RateLimit;
   /** Interval of WebSocket pings; a peer that missed one pong is dropped. 0 disables. @default 30000 */
   heartbeatMs?: number;
   /** Commands per client. @default { perSecond: 10, burst: 20 } */
@@ -140,6 +165,8 @@ export interface RelayAddress {
 export interface RelayStats {
   sessionId: string;
   connections: number;
+  /** Bytes held for all clients together (in flight + parked), bounded by `maxTotalBufferedBytes`. */
+  bufferedBytes: number;
   clients: PeerStats[];
 }
 
@@ -187,6 +214,9 @@ const DEFAULTS = {
   port: 0,
   maxPayload: 64 * 1024,
   maxConnections: 64,
+  maxConnectionsPerAddress: 16,
+  maxTotalBufferedBytes: 256 * 2 ** 20,
+  snapshotRate: { perSecond: 64 * 1024, burst: 256 * 1024 },
   highWaterMark: 2 ** 20,
   lowWaterMark: 256 * 1024,
   maxQueuedMessages: 4096,
@@ -210,6 +240,12 @@ interface Connection {
   messages: TokenBucket;
   commands: TokenBucket;
   invalid: TokenBucket;
+  /** Bytes of repeated snapshots (see `snapshotRate`). */
+  snapshots: TokenBucket;
+  /** Topics this connection already got a snapshot of (its first one per topic is free). */
+  snapshotted: Set<string>;
+  /** The remote address as counted against `maxConnectionsPerAddress`. */
+  address: string;
   pendingCommands: number;
 }
 
@@ -246,6 +282,9 @@ class RelayServer implements Relay {
   private readonly standalone: boolean;
   private readonly path: string;
   private readonly budget: PeerBudget;
+  private readonly pool: BufferPool;
+  /** Open connections per remote address. */
+  private readonly perAddress = new Map<string, number>();
   private readonly token: string | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private commandHandler: CommandHandler | undefined;
@@ -279,6 +318,8 @@ class RelayServer implements Relay {
     if (this.budget.maxBufferedBytes < this.budget.highWaterMark + this.budget.maxQueuedBytes) {
       fail('maxBufferedBytes must be at least highWaterMark + maxQueuedBytes');
     }
+    this.pool = { bytes: 0, maxBytes: positive('maxTotalBufferedBytes', options.maxTotalBufferedBytes ?? DEFAULTS.maxTotalBufferedBytes) };
+    positive('maxConnectionsPerAddress', options.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress);
     positive('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, true);
 
     for (const topicOptions of options.topics ?? []) {
@@ -364,6 +405,8 @@ class RelayServer implements Relay {
       peer.forget(name);
     }
     this.subscribers.delete(name);
+    // Declared again later, it is another topic: its first snapshot is free again.
+    for (const connection of this.connections.values()) connection.snapshotted.delete(name);
     this.broadcast(encodeServerMessage({ type: 'topics', added: [], removed: [name], time: Date.now() }));
     return true;
   }
@@ -446,6 +489,7 @@ class RelayServer implements Relay {
     return {
       sessionId: this.sessionId,
       connections: this.connections.size,
+      bufferedBytes: this.pool.bytes,
       clients: [...this.connections.values()].map(({ peer }) => peer.stats()),
     };
   }
@@ -527,9 +571,13 @@ class RelayServer implements Relay {
       if (!isLoopbackAddress(request.socket.localAddress)) return { closeCode: CloseCode.UNAUTHORIZED, reason: 'UNAUTHORIZED' };
     } else {
       const offeredValue = offeredToken(request, offered);
-      if (offeredValue === undefined || !tokensEqual(offeredValue, this.token)) return { closeCode: CloseCode.UNAUTHORIZED, reason: 'UNAUTHORIZED' };
+      const authorized = offeredValue === undefined
+        ? this.options.authorizeRequest?.(request) === true
+        : tokensEqual(offeredValue, this.token);
+      if (!authorized) return { closeCode: CloseCode.UNAUTHORIZED, reason: 'UNAUTHORIZED' };
     }
-    if (this.connections.size >= (this.options.maxConnections ?? DEFAULTS.maxConnections)) {
+    if (this.connections.size >= (this.options.maxConnections ?? DEFAULTS.maxConnections)
+      || (this.perAddress.get(addressKey(request.socket.remoteAddress)) ?? 0) >= (this.options.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress)) {
       return { closeCode: CloseCode.TOO_MANY_CONNECTIONS, reason: 'TOO_MANY_CONNECTIONS' };
     }
     if (this.closed) return { closeCode: CloseCode.GOING_AWAY, reason: 'INTERNAL' };
@@ -544,17 +592,26 @@ class RelayServer implements Relay {
 
   private accept(ws: WebSocket, request: IncomingMessage, socket: Duplex): void {
     const id = `c${this.nextPeerId++}`;
-    const peer = new Peer(ws, socket, id, this.budget, (over) => over.close(CloseCode.TRY_AGAIN_LATER, 'TOO_LARGE', REJECT_GRACE_MS));
+    const evict = (over: Peer): void => {
+      over.detach();
+      over.close(CloseCode.TRY_AGAIN_LATER, 'TOO_LARGE', REJECT_GRACE_MS);
+    };
+    const peer = new Peer(ws, socket, id, this.budget, evict, this.pool, this.relievePool);
     const rate = (limit: RateLimit) => new TokenBucket(limit.perSecond, limit.burst);
+    const address = addressKey(request.socket.remoteAddress);
     const connection: Connection = {
       peer,
       info: { id, origin: request.headers.origin, remoteAddress: request.socket.remoteAddress },
       messages: rate(this.options.messageRate ?? DEFAULTS.messageRate),
       commands: rate(this.options.commandRate ?? DEFAULTS.commandRate),
       invalid: rate(this.options.invalidMessageRate ?? DEFAULTS.invalidMessageRate),
+      snapshots: rate(this.options.snapshotRate ?? DEFAULTS.snapshotRate),
+      snapshotted: new Set(),
+      address,
       pendingCommands: 0,
     };
     this.connections.set(ws, connection);
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     ws.on('error', () => undefined); // ws closes the socket itself (e.g. 1009 for maxPayload)
     ws.on('pong', () => {
       peer.alive = true;
@@ -562,12 +619,31 @@ class RelayServer implements Relay {
     ws.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
     ws.on('close', () => {
       this.connections.delete(ws);
+      peer.detach();
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
       for (const topic of peer.subscriptions) this.subscribers.get(topic)?.delete(peer);
       peer.subscriptions.clear();
     });
     peer.sendControl(encodeServerMessage(this.hello()));
     for (const status of this.lastStatus.values()) peer.sendControl(status);
   }
+
+  /** The pool of held bytes is over its limit: disconnect the clients holding most until it is not. */
+  private readonly relievePool = (): void => {
+    while (this.pool.bytes > this.pool.maxBytes) {
+      let biggest: Peer | undefined;
+      for (const { peer } of this.connections.values()) {
+        if (!peer.isDetached && (biggest === undefined || peer.heldBytes > biggest.heldBytes)) biggest = peer;
+      }
+      if (biggest === undefined) return;
+      biggest.detach();
+      // Cut at once: its buffers are what we need back, and a stalled client would not read a close frame
+      // queued behind them anyway.
+      biggest.ws.terminate();
+    }
+  };
 
   private hello(): ServerMessage {
     return { type: 'hello', protocol: SUBPROTOCOL, version: PROTOCOL_VERSION, sessionId: this.sessionId, topics: [...this.topics], time: Date.now() };
@@ -610,7 +686,7 @@ class RelayServer implements Relay {
     }
     switch (message.type) {
       case 'subscribe':
-        this.subscribe(peer, message.topics, message.id);
+        this.subscribe(connection, message.topics, message.id);
         break;
       case 'unsubscribe':
         for (const name of message.topics) {
@@ -637,10 +713,12 @@ class RelayServer implements Relay {
     this.sendError(connection.peer, code, message, { id });
   }
 
-  private subscribe(peer: Peer, names: readonly string[], id: string | undefined): void {
+  private subscribe(connection: Connection, names: readonly string[], id: string | undefined): void {
+    const { peer } = connection;
     const now = Date.now();
     const subscribed: string[] = [];
     const unknown: string[] = [];
+    const limited: string[] = [];
     for (const name of names) {
       const topic = this.topicsByName.get(name);
       if (topic === undefined) {
@@ -648,18 +726,29 @@ class RelayServer implements Relay {
         this.sendError(peer, 'UNKNOWN_TOPIC', `no topic ${name}`, { topic: name });
         continue;
       }
+      if (peer.subscriptions.has(name)) {
+        subscribed.push(name);
+        continue;
+      }
+      const entries = topic.snapshot(now);
+      // A repeated snapshot is paid from the client's byte budget (see `snapshotRate`); the first is free.
+      const bytes = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+      if (connection.snapshotted.has(name) && bytes > 0 && !connection.snapshots.spend(bytes)) {
+        limited.push(name);
+        this.sendError(peer, 'RATE_LIMITED', `subscribed to ${name} again too often: its snapshot is not sent again yet; retry later`, { topic: name });
+        continue;
+      }
+      connection.snapshotted.add(name);
       subscribed.push(name);
-      if (peer.subscriptions.has(name)) continue;
       peer.subscriptions.add(name);
       this.subscribers.get(name)?.add(peer);
-      this.sendSnapshot(peer, topic, now);
+      this.sendSnapshot(peer, topic, entries);
     }
-    if (id !== undefined) this.send(peer, { type: 'ack', id, result: { subscribed, unknown } });
+    if (id !== undefined) this.send(peer, { type: 'ack', id, result: limited.length === 0 ? { subscribed, unknown } : { subscribed, unknown, limited } });
   }
 
   /** The late joiner's view, sent before any live message of the topic can reach it. */
-  private sendSnapshot(peer: Peer, topic: Topic, now: number): void {
-    const entries = topic.snapshot(now);
+  private sendSnapshot(peer: Peer, topic: Topic, entries: readonly Entry[]): void {
     const name = JSON.stringify(topic.info.name);
     if (!topic.binary) {
       // Built from the stored payload JSON so a replay window is not serialised again.
@@ -757,6 +846,12 @@ class RelayServer implements Relay {
       throw new RelayError(RelayErrorCode.TOKEN_REQUIRED, `the app server listens on ${address.address}: set a token (generateToken())`);
     }
   }
+}
+
+/** An address as counted per remote host (IPv4-mapped IPv6 and plain IPv4 are one host). */
+function addressKey(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 /** The `id` of a message that failed validation, so the error can still answer the right request. */

@@ -6,8 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostAllowed, isLoopbackHostName, type Relay } from '@webmon/relay';
 import type { PageEntry } from '../pages.js';
+import { allowedHostNames, hostNamed } from './allowed-hosts.js';
 import { ATTACH_PATH, handleAttach } from './attach.js';
 import { SECURITY_HEADERS, send, sendHtml, sendJson, sendText } from './responses.js';
+import { AUTHORIZE_SCRIPT_PATH, SESSION_PATH, renderAuthorize, sendAuthorizeScript, type SessionGate } from './session.js';
 import { sendFile } from './static-files.js';
 import { hostManifest, renderNotFound, renderShell, type SiteView } from './templates.js';
 
@@ -28,23 +30,36 @@ export interface WebmonRoutesOptions {
    * napari's new manager port (`POST /api/attach`). Returns false when we are busy with a napari.
    */
   onAttach?: (port: number) => boolean;
+  /**
+   * With a token (beyond loopback): every answer but the authorisation page needs the session cookie
+   * this gate sets (see `session.ts`).
+   */
+  session?: SessionGate;
 }
 
 export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay): (request: IncomingMessage, response: ServerResponse) => void {
   const pagesById = new Map(options.pages.map((page) => [page.id, page]));
   const site: SiteView = { pages: options.pages, sourceLabel: options.sourceLabel, ws: WS_PATH };
   const loopback = isLoopbackHostName(options.host);
+  const hostNames = allowedHostNames(options.host);
+  const gate = options.session;
 
   return (request, response) => {
     // DNS rebinding: on a loopback server, only loopback host names may be used to reach it (the
-    // relay's own rule, so pages and their WebSocket agree). First, before any route: the attach
-    // hand-over too (a webmon handing over names us by a loopback address, so it always passes).
-    if (loopback && !hostAllowed(request, [])) {
+    // relay's own rule, so pages and their WebSocket agree); beyond loopback, only the configured
+    // names. First, before any route: the attach hand-over too (a webmon handing over names us by a
+    // loopback address, so it always passes).
+    if (loopback ? !hostAllowed(request, []) : !hostNamed(request.headers.host, hostNames)) {
       sendText(response, 403, 'forbidden host\n');
       return;
     }
     if (request.method === 'POST' && request.url === ATTACH_PATH) {
       handleAttach(request, response, options.onAttach);
+      return;
+    }
+    if (request.method === 'POST' && request.url === SESSION_PATH && gate !== undefined) {
+      if (!hostNamed(request.headers.host, hostNames)) sendText(response, 403, 'forbidden host\n');
+      else gate.exchange(request, response);
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -56,6 +71,10 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
     const path = decodeURIComponentSafe(url.pathname);
     if (path === undefined) {
       sendText(response, 400, 'bad path\n');
+      return;
+    }
+    if (gate !== undefined && !gate.admits(request)) {
+      refuseWithoutSession(request, response, path, pagesById, options.assetsDir);
       return;
     }
     if (path === '/') {
@@ -93,6 +112,31 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
     }
     send(response, 404, 'text/html; charset=utf-8', renderNotFound(site, path));
   };
+}
+
+/**
+ * Without the session cookie: the authorisation page (and its script and stylesheet) for a page's
+ * address, 401 with no data for everything else — even a 404 would list the pages.
+ */
+function refuseWithoutSession(request: IncomingMessage, response: ServerResponse, path: string, pagesById: ReadonlyMap<string, PageEntry>, assetsDir: string): void {
+  if (path === AUTHORIZE_SCRIPT_PATH) {
+    sendAuthorizeScript(response);
+    return;
+  }
+  if (path === '/assets/shell.css') {
+    sendFile(response, assetsDir, 'shell.css', request.method === 'HEAD');
+    return;
+  }
+  if (path === '/favicon.ico') {
+    response.writeHead(204, SECURITY_HEADERS).end();
+    return;
+  }
+  const pageRoute = /^\/([a-z][a-z0-9-]*)\/?$/.exec(path);
+  if (path === '/' || (pageRoute !== null && pagesById.has(pageRoute[1] ?? ''))) {
+    send(response, 401, 'text/html; charset=utf-8', renderAuthorize());
+    return;
+  }
+  sendText(response, 401, 'unauthorized: open the address webmon printed (with #token=…)\n');
 }
 
 function decodeURIComponentSafe(text: string): string | undefined {

@@ -2,16 +2,21 @@
  * One HTTP server for everything (routes in `routes.ts`) with the relay's WebSocket at `/ws` attached
  * to it, so pages connect same-origin. This file is the lifecycle: listen, say clearly why not, close.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRelay, type Relay, type RelayOptions } from '@webmon/relay';
 import { WebmonError, WebmonErrorCode } from '../errors.js';
 import { sendText } from './responses.js';
 import { WS_PATH, createRequestHandler, type WebmonRoutesOptions } from './routes.js';
+import { createSessionGate } from './session.js';
+import { CONNECTIONS_CHECKING_INTERVAL_MS, limitSockets, type SocketLimits } from './socket-limits.js';
 
-export interface WebmonServerOptions extends WebmonRoutesOptions {
+export interface WebmonServerOptions extends Omit<WebmonRoutesOptions, 'session'> {
   port: number;
-  relay: Omit<RelayOptions, 'server' | 'path'>;
+  /** With `token`, every HTTP answer needs the token too (exchanged for a session cookie, `session.ts`). */
+  relay: Omit<RelayOptions, 'server' | 'path' | 'authorizeRequest'>;
+  /** Raw socket bounds (`socket-limits.ts`). @default { maxSockets: 256, idleMs: 5000 } */
+  sockets?: Omit<SocketLimits, 'upgradePath'>;
 }
 
 export interface WebmonServer {
@@ -24,12 +29,18 @@ export interface WebmonServer {
 }
 
 export async function startWebmonServer(options: WebmonServerOptions): Promise<WebmonServer> {
-  const http = createServer();
-  // Slow or idle clients must not hold sockets forever.
-  http.headersTimeout = 20_000;
-  http.requestTimeout = 30_000;
-  const relay = createRelay({ ...options.relay, server: http, path: WS_PATH });
-  const handle = createRequestHandler(options, relay);
+  const http = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS });
+  // Slow or idle clients must not hold sockets, nor many of them lock browsers out.
+  limitSockets(http, { ...options.sockets, upgradePath: WS_PATH });
+  const session = options.relay.token === undefined ? undefined : createSessionGate(options.relay.token);
+  const relay = createRelay({
+    ...options.relay,
+    server: http,
+    path: WS_PATH,
+    // The session cookie stands for the token on the WebSocket too (pages opened after the exchange).
+    ...(session === undefined ? {} : { authorizeRequest: (request: IncomingMessage) => session.admits(request) }),
+  });
+  const handle = createRequestHandler({ ...options, ...(session === undefined ? {} : { session }) }, relay);
   http.on('request', (request, response) => {
     try {
       handle(request, response);

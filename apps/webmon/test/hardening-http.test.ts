@@ -1,0 +1,183 @@
+/**
+ * The app's HTTP surface under attack, against the real command on port 0: beyond loopback nothing is
+ * served without the token (exchanged for a session cookie, in real Chromium), foreign Host names are
+ * refused, and a flood of idle raw sockets neither locks a browser out nor lives long.
+ */
+import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, eventually, launchChromium, startProcess, startWebmon, type Proc } from './helpers.js';
+
+const running: Proc[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((proc) => proc.stop()));
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A raw HTTP request (node:http, so Host, Origin and Cookie are ours to set). */
+function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path, method, headers: { host: `localhost:${port}`, ...headers }, timeout: 15_000 });
+    request.on('response', (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }));
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+describe('beyond loopback (token mode)', () => {
+  let proc: Proc;
+  let url: string;
+  let port: number;
+  let token: string;
+
+  beforeAll(async () => {
+    ({ proc, url } = await startWebmon(['--port', '0', '--host', '0.0.0.0']));
+    const parsed = new URL(url);
+    port = Number(parsed.port);
+    token = new URLSearchParams(parsed.hash.slice(1)).get('token') ?? '';
+    expect(token).not.toBe('');
+  });
+  afterAll(async () => {
+    await proc.stop();
+  });
+
+  it('serves no page, module, source map or status without the session: 401, no data', async () => {
+    const root = await get(port, '/');
+    expect(root.status).toBe(401);
+    expect(root.body).toContain('webmon-authorize');
+    expect(root.body).not.toContain('webmon-manifest');
+    expect(root.body).not.toContain('waiting for napari');
+    expect(root.body).not.toMatch(/Loader|Viewer|\/pages\//);
+    const page = await get(port, '/viewer');
+    expect(page.status).toBe(401);
+    expect(page.body).not.toContain('webmon-manifest');
+    for (const path of ['/api/status', '/api/pages', '/pages/viewer/page.js', '/pages/viewer/page.js.map', '/assets/shell.js', '/assets/shell.js.map', '/no-such-page']) {
+      const answer = await get(port, path);
+      expect(answer.status, path).toBe(401);
+      expect(answer.body, path).not.toMatch(/napari|rings|counters|viewer|sourceMappingURL|"version"/);
+    }
+    // A wrong cookie is no cookie.
+    expect((await get(port, '/api/status', { cookie: `webmon_session_${port}=guess` })).status).toBe(401);
+    // The authorisation page's own script and style are public (they hold nothing).
+    expect((await get(port, '/assets/authorize.js')).status).toBe(200);
+  });
+
+  it('trades the right token for an HttpOnly, SameSite=Strict session cookie, and only the right one', async () => {
+    const exchange = (value: string, headers: Record<string, string> = {}) =>
+      get(port, '/api/session', { origin: `http://localhost:${port}`, 'x-webmon-session': '1', 'content-type': 'application/json', ...headers }, 'POST', JSON.stringify({ token: value }));
+    expect((await exchange('x'.repeat(43))).status).toBe(401);
+    expect((await exchange(token, { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await exchange(token, { 'x-webmon-session': '' })).status).toBe(403);
+    const accepted = await exchange(token);
+    expect(accepted.status).toBe(204);
+    const setCookie = String(accepted.headers['set-cookie']);
+    expect(setCookie).toMatch(new RegExp(`^webmon_session_${port}=[A-Za-z0-9_-]{40,}; HttpOnly; SameSite=Strict; Path=/$`));
+    expect(setCookie).not.toContain(token);
+    const cookie = setCookie.split(';')[0] ?? '';
+    const status = await get(port, '/api/status', { cookie });
+    expect(status.status).toBe(200);
+    expect(JSON.parse(status.body)).toHaveProperty('napari');
+    expect((await get(port, '/pages/viewer/page.js.map', { cookie })).status).toBe(200);
+  });
+
+  it('refuses a Host naming another domain (403), with or without the session', async () => {
+    expect((await get(port, '/', { host: `evil.example:${port}` })).status).toBe(403);
+    expect((await get(port, '/api/status', { host: 'rebind.attacker.test' })).status).toBe(403);
+    expect((await get(port, '/', { host: `localhost:${port}` })).status).toBe(401);
+    expect((await get(port, '/', { host: `127.0.0.1:${port}` })).status).toBe(401);
+  });
+
+  it('in Chromium: the printed address signs in (fragment → cookie), then pages and the WebSocket work; without it, the authorisation page', async () => {
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(url.replace('/#', '/loader#'));
+      await expect.poll(() => page.locator('#webmon-status').textContent(), { timeout: 60_000 }).toBe('connected');
+      // The token left the address bar; the cookie is HttpOnly and scripts cannot see it.
+      expect(page.url()).toBe(`http://localhost:${port}/loader`);
+      expect(await page.evaluate(() => document.cookie)).toBe('');
+      const cookies = await context.cookies();
+      expect(cookies).toEqual([expect.objectContaining({ name: `webmon_session_${port}`, httpOnly: true, sameSite: 'Strict' })]);
+      expect(cookies[0]?.value).not.toBe(token);
+      // Another page of the site, and the status API, with the cookie alone.
+      await page.goto(`http://localhost:${port}/viewer`);
+      await expect.poll(() => page.locator('#webmon-status').textContent(), { timeout: 60_000 }).toBe('connected');
+      expect((await context.request.get(`http://localhost:${port}/api/status`)).status()).toBe(200);
+
+      const stranger = await (await browser.newContext()).newPage();
+      let sockets = 0;
+      stranger.on('websocket', () => {
+        sockets += 1;
+      });
+      const response = await stranger.goto(`http://localhost:${port}/viewer`);
+      expect(response?.status()).toBe(401);
+      await expect.poll(() => stranger.locator('#webmon-authorize').textContent()).toBe('authorisation needed');
+      expect(await stranger.locator('#webmon-status').count()).toBe(0);
+      // A wrong token is refused with a message, and still no data.
+      await stranger.goto(`http://localhost:${port}/viewer#token=${'A'.repeat(43)}`);
+      await expect.poll(() => stranger.locator('#webmon-authorize').textContent(), { timeout: 20_000 }).toContain('refused');
+      expect(sockets).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('raw sockets', () => {
+  it('1,000 idle sockets do not lock a client out, even with a low descriptor limit, and are closed within ~5 s', async () => {
+    // 400 descriptors: the flood alone would take them all if every socket were kept.
+    const proc = startProcess('sh', ['-c', `ulimit -n 400 && exec "${process.execPath}" "${CLI}" --port 0`]);
+    running.push(proc);
+    const url = (await proc.waitFor(/webmon: serving (http:\/\/\S+)/, 90_000))[1] ?? '';
+    const port = Number(new URL(url).port);
+
+    const lifetimes: number[] = []; // from the client's connect to the server's close, per socket
+    const idle: Socket[] = [];
+    await Promise.all(
+      Array.from({ length: 1_000 }, () => new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        idle.push(socket);
+        let connectedAt = Date.now();
+        socket.on('error', () => undefined);
+        socket.once('connect', () => {
+          connectedAt = Date.now();
+          resolve();
+        });
+        socket.once('close', () => {
+          lifetimes.push(Date.now() - connectedAt);
+          resolve();
+        });
+      })),
+    );
+    try {
+      // A legitimate client is served promptly, while the flood is still open.
+      const started = Date.now();
+      const answer = await get(port, '/api/status', { host: `127.0.0.1:${port}` });
+      expect(answer.status).toBe(200);
+      const servedMs = Date.now() - started;
+      // Served, not locked out (the kernel queue of the flood still has to be accepted first on a loaded machine).
+      expect(servedMs).toBeLessThan(10_000);
+      // Every idle socket is gone within the idle limit (5 s) plus a little.
+      await eventually(() => (lifetimes.length === idle.length ? true : undefined), 20_000, `all idle sockets closed (${lifetimes.length} of ${idle.length})`);
+      console.info(`idle sockets: ${idle.length} opened; each closed within ${Math.max(...lifetimes)} ms of connecting; a client was served in ${servedMs} ms`);
+      // 5 s of silence, plus the time a loaded machine takes to accept a socket the kernel already connected.
+      expect(Math.max(...lifetimes)).toBeLessThan(9_000);
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
+  }, 120_000);
+});
