@@ -131,7 +131,17 @@ describe('a webmon.config.json in the working directory', () => {
     const other = nonLoopbackAddress();
     if (other !== undefined) expect(await tryConnect(other, port)).toBe('connected');
     // Named by the config the user chose, the page is listed (from package.json alone).
-    const status = (await getJson(url.replace(/#.*$/, '') + 'api/status')) as { pages: { id: string }[] };
+    // Beyond loopback every HTTP answer needs the session a browser gets for the printed token.
+    const base = url.replace(/#.*$/, '');
+    const token = new URLSearchParams(new URL(url).hash.slice(1)).get('token') ?? '';
+    const session = await fetch(`${base}api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-webmon-session': '1', origin: new URL(base).origin },
+      body: JSON.stringify({ token }),
+    });
+    expect(session.status).toBeLessThan(300);
+    const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const status = (await (await fetch(`${base}api/status`, { headers: { cookie } })).json()) as { pages: { id: string }[] };
     expect(status.pages.map((page) => page.id)).toContain('x');
     expect(proc.stderr()).toMatch(/^webmon warn: config .*webmon\.config\.json sets "host": "0\.0\.0\.0": webmon listens beyond this machine/m);
     expect(proc.stderr()).toMatch(/^webmon warn: config .*webmon\.config\.json names an executable, "python": ".*script\.sh"/m);

@@ -171,13 +171,16 @@ describe('raw sockets', () => {
       const servedMs = Date.now() - started;
       // Served, not locked out (the kernel queue of the flood still has to be accepted first on a loaded machine).
       expect(servedMs).toBeLessThan(10_000);
-      // Every idle socket is gone within the idle limit (5 s) plus a little.
-      await eventually(() => (lifetimes.length === idle.length ? true : undefined), 20_000, `all idle sockets closed (${lifetimes.length} of ${idle.length})`);
-      console.info(`idle sockets: ${idle.length} opened; each closed within ${Math.max(...lifetimes)} ms of connecting; a client was served in ${servedMs} ms`);
-      // 5 s of silence, plus the time a loaded machine takes to accept a socket the kernel already connected.
-      expect(Math.max(...lifetimes)).toBeLessThan(9_000);
+      // Every idle socket goes. Those beyond the descriptor limit wait in the kernel's backlog until the
+      // server can accept them, so on a loaded machine (a parallel test run) the last go much later.
+      await eventually(() => (lifetimes.length === idle.length ? true : undefined), 90_000, `all idle sockets closed (${lifetimes.length} of ${idle.length})`);
+      const sorted = [...lifetimes].sort((a, b) => a - b);
+      console.info(`idle sockets: ${idle.length} opened; the first 300 closed within ${sorted[299]} ms of connecting, all within ${sorted.at(-1)} ms; a client was served in ${servedMs} ms`);
+      // The sockets the server could accept at once (below its 400 descriptors) are cut after 5 s of
+      // silence, plus a little for a loaded machine.
+      expect(sorted[299]).toBeLessThan(9_000);
     } finally {
       for (const socket of idle) socket.destroy();
     }
-  }, 120_000);
+  }, 180_000);
 });
