@@ -36,8 +36,11 @@ export type SourceState = 'waiting' | 'connected' | 'disconnected';
 export type SocketState = 'connecting' | 'open' | 'closed';
 
 export interface ConnectionInfo {
+  /** The source's state; with several sources, the worst of them (disconnected, then waiting). */
   source: SourceState;
   socket: SocketState;
+  /** Each source's state by its name (the server's `status.source`), when the server names them. */
+  sources?: Readonly<Record<string, SourceState>>;
   /** A human-readable detail from the server (e.g. why the source disconnected). */
   message?: string;
 }

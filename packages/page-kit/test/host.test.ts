@@ -101,6 +101,25 @@ describe('createPageHost', () => {
     expect([status.dataset['state'], status.textContent, status.title]).toEqual(['disconnected', 'disconnected', 'srv is not reachable']);
     expect(seen).toEqual(['waiting/open', 'connected/open', 'disconnected/connecting']);
   });
+
+  it('with several sources shows the worst state and names the source it is about', () => {
+    const fake = fakeClient();
+    const status = element();
+    const host = createPageHost({ client: fake.client, statusElement: status });
+    fake.state('open');
+    fake.status({ type: 'status', code: 'source.connected', source: 'napari', message: 'napari at :1', time: 0 } as StatusMessage);
+    fake.status({ type: 'status', code: 'source.connected', source: 'right', message: 'napari at :2', time: 0 } as StatusMessage);
+    expect(host.connection).toMatchObject({ source: 'connected', sources: { napari: 'connected', right: 'connected' } });
+    // The second window quits: the page must not keep saying "connected" because the first is fine.
+    fake.status({ type: 'status', code: 'source.disconnected', source: 'right', message: 'napari shut down', time: 1 } as StatusMessage);
+    fake.status({ type: 'status', code: 'source.connected', source: 'napari', message: 'napari at :1', time: 2 } as StatusMessage);
+    expect(host.connection).toMatchObject({ source: 'disconnected', message: 'right: napari shut down', sources: { napari: 'connected', right: 'disconnected' } });
+    expect(status.dataset['state']).toBe('disconnected');
+    fake.status({ type: 'status', code: 'source.connected', source: 'right', message: 'napari at :3', time: 3 } as StatusMessage);
+    expect(host.connection.source).toBe('connected');
+    fake.status({ type: 'status', code: 'server.closing', time: 4 } as StatusMessage);
+    expect(host.connection).toMatchObject({ source: 'disconnected' });
+  });
 });
 
 describe('readHostManifest', () => {

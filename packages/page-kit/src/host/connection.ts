@@ -19,6 +19,8 @@ export interface ConnectionLabels {
 export class ConnectionTracker {
   info: ConnectionInfo = { source: 'waiting', socket: 'connecting' };
   private everOpen = false;
+  /** The last status of each source the server reported (keyed by the status's `source`). */
+  private readonly sources = new Map<string, { state: SourceState; message: string | undefined }>();
   private readonly listeners = new Set<(info: ConnectionInfo) => void>();
   private readonly offs: (() => void)[];
 
@@ -51,10 +53,20 @@ export class ConnectionTracker {
   }
 
   private onStatus(status: StatusMessage): void {
-    const source: SourceState =
-      status.code === 'source.connected' ? 'connected' : status.code === 'source.waiting' ? 'waiting' : 'disconnected';
-    const message = status.code === 'server.closing' ? `${this.labels.serverLabel} stopped` : status.message;
-    this.update({ ...this.info, source, ...(message === undefined ? {} : { message }) });
+    if (status.code === 'server.closing') {
+      this.sources.clear();
+      this.update({ ...this.info, source: 'disconnected', message: `${this.labels.serverLabel} stopped` });
+      return;
+    }
+    const state: SourceState = status.code === 'source.connected' ? 'connected' : status.code === 'source.waiting' ? 'waiting' : 'disconnected';
+    this.sources.set(status.source ?? '', { state, message: status.message });
+    // Several sources (two napari windows): the page sees the worst state, and which source it is.
+    const worst = (['disconnected', 'waiting', 'connected'] as const).find((candidate) => [...this.sources.values()].some((entry) => entry.state === candidate)) ?? state;
+    const [name, entry] = [...this.sources.entries()].find(([, value]) => value.state === worst) ?? ['', { state, message: status.message }];
+    const message = this.sources.size > 1 && name !== '' && entry.message !== undefined ? `${name}: ${entry.message}` : entry.message;
+    const named = [...this.sources.keys()].some((key) => key !== '');
+    const sources = named ? { sources: Object.fromEntries([...this.sources.entries()].map(([key, value]) => [key, value.state])) } : {};
+    this.update({ ...this.info, source: worst, ...sources, ...(message === undefined ? {} : { message }) });
   }
 
   private update(info: ConnectionInfo): void {
