@@ -60,7 +60,7 @@ export class ConnectionTracker {
     }
     const state: SourceState = status.code === 'source.connected' ? 'connected' : status.code === 'source.waiting' ? 'waiting' : 'disconnected';
     this.sources.set(status.source ?? '', { state, message: status.message });
-    // Several sources (two napari windows): the page sees the worst state, and which source it is.
+    // Several sources (two windows of one program, say): the page sees the worst state, and which source it is.
     const worst = (['disconnected', 'waiting', 'connected'] as const).find((candidate) => [...this.sources.values()].some((entry) => entry.state === candidate)) ?? state;
     const [name, entry] = [...this.sources.entries()].find(([, value]) => value.state === worst) ?? ['', { state, message: status.message }];
     const message = this.sources.size > 1 && name !== '' && entry.message !== undefined ? `${name}: ${entry.message}` : entry.message;
