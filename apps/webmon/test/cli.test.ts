@@ -6,18 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { oldestSupportedWithoutNumpy, tooOldPython } from './pythons.js';
-import { CLI, PYTHON, SIMULATOR, eventually, getJson, launchChromium, startProcess, startWebmon, type Proc } from './helpers.js';
+import { CLI, PYTHON, SIMULATOR, eventually, getJson, launchChromium, startProcess, startWebmon, stopAfterEach, type Proc } from './helpers.js';
 
-const running: Proc[] = [];
-const track = (proc: Proc): Proc => {
-  running.push(proc);
-  return proc;
-};
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((proc) => proc.stop()));
-});
+const track = stopAfterEach();
 
 /** A regex source matching `version` literally ("3.8.18" → "3\.8\.18"). */
 const literal = (version: string): string => version.replace(/\./g, '\\.');

@@ -4,17 +4,10 @@
  * Real processes: a stdlib Python manager stand-in, the real command.
  */
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, PYTHON, startProcess, startWebmon, type Proc } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { CLI, PYTHON, startProcess, startWebmon, stopAfterEach, type Proc } from './helpers.js';
 
-const running: Proc[] = [];
-const track = (proc: Proc): Proc => {
-  running.push(proc);
-  return proc;
-};
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((proc) => proc.stop()));
-});
+const track = stopAfterEach();
 
 /**
  * napari's authkey, the multiprocessing handshake done by `Listener.accept()`, then silence: what a

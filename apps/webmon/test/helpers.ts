@@ -1,4 +1,5 @@
 /** Real processes, real sockets, real Chromium: the helpers every app test uses. */
+import { afterEach } from 'vitest';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -117,4 +118,19 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * Registers an `afterEach` that stops every process handed to the returned `track` during the test, so a
+ * failing test leaves nothing running.
+ */
+export function stopAfterEach(): (proc: Proc) => Proc {
+  const running: Proc[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((proc) => proc.stop()));
+  });
+  return (proc) => {
+    running.push(proc);
+    return proc;
+  };
 }

@@ -1,16 +1,4 @@
-import { expect } from 'vitest';
-import { ProtocolError } from '@webmon/protocol';
-
-/** Runs `fn`, asserts it throws a ProtocolError, and returns its code. */
-export function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return (error as ProtocolError).code;
-  }
-  throw new Error('expected a ProtocolError');
-}
+// The seeded PRNG of protocol's fuzz tests, for the fast-check differential test.
 
 /** Small deterministic PRNG (mulberry32) so a failing fuzz input reproduces from its seed. */
 export function random(seed: number): () => number {
