@@ -71,7 +71,9 @@ export function readmeExampleFile(packageDir: string): { path: string; example: 
   const example = firstExample(readme);
   const path = join(packageDir, example.file);
   const onDisk = readFileSync(path, 'utf8');
-  if (onDisk.trim() !== example.text.trim()) {
+  // The file may carry the marker line itself or not; the rest must be the same text.
+  const withoutMarker = onDisk.replace(/^[^\n]*\n/, (line) => (FILE_MARKER.test(line.trim()) ? '' : line));
+  if (withoutMarker.trim() !== example.text.trim()) {
     throw new Error(`${example.file} differs from the README's first example: keep them the same text`);
   }
   return { path, example, readme };
