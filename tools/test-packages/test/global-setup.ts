@@ -23,6 +23,9 @@ export default function setup(project: TestProject): () => void {
     execFileSync('tar', ['-xzf', entry.tarball, '-C', entry.unpacked]);
     packed[pkg.name] = entry;
   }
+  // The sizes users download, printed once per run (the release notes quote them).
+  const rows = Object.values(packed).map((p) => `  ${p.name.padEnd(24)} ${(p.bytes / 1024).toFixed(1).padStart(8)} kB`);
+  process.stdout.write(`packed tarballs:\n${rows.join('\n')}\n`);
   project.provide('packed', packed);
   project.provide('tarballDir', dir);
   return () => rmSync(dir, { recursive: true, force: true });
