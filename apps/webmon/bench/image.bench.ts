@@ -1,7 +1,7 @@
 /**
  * Bulk arrays from Python to a browser page: 1024 × 1024 float32 frames (4 MiB) at a 60 Hz target.
  *
- *   pnpm --filter @webmon/app bench:image     (also the second half of `pnpm --filter @webmon/app bench`)
+ *   pnpm --filter webmon bench:image     (also the second half of `pnpm --filter webmon bench`)
  *
  * The writer is the simulator's image stream (CPython + numpy, `webmon_ring.RingWriter`, 60 Hz). The
  * Node side is webmon's own code: `RingTopics` from `@webmon/napari/node` (the shared-memory ring → `relay.publishFrame` on a

@@ -1,7 +1,7 @@
 /**
  * End-to-end latency and CPU of webmon at 60 Hz, against a baseline run side by side.
  *
- *   pnpm --filter @webmon/app bench          (BENCH_SECONDS=10 per run by default; six runs, about 2.5 minutes)
+ *   pnpm --filter webmon bench          (BENCH_SECONDS=10 per run by default; six runs, about 2.5 minutes)
  *
  * Six runs. In each, the real simulator (CPython, 60 Hz, `--stamp`) launches webmon the napari way and
  * Chromium opens the latency page (and, for the three-tab runs, /loader and /viewer as well).

@@ -73,7 +73,9 @@ const generic = ['@webmon/protocol', '@webmon/relay', '@webmon/page-kit'];
 describe('workspace rules', () => {
   it('has the packages of the design card', () => {
     expect(published.map((p) => p.manifest.name)).toContain('@webmon/protocol');
-    for (const { manifest } of allPackages) expect(manifest.name).toMatch(/^@webmon\//);
+    // Libraries live in the @webmon scope; the app is the unscoped `webmon` (the name napari users type).
+    for (const { manifest } of allPackages) expect(manifest.name).toMatch(/^(@webmon\/[a-z][\w-]*|webmon)$/);
+    expect(packagesIn('apps').map((p) => p.manifest.name)).toEqual(['webmon']);
   });
 
   it.each(published.map((p) => [p.manifest.name, p] as const))('%s is a well-formed ESM package', (_name, { dir, manifest }) => {
@@ -94,7 +96,7 @@ describe('workspace rules', () => {
       for (const specifier of importsOf(file)) {
         const where = relative(root, file);
         expect(specifier.includes('/src/') && !specifier.startsWith('.'), `${where}: no deep import ${specifier}`).toBe(false);
-        expect(specifier.startsWith('@webmon/app'), `${where}: no package imports the app`).toBe(false);
+        expect(specifier === 'webmon' || specifier.startsWith('webmon/'), `${where}: no package imports the app`).toBe(false);
         if (ours && specifier.startsWith('@webmon/')) {
           const target = specifier.split('/').slice(0, 2).join('/');
           expect(ours, `${where} imports ${specifier}`).toContain(target);
@@ -137,7 +139,14 @@ describe('workspace rules', () => {
     }
   });
 
-  it('has a valid changesets config (the app private and ignored)', () => {
+  it('has a valid changesets config (the app versioned like the packages)', () => {
+    // The app is published (`npm install -g webmon`): ignoring it would publish it with stale versions.
+    const config = JSON.parse(readFileSync(join(root, '.changeset', 'config.json'), 'utf8')) as { ignore?: string[] };
+    const app = packagesIn('apps').map((p) => p.manifest);
+    for (const manifest of app) {
+      expect(manifest.private, `${manifest.name} is published`).not.toBe(true);
+      expect(config.ignore ?? [], 'changeset ignore list').not.toContain(manifest.name);
+    }
     const output = execFileSync('pnpm', ['exec', 'changeset', 'status'], {
       cwd: root,
       encoding: 'utf8',
