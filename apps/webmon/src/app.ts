@@ -3,6 +3,7 @@
  * own beyond wiring and lifecycle; the work is done by the packages.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateToken, isLoopbackHostName } from '@webmon/relay';
 import { handOver } from './http/attach.js';
@@ -20,7 +21,7 @@ const DIST_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const ASSETS_DIR = `${DIST_DIR}public`;
 /** The image page package, shown by default on the simulator (which streams an image through a ring). */
 export const IMAGE_PAGE_PACKAGE = '@webmon/page-image';
-const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
+const APP_DIR = join(DIST_DIR, '..');
 
 export interface Io {
   /** Where the URL goes (stdout): the one line scripts read. */
@@ -32,7 +33,12 @@ export interface Io {
 export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(options)): Promise<number> {
   // Once per run: the webmon the simulator launches reads the same config again.
   if (!options.fromSimulator) noteConfigReach(options, io.logger);
-  if (options.source.kind === 'simulator') return runWithSimulator(options, io.logger);
+  if (options.source.kind === 'simulator') {
+    // The webmon the simulator launches loads these pages; a missing or bad one is found here, before
+    // Python starts, rather than after the simulator is up.
+    loadPages(DIST_DIR, options.pages, pageSearchPaths(options), defaultPages({ ...options, fromSimulator: true }));
+    return runWithSimulator(options, io.logger);
+  }
   // Launched by napari: its pid now, before anything could have died (see `parent-watch.ts`).
   const launcherPid = options.source.kind === 'napari-env' ? process.ppid : undefined;
   const signals = takeSignals();
@@ -46,7 +52,7 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
 async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.Signals>, launcherPid: number | undefined): Promise<number> {
   const { logger } = io;
   // The app's own dependencies last: `--page @webmon/page-image` works without installing it again.
-  const pages = loadPages(DIST_DIR, options.pages, [...options.pageSearchPaths, APP_DIR], defaultPages(options));
+  const pages = loadPages(DIST_DIR, options.pages, pageSearchPaths(options), defaultPages(options));
   const specs = sourceSpecs(options);
   const label = options.fromSimulator ? 'the napari simulator' : 'napari';
 
@@ -172,6 +178,11 @@ function takeSignals(): { next: Promise<NodeJS.Signals>; release: () => void } {
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** Where page packages are looked up: the config's directory, the working directory, then the app's own dependencies. */
+function pageSearchPaths(options: WebmonOptions): string[] {
+  return [...new Set([...options.pageSearchPaths, APP_DIR])];
 }
 
 /**

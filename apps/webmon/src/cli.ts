@@ -2,10 +2,16 @@
 /** The `webmon` command. */
 import { readFileSync } from 'node:fs';
 import { runWebmon } from './app.js';
-import { WebmonError } from './errors.js';
+import { USAGE_STATUS, WebmonError } from './errors.js';
 import { escapeControl } from './logger.js';
 import { HELP, parseCommand } from './options.js';
 
+const USAGE_HINT = "Run 'webmon --help' for the options and examples.\n";
+
+/**
+ * Every usage error (a bad option, value or config file) is thrown here, by `parseCommand`, before
+ * `runWebmon` can start Python: a typo costs no simulator start-up and leaves nothing running.
+ */
 async function main(): Promise<number> {
   const command = parseCommand(process.argv.slice(2));
   if (command.kind === 'help') {
@@ -38,6 +44,8 @@ main().then(
     if (error instanceof WebmonError) {
       // Messages may quote a peer (a ring name, Python's error text): one escaped line, like the logger's.
       process.stderr.write(`webmon error [${error.code}]: ${escapeControl(error.message)}\n`);
+      // Usage errors (status 2) are the user's to fix: point to the options and examples.
+      if (error.exitStatus === USAGE_STATUS) process.stderr.write(USAGE_HINT);
       process.exitCode = error.exitStatus;
     } else {
       process.stderr.write(`webmon: unexpected error: ${describeUnexpected(error)}\n`);

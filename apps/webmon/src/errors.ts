@@ -23,10 +23,12 @@ export const WebmonErrorCode = {
 } as const;
 export type WebmonErrorCode = (typeof WebmonErrorCode)[keyof typeof WebmonErrorCode];
 
-/** Exit statuses: 2 for usage errors (as getopt tools do), 1 for everything else. */
+/** The exit status of a usage error (as getopt tools do); every other error exits with 1. */
+export const USAGE_STATUS = 2;
+
 const EXIT_STATUS: Record<keyof typeof WebmonErrorCode, number> = {
-  BAD_ARGUMENT: 2,
-  BAD_CONFIG: 2,
+  BAD_ARGUMENT: USAGE_STATUS,
+  BAD_CONFIG: USAGE_STATUS,
   PORT_IN_USE: 1,
   LISTEN_FAILED: 1,
   NO_PYTHON: 1,

@@ -110,6 +110,23 @@ Options:
 Config file keys: port, host, open, stay, pages, authkey, pollMs, python, logLevel.
 Without --config: webmon/config.json in $XDG_CONFIG_HOME or ~/.config (macOS: ~/Library/Application
 Support, Windows: %APPDATA%), if present. A config in the working directory is never read by itself.
+
+Examples:
+  webmon                         the built-in napari simulator, served at http://127.0.0.1:5000/
+  webmon --simulate 0.5 -p 0     the simulator as napari 0.5-0.9, on a free port
+  webmon --connect 41263         attach to a running napari: its manager port (napari's monitor
+                                 log names it: "Listening on port 41263")
+  webmon --connect left=41263 --connect right=41517
+                                 two napari windows in one webmon (topics left.*, right.*)
+  webmon --page @webmon/page-stats --open
+                                 add a page package installed here, and open the browser
+  webmon --host 0.0.0.0 -p 8080  serve to other machines (the printed URL carries a token)
+
+  Serve a napari: napari starts webmon itself from the file NAPARI_MON names, e.g. ~/.napari-mon:
+    {"clients": [["webmon"]], "log_path": "/tmp/napari-monitor.log"}
+  (options go after "webmon": [["webmon", "--port", "5001"]]), then:
+    NAPARI_MON=~/.napari-mon NAPARI_OCTREE=1 napari image.tif    napari 0.4.3-0.4.19 (octree)
+    NAPARI_MON=~/.napari-mon napari                              napari 0.5 and later
 `;
 
 const ConfigKeys = ['port', 'host', 'open', 'stay', 'pages', 'authkey', 'pollMs', 'python', 'logLevel'] as const;
@@ -130,14 +147,14 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   try {
     parsed = parseWithNode(argv);
   } catch (error) {
-    // node:util's messages are good ("Unknown option '--prot'"); keep them, add the hint.
-    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `${(error as Error).message}. See webmon --help.`, { cause: error });
+    // The command adds the hint to --help.
+    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, describeParseError(error), { cause: error });
   }
   const values = parsed.values;
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
   if (parsed.positionals.length > 0) {
-    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `unexpected argument ${JSON.stringify(parsed.positionals[0])}. See webmon --help.`);
+    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
   }
 
   const configPath = values.config !== undefined ? resolve(cwd, values.config) : defaultConfig(env);
@@ -193,33 +210,66 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   };
 }
 
+const OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  open: { type: 'boolean' },
+  config: { type: 'string', short: 'c' },
+  page: { type: 'string', multiple: true },
+  connect: { type: 'string', multiple: true },
+  authkey: { type: 'string' },
+  stay: { type: 'boolean' },
+  'poll-ms': { type: 'string' },
+  python: { type: 'string' },
+  simulate: { type: 'string' },
+  'simulate-plugin': { type: 'string' },
+  'simulate-image': { type: 'string' },
+  'log-level': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  // Internal: set by the simulator launcher on the command it gives the simulator.
+  'from-simulator': { type: 'boolean' },
+} as const;
+
 function parseWithNode(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      open: { type: 'boolean' },
-      config: { type: 'string', short: 'c' },
-      page: { type: 'string', multiple: true },
-      connect: { type: 'string', multiple: true },
-      authkey: { type: 'string' },
-      stay: { type: 'boolean' },
-      'poll-ms': { type: 'string' },
-      python: { type: 'string' },
-      simulate: { type: 'string' },
-      'simulate-plugin': { type: 'string' },
-      'simulate-image': { type: 'string' },
-      'log-level': { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-      // Internal: set by the simulator launcher on the command it gives the simulator.
-      'from-simulator': { type: 'boolean' },
-    },
-  });
+  return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
+}
+
+/**
+ * node:util's message, without its advice about positional arguments after `--` (webmon takes none),
+ * and for a misspelt option the one it most likely meant.
+ */
+function describeParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = /^Unknown option '([^']*)'/.exec(message);
+  if ((error as { code?: unknown }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || unknown === null) return message;
+  const given = unknown[1] ?? '';
+  const near = given.startsWith('--') ? closestOption(given.slice(2)) : undefined;
+  return `unknown option ${given}${near === undefined ? '' : ` (did you mean --${near}?)`}`;
+}
+
+/** The public long option within two edits of `name` (a typo), if there is one. */
+function closestOption(name: string): string | undefined {
+  let best: { option: string; distance: number } | undefined;
+  for (const option of Object.keys(OPTIONS)) {
+    if (option === 'from-simulator') continue;
+    const distance = editDistance(name.split('=')[0] ?? name, option);
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { option, distance };
+  }
+  return best?.option;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /**

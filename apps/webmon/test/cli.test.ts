@@ -2,7 +2,7 @@
  * The `webmon` command as a user meets it: real processes, real CPython (the oldest supported one without
  * numpy, one too old), real ports. Each test cleans up its processes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,15 +26,68 @@ describe('webmon command', () => {
     expect(await help.exited(), help.output()).toBe(0);
     expect(help.stdout()).toMatch(/Usage: webmon \[options\]/);
     expect(help.stdout()).toMatch(/--connect <\[p=\]h:p>/);
+    // Examples: the simulator, serving a napari through its NAPARI_MON config, several windows, a port.
+    const examples = help.stdout().split('\nExamples:\n')[1] ?? '';
+    expect(examples).toMatch(/^ {2}webmon {2,}the built-in napari simulator/m);
+    expect(examples).toContain('{"clients": [["webmon"]], "log_path": ');
+    expect(examples).toMatch(/--connect left=\d+ --connect right=\d+/);
+    expect(examples).toMatch(/-p 0 /);
     const version = track(startProcess(process.execPath, [CLI, '--version']));
     expect(await version.exited(), version.output()).toBe(0);
     expect(version.stdout()).toMatch(/^webmon \d+\.\d+\.\d+\n$/);
   });
 
-  it('rejects a bad option with status 2 and a hint', async () => {
-    const proc = track(startProcess(process.execPath, [CLI, '--port', 'eighty']));
-    expect(await proc.exited(), proc.output()).toBe(2);
-    expect(proc.stderr()).toMatch(/webmon error \[WEBMON_BAD_ARGUMENT\]: --port must be an integer 0–65535/);
+  it('reports a usage error with status 2 and a hint to --help, before any Python starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webmon-usage-'));
+    try {
+      // A Python stand-in that notes every start and then fails: webmon reaching for Python at all shows.
+      const marker = join(dir, 'python-started');
+      const python = join(dir, 'python3');
+      writeFileSync(python, `#!/bin/sh\necho "$@" >> '${marker}'\nexit 1\n`, { mode: 0o755 });
+      const env = { ...process.env, WEBMON_PYTHON: python };
+      const badConfig = join(dir, 'bad.json');
+      writeFileSync(badConfig, JSON.stringify({ colour: 'red' }));
+
+      // The control: a good command line does start Python (the stand-in fails, so webmon exits 1).
+      const control = track(startProcess(process.execPath, [CLI, '--port', '0'], { env, cwd: dir }));
+      expect(await control.exited(), control.output()).toBe(1);
+      expect(existsSync(marker), 'the stand-in ran for a good command line').toBe(true);
+      rmSync(marker);
+
+      const cases: [string[], string, RegExp][] = [
+        [['--prot', '5001'], 'WEBMON_BAD_ARGUMENT', /unknown option --prot \(did you mean --port\?\)/],
+        [['--port', 'eighty'], 'WEBMON_BAD_ARGUMENT', /--port must be an integer 0–65535/],
+        [['--simulate', '0.6'], 'WEBMON_BAD_ARGUMENT', /--simulate must be one of 0\.4, 0\.5/],
+        [['--port'], 'WEBMON_BAD_ARGUMENT', /--port <value>' argument missing/],
+        [['simulate'], 'WEBMON_BAD_ARGUMENT', /unexpected argument "simulate"/],
+        [['--config', badConfig], 'WEBMON_BAD_CONFIG', /bad\.json: unknown key "colour"/],
+        [['--config', join(dir, 'missing.json')], 'WEBMON_BAD_CONFIG', /missing\.json: not found/],
+      ];
+      for (const [args, code, message] of cases) {
+        const started = performance.now();
+        const proc = track(startProcess(process.execPath, [CLI, ...args], { env, cwd: dir }));
+        expect(await proc.exited(10_000), `${args.join(' ')}: ${proc.output()}`).toBe(2);
+        const elapsed = performance.now() - started;
+        const [error = '', hint, ...rest] = proc.stderr().split('\n');
+        expect(error).toMatch(new RegExp(`^webmon error \\[${code}\\]: `));
+        expect(error).toMatch(message);
+        expect(hint).toBe("Run 'webmon --help' for the options and examples.");
+        expect(rest).toEqual(['']);
+        expect(proc.stdout()).toBe('');
+        expect(proc.output()).not.toMatch(/napari simulator/);
+        expect(existsSync(marker), `${args.join(' ')} started Python`).toBe(false);
+        // Only Node's own start-up: no simulator was waited for (its first frame alone takes longer).
+        expect(elapsed, args.join(' ')).toBeLessThan(5_000);
+      }
+
+      // Not a usage error, but found before Python starts too: a page package that is not installed.
+      const page = track(startProcess(process.execPath, [CLI, '--port', '0', '--page', '@nobody/no-such-page'], { env, cwd: dir }));
+      expect(await page.exited(10_000), page.output()).toBe(1);
+      expect(page.stderr()).toMatch(/\[WEBMON_PAGE_NOT_FOUND\]: page package "@nobody\/no-such-page" not found/);
+      expect(existsSync(marker), 'a missing page package started Python').toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says clearly that a taken port is taken, through the simulator, and leaves nothing running', async () => {
