@@ -4,5 +4,5 @@ export { packPackage, pnpmCommand } from './pack.js';
 export type { PackedPackage } from './pack.js';
 export { installTarballs, plainNpmEnv } from './install.js';
 export type { InstallOptions } from './install.js';
-export { bareImports, codeBlocks, firstExample, installedPackages, readmeExampleFile } from './readme.js';
+export { bareImports, blockFile, codeBlocks, fileBlocks, firstExample, installedPackages, readmeExampleFile } from './readme.js';
 export type { CodeBlock, ReadmeExample } from './readme.js';
