@@ -6,5 +6,5 @@ export { installTarballs, plainNpmEnv } from './install.js';
 export type { InstallOptions } from './install.js';
 export { freePort, startLocalRegistry } from './registry.js';
 export type { LocalRegistry, LocalRegistryOptions } from './registry.js';
-export { bareImports, codeBlocks, firstExample, installedPackages, readmeExampleFile } from './readme.js';
+export { bareImports, blockFile, codeBlocks, fileBlocks, firstExample, installedPackages, readmeExampleFile } from './readme.js';
 export type { CodeBlock, ReadmeExample } from './readme.js';

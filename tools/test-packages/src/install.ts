@@ -18,6 +18,8 @@ export function plainNpmEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
 export interface InstallOptions {
   /** Third-party packages from the registry installed beside (e.g. `three@0.187.0`, `esbuild`). */
   from_registry?: string[];
+  /** Variables set for npm and the install scripts it runs (e.g. a PATH without a C compiler). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -40,6 +42,6 @@ export function installTarballs(
   execFileSync('npm', ['install', '--loglevel=error', ...tarballs, ...(options.from_registry ?? [])], {
     cwd: dir,
     stdio: 'pipe',
-    env: plainNpmEnv(),
+    env: plainNpmEnv(options.env),
   });
 }

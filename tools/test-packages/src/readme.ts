@@ -37,6 +37,18 @@ export function firstExample(markdown: string): ReadmeExample {
   return { file: marker[1]!, text: rest.join('\n') };
 }
 
+/** The file a code block shows, when it starts with a marker line: its path and its text (marker removed). */
+export function blockFile(block: CodeBlock): ReadmeExample | null {
+  const [first = '', ...rest] = block.text.split('\n');
+  const marker = FILE_MARKER.exec(first.trim());
+  return marker === null ? null : { file: marker[1]!, text: rest.join('\n') };
+}
+
+/** Every code block of the README that shows a file (starts with a marker line). */
+export function fileBlocks(markdown: string): ReadmeExample[] {
+  return codeBlocks(markdown).flatMap((block) => blockFile(block) ?? []);
+}
+
 /** Every package an `npm install` / `pnpm add` line of the README's shell blocks names (ranges stripped). */
 export function installedPackages(markdown: string): string[] {
   const names = new Set<string>();
