@@ -334,7 +334,7 @@ async function main(): Promise<void> {
   if (node) console.log(`without a browser (Node client): ${fixed(node.mbPerSecond, 0)} MB/s at ${fixed(node.receivedHz)} Hz, age p50 ${fixed(node.p50)} ms, p99 ${fixed(node.p99)} ms`);
   const most = results[3];
   if (most) console.log(`ring → relay at most (writer unthrottled, Node client): ${fixed(most.mbPerSecond, 0)} MB/s at ${fixed(most.receivedHz)} Hz`);
-  console.log(`this Chromium with plain ws, closed loop (one 4 MiB message in flight): ${fixed(ceilingHz)} Hz = ${fixed((ceilingHz * FRAME_BYTES) / 1e6, 0)} MB/s${ring ? ` (webmon's open-loop path: ${fixed((ring.mbPerSecond * 1e6) / (ceilingHz * FRAME_BYTES), 2)}× that)` : ''}`);
+  console.log(`this Chromium with plain ws, closed loop (one 4 MiB message in flight): ${fixed(ceilingHz)} Hz = ${fixed((ceilingHz * FRAME_BYTES) / 1e6, 0)} MB/s${ring ? ` (webmon's page with credits: ${fixed((ring.mbPerSecond * 1e6) / (ceilingHz * FRAME_BYTES), 2)}× that)` : ''}`);
 }
 
 main().catch((error: unknown) => {
