@@ -10,13 +10,16 @@
  * `time.time_ns()` at publish (same machine clock).
  *
  * Runs, one after the other on the same writer:
- * 1. ring → binary frames → Chromium (what webmon does);
+ * 1. ring → binary frames → Chromium (what webmon does: the page acknowledges each frame, credit window 1);
+ *    and the same page never acknowledging (a protocol 1.1 client: the relay sends as fast as the socket
+ *    takes and the kernel's buffers hold older frames) — frame age p50/p99 of the two side by side;
  * 2. baseline: the same ring records sent as base64 inside JSON (`relay.publish`) → Chromium decodes
  *    them (`Uint8Array.fromBase64`) — what a JSON-only transport (the original webmon's socket.io)
  *    would have to do with an array;
- * 3. ring → binary frames → a Node relay client in this process (no browser): what the server side
- *    can deliver when the page is not the bottleneck; and the same with the writer unthrottled
- *    (the most the ring → relay path carries: 60 Hz of 4 MiB is only 252 MB/s);
+ * 3. ring → binary frames → a Node relay client in this process (no browser, acknowledging): what the
+ *    server side can deliver when the page is not the bottleneck; and the same with the writer unthrottled
+ *    and a client that does not acknowledge (the most the ring → relay path carries: 60 Hz of 4 MiB is
+ *    only 252 MB/s);
  * 4. reference: plain `ws` sending the same 4 MiB message to Chromium each time the page asks for the
  *    next (closed loop, one message in flight, no webmon code): how fast this Chromium takes such messages.
  * Environment: BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
@@ -217,10 +220,10 @@ async function main(): Promise<void> {
     };
   }
 
-  async function inBrowser(name: string, topic: string, published: () => number): Promise<Result> {
+  async function inBrowser(name: string, topic: string, published: () => number, query = ''): Promise<Result> {
     const page = await browser.newPage();
     try {
-      await page.goto(`${url}?topic=${topic}`);
+      await page.goto(`${url}?topic=${topic}${query}`);
       await page.waitForFunction(() => ((globalThis as { imageBench?: { frames: number } }).imageBench?.frames ?? 0) > 2, undefined, { timeout: 60_000 });
       return await window(
         name,
@@ -242,9 +245,9 @@ async function main(): Promise<void> {
     }
   }
 
-  async function nodeClientRun(name: string, published: () => number): Promise<Result> {
+  async function nodeClientRun(name: string, published: () => number, ackWindow = 1): Promise<Result> {
     const sample: Sample = { frames: 0, bytes: 0, arrivals: [], latencies: [], errors: [] };
-    const client = createRelayClient({ url: url.replace('http:', 'ws:') + 'ws', WebSocket: WebSocket as never });
+    const client = createRelayClient({ url: url.replace('http:', 'ws:') + 'ws', WebSocket: WebSocket as never, window: ackWindow });
     client.onError((error) => sample.errors.push(error.message));
     client.subscribe(BINARY_TOPIC, (event) => {
       if (event.kind !== 'frame' || event.replay) return;
@@ -269,11 +272,13 @@ async function main(): Promise<void> {
   }
 
   const results: Result[] = [];
+  let legacy: Result | undefined;
   let ceilingHz = Number.NaN;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
     await source.attach(BINARY_TOPIC, ringName);
     results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
+    legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
 
     // The Node client before detaching: same publisher, no browser.
     const nodeResult = await nodeClientRun('ring → binary frames → Node client (no browser)', ringFrames);
@@ -293,7 +298,7 @@ async function main(): Promise<void> {
     try {
       const fastName = (await fast.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
       await source.attach(BINARY_TOPIC, fastName);
-      const unthrottled = await nodeClientRun('same, writer unthrottled (one frame re-sent)', () => source.stats[BINARY_TOPIC]?.frames ?? 0);
+      const unthrottled = await nodeClientRun('same, writer unthrottled, no acks (one frame re-sent)', () => source.stats[BINARY_TOPIC]?.frames ?? 0, 0);
       results.push({ ...unthrottled, writerHz: Number.NaN });
       source.detach(BINARY_TOPIC);
     } finally {
@@ -312,7 +317,7 @@ async function main(): Promise<void> {
   const pad = (text: string, width: number): string => text.padEnd(width);
   const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
   console.log(`${pad('run', 52)} ${pad('writer Hz', 10)} ${pad('sent Hz', 8)} ${pad('page Hz', 8)} ${pad('MB/s', 7)} ${pad('age p50 / p99 ms', 18)} Node CPU`);
-  for (const r of results) {
+  for (const r of legacy ? [results[0]!, legacy, ...results.slice(1)] : results) {
     console.log(`${pad(r.name, 52)} ${pad(fixed(r.writerHz), 10)} ${pad(fixed(r.publishedHz), 8)} ${pad(fixed(r.receivedHz), 8)} ${pad(fixed(r.mbPerSecond, 0), 7)} ${pad(`${fixed(r.p50)} / ${fixed(r.p99)}`, 18)} ${fixed(r.nodeCpu, 0)} %`);
   }
   const [ring, base] = results;
@@ -320,11 +325,16 @@ async function main(): Promise<void> {
     console.log(`\nring vs baseline in Chromium: ${fixed(ring.mbPerSecond / base.mbPerSecond, 2)}× the MB/s and Hz; age p50 ${fixed(ring.p50)} vs ${fixed(base.p50)} ms (${fixed(ring.p50 / base.p50, 2)}×), p99 ${fixed(ring.p99)} vs ${fixed(base.p99)} ms (${fixed(ring.p99 / base.p99, 2)}×)`);
     console.log(`goals (1024² float32 to a browser page): ≥ 300 MB/s → ${fixed(ring.mbPerSecond, 0)} MB/s ${ring.mbPerSecond >= 300 ? 'met' : 'NOT met'}; 60 Hz → ${fixed(ring.receivedHz)} Hz ${ring.receivedHz >= 59 ? 'met' : 'NOT met'}`);
   }
+  if (ring && legacy) {
+    console.log(`credits (window 1) vs a page that never acknowledges: age p50 ${fixed(ring.p50)} vs ${fixed(legacy.p50)} ms (${fixed(ring.p50 / legacy.p50, 2)}×), ` +
+      `p99 ${fixed(ring.p99)} vs ${fixed(legacy.p99)} ms (${fixed(ring.p99 / legacy.p99, 2)}×); page ${fixed(ring.receivedHz)} vs ${fixed(legacy.receivedHz)} Hz; ` +
+      `goal age p99 ≤ 2 × the page's frame interval (${fixed(2000 / ring.receivedHz)} ms): ${ring.p99 <= 2000 / ring.receivedHz ? 'met' : 'NOT met'}`);
+  }
   const node = results[2];
   if (node) console.log(`without a browser (Node client): ${fixed(node.mbPerSecond, 0)} MB/s at ${fixed(node.receivedHz)} Hz, age p50 ${fixed(node.p50)} ms, p99 ${fixed(node.p99)} ms`);
   const most = results[3];
   if (most) console.log(`ring → relay at most (writer unthrottled, Node client): ${fixed(most.mbPerSecond, 0)} MB/s at ${fixed(most.receivedHz)} Hz`);
-  console.log(`this Chromium with plain ws, closed loop (one 4 MiB message in flight): ${fixed(ceilingHz)} Hz = ${fixed((ceilingHz * FRAME_BYTES) / 1e6, 0)} MB/s${ring ? ` (webmon's open-loop path: ${fixed((ring.mbPerSecond * 1e6) / (ceilingHz * FRAME_BYTES), 2)}× that)` : ''}`);
+  console.log(`this Chromium with plain ws, closed loop (one 4 MiB message in flight): ${fixed(ceilingHz)} Hz = ${fixed((ceilingHz * FRAME_BYTES) / 1e6, 0)} MB/s${ring ? ` (webmon's page with credits: ${fixed((ring.mbPerSecond * 1e6) / (ceilingHz * FRAME_BYTES), 2)}× that)` : ''}`);
 }
 
 main().catch((error: unknown) => {

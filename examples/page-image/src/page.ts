@@ -4,7 +4,10 @@
  * with its frame rate, throughput and age (writer clock → this page) beside it.
  *
  * Frames arrive as the relay's decoded binary frames; the page keeps only the newest and draws it on
- * the next animation frame, so a slow tab shows fresh data rather than a backlog.
+ * the next animation frame, so a slow tab shows fresh data rather than a backlog. Each frame is
+ * acknowledged once drawn (`info.defer()`), not when it arrives: the relay then sends the next frame only
+ * when this one is on screen, so the frames in flight are never older than one draw (and a hidden tab,
+ * whose animation frames stop, stops receiving).
  */
 import { definePage } from '@webmon/page-kit';
 import type { DecodedFrame } from '@webmon/protocol';
@@ -86,7 +89,8 @@ export const page = definePage({
     root.dataset['renderer'] = renderer.kind;
 
     const stats = new FrameStats();
-    let pending: { data: Float32Array; width: number; height: number; meta: unknown } | undefined;
+    /** The newest frame not drawn yet, and the acknowledgement that waits for its draw. */
+    let pending: { data: Float32Array; width: number; height: number; meta: unknown; done: () => void } | undefined;
     let colormapChosen = false;
     let drawn = 0;
     let ignored = 0;
@@ -112,7 +116,11 @@ export const page = definePage({
         if (wanted) colormapSelect.value = wanted;
       }
       const colormap: ColormapName = isColormapName(colormapSelect.value) ? colormapSelect.value : 'viridis';
-      renderer.draw(frame.data, frame.width, frame.height, limits, colormap);
+      try {
+        renderer.draw(frame.data, frame.width, frame.height, limits, colormap);
+      } finally {
+        frame.done(); // uploaded and drawn (or failed to): the relay may send the next frame
+      }
       drawn++;
       root.dataset['drawn'] = String(drawn);
     };
@@ -134,7 +142,9 @@ export const page = definePage({
         root.dataset['shape'] = frame.shape.join('x');
         readout.size.textContent = `${size.height} × ${size.width} ${frame.dtype}`;
       }
-      pending = { data, width: size.width, height: size.height, meta: frame.meta };
+      // A frame replaced before it was drawn is not acknowledged on its own: acknowledgements are
+      // cumulative, so the newer frame's covers it once drawn (and the relay sends nothing extra meanwhile).
+      pending = { data, width: size.width, height: size.height, meta: frame.meta, done: info.defer() };
       if (frameRequest === 0) frameRequest = requestAnimationFrame(draw);
     });
 

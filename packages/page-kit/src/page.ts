@@ -28,6 +28,16 @@ export interface DataInfo {
   time: number;
   /** True for values from the snapshot a subscriber gets on (re)subscribing: history, not news. */
   replayed: boolean;
+  /**
+   * Holds the value's acknowledgement until the returned function is called (call `defer` while the
+   * handler runs). The server sends a page at most a small window of each `latest` topic's values that it
+   * has not handled yet, and keeps only the newest of the rest: the host acknowledges a value for you when
+   * your handler returns (or the promise it returns settles); a page that draws later — on the next
+   * animation frame — defers, so the server paces the topic by what is drawn:
+   * `const done = info.defer(); requestAnimationFrame(() => { draw(); done(); })`. A `done` never called
+   * stops that topic for the page. On topics that are not acknowledged it returns a function that does nothing.
+   */
+  defer(): () => void;
 }
 
 /** The data source as the server sees it: not there yet, attached, or gone. */
@@ -64,9 +74,11 @@ export interface TopicsChange {
 export interface PageContext<Topics extends string = string, Payloads extends TopicPayloadMap = Record<never, never>> {
   /**
    * Receives every value of a topic (first the snapshot: the latest value or the replay window). A topic
-   * the server has not announced yet is subscribed as soon as it is.
+   * the server has not announced yet is subscribed as soon as it is. Values of `latest` topics are
+   * acknowledged when `onData` returns, or when the promise it returns settles, or when a `done` from
+   * `info.defer()` is called (see `DataInfo.defer`).
    */
-  subscribe<Topic extends Topics>(topic: Topic, onData: (payload: PayloadOf<Topic, Payloads>, info: DataInfo) => void): Unsubscribe;
+  subscribe<Topic extends Topics>(topic: Topic, onData: (payload: PayloadOf<Topic, Payloads>, info: DataInfo) => unknown): Unsubscribe;
   /** Sends a command to the source behind `options.topic` (or the only one); resolves on the server's ack. */
   command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
   /** The topics the server announces now. */

@@ -25,7 +25,7 @@ function fakeClient() {
     client,
     subscribers: (topic: string) => handlers.get(topic)?.size ?? 0,
     publish: (topic: string, payload: unknown) => {
-      for (const handler of handlers.get(topic) ?? []) handler({ kind: 'data', topic, payload, seq: 1, time: 2, replay: false });
+      for (const handler of handlers.get(topic) ?? []) handler({ kind: 'data', topic, payload, seq: 1, time: 2, replay: false, defer: () => () => undefined });
     },
     state: (state: ConnectionState) => states.forEach((handler) => handler(state)),
     status: (status: StatusMessage) => statuses.forEach((handler) => handler(status)),
@@ -55,7 +55,7 @@ describe('createPageHost', () => {
     });
     const mounted = host.mountPage(page, element());
     fake.publish('t.one', { x: 1 });
-    expect(received).toEqual([[{ x: 1 }, { seq: 1, time: 2, replayed: false }]]);
+    expect(received).toEqual([[{ x: 1 }, { seq: 1, time: 2, replayed: false, defer: expect.any(Function) }]]);
     expect(() => context?.subscribe('t.other', () => undefined)).toThrow(expect.objectContaining({ code: 'PAGE_UNDECLARED_TOPIC' }));
     void context?.command('go', 1);
     expect(fake.client.command).toHaveBeenCalledWith('go', 1, {});

@@ -12,9 +12,11 @@ export const SUBPROTOCOL = 'webmon.v1';
  * Version of the message definitions within `webmon.v1` (semver). Compatibility rule: a minor version
  * only adds (new optional fields, new message types a peer may ignore); a breaking change gets a new
  * subprotocol string. 1.1: `topics` (topics declared and retired while the server runs) and an
- * optional `topic` on `command` (which source should run it).
+ * optional `topic` on `command` (which source should run it). 1.2: credit-based delivery of `latest`
+ * topics — `window` on `subscribe`, the client message `handled`, the wire code `BAD_ACK` (sent only to
+ * a client that acknowledges). A 1.2 client acknowledges only when the server's `hello` says 1.2 or later.
  */
-export const PROTOCOL_VERSION = '1.1.0';
+export const PROTOCOL_VERSION = '1.2.0';
 
 export const ProtocolLimits = {
   /** Longest topic name. */
@@ -23,6 +25,8 @@ export const ProtocolLimits = {
   maxTopicsPerRequest: 64,
   /** Length of a request id chosen by the client. */
   maxRequestIdLength: 64,
+  /** Largest credit window (`subscribe.window`): values of one `latest` topic in flight, unacknowledged. */
+  maxWindow: 16,
 } as const;
 
 export const TopicNameSchema = z
@@ -164,6 +168,12 @@ export const WireErrorCodeSchema = z.enum([
   'TOO_MANY_CONNECTIONS',
   'UNSUPPORTED_PROTOCOL',
   'INTERNAL',
+  /**
+   * (1.2) A `handled` message acknowledged a value the server never sent on that subscription (a seq
+   * ahead of what was sent, or one that was skipped): the server stops trusting that connection's
+   * acknowledgements. Only a client that acknowledges can get it.
+   */
+  'BAD_ACK',
 ]);
 export type WireErrorCode = z.infer<typeof WireErrorCodeSchema>;
 
@@ -229,6 +239,13 @@ export const SubscribeMessageSchema = z.object({
   type: z.literal('subscribe'),
   id: RequestIdSchema.optional(),
   topics: z.array(TopicNameSchema).min(1).max(ProtocolLimits.maxTopicsPerRequest),
+  /**
+   * (1.2) Credit-based delivery: the client promises to acknowledge (`handled`) every value of the
+   * `latest` topics in this request, and the server keeps at most `window` of them sent but
+   * unacknowledged per topic, replacing the one waiting with each newer value. Absent: no acknowledgements,
+   * the server sends as fast as the socket takes (1.1 behaviour). Ignored for `stream` topics.
+   */
+  window: z.int().min(1).max(ProtocolLimits.maxWindow).optional(),
 });
 export type SubscribeMessage = z.infer<typeof SubscribeMessageSchema>;
 
@@ -258,11 +275,25 @@ export const PingMessageSchema = z.object({
 });
 export type PingMessage = z.infer<typeof PingMessageSchema>;
 
+/**
+ * (1.2) Acknowledges the values of a `latest` topic subscribed with a `window`: the client has handled
+ * (e.g. drawn) the value numbered `seq` — data, snapshot item or binary frame, all carry their topic and
+ * seq — and every earlier one of that topic. Cumulative, so a client that skipped a value acknowledges
+ * only the newest it handled; a stale or repeated one is ignored, one the server never sent is `BAD_ACK`.
+ */
+export const HandledMessageSchema = z.object({
+  type: z.literal('handled'),
+  topic: TopicNameSchema,
+  seq: SeqSchema,
+});
+export type HandledMessage = z.infer<typeof HandledMessageSchema>;
+
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   SubscribeMessageSchema,
   UnsubscribeMessageSchema,
   CommandMessageSchema,
   PingMessageSchema,
+  HandledMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 

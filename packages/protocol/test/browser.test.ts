@@ -30,6 +30,7 @@ const serverMessages: ServerMessage[] = [
   { type: 'gap', topic: 'app.frame_time', dropped: 12, fromSeq: 8, toSeq: 19 },
   { type: 'ack', id: 'c1', result: { queued: true } },
   { type: 'error', id: 'c2', code: 'BAD_COMMAND_ARGS', message: 'show_grid takes a boolean' },
+  { type: 'error', code: 'BAD_ACK', message: 'image #9 was never sent', topic: 'image' },
   { type: 'status', code: 'source.connected', source: 'app', time: 5 },
   { type: 'pong', id: 'p1', clientTime: 10, time: 11 },
 ];
@@ -45,6 +46,8 @@ describe('webmon.v1 envelopes', () => {
     { type: 'command', id: 'c1', name: 'show_grid', args: true },
     { type: 'command', id: 'c2', name: 'set_level', args: 2, topic: 'app.layers' },
     { type: 'ping', id: 'p', time: 12.5 },
+    { type: 'subscribe', id: 's2', topics: ['image', 'app.layers'], window: 1 },
+    { type: 'handled', topic: 'image', seq: 41 },
   ] satisfies ClientMessage[])('client $type round-trips', (message) => {
     expect(parseClientMessage(encodeClientMessage(message))).toEqual(message);
   });
@@ -63,6 +66,12 @@ describe('webmon.v1 envelopes', () => {
     ['a dunder command', { type: 'command', id: 'c', name: '__init__', args: null }],
     ['a private command', { type: 'command', id: 'c', name: '_reset', args: null }],
     ['a command name that is not an identifier', { type: 'command', id: 'x', name: '__import__("os")', args: 1 }],
+    ['a window of 0 (a client that acknowledges lets at least one value through)', { type: 'subscribe', topics: ['a'], window: 0 }],
+    ['a window above maxWindow', { type: 'subscribe', topics: ['a'], window: 17 }],
+    ['a fractional window', { type: 'subscribe', topics: ['a'], window: 1.5 }],
+    ['handled without seq', { type: 'handled', topic: 'image' }],
+    ['handled with a negative seq', { type: 'handled', topic: 'image', seq: -1 }],
+    ['handled with a fractional seq', { type: 'handled', topic: 'image', seq: 1.5 }],
     ['an array', []],
     ['null', null],
   ])('rejects %s with PROTOCOL_INVALID_MESSAGE', (_name, value) => {

@@ -4,6 +4,7 @@
  * for browsers.
  */
 import {
+  ProtocolLimits,
   SUBPROTOCOL,
   decodeFrame,
   encodeClientMessage,
@@ -19,6 +20,9 @@ import {
   type TopicsMessage,
   type WireErrorCode,
 } from '@webmon/protocol';
+import { Acknowledger, type Defer } from './client-acks.js';
+
+export type { Defer } from './client-acks.js';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -96,6 +100,13 @@ interface TopicEventBase {
   time: number;
   /** True for values from the subscribe snapshot (latest value or replay window). */
   replay: boolean;
+  /**
+   * Holds this value's acknowledgement (credit-based delivery of `latest` topics) until the returned
+   * function is called: `const done = event.defer(); requestAnimationFrame(() => { draw(); done(); })`.
+   * Call it while the handler runs. Without it the value is acknowledged when the handler returns (or
+   * its returned promise settles). On topics that are not acknowledged it returns a function that does nothing.
+   */
+  defer: Defer;
 }
 
 /** A JSON value of a topic. */
@@ -111,6 +122,12 @@ export interface TopicFrame extends TopicEventBase {
 }
 
 export type TopicEvent<Payload> = TopicData<Payload> | TopicFrame;
+
+/**
+ * A subscriber. If it returns a promise, the value is acknowledged when that settles (see
+ * `TopicEventBase.defer` to acknowledge later still); any other return value is ignored.
+ */
+export type TopicHandler<Payload> = (event: TopicEvent<Payload>) => unknown;
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -141,6 +158,16 @@ export interface RelayClientOptions {
   commandTimeoutMs?: number;
   /** Largest binary frame accepted. @default 1 GiB */
   maxFrameBytes?: number;
+  /**
+   * Credit window asked for every `latest` topic (protocol 1.2): the server keeps at most this many values
+   * of a topic sent but not yet handled, and replaces the one waiting with each newer value — so a slow page
+   * gets the newest value, not the oldest of a backlog. Each value is acknowledged when its handlers are done
+   * (see `TopicEvent.defer`). 1 suits a page on this machine (an acknowledgement takes well under a
+   * millisecond, and every extra value in flight adds one handling time to the age of what is shown); raise
+   * it to 2–3 over a link whose round trip is long against a value's handling time. 0: never acknowledge
+   * (the server sends as fast as the socket takes). Servers before 1.2 get no acknowledgements. @default 1
+   */
+  window?: number;
   /**
    * Checks by payload schema id (`TopicInfo.schema`): each returns the payload or throws; a payload that
    * fails is dropped and reported through `onError` (`BAD_SERVER_MESSAGE`). Topics whose schema has no
@@ -180,7 +207,7 @@ export interface RelayClient<Map = TopicPayloadMap> {
    * Subscribes (now, and again after every reconnect). A topic the server has not announced yet is
    * subscribed as soon as it is. Returns the unsubscribe function.
    */
-  subscribe<Name extends string>(topic: Name, handler: (event: TopicEvent<TopicPayload<Map, Name>>) => void): () => void;
+  subscribe<Name extends string>(topic: Name, handler: TopicHandler<TopicPayload<Map, Name>>): () => void;
   /** Sends a command; resolves with the ack's result, rejects with a `RelayClientError`. */
   command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
   /** Round trip in ms. */
@@ -248,7 +275,8 @@ class Client<Map> implements RelayClient<Map> {
   sessionId: string | undefined;
   topics: readonly TopicInfo[] = [];
   private socket: WebSocketLike | undefined;
-  private readonly handlers = new Map<string, Set<(event: TopicEvent<never>) => void>>();
+  private readonly handlers = new Map<string, Set<TopicHandler<never>>>();
+  private readonly acks: Acknowledger;
   private readonly pending = new Map<string, Pending>();
   private readonly statusListeners = new Listeners<StatusMessage>();
   private readonly sessionListeners = new Listeners<SessionChange>();
@@ -270,24 +298,32 @@ class Client<Map> implements RelayClient<Map> {
     const injected = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (injected === undefined) throw new RelayClientError(RelayClientErrorCode.INVALID_OPTIONS, 'no WebSocket constructor: pass options.WebSocket');
     this.WebSocketClass = injected;
+    const window = options.window ?? 1;
+    if (!Number.isInteger(window) || window < 0 || window > ProtocolLimits.maxWindow) {
+      throw new RelayClientError(RelayClientErrorCode.INVALID_OPTIONS, `window must be an integer from 0 to ${ProtocolLimits.maxWindow}, got ${window}`);
+    }
+    this.acks = new Acknowledger(window, (topic, seq) => {
+      if (this.isReady()) this.sendMessage({ type: 'handled', topic, seq });
+    });
     this.connect();
   }
 
-  subscribe<Name extends string>(topic: Name, handler: (event: TopicEvent<TopicPayload<Map, Name>>) => void): () => void {
+  subscribe<Name extends string>(topic: Name, handler: TopicHandler<TopicPayload<Map, Name>>): () => void {
     let set = this.handlers.get(topic);
     const first = set === undefined;
     if (set === undefined) {
       set = new Set();
       this.handlers.set(topic, set);
     }
-    const erased = handler as (event: TopicEvent<never>) => void;
+    const erased = handler as TopicHandler<never>;
     set.add(erased);
     // Not announced yet: `topics` will bring it, and we subscribe then.
-    if (first && this.isReady() && this.schemaOf.has(topic)) this.sendMessage({ type: 'subscribe', topics: [topic] });
+    if (first && this.isReady() && this.schemaOf.has(topic)) this.sendSubscribe([topic]);
     return () => {
       const current = this.handlers.get(topic);
       if (!current?.delete(erased) || current.size > 0) return;
       this.handlers.delete(topic);
+      this.acks.restart(topic);
       if (this.isReady() && this.schemaOf.has(topic)) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
     };
   }
@@ -504,6 +540,7 @@ class Client<Map> implements RelayClient<Map> {
     for (const topic of message.topics) this.schemaOf.set(topic.name, topic.schema);
     this.attempt = 0;
     this.serverClosing = false;
+    this.acks.connected(message.version, message.topics);
     this.setState('open');
     this.helloListeners.emit(message);
     if (previous !== undefined && previous !== message.sessionId) this.sessionListeners.emit({ previous, current: message.sessionId });
@@ -523,6 +560,7 @@ class Client<Map> implements RelayClient<Map> {
       this.replayFrames.delete(name);
     }
     for (const topic of message.added) this.schemaOf.set(topic.name, topic.schema);
+    this.acks.topicsChanged(message.added, message.removed);
     this.topicsListeners.emit({ added: message.added, removed: message.removed, topics: this.topics });
     // Handlers stay registered for a retired topic: if it comes back, they get its new values.
     this.subscribeAnnounced(message.added.map((topic) => topic.name).filter((name) => this.handlers.has(name)));
@@ -531,7 +569,14 @@ class Client<Map> implements RelayClient<Map> {
   /** Subscribes to those of `names` the server has announced, in requests of at most 64 topics. */
   private subscribeAnnounced(names: readonly string[]): void {
     const topics = names.filter((name) => this.schemaOf.has(name));
-    for (let start = 0; start < topics.length; start += 64) this.sendMessage({ type: 'subscribe', topics: topics.slice(start, start + 64) });
+    for (let start = 0; start < topics.length; start += 64) this.sendSubscribe(topics.slice(start, start + 64));
+  }
+
+  /** A subscription starts: with the credit window when acknowledging (latest topics; the server ignores it for streams). */
+  private sendSubscribe(topics: string[]): void {
+    for (const topic of topics) this.acks.restart(topic);
+    const window = this.acks.subscribeWindow;
+    this.sendMessage({ type: 'subscribe', topics, ...(window === undefined ? {} : { window }) });
   }
 
   private deliverJson(topic: string, seq: number, time: number, payload: unknown, replay: boolean): void {
@@ -544,12 +589,12 @@ class Client<Map> implements RelayClient<Map> {
       try {
         value = check(payload);
       } catch (error) {
+        this.acks.dropped(topic, seq);
         this.emitError(new RelayClientError(RelayClientErrorCode.BAD_SERVER_MESSAGE, `payload of ${topic} #${seq}: ${(error as Error).message}`, { topic, cause: error }));
         return;
       }
     }
-    const event = { kind: 'data', topic, seq, time, payload: value, replay } as TopicEvent<never>;
-    for (const handler of handlers) this.call(handler, event);
+    this.acks.dispatch(handlers, { kind: 'data' as const, topic, seq, time, payload: value as never, replay });
   }
 
   private receiveFrame(data: unknown): void {
@@ -572,18 +617,7 @@ class Client<Map> implements RelayClient<Map> {
     }
     const handlers = this.handlers.get(frame.topic);
     if (handlers === undefined) return;
-    const event: TopicFrame = { kind: 'frame', topic: frame.topic, seq: frame.seq, time: frame.time, frame, replay: remaining > 0 };
-    for (const handler of handlers) this.call(handler, event);
-  }
-
-  private call(handler: (event: TopicEvent<never>) => void, event: TopicEvent<never>): void {
-    try {
-      handler(event);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    this.acks.dispatch(handlers, { kind: 'frame' as const, topic: frame.topic, seq: frame.seq, time: frame.time, frame, replay: remaining > 0 });
   }
 }
 

@@ -7,6 +7,20 @@
  * its oldest entries and reports a gap. The peer unblocks when `inflight` falls to the low-water mark.
  * So a page that stops reading costs at most highWaterMark + one message + the stream queue.
  *
+ * Credits (protocol 1.2): a page that subscribed to a `latest` topic with a `window` has at most `window`
+ * values of it sent and not yet acknowledged (`handled`). Beyond, the newest value waits in the same
+ * one-per-topic slot as above and each newer one replaces it — so a page that stops acknowledging holds one
+ * pending value per topic (a shared reference) and a few sequence numbers, nothing more. The kernel's socket
+ * buffers, which the relay cannot see, then hold at most `window` frames of the topic instead of as many as
+ * they fit: that is what keeps a slow page's frames young.
+ *
+ * Fairness across topics: a small message must not wait behind megabytes. When the peer unblocks, waiting
+ * values go out small ones first (latest values up to `SMALL_ENTRY` bytes, then the stream FIFO), then the
+ * big latest values one topic after another, in the order they started waiting (a topic just served
+ * re-enters at the back). Each big write blocks the peer again (it is above the high-water mark), so what
+ * arrives meanwhile waits behind at most the one big frame already handed to the socket — and with a
+ * credit window of 1, the kernel holds no other frame of that topic.
+ *
  * Across peers: every peer adds what it holds (in flight + parked) to one shared `BufferPool`; when the
  * sum passes the pool's limit the relay disconnects the peer holding most (`onOverPool`), which then
  * stops counting. So N stalled pages cost at most the pool's limit + one peer's budget, not N budgets.
@@ -50,16 +64,45 @@ export interface PeerStats {
   queuedBytes: number;
   /** Stream messages dropped for this peer since it connected. */
   droppedMessages: number;
-  /** Latest-topic values this peer skipped because a newer one arrived while it was blocked. */
+  /**
+   * Latest-topic values this peer never got because a newer one replaced them while they waited: while
+   * its socket was backed up, or (credits) while the topic's window was full.
+   */
   skippedLatest: number;
   /** Messages written to the socket. */
   sentMessages: number;
   blocked: boolean;
+  /** Latest topics delivered with a credit window (the page acknowledges them). */
+  windowedTopics: number;
+  /** Values of those topics sent and not acknowledged yet (each topic at most its window). */
+  unackedMessages: number;
+  /** The page acknowledged a value it was never sent (`BAD_ACK`): its windows are gone, its acknowledgements ignored. */
+  acksDistrusted: boolean;
+}
+
+/** What an acknowledgement did: freed values, was out of date (ignored), or named a value never sent. */
+export type AckOutcome = 'ok' | 'stale' | 'bogus';
+
+/** Credit state of one `latest` topic subscribed with a window. */
+interface Credit {
+  window: number;
+  /** Seqs sent and not acknowledged, ascending (values of a latest topic leave in publish order). */
+  unacked: number[];
+  /**
+   * Acknowledgements at or below this are stale: already acknowledged (cumulatively), or from before this
+   * subscription (a value in flight when the page unsubscribed and subscribed again).
+   */
+  acked: number;
 }
 
 const OPEN = 1;
 /** Frames up to this size are gathered per tick and written as one buffer; larger ones are written as they are. */
 const BATCH_FRAME_LIMIT = 16 * 1024;
+/**
+ * Waiting latest values up to this size go out before the stream FIFO and the big values (see fairness
+ * above): a number or a small record, not an image. The same bound as batching: both mean "small".
+ */
+const SMALL_ENTRY = BATCH_FRAME_LIMIT;
 
 export class Peer {
   readonly subscriptions = new Set<string>();
@@ -69,7 +112,10 @@ export class Peer {
   private queue: Entry[] = [];
   private head = 0;
   private queuedBytes = 0;
+  /** The newest unsent value of each latest topic that has one waiting (socket backed up, or window full). */
   private readonly pendingLatest = new Map<string, Entry>();
+  private readonly credits = new Map<string, Credit>();
+  private acksDistrusted = false;
   private readonly gaps = new Map<string, Gap>();
   private droppedMessages = 0;
   private skippedLatest = 0;
@@ -110,15 +156,21 @@ export class Peer {
     if (!this.detached) this.pool.bytes += delta;
   }
 
-  /** Delivers a published entry of a subscribed topic, or parks it while the socket is backed up. */
+  /** Delivers a published entry of a subscribed topic, or parks it while the socket is backed up (or, latest, its window is full). */
   deliver(entry: Entry, mode: 'latest' | 'stream'): void {
-    if (!this.blocked && this.queue.length === this.head && this.gaps.size === 0) {
-      this.write(entry);
+    if (mode === 'latest') {
+      const credit = this.credits.get(entry.topic);
+      if (this.pendingLatest.has(entry.topic)) this.skippedLatest += 1;
+      if (!this.blocked && hasRoom(credit)) {
+        this.pendingLatest.delete(entry.topic);
+        this.sendLatest(entry, credit);
+      } else {
+        this.pendingLatest.set(entry.topic, entry);
+      }
       return;
     }
-    if (mode === 'latest') {
-      if (this.pendingLatest.has(entry.topic)) this.skippedLatest += 1;
-      this.pendingLatest.set(entry.topic, entry);
+    if (!this.blocked && this.queue.length === this.head && this.gaps.size === 0) {
+      this.write(entry);
       return;
     }
     this.queue.push(entry);
@@ -165,10 +217,56 @@ export class Peer {
     setTimeout(() => this.ws.terminate(), graceMs).unref();
   }
 
-  /** Forgets parked data of a topic the page unsubscribed from. */
+  /** Forgets parked data (and the credit window) of a topic the page unsubscribed from. */
   forget(topic: string): void {
     this.pendingLatest.delete(topic);
     this.gaps.delete(topic);
+    this.credits.delete(topic);
+  }
+
+  /**
+   * Starts credit-based delivery of a latest topic just subscribed with `window`. `nextSeq` is the seq the
+   * topic's next value will get; `snapshotSeq` the seq of the value its snapshot carries (counted in flight:
+   * the page acknowledges it like any other). Does nothing for a peer whose acknowledgements are distrusted.
+   */
+  openWindow(topic: string, window: number, nextSeq: number, snapshotSeq: number | undefined): void {
+    if (this.acksDistrusted) return;
+    this.credits.set(topic, {
+      window,
+      unacked: snapshotSeq === undefined ? [] : [snapshotSeq],
+      acked: (snapshotSeq ?? nextSeq) - 1,
+    });
+  }
+
+  /**
+   * The page handled `seq` of `topic` and everything before it. Frees the window and sends the waiting
+   * value if there is room. `stale`: nothing to do (a repeat, a late one, a topic without window or no
+   * longer subscribed); `bogus`: a seq this subscription never sent (ahead of what was sent, or skipped).
+   */
+  acknowledge(topic: string, seq: number): AckOutcome {
+    const credit = this.credits.get(topic);
+    if (credit === undefined) return 'stale';
+    const index = credit.unacked.indexOf(seq);
+    if (index < 0) return seq <= credit.acked ? 'stale' : 'bogus';
+    credit.unacked.splice(0, index + 1);
+    credit.acked = seq;
+    const waiting = this.pendingLatest.get(topic);
+    if (waiting !== undefined && !this.blocked) {
+      this.pendingLatest.delete(topic);
+      this.sendLatest(waiting, credit);
+    }
+    return 'ok';
+  }
+
+  /**
+   * Stops trusting this page's acknowledgements (it acknowledged a value it was never sent): every window
+   * closes for good on this connection and its topics fall back to unacknowledged delivery — still within
+   * the byte budgets above, so a lying page gains nothing it could not have by not acknowledging at all.
+   */
+  distrust(): void {
+    this.acksDistrusted = true;
+    this.credits.clear();
+    if (!this.blocked) this.flush();
   }
 
   stats(): PeerStats {
@@ -182,7 +280,15 @@ export class Peer {
       skippedLatest: this.skippedLatest,
       sentMessages: this.sentMessages,
       blocked: this.blocked,
+      windowedTopics: this.credits.size,
+      unackedMessages: [...this.credits.values()].reduce((sum, credit) => sum + credit.unacked.length, 0),
+      acksDistrusted: this.acksDistrusted,
     };
+  }
+
+  private sendLatest(entry: Entry, credit: Credit | undefined): void {
+    this.write(entry);
+    credit?.unacked.push(entry.seq);
   }
 
   private write(entry: Entry): void {
@@ -264,6 +370,7 @@ export class Peer {
     }
   }
 
+  /** Sends what waits, in the order described at the top (fairness): gaps, small values, the stream FIFO, big values. */
   private flush(): void {
     if (!this.writable()) return;
     for (const [topic, gap] of this.gaps) {
@@ -271,6 +378,7 @@ export class Peer {
       this.gaps.delete(topic);
       this.sendControl(JSON.stringify({ type: 'gap', topic, dropped: gap.dropped, fromSeq: gap.fromSeq, toSeq: gap.toSeq }));
     }
+    if (!this.flushLatest(true)) return;
     while (!this.blocked && this.head < this.queue.length) {
       const entry = this.queue[this.head] as Entry;
       this.queue[this.head] = undefined as unknown as Entry;
@@ -280,11 +388,24 @@ export class Peer {
       this.write(entry);
     }
     this.compact();
+    this.flushLatest(false);
+  }
+
+  /**
+   * Sends the waiting latest values that have credit, small ones or big ones, in the order they started
+   * waiting; false once the peer is blocked again. A topic sent leaves the map, so its next value queues
+   * up behind the others: round-robin among big topics.
+   */
+  private flushLatest(small: boolean): boolean {
     for (const [topic, entry] of this.pendingLatest) {
-      if (this.blocked) return;
+      if (this.blocked) return false;
+      if ((entry.bytes <= SMALL_ENTRY) !== small) continue;
+      const credit = this.credits.get(topic);
+      if (!hasRoom(credit)) continue;
       this.pendingLatest.delete(topic);
-      this.write(entry);
+      this.sendLatest(entry, credit);
     }
+    return !this.blocked;
   }
 
   private compact(): void {
@@ -296,4 +417,8 @@ export class Peer {
       this.head = 0;
     }
   }
+}
+
+function hasRoom(credit: Credit | undefined): boolean {
+  return credit === undefined || credit.unacked.length < credit.window;
 }

@@ -20,6 +20,7 @@ import {
   type ClientMessage,
   type CommandMessage,
   type FrameInit,
+  type HandledMessage,
   type JsonValue,
   type ServerMessage,
   type StatusCode,
@@ -666,12 +667,8 @@ class RelayServer implements Relay {
 
   private receive(connection: Connection, data: RawData, isBinary: boolean): void {
     const { peer } = connection;
-    if (!connection.messages.take()) {
-      // A flood counts as abuse too: a client that keeps it up is closed with 4008.
-      this.invalid(connection, 'RATE_LIMITED', 'too many messages');
-      return;
-    }
     if (isBinary) {
+      if (this.rateLimited(connection)) return;
       this.invalid(connection, 'UNEXPECTED_BINARY', 'clients send text frames only');
       return;
     }
@@ -680,13 +677,22 @@ class RelayServer implements Relay {
     try {
       message = parseClientMessage(text);
     } catch (error) {
+      if (this.rateLimited(connection)) return;
       const code: WireErrorCode = isProtocolError(error) && error.code === ProtocolErrorCode.INVALID_JSON ? 'BAD_JSON' : 'BAD_MESSAGE';
-      this.invalid(connection, code, (error as Error).message, requestIdOf(text));
+      this.invalid(connection, code, (error as Error).message, { id: requestIdOf(text) });
       return;
     }
+    // Acknowledgements are paced by the relay itself (at most one per value it sent), so a valid one does
+    // not spend the message rate: a page with a few latest topics at 60 Hz would exceed it with acks alone,
+    // and an ack refused would stall its topic for good. Everything else is charged first.
+    if (message.type === 'handled') {
+      this.handled(connection, message);
+      return;
+    }
+    if (this.rateLimited(connection)) return;
     switch (message.type) {
       case 'subscribe':
-        this.subscribe(connection, message.topics, message.id);
+        this.subscribe(connection, message.topics, message.id, message.window);
         break;
       case 'unsubscribe':
         for (const name of message.topics) {
@@ -705,15 +711,38 @@ class RelayServer implements Relay {
     }
   }
 
-  private invalid(connection: Connection, code: WireErrorCode, message: string, id?: string): void {
+  /** Takes a token of the message rate; when there is none, answers `RATE_LIMITED` (and counts it as abuse). */
+  private rateLimited(connection: Connection): boolean {
+    if (connection.messages.take()) return false;
+    // A flood counts as abuse too: a client that keeps it up is closed with 4008.
+    this.invalid(connection, 'RATE_LIMITED', 'too many messages');
+    return true;
+  }
+
+  private invalid(connection: Connection, code: WireErrorCode, message: string, extra: { id?: string | undefined; topic?: string } = {}): void {
     if (!connection.invalid.take()) {
       connection.peer.close(CloseCode.PROTOCOL_ABUSE, code, REJECT_GRACE_MS);
       return;
     }
-    this.sendError(connection.peer, code, message, { id });
+    this.sendError(connection.peer, code, message, extra);
   }
 
-  private subscribe(connection: Connection, names: readonly string[], id: string | undefined): void {
+  /**
+   * An acknowledgement (protocol 1.2). A stale one (a repeat, one that settled late, one from before a
+   * resubscribe or for a topic without window) is ignored but charged like any message. One for a value
+   * this subscription never sent means the page's acks cannot be trusted: it gets `BAD_ACK` and from then
+   * on unacknowledged delivery (see `Peer.distrust`) — its connection stays, as for any peer mistake.
+   */
+  private handled(connection: Connection, { topic, seq }: HandledMessage): void {
+    const outcome = connection.peer.acknowledge(topic, seq);
+    if (outcome === 'ok' || this.rateLimited(connection)) return;
+    if (outcome === 'bogus') {
+      connection.peer.distrust();
+      this.invalid(connection, 'BAD_ACK', `acknowledged ${topic} #${seq}, which was never sent to this page: acknowledgements are ignored from now on`, { topic });
+    }
+  }
+
+  private subscribe(connection: Connection, names: readonly string[], id: string | undefined, window: number | undefined): void {
     const { peer } = connection;
     const now = Date.now();
     const subscribed: string[] = [];
@@ -742,6 +771,8 @@ class RelayServer implements Relay {
       subscribed.push(name);
       peer.subscriptions.add(name);
       this.subscribers.get(name)?.add(peer);
+      // Credits: the snapshot's value (a latest topic has at most one) is the first in flight.
+      if (window !== undefined && topic.mode === 'latest') peer.openWindow(name, window, topic.peekSeq(), entries[0]?.seq);
       this.sendSnapshot(peer, topic, entries);
     }
     if (id !== undefined) this.send(peer, { type: 'ack', id, result: limited.length === 0 ? { subscribed, unknown } : { subscribed, unknown, limited } });

@@ -84,6 +84,11 @@ export class Topic {
     return true;
   }
 
+  /** The seq the next value will get. */
+  peekSeq(): number {
+    return this.seq;
+  }
+
   nextSeq(): number {
     const seq = this.seq;
     this.seq += 1;

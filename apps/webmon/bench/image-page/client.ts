@@ -2,6 +2,8 @@
  * The benchmark's browser side: subscribes to one topic and records, per frame, when it arrived and
  * how old it was (page wall clock − writer wall clock), after turning it into a Float32Array — zero-copy
  * for a binary frame, base64-decoded for the JSON baseline. Results live in `globalThis.imageBench`.
+ * `?window=0` makes it a page that never acknowledges (a protocol 1.1 client); by default it acknowledges
+ * each frame when its handler returns, as a webmon page does.
  */
 import { createRelayClient } from '@webmon/relay/client';
 
@@ -17,7 +19,9 @@ interface BenchState {
 const state: BenchState = { frames: 0, bytes: 0, arrivals: [], latencies: [], checksum: 0, errors: [] };
 (globalThis as unknown as { imageBench: BenchState }).imageBench = state;
 
-const topic = new URLSearchParams(location.search).get('topic') ?? 'bench.image';
+const query = new URLSearchParams(location.search);
+const topic = query.get('topic') ?? 'bench.image';
+const ackWindow = Number(query.get('window') ?? 1);
 const wallClock = (): number => performance.timeOrigin + performance.now();
 const fromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array }).fromBase64;
 
@@ -40,7 +44,7 @@ function record(time: number, pixels: Float32Array, replay: boolean): void {
   state.latencies.push(now - time);
 }
 
-const client = createRelayClient({ url: `ws://${location.host}/ws`, payloadValidators: {} });
+const client = createRelayClient({ url: `ws://${location.host}/ws`, payloadValidators: {}, window: ackWindow });
 client.onError((error) => state.errors.push(error.message));
 client.subscribe(topic, (event) => {
   if (event.kind === 'frame') {

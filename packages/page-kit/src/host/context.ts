@@ -20,10 +20,12 @@ export function createPageContext(page: Page, client: PageHostClient, connection
       // Payloads are validated by the relay client before they get here. Binary topics hand the page
       // the decoded frame (`DecodedFrame`: dtype, shape, meta, and `data` as a typed array over the
       // received bytes) as their payload.
+      // The page's result goes back to the client, which acknowledges the value when it settles
+      // (and `defer` lets the page hold the acknowledgement until it has drawn).
       const unsubscribe = client.subscribe(topic, (event) => {
-        if (signal.aborted) return;
-        const info: DataInfo = { seq: event.seq, time: event.time, replayed: event.replay };
-        (onData as (payload: unknown, info: DataInfo) => void)(event.kind === 'frame' ? event.frame : event.payload, info);
+        if (signal.aborted) return undefined;
+        const info: DataInfo = { seq: event.seq, time: event.time, replayed: event.replay, defer: event.defer };
+        return (onData as (payload: unknown, info: DataInfo) => unknown)(event.kind === 'frame' ? event.frame : event.payload, info);
       });
       cleanups.push(unsubscribe);
       return unsubscribe;

@@ -3,7 +3,8 @@ import type { CommandOptions, ConnectionState, TopicEvent, TopicsChange } from '
 
 /** What the host needs of a relay client (`createRelayClient` from `@webmon/relay/client` fits). */
 export interface PageHostClient {
-  subscribe(topic: string, handler: (event: TopicEvent<unknown>) => void): () => void;
+  /** The handler's result may be a promise: the client acknowledges the value when it settles (`@webmon/relay/client` does). */
+  subscribe(topic: string, handler: (event: TopicEvent<unknown>) => unknown): () => void;
   command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
   readonly topics: readonly TopicInfo[];
   onTopics(handler: (change: TopicsChange) => void): () => void;
