@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { JsonValueSchema } from './json.js';
+import { ArrayViewSchema } from './views.js';
 
 /** The WebSocket subprotocol negotiated on connect. A breaking change gets a new string. */
 export const SUBPROTOCOL = 'webmon.v1';
@@ -15,8 +16,11 @@ export const SUBPROTOCOL = 'webmon.v1';
  * optional `topic` on `command` (which source should run it). 1.2: credit-based delivery of `latest`
  * topics — `window` on `subscribe`, the client message `handled`, the wire code `BAD_ACK` (sent only to
  * a client that acknowledges). A 1.2 client acknowledges only when the server's `hello` says 1.2 or later.
+ * 1.3: array views — `view` on `subscribe`, the client message `view`, `view` in a binary frame's header,
+ * the wire code `BAD_VIEW` (sent only to a client that asks for a view). A client asks for views only when
+ * the server's `hello` says 1.3 or later; one that asks none gets whole frames, as before.
  */
-export const PROTOCOL_VERSION = '1.2.0';
+export const PROTOCOL_VERSION = '1.3.0';
 
 export const ProtocolLimits = {
   /** Longest topic name. */
@@ -174,6 +178,13 @@ export const WireErrorCodeSchema = z.enum([
    * acknowledgements. Only a client that acknowledges can get it.
    */
   'BAD_ACK',
+  /**
+   * (1.3) A view request was refused (`subscribe.view` or `view`): malformed (outside `ViewLimits`, a
+   * region with y1 ≤ y0), for a topic that is not a binary `latest` topic, not subscribed, or a region
+   * that misses the array. Nothing changed: that topic's subscription (or its view) is as before, and the
+   * request's other topics are served. Only a client that asks for views can get it.
+   */
+  'BAD_VIEW',
 ]);
 export type WireErrorCode = z.infer<typeof WireErrorCodeSchema>;
 
@@ -246,6 +257,11 @@ export const SubscribeMessageSchema = z.object({
    * the server sends as fast as the socket takes (1.1 behaviour). Ignored for `stream` topics.
    */
   window: z.int().min(1).max(ProtocolLimits.maxWindow).optional(),
+  /**
+   * (1.3) The array view wanted of every topic in this request (each must be a binary `latest` topic): its
+   * frames then arrive reduced to at most `maxShape`, cropped to `region`, in `dtype`. Absent: whole frames.
+   */
+  view: ArrayViewSchema.optional(),
 });
 export type SubscribeMessage = z.infer<typeof SubscribeMessageSchema>;
 
@@ -288,12 +304,28 @@ export const HandledMessageSchema = z.object({
 });
 export type HandledMessage = z.infer<typeof HandledMessageSchema>;
 
+/**
+ * (1.3) Changes the array view of a subscribed binary `latest` topic (`null`: whole frames again), e.g.
+ * when the page zooms. The server answers `ack` (with `id`) or `BAD_VIEW`, and sends the topic's newest
+ * value again in the new view; values of the old view still on their way arrive first, and each frame's
+ * header says which view it is. Acknowledgements start over with the new view: the re-sent value carries
+ * the same seq as the value sent before, and is acknowledged again.
+ */
+export const ViewMessageSchema = z.object({
+  type: z.literal('view'),
+  id: RequestIdSchema.optional(),
+  topic: TopicNameSchema,
+  view: ArrayViewSchema.nullable(),
+});
+export type ViewMessage = z.infer<typeof ViewMessageSchema>;
+
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   SubscribeMessageSchema,
   UnsubscribeMessageSchema,
   CommandMessageSchema,
   PingMessageSchema,
   HandledMessageSchema,
+  ViewMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 

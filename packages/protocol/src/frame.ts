@@ -18,6 +18,7 @@ import { JsonValueSchema } from './json.js';
 import { TopicNameSchema } from './browser.js';
 import { utf8Decoder, utf8Encoder } from './text-codec.js';
 import { DTYPE_ITEM_SIZE, NumericDTypeSchema, typedArrayClassOf, type NumericTypedArray } from './dtypes.js';
+import { ArrayViewSchema, ViewRegionSchema } from './views.js';
 
 // The dtype facts live in dtypes.ts; these names stay exported here for existing importers.
 export { DTYPE_ITEM_SIZE, NumericDTypeSchema, typedArrayClassOf } from './dtypes.js';
@@ -49,6 +50,29 @@ export const FrameLimits = {
   maxDataBytes: 2 ** 30,
 } as const;
 
+/**
+ * (1.3) How a frame sent for an array view maps onto the array that was published: a page places and
+ * labels it from this (which part of the source, at which step) and reads integer codes back as values.
+ */
+export const FrameViewSchema = z.object({
+  /** The view this frame answers, defaults filled in (as the page asked it, so it can tell answers apart). */
+  request: ArrayViewSchema,
+  /** The published array: its shape and dtype. */
+  source: z.object({ shape: z.array(z.int().min(0)).max(FrameLimits.maxNdim), dtype: NumericDTypeSchema }),
+  /** The part of the source this frame covers: the request's region clipped to the array, or all of it. */
+  region: ViewRegionSchema,
+  /**
+   * Source pixels per view pixel, the same along both axes (pixels stay square): view pixel (r, c) is the
+   * mean of source rows y0 + r·step up to y0 + (r+1)·step and the same columns (fewer at the far edges,
+   * where the region ends inside a block). 1: the source's own values.
+   */
+  step: z.int().min(1),
+  /** uint8 / uint16 views: value = code × scale + offset; the largest code (255, 65535) stands for NaN. */
+  scale: z.number().min(0).optional(),
+  offset: z.number().optional(),
+});
+export type FrameView = z.infer<typeof FrameViewSchema>;
+
 export const FrameHeaderSchema = z
   .object({
     topic: TopicNameSchema,
@@ -64,9 +88,18 @@ export const FrameHeaderSchema = z
     fields: z.array(RecordFieldSchema).max(FrameLimits.maxFields).optional(),
     /** Free-form metadata from the producer (e.g. contrast limits). */
     meta: JsonValueSchema.optional(),
+    /** (1.3) Present when the frame is an array view of the published value rather than the value itself. */
+    view: FrameViewSchema.optional(),
   })
   .superRefine((header, ctx) => {
     const count = elementCount(header.shape);
+    if (header.view !== undefined) {
+      const wanted = header.view.request.dtype ?? 'float32';
+      if (header.dtype !== wanted) ctx.addIssue({ code: 'custom', path: ['dtype'], message: `a view frame's dtype is its view's (${wanted})` });
+      if ((wanted === 'uint8' || wanted === 'uint16') && (header.view.scale === undefined || header.view.offset === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['view'], message: 'an integer view needs scale and offset' });
+      }
+    }
     if (header.dtype === 'record') {
       if (header.itemSize === undefined || header.fields === undefined) {
         ctx.addIssue({ code: 'custom', message: 'record frames need itemSize and fields' });

@@ -36,6 +36,7 @@ export {
   TopicNameSchema,
   TopicsMessageSchema,
   UnsubscribeMessageSchema,
+  ViewMessageSchema,
   WireErrorCodeSchema,
   encodeClientMessage,
   encodeServerMessage,
@@ -65,6 +66,7 @@ export type {
   TopicName,
   TopicsMessage,
   UnsubscribeMessage,
+  ViewMessage,
   WireErrorCode,
 } from './browser.js';
 
@@ -79,6 +81,7 @@ export {
   FrameDTypeSchema,
   FrameHeaderSchema,
   FrameLimits,
+  FrameViewSchema,
   NumericDTypeSchema,
   RecordFieldSchema,
   decodeFrame,
@@ -94,6 +97,7 @@ export type {
   FrameHeader,
   FrameInit,
   FrameTypedArray,
+  FrameView,
   NumericDType,
   RecordField,
 } from './frame.js';
@@ -102,6 +106,12 @@ export type {
 // (NumericDTypeSchema, NumericDType, DTYPE_ITEM_SIZE and typedArrayClassOf are exported with the frames above)
 export { NUMERIC_DTYPES, dtypeFromNumpyKind, dtypeFromNumpyTypestr, numpyTypestrOf } from './dtypes.js';
 export type { NumericDTypeInfo, NumericKind, NumericTypedArray, NumericTypedArrayClass, TypedArrayName } from './dtypes.js';
+
+// Array views (1.3): what a page asks of an array topic, and reading a frame's values back
+export { ArrayViewSchema, ViewDTypeSchema, ViewLimits, ViewRegionSchema, canonicalView, viewKey } from './views.js';
+export type { ArrayView, CanonicalArrayView, ViewDType, ViewRegion } from './views.js';
+export { frameValues } from './frame-values.js';
+export { float16Bits, float16Value } from './float16.js';
 
 // JSON Schema export
 export { allJsonSchemas, jsonSchemaFileName, schemasById, toJsonSchema } from './json-schema.js';

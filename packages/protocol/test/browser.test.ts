@@ -31,6 +31,7 @@ const serverMessages: ServerMessage[] = [
   { type: 'ack', id: 'c1', result: { queued: true } },
   { type: 'error', id: 'c2', code: 'BAD_COMMAND_ARGS', message: 'show_grid takes a boolean' },
   { type: 'error', code: 'BAD_ACK', message: 'image #9 was never sent', topic: 'image' },
+  { type: 'error', id: 'v1', code: 'BAD_VIEW', message: 'region misses the array', topic: 'image' },
   { type: 'status', code: 'source.connected', source: 'app', time: 5 },
   { type: 'pong', id: 'p1', clientTime: 10, time: 11 },
 ];
@@ -48,6 +49,10 @@ describe('webmon.v1 envelopes', () => {
     { type: 'ping', id: 'p', time: 12.5 },
     { type: 'subscribe', id: 's2', topics: ['image', 'app.layers'], window: 1 },
     { type: 'handled', topic: 'image', seq: 41 },
+    { type: 'subscribe', topics: ['image'], window: 1, view: { maxShape: [800, 600] } },
+    { type: 'subscribe', topics: ['image'], view: { maxShape: [800, 800], region: { y0: 10, x0: 20, y1: 110, x1: 220 }, dtype: 'uint8' } },
+    { type: 'view', id: 'v1', topic: 'image', view: { maxShape: [400, 400], dtype: 'float16' } },
+    { type: 'view', topic: 'image', view: null },
   ] satisfies ClientMessage[])('client $type round-trips', (message) => {
     expect(parseClientMessage(encodeClientMessage(message))).toEqual(message);
   });
@@ -72,6 +77,17 @@ describe('webmon.v1 envelopes', () => {
     ['handled without seq', { type: 'handled', topic: 'image' }],
     ['handled with a negative seq', { type: 'handled', topic: 'image', seq: -1 }],
     ['handled with a fractional seq', { type: 'handled', topic: 'image', seq: 1.5 }],
+    ['a view without maxShape', { type: 'subscribe', topics: ['image'], view: { dtype: 'float32' } }],
+    ['a view with a negative edge', { type: 'view', topic: 'image', view: { maxShape: [-1, 10] } }],
+    ['a view with a zero edge', { type: 'view', topic: 'image', view: { maxShape: [0, 10] } }],
+    ['a view with a huge edge', { type: 'view', topic: 'image', view: { maxShape: [16_385, 10] } }],
+    ['a view with a fractional edge', { type: 'view', topic: 'image', view: { maxShape: [10.5, 10] } }],
+    ['a view of three edges', { type: 'view', topic: 'image', view: { maxShape: [10, 10, 3] } }],
+    ['an empty region', { type: 'view', topic: 'image', view: { maxShape: [10, 10], region: { y0: 5, x0: 0, y1: 5, x1: 4 } } }],
+    ['a region with a negative corner', { type: 'view', topic: 'image', view: { maxShape: [10, 10], region: { y0: -5, x0: 0, y1: 5, x1: 4 } } }],
+    ['a region beyond 2^31', { type: 'view', topic: 'image', view: { maxShape: [10, 10], region: { y0: 0, x0: 0, y1: 2 ** 31, x1: 4 } } }],
+    ['a view dtype that is not a view dtype', { type: 'view', topic: 'image', view: { maxShape: [10, 10], dtype: 'float64' } }],
+    ['a view message without view', { type: 'view', topic: 'image' }],
     ['an array', []],
     ['null', null],
   ])('rejects %s with PROTOCOL_INVALID_MESSAGE', (_name, value) => {

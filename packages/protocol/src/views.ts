@@ -1,0 +1,71 @@
+/**
+ * Array views (protocol 1.3): a page that draws an array at a few hundred device pixels asks for the
+ * array at that size instead of the whole of it. It names the largest shape it will draw, optionally the
+ * region of the source array it shows (zoomed in), and the dtype it can use. The server reduces each
+ * published array to that view (mean of step × step blocks, cropped, converted) and says in the frame
+ * header how the view maps back onto the source (`FrameViewSchema` in `frame.ts`).
+ */
+import { z } from 'zod';
+import { NumericDTypeSchema } from './dtypes.js';
+
+export const ViewLimits = {
+  /** Largest edge of `maxShape`: beyond any screen, so a bigger request is a mistake, not a wish. */
+  maxEdge: 16_384,
+  /** Largest region coordinate (source pixels along one axis). */
+  maxCoordinate: 2 ** 31 - 1,
+} as const;
+
+/**
+ * The dtypes a view can be sent in (a subset of the one dtype table, `dtypes.ts`): `float32` as it is,
+ * `float16` (half the bytes; exact to about 3 decimal digits), `uint8` / `uint16` (a quarter / half the
+ * bytes: the values scaled onto the codes, with `scale` and `offset` in the header to read them back).
+ */
+export const ViewDTypeSchema = NumericDTypeSchema.extract(['float32', 'float16', 'uint8', 'uint16']);
+export type ViewDType = z.infer<typeof ViewDTypeSchema>;
+
+const coordinate = z.int().min(0).max(ViewLimits.maxCoordinate);
+
+/** A rectangle of source pixels: rows `y0` to `y1` and columns `x0` to `x1`, end exclusive (numpy's `[y0:y1, x0:x1]`). */
+export const ViewRegionSchema = z
+  .object({ y0: coordinate, x0: coordinate, y1: coordinate, x1: coordinate })
+  .refine((region) => region.y1 > region.y0 && region.x1 > region.x0, { message: 'a region needs y1 > y0 and x1 > x0' });
+export type ViewRegion = z.infer<typeof ViewRegionSchema>;
+
+const edge = z.int().min(1).max(ViewLimits.maxEdge);
+
+/**
+ * What a page asks of a binary array topic. `maxShape` `[rows, cols]`: the most it will draw (its
+ * canvas in device pixels); the view is never larger. `region`: the part of the source it shows (absent:
+ * all of it). `dtype`: how the values travel (default `float32`). 2-D arrays, and 3-D ones whose last axis
+ * is channels, are reduced; other arrays are sent whole.
+ */
+export const ArrayViewSchema = z.object({
+  maxShape: z.tuple([edge, edge]),
+  region: ViewRegionSchema.optional(),
+  dtype: ViewDTypeSchema.optional(),
+});
+export type ArrayView = z.infer<typeof ArrayViewSchema>;
+
+/** A view with its defaults filled in: what a frame header echoes (`view.request`), and what `viewKey` reads. */
+export interface CanonicalArrayView {
+  maxShape: [number, number];
+  region?: ViewRegion;
+  dtype: ViewDType;
+}
+
+export function canonicalView(view: ArrayView): CanonicalArrayView {
+  const { maxShape, region, dtype = 'float32' } = view;
+  return region === undefined
+    ? { maxShape: [maxShape[0], maxShape[1]], dtype }
+    : { maxShape: [maxShape[0], maxShape[1]], region: { y0: region.y0, x0: region.x0, y1: region.y1, x1: region.x1 }, dtype };
+}
+
+/**
+ * One string per distinct view: equal views (defaults filled in, key order ignored) give equal keys. A
+ * server computes each view of a value once and shares it between pages by this key.
+ */
+export function viewKey(view: ArrayView): string {
+  const { maxShape, region, dtype = 'float32' } = view;
+  const where = region === undefined ? 'all' : `${region.y0},${region.x0},${region.y1},${region.x1}`;
+  return `${maxShape[0]}x${maxShape[1]}/${where}/${dtype}`;
+}
