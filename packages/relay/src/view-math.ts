@@ -1,0 +1,243 @@
+/**
+ * The arithmetic of array views (protocol 1.3), by hand on typed arrays: which part of a published array
+ * a view covers and at which step (`planView`), and the view's values (`computeView`).
+ *
+ * Reduction: each view pixel is the **mean** of a step × step block of source pixels (fewer at the far
+ * edges, where the region ends inside a block), per channel. The mean keeps what a picture of the array
+ * means: its histogram (so contrast limits chosen on the full array still fit), its noise averaged down
+ * rather than aliased, and the values a pyramid level of napari's multiscale images holds. The maximum
+ * would keep a single bright pixel visible when zoomed out, but brightens and thickens everything else and
+ * flickers with noise; it can come later as an option of the view if a page needs it. A step is a whole
+ * number and the same along both axes: view pixels stay square and each is an exact block of source
+ * pixels, so a page can place it, and full-resolution values appear as soon as the step is 1.
+ *
+ * Why by hand and not a library (ndarray, TensorFlow.js, sharp): the work is three loops over rows, and
+ * the libraries that do it either resample images of bytes (sharp, canvas: no float32, no NaN), want their
+ * own array objects and allocate per call (ndarray-ops, tfjs, which also brings a 1 MB runtime), or are
+ * native add-ons the relay should not depend on. Here every source row is converted to float64 once by
+ * `TypedArray.prototype.set` (native, any dtype to float64), the sums run on one scratch row, and the only
+ * allocation per computation is the view itself — nothing per pixel.
+ */
+import {
+  float16Bits,
+  float16Value,
+  typedArrayClassOf,
+  type CanonicalArrayView,
+  type NumericDType,
+  type NumericTypedArray,
+  type ViewDType,
+  type ViewRegion,
+} from '@webmon/protocol';
+
+/** A 3-D array is an image with channels when its last axis is at most this long (gray+alpha, RGB, RGBA). */
+export const MAX_CHANNELS = 4;
+
+/** What a view takes from a source array: the array's geometry, the region (clipped) and the step. */
+export interface ViewPlan {
+  height: number;
+  width: number;
+  /** 1 for a 2-D array; the length of the last axis of a 3-D one. */
+  channels: number;
+  /** True when the source was 3-D (the view keeps its channel axis). */
+  threeD: boolean;
+  region: ViewRegion;
+  step: number;
+  /** The view's shape: `[rows, cols]` or `[rows, cols, channels]`. */
+  shape: number[];
+}
+
+/** The dtypes a view can be made from: every real numeric dtype (complex and structured arrays are sent whole). */
+export function viewableDtype(dtype: string): dtype is Exclude<NumericDType, 'complex64' | 'complex128'> {
+  return dtype !== 'complex64' && dtype !== 'complex128' && dtype !== 'record' && typeof dtype === 'string' && dtype in KINDS;
+}
+
+const KINDS: Record<Exclude<NumericDType, 'complex64' | 'complex128'>, true> = {
+  bool: true, int8: true, uint8: true, int16: true, uint16: true, int32: true, uint32: true,
+  int64: true, uint64: true, float16: true, float32: true, float64: true,
+};
+
+/** The array's rows, columns and channels, if it is an image a view can be made of (C order, 2-D or 3-D with channels). */
+export function imageGeometry(shape: readonly number[], dtype: string, order: 'C' | 'F' | undefined): { height: number; width: number; channels: number } | undefined {
+  if (order === 'F' || !viewableDtype(dtype)) return undefined;
+  if (shape.length === 2) {
+    const [height, width] = shape as [number, number];
+    return height > 0 && width > 0 ? { height, width, channels: 1 } : undefined;
+  }
+  if (shape.length === 3) {
+    const [height, width, channels] = shape as [number, number, number];
+    return height > 0 && width > 0 && channels > 0 && channels <= MAX_CHANNELS ? { height, width, channels } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Which part of the array the view covers and at which step, or undefined when the array is not an image
+ * (then the whole frame is sent). The region is clipped to the array; a region that misses it altogether
+ * (the array shrank since the page asked) gives way to the whole array — the frame's header says so.
+ */
+export function planView(shape: readonly number[], dtype: string, order: 'C' | 'F' | undefined, view: CanonicalArrayView): ViewPlan | undefined {
+  const geometry = imageGeometry(shape, dtype, order);
+  if (geometry === undefined) return undefined;
+  const { height, width, channels } = geometry;
+  let region = clipRegion(view.region, height, width) ?? { y0: 0, x0: 0, y1: height, x1: width };
+  const rows = region.y1 - region.y0;
+  const cols = region.x1 - region.x0;
+  const step = Math.max(1, Math.ceil(rows / view.maxShape[0]), Math.ceil(cols / view.maxShape[1]));
+  const outRows = Math.ceil(rows / step);
+  const outCols = Math.ceil(cols / step);
+  region = { y0: region.y0, x0: region.x0, y1: region.y1, x1: region.x1 };
+  return { height, width, channels, threeD: shape.length === 3, region, step, shape: shape.length === 3 ? [outRows, outCols, channels] : [outRows, outCols] };
+}
+
+/** `region` clipped to a height × width array; undefined when there is none or it misses the array. */
+export function clipRegion(region: ViewRegion | undefined, height: number, width: number): ViewRegion | undefined {
+  if (region === undefined) return undefined;
+  const clipped = { y0: Math.min(region.y0, height), x0: Math.min(region.x0, width), y1: Math.min(region.y1, height), x1: Math.min(region.x1, width) };
+  return clipped.y1 > clipped.y0 && clipped.x1 > clipped.x0 ? clipped : undefined;
+}
+
+export interface ViewValues {
+  data: Float32Array | Uint16Array | Uint8Array;
+  /** Integer views: value = code × scale + offset. */
+  scale?: number;
+  offset?: number;
+}
+
+// Scratch rows, grown as needed and reused: a computation allocates only its result.
+let rowScratch: Float64Array<ArrayBuffer> = new Float64Array(0);
+let sumScratch: Float64Array<ArrayBuffer> = new Float64Array(0);
+let meanScratch: Float64Array<ArrayBuffer> = new Float64Array(0);
+
+function scratch(current: Float64Array<ArrayBuffer>, length: number): Float64Array<ArrayBuffer> {
+  return current.length >= length ? current : new Float64Array(Math.max(length, current.length * 2));
+}
+
+/** A source row reader: `count` values from element `start` into `out` as float64. */
+type RowReader = (start: number, count: number, out: Float64Array) => void;
+
+function rowReader(bytes: Uint8Array, dtype: Exclude<NumericDType, 'complex64' | 'complex128'>): RowReader {
+  const itemSize = typedArrayClassOf(dtype).BYTES_PER_ELEMENT;
+  // Typed arrays need an aligned start; a producer's buffer at an odd offset is copied once.
+  const aligned = bytes.byteOffset % itemSize === 0 ? bytes : bytes.slice();
+  const { buffer, byteOffset, byteLength } = aligned;
+  if (dtype === 'float16') {
+    const bits = new Uint16Array(buffer, byteOffset, byteLength / 2);
+    return (start, count, out) => {
+      for (let i = 0; i < count; i++) out[i] = float16Value(bits[start + i]!);
+    };
+  }
+  if (dtype === 'int64' || dtype === 'uint64') {
+    // Two 32-bit halves per value (little-endian): no BigInt per pixel. Beyond 2^53 approximately, as any float.
+    const low = new Uint32Array(buffer, byteOffset, byteLength / 4);
+    const high = dtype === 'int64' ? new Int32Array(buffer, byteOffset, byteLength / 4) : low;
+    return (start, count, out) => {
+      for (let i = 0, j = 2 * start; i < count; i++, j += 2) out[i] = high[j + 1]! * 4294967296 + low[j]!;
+    };
+  }
+  const Typed = typedArrayClassOf(dtype);
+  // The 64-bit integers took the branch above: what is left holds numbers, not BigInts.
+  const values = new Typed(buffer, byteOffset, byteLength / Typed.BYTES_PER_ELEMENT) as Exclude<NumericTypedArray, BigInt64Array | BigUint64Array>;
+  // Converting set: native code turns any of these into float64, no JavaScript per element.
+  return (start, count, out) => out.set(values.subarray(start, start + count));
+}
+
+/**
+ * The view's values: the source (raw little-endian bytes of `dtype`) reduced by `plan` and converted to
+ * `out`. float32 and float16 hold the means themselves; uint8 / uint16 map the finite means linearly onto
+ * codes 0 … 2^bits − 2 (lowest mean → 0, highest → 2^bits − 2; −∞ and +∞ to the ends) and keep the top
+ * code for NaN, so `scale` and `offset` read them back to within half a code.
+ */
+export function computeView(bytes: Uint8Array, dtype: string, plan: ViewPlan, out: ViewDType): ViewValues {
+  if (!viewableDtype(dtype)) throw new TypeError(`no view of ${dtype} arrays`);
+  const { width, channels, region, step, shape } = plan;
+  const outRows = shape[0]!;
+  const outCols = shape[1]!;
+  const rowValues = outCols * channels;
+  const total = outRows * rowValues;
+  const cols = region.x1 - region.x0;
+  const span = cols * channels;
+  const read = rowReader(bytes, dtype);
+
+  // Crop of float32 into float32 (zoomed in to full resolution): rows copied as they are.
+  if (step === 1 && dtype === 'float32' && out === 'float32') {
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    const source = new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
+    const view = new Float32Array(total);
+    for (let r = 0; r < outRows; r++) {
+      const start = ((region.y0 + r) * width + region.x0) * channels;
+      view.set(source.subarray(start, start + span), r * rowValues);
+    }
+    return { data: view };
+  }
+
+  const integer = out === 'uint8' || out === 'uint16';
+  const floats = out === 'float32' ? new Float32Array(total) : undefined;
+  const halves = out === 'float16' ? new Uint16Array(total) : undefined;
+  // Integer codes need the range of every mean first: the means wait in scratch until it is known.
+  const means = integer ? (meanScratch = scratch(meanScratch, total)) : undefined;
+  const row = (rowScratch = scratch(rowScratch, span));
+  const sums = (sumScratch = scratch(sumScratch, rowValues));
+  for (let r = 0; r < outRows; r++) {
+    const y0 = region.y0 + r * step;
+    const y1 = Math.min(y0 + step, region.y1);
+    sums.fill(0, 0, rowValues);
+    for (let y = y0; y < y1; y++) {
+      read((y * width + region.x0) * channels, span, row);
+      if (step === 1) {
+        for (let i = 0; i < span; i++) sums[i] = row[i]!;
+      } else if (channels === 1) {
+        for (let c = 0, i = 0; c < outCols; c++) {
+          const end = Math.min(i + step, span);
+          let sum = sums[c]!;
+          for (; i < end; i++) sum += row[i]!;
+          sums[c] = sum;
+        }
+      } else {
+        for (let c = 0, x = 0; c < outCols; c++) {
+          const end = Math.min(x + step, cols);
+          const base = c * channels;
+          for (; x < end; x++) for (let k = 0, i = x * channels; k < channels; k++) sums[base + k] = sums[base + k]! + row[i + k]!;
+        }
+      }
+    }
+    const rowsInBlock = y1 - y0;
+    const at = r * rowValues;
+    for (let c = 0; c < outCols; c++) {
+      const count = rowsInBlock * (Math.min((c + 1) * step, cols) - c * step);
+      for (let k = 0; k < channels; k++) {
+        const index = c * channels + k;
+        const mean = sums[index]! / count;
+        if (floats !== undefined) floats[at + index] = mean;
+        else if (halves !== undefined) halves[at + index] = float16Bits(mean);
+        else means![at + index] = mean;
+      }
+    }
+  }
+  if (floats !== undefined) return { data: floats };
+  if (halves !== undefined) return { data: halves };
+  return quantize(means!, total, out === 'uint8' ? 8 : 16);
+}
+
+/** Finite means → codes 0 … 2^bits − 2 by one linear map; the top code is NaN. */
+function quantize(means: Float64Array, total: number, bits: 8 | 16): ViewValues {
+  const top = bits === 8 ? 0xfe : 0xfffe;
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < total; i++) {
+    const value = means[i]!;
+    if (value < low && value > -Infinity) low = value;
+    if (value > high && value < Infinity) high = value;
+  }
+  if (low > high) low = high = 0; // no finite value at all
+  const scale = (high - low) / top;
+  const inverse = scale > 0 ? 1 / scale : 0;
+  const codes = bits === 8 ? new Uint8Array(total) : new Uint16Array(total);
+  for (let i = 0; i < total; i++) {
+    const value = means[i]!;
+    if (value !== value) codes[i] = top + 1; // NaN
+    else if (value === Infinity) codes[i] = top;
+    else if (value === -Infinity) codes[i] = 0;
+    else codes[i] = Math.min(top, Math.round((value - low) * inverse));
+  }
+  return { data: codes, scale, offset: low };
+}
