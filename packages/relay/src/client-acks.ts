@@ -159,7 +159,7 @@ export class Acknowledger {
 }
 
 /** `version` (semver, e.g. `1.2.0`) is at least `major.minor` within the same major. */
-function versionAtLeast(version: string, major: number, minor: number): boolean {
+export function versionAtLeast(version: string, major: number, minor: number): boolean {
   const match = /^(\d+)\.(\d+)/.exec(version);
   if (match === null) return false;
   return Number(match[1]) === major && Number(match[2]) >= minor;

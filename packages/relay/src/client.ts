@@ -10,6 +10,7 @@ import {
   encodeClientMessage,
   isFrame,
   parseServerMessage,
+  type ArrayView,
   type DecodedFrame,
   type GapMessage,
   type HelloMessage,
@@ -20,7 +21,7 @@ import {
   type TopicsMessage,
   type WireErrorCode,
 } from '@webmon/protocol';
-import { Acknowledger, type Defer } from './client-acks.js';
+import { Acknowledger, versionAtLeast, type Defer } from './client-acks.js';
 
 export type { Defer } from './client-acks.js';
 
@@ -183,6 +184,15 @@ export interface SessionChange {
   current: string;
 }
 
+export interface SubscribeOptions {
+  /**
+   * (Protocol 1.3) The array view wanted of a binary `latest` topic: frames arrive reduced to at most
+   * `maxShape`, cropped to `region`, in `dtype`, and say so in `frame.view`. One view per topic and client:
+   * the last one given (here or with `setView`) is used. A server before 1.3 sends whole frames.
+   */
+  view?: ArrayView;
+}
+
 export interface CommandOptions {
   timeoutMs?: number;
   /** The topic whose source should run the command (when a server has several sources). */
@@ -207,7 +217,14 @@ export interface RelayClient<Map = TopicPayloadMap> {
    * Subscribes (now, and again after every reconnect). A topic the server has not announced yet is
    * subscribed as soon as it is. Returns the unsubscribe function.
    */
-  subscribe<Name extends string>(topic: Name, handler: TopicHandler<TopicPayload<Map, Name>>): () => void;
+  subscribe<Name extends string>(topic: Name, handler: TopicHandler<TopicPayload<Map, Name>>, options?: SubscribeOptions): () => void;
+  /**
+   * (Protocol 1.3) Changes the array view of a topic (`undefined`: whole frames again), e.g. when the page
+   * zooms; the server re-sends the topic's newest value in it. Resolves once the server took it (at once
+   * while not connected, or with a server before 1.3: then frames stay whole); rejects with a
+   * `RelayClientError` (`BAD_VIEW`, `RATE_LIMITED`, `RELAY_CLIENT_DISCONNECTED`).
+   */
+  setView(topic: string, view: ArrayView | undefined, options?: CommandOptions): Promise<void>;
   /** Sends a command; resolves with the ack's result, rejects with a `RelayClientError`. */
   command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
   /** Round trip in ms. */
@@ -276,6 +293,10 @@ class Client<Map> implements RelayClient<Map> {
   topics: readonly TopicInfo[] = [];
   private socket: WebSocketLike | undefined;
   private readonly handlers = new Map<string, Set<TopicHandler<never>>>();
+  /** The array view asked for each topic that has one (sent with its subscription). */
+  private readonly views = new Map<string, ArrayView>();
+  /** The server speaks 1.3 or later: it takes views. */
+  private viewsSupported = false;
   private readonly acks: Acknowledger;
   private readonly pending = new Map<string, Pending>();
   private readonly statusListeners = new Listeners<StatusMessage>();
@@ -308,7 +329,11 @@ class Client<Map> implements RelayClient<Map> {
     this.connect();
   }
 
-  subscribe<Name extends string>(topic: Name, handler: TopicHandler<TopicPayload<Map, Name>>): () => void {
+  subscribe<Name extends string>(topic: Name, handler: TopicHandler<TopicPayload<Map, Name>>, options: SubscribeOptions = {}): () => void {
+    if (options.view !== undefined) {
+      if (this.handlers.has(topic)) void this.setView(topic, options.view).catch(() => undefined); // reported through onError
+      else this.views.set(topic, options.view);
+    }
     let set = this.handlers.get(topic);
     const first = set === undefined;
     if (set === undefined) {
@@ -323,9 +348,23 @@ class Client<Map> implements RelayClient<Map> {
       const current = this.handlers.get(topic);
       if (!current?.delete(erased) || current.size > 0) return;
       this.handlers.delete(topic);
+      this.views.delete(topic);
       this.acks.restart(topic);
       if (this.isReady() && this.schemaOf.has(topic)) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
     };
+  }
+
+  setView(topic: string, view: ArrayView | undefined, options: CommandOptions = {}): Promise<void> {
+    if (view === undefined) this.views.delete(topic);
+    else this.views.set(topic, view);
+    // Not subscribed on the wire (yet): the view goes with the subscription.
+    if (!this.isReady() || !this.viewsSupported || !this.handlers.has(topic) || !this.schemaOf.has(topic)) return Promise.resolve();
+    const id = `v${this.nextId++}`;
+    return this.request(id, () => {
+      // Frames of the old view still on their way are not acknowledged on the new view's window (see `view`).
+      this.acks.restart(topic);
+      this.sendMessage({ type: 'view', id, topic, view: view ?? null });
+    }, options.timeoutMs).then(() => undefined);
   }
 
   command(name: string, args: JsonValue, options: CommandOptions = {}): Promise<JsonValue | undefined> {
@@ -541,6 +580,7 @@ class Client<Map> implements RelayClient<Map> {
     this.attempt = 0;
     this.serverClosing = false;
     this.acks.connected(message.version, message.topics);
+    this.viewsSupported = versionAtLeast(message.version, 1, 3);
     this.setState('open');
     this.helloListeners.emit(message);
     if (previous !== undefined && previous !== message.sessionId) this.sessionListeners.emit({ previous, current: message.sessionId });
@@ -572,11 +612,21 @@ class Client<Map> implements RelayClient<Map> {
     for (let start = 0; start < topics.length; start += 64) this.sendSubscribe(topics.slice(start, start + 64));
   }
 
-  /** A subscription starts: with the credit window when acknowledging (latest topics; the server ignores it for streams). */
+  /**
+   * A subscription starts: with the credit window when acknowledging (latest topics; the server ignores it
+   * for streams), and a topic with a view in a request of its own, so a view the server refuses costs no
+   * other topic its subscription.
+   */
   private sendSubscribe(topics: string[]): void {
     for (const topic of topics) this.acks.restart(topic);
     const window = this.acks.subscribeWindow;
-    this.sendMessage({ type: 'subscribe', topics, ...(window === undefined ? {} : { window }) });
+    const plain = this.viewsSupported ? topics.filter((topic) => !this.views.has(topic)) : topics;
+    if (plain.length > 0) this.sendMessage({ type: 'subscribe', topics: plain, ...(window === undefined ? {} : { window }) });
+    if (plain.length === topics.length) return;
+    for (const topic of topics) {
+      const view = this.views.get(topic);
+      if (view !== undefined) this.sendMessage({ type: 'subscribe', topics: [topic], ...(window === undefined ? {} : { window }), view });
+    }
   }
 
   private deliverJson(topic: string, seq: number, time: number, payload: unknown, replay: boolean): void {

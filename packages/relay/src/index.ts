@@ -18,6 +18,7 @@ export type {
 } from './server.js';
 export type { RelayTopicOptions } from './topic.js';
 export type { PeerStats } from './peer.js';
+export type { ViewStats } from './views.js';
 
 // Security helpers
 export { generateToken, hostAllowed, hostNameOf, isLoopbackAddress, isLoopbackHostName, tokensEqual, TOKEN_PROTOCOL_PREFIX } from './security.js';

@@ -25,13 +25,18 @@
  * sum passes the pool's limit the relay disconnects the peer holding most (`onOverPool`), which then
  * stops counting. So N stalled pages cost at most the pool's limit + one peer's budget, not N budgets.
  *
+ * Array views (protocol 1.3): a page that asked for a view of a topic gets each of its frames through
+ * `resolveView` at the moment the frame is written — never earlier — so a value replaced while it waited
+ * costs no view computation (see `views.ts`). What waits, and what the budgets count, is the published frame.
+ *
  * Data frames are written straight to the upgraded TCP socket, pre-framed once per publish (`ws-frame.ts`).
  * That interleaves safely with what `ws` itself writes (pings, pongs, close): without compression `ws`
  * writes each frame synchronously and whole, and we only write while the socket is OPEN.
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { Entry } from './topic.js';
+import type { Entry, FrameEntry } from './topic.js';
+import type { PeerView } from './views.js';
 import { textFrame } from './ws-frame.js';
 
 export interface PeerBudget {
@@ -78,6 +83,8 @@ export interface PeerStats {
   unackedMessages: number;
   /** The page acknowledged a value it was never sent (`BAD_ACK`): its windows are gone, its acknowledgements ignored. */
   acksDistrusted: boolean;
+  /** Topics this page receives as array views (protocol 1.3). */
+  viewedTopics: number;
 }
 
 /** What an acknowledgement did: freed values, was out of date (ignored), or named a value never sent. */
@@ -115,6 +122,8 @@ export class Peer {
   /** The newest unsent value of each latest topic that has one waiting (socket backed up, or window full). */
   private readonly pendingLatest = new Map<string, Entry>();
   private readonly credits = new Map<string, Credit>();
+  /** The array view asked for each topic that has one. */
+  private readonly views = new Map<string, PeerView>();
   private acksDistrusted = false;
   private readonly gaps = new Map<string, Gap>();
   private droppedMessages = 0;
@@ -134,6 +143,7 @@ export class Peer {
     private readonly onOverBudget: (peer: Peer) => void,
     private readonly pool: BufferPool = { bytes: 0, maxBytes: Infinity },
     private readonly onOverPool: () => void = () => undefined,
+    private readonly resolveView: (entry: FrameEntry, view: PeerView) => FrameEntry = (entry) => entry,
   ) {}
 
   /** Bytes this peer holds now: in flight to its socket plus parked for it. */
@@ -217,11 +227,44 @@ export class Peer {
     setTimeout(() => this.ws.terminate(), graceMs).unref();
   }
 
-  /** Forgets parked data (and the credit window) of a topic the page unsubscribed from. */
+  /** Forgets parked data (and the credit window, and the view) of a topic the page unsubscribed from. */
   forget(topic: string): void {
     this.pendingLatest.delete(topic);
     this.gaps.delete(topic);
     this.credits.delete(topic);
+    this.views.delete(topic);
+  }
+
+  /** The view of a topic just subscribed (before its snapshot is sent, so the snapshot comes in the view). */
+  useView(topic: string, view: PeerView): void {
+    this.views.set(topic, view);
+  }
+
+  /**
+   * The page changed the view of a subscribed `latest` topic (`undefined`: whole frames again). Unless the
+   * view is the one it has, the topic's newest value (`latest`) goes out again in the new view — at once if
+   * the socket and window allow, else it waits as any value does — so a page that zooms sees the result
+   * without waiting for the producer. The credit window starts over: the value re-sent is the only one
+   * counted, acknowledgements of frames still on their way in the old view (`nextSeq`: the seq the topic's
+   * next value gets, when there is no value yet) are stale and ignored. So while a view changes, a page may
+   * have one old frame in flight beyond its window.
+   */
+  setView(topic: string, view: PeerView | undefined, latest: Entry | undefined, nextSeq: number): void {
+    if (this.views.get(topic)?.key === view?.key) return;
+    if (view === undefined) this.views.delete(topic);
+    else this.views.set(topic, view);
+    const credit = this.credits.get(topic);
+    if (credit !== undefined) {
+      credit.unacked = [];
+      credit.acked = (latest?.seq ?? nextSeq) - 1;
+    }
+    if (latest === undefined) return;
+    if (!this.blocked && hasRoom(credit)) {
+      this.pendingLatest.delete(topic);
+      this.sendLatest(latest, credit);
+    } else {
+      this.pendingLatest.set(topic, latest);
+    }
   }
 
   /**
@@ -283,6 +326,7 @@ export class Peer {
       windowedTopics: this.credits.size,
       unackedMessages: [...this.credits.values()].reduce((sum, credit) => sum + credit.unacked.length, 0),
       acksDistrusted: this.acksDistrusted,
+      viewedTopics: this.views.size,
     };
   }
 
@@ -297,14 +341,17 @@ export class Peer {
       return;
     }
     if (!this.writable()) return;
+    // The page's view of the frame is made now, when it can leave (or taken from the topic's cache).
+    const view = this.views.get(entry.topic);
+    const frame = view === undefined ? entry : this.resolveView(entry, view);
     this.flushBatch(); // keep order: small frames batched earlier go first
-    this.inflight += entry.bytes;
-    this.account(entry.bytes);
+    this.inflight += frame.bytes;
+    this.account(frame.bytes);
     this.sentMessages += 1;
     // One WebSocket frame from two buffers: the (possibly huge) array data is never copied.
     this.socket.cork();
-    this.socket.write(entry.prefix);
-    this.socket.write(entry.data, this.callbackFor(entry.bytes));
+    this.socket.write(frame.prefix);
+    this.socket.write(frame.data, this.callbackFor(frame.bytes));
     this.socket.uncork();
     this.afterWrite();
   }

@@ -13,10 +13,13 @@ import {
   PROTOCOL_VERSION,
   ProtocolErrorCode,
   SUBPROTOCOL,
+  canonicalView,
   encodeFrameHeader,
   encodeServerMessage,
   isProtocolError,
   parseClientMessage,
+  viewKey,
+  type ArrayView,
   type ClientMessage,
   type CommandMessage,
   type FrameInit,
@@ -25,8 +28,10 @@ import {
   type ServerMessage,
   type StatusCode,
   type TopicInfo,
+  type ViewMessage,
   type WireErrorCode,
   TopicInfoSchema,
+  TopicNameSchema,
 } from '@webmon/protocol';
 import { RelayCommandError, RelayError, RelayErrorCode } from './errors.js';
 import { Peer, type BufferPool, type PeerBudget, type PeerStats } from './peer.js';
@@ -42,6 +47,8 @@ import {
 } from './security.js';
 import { Topic, type Entry, type FrameEntry, type JsonEntry, type RelayTopicOptions } from './topic.js';
 import { TokenBucket } from './token-bucket.js';
+import { clipRegion, imageGeometry } from './view-math.js';
+import { ViewMaker, type PeerView, type ViewStats } from './views.js';
 import { Opcode, frameHeader, textFrame } from './ws-frame.js';
 
 export interface RateLimit {
@@ -146,6 +153,12 @@ export interface RelayOptions {
   messageRate?: RateLimit;
   /** Invalid messages per client before it is closed with 4008. @default { perSecond: 1, burst: 10 } */
   invalidMessageRate?: RateLimit;
+  /**
+   * View changes (`view` messages) per client: each may cost a view computation of the topic's newest
+   * value, so a page zooming in a loop cannot keep the relay busy computing. Beyond: `RATE_LIMITED`, the
+   * view stays as it was. @default { perSecond: 20, burst: 40 }
+   */
+  viewRate?: RateLimit;
   /** Commands the relay passes to the handler. @default 'any' */
   allowedCommands?: CommandAllowlist;
   /** Time the command handler gets before the page receives `TIMEOUT`. @default 10000 */
@@ -169,6 +182,8 @@ export interface RelayStats {
   /** Bytes held for all clients together (in flight + parked), bounded by `maxTotalBufferedBytes`. */
   bufferedBytes: number;
   clients: PeerStats[];
+  /** Array views computed, shared and sent whole, and the time they took (protocol 1.3). */
+  views: ViewStats;
 }
 
 /** Details of a status broadcast. */
@@ -227,6 +242,7 @@ const DEFAULTS = {
   commandRate: { perSecond: 10, burst: 20 },
   messageRate: { perSecond: 200, burst: 400 },
   invalidMessageRate: { perSecond: 1, burst: 10 },
+  viewRate: { perSecond: 20, burst: 40 },
   commandTimeoutMs: 10_000,
   maxPendingCommands: 16,
 } as const;
@@ -243,6 +259,8 @@ interface Connection {
   invalid: TokenBucket;
   /** Bytes of repeated snapshots (see `snapshotRate`). */
   snapshots: TokenBucket;
+  /** View changes (see `viewRate`). */
+  viewChanges: TokenBucket;
   /** Topics this connection already got a snapshot of (its first one per topic is free). */
   snapshotted: Set<string>;
   /** The remote address as counted against `maxConnectionsPerAddress`. */
@@ -292,6 +310,7 @@ class RelayServer implements Relay {
   /** The last status of each source (key: `source`, or '' for none), for pages that connect later. */
   private readonly lastStatus = new Map<string, string>();
   private nextPeerId = 1;
+  private readonly viewMaker = new ViewMaker();
   private listening = false;
   private closed = false;
   private readonly options: RelayOptions;
@@ -471,7 +490,8 @@ class RelayServer implements Relay {
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength); // a view, not a copy
     const wsHeader = frameHeader(Opcode.BINARY, header.length + bytes.length);
     const prefix = Buffer.concat([wsHeader, header]);
-    const entry: FrameEntry = { kind: 'frame', topic: topicName, seq, time, prefix, data: bytes, bytes: prefix.length + bytes.length };
+    const init: FrameInit = { ...frame, topic: topicName, seq, time };
+    const entry: FrameEntry = { kind: 'frame', topic: topicName, seq, time, prefix, data: bytes, bytes: prefix.length + bytes.length, header: init };
     this.fanOut(topic, entry);
     return seq;
   }
@@ -492,6 +512,7 @@ class RelayServer implements Relay {
       connections: this.connections.size,
       bufferedBytes: this.pool.bytes,
       clients: [...this.connections.values()].map(({ peer }) => peer.stats()),
+      views: { ...this.viewMaker.stats },
     };
   }
 
@@ -597,7 +618,7 @@ class RelayServer implements Relay {
       over.detach();
       over.close(CloseCode.TRY_AGAIN_LATER, 'TOO_LARGE', REJECT_GRACE_MS);
     };
-    const peer = new Peer(ws, socket, id, this.budget, evict, this.pool, this.relievePool);
+    const peer = new Peer(ws, socket, id, this.budget, evict, this.pool, this.relievePool, this.resolveView);
     const rate = (limit: RateLimit) => new TokenBucket(limit.perSecond, limit.burst);
     const address = addressKey(request.socket.remoteAddress);
     const connection: Connection = {
@@ -607,6 +628,7 @@ class RelayServer implements Relay {
       commands: rate(this.options.commandRate ?? DEFAULTS.commandRate),
       invalid: rate(this.options.invalidMessageRate ?? DEFAULTS.invalidMessageRate),
       snapshots: rate(this.options.snapshotRate ?? DEFAULTS.snapshotRate),
+      viewChanges: rate(this.options.viewRate ?? DEFAULTS.viewRate),
       snapshotted: new Set(),
       address,
       pendingCommands: 0,
@@ -678,8 +700,11 @@ class RelayServer implements Relay {
       message = parseClientMessage(text);
     } catch (error) {
       if (this.rateLimited(connection)) return;
-      const code: WireErrorCode = isProtocolError(error) && error.code === ProtocolErrorCode.INVALID_JSON ? 'BAD_JSON' : 'BAD_MESSAGE';
-      this.invalid(connection, code, (error as Error).message, { id: requestIdOf(text) });
+      // A request whose only fault is its view is refused as a view (the page learns which topic it was).
+      const viewFault = isProtocolError(error) && error.issues.length > 0 && error.issues.every((issue) => issue.path[0] === 'view');
+      const code: WireErrorCode = viewFault ? 'BAD_VIEW' : isProtocolError(error) && error.code === ProtocolErrorCode.INVALID_JSON ? 'BAD_JSON' : 'BAD_MESSAGE';
+      const topic = viewFault ? viewTopicOf(text) : undefined;
+      this.invalid(connection, code, (error as Error).message, { id: requestIdOf(text), ...(topic === undefined ? {} : { topic }) });
       return;
     }
     // Acknowledgements are paced by the relay itself (at most one per value it sent), so a valid one does
@@ -692,7 +717,10 @@ class RelayServer implements Relay {
     if (this.rateLimited(connection)) return;
     switch (message.type) {
       case 'subscribe':
-        this.subscribe(connection, message.topics, message.id, message.window);
+        this.subscribe(connection, message.topics, message.id, message.window, message.view);
+        break;
+      case 'view':
+        this.changeView(connection, message);
         break;
       case 'unsubscribe':
         for (const name of message.topics) {
@@ -742,17 +770,25 @@ class RelayServer implements Relay {
     }
   }
 
-  private subscribe(connection: Connection, names: readonly string[], id: string | undefined, window: number | undefined): void {
+  private subscribe(connection: Connection, names: readonly string[], id: string | undefined, window: number | undefined, view: ArrayView | undefined): void {
     const { peer } = connection;
     const now = Date.now();
     const subscribed: string[] = [];
     const unknown: string[] = [];
     const limited: string[] = [];
+    const refused: string[] = [];
+    const wanted = view === undefined ? undefined : peerView(view);
     for (const name of names) {
       const topic = this.topicsByName.get(name);
       if (topic === undefined) {
         unknown.push(name);
         this.sendError(peer, 'UNKNOWN_TOPIC', `no topic ${name}`, { topic: name });
+        continue;
+      }
+      const problem = wanted === undefined ? undefined : viewProblem(topic, wanted);
+      if (problem !== undefined) {
+        refused.push(name);
+        this.sendError(peer, 'BAD_VIEW', problem, { topic: name });
         continue;
       }
       if (peer.subscriptions.has(name)) {
@@ -771,12 +807,44 @@ class RelayServer implements Relay {
       subscribed.push(name);
       peer.subscriptions.add(name);
       this.subscribers.get(name)?.add(peer);
+      if (wanted !== undefined) peer.useView(name, wanted); // the snapshot comes in the view already
       // Credits: the snapshot's value (a latest topic has at most one) is the first in flight.
       if (window !== undefined && topic.mode === 'latest') peer.openWindow(name, window, topic.peekSeq(), entries[0]?.seq);
       this.sendSnapshot(peer, topic, entries);
     }
-    if (id !== undefined) this.send(peer, { type: 'ack', id, result: limited.length === 0 ? { subscribed, unknown } : { subscribed, unknown, limited } });
+    if (id !== undefined) {
+      this.send(peer, { type: 'ack', id, result: { subscribed, unknown, ...(limited.length > 0 ? { limited } : {}), ...(refused.length > 0 ? { refused } : {}) } });
+    }
   }
+
+  /**
+   * A page changes (or drops, `view: null`) the array view of a topic it is subscribed to. Refused views
+   * change nothing (`BAD_VIEW`); an accepted one is acknowledged and the topic's newest value follows in it.
+   */
+  private changeView(connection: Connection, { id, topic: name, view }: ViewMessage): void {
+    const { peer } = connection;
+    const extra = { id, topic: name };
+    if (!connection.viewChanges.take()) {
+      this.sendError(peer, 'RATE_LIMITED', `too many view changes of ${name}; the view stays as it was`, extra);
+      return;
+    }
+    const topic = this.topicsByName.get(name);
+    if (topic === undefined || !peer.subscriptions.has(name)) {
+      this.sendError(peer, 'BAD_VIEW', `not subscribed to ${name}: subscribe (with the view) first`, extra);
+      return;
+    }
+    const wanted = view === null ? undefined : peerView(view);
+    const problem = wanted === undefined ? undefined : viewProblem(topic, wanted);
+    if (problem !== undefined) {
+      this.sendError(peer, 'BAD_VIEW', problem, extra);
+      return;
+    }
+    if (id !== undefined) this.send(peer, { type: 'ack', id });
+    if (topic.mode === 'latest' && topic.binary) peer.setView(name, wanted, topic.latest, topic.peekSeq());
+  }
+
+  /** A peer's frame in its view: from the topic's cache while it is the topic's newest value. */
+  private readonly resolveView = (entry: FrameEntry, view: PeerView): FrameEntry => this.viewMaker.resolve(this.topicsByName.get(entry.topic), entry, view);
 
   /** The late joiner's view, sent before any live message of the topic can reach it. */
   private sendSnapshot(peer: Peer, topic: Topic, entries: readonly Entry[]): void {
@@ -883,6 +951,39 @@ class RelayServer implements Relay {
 function addressKey(address: string | undefined): string {
   if (address === undefined) return '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function peerView(view: ArrayView): PeerView {
+  return { key: viewKey(view), view: canonicalView(view) };
+}
+
+/**
+ * Why a view cannot be had of `topic`, or undefined: views are of binary `latest` topics, and a region
+ * must meet the array the topic holds now (a region partly outside is clipped; one that misses it is a
+ * page's mistake). Arrays that are not images are sent whole, so any view of them is accepted.
+ */
+function viewProblem(topic: Topic, { view }: PeerView): string | undefined {
+  if (!topic.binary || topic.mode !== 'latest') return `${topic.info.name} is a ${topic.binary ? 'binary' : 'JSON'} ${topic.mode} topic: views are of binary latest topics`;
+  const latest = topic.latest;
+  if (view.region === undefined || latest === undefined || latest.kind !== 'frame') return undefined;
+  const { shape, dtype, order } = latest.header;
+  const geometry = imageGeometry(shape, dtype, order);
+  if (geometry === undefined || clipRegion(view.region, geometry.height, geometry.width) !== undefined) return undefined;
+  const { y0, x0, y1, x1 } = view.region;
+  return `region [${y0}:${y1}, ${x0}:${x1}] misses the array of ${topic.info.name} (${shape.join(' × ')})`;
+}
+
+/** The topic a refused view was for: the `view` message's, or a subscribe's only topic. */
+function viewTopicOf(text: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null) return undefined;
+    const { topic, topics } = value as { topic?: unknown; topics?: unknown };
+    const name = typeof topic === 'string' ? topic : Array.isArray(topics) && topics.length === 1 ? topics[0] : undefined;
+    return TopicNameSchema.safeParse(name).success ? (name as string) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The `id` of a message that failed validation, so the error can still answer the right request. */

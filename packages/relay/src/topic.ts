@@ -1,5 +1,5 @@
 /** A declared topic: its sequence counter, newest value (`latest`) or replay window (`stream`). */
-import type { DeliveryMode, TopicInfo } from '@webmon/protocol';
+import type { DeliveryMode, FrameInit, TopicInfo } from '@webmon/protocol';
 
 /** A JSON data message, framed once and shared by every peer. */
 export interface JsonEntry {
@@ -23,6 +23,8 @@ export interface FrameEntry {
   prefix: Buffer;
   data: Buffer;
   bytes: number;
+  /** The frame's header as encoded in `prefix`: what an array view is computed from. */
+  header: FrameInit;
 }
 
 export type Entry = JsonEntry | FrameEntry;
@@ -53,6 +55,11 @@ export class Topic {
   private readonly options: RelayTopicOptions;
   private seq = 0;
   latest: Entry | undefined;
+  /**
+   * Array views of `latest` made for the pages that asked, by view key: each is computed once and shared
+   * by every page with that view, and all are dropped when the next value arrives (see `views.ts`).
+   */
+  readonly views = new Map<string, FrameEntry>();
   private replay: Entry[] = [];
   private replayHead = 0;
   private replayBytes = 0;
@@ -98,6 +105,7 @@ export class Topic {
   record(entry: Entry): void {
     if (this.mode === 'latest') {
       this.latest = entry;
+      this.views.clear();
       return;
     }
     if (this.replayMs === 0) return;

@@ -1,0 +1,257 @@
+/**
+ * Array views (protocol 1.3) through a real relay and real `ws` clients on port 0: the view a page asks
+ * for (reduced, cropped, converted, its header), one computation per distinct view per published value
+ * shared by every page that asks it, nothing computed for values coalesced away, view changes and their
+ * acknowledgements, refusals (`BAD_VIEW`) that leave the page's other subscriptions alone, and the relay's
+ * own client (`subscribe(…, { view })`, `setView`).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { PROTOCOL_VERSION, decodeFrame, frameValues, type DecodedFrame, type ErrorMessage, type ServerMessage } from '@webmon/protocol';
+import { createRelayClient, type RelayClientError, type WebSocketConstructor } from '../src/client.js';
+import { cleanup, record, startRelay, waitFor, type Recorder } from './helpers.js';
+
+afterEach(cleanup);
+
+const topics = [
+  { name: 'image', mode: 'latest' as const, binary: true },
+  { name: 'state', mode: 'latest' as const },
+  { name: 'frames', mode: 'stream' as const, binary: true },
+];
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A rows × cols float32 array whose value at (y, x) is y * 1000 + x + offset. */
+function ramp(rows: number, cols: number, offset = 0): Float32Array {
+  return Float32Array.from({ length: rows * cols }, (_, i) => Math.floor(i / cols) * 1000 + (i % cols) + offset);
+}
+
+let pings = 0;
+/** Everything the relay wrote before this returns has arrived. */
+async function settle(client: Recorder): Promise<void> {
+  const id = `settle${pings++}`;
+  const from = client.messages.length;
+  client.send({ type: 'ping', id, time: 0 });
+  await client.next('pong', from, (message) => message.id === id);
+}
+
+async function connect(url: string): Promise<Recorder> {
+  const client = record(url);
+  await client.next('hello');
+  return client;
+}
+
+async function subscribe(client: Recorder, message: Record<string, unknown>): Promise<void> {
+  const id = `s${pings++}`;
+  client.send({ type: 'subscribe', id, ...message });
+  await client.next('ack', 0, (ack) => ack.id === id);
+}
+
+const frames = (client: Recorder): DecodedFrame[] => client.binary.map((bytes) => decodeFrame(bytes));
+const errors = (client: Recorder): ErrorMessage[] => client.messages.filter((message): message is ErrorMessage => message.type === 'error');
+
+describe('array views through the relay', () => {
+  it('says 1.3 in hello, and sends a page the view it asked for: reduced by block means, labelled in the header', async () => {
+    const { relay, url } = await startRelay({ topics });
+    relay.publishFrame('image', { dtype: 'float32', shape: [6, 9], meta: { colormap: 'gray' } }, ramp(6, 9));
+    const client = await connect(url);
+    expect(client.messages[0]).toMatchObject({ type: 'hello', version: PROTOCOL_VERSION });
+    expect(PROTOCOL_VERSION).toBe('1.3.0');
+    await subscribe(client, { topics: ['image'], view: { maxShape: [3, 4] } });
+    await waitFor(() => client.binary.length === 1 || undefined, 'the snapshot in the view');
+    const [snapshot] = frames(client);
+    // 6 × 9 into at most 3 × 4: step 3 (9 / 4 rounds up), so 2 × 3 pixels, each the mean of a 3 × 3 block.
+    expect(snapshot).toMatchObject({
+      topic: 'image', seq: 0, dtype: 'float32', shape: [2, 3], meta: { colormap: 'gray' },
+      view: { request: { maxShape: [3, 4], dtype: 'float32' }, source: { shape: [6, 9], dtype: 'float32' }, region: { y0: 0, x0: 0, y1: 6, x1: 9 }, step: 3 },
+    });
+    expect([...(snapshot!.data as Float32Array)]).toEqual([1001, 1004, 1007, 4001, 4004, 4007]);
+
+    // Live values follow in the same view; a region zooms in, and at step 1 the values are the source's.
+    client.send({ type: 'view', id: 'zoom', topic: 'image', view: { maxShape: [3, 4], region: { y0: 2, x0: 5, y1: 4, x1: 8 } } });
+    await client.next('ack', 0, (ack) => ack.id === 'zoom');
+    await waitFor(() => client.binary.length === 2 || undefined, 'the newest value again, zoomed in');
+    const zoomed = frames(client)[1]!;
+    expect(zoomed).toMatchObject({ seq: 0, shape: [2, 3], view: { region: { y0: 2, x0: 5, y1: 4, x1: 8 }, step: 1 } });
+    expect([...(zoomed.data as Float32Array)]).toEqual([2005, 2006, 2007, 3005, 3006, 3007]);
+    relay.publishFrame('image', { dtype: 'float32', shape: [6, 9] }, ramp(6, 9, 0.5));
+    await waitFor(() => client.binary.length === 3 || undefined, 'a live value in the view');
+    expect([...(frames(client)[2]!.data as Float32Array)]).toEqual([2005.5, 2006.5, 2007.5, 3005.5, 3006.5, 3007.5]);
+    expect(errors(client)).toEqual([]);
+  });
+
+  it('computes each distinct view once per published value and shares it between the pages that ask it', async () => {
+    const { relay, url } = await startRelay({ topics });
+    const small = { maxShape: [8, 8] };
+    const pages = [
+      ...(await Promise.all([0, 1, 2].map(() => connect(url)))).map((client) => ({ client, view: small })),
+      { client: await connect(url), view: { maxShape: [8, 8], dtype: 'uint8' } },
+      { client: await connect(url), view: undefined },
+    ];
+    for (const { client, view } of pages) await subscribe(client, { topics: ['image'], ...(view ? { view } : {}) });
+    for (let index = 0; index < 5; index += 1) {
+      relay.publishFrame('image', { dtype: 'float32', shape: [64, 64] }, ramp(64, 64, index));
+      await waitFor(() => pages.every(({ client }) => client.binary.length === index + 1) || undefined, `value ${index} on every page`);
+    }
+    // Two distinct views × five values, computed once each; the other two pages with the small view share them.
+    expect(relay.stats().views).toMatchObject({ computed: 10, shared: 10, whole: 0 });
+    const received = pages.map(({ client }) => frames(client));
+    for (let index = 0; index < 5; index += 1) {
+      const [a, b, c, bytes, whole] = received.map((list) => list[index]!);
+      expect(a!.shape).toEqual([8, 8]);
+      expect(b!.data).toEqual(a!.data);
+      expect(c!.data).toEqual(a!.data);
+      expect(bytes).toMatchObject({ dtype: 'uint8', shape: [8, 8], view: { step: 8, request: { dtype: 'uint8' } } });
+      // The uint8 view reads back to the float32 view's values within half a code.
+      const values = frameValues(bytes!)!;
+      const scale = bytes!.view!.scale!;
+      (a!.data as Float32Array).forEach((value, i) => expect(Math.abs(values[i]! - value)).toBeLessThanOrEqual(scale / 2 + 1e-3));
+      // A page that asked no view gets the published frame, as before 1.3.
+      expect(whole).toMatchObject({ shape: [64, 64], dtype: 'float32' });
+      expect(whole!.view).toBeUndefined();
+    }
+  });
+
+  it('computes nothing for values coalesced while the credit window is full, and the newest when it opens', async () => {
+    const { relay, url } = await startRelay({ topics });
+    relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32));
+    const client = await connect(url);
+    await subscribe(client, { topics: ['image'], window: 1, view: { maxShape: [4, 4] } });
+    await waitFor(() => client.binary.length === 1 || undefined, 'the snapshot');
+    expect(relay.stats().views.computed).toBe(1);
+    for (let index = 1; index <= 10; index += 1) relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32, index));
+    await settle(client);
+    await sleep(30);
+    expect(client.binary).toHaveLength(1);
+    expect(relay.stats().views.computed).toBe(1); // ten values published, none computed: nobody could take them
+    client.send({ type: 'handled', topic: 'image', seq: 0 });
+    await waitFor(() => client.binary.length === 2 || undefined, 'the newest value');
+    expect(frames(client)[1]).toMatchObject({ seq: 10, shape: [4, 4] });
+    expect(relay.stats().views.computed).toBe(2);
+  });
+
+  it('re-sends the newest value when the view changes, restarts the window, and goes back to whole frames on null', async () => {
+    const { relay, url } = await startRelay({ topics });
+    relay.publishFrame('image', { dtype: 'float32', shape: [16, 16] }, ramp(16, 16));
+    const client = await connect(url);
+    await subscribe(client, { topics: ['image'], window: 1, view: { maxShape: [4, 4] } });
+    await waitFor(() => client.binary.length === 1 || undefined, 'the snapshot');
+    // Not acknowledged: the window is full. A view change still brings the value in the new view at once…
+    client.send({ type: 'view', id: 'v1', topic: 'image', view: { maxShape: [8, 8], dtype: 'float16' } });
+    await waitFor(() => client.binary.length === 2 || undefined, 'the value in the new view');
+    expect(frames(client)[1]).toMatchObject({ seq: 0, dtype: 'float16', shape: [8, 8], view: { step: 2 } });
+    // …and the window counts only that one: an acknowledgement of the old view's frame (same seq) opens it.
+    relay.publishFrame('image', { dtype: 'float32', shape: [16, 16] }, ramp(16, 16, 1));
+    await settle(client);
+    expect(client.binary).toHaveLength(2);
+    client.send({ type: 'handled', topic: 'image', seq: 0 });
+    await waitFor(() => client.binary.length === 3 || undefined, 'the next value');
+    expect(frames(client)[2]).toMatchObject({ seq: 1, dtype: 'float16' });
+    // Asking the view it has changes nothing and sends nothing.
+    client.send({ type: 'view', id: 'same', topic: 'image', view: { dtype: 'float16', maxShape: [8, 8] } });
+    await client.next('ack', 0, (ack) => ack.id === 'same');
+    await settle(client);
+    expect(client.binary).toHaveLength(3);
+    // Whole frames again.
+    client.send({ type: 'handled', topic: 'image', seq: 1 });
+    client.send({ type: 'view', id: 'none', topic: 'image', view: null });
+    await waitFor(() => client.binary.length === 4 || undefined, 'the whole value');
+    expect(frames(client)[3]).toMatchObject({ seq: 1, dtype: 'float32', shape: [16, 16] });
+    expect(frames(client)[3]!.view).toBeUndefined();
+    expect(errors(client)).toEqual([]);
+    expect(relay.stats().clients[0]).toMatchObject({ viewedTopics: 0, acksDistrusted: false });
+  });
+
+  it('refuses bad views with BAD_VIEW and keeps the page subscribed to everything else', async () => {
+    const { relay, url } = await startRelay({ topics });
+    relay.publishFrame('image', { dtype: 'float32', shape: [20, 30] }, ramp(20, 30));
+    const client = await connect(url);
+    await subscribe(client, { topics: ['state'] });
+    const refusals: [string, Record<string, unknown>][] = [
+      ['a negative edge', { type: 'subscribe', id: 'neg', topics: ['image'], view: { maxShape: [-4, 4] } }],
+      ['a huge edge', { type: 'subscribe', id: 'huge', topics: ['image'], view: { maxShape: [4, 1e9] } }],
+      ['an empty region', { type: 'subscribe', id: 'empty', topics: ['image'], view: { maxShape: [4, 4], region: { y0: 3, x0: 0, y1: 3, x1: 5 } } }],
+      ['a region that misses the array', { type: 'subscribe', id: 'miss', topics: ['image'], view: { maxShape: [4, 4], region: { y0: 25, x0: 0, y1: 40, x1: 5 } } }],
+      ['a view of a JSON topic', { type: 'subscribe', id: 'json', topics: ['state'], view: { maxShape: [4, 4] } }],
+      ['a view of a stream topic', { type: 'subscribe', id: 'stream', topics: ['frames'], view: { maxShape: [4, 4] } }],
+      ['a view change of a topic not subscribed', { type: 'view', id: 'unsub', topic: 'image', view: { maxShape: [4, 4] } }],
+    ];
+    for (const [what, message] of refusals) {
+      const from = client.messages.length;
+      client.send(message);
+      const error = await client.next('error', from);
+      expect(error, what).toMatchObject({ code: 'BAD_VIEW', topic: message['topics'] === undefined ? 'image' : (message['topics'] as string[])[0] });
+    }
+    expect(relay.stats().clients[0]!.subscriptions).toEqual(['state']);
+    // The request's other topics are served; the connection and the old subscription work on.
+    const from = client.messages.length;
+    client.send({ type: 'subscribe', id: 'mixed', topics: ['image', 'state'], view: { maxShape: [4, 4] } });
+    const ack = await client.next('ack', from, (message) => message.id === 'mixed');
+    expect(ack.result).toMatchObject({ subscribed: ['image'], refused: ['state'] });
+    relay.publish('state', { ok: true });
+    await client.next('data', from, (message) => message.topic === 'state');
+    await waitFor(() => client.binary.length === 1 || undefined, 'the image in its view');
+    expect(frames(client)[0]!.shape).toEqual([3, 4]); // 20 × 30 at step 8
+    // A view change that misses the array leaves the view as it was.
+    const before = client.messages.length;
+    client.send({ type: 'view', id: 'off', topic: 'image', view: { maxShape: [4, 4], region: { y0: 0, x0: 31, y1: 5, x1: 40 } } });
+    expect(await client.next('error', before)).toMatchObject({ code: 'BAD_VIEW', id: 'off', topic: 'image' });
+    relay.publishFrame('image', { dtype: 'float32', shape: [20, 30] }, ramp(20, 30, 1));
+    await waitFor(() => client.binary.length === 2 || undefined, 'the next value in the old view');
+    expect(frames(client)[1]).toMatchObject({ shape: [3, 4], view: { step: 8 } });
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('sends arrays that are not images whole, labelled by nothing, to a page that asked a view', async () => {
+    const { relay, url } = await startRelay({ topics });
+    const client = await connect(url);
+    await subscribe(client, { topics: ['image'], view: { maxShape: [4, 4] } });
+    relay.publishFrame('image', { dtype: 'float32', shape: [100] }, new Float32Array(100));
+    relay.publishFrame('image', { dtype: 'complex64', shape: [8, 8] }, new Float32Array(128));
+    await waitFor(() => client.binary.length === 2 || undefined, 'both values');
+    expect(frames(client).map((frame) => [frame.shape, frame.view])).toEqual([[[100], undefined], [[8, 8], undefined]]);
+    expect(relay.stats().views).toMatchObject({ computed: 0, whole: 2 });
+  });
+
+  it('limits view changes per page (viewRate)', async () => {
+    const { relay, url } = await startRelay({ topics, viewRate: { perSecond: 1, burst: 3 } });
+    relay.publishFrame('image', { dtype: 'float32', shape: [8, 8] }, ramp(8, 8));
+    const client = await connect(url);
+    await subscribe(client, { topics: ['image'] });
+    for (let index = 0; index < 5; index += 1) client.send({ type: 'view', id: `z${index}`, topic: 'image', view: { maxShape: [4, 4 + index] } });
+    await settle(client);
+    const answers = client.messages.filter((message): message is Extract<ServerMessage, { type: 'ack' | 'error' }> => (message.type === 'ack' || message.type === 'error') && message.id?.startsWith('z') === true);
+    expect(answers.map((message) => (message.type === 'ack' ? 'ack' : message.code))).toEqual(['ack', 'ack', 'ack', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(relay.stats().views.computed).toBe(3);
+  });
+});
+
+describe('the relay client and views', () => {
+  it('subscribes with a view, changes it with setView, and reports a refused view', async () => {
+    const { relay, url } = await startRelay({ topics });
+    relay.publishFrame('image', { dtype: 'float32', shape: [40, 40] }, ramp(40, 40));
+    const client = createRelayClient({ url, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    const received: DecodedFrame[] = [];
+    client.subscribe('image', (event) => {
+      if (event.kind === 'frame') received.push(event.frame);
+    }, { view: { maxShape: [10, 10], dtype: 'uint16' } });
+    await waitFor(() => received.length === 1 || undefined, 'the snapshot in the view');
+    expect(received[0]).toMatchObject({ dtype: 'uint16', shape: [10, 10], view: { step: 4 } });
+
+    await client.setView('image', { maxShape: [10, 10], region: { y0: 5, x0: 5, y1: 15, x1: 15 } });
+    await waitFor(() => received.length === 2 || undefined, 'the zoomed view');
+    expect(received[1]).toMatchObject({ dtype: 'float32', shape: [10, 10], view: { step: 1, region: { y0: 5, x0: 5, y1: 15, x1: 15 } } });
+    expect((received[1]!.data as Float32Array)[0]).toBe(5005);
+    // Acknowledged in the new view's window: live values keep coming.
+    relay.publishFrame('image', { dtype: 'float32', shape: [40, 40] }, ramp(40, 40, 0.25));
+    await waitFor(() => received.length === 3 || undefined, 'a live value');
+    expect((received[2]!.data as Float32Array)[0]).toBe(5005.25);
+
+    const refused = await client.setView('image', { maxShape: [10, 10], region: { y0: 50, x0: 0, y1: 60, x1: 10 } }).then(() => undefined, (error: RelayClientError) => error);
+    expect(refused).toMatchObject({ code: 'BAD_VIEW' });
+    relay.publishFrame('image', { dtype: 'float32', shape: [40, 40] }, ramp(40, 40, 0.5));
+    await waitFor(() => received.length === 4 || undefined, 'values flowing after a refusal');
+    expect(relay.stats().clients[0]).toMatchObject({ acksDistrusted: false, windowedTopics: 1 });
+    client.close();
+  });
+});
