@@ -14,6 +14,7 @@ export type {
   PayloadOf,
   SocketState,
   SourceState,
+  SubscribeOptions,
   TopicPayloadMap,
   TopicsChange,
   TopicsOf,

@@ -5,7 +5,7 @@
  * context is their only way to the sources, so every page gets the same origin checks, reconnects and
  * validated data.
  */
-import type { JsonValue, TopicInfo } from '@webmon/protocol';
+import type { ArrayView, JsonValue, TopicInfo } from '@webmon/protocol';
 import { PageError, PageErrorCode } from './errors.js';
 import { pageMetadataProblem } from './rules.js';
 
@@ -57,6 +57,16 @@ export interface ConnectionInfo {
 
 export type Unsubscribe = () => void;
 
+export interface SubscribeOptions {
+  /**
+   * (Protocol 1.3) Binary array topics: the view the page will draw — at most `maxShape` `[rows, cols]`
+   * (its canvas in device pixels), `region` of the source (zoomed in), `dtype` — so the server sends the
+   * array at that size instead of whole. Each frame says in `frame.view` which view it is and how it maps
+   * onto the source; a server before 1.3 sends whole frames (no `frame.view`). Change it with `setView`.
+   */
+  view?: ArrayView;
+}
+
 export interface CommandOptions {
   /** The topic whose source should run the command (needed when several sources take commands). */
   topic?: string;
@@ -78,7 +88,13 @@ export interface PageContext<Topics extends string = string, Payloads extends To
    * acknowledged when `onData` returns, or when the promise it returns settles, or when a `done` from
    * `info.defer()` is called (see `DataInfo.defer`).
    */
-  subscribe<Topic extends Topics>(topic: Topic, onData: (payload: PayloadOf<Topic, Payloads>, info: DataInfo) => unknown): Unsubscribe;
+  subscribe<Topic extends Topics>(topic: Topic, onData: (payload: PayloadOf<Topic, Payloads>, info: DataInfo) => unknown, options?: SubscribeOptions): Unsubscribe;
+  /**
+   * (Protocol 1.3) Changes the array view of a subscribed binary topic (`undefined`: whole frames), e.g.
+   * after a zoom: the server sends the newest value again in it. Resolves when the server took it (or at
+   * once when it cannot take views); rejects when it refused it (`code` `BAD_VIEW`, `RATE_LIMITED`).
+   */
+  setView<Topic extends Topics>(topic: Topic, view: ArrayView | undefined): Promise<void>;
   /** Sends a command to the source behind `options.topic` (or the only one); resolves on the server's ack. */
   command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
   /** The topics the server announces now. */

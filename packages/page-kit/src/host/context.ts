@@ -13,7 +13,7 @@ export function createPageContext(page: Page, client: PageHostClient, connection
     for (const cleanup of cleanups.splice(0)) cleanup();
   });
   return {
-    subscribe(topic, onData) {
+    subscribe(topic, onData, options = {}) {
       if (!topicAllowed(page.topics, topic)) {
         throw new PageError(PageErrorCode.UNDECLARED_TOPIC, `page ${page.id} subscribed to ${topic}, which is not in its topics (${page.topics.join(', ')})`);
       }
@@ -26,9 +26,15 @@ export function createPageContext(page: Page, client: PageHostClient, connection
         if (signal.aborted) return undefined;
         const info: DataInfo = { seq: event.seq, time: event.time, replayed: event.replay, defer: event.defer };
         return (onData as (payload: unknown, info: DataInfo) => unknown)(event.kind === 'frame' ? event.frame : event.payload, info);
-      });
+      }, options.view === undefined ? undefined : { view: options.view });
       cleanups.push(unsubscribe);
       return unsubscribe;
+    },
+    setView(topic, view) {
+      if (!topicAllowed(page.topics, topic)) {
+        return Promise.reject(new PageError(PageErrorCode.UNDECLARED_TOPIC, `page ${page.id} set a view of ${topic}, which is not in its topics (${page.topics.join(', ')})`));
+      }
+      return client.setView?.(topic, view) ?? Promise.resolve();
     },
     command(name, args, options = {}) {
       return client.command(name, args, options);

@@ -1,10 +1,12 @@
-import type { JsonValue, StatusMessage, TopicInfo } from '@webmon/protocol';
-import type { CommandOptions, ConnectionState, TopicEvent, TopicsChange } from '@webmon/relay/client';
+import type { ArrayView, JsonValue, StatusMessage, TopicInfo } from '@webmon/protocol';
+import type { CommandOptions, ConnectionState, SubscribeOptions, TopicEvent, TopicsChange } from '@webmon/relay/client';
 
 /** What the host needs of a relay client (`createRelayClient` from `@webmon/relay/client` fits). */
 export interface PageHostClient {
   /** The handler's result may be a promise: the client acknowledges the value when it settles (`@webmon/relay/client` does). */
-  subscribe(topic: string, handler: (event: TopicEvent<unknown>) => unknown): () => void;
+  subscribe(topic: string, handler: (event: TopicEvent<unknown>) => unknown, options?: SubscribeOptions): () => void;
+  /** Array views (protocol 1.3); a client without it gives pages whole frames. */
+  setView?(topic: string, view: ArrayView | undefined): Promise<void>;
   command(name: string, args: JsonValue, options?: CommandOptions): Promise<JsonValue | undefined>;
   readonly topics: readonly TopicInfo[];
   onTopics(handler: (change: TopicsChange) => void): () => void;

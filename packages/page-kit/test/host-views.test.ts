@@ -1,0 +1,65 @@
+/**
+ * Array views through the page host, against a real relay and the real relay client over a socket on
+ * port 0: a page subscribes with the view it draws and changes it when it zooms; the host passes both to
+ * the client and keeps pages to their declared topics.
+ */
+import { createRequire } from 'node:module';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRelay, type Relay } from '@webmon/relay';
+import { createRelayClient, type RelayClient, type WebSocketConstructor } from '@webmon/relay/client';
+import type { DecodedFrame } from '@webmon/protocol';
+import { definePage, type PageContext } from '../src/index.js';
+import { createPageHost } from '../src/host/index.js';
+
+const WebSocket = createRequire(createRequire(import.meta.url).resolve('@webmon/relay'))('ws') as WebSocketConstructor;
+
+const opened: { relay: Relay; client: RelayClient }[] = [];
+afterEach(async () => {
+  for (const { relay, client } of opened.splice(0)) {
+    client.close();
+    await relay.close();
+  }
+});
+
+const element = (): HTMLElement => ({ dataset: {}, textContent: '', title: '' }) as unknown as HTMLElement;
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('array views through the page host', () => {
+  it('subscribes with the page’s view and changes it with context.setView', async () => {
+    const relay = createRelay({ topics: [{ name: 'image', mode: 'latest', binary: true }], heartbeatMs: 0 });
+    const { url } = await relay.listen();
+    const client = createRelayClient({ url, WebSocket });
+    opened.push({ relay, client });
+    relay.publishFrame('image', { dtype: 'float32', shape: [100, 100] }, new Float32Array(100 * 100).fill(2));
+
+    const frames: DecodedFrame[] = [];
+    let context: PageContext<'image'> | undefined;
+    createPageHost({ client }).mountPage(
+      definePage({
+        id: 'views',
+        title: 'Views',
+        topics: ['image'],
+        mount: (_element, pageContext) => {
+          context = pageContext;
+          pageContext.subscribe('image', (payload) => void frames.push(payload as DecodedFrame), { view: { maxShape: [10, 20] } });
+        },
+      }),
+      element(),
+    );
+    await waitFor(() => frames.length === 1, 'the snapshot in the view');
+    expect(frames[0]).toMatchObject({ shape: [10, 10], view: { step: 10 } });
+
+    await context!.setView('image', { maxShape: [10, 20], region: { y0: 0, x0: 0, y1: 10, x1: 20 }, dtype: 'uint8' });
+    await waitFor(() => frames.length === 2, 'the zoomed view');
+    expect(frames[1]).toMatchObject({ dtype: 'uint8', shape: [10, 20], view: { step: 1, offset: 2, scale: 0 } });
+    // A topic the page did not declare is refused by the host, before the wire.
+    await expect((context as unknown as PageContext<string>).setView('other', undefined)).rejects.toMatchObject({ code: 'PAGE_UNDECLARED_TOPIC' });
+  });
+});
