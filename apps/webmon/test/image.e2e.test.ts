@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createRelayClient, type WebSocketConstructor } from '@webmon/relay/client';
 import { eventually, getJson, launchChromium, startWebmon, type Proc } from './helpers.js';
 import { changedShare, summarizePixels, type PixelSummary } from './pixels.js';
 
@@ -98,6 +100,132 @@ describe('the live image through shared memory, in Chromium', () => {
     expect(Number(after['fps'])).toBeGreaterThan(1);
     expect(await page.locator('[data-role="latency"]').textContent()).toMatch(/^\d+\.\d \/ \d+\.\d ms$/);
     expect(await page.locator('[data-role="rate"]').textContent()).toMatch(/^\d+ MB\/s$/);
+    await page.close();
+  });
+
+  it('receives a view no larger than its canvas; zoomed in, the source pixels of a smaller region, drawn as they are', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1100 } });
+    await page.goto(`${url}image`);
+    const drawnAbove = (n: number): Promise<unknown> =>
+      page.waitForFunction((count) => Number((document.querySelector('[data-role="image-page"]') as HTMLElement | null)?.dataset['drawn']) > count, n, { timeout: 60_000 });
+    await drawnAbove(2);
+    const whole = await dataset(page);
+    const [canvasWidth, canvasHeight] = (whole['canvas'] ?? '').split('x').map(Number) as [number, number];
+    const [viewRows, viewCols] = (whole['viewShape'] ?? '').split('x').map(Number) as [number, number];
+    // The whole 1024² image into a canvas of fewer device pixels: the server sends at most the canvas.
+    expect(canvasWidth).toBeGreaterThan(100);
+    expect(canvasWidth).toBeLessThan(1024);
+    expect(viewRows).toBeLessThanOrEqual(canvasHeight);
+    expect(viewCols).toBeLessThanOrEqual(canvasWidth);
+    expect(whole).toMatchObject({ shape: '1024x1024', viewStep: '2', viewDtype: 'float32', viewRegion: '0,0,1024,1024' });
+    expect(await page.locator('[data-role="view"]').textContent()).toBe(`${viewRows} × ${viewCols} float32, step 2, whole image`);
+
+    // Zoom in about the canvas's centre (two wheel notches of 400: × e^1.6 ≈ 5): a smaller region at step 1.
+    const canvas = page.locator('canvas[data-role="canvas"]');
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -400);
+    await page.mouse.wheel(0, -400);
+    // Settled: the frame drawn answers the last view asked (each wheel notch may have asked one of its own).
+    await page.waitForFunction(() => {
+      const data = (document.querySelector('[data-role="image-page"]') as HTMLElement).dataset;
+      const region = (JSON.parse(data['asked'] ?? '{}') as { region?: Record<string, number> }).region;
+      return data['viewStep'] === '1' && region !== undefined && data['viewRegion'] === `${region['y0']},${region['x0']},${region['y1']},${region['x1']}`;
+    }, undefined, { timeout: 30_000 });
+    const zoomed = await dataset(page);
+    const [y0, x0, y1, x1] = (zoomed['viewRegion'] ?? '').split(',').map(Number) as [number, number, number, number];
+    const [vx0, vy0, vx1, vy1] = (zoomed['visible'] ?? '').split(',').map(Number) as [number, number, number, number];
+    const scale = Number(zoomed['scale']);
+    expect(scale).toBeGreaterThan(3.5);
+    // The region is what the canvas shows, in whole source pixels, and no larger than the canvas.
+    expect([y0, x0, y1, x1]).toEqual([Math.floor(vy0), Math.floor(vx0), Math.ceil(vy1), Math.ceil(vx1)]);
+    expect(x1 - x0).toBeLessThanOrEqual(canvasWidth);
+    expect(zoomed['viewShape']).toBe(`${y1 - y0}x${x1 - x0}`);
+    expect(JSON.parse(zoomed['asked'] ?? '{}')).toEqual({ maxShape: [canvasHeight, canvasWidth], region: { y0, x0, y1, x1 }, dtype: 'float32' });
+
+    // What is drawn is the source: the same values, by seq, from a second client that takes whole frames.
+    const crops = new Map<number, Float32Array>();
+    const client = createRelayClient({ url: `${url.replace(/^http/, 'ws')}ws`, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    client.subscribe('napari.image', (event) => {
+      if (event.kind !== 'frame' || !(event.frame.data instanceof Float32Array)) return;
+      const crop = new Float32Array((y1 - y0) * (x1 - x0));
+      for (let y = y0; y < y1; y++) crop.set(event.frame.data.subarray(y * 1024 + x0, y * 1024 + x1), (y - y0) * (x1 - x0));
+      crops.set(event.seq, crop);
+      crops.delete(event.seq - 90);
+    });
+    try {
+      await eventually(() => (crops.size >= 3 ? true : undefined), 30_000, 'whole frames on a second client');
+      // Gray, with contrast limits stretched over this region's values (2nd–98th percentile): the picture
+      // is smooth, so only a steep colour ramp shows a drawing that is off by one source pixel.
+      const sorted = [...crops.values()].at(-1)!.slice().sort();
+      const low = sorted[Math.floor(sorted.length * 0.02)]!;
+      const high = sorted[Math.floor(sorted.length * 0.98)]!;
+      await page.locator('[data-role="colormap"]').selectOption('gray');
+      await page.locator('[data-role="low"]').fill(String(low));
+      await page.locator('[data-role="high"]').fill(String(high));
+      const drawnNow = Number((await dataset(page))['drawn']);
+      await drawnAbove(drawnNow + 2);
+
+      const samples: [number, number][] = [];
+      for (let sy = Math.ceil(vy0) + 3; sy < Math.floor(vy1) - 3; sy += 7) for (let sx = Math.ceil(vx0) + 3; sx < Math.floor(vx1) - 3; sx += 7) samples.push([sy, sx]);
+      expect(samples.length).toBeGreaterThan(300);
+      /** Mean absolute difference (grey levels) between the screenshot and source pixels moved by (dy, dx). */
+      const error = (rgba: Buffer, width: number, crop: Float32Array, dy: number, dx: number): number => {
+        let sum = 0;
+        for (const [sy, sx] of samples) {
+          const value = crop[(sy + dy - y0) * (x1 - x0) + (sx + dx - x0)]!;
+          const expected = Math.round(Math.min(1, Math.max(0, (value - low) / (high - low))) * 255);
+          // Screenshot pixel: 1 px of border, then device pixels (device pixel ratio 1), at the source pixel's centre.
+          const px = 1 + Math.floor((sx + 0.5 - vx0) * scale);
+          const py = 1 + Math.floor((sy + 0.5 - vy0) * scale);
+          sum += Math.abs(rgba[(py * width + px) * 4]! - expected);
+        }
+        return sum / samples.length;
+      };
+      let best = { error: Infinity, seq: -1, rgba: Buffer.alloc(0), width: 0 };
+      for (let attempt = 0; attempt < 15 && best.error > 1; attempt++) {
+        const before = Number((await dataset(page))['drawnSeq']);
+        const shot = await summarizePixels(page, await canvas.screenshot());
+        const after = Number((await dataset(page))['drawnSeq']);
+        const rgba = Buffer.from(shot.rgba, 'base64');
+        // The frame on screen is one of those drawn while the screenshot was taken: the one it matches best.
+        for (let seq = before - 2; seq <= after + 2; seq++) {
+          const crop = crops.get(seq);
+          const value = crop ? error(rgba, shot.width, crop, 0, 0) : Infinity;
+          if (value < best.error) best = { error: value, seq, rgba, width: shot.width };
+        }
+      }
+      // Within rounding of the right colour on average, and matched best where it should be: the same
+      // source pixels moved by one or two in any direction match worse (a drawing off by a pixel fails here).
+      expect(best.error, `seq ${best.seq}`).toBeLessThan(1);
+      const crop = crops.get(best.seq)!;
+      const shifted: string[] = [];
+      for (let dy = -2; dy <= 2; dy++) {
+        for (let dx = -2; dx <= 2; dx++) {
+          if ((dy !== 0 || dx !== 0) && error(best.rgba, best.width, crop, dy, dx) <= best.error) shifted.push(`(${dy}, ${dx})`);
+        }
+      }
+      expect(shifted, `shifts that match as well as none (error ${best.error.toFixed(3)})`).toEqual([]);
+    } finally {
+      client.close();
+    }
+
+    // Pan: dragging 200 CSS px to the left shows source pixels further right; the region follows at step 1.
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 - 200, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const shift = Math.round(200 / scale);
+    await page.waitForFunction((expectedX0) => {
+      const data = (document.querySelector('[data-role="image-page"]') as HTMLElement).dataset;
+      const regionX0 = Number((data['viewRegion'] ?? '').split(',')[1]);
+      return data['viewStep'] === '1' && Math.abs(regionX0 - expectedX0) <= 2;
+    }, x0 + shift, { timeout: 30_000 });
+
+    // Double-click: the whole image again, at the step it started with.
+    await canvas.dblclick();
+    await page.waitForFunction(() => (document.querySelector('[data-role="image-page"]') as HTMLElement).dataset['viewRegion'] === '0,0,1024,1024', undefined, { timeout: 30_000 });
+    expect(await dataset(page)).toMatchObject({ viewStep: '2', viewShape: whole['viewShape'] });
     await page.close();
   });
 
