@@ -107,13 +107,32 @@ export interface ViewValues {
 let rowScratch: Float64Array<ArrayBuffer> = new Float64Array(0);
 let sumScratch: Float64Array<ArrayBuffer> = new Float64Array(0);
 let meanScratch: Float64Array<ArrayBuffer> = new Float64Array(0);
+let meanRowScratch: Float64Array<ArrayBuffer> = new Float64Array(0);
 
 function scratch(current: Float64Array<ArrayBuffer>, length: number): Float64Array<ArrayBuffer> {
   return current.length >= length ? current : new Float64Array(Math.max(length, current.length * 2));
 }
 
-/** A source row reader: `count` values from element `start` into `out` as float64. */
-type RowReader = (start: number, count: number, out: Float64Array) => void;
+/**
+ * Reads source rows as float64: `read` puts `count` values from element `start` into `out`, `add` adds
+ * them to what `out` holds (the block sums: no intermediate row for the common dtypes).
+ */
+interface RowReader {
+  read(start: number, count: number, out: Float64Array): void;
+  add(start: number, count: number, out: Float64Array): void;
+}
+
+/** A reader from `read` alone: rows that need decoding go through a scratch row, then are added. */
+function withScratchAdd(read: RowReader['read']): RowReader {
+  return {
+    read,
+    add(start, count, out) {
+      const row = (rowScratch = scratch(rowScratch, count));
+      read(start, count, row);
+      for (let i = 0; i < count; i++) out[i] = out[i]! + row[i]!;
+    },
+  };
+}
 
 function rowReader(bytes: Uint8Array, dtype: Exclude<NumericDType, 'complex64' | 'complex128'>): RowReader {
   const itemSize = typedArrayClassOf(dtype).BYTES_PER_ELEMENT;
@@ -122,23 +141,28 @@ function rowReader(bytes: Uint8Array, dtype: Exclude<NumericDType, 'complex64' |
   const { buffer, byteOffset, byteLength } = aligned;
   if (dtype === 'float16') {
     const bits = new Uint16Array(buffer, byteOffset, byteLength / 2);
-    return (start, count, out) => {
+    return withScratchAdd((start, count, out) => {
       for (let i = 0; i < count; i++) out[i] = float16Value(bits[start + i]!);
-    };
+    });
   }
   if (dtype === 'int64' || dtype === 'uint64') {
     // Two 32-bit halves per value (little-endian): no BigInt per pixel. Beyond 2^53 approximately, as any float.
     const low = new Uint32Array(buffer, byteOffset, byteLength / 4);
     const high = dtype === 'int64' ? new Int32Array(buffer, byteOffset, byteLength / 4) : low;
-    return (start, count, out) => {
+    return withScratchAdd((start, count, out) => {
       for (let i = 0, j = 2 * start; i < count; i++, j += 2) out[i] = high[j + 1]! * 4294967296 + low[j]!;
-    };
+    });
   }
   const Typed = typedArrayClassOf(dtype);
   // The 64-bit integers took the branch above: what is left holds numbers, not BigInts.
   const values = new Typed(buffer, byteOffset, byteLength / Typed.BYTES_PER_ELEMENT) as Exclude<NumericTypedArray, BigInt64Array | BigUint64Array>;
-  // Converting set: native code turns any of these into float64, no JavaScript per element.
-  return (start, count, out) => out.set(values.subarray(start, start + count));
+  return {
+    // Converting set: native code turns any of these into float64, no JavaScript per element.
+    read: (start, count, out) => out.set(values.subarray(start, start + count)),
+    add(start, count, out) {
+      for (let i = 0; i < count; i++) out[i] = out[i]! + values[start + i]!;
+    },
+  };
 }
 
 /**
@@ -156,7 +180,7 @@ export function computeView(bytes: Uint8Array, dtype: string, plan: ViewPlan, ou
   const total = outRows * rowValues;
   const cols = region.x1 - region.x0;
   const span = cols * channels;
-  const read = rowReader(bytes, dtype);
+  const reader = rowReader(bytes, dtype);
 
   // Crop of float32 into float32 (zoomed in to full resolution): rows copied as they are.
   if (step === 1 && dtype === 'float32' && out === 'float32') {
@@ -175,43 +199,45 @@ export function computeView(bytes: Uint8Array, dtype: string, plan: ViewPlan, ou
   const halves = out === 'float16' ? new Uint16Array(total) : undefined;
   // Integer codes need the range of every mean first: the means wait in scratch until it is known.
   const means = integer ? (meanScratch = scratch(meanScratch, total)) : undefined;
-  const row = (rowScratch = scratch(rowScratch, span));
-  const sums = (sumScratch = scratch(sumScratch, rowValues));
+  const columns = (sumScratch = scratch(sumScratch, span));
+  const blockMeans = (meanRowScratch = scratch(meanRowScratch, rowValues));
   for (let r = 0; r < outRows; r++) {
     const y0 = region.y0 + r * step;
     const y1 = Math.min(y0 + step, region.y1);
-    sums.fill(0, 0, rowValues);
-    for (let y = y0; y < y1; y++) {
-      read((y * width + region.x0) * channels, span, row);
-      if (step === 1) {
-        for (let i = 0; i < span; i++) sums[i] = row[i]!;
-      } else if (channels === 1) {
-        for (let c = 0, i = 0; c < outCols; c++) {
-          const end = Math.min(i + step, span);
-          let sum = sums[c]!;
-          for (; i < end; i++) sum += row[i]!;
-          sums[c] = sum;
-        }
-      } else {
+    // Column sums of the block's rows: the first row converted straight in (native), the others added in
+    // one tight loop; then each block is summed across its columns once.
+    reader.read((y0 * width + region.x0) * channels, span, columns);
+    for (let y = y0 + 1; y < y1; y++) reader.add((y * width + region.x0) * channels, span, columns);
+    const rowsInBlock = y1 - y0;
+    let rowMeans = columns; // step 1: one row, the values themselves
+    if (step > 1) {
+      rowMeans = blockMeans;
+      if (channels === 1) {
         for (let c = 0, x = 0; c < outCols; c++) {
           const end = Math.min(x + step, cols);
-          const base = c * channels;
-          for (; x < end; x++) for (let k = 0, i = x * channels; k < channels; k++) sums[base + k] = sums[base + k]! + row[i + k]!;
+          const count = rowsInBlock * (end - x);
+          let sum = 0;
+          for (; x < end; x++) sum += columns[x]!;
+          rowMeans[c] = sum / count;
+        }
+      } else {
+        for (let c = 0; c < outCols; c++) {
+          const start = c * step;
+          const end = Math.min(start + step, cols);
+          const count = rowsInBlock * (end - start);
+          for (let k = 0; k < channels; k++) {
+            let sum = 0;
+            for (let x = start; x < end; x++) sum += columns[x * channels + k]!;
+            rowMeans[c * channels + k] = sum / count;
+          }
         }
       }
     }
-    const rowsInBlock = y1 - y0;
     const at = r * rowValues;
-    for (let c = 0; c < outCols; c++) {
-      const count = rowsInBlock * (Math.min((c + 1) * step, cols) - c * step);
-      for (let k = 0; k < channels; k++) {
-        const index = c * channels + k;
-        const mean = sums[index]! / count;
-        if (floats !== undefined) floats[at + index] = mean;
-        else if (halves !== undefined) halves[at + index] = float16Bits(mean);
-        else means![at + index] = mean;
-      }
-    }
+    // float64 → float32 by the typed-array copy (native, round to nearest); float16 by hand.
+    if (floats !== undefined) floats.set(rowMeans.subarray(0, rowValues), at);
+    else if (halves !== undefined) for (let i = 0; i < rowValues; i++) halves[at + i] = float16Bits(rowMeans[i]!);
+    else means!.set(rowMeans.subarray(0, rowValues), at);
   }
   if (floats !== undefined) return { data: floats };
   if (halves !== undefined) return { data: halves };
