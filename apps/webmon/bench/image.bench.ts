@@ -11,8 +11,11 @@
  *
  * Runs, one after the other on the same writer:
  * 1. ring → binary frames → Chromium (what webmon does: the page acknowledges each frame, credit window 1);
+ *    the same page asking for an array view the size of an 800 × 800 canvas (view mode, protocol 1.3: the
+ *    relay sends each frame reduced by block means, 1024² → 512² float32 at step 2, computed once per frame);
  *    and the same page never acknowledging (a protocol 1.1 client: the relay sends as fast as the socket
- *    takes and the kernel's buffers hold older frames) — frame age p50/p99 of the two side by side;
+ *    takes and the kernel's buffers hold older frames) — page Hz against writer Hz and frame age p50/p99
+ *    of the three side by side;
  * 2. baseline: the same ring records sent as base64 inside JSON (`relay.publish`) → Chromium decodes
  *    them (`Uint8Array.fromBase64`) — what a JSON-only transport (the original webmon's socket.io)
  *    would have to do with an array;
@@ -23,7 +26,7 @@
  * 4. reference: plain `ws` sending the same 4 MiB message to Chromium each time the page asks for the
  *    next (closed loop, one message in flight, no webmon code): how fast this Chromium takes such messages.
  * Environment: BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
- * BENCH_IMAGE_SIZE (1024).
+ * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,6 +47,7 @@ const SECONDS = Number(process.env['BENCH_IMAGE_SECONDS'] ?? 8);
 const WARMUP_SECONDS = Number(process.env['BENCH_IMAGE_WARMUP_SECONDS'] ?? 3);
 const HZ = Number(process.env['BENCH_IMAGE_HZ'] ?? 60);
 const SIZE = Number(process.env['BENCH_IMAGE_SIZE'] ?? 1024);
+const VIEW_EDGE = Number(process.env['BENCH_IMAGE_VIEW'] ?? 800);
 const FRAME_BYTES = SIZE * SIZE * 4;
 const PYTHON_DIR = fileURLToPath(new URL('../python', import.meta.url));
 const CLIENT_SOURCE = fileURLToPath(new URL('./image-page/client.ts', import.meta.url));
@@ -273,11 +277,17 @@ async function main(): Promise<void> {
 
   const results: Result[] = [];
   let legacy: Result | undefined;
+  let viewed: Result | undefined;
+  let viewCost: { computed: number; ms: number } | undefined;
   let ceilingHz = Number.NaN;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
     await source.attach(BINARY_TOPIC, ringName);
     results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
+    const views0 = relay.stats().views;
+    viewed = await inBrowser(`same, view mode: ${VIEW_EDGE} × ${VIEW_EDGE} canvas (1.3 view)`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}`);
+    const views1 = relay.stats().views;
+    viewCost = { computed: views1.computed - views0.computed, ms: views1.computeMs - views0.computeMs };
     legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
 
     // The Node client before detaching: same publisher, no browser.
@@ -287,6 +297,8 @@ async function main(): Promise<void> {
     const stop = new AbortController();
     const base64 = { published: 0 };
     const baseline = publishBase64(relay, ringName, stop.signal, base64);
+    // If the browser run below fails, the relay closes under the publisher: report that failure, not this one.
+    baseline.catch(() => undefined);
     results.push(await inBrowser('baseline: ring → base64 in JSON → Chromium', JSON_TOPIC, () => base64.published));
     stop.abort();
     await baseline;
@@ -317,7 +329,7 @@ async function main(): Promise<void> {
   const pad = (text: string, width: number): string => text.padEnd(width);
   const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
   console.log(`${pad('run', 52)} ${pad('writer Hz', 10)} ${pad('sent Hz', 8)} ${pad('page Hz', 8)} ${pad('MB/s', 7)} ${pad('age p50 / p99 ms', 18)} Node CPU`);
-  for (const r of legacy ? [results[0]!, legacy, ...results.slice(1)] : results) {
+  for (const r of [results[0], viewed, legacy, ...results.slice(1)].filter((r): r is Result => r !== undefined)) {
     console.log(`${pad(r.name, 52)} ${pad(fixed(r.writerHz), 10)} ${pad(fixed(r.publishedHz), 8)} ${pad(fixed(r.receivedHz), 8)} ${pad(fixed(r.mbPerSecond, 0), 7)} ${pad(`${fixed(r.p50)} / ${fixed(r.p99)}`, 18)} ${fixed(r.nodeCpu, 0)} %`);
   }
   const [ring, base] = results;
@@ -329,6 +341,14 @@ async function main(): Promise<void> {
     console.log(`credits (window 1) vs a page that never acknowledges: age p50 ${fixed(ring.p50)} vs ${fixed(legacy.p50)} ms (${fixed(ring.p50 / legacy.p50, 2)}×), ` +
       `p99 ${fixed(ring.p99)} vs ${fixed(legacy.p99)} ms (${fixed(ring.p99 / legacy.p99, 2)}×); page ${fixed(ring.receivedHz)} vs ${fixed(legacy.receivedHz)} Hz; ` +
       `goal age p99 ≤ 2 × the page's frame interval (${fixed(2000 / ring.receivedHz)} ms): ${ring.p99 <= 2000 / ring.receivedHz ? 'met' : 'NOT met'}`);
+  }
+  if (ring && viewed) {
+    console.log(`view mode (${VIEW_EDGE} × ${VIEW_EDGE} canvas) vs full resolution: page ${fixed(viewed.receivedHz)} vs ${fixed(ring.receivedHz)} Hz ` +
+      `(writer ${fixed(viewed.writerHz)} / ${fixed(ring.writerHz)} Hz), age p50 ${fixed(viewed.p50)} vs ${fixed(ring.p50)} ms, p99 ${fixed(viewed.p99)} vs ${fixed(ring.p99)} ms, ` +
+      `${fixed(viewed.mbPerSecond, 0)} vs ${fixed(ring.mbPerSecond, 0)} MB/s`);
+    if (viewCost) console.log(`view cost on the relay: ${viewCost.computed} views computed, ${fixed(viewCost.computed > 0 ? viewCost.ms / viewCost.computed : Number.NaN, 2)} ms each`);
+    console.log(`goals (view mode): page Hz ≥ 0.9 × writer Hz → ${fixed(viewed.receivedHz / viewed.writerHz, 2)}× ${viewed.receivedHz >= 0.9 * viewed.writerHz ? 'met' : 'NOT met'}; ` +
+      `age p99 < 100 ms → ${fixed(viewed.p99)} ms ${viewed.p99 < 100 ? 'met' : 'NOT met'}`);
   }
   const node = results[2];
   if (node) console.log(`without a browser (Node client): ${fixed(node.mbPerSecond, 0)} MB/s at ${fixed(node.receivedHz)} Hz, age p50 ${fixed(node.p50)} ms, p99 ${fixed(node.p99)} ms`);

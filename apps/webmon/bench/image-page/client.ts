@@ -3,7 +3,8 @@
  * how old it was (page wall clock − writer wall clock), after turning it into a Float32Array — zero-copy
  * for a binary frame, base64-decoded for the JSON baseline. Results live in `globalThis.imageBench`.
  * `?window=0` makes it a page that never acknowledges (a protocol 1.1 client); by default it acknowledges
- * each frame when its handler returns, as a webmon page does.
+ * each frame when its handler returns, as a webmon page does. `?view=800` asks for an array view of at
+ * most 800 × 800 (protocol 1.3: what the image page does for an 800 × 800 canvas), float32.
  */
 import { createRelayClient } from '@webmon/relay/client';
 
@@ -22,6 +23,7 @@ const state: BenchState = { frames: 0, bytes: 0, arrivals: [], latencies: [], ch
 const query = new URLSearchParams(location.search);
 const topic = query.get('topic') ?? 'bench.image';
 const ackWindow = Number(query.get('window') ?? 1);
+const viewEdge = query.get('view');
 const wallClock = (): number => performance.timeOrigin + performance.now();
 const fromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array }).fromBase64;
 
@@ -46,6 +48,7 @@ function record(time: number, pixels: Float32Array, replay: boolean): void {
 
 const client = createRelayClient({ url: `ws://${location.host}/ws`, payloadValidators: {}, window: ackWindow });
 client.onError((error) => state.errors.push(error.message));
+const options = viewEdge === null ? {} : { view: { maxShape: [Number(viewEdge), Number(viewEdge)] as [number, number], dtype: 'float32' as const } };
 client.subscribe(topic, (event) => {
   if (event.kind === 'frame') {
     if (event.frame.data instanceof Float32Array) record(event.frame.time, event.frame.data, event.replay);
@@ -54,4 +57,4 @@ client.subscribe(topic, (event) => {
   const payload = event.payload as { time: number; data: string };
   const bytes = decodeBase64(payload.data);
   record(payload.time, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4), event.replay);
-});
+}, options);
