@@ -5,7 +5,7 @@
  * Reduction: each view pixel is the **mean** of a step × step block of source pixels (fewer at the far
  * edges, where the region ends inside a block), per channel. The mean keeps what a picture of the array
  * means: its histogram (so contrast limits chosen on the full array still fit), its noise averaged down
- * rather than aliased, and the values a pyramid level of napari's multiscale images holds. The maximum
+ * rather than aliased, and the values a level of a multiscale image pyramid holds. The maximum
  * would keep a single bright pixel visible when zoomed out, but brightens and thickens everything else and
  * flickers with noise; it can come later as an option of the view if a page needs it. A step is a whole
  * number and the same along both axes: view pixels stay square and each is an exact block of source
