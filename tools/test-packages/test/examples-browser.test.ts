@@ -65,6 +65,18 @@ describe('browser READMEs, as packed', () => {
       expect(imports.filter((imported) => !installed.includes(imported)), `examples/${file} imports what no install line names`).toEqual([]);
     }
   });
+
+  it.each(PACKAGES)('%s: every example file is shown in the README, verbatim (none ships unseen, none drifts)', (name) => {
+    const readme = readFileSync(join(shipped(name), 'README.md'), 'utf8');
+    const shown = new Map<string, string>();
+    for (const { text } of codeBlocks(readme)) {
+      const marker = /^\/\/ (examples\/[\w./-]+)\n/.exec(text);
+      if (marker !== null) shown.set(marker[1]!, text);
+    }
+    const files = readdirSync(join(shipped(name), 'examples')).map((file) => `examples/${file}`);
+    expect([...shown.keys()].sort()).toEqual(files.sort());
+    for (const [file, text] of shown) expect(text, file).toBe(readFileSync(join(shipped(name), file), 'utf8'));
+  });
 });
 
 // ---- installed with plain npm, bundled with the installed esbuild, opened in Chromium
@@ -77,6 +89,7 @@ interface InstalledRelay {
   publish(topic: string, payload: unknown): number;
   publishFrame(topic: string, frame: { dtype: string; shape: number[]; meta?: unknown; time?: number }, data: ArrayBufferView): number;
   setStatus(code: string, details?: { source?: string; message?: string }): void;
+  onCommand(handler: (name: string, args: unknown, context: { topic?: string }) => unknown): void;
   close(): Promise<void>;
 }
 interface RelayModule {
@@ -91,28 +104,6 @@ let browser: Browser;
 let decoder: Page;
 let relayModule: RelayModule;
 let napariModule: NapariModule;
-
-beforeAll(async () => {
-  consumer = mkdtempSync(join(tmpdir(), 'webmon-browser-examples-'));
-  let started = performance.now();
-  // One install for all five: their webmon dependencies overlap and the peers do not clash.
-  installTarballs(packed, consumer, PACKAGES, { from_registry: registryPackages() });
-  elapsed(`npm install of ${withPublishedDependencies(PACKAGES).length} tarballs + ${registryPackages().join(' ')}`, started);
-  // The Node side of the page tests imports the relay and napari's topic table from the install, not the workspace.
-  const require = createRequire(join(consumer, 'package.json'));
-  relayModule = (await import(pathToFileURL(require.resolve('@webmon/relay')).href)) as RelayModule;
-  napariModule = (await import(pathToFileURL(require.resolve('@webmon/napari')).href)) as NapariModule;
-  started = performance.now();
-  browser = await launchChromium();
-  // Screenshots are decoded by Chromium itself, in a page of their own (no PNG decoder in Node).
-  decoder = await browser.newPage();
-  elapsed('Chromium start', started);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (consumer !== '') rmSync(consumer, { recursive: true, force: true });
-});
 
 /** The README's own `npx esbuild examples/<file> …` line (a shell block), as words. */
 function bundleCommand(readme: string, file: string): string[] {
@@ -129,18 +120,18 @@ function bundleCommand(readme: string, file: string): string[] {
  * Copies the installed package's examples into a folder of the consumer (as a user copies a README
  * example) and bundles one there with the README's own `npx esbuild` line; returns the folder and the bundle.
  */
-const bundles = new Map<BrowserPackage, Promise<{ dir: string; script: string }>>();
-function bundleExample(name: BrowserPackage): Promise<{ dir: string; script: string }> {
-  let bundle = bundles.get(name);
-  if (bundle === undefined) bundles.set(name, (bundle = bundleOnce(name)));
+const bundles = new Map<string, Promise<{ dir: string; script: string }>>();
+function bundleExample(name: BrowserPackage, file: string = EXAMPLES[name]): Promise<{ dir: string; script: string }> {
+  let bundle = bundles.get(`${name}/${file}`);
+  if (bundle === undefined) bundles.set(`${name}/${file}`, (bundle = bundleOnce(name, file)));
   return bundle;
 }
 
-async function bundleOnce(name: BrowserPackage): Promise<{ dir: string; script: string }> {
+async function bundleOnce(name: BrowserPackage, file: string): Promise<{ dir: string; script: string }> {
   const started = performance.now();
   const dir = join(consumer, short(name));
   cpSync(join(consumer, 'node_modules', name, 'examples'), join(dir, 'examples'), { recursive: true });
-  const [, ...args] = bundleCommand(readFileSync(join(consumer, 'node_modules', name, 'README.md'), 'utf8'), EXAMPLES[name]);
+  const [, ...args] = bundleCommand(readFileSync(join(consumer, 'node_modules', name, 'README.md'), 'utf8'), file);
   const outfile = args.find((arg) => arg.startsWith('--outfile='))?.slice('--outfile='.length);
   if (outfile === undefined) throw new Error(`the README's esbuild line for ${name} writes no --outfile`);
   // `--no`: esbuild must come from the install; npx would otherwise fetch it when it is missing.
@@ -199,29 +190,39 @@ async function open(url: string): Promise<{ page: Page; errors: string[]; logs: 
 
 type Rgb = [number, number, number];
 
-/** The pixels of a screenshot (every `stride`-th in each direction), decoded by Chromium. */
-async function pixels(png: Buffer, stride = 2): Promise<Rgb[]> {
-  const flat = await decoder.evaluate(
-    async ({ base64, stride }) => {
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The pixels of a screenshot, or of a box of it (every `stride`-th in each direction, row by row), decoded by Chromium. */
+async function pixels(png: Buffer, stride = 2, box?: Box): Promise<Rgb[] & { columns: number }> {
+  const { columns, rgb } = await decoder.evaluate(
+    async ({ base64, stride, box }) => {
       const blob = await (await fetch(`data:image/png;base64,${base64}`)).blob();
       const bitmap = await createImageBitmap(blob);
       const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
       const context = canvas.getContext('2d')!;
       context.drawImage(bitmap, 0, 0);
-      const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-      const out: number[] = [];
-      for (let y = 0; y < bitmap.height; y += stride) {
-        for (let x = 0; x < bitmap.width; x += stride) {
-          const i = (y * bitmap.width + x) * 4;
-          out.push(data[i]!, data[i + 1]!, data[i + 2]!);
+      const [x, y, w, h] = box ? [box.x, box.y, box.width, box.height].map(Math.round) : [0, 0, bitmap.width, bitmap.height];
+      const { data } = context.getImageData(x!, y!, w!, h!);
+      // Back as one base64 string: playwright serialises an array element by element (a second per 100k).
+      let binary = '';
+      for (let row = 0; row < h!; row += stride) {
+        for (let col = 0; col < w!; col += stride) {
+          const i = (row * w! + col) * 4;
+          binary += String.fromCharCode(data[i]!, data[i + 1]!, data[i + 2]!);
         }
       }
-      return out;
+      return { columns: Math.ceil(w! / stride), rgb: btoa(binary) };
     },
-    { base64: png.toString('base64'), stride },
+    { base64: png.toString('base64'), stride, box },
   );
-  const result: Rgb[] = [];
-  for (let i = 0; i < flat.length; i += 3) result.push([flat[i]!, flat[i + 1]!, flat[i + 2]!]);
+  const bytes = Buffer.from(rgb, 'base64');
+  const result = Object.assign([] as Rgb[], { columns });
+  for (let i = 0; i < bytes.length; i += 3) result.push([bytes[i]!, bytes[i + 1]!, bytes[i + 2]!]);
   return result;
 }
 
@@ -234,6 +235,28 @@ const saturated = ([r, g, b]: Rgb): boolean => Math.max(r, g, b) - Math.min(r, g
 const unique = (low: number, span: number): number => Math.round((low + Math.random() * span) * 10) / 10;
 
 describe('browser examples, installed with npm and opened in Chromium', () => {
+  beforeAll(async () => {
+    consumer = mkdtempSync(join(tmpdir(), 'webmon-browser-examples-'));
+    let started = performance.now();
+    // One install for all five: their webmon dependencies overlap and the peers do not clash.
+    installTarballs(packed, consumer, PACKAGES, { from_registry: registryPackages() });
+    elapsed(`npm install of ${withPublishedDependencies(PACKAGES).length} tarballs + ${registryPackages().join(' ')}`, started);
+    // The Node side of the page tests imports the relay and napari's topic table from the install, not the workspace.
+    const require = createRequire(join(consumer, 'package.json'));
+    relayModule = (await import(pathToFileURL(require.resolve('@webmon/relay')).href)) as RelayModule;
+    napariModule = (await import(pathToFileURL(require.resolve('@webmon/napari')).href)) as NapariModule;
+    started = performance.now();
+    browser = await launchChromium();
+    // Screenshots are decoded by Chromium itself, in a page of their own (no PNG decoder in Node).
+    decoder = await browser.newPage();
+    elapsed('Chromium start', started);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (consumer !== '') rmSync(consumer, { recursive: true, force: true });
+  });
+
   it('@webmon/tile-viewer: the viewer draws the layer it is fed (seen tiles red, context tiles gray) and hands on its command', async () => {
     const site = await serve((await bundleExample('@webmon/tile-viewer')).script, '<div id="tiles" style="width:640px;height:480px"></div>');
     const { page, errors, logs } = await open(site.url);
@@ -272,10 +295,15 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
       expect(await stat('loads-per-second')).toBeGreaterThan(0);
       const canvases = page.locator('.webmon-loader-charts canvas');
       await expect.poll(() => canvases.count(), { timeout: 30_000 }).toBe(3);
-      // Line (blue), load time and chunk size points (orange, green): coloured pixels in each chart.
-      for (let i = 0; i < 3; i++) {
-        await expect.poll(async () => (await pixels(await canvases.nth(i).screenshot(), 1)).filter(saturated).length, { timeout: 30_000 }).toBeGreaterThan(50);
-      }
+      // Line (blue), load time and chunk size points (orange, green): coloured pixels in each chart, from
+      // one screenshot (each one waits for a frame of a page that is busy drawing).
+      const boxes = await Promise.all([0, 1, 2].map(async (i) => (await canvases.nth(i).boundingBox())!));
+      await expect
+        .poll(async () => {
+          const shot = await page.screenshot();
+          return Promise.all(boxes.map(async (box) => (await pixels(shot, 1, box)).filter(saturated).length > 50));
+        }, { timeout: 30_000 })
+        .toEqual([true, true, true]);
       // Pause: the charts stop moving although the example keeps pushing; resume: they move again.
       await page.locator('#pause').click();
       await expect.poll(() => page.locator('#pause').textContent()).toBe('Resume');
@@ -285,6 +313,67 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
       expect((await canvases.nth(0).screenshot()).equals(frozen)).toBe(true);
       await page.locator('#pause').click();
       await expect.poll(async () => (await canvases.nth(0).screenshot()).equals(frozen), { timeout: 10_000 }).toBe(false);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await site.close();
+    }
+  });
+
+  it('@webmon/tile-viewer: examples/live.js draws the polls of the relay\'s napari.layers topic and sends show-grid back to it', async () => {
+    const { NapariTopics } = napariModule;
+    const site = await serve((await bundleExample('@webmon/tile-viewer', 'live.js')).script, '<div id="tiles" style="width:640px;height:480px"></div>', [NapariTopics.layers]);
+    const commands: unknown[] = [];
+    site.relay!.onCommand((name, args, { topic }) => {
+      commands.push({ name, args, topic });
+      return true;
+    });
+    // Level 0 of a 2950 × 2980 image in 100-px tiles; a seen block whose size is unique to this run.
+    const side = 2 + Math.floor(Math.random() * 4);
+    const seen: [number, number][] = [];
+    for (let row = 10; row < 10 + side; row++) for (let col = 12; col < 12 + side; col++) seen.push([row, col]);
+    site.relay!.publish(NapariTopics.layers.name, {
+      layers: {
+        '140234567890123': {
+          tile_config: { base_shape: [2950, 2980], image_shape: [2950, 2980], shape_in_tiles: [30, 30], tile_size: 100, level_index: 0 },
+          tile_state: { seen, corners: [[1000, 1200], [1000 + side * 100, 1200 + side * 100]] },
+        },
+      },
+    });
+    const { page, errors } = await open(site.url);
+    try {
+      await expect.poll(() => page.locator('[data-role="level"]').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`^Level 0 · 30×30 tiles of 100px · ${side * side} seen / \\d+ drawn$`));
+      await expect.poll(async () => (await pixels(await page.locator('#tiles canvas').screenshot())).filter(([r, g, b]) => r > 150 && g < 110 && b < 90).length, { timeout: 30_000 }).toBeGreaterThan(50);
+      await page.getByRole('checkbox').check();
+      await expect.poll(() => commands).toEqual([{ name: 'show_grid', args: true, topic: NapariTopics.layers.name }]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await site.close();
+    }
+  });
+
+  it('@webmon/loader-charts: examples/live.js charts the frames and loads of the relay\'s topics (a late page gets the replay)', async () => {
+    const { NapariTopics } = napariModule;
+    const site = await serve((await bundleExample('@webmon/loader-charts', 'live.js')).script, '<div id="loader" style="width:800px"></div>', [
+      { ...NapariTopics.frameTime, replayMs: 60_000 },
+      { ...NapariTopics.loadChunk, replayMs: 60_000 },
+    ]);
+    // Two seconds of frames at a frame time unique to this run, and loads, all before the page opens.
+    const deltaMs = unique(20, 20);
+    const end = Date.now() / 1000;
+    for (let i = 0; i < 60; i++) {
+      const time = end - 2 + i / 30;
+      site.relay!.publish(NapariTopics.frameTime.name, { time, delta_ms: deltaMs });
+      if (i % 6 === 0) site.relay!.publish(NapariTopics.loadChunk.name, { time, num_bytes: 1_000_000, load_ms: 8 });
+    }
+    const { page, errors } = await open(site.url);
+    try {
+      const stat = (key: string) => page.locator(`[data-stat="${key}"]`).textContent();
+      await expect.poll(() => stat('frame-mean'), { timeout: 30_000 }).toBe(`${deltaMs.toFixed(1)} ms`);
+      expect(await stat('fps')).toBe((1000 / deltaMs).toFixed(1));
+      const canvas = page.locator('.webmon-loader-charts canvas').first();
+      await expect.poll(async () => (await pixels(await canvas.screenshot(), 1)).filter(saturated).length, { timeout: 30_000 }).toBeGreaterThan(50);
       expect(errors).toEqual([]);
     } finally {
       await page.close();
@@ -408,11 +497,8 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
       expect(await page.locator('[data-role="size"]').textContent()).toBe(`${rows} × ${cols} float32`);
       expect(await page.locator('[data-role="colormap"]').inputValue()).toBe('magma');
       // magma runs from near black (low) to pale yellow (high): the ramp is dark on the left, bright on the right.
-      const canvas = page.locator('[data-role="canvas"]');
-      const box = await canvas.boundingBox();
-      const shot = await canvas.screenshot();
-      const side = Math.round(box!.width / 2); // pixels() keeps every 2nd pixel of every 2nd row
-      const image = await pixels(shot);
+      const image = await pixels(await page.locator('[data-role="canvas"]').screenshot());
+      const side = image.columns;
       const luminance = (column: (x: number) => boolean): number => {
         const chosen = image.filter((_, i) => column(i % side));
         return chosen.reduce((sum, [r, g, b]) => sum + 0.2126 * r + 0.7152 * g + 0.0722 * b, 0) / chosen.length;
