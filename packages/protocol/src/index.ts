@@ -1,4 +1,8 @@
 // @webmon/protocol — the one definition of every message webmon sends or receives.
+//
+// Each module below either uses zod (the schemas, the server's side) or does not (constants, the frame
+// decoder, the client's codec with its hand-written checks). With `sideEffects: false` and one file per
+// module in dist/, a bundler keeps only the modules a page uses: a client that reads the wire gets no zod.
 
 // Errors
 export { ProtocolError, ProtocolErrorCode, isProtocolError } from './errors.js';
@@ -8,11 +12,13 @@ export type { ProtocolIssue } from './errors.js';
 export { JsonValueSchema } from './json.js';
 export type { JsonValue } from './json.js';
 
-// The webmon.v1 browser protocol
+// The webmon.v1 browser protocol: constants (no zod), the schemas and the server's codec (zod), the
+// client's codec (no zod: hand-written checks with the schemas' verdict)
+export { CloseCode, PROTOCOL_VERSION, ProtocolLimits, SUBPROTOCOL } from './constants.js';
+export { encodeClientMessage, parseServerMessage } from './client-codec.js';
 export {
   AckMessageSchema,
   ClientMessageSchema,
-  CloseCode,
   CommandMessageSchema,
   CommandNameSchema,
   DataItemSchema,
@@ -24,23 +30,18 @@ export {
   HelloMessageSchema,
   PingMessageSchema,
   PongMessageSchema,
-  PROTOCOL_VERSION,
-  ProtocolLimits,
   ServerMessageSchema,
   SnapshotMessageSchema,
   StatusCodeSchema,
   StatusMessageSchema,
-  SUBPROTOCOL,
   SubscribeMessageSchema,
   TopicInfoSchema,
   TopicNameSchema,
   TopicsMessageSchema,
   UnsubscribeMessageSchema,
   WireErrorCodeSchema,
-  encodeClientMessage,
   encodeServerMessage,
   parseClientMessage,
-  parseServerMessage,
 } from './browser.js';
 export type {
   AckMessage,
@@ -71,32 +72,13 @@ export type {
 // Topics and schema ids
 export { SchemaId } from './topics.js';
 
-// Binary array frames
-export {
-  DTYPE_ITEM_SIZE,
-  FRAME_MAGIC,
-  FRAME_VERSION,
-  FrameDTypeSchema,
-  FrameHeaderSchema,
-  FrameLimits,
-  NumericDTypeSchema,
-  RecordFieldSchema,
-  decodeFrame,
-  encodeFrame,
-  encodeFrameHeader,
-  isFrame,
-  typedArrayClassOf,
-} from './frame.js';
-export type {
-  DecodeFrameOptions,
-  DecodedFrame,
-  FrameDType,
-  FrameHeader,
-  FrameInit,
-  FrameTypedArray,
-  NumericDType,
-  RecordField,
-} from './frame.js';
+// Binary array frames: the decoder (no zod), the header schema and the encoder (zod)
+export { DTYPE_ITEM_SIZE, FRAME_MAGIC, FRAME_VERSION, FrameLimits, decodeFrame, isFrame, typedArrayClassOf } from './frame.js';
+export type { DecodeFrameOptions, DecodedFrame, FrameTypedArray } from './frame.js';
+export { FrameDTypeSchema, FrameHeaderSchema, NumericDTypeSchema, RecordFieldSchema } from './frame-schema.js';
+export type { FrameDType, FrameHeader, NumericDType, RecordField } from './frame-schema.js';
+export { encodeFrame, encodeFrameHeader } from './frame-encode.js';
+export type { FrameInit } from './frame-encode.js';
 
 // Numeric dtypes: the one table of numpy typestrs, item sizes and typed arrays
 // (NumericDTypeSchema, NumericDType, DTYPE_ITEM_SIZE and typedArrayClassOf are exported with the frames above)
