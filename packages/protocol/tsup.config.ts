@@ -40,7 +40,7 @@ export default defineConfig({
   format: ['esm'],
   platform: 'neutral',
   target: 'es2022',
-  dts: true,
+  dts: { entry: ['src/index.ts'] },
   sourcemap: true,
   clean: true,
   // tsup would otherwise strip `node:` and mark built-ins external before our plugin sees them.
