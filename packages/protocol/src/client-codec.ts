@@ -4,7 +4,7 @@
  * property test), so a browser bundle of the relay client carries no zod.
  */
 import type { ClientMessage, ServerMessage } from './browser.js';
-import { ProtocolError, ProtocolErrorCode } from './errors.js';
+import { ProtocolError, ProtocolErrorCode, type ProtocolIssue } from './errors.js';
 import { checkClientMessage, checkServerMessage } from './fast-check.js';
 
 /** `JSON.parse`, failing with `PROTOCOL_INVALID_JSON`. */
@@ -23,7 +23,7 @@ export function parseJsonText(text: string): unknown {
  */
 export function parseServerMessage(text: string): ServerMessage {
   const value = parseJsonText(text);
-  let issue;
+  let issue: ProtocolIssue | undefined;
   try {
     issue = checkServerMessage(value);
   } catch (error) {

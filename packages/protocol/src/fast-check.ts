@@ -4,7 +4,7 @@
  *
  * Why by hand: the zod schemas (`browser.ts`, `frame-schema.ts`) stay the one definition — of the types,
  * the JSON Schema files and the server's validation — but zod is ~450 kB minified in a browser bundle,
- * 45× the relay client itself, and a page that only reads the wire should not pay for it. These functions
+ * over 20× the whole relay client, and a page that only reads the wire should not pay for it. These functions
  * answer exactly what the schemas answer: `test/fast-check.test.ts` holds them to zod's verdict on
  * generated and mutated messages, and to zod's place of the first problem (theirs is the same or deeper).
  *
