@@ -160,6 +160,11 @@ const time = atLeast(0);
  * drops that key), and like zod it recurses: nesting deep enough to exhaust the stack throws RangeError
  * (`parseServerMessage` reports that as an invalid message).
  */
+function isJsonScalar(value: unknown): boolean {
+  const type = typeof value;
+  return type === 'number' ? Number.isFinite(value) : type === 'string' || type === 'boolean' || value === null;
+}
+
 const json: Check = (value) => {
   switch (typeof value) {
     case 'string':
@@ -171,7 +176,9 @@ const json: Check = (value) => {
       if (value === null) return undefined;
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
-          const issue = json(value[i]);
+          const item: unknown = value[i];
+          if (isJsonScalar(item)) continue; // no call per number: most of a large payload
+          const issue = json(item);
           if (issue !== undefined) return at(i, issue);
         }
         return undefined;
@@ -180,8 +187,9 @@ const json: Check = (value) => {
       const keys = Object.keys(value);
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
-        if (key === '__proto__') continue;
-        const issue = json((value as Fields)[key]);
+        const item = (value as Fields)[key];
+        if (key === '__proto__' || isJsonScalar(item)) continue;
+        const issue = json(item);
         if (issue !== undefined) return at(key, issue);
       }
       // JSON.parse never makes symbol keys; a caller's object might, and zod refuses those.
