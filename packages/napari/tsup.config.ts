@@ -6,8 +6,7 @@ const builtins = new Set(builtinModules);
 
 /**
  * The main entry is runtime-neutral (pages and widgets import it); only `src/node/` (the `./node`
- * entry) may use Node. Both entries build together so they share one chunk of schemas; this plugin
- * fails the build when code outside `src/node/` imports a Node built-in.
+ * entry) may use Node. This plugin fails the build when code outside `src/node/` imports a Node built-in.
  */
 const forbidNodeBuiltinsOutsideNode: Plugin = {
   name: 'forbid-node-builtins-outside-node',
@@ -23,16 +22,28 @@ const forbidNodeBuiltinsOutsideNode: Plugin = {
   },
 };
 
+/**
+ * dist/ mirrors src/: one file per module, relative imports left as they are, so with `sideEffects: false`
+ * a page's bundler keeps only the modules it uses. A page that needs topic names or types (the widgets, a
+ * page package) must not get the zod schemas and zod with them, which one bundled file would force: a
+ * bundler cannot know that the schemas' top-level zod calls are pure.
+ */
+const keepModules: Plugin = {
+  name: 'keep-modules',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.?\// }, (args) => (args.kind === 'entry-point' ? undefined : { path: args.path, external: true }));
+  },
+};
+
 export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts'],
+  entry: ['src/**/*.ts'],
   format: ['esm'],
   platform: 'node',
   target: 'es2022',
-  dts: true,
+  dts: { entry: ['src/index.ts', 'src/node.ts'] },
   sourcemap: true,
   clean: true,
-  splitting: true,
   tsconfig: 'tsconfig.node.json',
   removeNodeProtocol: false,
-  esbuildPlugins: [forbidNodeBuiltinsOutsideNode],
+  esbuildPlugins: [forbidNodeBuiltinsOutsideNode, keepModules],
 });

@@ -21,16 +21,30 @@ const forbidNodeBuiltins: Plugin = {
   },
 };
 
+/**
+ * dist/ mirrors src/: one file per module, its relative imports left as they are. With `sideEffects: false`
+ * a page's bundler then drops every module the page does not use. In one bundled file the schemas'
+ * top-level zod calls would stay (a bundler cannot know they are pure) and drag all of zod into every
+ * page, even one that only decodes frames. (Bundling each entry alone, rather than `bundle: false`, keeps
+ * the plugin above in force.)
+ */
+const keepModules: Plugin = {
+  name: 'keep-modules',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.?\// }, (args) => (args.kind === 'entry-point' ? undefined : { path: args.path, external: true }));
+  },
+};
+
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/*.ts'],
   format: ['esm'],
   platform: 'neutral',
   target: 'es2022',
-  dts: true,
+  dts: { entry: ['src/index.ts'] },
   sourcemap: true,
   clean: true,
   // tsup would otherwise strip `node:` and mark built-ins external before our plugin sees them.
   removeNodeProtocol: false,
   noExternal: [/^node:/, new RegExp(`^(${[...builtins].map((name) => name.replace(/[/]/g, '\\/')).join('|')})(\\/|$)`)],
-  esbuildPlugins: [forbidNodeBuiltins],
+  esbuildPlugins: [forbidNodeBuiltins, keepModules],
 });

@@ -3,48 +3,31 @@
  * from server to client (`frame.ts`). Every message is a tagged object with a literal `type`.
  */
 import { z } from 'zod';
-import { ProtocolError, ProtocolErrorCode } from './errors.js';
+import {
+  COMMAND_NAME_PATTERN,
+  COMMAND_NAME_RULE,
+  DELIVERY_MODES,
+  ProtocolLimits,
+  STATUS_CODES,
+  SUBPROTOCOL,
+  TOPIC_NAME_PATTERN,
+  TOPIC_NAME_RULE,
+  WIRE_ERROR_CODES,
+} from './constants.js';
+import { parseJsonText } from './client-codec.js';
+import { ProtocolError } from './errors.js';
 import { JsonValueSchema } from './json.js';
 import { ArrayViewSchema } from './views.js';
-
-/** The WebSocket subprotocol negotiated on connect. A breaking change gets a new string. */
-export const SUBPROTOCOL = 'webmon.v1';
-/**
- * Version of the message definitions within `webmon.v1` (semver). Compatibility rule: a minor version
- * only adds (new optional fields, new message types a peer may ignore); a breaking change gets a new
- * subprotocol string. 1.1: `topics` (topics declared and retired while the server runs) and an
- * optional `topic` on `command` (which source should run it). 1.2: credit-based delivery of `latest`
- * topics — `window` on `subscribe`, the client message `handled`, the wire code `BAD_ACK` (sent only to
- * a client that acknowledges). A 1.2 client acknowledges only when the server's `hello` says 1.2 or later.
- * 1.3: array views — `view` on `subscribe`, the client message `view`, `view` in a binary frame's header,
- * the wire code `BAD_VIEW` (sent only to a client that asks for a view). A client asks for views only when
- * the server's `hello` says 1.3 or later; one that asks none gets whole frames, as before.
- */
-export const PROTOCOL_VERSION = '1.3.0';
-
-export const ProtocolLimits = {
-  /** Longest topic name. */
-  maxTopicLength: 128,
-  /** Topics in one subscribe/unsubscribe. */
-  maxTopicsPerRequest: 64,
-  /** Length of a request id chosen by the client. */
-  maxRequestIdLength: 64,
-  /** Largest credit window (`subscribe.window`): values of one `latest` topic in flight, unacknowledged. */
-  maxWindow: 16,
-} as const;
 
 export const TopicNameSchema = z
   .string()
   .min(1)
   .max(ProtocolLimits.maxTopicLength)
-  .regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and _ . : / -');
+  .regex(TOPIC_NAME_PATTERN, TOPIC_NAME_RULE);
 export type TopicName = z.infer<typeof TopicNameSchema>;
 
-/**
- * `latest`: state; only the newest value matters, a late joiner gets it at once.
- * `stream`: events; in order, bounded per-client queue, gaps reported, optional replay window.
- */
-export const DeliveryModeSchema = z.enum(['latest', 'stream']);
+/** `latest` or `stream` (see `DELIVERY_MODES`). */
+export const DeliveryModeSchema = z.enum(DELIVERY_MODES);
 export type DeliveryMode = z.infer<typeof DeliveryModeSchema>;
 
 export const TopicInfoSchema = z.object({
@@ -59,12 +42,8 @@ export const TopicInfoSchema = z.object({
 });
 export type TopicInfo = z.infer<typeof TopicInfoSchema>;
 
-/**
- * Command names are public identifiers: a letter, then letters, digits or `_`. Sources commonly map a
- * name onto a method (Python `getattr(self, name)(args)`), so nothing starting with `_` — no
- * dunder, no private method — is a command anywhere.
- */
-export const CommandNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a public identifier (a letter, then letters, digits or _; at most 64)');
+/** A public identifier (see `COMMAND_NAME_PATTERN`: nothing starting with `_` is a command anywhere). */
+export const CommandNameSchema = z.string().regex(COMMAND_NAME_PATTERN, COMMAND_NAME_RULE);
 export type CommandName = z.infer<typeof CommandNameSchema>;
 
 const RequestIdSchema = z.string().min(1).max(ProtocolLimits.maxRequestIdLength);
@@ -148,44 +127,8 @@ export const AckMessageSchema = z.object({
 });
 export type AckMessage = z.infer<typeof AckMessageSchema>;
 
-/** Error codes sent to a peer in an `error` envelope (and as close reasons). Stable. */
-export const WireErrorCodeSchema = z.enum([
-  /** The text frame was not JSON. */
-  'BAD_JSON',
-  /** JSON that is not a valid client message. */
-  'BAD_MESSAGE',
-  /** A binary frame from a client, where only the server sends them. */
-  'UNEXPECTED_BINARY',
-  'UNKNOWN_TOPIC',
-  'UNKNOWN_COMMAND',
-  /** A command whose argument does not match its schema. */
-  'BAD_COMMAND_ARGS',
-  'RATE_LIMITED',
-  /** No publisher takes commands right now (e.g. its source is not connected). */
-  'NO_PUBLISHER',
-  /** The publisher tried and failed. */
-  'COMMAND_FAILED',
-  'TIMEOUT',
-  'TOO_LARGE',
-  'UNAUTHORIZED',
-  'FORBIDDEN_ORIGIN',
-  'TOO_MANY_CONNECTIONS',
-  'UNSUPPORTED_PROTOCOL',
-  'INTERNAL',
-  /**
-   * (1.2) A `handled` message acknowledged a value the server never sent on that subscription (a seq
-   * ahead of what was sent, or one that was skipped): the server stops trusting that connection's
-   * acknowledgements. Only a client that acknowledges can get it.
-   */
-  'BAD_ACK',
-  /**
-   * (1.3) A view request was refused (`subscribe.view` or `view`): malformed (outside `ViewLimits`, a
-   * region with y1 ≤ y0), for a topic that is not a binary `latest` topic, not subscribed, or a region
-   * that misses the array. Nothing changed: that topic's subscription (or its view) is as before, and the
-   * request's other topics are served. Only a client that asks for views can get it.
-   */
-  'BAD_VIEW',
-]);
+/** Error codes sent to a peer in an `error` envelope (and as close reasons). Stable; listed in `WIRE_ERROR_CODES`. */
+export const WireErrorCodeSchema = z.enum(WIRE_ERROR_CODES);
 export type WireErrorCode = z.infer<typeof WireErrorCodeSchema>;
 
 export const ErrorMessageSchema = z.object({
@@ -198,16 +141,8 @@ export const ErrorMessageSchema = z.object({
 });
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
 
-/** State of a data source behind the server, and server lifecycle. Stable codes. */
-export const StatusCodeSchema = z.enum([
-  /** The server runs; no source has connected yet. */
-  'source.waiting',
-  'source.connected',
-  /** The source was connected and is gone (its program quit or crashed). */
-  'source.disconnected',
-  /** The server is shutting down; clients should not reconnect at once. */
-  'server.closing',
-]);
+/** State of a data source behind the server, and server lifecycle. Stable; listed in `STATUS_CODES`. */
+export const StatusCodeSchema = z.enum(STATUS_CODES);
 export type StatusCode = z.infer<typeof StatusCodeSchema>;
 
 export const StatusMessageSchema = z.object({
@@ -329,41 +264,10 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
-/** WebSocket close codes used by webmon (4000–4999 are application codes). */
-export const CloseCode = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  PROTOCOL_ERROR: 1002,
-  UNSUPPORTED_DATA: 1003,
-  POLICY_VIOLATION: 1008,
-  MESSAGE_TOO_BIG: 1009,
-  INTERNAL_ERROR: 1011,
-  SERVICE_RESTART: 1012,
-  TRY_AGAIN_LATER: 1013,
-  /** Missing or wrong token. */
-  UNAUTHORIZED: 4001,
-  /** The client did not offer `webmon.v1`. */
-  UNSUPPORTED_PROTOCOL: 4002,
-  /** The page's Origin is not allowed. */
-  FORBIDDEN_ORIGIN: 4003,
-  /** Too many connections. */
-  TOO_MANY_CONNECTIONS: 4029,
-  /** The client broke the protocol repeatedly (e.g. a flood of invalid messages). */
-  PROTOCOL_ABUSE: 4008,
-} as const;
-export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
-
 // ---------------------------------------------------------------------------------------------
-// Parsing (never cast wire data)
+// The server's side: what it reads and writes, validated by the schemas above. (A client reads and
+// writes with `client-codec.ts`, whose hand-written checks keep zod out of browser bundles.)
 // ---------------------------------------------------------------------------------------------
-
-function parseJsonText(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ProtocolError(ProtocolErrorCode.INVALID_JSON, `not JSON: ${(error as Error).message}`, { cause: error });
-  }
-}
 
 /** Parses a text frame from a client. Throws `ProtocolError` (`INVALID_JSON` / `INVALID_MESSAGE`). */
 export function parseClientMessage(text: string): ClientMessage {
@@ -372,22 +276,9 @@ export function parseClientMessage(text: string): ClientMessage {
   return result.data;
 }
 
-/** Parses a text frame from the server. Throws `ProtocolError` (`INVALID_JSON` / `INVALID_MESSAGE`). */
-export function parseServerMessage(text: string): ServerMessage {
-  const result = ServerMessageSchema.safeParse(parseJsonText(text));
-  if (!result.success) throw ProtocolError.fromZod('server message', result.error);
-  return result.data;
-}
-
 /** Serialises a message after validating it: a bug on our side is caught here, not in the peer. */
 export function encodeServerMessage(message: ServerMessage): string {
   const result = ServerMessageSchema.safeParse(message);
   if (!result.success) throw ProtocolError.fromZod('server message', result.error);
-  return JSON.stringify(result.data);
-}
-
-export function encodeClientMessage(message: ClientMessage): string {
-  const result = ClientMessageSchema.safeParse(message);
-  if (!result.success) throw ProtocolError.fromZod('client message', result.error);
   return JSON.stringify(result.data);
 }

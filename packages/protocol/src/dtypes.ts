@@ -8,14 +8,17 @@
  * structured, string and datetime dtypes are not numeric dtypes of the protocol: the lookups answer
  * `undefined` for them and readers that support them handle them on their own.
  */
-import { z } from 'zod';
+// No zod here: the frame decoder (and so every browser bundle) reads this table. `NumericDTypeSchema`
+// (frame-schema.ts) is built from `NUMERIC_DTYPE_NAMES`; the type comes from that schema.
+import type { NumericDType } from './frame-schema.js';
+
+export type { NumericDType };
 
 /** Every numeric dtype, little-endian. `float16` decodes to raw `Uint16Array` bits; complex to interleaved floats. */
-export const NumericDTypeSchema = z.enum([
+export const NUMERIC_DTYPE_NAMES = [
   'bool', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64',
   'float16', 'float32', 'float64', 'complex64', 'complex128',
-]);
-export type NumericDType = z.infer<typeof NumericDTypeSchema>;
+] as const;
 
 /** numpy's kind character: `b` bool, `i` signed, `u` unsigned integer, `f` float, `c` complex. */
 export type NumericKind = 'b' | 'i' | 'u' | 'f' | 'c';
@@ -76,6 +79,13 @@ const ROWS: readonly NumericDTypeInfo[] = Object.values(NUMERIC_DTYPES);
 export const DTYPE_ITEM_SIZE: Readonly<Record<NumericDType, number>> = Object.fromEntries(
   ROWS.map((row) => [row.dtype, row.itemSize]),
 ) as Record<NumericDType, number>;
+
+/** Elements of an array of this shape (1 for a scalar). */
+export function elementCount(shape: readonly number[]): number {
+  let count = 1;
+  for (const dim of shape) count *= dim;
+  return count;
+}
 
 // Maps, not object literals: a typestr such as `constructor` must not find Object.prototype.
 const BY_TYPESTR: ReadonlyMap<string, NumericDType> = new Map(ROWS.map((row) => [row.typestr, row.dtype]));

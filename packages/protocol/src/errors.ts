@@ -48,14 +48,21 @@ export class ProtocolError extends Error {
       path: issue.path.filter((key): key is string | number => typeof key !== 'symbol'),
       message: issue.message,
     }));
-    const first = issues[0];
-    const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
-    return new ProtocolError(
-      ProtocolErrorCode.INVALID_MESSAGE,
-      `invalid ${what}${where}: ${first?.message ?? 'schema mismatch'}`,
-      { issues },
-    );
+    return new ProtocolError(ProtocolErrorCode.INVALID_MESSAGE, describe(what, issues[0]), { issues });
   }
+
+  /**
+   * Wraps the problem a hand-written check found (`fast-check.ts`: the first one, where zod would list
+   * them all), in the same words as `fromZod`.
+   */
+  static fromIssue(code: ProtocolErrorCode, what: string, issue: ProtocolIssue): ProtocolError {
+    return new ProtocolError(code, describe(what, issue), { issues: [issue] });
+  }
+}
+
+function describe(what: string, first: ProtocolIssue | undefined): string {
+  const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
+  return `invalid ${what}${where}: ${first?.message ?? 'schema mismatch'}`;
 }
 
 export function isProtocolError(value: unknown): value is ProtocolError {

@@ -8,117 +8,28 @@
  * offset 8   H bytes  UTF-8 JSON header (FrameHeaderSchema): topic, seq, time, dtype, shape, byteLength, …
  * offset 8+H          byteLength bytes of array data, little-endian, C order unless `order` is "F"
  * ```
- * A JSON header (like numpy's `.npy`) keeps the format easy to write from Python with the standard library
- * and lets us validate it with the same zod machinery as every other message; it costs well under a
- * microsecond per frame against megabytes of data.
+ * A JSON header (like numpy's `.npy`) keeps the format easy to write from Python with the standard library;
+ * it costs well under a microsecond per frame against megabytes of data. Its definition is the zod schema in
+ * `frame-schema.ts`; this module decodes with the hand-written check of `fast-check.ts` (same verdict, proved
+ * by a property test) so that a browser bundle of the decoder carries no zod. Encoding is in `frame-encode.ts`.
  */
-import { z } from 'zod';
+import { FrameLimits } from './constants.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
-import { JsonValueSchema } from './json.js';
-import { TopicNameSchema } from './browser.js';
-import { utf8Decoder, utf8Encoder } from './text-codec.js';
-import { DTYPE_ITEM_SIZE, NumericDTypeSchema, typedArrayClassOf, type NumericTypedArray } from './dtypes.js';
-import { ArrayViewSchema, ViewRegionSchema } from './views.js';
+import { checkFrameHeader } from './fast-check.js';
+import type { FrameHeader } from './frame-schema.js';
+import { utf8Decoder } from './text-codec.js';
+import { typedArrayClassOf, type NumericTypedArray } from './dtypes.js';
 
 // The dtype facts live in dtypes.ts; these names stay exported here for existing importers.
-export { DTYPE_ITEM_SIZE, NumericDTypeSchema, typedArrayClassOf } from './dtypes.js';
+export { DTYPE_ITEM_SIZE, typedArrayClassOf } from './dtypes.js';
 export type { NumericDType, NumericTypedArray as FrameTypedArray } from './dtypes.js';
+export type { FrameDType, FrameHeader, RecordField } from './frame-schema.js';
 
 export const FRAME_MAGIC = [0x57, 0x4d, 0x46] as const; // "WMF"
 export const FRAME_VERSION = 1;
-const PREFIX_BYTES = 8;
+export const PREFIX_BYTES = 8;
 
-/** `record` = a structured dtype: each element is `itemSize` bytes holding the named `fields`. */
-export const FrameDTypeSchema = z.union([NumericDTypeSchema, z.literal('record')]);
-export type FrameDType = z.infer<typeof FrameDTypeSchema>;
-
-export const RecordFieldSchema = z.object({
-  name: z.string().min(1).max(256),
-  dtype: NumericDTypeSchema,
-  /** Byte offset of the field inside one record. */
-  offset: z.int().min(0),
-  /** Sub-array shape of the field (`[]` or absent for a scalar field). */
-  shape: z.array(z.int().min(1)).max(8).optional(),
-});
-export type RecordField = z.infer<typeof RecordFieldSchema>;
-
-export const FrameLimits = {
-  maxHeaderBytes: 65_536,
-  maxNdim: 32,
-  maxFields: 1_024,
-  /** Default upper bound of one frame's data when decoding (callers may lower or raise it). */
-  maxDataBytes: 2 ** 30,
-} as const;
-
-/**
- * (1.3) How a frame sent for an array view maps onto the array that was published: a page places and
- * labels it from this (which part of the source, at which step) and reads integer codes back as values.
- */
-export const FrameViewSchema = z.object({
-  /** The view this frame answers, defaults filled in (as the page asked it, so it can tell answers apart). */
-  request: ArrayViewSchema,
-  /** The published array: its shape and dtype. */
-  source: z.object({ shape: z.array(z.int().min(0)).max(FrameLimits.maxNdim), dtype: NumericDTypeSchema }),
-  /** The part of the source this frame covers: the request's region clipped to the array, or all of it. */
-  region: ViewRegionSchema,
-  /**
-   * Source pixels per view pixel, the same along both axes (pixels stay square): view pixel (r, c) is the
-   * mean of source rows y0 + r·step up to y0 + (r+1)·step and the same columns (fewer at the far edges,
-   * where the region ends inside a block). 1: the source's own values.
-   */
-  step: z.int().min(1),
-  /** uint8 / uint16 views: value = code × scale + offset; the largest code (255, 65535) stands for NaN. */
-  scale: z.number().min(0).optional(),
-  offset: z.number().optional(),
-});
-export type FrameView = z.infer<typeof FrameViewSchema>;
-
-export const FrameHeaderSchema = z
-  .object({
-    topic: TopicNameSchema,
-    seq: z.int().min(0),
-    /** Milliseconds since the epoch. */
-    time: z.number().min(0),
-    dtype: FrameDTypeSchema,
-    shape: z.array(z.int().min(0)).max(FrameLimits.maxNdim),
-    byteLength: z.int().min(0),
-    order: z.enum(['C', 'F']).optional(),
-    /** Bytes per element for `record` frames. */
-    itemSize: z.int().min(1).optional(),
-    fields: z.array(RecordFieldSchema).max(FrameLimits.maxFields).optional(),
-    /** Free-form metadata from the producer (e.g. contrast limits). */
-    meta: JsonValueSchema.optional(),
-    /** (1.3) Present when the frame is an array view of the published value rather than the value itself. */
-    view: FrameViewSchema.optional(),
-  })
-  .superRefine((header, ctx) => {
-    const count = elementCount(header.shape);
-    if (header.view !== undefined) {
-      const wanted = header.view.request.dtype ?? 'float32';
-      if (header.dtype !== wanted) ctx.addIssue({ code: 'custom', path: ['dtype'], message: `a view frame's dtype is its view's (${wanted})` });
-      if ((wanted === 'uint8' || wanted === 'uint16') && (header.view.scale === undefined || header.view.offset === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['view'], message: 'an integer view needs scale and offset' });
-      }
-    }
-    if (header.dtype === 'record') {
-      if (header.itemSize === undefined || header.fields === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'record frames need itemSize and fields' });
-        return;
-      }
-      for (const field of header.fields) {
-        const size = DTYPE_ITEM_SIZE[field.dtype] * elementCount(field.shape ?? []);
-        if (field.offset + size > header.itemSize) {
-          ctx.addIssue({ code: 'custom', path: ['fields'], message: `field ${field.name} lies outside the record` });
-        }
-      }
-      if (count * header.itemSize !== header.byteLength) {
-        ctx.addIssue({ code: 'custom', path: ['byteLength'], message: 'byteLength does not match shape × itemSize' });
-      }
-    } else if (count * DTYPE_ITEM_SIZE[header.dtype] !== header.byteLength) {
-      ctx.addIssue({ code: 'custom', path: ['byteLength'], message: 'byteLength does not match shape × dtype size' });
-    }
-  });
-export type FrameHeader = z.infer<typeof FrameHeaderSchema>;
+export { FrameLimits } from './constants.js';
 
 export interface DecodedFrame extends FrameHeader {
   /** Numeric frames: a typed array over the data (complex: interleaved real/imag). Record frames: a DataView. */
@@ -130,12 +41,6 @@ export interface DecodedFrame extends FrameHeader {
 export interface DecodeFrameOptions {
   /** Largest data section accepted. @default FrameLimits.maxDataBytes (1 GiB) */
   maxDataBytes?: number;
-}
-
-function elementCount(shape: readonly number[]): number {
-  let count = 1;
-  for (const dim of shape) count *= dim;
-  return count;
 }
 
 
@@ -181,12 +86,10 @@ export function decodeFrame(input: ArrayBuffer | ArrayBufferView, options: Decod
   } catch (error) {
     throw new ProtocolError(ProtocolErrorCode.FRAME_MALFORMED, 'binary frame: header is not UTF-8 JSON', { cause: error });
   }
-  const parsed = FrameHeaderSchema.safeParse(json);
-  if (!parsed.success) {
-    const error = ProtocolError.fromZod('binary frame header', parsed.error);
-    throw new ProtocolError(ProtocolErrorCode.FRAME_MALFORMED, error.message, { issues: error.issues });
-  }
-  const header = parsed.data;
+  const issue = checkFrameHeader(json);
+  if (issue !== undefined) throw ProtocolError.fromIssue(ProtocolErrorCode.FRAME_MALFORMED, 'binary frame header', issue);
+  // Checked: a FrameHeader. Fields this version does not know are kept, as they arrived.
+  const header = json as FrameHeader;
   if (header.byteLength > maxDataBytes) throw frameError(ProtocolErrorCode.FRAME_TOO_LARGE, `${header.byteLength} data bytes exceed the limit of ${maxDataBytes}`);
   const available = bytes.length - dataOffset;
   if (available < header.byteLength) throw frameError(ProtocolErrorCode.FRAME_TRUNCATED, `data needs ${header.byteLength} bytes, got ${available}`);
@@ -204,38 +107,4 @@ export function decodeFrame(input: ArrayBuffer | ArrayBufferView, options: Decod
   // Node's ws hands out pooled Buffers at arbitrary offsets: copy into a fresh aligned buffer.
   const copy = bytes.slice(dataOffset, dataOffset + header.byteLength);
   return { ...header, data: new ViewClass(copy.buffer, 0, length), zeroCopy: false };
-}
-
-/** What a producer says about a frame; `byteLength` is taken from the data. */
-export type FrameInit = Omit<FrameHeader, 'byteLength'>;
-
-/**
- * Encodes only the prefix and header (8-byte aligned). A sender can write it followed by the data
- * bytes as one WebSocket message (e.g. two fragments), so large arrays are never copied.
- */
-export function encodeFrameHeader(init: FrameInit, byteLength: number): Uint8Array {
-  const parsed = FrameHeaderSchema.safeParse({ ...init, byteLength });
-  if (!parsed.success) {
-    const error = ProtocolError.fromZod('binary frame header', parsed.error);
-    throw new ProtocolError(ProtocolErrorCode.UNENCODABLE, error.message, { issues: error.issues });
-  }
-  const json = utf8Encoder.encode(JSON.stringify(parsed.data));
-  const headerBytes = Math.ceil((PREFIX_BYTES + json.length) / 8) * 8 - PREFIX_BYTES;
-  if (headerBytes > FrameLimits.maxHeaderBytes) throw new ProtocolError(ProtocolErrorCode.UNENCODABLE, `header of ${headerBytes} bytes exceeds ${FrameLimits.maxHeaderBytes}`);
-  const out = new Uint8Array(PREFIX_BYTES + headerBytes);
-  out.set(FRAME_MAGIC, 0);
-  out[3] = FRAME_VERSION;
-  new DataView(out.buffer).setUint32(4, headerBytes, true);
-  out.set(json, PREFIX_BYTES);
-  out.fill(0x20, PREFIX_BYTES + json.length); // JSON allows trailing spaces
-  return out;
-}
-
-/** Encodes a whole frame (header + a copy of the data) into one buffer. */
-export function encodeFrame(init: FrameInit, data: ArrayBufferView): Uint8Array {
-  const header = encodeFrameHeader(init, data.byteLength);
-  const out = new Uint8Array(header.length + data.byteLength);
-  out.set(header, 0);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
-  return out;
 }

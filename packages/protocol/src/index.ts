@@ -1,4 +1,8 @@
 // @webmon/protocol — the one definition of every message webmon sends or receives.
+//
+// Each module below either uses zod (the schemas, the server's side) or does not (constants, the frame
+// decoder, the client's codec with its hand-written checks). With `sideEffects: false` and one file per
+// module in dist/, a bundler keeps only the modules a page uses: a client that reads the wire gets no zod.
 
 // Errors
 export { ProtocolError, ProtocolErrorCode, isProtocolError } from './errors.js';
@@ -8,11 +12,13 @@ export type { ProtocolIssue } from './errors.js';
 export { JsonValueSchema } from './json.js';
 export type { JsonValue } from './json.js';
 
-// The webmon.v1 browser protocol
+// The webmon.v1 browser protocol: constants (no zod), the schemas and the server's codec (zod), the
+// client's codec (no zod: hand-written checks with the schemas' verdict)
+export { CloseCode, PROTOCOL_VERSION, ProtocolLimits, SUBPROTOCOL } from './constants.js';
+export { encodeClientMessage, parseServerMessage } from './client-codec.js';
 export {
   AckMessageSchema,
   ClientMessageSchema,
-  CloseCode,
   CommandMessageSchema,
   CommandNameSchema,
   DataItemSchema,
@@ -24,13 +30,10 @@ export {
   HelloMessageSchema,
   PingMessageSchema,
   PongMessageSchema,
-  PROTOCOL_VERSION,
-  ProtocolLimits,
   ServerMessageSchema,
   SnapshotMessageSchema,
   StatusCodeSchema,
   StatusMessageSchema,
-  SUBPROTOCOL,
   SubscribeMessageSchema,
   TopicInfoSchema,
   TopicNameSchema,
@@ -38,10 +41,8 @@ export {
   UnsubscribeMessageSchema,
   ViewMessageSchema,
   WireErrorCodeSchema,
-  encodeClientMessage,
   encodeServerMessage,
   parseClientMessage,
-  parseServerMessage,
 } from './browser.js';
 export type {
   AckMessage,
@@ -73,45 +74,28 @@ export type {
 // Topics and schema ids
 export { SchemaId } from './topics.js';
 
-// Binary array frames
-export {
-  DTYPE_ITEM_SIZE,
-  FRAME_MAGIC,
-  FRAME_VERSION,
-  FrameDTypeSchema,
-  FrameHeaderSchema,
-  FrameLimits,
-  FrameViewSchema,
-  NumericDTypeSchema,
-  RecordFieldSchema,
-  decodeFrame,
-  encodeFrame,
-  encodeFrameHeader,
-  isFrame,
-  typedArrayClassOf,
-} from './frame.js';
-export type {
-  DecodeFrameOptions,
-  DecodedFrame,
-  FrameDType,
-  FrameHeader,
-  FrameInit,
-  FrameTypedArray,
-  FrameView,
-  NumericDType,
-  RecordField,
-} from './frame.js';
+// Binary array frames: the decoder (no zod), the header schema and the encoder (zod)
+export { DTYPE_ITEM_SIZE, FRAME_MAGIC, FRAME_VERSION, FrameLimits, decodeFrame, isFrame, typedArrayClassOf } from './frame.js';
+export type { DecodeFrameOptions, DecodedFrame, FrameTypedArray } from './frame.js';
+export { FrameDTypeSchema, FrameHeaderSchema, FrameViewSchema, NumericDTypeSchema, RecordFieldSchema } from './frame-schema.js';
+export type { FrameDType, FrameHeader, FrameView, NumericDType, RecordField } from './frame-schema.js';
+export { encodeFrame, encodeFrameHeader } from './frame-encode.js';
+export type { FrameInit } from './frame-encode.js';
 
 // Numeric dtypes: the one table of numpy typestrs, item sizes and typed arrays
 // (NumericDTypeSchema, NumericDType, DTYPE_ITEM_SIZE and typedArrayClassOf are exported with the frames above)
 export { NUMERIC_DTYPES, dtypeFromNumpyKind, dtypeFromNumpyTypestr, numpyTypestrOf } from './dtypes.js';
 export type { NumericDTypeInfo, NumericKind, NumericTypedArray, NumericTypedArrayClass, TypedArrayName } from './dtypes.js';
 
-// Array views (1.3): what a page asks of an array topic, and reading a frame's values back
-export { ArrayViewSchema, ViewDTypeSchema, ViewLimits, ViewRegionSchema, canonicalView, viewKey } from './views.js';
-export type { ArrayView, CanonicalArrayView, ViewDType, ViewRegion } from './views.js';
-export { frameValues } from './frame-values.js';
-export { float16Bits, float16Value } from './float16.js';
-
 // JSON Schema export
 export { allJsonSchemas, jsonSchemaFileName, schemasById, toJsonSchema } from './json-schema.js';
+
+// Array views (1.3): what a page asks of an array topic (schemas: zod; the key, float16 and reading values
+// back: no zod, so a page can use them without bundling the schemas)
+export { VIEW_DTYPES, ViewLimits } from './constants.js';
+export { ArrayViewSchema, ViewDTypeSchema, ViewRegionSchema } from './views.js';
+export type { ArrayView, ViewDType, ViewRegion } from './views.js';
+export { canonicalView, viewKey } from './view-key.js';
+export type { CanonicalArrayView } from './view-key.js';
+export { frameValues } from './frame-values.js';
+export { float16Bits, float16Value } from './float16.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ClientMessageSchema, ServerMessageSchema } from './browser.js';
-import { FrameHeaderSchema } from './frame.js';
+import { FrameHeaderSchema } from './frame-schema.js';
 import { JsonValueSchema } from './json.js';
 import { SchemaId } from './topics.js';
 

@@ -6,21 +6,10 @@
  * header how the view maps back onto the source (`FrameViewSchema` in `frame.ts`).
  */
 import { z } from 'zod';
-import { NumericDTypeSchema } from './dtypes.js';
+import { VIEW_DTYPES, ViewLimits } from './constants.js';
 
-export const ViewLimits = {
-  /** Largest edge of `maxShape`: beyond any screen, so a bigger request is a mistake, not a wish. */
-  maxEdge: 16_384,
-  /** Largest region coordinate (source pixels along one axis). */
-  maxCoordinate: 2 ** 31 - 1,
-} as const;
-
-/**
- * The dtypes a view can be sent in (a subset of the one dtype table, `dtypes.ts`): `float32` as it is,
- * `float16` (half the bytes; exact to about 3 decimal digits), `uint8` / `uint16` (a quarter / half the
- * bytes: the values scaled onto the codes, with `scale` and `offset` in the header to read them back).
- */
-export const ViewDTypeSchema = NumericDTypeSchema.extract(['float32', 'float16', 'uint8', 'uint16']);
+/** The dtypes a view can be sent in (`VIEW_DTYPES`, a subset of the one dtype table's names). */
+export const ViewDTypeSchema = z.enum(VIEW_DTYPES);
 export type ViewDType = z.infer<typeof ViewDTypeSchema>;
 
 const coordinate = z.int().min(0).max(ViewLimits.maxCoordinate);
@@ -45,27 +34,3 @@ export const ArrayViewSchema = z.object({
   dtype: ViewDTypeSchema.optional(),
 });
 export type ArrayView = z.infer<typeof ArrayViewSchema>;
-
-/** A view with its defaults filled in: what a frame header echoes (`view.request`), and what `viewKey` reads. */
-export interface CanonicalArrayView {
-  maxShape: [number, number];
-  region?: ViewRegion;
-  dtype: ViewDType;
-}
-
-export function canonicalView(view: ArrayView): CanonicalArrayView {
-  const { maxShape, region, dtype = 'float32' } = view;
-  return region === undefined
-    ? { maxShape: [maxShape[0], maxShape[1]], dtype }
-    : { maxShape: [maxShape[0], maxShape[1]], region: { y0: region.y0, x0: region.x0, y1: region.y1, x1: region.x1 }, dtype };
-}
-
-/**
- * One string per distinct view: equal views (defaults filled in, key order ignored) give equal keys. A
- * server computes each view of a value once and shares it between pages by this key.
- */
-export function viewKey(view: ArrayView): string {
-  const { maxShape, region, dtype = 'float32' } = view;
-  const where = region === undefined ? 'all' : `${region.y0},${region.x0},${region.y1},${region.x1}`;
-  return `${maxShape[0]}x${maxShape[1]}/${where}/${dtype}`;
-}

@@ -1,7 +1,8 @@
 /**
  * @webmon/relay/client — the browser side of webmon.v1. Runs on the browser's `WebSocket`, or on any
  * constructor with the same shape (e.g. `ws` in Node, injected). No Node imports: this entry is bundled
- * for browsers.
+ * for browsers. From `@webmon/protocol` it uses only modules without zod (the client's codec with its
+ * hand-written checks, the frame decoder), so a page's bundle holds zod only if its `payloadValidators` do.
  */
 import {
   ProtocolLimits,
@@ -251,8 +252,6 @@ const OPEN = 1;
 /** Close codes after which reconnecting cannot help (see `CloseCode` in the protocol). */
 const FATAL_CLOSE_CODES = new Set([1002, 1003, 1008, 4001, 4002, 4003, 4008]);
 const TOKEN_PROTOCOL_PREFIX = 'webmon.token.';
-/** As `TopicNameSchema`. */
-const TOPIC_NAME = /^[A-Za-z0-9_.:/-]+$/;
 
 type PayloadCheck = (payload: unknown) => unknown;
 
@@ -520,7 +519,7 @@ class Client<Map> implements RelayClient<Map> {
     }
     let message: ServerMessage;
     try {
-      message = parseDataFast(data, this.schemaOf) ?? parseServerMessage(data);
+      message = parseServerMessage(data);
     } catch (error) {
       this.emitError(new RelayClientError(RelayClientErrorCode.BAD_SERVER_MESSAGE, (error as Error).message, { cause: error }));
       return;
@@ -654,10 +653,11 @@ class Client<Map> implements RelayClient<Map> {
     }
     let frame: DecodedFrame;
     try {
-      if (!isFrame(data)) throw new Error('not a webmon frame');
+      if (!isFrame(data)) throw new Error('binary frame: not a webmon frame');
       frame = decodeFrame(data, { maxDataBytes: this.options.maxFrameBytes ?? 2 ** 30 });
     } catch (error) {
-      this.emitError(new RelayClientError(RelayClientErrorCode.BAD_SERVER_MESSAGE, `binary frame: ${(error as Error).message}`, { cause: error }));
+      // The decoder's messages say "binary frame" already.
+      this.emitError(new RelayClientError(RelayClientErrorCode.BAD_SERVER_MESSAGE, (error as Error).message, { cause: error }));
       return;
     }
     const remaining = this.replayFrames.get(frame.topic) ?? 0;
@@ -669,28 +669,4 @@ class Client<Map> implements RelayClient<Map> {
     if (handlers === undefined) return;
     this.acks.dispatch(handlers, { kind: 'frame' as const, topic: frame.topic, seq: frame.seq, time: frame.time, frame, replay: remaining > 0 });
   }
-}
-
-/**
- * `data` is by far the most frequent message: check its envelope by hand instead of through the zod
- * union. The payload came out of `JSON.parse`, so it is a JSON value by construction; a message that
- * fails any check falls through to the full schema (which reports the error).
- */
-function parseDataFast(text: string, knownTopics: ReadonlyMap<string, unknown>): ServerMessage | undefined {
-  if (!text.startsWith('{"type":"data"')) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { type, topic, seq, time, payload } = value as Record<string, unknown>;
-  if (type !== 'data' || typeof topic !== 'string' || topic.length > 128 || !(knownTopics.has(topic) || TOPIC_NAME.test(topic))) return undefined;
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
-  if (typeof time !== 'number' || !(time >= 0) || payload === undefined) return undefined;
-  let keys = 0;
-  for (const key in value) if (Object.hasOwn(value, key)) keys += 1;
-  if (keys !== 5) return undefined; // unknown keys: let the schema judge
-  return { type: 'data', topic, seq, time, payload: payload as JsonValue };
 }

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
-import WebSocket from 'ws';
-import type { GapMessage, JsonValue, StatusMessage } from '@webmon/protocol';
+import WebSocket, { WebSocketServer } from 'ws';
+import { SUBPROTOCOL, encodeFrame, type GapMessage, type JsonValue, type StatusMessage } from '@webmon/protocol';
 
 /** Payload types of the test topics, as a source package would export them. */
 interface State {
@@ -221,6 +221,45 @@ describe('relay client', () => {
     await waitFor(() => frames.length === 2 || undefined, 'a live frame');
     expect(frames[1]).toMatchObject({ kind: 'frame', replay: false, seq: 1 });
 
+  });
+
+  it('reports each malformed server message with where it is wrong, and goes on', async () => {
+    // A server that breaks the protocol (a real socket, not the relay): the client must name the problem.
+    const server = new WebSocketServer({ port: 0, handleProtocols: () => SUBPROTOCOL });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    server.on('connection', (socket) => {
+      const topic = { name: 'events', mode: 'stream', schema: 'webmon.v1/json' };
+      socket.send(JSON.stringify({ type: 'hello', protocol: SUBPROTOCOL, version: '1.1.0', sessionId: 's1', topics: [topic], time: 1 }));
+      socket.once('message', () => {
+        socket.send(JSON.stringify({ type: 'data', topic: 'events', seq: -1, time: 1, payload: 1 }));
+        socket.send('{"type":"data","topic":"events","seq":1,"time":1,"payload":{"xs":[1e999]}}');
+        socket.send('{"type":"data"');
+        socket.send(JSON.stringify({ type: 'telemetry', topic: 'events' }));
+        const frame = encodeFrame({ topic: 'events', seq: 2, time: 1, dtype: 'uint8', shape: [2] }, Uint8Array.of(1, 2));
+        socket.send(frame.subarray(0, frame.length - 1));
+        socket.send(JSON.stringify({ type: 'data', topic: 'events', seq: 3, time: 1, payload: 'fine' }));
+      });
+    });
+    try {
+      const client = connect({ url: `ws://127.0.0.1:${port}` });
+      const errors: string[] = [];
+      client.onError((error) => errors.push(`${error.code} ${error.message}`));
+      const values: unknown[] = [];
+      client.subscribe('events', (event) => values.push(event.kind === 'data' ? event.payload : event.kind));
+      await waitFor(() => values.length === 1 || undefined, 'the valid message after the bad ones');
+      expect(values).toEqual(['fine']);
+      expect(errors).toEqual([
+        'RELAY_CLIENT_BAD_SERVER_MESSAGE invalid server message at seq: expected an integer >= 0, got -1',
+        'RELAY_CLIENT_BAD_SERVER_MESSAGE invalid server message at payload.xs.0: expected a JSON value (finite numbers only), got Infinity',
+        expect.stringMatching(/^RELAY_CLIENT_BAD_SERVER_MESSAGE not JSON: /),
+        expect.stringMatching(/^RELAY_CLIENT_BAD_SERVER_MESSAGE invalid server message at type: expected one of "hello" \| .*, got "telemetry"$/),
+        'RELAY_CLIENT_BAD_SERVER_MESSAGE binary frame: data needs 2 bytes, got 1',
+      ]);
+    } finally {
+      for (const socket of server.clients) socket.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('tells the app about a gap after it fell behind', async () => {

@@ -9,7 +9,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { findInterpreters } from '@webmon/test-python';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort, publishedPackages, repoRoot, startLocalRegistry, withPublishedDependencies, type LocalRegistry, type PackageManifest } from '../src/index.js';
+import { codeBlocks, freePort, publishedPackages, repoRoot, startLocalRegistry, withPublishedDependencies, type LocalRegistry, type PackageManifest } from '../src/index.js';
 
 const run = promisify(execFile);
 const packed = inject('packed');
@@ -144,8 +144,24 @@ describe('npm install -g webmon from a registry', () => {
     const [port, imagePort] = [await freePort(), await freePort()];
     // napari launches each `clients` entry from PATH in its own working directory. The first entry is the
     // issue's config as written; the second adds the image page, which is found among webmon's own dependencies.
+    // The first entry is the app README's napari config as written (read from the installed README), with the
+    // port the README says to add after it and a log_path of our own.
+    const readme = readFileSync(join(appDir, 'README.md'), 'utf8');
+    const readmeConfig = JSON.parse(codeBlocks(readme).find((b) => b.lang === 'json' && b.text.includes('"clients"'))!.text) as {
+      clients: string[][];
+      log_path: string;
+    };
+    expect(readmeConfig.clients).toEqual([[APP]]);
+    expect(typeof readmeConfig.log_path).toBe('string');
     const config = join(cwd, 'napari-mon.json');
-    writeFileSync(config, JSON.stringify({ clients: [[APP, '--port', String(port)], [APP, '--port', String(imagePort), '--page', '@webmon/page-image']] }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        ...readmeConfig,
+        log_path: join(cwd, 'napari-monitor.log'),
+        clients: [[...readmeConfig.clients[0]!, '--port', String(port)], [APP, '--port', String(imagePort), '--page', '@webmon/page-image']],
+      }),
+    );
     // The installed simulator (it finds webmon_ring in the installed @webmon/shm-reader); a small, slow image
     // and 30 Hz keep the two cores this machine shares free for the rest. --exit-with-client makes it wait
     // for its clients when it quits and print their exit statuses (napari itself leaves them alone).

@@ -1,0 +1,149 @@
+import type { NumericDType } from './frame-schema.js';
+
+/**
+ * The protocol's constants and value lists, with no zod: the zod schemas (`browser.ts`) build their enums
+ * and patterns from these, and so do the hand-written checks (`fast-check.ts`) that a browser bundle uses
+ * instead of zod. One list per fact, two readers.
+ */
+
+/** The WebSocket subprotocol negotiated on connect. A breaking change gets a new string. */
+export const SUBPROTOCOL = 'webmon.v1';
+/**
+ * Version of the message definitions within `webmon.v1` (semver). Compatibility rule: a minor version
+ * only adds (new optional fields, new message types a peer may ignore); a breaking change gets a new
+ * subprotocol string. 1.1: `topics` (topics declared and retired while the server runs) and an
+ * optional `topic` on `command` (which source should run it). 1.2: credit-based delivery of `latest`
+ * topics — `window` on `subscribe`, the client message `handled`, the wire code `BAD_ACK` (sent only to
+ * a client that acknowledges). A 1.2 client acknowledges only when the server's `hello` says 1.2 or later.
+ * 1.3: array views — `view` on `subscribe`, the client message `view`, `view` in a binary frame's header,
+ * the wire code `BAD_VIEW` (sent only to a client that asks for a view). A client asks for views only when
+ * the server's `hello` says 1.3 or later; one that asks none gets whole frames, as before.
+ */
+export const PROTOCOL_VERSION = '1.3.0';
+
+export const ProtocolLimits = {
+  /** Longest topic name. */
+  maxTopicLength: 128,
+  /** Topics in one subscribe/unsubscribe. */
+  maxTopicsPerRequest: 64,
+  /** Length of a request id chosen by the client. */
+  maxRequestIdLength: 64,
+  /** Largest credit window (`subscribe.window`): values of one `latest` topic in flight, unacknowledged. */
+  maxWindow: 16,
+} as const;
+
+/** Bounds of a binary frame (layout in `frame.ts`). */
+export const FrameLimits = {
+  maxHeaderBytes: 65_536,
+  maxNdim: 32,
+  maxFields: 1_024,
+  /** Default upper bound of one frame's data when decoding (callers may lower or raise it). */
+  maxDataBytes: 2 ** 30,
+} as const;
+
+/** Bounds of an array view (protocol 1.3, `views.ts`). */
+export const ViewLimits = {
+  /** Largest edge of `maxShape`: beyond any screen, so a bigger request is a mistake, not a wish. */
+  maxEdge: 16_384,
+  /** Largest region coordinate (source pixels along one axis). */
+  maxCoordinate: 2 ** 31 - 1,
+} as const;
+
+/**
+ * The dtypes a view can be sent in, a subset of the one dtype table (`NUMERIC_DTYPE_NAMES` in `dtypes.ts`):
+ * `float32` as it is, `float16` (half the bytes; exact to about 3 decimal digits), `uint8` / `uint16` (a
+ * quarter / half the bytes: values scaled onto codes, with `scale` and `offset` in the header).
+ */
+export const VIEW_DTYPES = ['float32', 'float16', 'uint8', 'uint16'] as const satisfies readonly NumericDType[];
+
+/** Characters of a topic name (1–`maxTopicLength` of them). */
+export const TOPIC_NAME_PATTERN = /^[A-Za-z0-9_.:/-]+$/;
+export const TOPIC_NAME_RULE = 'letters, digits and _ . : / -';
+
+/**
+ * Command names are public identifiers: a letter, then letters, digits or `_`. Sources commonly map a
+ * name onto a method (Python `getattr(self, name)(args)`), so nothing starting with `_` — no
+ * dunder, no private method — is a command anywhere.
+ */
+export const COMMAND_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const COMMAND_NAME_RULE = 'a public identifier (a letter, then letters, digits or _; at most 64)';
+
+/**
+ * `latest`: state; only the newest value matters, a late joiner gets it at once.
+ * `stream`: events; in order, bounded per-client queue, gaps reported, optional replay window.
+ */
+export const DELIVERY_MODES = ['latest', 'stream'] as const;
+
+/** Error codes sent to a peer in an `error` envelope (and as close reasons). Stable. */
+export const WIRE_ERROR_CODES = [
+  /** The text frame was not JSON. */
+  'BAD_JSON',
+  /** JSON that is not a valid client message. */
+  'BAD_MESSAGE',
+  /** A binary frame from a client, where only the server sends them. */
+  'UNEXPECTED_BINARY',
+  'UNKNOWN_TOPIC',
+  'UNKNOWN_COMMAND',
+  /** A command whose argument does not match its schema. */
+  'BAD_COMMAND_ARGS',
+  'RATE_LIMITED',
+  /** No publisher takes commands right now (e.g. its source is not connected). */
+  'NO_PUBLISHER',
+  /** The publisher tried and failed. */
+  'COMMAND_FAILED',
+  'TIMEOUT',
+  'TOO_LARGE',
+  'UNAUTHORIZED',
+  'FORBIDDEN_ORIGIN',
+  'TOO_MANY_CONNECTIONS',
+  'UNSUPPORTED_PROTOCOL',
+  'INTERNAL',
+  /**
+   * (1.2) A `handled` message acknowledged a value the server never sent on that subscription (a seq
+   * ahead of what was sent, or one that was skipped): the server stops trusting that connection's
+   * acknowledgements. Only a client that acknowledges can get it.
+   */
+  'BAD_ACK',
+  /**
+   * (1.3) A view request was refused (`subscribe.view` or `view`): malformed (outside `ViewLimits`, a
+   * region with y1 ≤ y0), for a topic that is not a binary `latest` topic, not subscribed, or a region
+   * that misses the array. Nothing changed: that topic's subscription (or its view) is as before, and the
+   * request's other topics are served. Only a client that asks for views can get it.
+   */
+  'BAD_VIEW',
+] as const;
+
+/** State of a data source behind the server, and server lifecycle. Stable codes. */
+export const STATUS_CODES = [
+  /** The server runs; no source has connected yet. */
+  'source.waiting',
+  'source.connected',
+  /** The source was connected and is gone (its program quit or crashed). */
+  'source.disconnected',
+  /** The server is shutting down; clients should not reconnect at once. */
+  'server.closing',
+] as const;
+
+/** WebSocket close codes used by webmon (4000–4999 are application codes). */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  SERVICE_RESTART: 1012,
+  TRY_AGAIN_LATER: 1013,
+  /** Missing or wrong token. */
+  UNAUTHORIZED: 4001,
+  /** The client did not offer `webmon.v1`. */
+  UNSUPPORTED_PROTOCOL: 4002,
+  /** The page's Origin is not allowed. */
+  FORBIDDEN_ORIGIN: 4003,
+  /** Too many connections. */
+  TOO_MANY_CONNECTIONS: 4029,
+  /** The client broke the protocol repeatedly (e.g. a flood of invalid messages). */
+  PROTOCOL_ABUSE: 4008,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

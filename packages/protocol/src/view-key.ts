@@ -1,0 +1,29 @@
+/**
+ * Array views without zod (a page or a relay client may use these and bundle no schema): a view with its
+ * defaults filled in, and one key per distinct view.
+ */
+import type { ArrayView, ViewDType, ViewRegion } from './views.js';
+
+/** A view with its defaults filled in: what a frame header echoes (`view.request`), and what `viewKey` reads. */
+export interface CanonicalArrayView {
+  maxShape: [number, number];
+  region?: ViewRegion;
+  dtype: ViewDType;
+}
+
+export function canonicalView(view: ArrayView): CanonicalArrayView {
+  const { maxShape, region, dtype = 'float32' } = view;
+  return region === undefined
+    ? { maxShape: [maxShape[0], maxShape[1]], dtype }
+    : { maxShape: [maxShape[0], maxShape[1]], region: { y0: region.y0, x0: region.x0, y1: region.y1, x1: region.x1 }, dtype };
+}
+
+/**
+ * One string per distinct view: equal views (defaults filled in, key order ignored) give equal keys. A
+ * server computes each view of a value once and shares it between pages by this key.
+ */
+export function viewKey(view: ArrayView): string {
+  const { maxShape, region, dtype = 'float32' } = view;
+  const where = region === undefined ? 'all' : `${region.y0},${region.x0},${region.y1},${region.x1}`;
+  return `${maxShape[0]}x${maxShape[1]}/${where}/${dtype}`;
+}

@@ -1,0 +1,93 @@
+// The one table of browser bundle budgets. `test/bundle-size.test.ts` bundles each row from the packed
+// tarballs with esbuild (minified ESM for browsers) and holds it to its budget, to "no zod" where the row
+// says so, and to the figures its package's README states.
+//
+// Raising a budget is a decision: say in the commit why the bytes are worth it. Budgets are today's size
+// plus ~10–15 % headroom; figures are bytes (kB in READMEs = 1000 bytes).
+
+export interface BundleBudget {
+  /** How the README names the bundle, in backticks on its "Bundle size" line (unique within that README). */
+  label: string;
+  /** The package whose README states the figures. */
+  readme: string;
+  /** The module esbuild bundles: a whole entry (`export * from`) or the part of one that a page uses. */
+  code: string;
+  /** Left out of the bundle: peer dependencies the page brings once for all its widgets. */
+  external: readonly string[];
+  /** The bundle must not contain zod (validation that needs zod is the page's choice, not the package's). */
+  zodFree: boolean;
+  /** Largest minified size, bytes. */
+  minified: number;
+  /** Largest gzipped (level 9) size, bytes. */
+  gzipped: number;
+}
+
+export const BUNDLE_BUDGETS: readonly BundleBudget[] = [
+  {
+    label: '@webmon/relay/client',
+    readme: '@webmon/relay',
+    code: "export * from '@webmon/relay/client';",
+    external: [],
+    zodFree: true,
+    // 27 kB since array views (protocol 1.3): setView and the hand-written checks of views (+2.3 kB).
+    minified: 27_000,
+    gzipped: 9_500,
+  },
+  {
+    label: '@webmon/protocol',
+    readme: '@webmon/protocol',
+    // What a client uses; the schemas (and zod) are for servers and for JSON Schema.
+    code: "export { SUBPROTOCOL, CloseCode, decodeFrame, encodeClientMessage, isFrame, parseServerMessage } from '@webmon/protocol';",
+    external: [],
+    zodFree: true,
+    // 15.5 kB since array views (protocol 1.3): a client checks the view fields it writes and reads (+1.5 kB).
+    minified: 15_500,
+    gzipped: 5_800,
+  },
+  {
+    label: '@webmon/napari',
+    readme: '@webmon/napari',
+    // What a widget or page needs to find napari's topics; the schemas and payload checks bring zod.
+    code: "export { NapariSchemaId, NapariTopics, napariTopicNames } from '@webmon/napari';",
+    external: [],
+    zodFree: true,
+    minified: 2_000,
+    gzipped: 1_000,
+  },
+  {
+    label: '@webmon/page-kit',
+    readme: '@webmon/page-kit',
+    code: "export * from '@webmon/page-kit';",
+    external: [],
+    zodFree: true,
+    minified: 3_800,
+    gzipped: 1_800,
+  },
+  {
+    label: '@webmon/page-kit/host',
+    readme: '@webmon/page-kit',
+    code: "export * from '@webmon/page-kit/host';",
+    external: [],
+    zodFree: true,
+    minified: 7_800,
+    gzipped: 3_300,
+  },
+  {
+    label: '@webmon/tile-viewer',
+    readme: '@webmon/tile-viewer',
+    code: "export * from '@webmon/tile-viewer';",
+    external: ['three'],
+    zodFree: true,
+    minified: 33_000,
+    gzipped: 12_000,
+  },
+  {
+    label: '@webmon/loader-charts',
+    readme: '@webmon/loader-charts',
+    code: "export * from '@webmon/loader-charts';",
+    external: ['vega', 'vega-lite', 'vega-embed'],
+    zodFree: true,
+    minified: 23_000,
+    gzipped: 8_200,
+  },
+];
