@@ -17,11 +17,11 @@
  * whose animation frames stop, stops receiving).
  */
 import { definePage } from '@webmon/page-kit';
-import type { ArrayView, DecodedFrame, ViewDType } from '@webmon/protocol';
+import { frameValues, type ArrayView, type DecodedFrame, type ViewDType } from '@webmon/protocol';
 import { COLORMAP_NAMES, autoContrast, colormapFromMeta, contrastFromMeta, imageSize, isColormapName, type ColormapName, type ContrastLimits } from './colormap.js';
 import { createCanvasRenderer, createWebGl2Renderer, type ImageRenderer } from './renderers.js';
 import { FrameStats, formatRate } from './stats.js';
-import { placementOf, valuesOf, type Placement } from './view-data.js';
+import { placementOf, type Placement } from './view-data.js';
 import { Viewport } from './viewport.js';
 
 const TOPIC = 'napari.image';
@@ -219,7 +219,8 @@ export const page = definePage({
       const frame = asFrame(payload);
       const size = frame ? imageSize(frame.shape) : undefined;
       const placement = frame ? placementOf(frame) : undefined;
-      const data = frame && size ? valuesOf(frame) : undefined;
+      // float32 as it came (no copy); float16 and uint8/uint16 codes read back to float32 values.
+      const data = frame && size ? frameValues(frame) : undefined;
       if (!frame || !size || !placement || !data || data.length < size.width * size.height) {
         ignored++;
         root.dataset['ignored'] = String(ignored);
