@@ -104,7 +104,9 @@ export const page = definePage({
     const stats = new FrameStats();
     const viewport = new Viewport();
     /** The newest frame not drawn yet, and the acknowledgement that waits for its draw. */
-    let pending: { data: Float32Array; width: number; height: number; placement: Placement; meta: unknown; seq: number; done: () => void } | undefined;
+    let pending: { data: Float32Array; width: number; height: number; placement: Placement; meta: unknown; seq: number; resent: boolean; done: () => void } | undefined;
+    /** The newest seq received: a value that comes again (the server re-sends it after a view change) is not news. */
+    let newestSeq = -1;
     /** Where the frame on the GPU lies in the source (undefined until the first upload). */
     let uploaded: Placement | undefined;
     let colormapChosen = false;
@@ -164,7 +166,7 @@ export const page = definePage({
         frame?.done(); // uploaded and drawn (or failed to): the relay may send the next frame
       }
       if (frame) {
-        drawn++;
+        if (!frame.resent) drawn++; // a value drawn again in a new view is a redraw, not another frame
         root.dataset['drawn'] = String(drawn);
         root.dataset['drawnSeq'] = String(frame.seq);
       }
@@ -226,19 +228,27 @@ export const page = definePage({
         root.dataset['ignored'] = String(ignored);
         return;
       }
-      // The snapshot a page gets on opening is the newest frame, but not news: draw it, do not time it.
-      if (!info.replayed) stats.add(wallClock(), frame.byteLength, wallClock() - frame.time);
+      // The snapshot a page gets on opening is the newest frame, but not news: draw it, do not time it. Nor
+      // is a value the server sends again in a new view (same seq): draw it, do not count it.
+      const resent = !info.replayed && info.seq <= newestSeq;
+      newestSeq = info.replayed ? info.seq : Math.max(newestSeq, info.seq);
+      if (!info.replayed && !resent) stats.add(wallClock(), frame.byteLength, wallClock() - frame.time);
       root.dataset['frames'] = String(stats.total);
       wait.hidden = true;
-      // A new source shape fits the whole image again (and so asks for another view).
-      if (viewport.setSource(placement.rows, placement.cols)) askSoon();
+      // A new source shape: the canvas takes the image's proportions (no letterbox at the whole image; the
+      // resize that follows re-measures it) and the whole image is fitted again, so another view is asked.
+      if (viewport.setSource(placement.rows, placement.cols)) {
+        canvas.style.aspectRatio = `${placement.cols} / ${placement.rows}`;
+        canvas.style.width = `min(100%, ${((80 * placement.cols) / placement.rows).toFixed(3)}vh)`;
+        askSoon();
+      }
       const sourceDtype = frame.view?.source.dtype ?? frame.dtype;
       root.dataset['shape'] = `${placement.rows}x${placement.cols}`;
       readout.size.textContent = `${placement.rows} × ${placement.cols} ${sourceDtype}`;
       showView(frame, placement);
       // A frame replaced before it was drawn is not acknowledged on its own: acknowledgements are
       // cumulative, so the newer frame's covers it once drawn (and the relay sends nothing extra meanwhile).
-      pending = { data, width: size.width, height: size.height, placement, meta: frame.meta, seq: info.seq, done: info.defer() };
+      pending = { data, width: size.width, height: size.height, placement, meta: frame.meta, seq: info.seq, resent, done: info.defer() };
       schedule();
     }, { view: initial });
 
