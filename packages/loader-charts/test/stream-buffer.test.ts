@@ -24,6 +24,23 @@ describe('StreamBuffer', () => {
     expect(buffer.rows()).toEqual([rows[2], late]);
   });
 
+  it('hands a row pushed twice over once as an insert and once as a removal', () => {
+    const buffer = new StreamBuffer<Row>({ windowMs: 1_000, maxPoints: 100, clock: new WindowClock() });
+    const twice = row(0);
+    buffer.push(twice.t, twice);
+    expect(buffer.takeChanges()).toEqual({ insert: [twice], remove: [] });
+    buffer.push(twice.t, twice); // shown already
+    const later = row(500);
+    buffer.push(later.t, later);
+    expect(buffer.takeChanges()).toEqual({ insert: [later], remove: [] });
+    buffer.push(1_200, row(1_200)); // both copies of `twice` leave
+    const changes = buffer.takeChanges();
+    expect(changes.remove).toEqual([twice]);
+    expect(changes.insert.map((r) => r.t)).toEqual([1_200]);
+    buffer.clear();
+    expect(buffer.takeChanges().remove.map((r) => r.t)).toEqual([500, 1_200]);
+  });
+
   it('forgets rows that leave before they were ever shown, and drops rows already older than the window', () => {
     const buffer = new StreamBuffer<Row>({ windowMs: 1_000, maxPoints: 100, clock: new WindowClock() });
     const early = row(0);

@@ -102,32 +102,39 @@ export async function main(): Promise<void> {
 
     // ---- napari_data.get('poll') ----
     const data = await ours.dict('napari_data');
-    for (const size of POLL_SIZES) {
-      await server.command('set_poll_sized', { bytes: size, numpy: server.info.numpy });
-      const reps = size >= 1024 * 1024 ? Math.max(5, Math.floor(POLL_REPS / 3)) : POLL_REPS;
-      // Both sides make `reps` untimed calls first (warm caches; for us, the JIT). The timed calls
-      // then alternate in blocks, so a burst of load from elsewhere on a shared machine falls on both
-      // sides alike instead of on whichever happened to run at that moment. Both time the whole
-      // `get('poll')`: request, reply, and unpickling into values (numpy arrays included).
-      const payloadBytes = (await data.getRaw('poll')).length;
-      for (let i = 0; i < reps; i++) await data.get('poll');
-      await cpython.run({ cmd: 'poll', reps: 1, warmup: reps });
+    // Both sides make `reps` untimed calls first (warm caches; for us, the JIT). The timed calls then
+    // alternate in blocks, so a burst of load from elsewhere on a shared machine falls on both sides alike
+    // instead of on whichever happened to run at that moment. Both time the whole `get(key)`: request,
+    // reply, and unpickling into values (numpy arrays included). Returns the two medians.
+    const timeGets = async (key: string, reps: number): Promise<[cpython: number, ours: number]> => {
+      for (let i = 0; i < reps; i++) await data.get(key);
+      await cpython.run({ cmd: 'poll', key, reps: 1, warmup: reps });
       const cpTimes: number[] = [];
       const ourTimes: number[] = [];
       const blockSize = Math.max(1, Math.ceil(reps / POLL_BLOCKS));
       for (let done = 0; done < reps; done += blockSize) {
         const n = Math.min(blockSize, reps - done);
-        cpTimes.push(...((await cpython.run({ cmd: 'poll', reps: n, warmup: 2 }))['ms'] as number[]));
-        await data.get('poll');
-        await data.get('poll');
+        cpTimes.push(...((await cpython.run({ cmd: 'poll', key, reps: n, warmup: 2 }))['ms'] as number[]));
+        await data.get(key);
+        await data.get(key);
         for (let i = 0; i < n; i++) {
           const start = performance.now();
-          await data.get('poll');
+          await data.get(key);
           ourTimes.push(performance.now() - start);
         }
       }
-      const cp = quantile(cpTimes, 0.5);
-      const us = quantile(ourTimes, 0.5);
+      return [quantile(cpTimes, 0.5), quantile(ourTimes, 0.5)];
+    };
+    // The round trip alone, for reference: a value of a few bytes, whose unpickling costs either side next
+    // to nothing. What the polls below take beyond it is the decoding of their replies.
+    await server.command('set_data', { value: { tiny: 1 } });
+    const [cpTiny, usTiny] = await timeGets('tiny', POLL_REPS);
+    rows.push([`get('tiny') (reply ${(await data.getRaw('tiny')).length} B): the round trip alone, median ms`, fmt(cpTiny), fmt(usTiny), `${fmt(cpTiny / usTiny)}×`, '']);
+    for (const size of POLL_SIZES) {
+      await server.command('set_poll_sized', { bytes: size, numpy: server.info.numpy });
+      const reps = size >= 1024 * 1024 ? Math.max(5, Math.floor(POLL_REPS / 3)) : POLL_REPS;
+      const payloadBytes = (await data.getRaw('poll')).length;
+      const [cp, us] = await timeGets('poll', reps);
       const stallZone = payloadBytes > 16 * 1024 && payloadBytes < 64 * 1024;
       rows.push([
         `get('poll') ${Math.round(size / 1024)} KB (reply ${payloadBytes} B), median ms`,

@@ -21,6 +21,12 @@ export class StreamBuffer<T> {
   #pending = new Set<T>();
   /** Rows the view shows that have left the window. */
   #removals: T[] = [];
+  /**
+   * Rows the view shows. The changes handed over are exact against it, so the view can apply them as they
+   * are (no insert of a row it already shows, no removal of one it does not, even when a caller pushes
+   * one row object twice) instead of looking every row up first. At most `maxPoints` plus the removals.
+   */
+  #shown = new Set<T>();
   #evicted: T[] = [];
 
   constructor(options: { windowMs: number; maxPoints: number; clock: WindowClock }) {
@@ -80,13 +86,24 @@ export class StreamBuffer<T> {
     this.#retireEvicted();
   }
 
-  /** Evicts, then hands over (and forgets) what the view must change. */
+  /**
+   * Evicts, then hands over (and forgets) what the view must change: rows it does not show yet, and rows
+   * it shows that have left the window, each once.
+   */
   takeChanges(): WindowChanges<T> {
     this.evict();
-    const changes = { insert: [...this.#pending], remove: this.#removals };
+    const shown = this.#shown;
+    const remove: T[] = [];
+    for (const row of this.#removals) if (shown.delete(row)) remove.push(row);
+    const insert: T[] = [];
+    for (const row of this.#pending) {
+      if (shown.has(row)) continue;
+      shown.add(row);
+      insert.push(row);
+    }
     this.#pending.clear();
     this.#removals = [];
-    return changes;
+    return { insert, remove };
   }
 
   /** Empties the window; the shown rows become removals. */

@@ -92,8 +92,12 @@ const OSERROR_SUBCLASS: ReadonlyMap<number, string> = new Map([
   [110, 'TimeoutError'], // ETIMEDOUT
 ]);
 
+/** Modules of OTHER_EXCEPTIONS: most globals (numpy's, for one) are ruled out without building their qualified name. */
+const OTHER_EXCEPTION_MODULES = new Set([...OTHER_EXCEPTIONS].map((name) => name.slice(0, name.lastIndexOf('.'))));
+
 function isException(g: PyGlobal): boolean {
-  return (g.module === 'builtins' && BUILTIN_EXCEPTIONS.has(g.name)) || OTHER_EXCEPTIONS.has(`${g.module}.${g.name}`);
+  if (g.module === 'builtins') return BUILTIN_EXCEPTIONS.has(g.name);
+  return OTHER_EXCEPTION_MODULES.has(g.module) && OTHER_EXCEPTIONS.has(`${g.module}.${g.name}`);
 }
 
 const TOKEN = 'multiprocessing.managers.Token';

@@ -38,10 +38,17 @@ export function dtypeFromReduceArgs(args: PyTuple): NumpyDType {
   // size and fields come with BUILD.
   if (spec instanceof PyGlobal) return new NumpyDType('V', 0);
   if (typeof spec !== 'string') throw malformed('numpy.dtype() expects a type string');
-  const match = /^([a-zA-Z])(\d*)$/.exec(spec);
-  if (!match) throw malformed(`numpy.dtype() type string not understood: ${JSON.stringify(spec.slice(0, 40))}`);
-  const kind = match[1] ?? '';
-  const count = match[2] ? Number(match[2]) : 0;
+  // A letter and optional decimal digits (`i8`, `f4`, `U3`, `V16`, `O`), read without a RegExp: every
+  // array in a reply carries one.
+  const letter = spec.charCodeAt(0) | 0x20;
+  let digitsOk = spec.length > 0 && letter >= 0x61 && letter <= 0x7a;
+  for (let i = 1; digitsOk && i < spec.length; i++) {
+    const c = spec.charCodeAt(i);
+    digitsOk = c >= 0x30 && c <= 0x39;
+  }
+  if (!digitsOk) throw malformed(`numpy.dtype() type string not understood: ${JSON.stringify(spec.slice(0, 40))}`);
+  const kind = spec[0] as string;
+  const count = spec.length > 1 ? Number(spec.slice(1)) : 0;
   if (!Number.isSafeInteger(count)) throw malformed('numpy.dtype() size out of range');
   // In obj_str a `U` size counts UCS-4 characters; everywhere else it counts bytes.
   const dtype = new NumpyDType(kind, kind === 'U' ? count * 4 : count);
@@ -90,13 +97,10 @@ export function applyDTypeState(dtype: NumpyDType, state: PyValue): void {
   }
 }
 
-function swapInPlace(bytes: Uint8Array, width: number): void {
-  for (let i = 0; i + width <= bytes.length; i += width) {
-    for (let a = i, b = i + width - 1; a < b; a++, b--) {
-      const t = bytes[a] as number;
-      bytes[a] = bytes[b] as number;
-      bytes[b] = t;
-    }
+/** `out` ← `raw` with every `width`-byte component reversed: the copy and the byte swap in one pass. */
+function copySwapped(out: Uint8Array, raw: Uint8Array, width: number): void {
+  for (let i = 0; i + width <= raw.length; i += width) {
+    for (let k = 0; k < width; k++) out[i + k] = raw[i + width - 1 - k] as number;
   }
 }
 
@@ -108,19 +112,30 @@ function nativeCopy(dtype: NumpyDType): NumpyDType {
   return copy;
 }
 
+type ViewClass = { new (buffer: ArrayBuffer): NumericTypedArray; readonly BYTES_PER_ELEMENT: number };
+
+/** Typed-array class per `kind` + `itemSize` (`i8`, `c16`, `M8`); null when the kind has no JS element type. */
+const VIEW_CLASSES = new Map<string, ViewClass | null>();
+
 /**
- * The typed-array view for a numeric dtype, or undefined when the kind has no JS element type.
- * `componentSize` is the width a byte swap must use (complex numbers swap each half).
+ * The typed-array class for a numeric dtype, or null (structured, subarray, `S`/`U`/`V`, long double…).
+ * Its `BYTES_PER_ELEMENT` is also the width a byte swap must use (complex numbers swap each half).
  */
-function typedArrayKind(dtype: NumpyDType): { make: (buf: ArrayBuffer) => NumericTypedArray; componentSize: number } | undefined {
-  if (dtype.fields || dtype.subarray) return undefined;
-  if (dtype.kind === 'M' || dtype.kind === 'm') {
-    return dtype.itemSize === 8 ? { make: (b) => new BigInt64Array(b), componentSize: 8 } : undefined;
+function viewClassOf(dtype: NumpyDType): ViewClass | null {
+  if (dtype.fields || dtype.subarray) return null;
+  const key = dtype.kind + dtype.itemSize;
+  let View = VIEW_CLASSES.get(key);
+  if (View === undefined) {
+    if (dtype.kind === 'M' || dtype.kind === 'm') {
+      View = dtype.itemSize === 8 ? BigInt64Array : null;
+    } else {
+      const numeric = dtypeFromNumpyKind(dtype.kind, dtype.itemSize);
+      View = numeric === undefined ? null : typedArrayClassOf(numeric);
+    }
+    // Bounded: kind is one letter and itemSize a decoded size, but a hostile stream could vary the size.
+    if (VIEW_CLASSES.size < 256) VIEW_CLASSES.set(key, View);
   }
-  const numeric = dtypeFromNumpyKind(dtype.kind, dtype.itemSize);
-  if (numeric === undefined) return undefined;
-  const View = typedArrayClassOf(numeric);
-  return { make: (b) => new View(b), componentSize: View.BYTES_PER_ELEMENT };
+  return View;
 }
 
 /** Element count of a shape, refusing overflow past 2^53. */
@@ -133,38 +148,77 @@ function elementCount(shape: readonly number[]): number {
   return n;
 }
 
-/** Builds an ndarray from raw element bytes (or, for object arrays, the list of elements). */
-export function makeNdArray(dtype: NumpyDType, shape: number[], order: 'C' | 'F', raw: PyValue): NdArray {
+/** Checks raw array data against its dtype and shape; throws what `makeNdArray` has always thrown. */
+function checkRaw(dtype: NumpyDType, shape: number[], raw: PyValue): void {
   const count = elementCount(shape);
   if (dtype.kind === 'O') {
     if (!Array.isArray(raw) || raw.length !== count) throw malformed('numpy object array needs a list of its elements');
-    return new NdArray(dtype, shape, order, Array.from(raw));
+    return;
   }
   if (!(raw instanceof Uint8Array)) throw malformed('numpy array data must be bytes');
   if (raw.length !== count * dtype.itemSize) {
     throw malformed(`numpy array data has ${raw.length} bytes, shape ${JSON.stringify(shape)} of ${dtype.str} needs ${count * dtype.itemSize}`);
   }
-  // Always copy: typed arrays need aligned offsets, and the result must not alias the caller's input buffer.
-  const buffer = new ArrayBuffer(raw.length);
-  const bytes = new Uint8Array(buffer);
-  bytes.set(raw);
-  const typed = typedArrayKind(dtype);
-  if (!typed) return new NdArray(dtype, shape, order, new DataView(buffer));
-  let outType = dtype;
-  let swapped = false;
-  if (dtype.byteOrder !== '|' && dtype.byteOrder !== NATIVE_ORDER && typed.componentSize > 1) {
-    swapInPlace(bytes, typed.componentSize);
-    outType = nativeCopy(dtype);
-    swapped = true;
+}
+
+/**
+ * Fills `array` (dtype, shape, order, data) from raw element bytes, or for object arrays the list of
+ * elements. `raw` must have passed `checkRaw`.
+ *
+ * One allocation and one copy per array, counting the decoder's copy of the bytes opcode: the bytes
+ * value `raw` was copied out of the pickle by the decoder into an ArrayBuffer of its own (offset 0, so
+ * aligned for every element size), and the array takes that buffer over instead of copying it again.
+ * The result thus never aliases the caller's input; it shares memory with `raw` only, as numpy's array
+ * shares the bytes object it was unpickled from, which matters only for a pickle that uses that bytes
+ * object elsewhere too (numpy's never do). A byte swap is never done in place, since `raw` may be such a
+ * shared value: swapped data is copied and swapped in one pass into a buffer of its own. Data that is not
+ * a whole buffer (a `bytes()` built some other way) is copied.
+ */
+function fillNdArray(array: NdArray, dtype: NumpyDType, shape: number[], order: 'C' | 'F', raw: PyValue): void {
+  array.shape = shape;
+  array.order = order;
+  array.byteSwapped = false;
+  if (dtype.kind === 'O') {
+    array.dtype = dtype;
+    array.data = Array.from(raw as PyValue[]);
+    return;
   }
-  const array = new NdArray(outType, shape, order, typed.make(buffer));
-  array.byteSwapped = swapped;
+  const bytes = raw as Uint8Array;
+  const View = viewClassOf(dtype);
+  const width = View === null ? 1 : View.BYTES_PER_ELEMENT;
+  const swap = width > 1 && dtype.byteOrder !== '|' && dtype.byteOrder !== NATIVE_ORDER;
+  let buffer: ArrayBuffer;
+  if (!swap && bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.byteLength === bytes.buffer.byteLength) {
+    buffer = bytes.buffer;
+  } else {
+    buffer = new ArrayBuffer(bytes.length);
+    if (swap) copySwapped(new Uint8Array(buffer), bytes, width);
+    else new Uint8Array(buffer).set(bytes);
+  }
+  if (View === null) {
+    array.dtype = dtype;
+    array.data = new DataView(buffer);
+    return;
+  }
+  array.dtype = swap ? nativeCopy(dtype) : dtype;
+  array.byteSwapped = swap;
+  array.data = new View(buffer);
+}
+
+/** Builds an ndarray from raw element bytes (or, for object arrays, the list of elements). */
+export function makeNdArray(dtype: NumpyDType, shape: number[], order: 'C' | 'F', raw: PyValue): NdArray {
+  checkRaw(dtype, shape, raw);
+  const array = new NdArray(dtype, shape, order, EMPTY_DATA);
+  fillNdArray(array, dtype, shape, order, raw);
   return array;
 }
 
+/** Placeholder data of an array until BUILD fills it (zero-length: nothing can be written through it). */
+const EMPTY_DATA = new Int8Array(0);
+
 /** `numpy.core.multiarray._reconstruct(cls, (0,), b'b')`: an empty array that BUILD fills in. */
 export function emptyNdArray(pyClass: string): NdArray {
-  const array = new NdArray(new NumpyDType('i', 1), [0], 'C', new Int8Array(0));
+  const array = new NdArray(new NumpyDType('i', 1), [0], 'C', EMPTY_DATA);
   array.dtype.byteOrder = '|';
   array.pyClass = pyClass;
   return array;
@@ -179,12 +233,9 @@ export function applyNdArrayState(array: NdArray, state: PyValue): void {
   if (!(dtype instanceof NumpyDType)) throw malformed('numpy array state has no dtype');
   const fortran = state[offset + 2];
   if (typeof fortran !== 'boolean' && typeof fortran !== 'number') throw malformed('numpy array is_fortran must be a bool');
-  const built = makeNdArray(dtype, shape, fortran ? 'F' : 'C', state[offset + 3] ?? null);
-  array.dtype = built.dtype;
-  array.shape = built.shape;
-  array.order = built.order;
-  array.data = built.data;
-  array.byteSwapped = built.byteSwapped;
+  const raw = state[offset + 3] ?? null;
+  checkRaw(dtype, shape, raw);
+  fillNdArray(array, dtype, shape, fortran ? 'F' : 'C', raw);
 }
 
 /** `numpy._core.numeric._frombuffer(buf, dtype, shape, order)` (protocol 5 contiguous arrays). */

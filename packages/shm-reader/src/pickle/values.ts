@@ -32,8 +32,9 @@ export function pyTuple(...items: (PyEncodable | PyValue)[]): PyTuple {
  * generic path (about 5x slower), and the decoder makes a tuple for every args/state it reads.
  */
 export function tupleFrom(items: readonly unknown[], start: number, end: number): PyTuple {
-  const tuple: unknown[] = [];
-  for (let i = start; i < end; i++) tuple.push(items[i]);
+  // Sized up front: about half the cost of growing it with push (the items are all set, so no holes remain).
+  const tuple: unknown[] = new Array(end - start);
+  for (let i = start; i < end; i++) tuple[i - start] = items[i];
   return Object.setPrototypeOf(tuple, PyTuple.prototype) as PyTuple;
 }
 
@@ -207,7 +208,7 @@ export type { NumericTypedArray };
  *   `byteSwapped` is true and `dtype.byteOrder` reports the native order): `b1`→Uint8Array (0/1),
  *   `i1..i8`/`u1..u8`→Int8..BigUint64Array, `f2`→Uint16Array (raw IEEE half bits), `f4`/`f8`→Float32/64Array,
  *   `c8`/`c16`→Float32/64Array with interleaved (re, im), `M8`/`m8`→BigInt64Array.
- * - Structured, `S`, `U`, `V` and long-double dtypes → a `DataView` over a private copy of the bytes
+ * - Structured, `S`, `U`, `V` and long-double dtypes → a `DataView` over the array's own copy of the bytes
  *   (structured: read fields with `dtype.fields`, honouring each field's own byte order).
  * - Object arrays (`O`) → an Array of decoded values.
  */
