@@ -122,7 +122,8 @@ const VIEW_CLASSES = new Map<string, ViewClass | null>();
  * Its `BYTES_PER_ELEMENT` is also the width a byte swap must use (complex numbers swap each half).
  */
 function viewClassOf(dtype: NumpyDType): ViewClass | null {
-  if (dtype.fields || dtype.subarray) return null;
+  // A one-letter kind keeps the key unambiguous (('c1', 6) is not ('c', 16)); decoded dtypes always have one.
+  if (dtype.fields || dtype.subarray || dtype.kind.length !== 1) return null;
   const key = dtype.kind + dtype.itemSize;
   let View = VIEW_CLASSES.get(key);
   if (View === undefined) {
