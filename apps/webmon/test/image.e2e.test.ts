@@ -130,7 +130,10 @@ describe('the live image through shared memory, in Chromium', () => {
     await page.waitForFunction(() => {
       const data = (document.querySelector('[data-role="image-page"]') as HTMLElement).dataset;
       const region = (JSON.parse(data['asked'] ?? '{}') as { region?: Record<string, number> }).region;
-      return data['viewStep'] === '1' && region !== undefined && data['viewRegion'] === `${region['y0']},${region['x0']},${region['y1']},${region['x1']}`;
+      // …and the view asked is the one for what the canvas shows now (not an earlier wheel notch's).
+      const [vx0, vy0, vx1, vy1] = (data['visible'] ?? '').split(',').map(Number) as [number, number, number, number];
+      const current = `${Math.floor(vy0)},${Math.floor(vx0)},${Math.ceil(vy1)},${Math.ceil(vx1)}`;
+      return data['viewStep'] === '1' && region !== undefined && data['viewRegion'] === `${region['y0']},${region['x0']},${region['y1']},${region['x1']}` && data['viewRegion'] === current;
     }, undefined, { timeout: 30_000 });
     const zoomed = await dataset(page);
     const [y0, x0, y1, x1] = (zoomed['viewRegion'] ?? '').split(',').map(Number) as [number, number, number, number];
