@@ -8,8 +8,9 @@
  *
  * Work is bounded per animation frame: pushes only store points and ask for one frame; the frame drops points
  * older than the window, updates the column summaries (only the columns that changed while the chart follows
- * the live edge at a fixed zoom; every column in view after a zoom) and has uPlot draw synchronously. No
- * frame is asked for while nothing changes.
+ * the live edge at a fixed zoom; every column in view after a zoom) and has uPlot draw synchronously (axes,
+ * grid, legend; the lines are drawn by `drawLines` in uPlot's `draw` hook). No frame is asked for while
+ * nothing changes.
  */
 import uPlot from 'uplot';
 import { PixelColumns, drawColumns } from './column-path.js';
@@ -53,8 +54,8 @@ export interface SeriesOptions {
   /** Line colour (any CSS colour). @default the next of ten built-in colours */
   color?: string;
   /**
-   * Line width in CSS pixels. @default one device pixel (`1 / devicePixelRatio`): a wider stroke costs the
-   * browser's software rasteriser 10–20 times more (measured), which matters with many dense series.
+   * Line width in CSS pixels; dense columns are drawn `round(width × devicePixelRatio)` device pixels wide.
+   * @default one device pixel (`1 / devicePixelRatio`)
    */
   width?: number;
 }
