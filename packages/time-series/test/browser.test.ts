@@ -288,4 +288,41 @@ describe('createTimeSeriesChart in Chromium', () => {
       sameTime: 'no error',
     });
   });
+
+  it('at devicePixelRatio 2 draws the spike in its column, and follows the width of its container', async () => {
+    const hiDpi = await browser.newPage({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 2 });
+    try {
+      await hiDpi.goto(server.url);
+      await hiDpi.waitForFunction(() => window.harness !== undefined);
+      const result = await hiDpi.evaluate(async (red) => {
+        const { ts, container, frames, columnExtent } = window.harness;
+        const element = container(500);
+        const chart = ts.createTimeSeriesChart(element, { windowMs: 60_000, legend: false });
+        chart.addSeries({ id: 'a', color: `rgb(${red.join(',')})` });
+        for (let i = 0; i < 3_600; i += 1) chart.push('a', (i * 1000) / 60, i === 900 ? 10 : Math.sin(i / 100) / 10);
+        const measure = async () => {
+          await frames(3);
+          const extent = columnExtent(chart.element, red);
+          const view = chart.getView();
+          let column = -1;
+          extent.top.forEach((y, c) => {
+            if (y >= 0 && (column < 0 || y < (extent.top[column] as number))) column = c;
+          });
+          return { column, expected: ((15_000 - view.fromMs) / (view.toMs - view.fromMs)) * extent.plotWidth, plotWidth: extent.plotWidth, ratio: window.devicePixelRatio };
+        };
+        const narrow = await measure();
+        element.style.width = '800px';
+        await frames(2); // the resize observer reports after layout
+        const wide = await measure();
+        chart.destroy();
+        return { narrow, wide };
+      }, RED);
+      expect(result.narrow.ratio).toBe(2);
+      expect(Math.abs(result.narrow.column - result.narrow.expected)).toBeLessThanOrEqual(2);
+      expect(result.wide.plotWidth - result.narrow.plotWidth).toBeGreaterThan(250);
+      expect(Math.abs(result.wide.column - result.wide.expected)).toBeLessThanOrEqual(2);
+    } finally {
+      await hiDpi.close();
+    }
+  });
 });
