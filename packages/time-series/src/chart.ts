@@ -213,7 +213,11 @@ export function createTimeSeriesChart(container: HTMLElement, options: TimeSerie
   const scratchContext = scratch.getContext('2d');
 
   function drawLines(u: uPlot): void {
-    const { left, top, width: w, height: h } = u.bbox;
+    // Whole device pixels: the buffer is reused while its size stays the same.
+    const left = Math.round(u.bbox.left);
+    const top = Math.round(u.bbox.top);
+    const w = Math.round(u.bbox.width);
+    const h = Math.round(u.bbox.height);
     const xScale = u.scales.x as { min?: number | null; max?: number | null };
     const yScale = u.scales.y as { min?: number | null; max?: number | null };
     const { min: xMin, max: xMax } = xScale;
