@@ -7,15 +7,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
-import { delimiter, dirname } from 'node:path';
 import { generateToken, isLoopbackHostName } from '@webmon/relay';
-import { ringWriterPythonPath } from '@webmon/shm-reader';
 import type { Io } from './app.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import { startWebmonServer } from './http/server.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages } from './pages.js';
-import { ASSETS_DIR, DIST_DIR, PYTHON_DIR, RELAY_LIMITS, pageSearchPaths, takeSignals } from './serving.js';
+import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, pageSearchPaths, pythonPath, takeSignals } from './serving.js';
 import { Sources, sourceSpecs } from './sources.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
 
@@ -77,10 +75,9 @@ export async function runProgram(options: WebmonOptions, io: Io, run: { command:
 
   // The program reaches us on loopback whatever --host says (the attach route takes loopback peers only).
   const attachUrl = `http://${options.host.includes(':') && isLoopbackHostName(options.host) ? '[::1]' : '127.0.0.1'}:${server.port}/`;
-  const ringDir = dirname(ringWriterPythonPath());
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    PYTHONPATH: [PYTHON_DIR, ringDir, ...(process.env['PYTHONPATH'] ? [process.env['PYTHONPATH']] : [])].join(delimiter),
+    PYTHONPATH: pythonPath(),
     [RUN_ENV.url]: attachUrl,
     [RUN_ENV.token]: runToken,
   };

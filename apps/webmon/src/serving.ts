@@ -1,5 +1,6 @@
 /** What every way of serving shares (napari's client, `webmon run`): where the app's files are, relay limits, signals. */
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { ringWriterPythonPath } from '@webmon/shm-reader';
 import { fileURLToPath } from 'node:url';
 import type { WebmonOptions } from './options.js';
 
@@ -43,4 +44,13 @@ export function takeSignals(): { next: Promise<NodeJS.Signals>; release: () => v
 /** Where page packages are looked up: the config's directory, the working directory, then the app's own dependencies. */
 export function pageSearchPaths(options: WebmonOptions): string[] {
   return [...new Set([...options.pageSearchPaths, APP_DIR])];
+}
+
+/**
+ * `PYTHONPATH` for the Python webmon starts (a program under `webmon run`, the simulator): the `webmon`
+ * module first, then `webmon_ring`'s folder (the module also finds it by itself, in `node_modules`
+ * above it), then whatever the user had.
+ */
+export function pythonPath(env: NodeJS.ProcessEnv = process.env): string {
+  return [PYTHON_DIR, dirname(ringWriterPythonPath()), ...(env['PYTHONPATH'] ? [env['PYTHONPATH']] : [])].join(delimiter);
 }

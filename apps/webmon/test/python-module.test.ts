@@ -170,7 +170,8 @@ describe('webmon run', () => {
     const proc = webmonRun(['--', interpreter(13).command, join(SCRIPTS, 'module_demo.py'), done]);
     const url = (await proc.waitFor(/webmon: serving (http:\/\/\S+)/))[1]!;
     const body = JSON.stringify({ port: 1, authkey: 'x', name: 'evil' });
-    for (const headers of [{}, { 'x-webmon-run-token': 'wrong' }]) {
+    const attempts: Record<string, string>[] = [{}, { 'x-webmon-run-token': 'wrong' }];
+    for (const headers of attempts) {
       const response = await fetch(`${url}api/sources`, { method: 'POST', body, headers });
       expect(response.status).toBe(403);
     }

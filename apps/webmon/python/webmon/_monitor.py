@@ -41,6 +41,11 @@ RINGS_KEY = "webmon_rings"
 DROPPED_KEY = "webmon_dropped"
 #: Messages held for webmon before the oldest is dropped.
 DEFAULT_QUEUE_SIZE = 10000
+#: Most messages handed to webmon in one ``get`` (as ``{"webmon_batch": [...]}``, which webmon unpacks):
+#: one round trip for many messages. Bounded so that pickling a batch holds the GIL only briefly
+#: (``send_message`` in another thread waits for it).
+BATCH_KEY = "webmon_batch"
+MAX_BATCH = 256
 #: Environment of a program run by ``webmon run``: where to attach, and the run's secret.
 RUN_URL_ENV = "WEBMON_RUN_URL"
 RUN_TOKEN_ENV = "WEBMON_RUN_TOKEN"
@@ -73,6 +78,30 @@ class _DropOldestQueue(queue.Queue):
 
     def put_nowait(self, item):
         self.put(item)
+
+    def get(self, block=True, timeout=None):
+        """Like ``Queue.get``, but a backlog comes as one ``{"webmon_batch": [item, ...]}`` (oldest first)."""
+        with self.not_empty:
+            if not block:
+                if not self._qsize():
+                    raise queue.Empty
+            elif timeout is None:
+                while not self._qsize():
+                    self.not_empty.wait()
+            else:
+                deadline = time.monotonic() + timeout
+                while not self._qsize():
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0.0:
+                        raise queue.Empty
+                    self.not_empty.wait(remaining)
+            count = min(self._qsize(), MAX_BATCH)
+            items = [self._get() for _ in range(count)]
+            self.not_full.notify()
+        return items[0] if count == 1 else {BATCH_KEY: items}
+
+    def get_nowait(self):
+        return self.get(False)
 
 
 class _Manager(SharedMemoryManager):
