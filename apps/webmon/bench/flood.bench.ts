@@ -30,7 +30,7 @@ interface FloodResult {
   dropped: number;
 }
 
-const proc = startProcess(process.execPath, [CLI, 'run', '--port', '0', '-q', '--', python, SCRIPT], { env: { ...process.env, NAPARI_MON_CLIENT: '' } });
+const proc = startProcess(process.execPath, [CLI, 'run', '--port', '0', '-q', ...(process.env['FLOOD_WEBMON_ARGS'] ?? '').split(' ').filter(Boolean), '--', python, SCRIPT], { env: { ...process.env, NAPARI_MON_CLIENT: '' } });
 try {
   const url = (await proc.waitFor(/webmon: serving (http:\/\/\S+)/))[1]!;
   await proc.waitFor(/topics flood\.\*/);
