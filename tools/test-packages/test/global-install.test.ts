@@ -148,8 +148,8 @@ describe('npm install -g webmon from a registry', () => {
         'from webmon import RingWriter, monitor',
         'url = monitor.start(name="installed")',
         'monitor.add_data({"ok": 1})',
-        'monitor.image("img", bytes(16), dtype="|u1", shape=(4, 4))',
-        'print("program saw", url, RingWriter.__name__, flush=True)',
+        'seq = monitor.image("img", bytes(16), dtype="|u1", shape=(4, 4))',
+        'print("program saw", url, RingWriter.__name__, seq, flush=True)',
         'monitor.stop()',
         'sys.exit(5)',
         '',
@@ -157,8 +157,9 @@ describe('npm install -g webmon from a registry', () => {
     );
     const ran = await step('webmon run -- python program.py', () => outcome(bin, ['run', '--port', '0', '--', python.path, 'program.py'], { cwd, env: userEnv }));
     expect(ran.status, ran.stderr).toBe(5);
-    expect(ran.stdout).toMatch(/program saw http:\/\/127\.0\.0\.1:\d+\/ RingWriter/);
-    expect(ran.stderr).toMatch(/publishing ring wmr_\w+ on installed\.img/);
+    // The ring writer was found in the installed tree and took the frame (record 1).
+    expect(ran.stdout).toMatch(/program saw http:\/\/127\.0\.0\.1:\d+\/ RingWriter 1\n/);
+    expect(ran.stderr).toMatch(/program installed \(pid \d+\) attached|connected to program installed/);
   });
 
   it('is started by a napari stand-in from another folder, serves its pages, and exits 0 when napari quits', async () => {
