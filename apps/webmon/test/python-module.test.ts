@@ -154,6 +154,26 @@ describe('webmon run', () => {
     expect(await proc.exited(60_000)).toBe(0);
   });
 
+  it('drops the oldest messages of a burst beyond the queue, and counts them where a page sees them', async () => {
+    const done = join(work, 'done-flood');
+    const proc = webmonRun(['--', interpreter(13).command, join(SCRIPTS, 'module_flood.py'), done]);
+    const url = (await proc.waitFor(/webmon: serving (http:\/\/\S+)/))[1]!;
+    const dropped = Number((await proc.waitFor(/sent 20000 in [\d.]+ s, dropped (\d+)/))[1]);
+    expect(dropped).toBeGreaterThan(0); // 20,000 at once into a queue of 100
+    const client = relayClient(url);
+    const counted: number[] = [];
+    client.subscribe('flood.data.webmon_dropped', (event) => void (event.kind === 'data' && counted.push((event.payload as { messages: number }).messages)));
+    await eventually(() => (counted.at(-1) === dropped ? true : undefined), 60_000, 'the drop count on its topic');
+    // Everything not dropped reached webmon, in order: the last message is the last one sent.
+    const status = await eventually(async () => {
+      const now = (await getJson(`${url}api/status`)) as { sources: { counters: { otherMessages: number } }[] };
+      return now.sources[0]?.counters.otherMessages === 20000 - dropped ? now : undefined;
+    }, 60_000, 'every kept message delivered');
+    expect(status.sources).toHaveLength(1);
+    writeFileSync(done, '');
+    expect(await proc.exited(60_000)).toBe(0);
+  });
+
   it('passes on a signal as 128+n, and says why a program cannot run', async () => {
     const proc = webmonRun(['--', 'sh', '-c', 'kill -9 $$']);
     expect(await proc.exited(60_000)).toBe(137);
