@@ -205,7 +205,7 @@ describe('monitor.start() without webmon run', () => {
     const before = shmNames();
     const python = startProcess(interpreter(13).command, [join(SCRIPTS, 'module_killed.py')], { cwd: work, env: { ...process.env, PYTHONPATH: pythonPath(), WEBMON_PORT: '0', NAPARI_MON_CLIENT: '' } });
     running.push(python);
-    const facts = JSON.parse((await python.waitFor(/facts (\{.*\})/, 90_000))[1]!) as { url: string; ring: string; webmon: number; port: number };
+    const facts = JSON.parse((await python.waitFor(/facts (\{.*\})/, 90_000))[1]!) as { url: string; ring: string; webmon: number; port: number; tracker: number };
     expect(facts.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const client = relayClient(facts.url);
     const alive: unknown[] = [];
@@ -217,6 +217,9 @@ describe('monitor.start() without webmon run', () => {
     await python.exited(10_000);
     await eventually(() => (isGone(facts.webmon) ? true : undefined), 30_000, 'webmon gone');
     await eventually(() => (shmNames().has(facts.ring) ? undefined : true), 30_000, 'the ring unlinked');
+    // Python's resource tracker unlinked it, then ended too: no process of the program is left.
+    expect(facts.tracker).toBeGreaterThan(0);
+    await eventually(() => (isGone(facts.tracker) ? true : undefined), 30_000, 'the resource tracker gone');
     expect(await refused(facts.port)).toBe(true);
     const leftover = [...shmNames()].filter((name) => !before.has(name) && name.startsWith('wmr_'));
     expect(leftover.filter((name) => name === facts.ring)).toEqual([]);
