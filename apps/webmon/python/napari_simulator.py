@@ -25,7 +25,7 @@ In both modes it does what napari does when NAPARI_MON is set:
   executed and logged on stderr: ``napari simulator: RemoteCommands.<name> does not exist.``;
 * streams a live image (1024 x 1024 float32 moving Gaussian blobs over rotating stripes with numpy,
   256 x 256 scrolling stripes without) through a shared-memory ring (``webmon_ring.RingWriter`` from
-  ``@webmon/shm-reader``'s ``python/`` folder) and names the ring in napari_data["webmon_rings"], the
+  ``@webmon/shm-reader``'s ``python/`` folder, found the way the ``webmon`` module beside this script finds it) and names the ring in napari_data["webmon_rings"], the
   way a napari plugin would (``monitor.add_data({"webmon_rings": {"napari.image": ring.name}})``);
   this is a plugin's doing, so it happens in both modes;
 * with --plugin-after S, from S seconds on, acts like a plugin calling monitor.add_data /
@@ -251,25 +251,13 @@ RINGS_KEY = 'webmon_rings'
 
 
 def import_ring_writer():
-    """webmon_ring ships in @webmon/shm-reader's python/ folder. webmon puts it on PYTHONPATH; run by
-    hand from the repository or an installed app, look for it in node_modules above this script."""
+    """webmon_ring ships in @webmon/shm-reader's python/ folder; the webmon module beside this script
+    finds it (on sys.path, where webmon puts it, else in node_modules above), as for any program."""
     try:
-        from webmon_ring import RingWriter
-        return RingWriter
+        from webmon._ring import ring_writer_class
+        return ring_writer_class()
     except ImportError:
-        pass
-    here = os.path.dirname(os.path.abspath(__file__))
-    directory = here
-    while True:
-        candidate = os.path.join(directory, 'node_modules', '@webmon', 'shm-reader', 'python')
-        if os.path.isfile(os.path.join(candidate, 'webmon_ring.py')):
-            sys.path.insert(0, candidate)
-            from webmon_ring import RingWriter
-            return RingWriter
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
-        directory = parent
+        return None
 
 
 class ImageStream(object):

@@ -3,8 +3,6 @@
  * own beyond wiring and lifecycle; the work is done by the packages.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateToken, isLoopbackHostName } from '@webmon/relay';
 import { handOver } from './http/attach.js';
 import { startWebmonServer, type WebmonServer } from './http/server.js';
@@ -13,15 +11,14 @@ import { createLogger, type Logger } from './logger.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages, locatePagePackage, type PageEntry } from './pages.js';
 import { watchParent } from './parent-watch.js';
+import { runProgram } from './run.js';
+import { APP_DIR, ASSETS_DIR, DIST_DIR, RELAY_LIMITS, pageSearchPaths, takeSignals } from './serving.js';
 import { runWithSimulator } from './simulator.js';
 import { Sources, sourceSpecs } from './sources.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
 
-const DIST_DIR = fileURLToPath(new URL('.', import.meta.url));
-export const ASSETS_DIR = `${DIST_DIR}public`;
 /** The image page package, shown by default on the simulator (which streams an image through a ring). */
 export const IMAGE_PAGE_PACKAGE = '@webmon/page-image';
-const APP_DIR = join(DIST_DIR, '..');
 
 export interface Io {
   /** Where the URL goes (stdout): the one line scripts read. */
@@ -39,6 +36,7 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
     loadPages(DIST_DIR, options.pages, pageSearchPaths(options), defaultPages({ ...options, fromSimulator: true }));
     return runWithSimulator(options, io.logger);
   }
+  if (options.source.kind === 'run') return runProgram(options, io, options.source);
   // Launched by napari: its pid now, before anything could have died (see `parent-watch.ts`).
   const launcherPid = options.source.kind === 'napari-env' ? process.ppid : undefined;
   const signals = takeSignals();
@@ -70,14 +68,7 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
       pages,
       assetsDir: ASSETS_DIR,
       sourceLabel: label,
-      relay: {
-        ...(token === undefined ? {} : { token }),
-        // A page that falls behind should get the newest poll, not a backlog: keep little in flight.
-        highWaterMark: 128 * 1024,
-        lowWaterMark: 32 * 1024,
-        // A 1024 × 1024 float32 frame is 4 MiB: room for one in flight plus one parked per page.
-        maxBufferedBytes: 64 * 2 ** 20,
-      },
+      relay: { ...(token === undefined ? {} : { token }), ...RELAY_LIMITS },
       status: () => ({
         napari: sources?.primary?.state ?? 'waiting',
         napariAddress: sources?.primary === undefined ? undefined : `${sources.primary.target.host}:${sources.primary.target.port}`,
@@ -155,34 +146,6 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
   await server.close();
   logger.info('stopped');
   return 0;
-}
-
-/**
- * SIGINT and SIGTERM from the start of the run, so both end it cleanly whenever they come. Once only: a
- * second Ctrl-C gets Node's default (immediate exit) if the clean stop hangs.
- */
-function takeSignals(): { next: Promise<NodeJS.Signals>; release: () => void } {
-  let resolve!: (signal: NodeJS.Signals) => void;
-  const next = new Promise<NodeJS.Signals>((done) => (resolve = done));
-  const onSignal = (signal: NodeJS.Signals): void => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    resolve(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    next,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
-/** Where page packages are looked up: the config's directory, the working directory, then the app's own dependencies. */
-function pageSearchPaths(options: WebmonOptions): string[] {
-  return [...new Set([...options.pageSearchPaths, APP_DIR])];
 }
 
 /**

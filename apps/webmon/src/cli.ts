@@ -5,6 +5,7 @@ import { runWebmon } from './app.js';
 import { USAGE_STATUS, WebmonError } from './errors.js';
 import { escapeControl } from './logger.js';
 import { HELP, parseCommand } from './options.js';
+import { PYTHON_DIR } from './serving.js';
 
 const USAGE_HINT = "Run 'webmon --help' for the options and examples.\n";
 
@@ -16,6 +17,10 @@ async function main(): Promise<number> {
   const command = parseCommand(process.argv.slice(2));
   if (command.kind === 'help') {
     process.stdout.write(HELP);
+    return 0;
+  }
+  if (command.kind === 'python-path') {
+    process.stdout.write(`${PYTHON_DIR}\n`);
     return 0;
   }
   if (command.kind === 'version') {

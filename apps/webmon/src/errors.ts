@@ -20,6 +20,8 @@ export const WebmonErrorCode = {
   DUPLICATE_PAGE: 'WEBMON_DUPLICATE_PAGE',
   /** The first connection to napari failed (without `--stay`). */
   NAPARI_UNREACHABLE: 'WEBMON_NAPARI_UNREACHABLE',
+  /** `webmon run` could not start the program (not found, not executable). */
+  RUN_FAILED: 'WEBMON_RUN_FAILED',
 } as const;
 export type WebmonErrorCode = (typeof WebmonErrorCode)[keyof typeof WebmonErrorCode];
 
@@ -37,6 +39,8 @@ const EXIT_STATUS: Record<keyof typeof WebmonErrorCode, number> = {
   BAD_PAGE: 1,
   DUPLICATE_PAGE: 1,
   NAPARI_UNREACHABLE: 1,
+  // As shells do for a command that cannot run.
+  RUN_FAILED: 127,
 };
 
 export class WebmonError extends Error {

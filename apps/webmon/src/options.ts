@@ -23,11 +23,16 @@ export interface ConnectTarget {
 /** Where napari's data comes from. */
 export type SourceMode =
   /** Launched by napari: `NAPARI_MON_CLIENT` names the manager port (prefix `napari`); `--connect` adds more. */
-  | { kind: 'napari-env'; clientConfig: string; extra: ConnectTarget[] }
+  | { kind: 'napari-env'; clientConfig: string; extra: ConnectTarget[]; /** `WEBMON_SOURCE_NAME` (the Python module's `name`). @default 'napari' */ prefix?: string }
   /** `--connect [prefix=]host:port` (repeatable): attach to running napari managers by hand. */
   | { kind: 'connect'; targets: ConnectTarget[] }
   /** Neither: start the built-in simulator, which launches webmon as its client. */
-  | { kind: 'simulator' };
+  | { kind: 'simulator' }
+  /**
+   * `webmon run [options] -- COMMAND…`: run a program with the `webmon` Python module importable; each
+   * `monitor.start()` in it (or its children) attaches as a source. `--connect` targets are served too.
+   */
+  | { kind: 'run'; command: string[]; targets: ConnectTarget[] };
 
 export interface WebmonOptions {
   port: number;
@@ -67,7 +72,7 @@ export interface WebmonOptions {
 export const SIMULATED_NAPARI = ['0.4', '0.5'] as const;
 export type SimulatedNapari = (typeof SIMULATED_NAPARI)[number];
 
-export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: WebmonOptions };
+export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'python-path' } | { kind: 'run'; options: WebmonOptions };
 
 export const DEFAULTS = {
   port: 5000,
@@ -78,11 +83,19 @@ export const DEFAULTS = {
 } as const;
 
 export const HELP = `Usage: webmon [options]
+       webmon run [options] -- COMMAND [ARG...]
+       webmon python-path
 
 Serves live pages of a running napari (its experimental monitor, NAPARI_MON: napari 0.4.3 and
 later; 0.5+ sends frame times and whatever plugins add, 0.4 also octree tiles) in the browser.
 Launched by napari it reads NAPARI_MON_CLIENT and exits when napari does. Started by hand with
 no napari it runs the built-in napari simulator (needs Python >= 3.8).
+
+  webmon run: runs COMMAND (a Python program using the webmon module: from webmon import
+  monitor; monitor.start()) with the module importable (PYTHONPATH), serves what it shares, and
+  exits with its exit status (128+n when a signal ended it). Several programs (COMMAND's children
+  too) may attach; each is a source with its own topic prefix (name= or the script's name).
+  webmon python-path: prints the folder to put on PYTHONPATH for programs started another way.
 
 Options:
   -p, --port <n>         HTTP port, 0 picks a free one               (default ${DEFAULTS.port})
@@ -121,6 +134,10 @@ Examples:
   webmon --page @webmon/page-stats --open
                                  add a page package installed here, and open the browser
   webmon --host 0.0.0.0 -p 8080  serve to other machines (the printed URL carries a token)
+  webmon run -p 0 -- python3 train.py
+                                 run train.py and show what its monitor shares
+  PYTHONPATH=$(webmon python-path) jupyter lab
+                                 make "from webmon import monitor" work in a notebook
 
   Serve a napari: napari starts webmon itself from the file NAPARI_MON names, e.g. ~/.napari-mon:
     {"clients": [["webmon"]], "log_path": "/tmp/napari-monitor.log"}
@@ -143,6 +160,20 @@ type ConfigFile = Partial<{
 }>;
 
 export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ParsedCommand {
+  if (argv[0] === 'python-path') {
+    if (argv.length > 1) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `webmon python-path takes no arguments, got ${JSON.stringify(argv[1])}`);
+    return { kind: 'python-path' };
+  }
+  let program: string[] | undefined;
+  if (argv[0] === 'run') {
+    const dashes = argv.indexOf('--');
+    program = dashes < 0 ? [] : argv.slice(dashes + 1);
+    const help = (dashes < 0 ? argv : argv.slice(0, dashes)).some((arg) => arg === '-h' || arg === '--help');
+    if (program.length === 0 && !help) {
+      throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, 'webmon run needs the program after --: webmon run [options] -- python3 script.py');
+    }
+    argv = argv.slice(1, dashes < 0 ? undefined : dashes);
+  }
   let parsed: ReturnType<typeof parseWithNode>;
   try {
     parsed = parseWithNode(argv);
@@ -174,11 +205,14 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const simulatePluginAfter = values['simulate-plugin'] === undefined ? undefined : parseNumber(values['simulate-plugin'], '--simulate-plugin', 0, 86_400);
   const simulateImage = values['simulate-image'] === undefined ? 1024 : parseNumber(values['simulate-image'], '--simulate-image', 16, 8192);
   if (!Number.isInteger(simulateImage)) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `--simulate-image must be an integer, got ${simulateImage}`);
-  const launchedByNapari = env['NAPARI_MON_CLIENT'] !== undefined && env['NAPARI_MON_CLIENT'] !== '';
-  const targets = parseConnectTargets(values.connect ?? [], launchedByNapari);
+  const launchedByNapari = program === undefined && env['NAPARI_MON_CLIENT'] !== undefined && env['NAPARI_MON_CLIENT'] !== '';
+  const launcherPrefix = launchedByNapari ? launcherSourceName(env) : undefined;
+  const targets = parseConnectTargets(values.connect ?? [], launcherPrefix);
   let source: SourceMode;
-  if (launchedByNapari) {
-    source = { kind: 'napari-env', clientConfig: env['NAPARI_MON_CLIENT'] as string, extra: targets };
+  if (program !== undefined) {
+    source = { kind: 'run', command: program, targets };
+  } else if (launchedByNapari) {
+    source = { kind: 'napari-env', clientConfig: env['NAPARI_MON_CLIENT'] as string, extra: targets, ...(launcherPrefix === 'napari' ? {} : { prefix: launcherPrefix }) };
   } else if (targets.length > 0) {
     source = { kind: 'connect', targets };
   } else {
@@ -194,7 +228,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       stay: values.stay ?? config.stay ?? false,
       pages,
       pageSearchPaths: [...new Set([...(configPath ? [dirname(configPath)] : []), cwd])],
-      authkey: values.authkey ?? config.authkey ?? DEFAULTS.authkey,
+      // WEBMON_AUTHKEY: how the Python module hands its random key to the webmon it launches (the
+      // environment is private to the user; a command line is not).
+      authkey: values.authkey ?? (env['WEBMON_AUTHKEY'] || undefined) ?? config.authkey ?? DEFAULTS.authkey,
       logLevel,
       pollMs,
       python: values.python ?? config.python,
@@ -383,12 +419,22 @@ function parseLogLevel(text: string, name: string): LogLevel {
 
 const PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 
+/** The launching program's topic prefix: `WEBMON_SOURCE_NAME` (set by the Python module), else `napari`. */
+function launcherSourceName(env: NodeJS.ProcessEnv): string {
+  const name = env['WEBMON_SOURCE_NAME'];
+  if (name === undefined || name === '') return 'napari';
+  if (!PREFIX_PATTERN.test(name)) {
+    throw new WebmonError(WebmonErrorCode.BAD_CONFIG, `WEBMON_SOURCE_NAME must be a letter, then letters, digits, _ or - (at most 32), got ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
 /**
  * `--connect` values → targets with distinct topic prefixes: `[prefix=]host:port`. Unnamed ones get
  * `napari`, `napari2`, … in order (`napari` is the launching napari's when there is one).
  */
-export function parseConnectTargets(values: readonly string[], launchedByNapari: boolean): ConnectTarget[] {
-  const used = new Set<string>(launchedByNapari ? ['napari'] : []);
+export function parseConnectTargets(values: readonly string[], launcherPrefix: string | boolean | undefined): ConnectTarget[] {
+  const used = new Set<string>(launcherPrefix === true ? ['napari'] : typeof launcherPrefix === 'string' ? [launcherPrefix] : []);
   const targets: ConnectTarget[] = [];
   for (const value of values) {
     const named = /^([^=:[\]]+)=(.*)$/.exec(value);

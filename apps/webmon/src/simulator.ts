@@ -6,13 +6,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { delimiter, dirname } from 'node:path';
-import { ringWriterPythonPath } from '@webmon/shm-reader';
 import { fileURLToPath } from 'node:url';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import type { WebmonOptions } from './options.js';
 import { findPython } from './python.js';
+import { pythonPath } from './serving.js';
 
 /** The simulator script, shipped beside `dist/` (and beside `src/` in the repository). */
 export const SIMULATOR_SCRIPT = fileURLToPath(new URL('../python/napari_simulator.py', import.meta.url));
@@ -41,10 +40,9 @@ export async function runWithSimulator(options: WebmonOptions, logger: Logger): 
     '--',
     ...client,
   ];
-  // The simulator streams its live image through `webmon_ring.RingWriter`, shipped with shm-reader.
-  const ringDir = dirname(ringWriterPythonPath());
-  const pythonPath = [ringDir, ...(process.env['PYTHONPATH'] ? [process.env['PYTHONPATH']] : [])].join(delimiter);
-  const child = spawn(python.command, simulatorArgs, { stdio: ['pipe', 'inherit', 'inherit'], env: { ...process.env, PYTHONPATH: pythonPath } });
+  // The simulator streams its live image through `webmon_ring.RingWriter` (shipped with shm-reader),
+  // found as any program using the webmon module finds it.
+  const child = spawn(python.command, simulatorArgs, { stdio: ['pipe', 'inherit', 'inherit'], env: { ...process.env, PYTHONPATH: pythonPath() } });
 
   // Ctrl-C in a terminal signals the whole process group (simulator and webmon too); a SIGTERM sent to
   // this process alone is passed on. Either way the simulator shuts napari-style and we wait for it.

@@ -16,6 +16,10 @@ export interface SourceSpec {
   address: NapariAddress;
   /** The napari that launched webmon (`NAPARI_MON_CLIENT`): when it leaves, webmon leaves. */
   launcher: boolean;
+  /** This manager's own authkey (a program attached under `webmon run`). @default options.authkey */
+  authkey?: string;
+  /** The attached program's pid, shown in `/api/status`. */
+  pid?: number;
 }
 
 /** Reads `NAPARI_MON_CLIENT` into an address; its errors name the variable. */
@@ -30,40 +34,69 @@ export function addressFromClientConfig(encoded: string): NapariAddress {
 export function sourceSpecs(options: WebmonOptions): SourceSpec[] {
   const { source } = options;
   if (source.kind === 'simulator') return [];
-  const launched = source.kind === 'napari-env' ? [{ prefix: 'napari', address: addressFromClientConfig(source.clientConfig), launcher: true }] : [];
+  const launched = source.kind === 'napari-env' ? [{ prefix: source.prefix ?? 'napari', address: addressFromClientConfig(source.clientConfig), launcher: true }] : [];
   const attached = (source.kind === 'napari-env' ? source.extra : source.targets).map((target) => ({ prefix: target.prefix, address: { host: target.host, port: target.port }, launcher: false }));
   return [...launched, ...attached];
 }
 
 export class Sources {
-  readonly bridges: NapariBridge[];
+  readonly bridges: NapariBridge[] = [];
+  private readonly specs: SourceSpec[] = [];
   /** Resolves when webmon should exit: its launching napari left, or (attached by hand) every napari left. */
   readonly ended: Promise<void>;
 
   constructor(
-    private readonly specs: readonly SourceSpec[],
-    relay: Relay,
+    specs: readonly SourceSpec[],
+    private readonly relay: Relay,
     private readonly options: WebmonOptions,
-    logger: Logger,
+    private readonly logger: Logger,
   ) {
     const label = options.fromSimulator ? 'the napari simulator' : 'napari';
-    this.bridges = specs.map((spec) =>
-      createNapariBridge({
-        relay,
-        address: spec.address,
-        prefix: spec.prefix,
-        label: specs.length > 1 ? `${label} (${spec.prefix})` : label,
-        authkey: options.authkey,
-        stay: options.stay,
-        pollIntervalMs: options.pollMs,
-        replayMs: CHART_WINDOW_MS,
-        logger,
-      }),
-    );
+    for (const spec of specs) this.add(spec, specs.length > 1 ? `${label} (${spec.prefix})` : label);
     const launchers = this.bridges.filter((_bridge, index) => specs[index]?.launcher);
     const watched = launchers.length > 0 ? launchers : this.bridges;
     this.ended = Promise.all(watched.map((bridge) => bridge.ended)).then(() => undefined);
     relay.onCommand((name, args, context) => this.command(name, args, context));
+  }
+
+  private add(spec: SourceSpec, label: string): NapariBridge {
+    const bridge = createNapariBridge({
+      relay: this.relay,
+      address: spec.address,
+      prefix: spec.prefix,
+      label,
+      authkey: spec.authkey ?? this.options.authkey,
+      stay: this.options.stay,
+      pollIntervalMs: this.options.pollMs,
+      replayMs: CHART_WINDOW_MS,
+      logger: this.logger,
+    });
+    this.specs.push(spec);
+    this.bridges.push(bridge);
+    return bridge;
+  }
+
+  /**
+   * A program under `webmon run` asked to be served (`POST /api/sources`): a new source under `name`,
+   * or `name2`, `name3`, … when a source (present or gone: gone ones stay listed) has it. Resolves with
+   * the prefix once connected.
+   */
+  async attach(name: string, address: NapariAddress, authkey: string, pid: number | undefined): Promise<string> {
+    const taken = new Set(this.specs.map((spec) => spec.prefix));
+    let prefix = name;
+    for (let n = 2; taken.has(prefix); n++) prefix = `${name.slice(0, 32 - String(n).length)}${n}`;
+    const bridge = this.add({ prefix, address, launcher: false, authkey, ...(pid === undefined ? {} : { pid }) }, `program ${prefix}${pid === undefined ? '' : ` (pid ${pid})`}`);
+    try {
+      await bridge.start();
+    } catch (error) {
+      // Never reached: not a source to list as gone.
+      const at = this.bridges.indexOf(bridge);
+      this.bridges.splice(at, 1);
+      this.specs.splice(at, 1);
+      await bridge.close();
+      throw error;
+    }
+    return prefix;
   }
 
   /** Connects every source; the first that cannot be reached (without `--stay`) fails the start. */
@@ -105,9 +138,10 @@ export class Sources {
   }
 
   status(): Record<string, unknown>[] {
-    return this.bridges.map((bridge) => ({
+    return this.bridges.map((bridge, index) => ({
       prefix: bridge.prefix,
       state: bridge.state,
+      ...(this.specs[index]?.pid === undefined ? {} : { pid: this.specs[index]?.pid }),
       address: `${bridge.target.host}:${bridge.target.port}`,
       capabilities: bridge.capabilities,
       counters: bridge.counters,

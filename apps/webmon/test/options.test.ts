@@ -118,6 +118,31 @@ describe('parseCommand', () => {
   });
 });
 
+describe('webmon run and webmon python-path', () => {
+  it('takes options before -- and the program after it, launched by napari or not', () => {
+    const options = run(['run', '-p', '0', '--connect', 'extra=41263', '--', 'python3', 'train.py', '--port', '7'], { NAPARI_MON_CLIENT: 'eyJzZXJ2ZXJfcG9ydCI6IDF9' });
+    expect(options.port).toBe(0);
+    expect(options.source).toEqual({ kind: 'run', command: ['python3', 'train.py', '--port', '7'], targets: [{ prefix: 'extra', host: '127.0.0.1', port: 41263 }] });
+    expect(parseCommand(['run', '--help'], NO_USER_CONFIG, dir).kind).toBe('help');
+  });
+
+  it('refuses a run without a program, and arguments to python-path, as usage errors', () => {
+    expect(codeOf(() => run(['run', 'python3', 'x.py']))).toBe('WEBMON_BAD_ARGUMENT');
+    expect(codeOf(() => run(['run', '--']))).toBe('WEBMON_BAD_ARGUMENT');
+    expect(codeOf(() => run(['run', '--prot', '1', '--', 'x']))).toBe('WEBMON_BAD_ARGUMENT');
+    expect(parseCommand(['python-path'], NO_USER_CONFIG, dir).kind).toBe('python-path');
+    expect(codeOf(() => parseCommand(['python-path', 'x'], NO_USER_CONFIG, dir))).toBe('WEBMON_BAD_ARGUMENT');
+  });
+
+  it('takes the launching program\'s prefix and authkey from its environment', () => {
+    const options = run(['--connect', '41263'], { NAPARI_MON_CLIENT: 'eyJzZXJ2ZXJfcG9ydCI6IDF9', WEBMON_SOURCE_NAME: 'train', WEBMON_AUTHKEY: 'k3y' });
+    expect(options.source).toMatchObject({ kind: 'napari-env', prefix: 'train', extra: [{ prefix: 'napari' }] });
+    expect(options.authkey).toBe('k3y');
+    expect(run(['--authkey', 'cli'], { WEBMON_AUTHKEY: 'env' }).authkey).toBe('cli');
+    expect(codeOf(() => run([], { NAPARI_MON_CLIENT: 'eyJzZXJ2ZXJfcG9ydCI6IDF9', WEBMON_SOURCE_NAME: '1bad' }))).toBe('WEBMON_BAD_CONFIG');
+  });
+});
+
 describe('parseHostPort', () => {
   it('accepts host:port, [v6]:port and a bare port', () => {
     expect(parseHostPort('example.org:5001')).toEqual({ host: 'example.org', port: 5001 });

@@ -21,6 +21,7 @@ export {
   TileIndexSchema,
   TileStateSchema,
   parseNapariMessage,
+  MESSAGE_BATCH_KEY,
   parsePoll,
   toNapariCommand,
 } from './schemas.js';

@@ -170,10 +170,30 @@ export function parsePoll(value: unknown): Poll {
 const MAX_MESSAGE_NAME_LENGTH = 256; // as NapariMessageSchema's key
 
 /**
- * Splits one `napari_messages` item into tagged events (a dict may carry several names).
- * Throws `ProtocolError` when the item is not a dict or a known message is malformed.
+ * The one message name that is not a message: `{webmon_batch: [item, item, …]}` carries several
+ * `napari_messages` items in one, in order. The `webmon` Python module's queue hands a backlog over
+ * this way (one manager round trip for many messages, which a flood needs); napari never sends it.
+ */
+export const MESSAGE_BATCH_KEY = 'webmon_batch';
+
+/**
+ * Splits one `napari_messages` item into tagged events (a dict may carry several names; a
+ * `webmon_batch` list carries several items). Throws `ProtocolError` when the item is not a dict or a
+ * known message is malformed (for a batch: when any of its items is).
  */
 export function parseNapariMessage(value: unknown): NapariEvent[] {
+  if (isPlainObject(value) && Object.hasOwn(value, MESSAGE_BATCH_KEY) && Array.isArray(value[MESSAGE_BATCH_KEY])) {
+    const events: NapariEvent[] = [];
+    for (const item of value[MESSAGE_BATCH_KEY] as unknown[]) {
+      if (isPlainObject(item) && Object.hasOwn(item, MESSAGE_BATCH_KEY)) throw invalidMessage([MESSAGE_BATCH_KEY], 'a batch inside a batch');
+      events.push(...parseOneMessage(item));
+    }
+    return events;
+  }
+  return parseOneMessage(value);
+}
+
+function parseOneMessage(value: unknown): NapariEvent[] {
   if (!isPlainObject(value)) throw invalidMessage([], 'expected a dict of message name → value');
   const events: NapariEvent[] = [];
   for (const name in value) {

@@ -54,6 +54,20 @@ describe.each([
     expect(parseNapariMessage(samples.unknown)).toEqual([{ kind: 'unknown', name: 'layers', value: samples.unknown.layers }]);
   });
 
+  it('unpacks a webmon_batch item into the events of its items, in order', () => {
+    const batch = { webmon_batch: [samples.frame_time, { loss: { step: 1 } }, { loss: { step: 2 }, other: 3 }] };
+    expect(parseNapariMessage(batch)).toEqual([
+      { kind: 'frame_time', data: samples.frame_time.frame_time },
+      { kind: 'unknown', name: 'loss', value: { step: 1 } },
+      { kind: 'unknown', name: 'loss', value: { step: 2 } },
+      { kind: 'unknown', name: 'other', value: 3 },
+    ]);
+    expect(() => parseNapariMessage({ webmon_batch: [1] })).toThrow(/expected a dict/);
+    expect(() => parseNapariMessage({ webmon_batch: [{ webmon_batch: [] }] })).toThrow(/batch inside a batch/);
+    // Not a list: an ordinary message of that name.
+    expect(parseNapariMessage({ webmon_batch: 5 })).toEqual([{ kind: 'unknown', name: 'webmon_batch', value: 5 }]);
+  });
+
   it('builds commands', () => {
     expect(toNapariCommand('show_grid', false)).toEqual(samples.show_grid);
   });

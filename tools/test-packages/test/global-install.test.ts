@@ -135,6 +135,33 @@ describe('npm install -g webmon from a registry', () => {
     expect(usage.stderr).toBe("webmon error [WEBMON_BAD_ARGUMENT]: unknown option --prot (did you mean --port?)\nRun 'webmon --help' for the options and examples.\n");
   });
 
+  it('runs a Python program with the installed webmon module (webmon run), and prints the module folder (webmon python-path)', async () => {
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    const where = await outcome(bin, ['python-path'], { cwd, env: userEnv });
+    expect(where.stdout).toBe(`${join(appDir, 'python')}\n`);
+    const pythons = findInterpreters().filter((python) => python.minor >= 9);
+    const python = pythons[pythons.length - 1]!;
+    writeFileSync(
+      join(cwd, 'program.py'),
+      [
+        'import sys',
+        'from webmon import RingWriter, monitor',
+        'url = monitor.start(name="installed")',
+        'monitor.add_data({"ok": 1})',
+        'seq = monitor.image("img", bytes(16), dtype="|u1", shape=(4, 4))',
+        'print("program saw", url, RingWriter.__name__, seq, flush=True)',
+        'monitor.stop()',
+        'sys.exit(5)',
+        '',
+      ].join('\n'),
+    );
+    const ran = await step('webmon run -- python program.py', () => outcome(bin, ['run', '--port', '0', '--', python.path, 'program.py'], { cwd, env: userEnv }));
+    expect(ran.status, ran.stderr).toBe(5);
+    // The ring writer was found in the installed tree and took the frame (record 1).
+    expect(ran.stdout).toMatch(/program saw http:\/\/127\.0\.0\.1:\d+\/ RingWriter 1\n/);
+    expect(ran.stderr).toMatch(/program installed \(pid \d+\) attached|connected to program installed/);
+  });
+
   it('is started by a napari stand-in from another folder, serves its pages, and exits 0 when napari quits', async () => {
     const pythons = findInterpreters();
     // Not vacuous: without CPython there is no napari stand-in, and the test must say so, not pass.

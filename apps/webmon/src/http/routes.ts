@@ -8,6 +8,7 @@ import { hostAllowed, isLoopbackHostName, type Relay } from '@webmon/relay';
 import type { PageEntry } from '../pages.js';
 import { allowedHostNames, hostNamed } from './allowed-hosts.js';
 import { ATTACH_PATH, handleAttach } from './attach.js';
+import { SOURCES_PATH, handleSourceAttach, type SourceAttachHandler } from './attach-source.js';
 import { SECURITY_HEADERS, send, sendHtml, sendJson, sendText } from './responses.js';
 import { AUTHORIZE_SCRIPT_PATH, SESSION_PATH, renderAuthorize, sendAuthorizeScript, type SessionGate } from './session.js';
 import { sendFile } from './static-files.js';
@@ -30,6 +31,8 @@ export interface WebmonRoutesOptions {
    * napari's new manager port (`POST /api/attach`). Returns false when we are busy with a napari.
    */
   onAttach?: (port: number) => boolean;
+  /** Under `webmon run`: programs of the run attach as sources (`POST /api/sources`, `attach-source.ts`). */
+  sourceAttach?: SourceAttachHandler;
   /**
    * With a token (beyond loopback): every answer but the authorisation page needs the session cookie
    * this gate sets (see `session.ts`).
@@ -55,6 +58,10 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
     }
     if (request.method === 'POST' && request.url === ATTACH_PATH) {
       handleAttach(request, response, options.onAttach);
+      return;
+    }
+    if (request.method === 'POST' && request.url === SOURCES_PATH) {
+      handleSourceAttach(request, response, options.sourceAttach);
       return;
     }
     if (request.method === 'POST' && request.url === SESSION_PATH && gate !== undefined) {

@@ -1,0 +1,56 @@
+/** What every way of serving shares (napari's client, `webmon run`): where the app's files are, relay limits, signals. */
+import { delimiter, dirname, join } from 'node:path';
+import { ringWriterPythonPath } from '@webmon/shm-reader';
+import { fileURLToPath } from 'node:url';
+import type { WebmonOptions } from './options.js';
+
+export const DIST_DIR = fileURLToPath(new URL('.', import.meta.url));
+export const ASSETS_DIR = `${DIST_DIR}public`;
+export const APP_DIR = join(DIST_DIR, '..');
+/** The folder `webmon python-path` prints: the `webmon` Python module ships in it. */
+export const PYTHON_DIR = join(APP_DIR, 'python');
+
+export const RELAY_LIMITS = {
+  // A page that falls behind should get the newest poll, not a backlog: keep little in flight.
+  highWaterMark: 128 * 1024,
+  lowWaterMark: 32 * 1024,
+  // A 1024 × 1024 float32 frame is 4 MiB: room for one in flight plus one parked per page.
+  maxBufferedBytes: 64 * 2 ** 20,
+} as const;
+
+/**
+ * SIGINT and SIGTERM from the start of the run, so both end it cleanly whenever they come. Once only: a
+ * second Ctrl-C gets Node's default (immediate exit) if the clean stop hangs.
+ */
+export function takeSignals(): { next: Promise<NodeJS.Signals>; release: () => void } {
+  let resolve!: (signal: NodeJS.Signals) => void;
+  const next = new Promise<NodeJS.Signals>((done) => (resolve = done));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    resolve(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    next,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Where page packages are looked up: the config's directory, the working directory, then the app's own dependencies. */
+export function pageSearchPaths(options: WebmonOptions): string[] {
+  return [...new Set([...options.pageSearchPaths, APP_DIR])];
+}
+
+/**
+ * `PYTHONPATH` for the Python webmon starts (a program under `webmon run`, the simulator): the `webmon`
+ * module first, then `webmon_ring`'s folder (the module also finds it by itself, in `node_modules`
+ * above it), then whatever the user had.
+ */
+export function pythonPath(env: NodeJS.ProcessEnv = process.env): string {
+  return [PYTHON_DIR, dirname(ringWriterPythonPath()), ...(env['PYTHONPATH'] ? [env['PYTHONPATH']] : [])].join(delimiter);
+}
