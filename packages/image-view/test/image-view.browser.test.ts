@@ -9,6 +9,7 @@ import { openTestSite, type TestSite } from '@webmon/test-chromium';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { autoContrast, colormapLut, normalize, type ColormapName, type ContrastLimits } from '../src/colormap.js';
 import { ImageViewErrorCode } from '../src/errors.js';
+import { workerDefine } from '../scripts/worker-source.js';
 import type { FrameSpec, Harness } from './browser/harness.js';
 
 declare global {
@@ -24,7 +25,7 @@ let site: TestSite;
 let page: Page;
 
 beforeAll(async () => {
-  site = await openTestSite(fileURLToPath(new URL('./browser/harness.ts', import.meta.url)), { title: 'image-view', sourcemap: true });
+  site = await openTestSite(fileURLToPath(new URL('./browser/harness.ts', import.meta.url)), { title: 'image-view', sourcemap: true, define: await workerDefine() });
   page = await site.browser.newPage({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 1 });
   await page.goto(site.url);
   await page.waitForFunction(() => window.ivReady === true);
@@ -233,6 +234,59 @@ describe('zoom, pan and the view to ask for', () => {
     await expect.poll(() => page.evaluate(() => window.iv.views('a').at(-1))).toEqual({ maxShape: [200, 200], dtype: 'float32' });
     expect(await page.evaluate(() => window.iv.call('a', 'setViewDtype', 'uint8'))).toMatchObject({ ok: true });
     await expect.poll(() => page.evaluate(() => window.iv.views('a').at(-1))).toEqual({ maxShape: [200, 200], dtype: 'uint8' });
+  });
+});
+
+describe('in a worker (OffscreenCanvas)', () => {
+  /** The picture as the page composites it (a worker's canvas is read from the screen, not the element). */
+  async function screenPixels(box: { x: number; y: number; width: number; height: number }): Promise<(x: number, y: number) => Rgba> {
+    const png = await page.screenshot({ clip: box });
+    const { rgba, width } = await page.evaluate(async (base64) => {
+      const bitmap = await createImageBitmap(await (await fetch(`data:image/png;base64,${base64}`)).blob());
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const context = canvas.getContext('2d')!;
+      context.drawImage(bitmap, 0, 0);
+      const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
+      let binary = '';
+      for (let i = 0; i < data.length; i++) binary += String.fromCharCode(data[i]!);
+      return { rgba: btoa(binary), width: bitmap.width };
+    }, png.toString('base64'));
+    const bytes = Buffer.from(rgba, 'base64');
+    return (x, y) => [...bytes.subarray((y * width + x) * 4, (y * width + x) * 4 + 4)] as Rgba;
+  }
+
+  it.each([['float32', () => ({ spec: float32Frame, decoded: values.map(Math.fround) })], ['uint8', () => coded('uint8')]] as const)(
+    'draws a %s frame as the main thread does, the frame\'s buffer moved to the worker',
+    async (_dtype, make) => {
+      const { spec, decoded } = make();
+      await create('a', { worker: true });
+      const readout = await page.evaluate(() => window.iv.readOut('a'));
+      expect(readout.worker).toBe(true);
+      if (spec.dtype === 'float32') expect(await page.evaluate(([f]) => window.iv.showKeeps('a', f), [spec] as const)).toEqual({ outcome: 'drawn', kept: false });
+      else await show('a', spec);
+      expect(await page.evaluate(() => window.iv.readOut('a'))).toMatchObject({ renderer: 'webgl2', texture: spec.dtype === 'float32' ? 'R32F' : 'R8UI (codes)', drawn: 1 });
+      // The screen catches up with the worker's commit within a frame or two.
+      const want = (x: number, y: number): Rgba => expected(decoded[y * COLS + x]!, [0.1, 0.9], 'magma');
+      const points: [number, number][] = [[1, 0], [10, 5], [33, 20], [63, 47], [50, 30], [5, 40]];
+      await expect.poll(async () => {
+        const at = await screenPixels({ x: 0, y: 0, width: COLS, height: ROWS });
+        return points.every(([x, y]) => at(x, y).every((c, k) => Math.abs(c - want(x, y)[k]!) <= 4));
+      }, { timeout: 10_000 }).toBe(true);
+    },
+  );
+
+  it('copies frames instead with transferFrames: false; a zoom redraws in the worker', async () => {
+    await create('a', { worker: true, transferFrames: false, contrastLimits: [0, 1], colormap: 'gray' }, { width: 200, height: 200 });
+    const white = { dtype: 'float32', shape: [100, 100], data: Array.from({ length: 10_000 }, (_, i) => (i % 100 < 50 ? 1 : 0)) } as FrameSpec;
+    expect(await page.evaluate(([f]) => window.iv.showKeeps('a', f), [white] as const)).toEqual({ outcome: 'drawn', kept: true });
+    // Left half white, right half black; zoomed in about (150, 100), the canvas's centre is black.
+    await expect.poll(async () => (await screenPixels({ x: 0, y: 0, width: 200, height: 200 }))(50, 100)).toEqual([255, 255, 255, 255]);
+    const draws = await page.evaluate(() => window.iv.draws('a'));
+    await page.mouse.move(150, 100);
+    await page.mouse.wheel(0, -400);
+    await page.evaluate(([i, n]) => window.iv.drawn(i, n), ['a', draws] as const);
+    await expect.poll(async () => (await screenPixels({ x: 0, y: 0, width: 200, height: 200 }))(100, 100)).toEqual([0, 0, 0, 255]);
+    expect((await page.evaluate(() => window.iv.readOut('a'))).scale).toBeGreaterThan(4);
   });
 });
 

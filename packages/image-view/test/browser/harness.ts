@@ -71,6 +71,14 @@ const harness = {
     }
   },
 
+  /** Shows a float32 frame and says whether its buffer is still here once drawn (not moved to a worker). */
+  async showKeeps(id: string, spec: FrameSpec): Promise<{ outcome: ShowOutcome; kept: boolean }> {
+    const data = new Float32Array(spec.data);
+    const shown = entry(id).view.show({ data, shape: spec.shape, dtype: 'float32', meta: spec.meta });
+    const outcome = await shown;
+    return { outcome, kept: data.length === spec.data.length && data.buffer.byteLength > 0 };
+  },
+
   /** Two frames at once: the first is replaced before it is drawn. */
   async showTwo(id: string, first: FrameSpec, second: FrameSpec): Promise<ShowOutcome[]> {
     const make = (spec: FrameSpec) => ({ data: new ARRAYS[spec.dtype](spec.data), shape: spec.shape, dtype: spec.dtype, view: spec.view, meta: spec.meta });
