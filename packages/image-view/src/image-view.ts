@@ -193,6 +193,8 @@ export function createImageView(container: HTMLElement, options: ImageViewOption
   let frameRequest = 0;
   /** A draw in flight (the worker answers asynchronously): the next waits for it. */
   let busy = false;
+  /** A redraw (zoom, pan, setting) asked while a draw was in flight: done when it finishes. */
+  let redrawDue = false;
   let disposed = false;
 
   const alive = (): void => {
@@ -230,7 +232,11 @@ export function createImageView(container: HTMLElement, options: ImageViewOption
 
   function draw(): void {
     frameRequest = 0;
-    if (busy || disposed) return;
+    if (disposed) return;
+    if (busy) {
+      redrawDue = true;
+      return;
+    }
     const frame = pending;
     pending = undefined;
     if (frame) {
@@ -253,7 +259,8 @@ export function createImageView(container: HTMLElement, options: ImageViewOption
       if (frame) drawn++;
       settle('drawn');
       options.onDraw?.(readOut());
-      if (pending) schedule();
+      if (pending || redrawDue) schedule();
+      redrawDue = false;
     };
     busy = true;
     let result: Promise<void> | void;
