@@ -7,10 +7,17 @@
  * drawn frames). Measures, on the page's main thread: time in the frame handler (`show`), time in
  * animation-frame callbacks (the view's draw), long tasks, and how late a 10 ms ping gets through.
  */
+import { float16Bits, type FrameView } from '@webmon/protocol';
 import { createImageView, type ImageViewReadout } from '../src/index.js';
 
-export interface RunResult {
+/** What a run feeds and how it draws: float32 in a worker or not, or a view dtype uploaded natively or read back on the CPU. */
+export interface RunSetup {
   mode: 'main' | 'worker';
+  dtype: 'float32' | 'float16' | 'uint8';
+  native: boolean;
+}
+
+export interface RunResult extends RunSetup {
   readout: ImageViewReadout;
   seconds: number;
   published: number;
@@ -51,16 +58,34 @@ const quantile = (values: number[], q: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 };
 
-/** Distinct frames (a moving pattern), made once: the run only copies one into a fresh buffer per delivery, as a socket would. */
-function makeFrames(side: number, count: number): Float32Array[] {
+type Data = Float32Array | Uint16Array | Uint8Array;
+
+/** Distinct frames (a moving pattern over [0, 1]) in `dtype`, made once: the run only copies one into a fresh buffer per delivery, as a socket would. */
+function makeFrames(side: number, count: number, dtype: RunSetup['dtype']): Data[] {
   return Array.from({ length: count }, (_, k) => {
-    const data = new Float32Array(side * side);
-    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) data[y * side + x] = 0.5 + 0.5 * Math.sin((x + 7 * k) / 37) * Math.cos((y - 5 * k) / 29);
+    const data = dtype === 'float32' ? new Float32Array(side * side) : dtype === 'float16' ? new Uint16Array(side * side) : new Uint8Array(side * side);
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        const value = 0.5 + 0.5 * Math.sin((x + 7 * k) / 37) * Math.cos((y - 5 * k) / 29);
+        data[y * side + x] = dtype === 'float32' ? value : dtype === 'float16' ? float16Bits(value) : Math.round(value * 254);
+      }
+    }
     return data;
   });
 }
 
-let frames: Float32Array[] = [];
+/** The view header a relay puts on a uint8 view of a [0, 1] source (value = code / 254, 255 = NaN). */
+const uint8View = (side: number): FrameView => ({
+  request: { maxShape: [side, side], dtype: 'uint8' },
+  source: { shape: [side, side], dtype: 'float32' },
+  region: { y0: 0, x0: 0, y1: side, x1: side },
+  step: 1,
+  scale: 1 / 254,
+  offset: 0,
+});
+
+let frames: Data[] = [];
+let framesKey = '';
 
 /** The writer: a worker that posts its wall-clock publish time at `hz`, and its count when stopped. */
 const WRITER = `let timer, count = 0;
@@ -72,12 +97,17 @@ const writerUrl = URL.createObjectURL(new Blob([WRITER], { type: 'text/javascrip
 const wallClock = (): number => performance.timeOrigin + performance.now();
 
 export const bench = {
-  async run(mode: 'main' | 'worker', seconds: number, hz: number, side: number): Promise<RunResult> {
-    if (frames.length === 0 || frames[0]!.length !== side * side) frames = makeFrames(side, 6);
+  async run(setup: RunSetup, seconds: number, hz: number, side: number): Promise<RunResult> {
+    const { mode, dtype, native } = setup;
+    if (framesKey !== `${dtype} ${side}`) {
+      frames = makeFrames(side, 6, dtype);
+      framesKey = `${dtype} ${side}`;
+    }
     const container = document.createElement('div');
     container.style.cssText = `position:absolute;left:0;top:0;width:${side}px;height:${side}px;`;
     document.body.append(container);
-    const view = createImageView(container, { fit: 'container', worker: mode === 'worker', interactive: false });
+    const view = createImageView(container, { fit: 'container', worker: mode === 'worker', nativeTextures: native, interactive: false });
+    const header = dtype === 'uint8' ? uint8View(side) : undefined;
 
     let published = 0;
     let delivered = 0;
@@ -94,7 +124,7 @@ export const bench = {
       delivered++;
       const data = frames[index % frames.length]!.slice(); // the socket's fresh message buffer
       const start = performance.now();
-      const shown = view.show({ data, shape: [side, side], dtype: 'float32', meta: { contrast_limits: [0, 1], colormap: 'viridis' } });
+      const shown = view.show({ data, shape: [side, side], dtype, view: header, meta: { contrast_limits: [0, 1], colormap: 'viridis' } });
       handler += performance.now() - start;
       void shown.then((outcome) => {
         inFlight = false;
@@ -162,7 +192,7 @@ export const bench = {
     view.dispose();
     container.remove();
     return {
-      mode,
+      ...setup,
       readout,
       seconds: elapsed,
       published,

@@ -6,7 +6,8 @@
  * window of one frame. Prints, per mode (medians over the rounds): frames drawn per second, main-thread ms
  * per drawn frame (frame handler + animation-frame callbacks; and Chromium's own main-thread task time,
  * CDP `Performance.getMetrics` TaskDuration), long tasks, ping delay p50 / p99, publish → drawn age; then
- * worker / main ratios. Env: IMAGE_VIEW_BENCH_SECONDS (per round, default 6), IMAGE_VIEW_BENCH_ROUNDS
+ * worker / main ratios. Then float16 and uint8 views drawn with native textures (R16F, R8UI) against read
+ * back to float32 on the CPU first, main thread, same run: drawn/s, view ms per frame, task ms. Env: IMAGE_VIEW_BENCH_SECONDS (per round, default 6), IMAGE_VIEW_BENCH_ROUNDS
  * (default 3), IMAGE_VIEW_BENCH_HZ (default 60), IMAGE_VIEW_BENCH_SIDE (default 1024).
  */
 import { fileURLToPath } from 'node:url';
@@ -51,7 +52,7 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const mode of round % 2 === 0 ? (['main', 'worker'] as const) : (['worker', 'main'] as const)) {
       const before = await taskSeconds();
-      const result = await page.evaluate(([m, s, h, n]) => window.bench.run(m, s, h, n), [mode, seconds, hz, side] as const);
+      const result = await page.evaluate(([m, s, h, n]) => window.bench.run({ mode: m, dtype: 'float32', native: true }, s, h, n), [mode, seconds, hz, side] as const);
       // Main-thread task time of the whole run (warm-up and the frame copies included), per drawn frame.
       const taskMs = ((await taskSeconds()) - before) * 1000 / Math.max(1, result.drawn);
       results[mode].push({ ...result, taskMs });
@@ -77,6 +78,32 @@ try {
   line('ping delay p99, ms', main.pingP99, worker.pingP99);
   line('publish → drawn p50, ms', main.ageP50, worker.ageP50);
   line('publish → drawn p99, ms', main.ageP99, worker.ageP99);
+
+  // Native texture formats: float16 and uint8 views uploaded as they are (R16F, R8UI) against read back to
+  // float32 on the CPU first (the path before native formats), main thread, same run, alternating.
+  console.log(`\nnative texture formats, ${side}² views, main thread, ${rounds} rounds × ${Math.max(2, seconds / 2)} s, alternating`);
+  console.log('  view dtype   path           drawn/s   view ms/frame   Chromium task ms/frame   (medians)');
+  for (const dtype of ['float16', 'uint8'] as const) {
+    const runs: Record<'native' | 'cpu', { fps: number; busy: number; task: number; texture: string }[]> = { native: [], cpu: [] };
+    for (let round = 0; round < rounds; round++) {
+      for (const native of round % 2 === 0 ? [true, false] : [false, true]) {
+        const before = await taskSeconds();
+        const result = await page.evaluate(([d, n, s, h, w]) => window.bench.run({ mode: 'main', dtype: d, native: n }, s, h, w), [dtype, native, Math.max(2, seconds / 2), hz, side] as const);
+        const task = ((await taskSeconds()) - before) * 1000 / Math.max(1, result.drawn);
+        runs[native ? 'native' : 'cpu'].push({ fps: result.drawnPerSecond, busy: result.busyMs, task, texture: result.readout.texture });
+      }
+    }
+    const row = (path: 'native' | 'cpu') => {
+      const r = runs[path];
+      return { fps: median(r.map((x) => x.fps)), busy: median(r.map((x) => x.busy)), task: median(r.map((x) => x.task)), texture: r[0]!.texture };
+    };
+    const native = row('native');
+    const cpu = row('cpu');
+    for (const [label, r] of [[`native ${native.texture}`, native], ['CPU → R32F', cpu]] as const) {
+      console.log(`  ${dtype.padEnd(12)} ${label.padEnd(20)} ${fmt(r.fps).padStart(7)} ${fmt(r.busy).padStart(12)} ${fmt(r.task).padStart(20)}`);
+    }
+    console.log(`  ${dtype.padEnd(12)} native / CPU         ${(native.fps / cpu.fps).toFixed(2).padStart(6)}× ${(native.busy / cpu.busy).toFixed(2).padStart(11)}× ${(native.task / cpu.task).toFixed(2).padStart(19)}×`);
+  }
 } finally {
   await site.close();
 }
