@@ -61,13 +61,15 @@ const allowed: Record<string, string[]> = {
   '@webmon/loader-charts': ['@webmon/napari'],
   // Numbers over time: no napari, no relay.
   '@webmon/time-series': [],
+  // A generic widget: array shapes and view headers (protocol types, float16 read-back), no napari, no relay.
+  '@webmon/image-view': ['@webmon/protocol'],
 };
 /** Where a package may import only some entries of another (e.g. the browser client, not the Node server). */
 const allowedEntries: Record<string, Record<string, string[]>> = {
   '@webmon/page-kit': { '@webmon/relay': ['@webmon/relay/client'] },
 };
 /** Packages whose code runs in browsers (for `@webmon/napari`: all but its Node entry, `src/node/`). */
-const browserPackages = new Set(['@webmon/protocol', '@webmon/napari', '@webmon/page-kit', '@webmon/tile-viewer', '@webmon/loader-charts', '@webmon/time-series']);
+const browserPackages = new Set(['@webmon/protocol', '@webmon/napari', '@webmon/page-kit', '@webmon/tile-viewer', '@webmon/image-view', '@webmon/loader-charts', '@webmon/time-series']);
 const nodeOnlyFolder = (file: string): boolean => /[\/]src[\/]node[\/]/.test(file);
 /** The generic core: it must not know its first user. */
 const generic = ['@webmon/protocol', '@webmon/relay', '@webmon/page-kit'];
