@@ -21,6 +21,8 @@ const DIST_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const ASSETS_DIR = `${DIST_DIR}public`;
 /** The image page package, shown by default on the simulator (which streams an image through a ring). */
 export const IMAGE_PAGE_PACKAGE = '@webmon/page-image';
+/** The explorer page package: every topic of every source, shown by default with any source. */
+export const EXPLORER_PAGE_PACKAGE = '@webmon/page-explorer';
 const APP_DIR = join(DIST_DIR, '..');
 
 export interface Io {
@@ -186,17 +188,21 @@ function pageSearchPaths(options: WebmonOptions): string[] {
 }
 
 /**
- * The simulator streams an image through a shared-memory ring, so its demo shows the image page
- * without setup: the page package is resolved from the app's own dependencies. Not with a real napari
- * (whose plugins may or may not publish rings: add it with `--page @webmon/page-image`), and not twice.
+ * Page packages the app brings along, resolved from its own dependencies. The explorer is shown with
+ * any source: it needs nothing from one but topics. The simulator streams an image through a
+ * shared-memory ring, so its demo shows the image page without setup; not with a real napari (whose
+ * plugins may or may not publish rings: add it with `--page @webmon/page-image`). A package the user
+ * named with `--page` is not added twice.
  */
 function defaultPages(options: WebmonOptions): PageEntry[] {
-  if (!options.fromSimulator || options.pages.includes(IMAGE_PAGE_PACKAGE)) return [];
-  try {
-    return [locatePagePackage(IMAGE_PAGE_PACKAGE, [APP_DIR])];
-  } catch {
-    return []; // not installed next to the app: the demo runs without it
-  }
+  const wanted = [EXPLORER_PAGE_PACKAGE, ...(options.fromSimulator ? [IMAGE_PAGE_PACKAGE] : [])].filter((name) => !options.pages.includes(name));
+  return wanted.flatMap((name) => {
+    try {
+      return [locatePagePackage(name, [APP_DIR])];
+    } catch {
+      return []; // not installed next to the app: webmon runs without it
+    }
+  });
 }
 
 /**
