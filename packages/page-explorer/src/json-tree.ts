@@ -121,7 +121,7 @@ export function createJsonTree(container: HTMLElement, options: JsonTreeOptions 
     if (kind === 'leaf') {
       setText(node, leafText(value, maxString));
       const numeric = typeof value === 'number' && Number.isFinite(value);
-      if (numeric !== (node.element.dataset['numeric'] === 'true')) {
+      if (node.element.dataset['numeric'] !== String(numeric)) {
         node.element.dataset['numeric'] = String(numeric);
         node.valueText.classList.toggle('json-pick', numeric);
         node.valueText.title = numeric ? 'chart this field' : '';
