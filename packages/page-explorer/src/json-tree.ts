@@ -16,6 +16,12 @@ export interface JsonTreeOptions {
   expanded?: Map<string, boolean>;
   /** Levels open before the user chose. @default 1 (the root's keys are listed) */
   openDepth?: number;
+  /**
+   * Objects and arrays with at most this many entries are open before the user chose, down to the third
+   * level (a plugin's `{ stats: { count, mean } }` shows its numbers at once; a list of 5000 tiles stays shut).
+   * @default 8
+   */
+  openSmall?: number;
   /** Keys or items listed per object or array; the rest are counted. @default 100 */
   maxChildren?: number;
   /** Longest string shown whole. @default 200 */
@@ -58,6 +64,7 @@ function leafText(value: unknown, maxString: number): string {
 export function createJsonTree(container: HTMLElement, options: JsonTreeOptions = {}): JsonTree {
   const expanded = options.expanded ?? new Map<string, boolean>();
   const openDepth = options.openDepth ?? 1;
+  const openSmall = options.openSmall ?? 8;
   const maxChildren = options.maxChildren ?? 100;
   const maxString = options.maxString ?? 200;
   const nodes = new WeakMap<Element, Node>();
@@ -67,7 +74,8 @@ export function createJsonTree(container: HTMLElement, options: JsonTreeOptions 
   root.dataset['role'] = 'tree';
   container.append(root);
 
-  const isOpen = (node: Node): boolean => expanded.get(pathKey(node.path)) ?? node.depth < openDepth;
+  const entries = (value: unknown): number => (Array.isArray(value) ? value.length : typeof value === 'object' && value !== null ? Object.keys(value).length : 0);
+  const isOpen = (node: Node): boolean => expanded.get(pathKey(node.path)) ?? (node.depth < openDepth || (node.depth < 3 && entries(node.value) <= openSmall));
 
   const build = (node: Node): void => {
     node.element.replaceChildren();

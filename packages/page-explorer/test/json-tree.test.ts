@@ -71,7 +71,7 @@ describe('createJsonTree in Chromium', () => {
       const app = document.getElementById('app')!;
       const expanded = new Map<string, boolean>();
       const value = (n: number) => ({ top: { inner: { n } }, other: { m: n } });
-      let tree = window.harness.createJsonTree(app, { expanded, openDepth: 1 });
+      let tree = window.harness.createJsonTree(app, { expanded, openDepth: 1, openSmall: 0 });
       tree.update(value(1));
       const toggle = (path: string) => (app.querySelector(`[data-path="${path}"] > .json-line > .json-toggle`) as HTMLElement).click();
       const before = app.querySelector('[data-path="top.inner"]') === null; // depth 1: closed
@@ -87,7 +87,7 @@ describe('createJsonTree in Chromium', () => {
       tree.update(value(4));
       const closedAgain = app.querySelector('[data-path="top.inner"]') === null;
       tree.dispose();
-      tree = window.harness.createJsonTree(app, { expanded, openDepth: 1 });
+      tree = window.harness.createJsonTree(app, { expanded, openDepth: 1, openSmall: 0 });
       tree.update(value(5));
       const stillClosed = app.querySelector('[data-path="top.inner"]') === null;
       toggle('top');
@@ -115,10 +115,20 @@ describe('createJsonTree in Chromium', () => {
     expect(await page.locator('[data-path="stats.label"]').getAttribute('data-numeric')).toBe('false');
   });
 
+  it('opens small objects by themselves, down to the third level, and leaves big ones shut', async () => {
+    const result = await page.evaluate(() => {
+      const app = document.getElementById('app')!;
+      const tree = window.harness.createJsonTree(app, { openSmall: 2 });
+      tree.update({ small: { a: { b: { c: 1 } } }, big: { x: 1, y: 2, z: 3 } });
+      return [...app.querySelectorAll('[data-open]')].map((node) => `${(node as HTMLElement).dataset['path']}=${(node as HTMLElement).dataset['open']}`);
+    });
+    expect(result).toEqual(['=true', 'small=true', 'small.a=true', 'small.a.b=false', 'big=false']);
+  });
+
   it('lists at most maxChildren entries and counts the rest', async () => {
     const result = await page.evaluate(() => {
       const app = document.getElementById('app')!;
-      const tree = window.harness.createJsonTree(app, { maxChildren: 10 });
+      const tree = window.harness.createJsonTree(app, { maxChildren: 10, openSmall: 0 });
       tree.update(Array.from({ length: 1000 }, (_, i) => i));
       const first = { nodes: app.querySelectorAll('[data-path=""] > .json-children > .json-node').length, more: app.querySelector('.json-more')?.textContent };
       tree.update([1, 2]);
