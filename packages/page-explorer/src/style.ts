@@ -15,7 +15,7 @@ export const EXPLORER_CSS = `
 .wx-chart-legend { flex: 1; display: flex; gap: 0.4rem; flex-wrap: wrap; }
 .wx-chart-field { font-family: ui-monospace, monospace; background: #2a2e34; border-radius: 4px; padding: 0 0.3rem; display: inline-flex; gap: 0.3rem; align-items: center; }
 .wx-chart-field button { border: none; padding: 0 0.2rem; background: none; }
-.wx-chart-plot { height: 200px; position: relative; }
+.wx-chart-plot { position: relative; min-height: 200px; }
 .wx-sources { display: flex; flex-direction: column; gap: 1rem; }
 .wx-empty { color: var(--muted, #9aa0a6); }
 .wx-source h2 { font-size: 1rem; margin: 0 0 0.4rem; }
@@ -28,6 +28,7 @@ export const EXPLORER_CSS = `
 .wx-topic-name { font-weight: 600; font-family: ui-monospace, monospace; }
 .wx-topic-meta { color: var(--muted, #9aa0a6); font-size: 0.8rem; }
 .wx-topic-body { margin-top: 0.3rem; max-height: 24rem; overflow: auto; }
+.wx-topic[data-binary] .wx-topic-body { max-height: none; overflow: visible; }
 .wx-log-label { color: var(--muted, #9aa0a6); margin-top: 0.3rem; font-size: 0.75rem; }
 .wx-log { list-style: none; margin: 0; padding: 0; font-family: ui-monospace, monospace; font-size: 0.75rem; max-height: 8rem; overflow: auto; }
 .wx-log li { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
@@ -42,8 +43,6 @@ export const EXPLORER_CSS = `
 .json-pick:hover { background: #3a3f46; }
 .json-more { color: var(--muted, #9aa0a6); padding-left: 1rem; }
 .wx-image { display: flex; flex-direction: column; gap: 0.3rem; }
-.wx-image-canvas { width: 100%; aspect-ratio: 1; position: relative; background: #111; }
-.wx-image-canvas > * { width: 100%; height: 100%; }
 .wx-image-bar { display: flex; gap: 0.4rem; align-items: center; flex-wrap: wrap; color: var(--muted, #9aa0a6); }
-.wx-image-bar input { width: 5rem; font: inherit; color: inherit; background: #2a2e34; border: 1px solid #3a3f46; border-radius: 4px; }
+.wx-image-bar input { width: 4.5rem; font: inherit; color: inherit; background: #2a2e34; border: 1px solid #3a3f46; border-radius: 4px; }
 `;
