@@ -6,7 +6,7 @@
  * One `chart` parameter per chart, its fields separated by `,`; a field is `<topic>~<path>`, the path's
  * keys joined by `.`:
  *
- *     /explorer?chart=napari.frame_time~delta_ms&chart=napari.data.my_plugin~stats.count,napari.load_chunk~size
+ *     /explorer?chart=app.frame_time~delta_ms&chart=app.data.my_plugin~stats.count,app.load_chunk~size
  *
  * Topic names never contain `~` or `,` (the protocol allows letters, digits and `_ . : / -`); a key that
  * contains `%`, `.`, `,` or `~` has those characters percent-escaped, so any key round-trips.
@@ -30,12 +30,12 @@ const unescapeSegment = (text: string): string => text.replace(/%([0-9A-F]{2})/g
 /** A path as one string: its keys joined by `.` (the tree's `data-path`, and the URL's field keys). */
 export const pathKey = (path: readonly PathSegment[]): string => path.map(escapeSegment).join('.');
 
-/** `napari.frame_time~delta_ms`: a field as written in the URL (and used as its series id). */
+/** `app.frame_time~delta_ms`: a field as written in the URL (and used as its series id). */
 export function fieldKey(field: FieldRef): string {
   return `${field.topic}~${pathKey(field.path)}`;
 }
 
-/** The label a chart legend shows: `napari.frame_time.delta_ms`, indices in brackets. */
+/** The label a chart legend shows: `app.frame_time.delta_ms`, indices in brackets. */
 export function fieldLabel(field: FieldRef): string {
   return field.path.reduce<string>((text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : `${text}.${segment}`), field.topic);
 }

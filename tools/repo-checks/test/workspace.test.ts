@@ -59,16 +59,18 @@ const allowed: Record<string, string[]> = {
   // Widgets know napari's data shapes, never the relay.
   '@webmon/tile-viewer': ['@webmon/napari'],
   '@webmon/loader-charts': ['@webmon/napari'],
+  // A page over any source: the page contract, the widgets, protocol types; no napari.
+  '@webmon/page-explorer': ['@webmon/protocol', '@webmon/page-kit', '@webmon/time-series', '@webmon/image-view'],
 };
 /** Where a package may import only some entries of another (e.g. the browser client, not the Node server). */
 const allowedEntries: Record<string, Record<string, string[]>> = {
   '@webmon/page-kit': { '@webmon/relay': ['@webmon/relay/client'] },
 };
 /** Packages whose code runs in browsers (for `@webmon/napari`: all but its Node entry, `src/node/`). */
-const browserPackages = new Set(['@webmon/protocol', '@webmon/napari', '@webmon/page-kit', '@webmon/tile-viewer', '@webmon/loader-charts']);
+const browserPackages = new Set(['@webmon/protocol', '@webmon/napari', '@webmon/page-kit', '@webmon/tile-viewer', '@webmon/loader-charts', '@webmon/page-explorer']);
 const nodeOnlyFolder = (file: string): boolean => /[\/]src[\/]node[\/]/.test(file);
 /** The generic core: it must not know its first user. */
-const generic = ['@webmon/protocol', '@webmon/relay', '@webmon/page-kit'];
+const generic = ['@webmon/protocol', '@webmon/relay', '@webmon/page-kit', '@webmon/page-explorer'];
 
 describe('workspace rules', () => {
   it('has the packages of the design card', () => {
