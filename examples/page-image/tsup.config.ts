@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 // One self-contained browser module: webmon serves it as is, so the package needs no dependencies
-// at install time (page-kit is bundled, and of the protocol only `frameValues`: its zod-free modules).
+// at install time (page-kit and @webmon/image-view are bundled, and of the protocol only zod-free modules).
 export default defineConfig({
   entry: { page: 'src/page.ts' },
   format: ['esm'],

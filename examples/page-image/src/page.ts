@@ -15,21 +15,17 @@
  * acknowledged once drawn (`info.defer()`), not when it arrives: the relay then sends the next frame only
  * when this one is on screen, so the frames in flight are never older than one draw (and a hidden tab,
  * whose animation frames stop, stops receiving).
+ *
+ * The drawing, zoom and pan, and the view to ask for are `@webmon/image-view`'s; this file is the page
+ * around it: the controls, the read-out, the subscription.
  */
+import { COLORMAP_NAMES, FrameStats, createImageView, formatRate, isColormapName, isImageViewError, placementOf, type ImageViewReadout, type ShowOutcome } from '@webmon/image-view';
 import { definePage } from '@webmon/page-kit';
-import { frameValues, type ArrayView, type DecodedFrame, type ViewDType } from '@webmon/protocol';
-import { COLORMAP_NAMES, autoContrast, colormapFromMeta, contrastFromMeta, imageSize, isColormapName, type ColormapName, type ContrastLimits } from './colormap.js';
-import { createCanvasRenderer, createWebGl2Renderer, type ImageRenderer } from './renderers.js';
-import { FrameStats, formatRate } from './stats.js';
-import { placementOf, type Placement } from './view-data.js';
-import { Viewport } from './viewport.js';
+import type { ArrayView, DecodedFrame, ViewDType } from '@webmon/protocol';
 
 const TOPIC = 'napari.image';
 const READOUT_MS = 250;
-/** Quiet time after the last zoom, pan or resize before the page asks for the new view. */
-const ASK_DEBOUNCE_MS = 120;
 const VIEW_DTYPES: readonly ViewDType[] = ['float32', 'float16', 'uint16', 'uint8'];
-type ContrastMode = 'metadata' | 'auto' | 'manual';
 
 /** A frame as the host delivers it on a binary topic; anything else is ignored (and counted). */
 function asFrame(payload: unknown): DecodedFrame | undefined {
@@ -56,8 +52,7 @@ export const page = definePage({
         .image-bar input[type=number] { width:6rem; }
         .image-readout { display:flex; flex-wrap:wrap; gap:0.25rem 1.25rem; color:#c8ccd1; }
         .image-readout b { color:#fff; font-weight:600; }
-        .image-canvas { width:min(100%, 80vh); aspect-ratio:1; background:#111; border:1px solid #2c3036; touch-action:none; cursor:grab; }
-        .image-canvas:active { cursor:grabbing; }
+        .image-canvas { border:1px solid #2c3036; }
         .image-wait, .image-hint { color:#9aa0a6; }
       </style>
       <div class="image-bar">
@@ -81,14 +76,13 @@ export const page = definePage({
       </div>
       <p class="image-wait" data-role="wait">Waiting for an image on <code>${TOPIC}</code>. A napari plugin publishes one with
         <code>webmon_ring.RingWriter</code> and names the ring in <code>napari_data['webmon_rings']</code>.</p>
-      <canvas class="image-canvas" data-role="canvas" width="1" height="1"></canvas>`;
+      <div data-role="image"></div>`;
     element.replaceChildren(root);
     const find = <T extends HTMLElement>(role: string): T => {
       const found = root.querySelector<T>(`[data-role="${role}"]`);
       if (!found) throw new Error(`image page: template is missing ${role}`);
       return found;
     };
-    const canvas = find<HTMLCanvasElement>('canvas');
     const colormapSelect = find<HTMLSelectElement>('colormap');
     const contrastSelect = find<HTMLSelectElement>('contrast');
     const lowInput = find<HTMLInputElement>('low');
@@ -97,115 +91,54 @@ export const page = definePage({
     const wait = find<HTMLElement>('wait');
     const readout = { fps: find('fps'), rate: find('rate'), latency: find('latency'), size: find('size'), view: find('view'), zoom: find('zoom'), renderer: find('renderer') };
 
-    const renderer: ImageRenderer = createWebGl2Renderer(canvas) ?? createCanvasRenderer(canvas);
-    readout.renderer.textContent = renderer.kind === 'webgl2' ? 'WebGL2 (R32F texture)' : 'canvas 2D (no WebGL2)';
-    root.dataset['renderer'] = renderer.kind;
-
     const stats = new FrameStats();
-    const viewport = new Viewport();
-    /** The newest frame not drawn yet, and the acknowledgement that waits for its draw. */
-    let pending: { data: Float32Array; width: number; height: number; placement: Placement; meta: unknown; seq: number; resent: boolean; done: () => void } | undefined;
     /** The newest seq received: a value that comes again (the server re-sends it after a view change) is not news. */
     let newestSeq = -1;
-    /** Where the frame on the GPU lies in the source (undefined until the first upload). */
-    let uploaded: Placement | undefined;
     let colormapChosen = false;
     let drawn = 0;
     let ignored = 0;
-    let frameRequest = 0;
-    let limits: ContrastLimits = [0, 1];
-
     const wallClock = (): number => performance.timeOrigin + performance.now();
-    const colormap = (): ColormapName => (isColormapName(colormapSelect.value) ? colormapSelect.value : 'viridis');
-    const schedule = (): void => {
-      if (frameRequest === 0) frameRequest = requestAnimationFrame(draw);
-    };
-
-    // The canvas in device pixels: the view asked for is never larger, and one texel lands on one pixel at step 1.
-    // Before layout (a page mounted into a hidden element) it has no size yet: ask for 1024² until it has.
-    viewport.setCanvas(1024, 1024);
-    const measure = (): void => {
-      if (canvas.clientWidth === 0 || canvas.clientHeight === 0) return;
-      const ratio = window.devicePixelRatio || 1;
-      const width = Math.max(1, Math.round(canvas.clientWidth * ratio));
-      const height = Math.max(1, Math.round(canvas.clientHeight * ratio));
-      if (width === canvas.width && height === canvas.height) return;
-      canvas.width = width;
-      canvas.height = height;
-      viewport.setCanvas(width, height);
-      root.dataset['canvas'] = `${width}x${height}`;
-    };
-    measure();
-
-    const draw = (): void => {
-      frameRequest = 0;
-      const frame = pending;
-      pending = undefined;
-      if (frame) {
-        const mode = contrastSelect.value as ContrastMode;
-        if (mode === 'metadata') limits = contrastFromMeta(frame.meta) ?? autoContrast(frame.data);
-        else if (mode === 'auto') limits = autoContrast(frame.data);
-        if (mode !== 'manual') {
-          lowInput.value = String(Number(limits[0].toPrecision(4)));
-          highInput.value = String(Number(limits[1].toPrecision(4)));
-        }
-        if (!colormapChosen) {
-          const wanted = colormapFromMeta(frame.meta);
-          if (wanted) colormapSelect.value = wanted;
-        }
-      }
-      if (contrastSelect.value === 'manual') limits = [Number(lowInput.value), Number(highInput.value)];
-      try {
-        if (frame) {
-          renderer.upload(frame.data, frame.width, frame.height);
-          uploaded = frame.placement;
-        }
-        // Also without a new frame: a zoom, pan or resize redraws what is on the GPU at once.
-        if (uploaded) renderer.render({ visible: viewport.visible(), placement: uploaded, limits, colormap: colormap() });
-      } finally {
-        frame?.done(); // uploaded and drawn (or failed to): the relay may send the next frame
-      }
-      if (frame) {
-        if (!frame.resent) drawn++; // a value drawn again in a new view is a redraw, not another frame
-        root.dataset['drawn'] = String(drawn);
-        root.dataset['drawnSeq'] = String(frame.seq);
-      }
-      const { x0, y0, x1, y1 } = viewport.visible();
-      root.dataset['visible'] = [x0, y0, x1, y1].map((value) => value.toFixed(2)).join(',');
-      root.dataset['scale'] = viewport.scale.toFixed(4);
-      readout.zoom.textContent = viewport.fitted ? 'whole image' : `${viewport.scale >= 1 ? viewport.scale.toFixed(1) : viewport.scale.toFixed(2)} screen px per pixel`;
-    };
-
-    // Asking for the view: what the viewport shows, in the dtype picked; only when it differs from the last ask.
     const dtype = (): ViewDType => (isViewDType(dtypeSelect.value) ? dtypeSelect.value : 'float32');
-    const initial = viewport.request(dtype());
-    /** The view last asked for (undefined after a refusal: the next change asks again). */
-    let asked: ArrayView | undefined = initial;
-    let askTimer: ReturnType<typeof setTimeout> | undefined;
-    const ask = (): void => {
-      askTimer = undefined;
-      const wanted: ArrayView = viewport.request(dtype());
-      if (asked !== undefined && JSON.stringify(wanted) === JSON.stringify(asked)) return;
-      asked = wanted;
+
+    /** After each draw: the viewport's test attributes, the zoom, and the limits and colour map in use. */
+    const drawnNow = (now: ImageViewReadout): void => {
+      const { x0, y0, x1, y1 } = now.visible;
+      root.dataset['canvas'] = `${now.canvas.width}x${now.canvas.height}`;
+      root.dataset['visible'] = [x0, y0, x1, y1].map((value) => value.toFixed(2)).join(',');
+      root.dataset['scale'] = now.scale.toFixed(4);
+      readout.zoom.textContent = now.fitted ? 'whole image' : `${now.scale >= 1 ? now.scale.toFixed(1) : now.scale.toFixed(2)} screen px per pixel`;
+      readout.renderer.textContent = now.renderer === 'webgl2' ? `WebGL2 (${now.texture} texture)` : 'canvas 2D (no WebGL2)';
+      if (contrastSelect.value !== 'manual') {
+        lowInput.value = String(Number(now.limits[0].toPrecision(4)));
+        highInput.value = String(Number(now.limits[1].toPrecision(4)));
+      }
+      if (!colormapChosen) colormapSelect.value = now.colormap;
+    };
+
+    // Asking for the view the widget reports: what it shows, in the dtype picked.
+    const ask = (wanted: ArrayView): void => {
       root.dataset['asked'] = JSON.stringify(wanted);
       context.setView(TOPIC, wanted).then(
         () => delete root.dataset['viewError'],
-        (error: unknown) => {
-          // Refused (or too many changes): the server keeps the last view it took.
-          root.dataset['viewError'] = (error as { code?: string }).code ?? 'error';
-          asked = undefined;
-        },
+        // Refused (or too many changes): the server keeps the last view it took.
+        (error: unknown) => (root.dataset['viewError'] = (error as { code?: string }).code ?? 'error'),
       );
     };
-    const askSoon = (): void => {
-      clearTimeout(askTimer);
-      askTimer = setTimeout(ask, ASK_DEBOUNCE_MS);
-    };
+    const view = createImageView(find('image'), { viewDtype: dtype(), onViewChange: ask, onDraw: drawnNow });
+    view.canvas.dataset['role'] = 'canvas';
+    view.canvas.classList.add('image-canvas');
+    root.dataset['renderer'] = view.readOut().renderer;
+    drawnNow(view.readOut());
+    const initial = view.view();
     root.dataset['asked'] = JSON.stringify(initial);
 
     /** The read-out and test attributes of the view received: shape, step, dtype, region. */
-    const showView = (frame: DecodedFrame, placement: Placement): void => {
+    const showView = (frame: DecodedFrame): void => {
+      const placement = placementOf(frame);
+      if (!placement) return;
       const { region, step, rows, cols } = placement;
+      root.dataset['shape'] = `${rows}x${cols}`;
+      readout.size.textContent = `${rows} × ${cols} ${frame.view?.source.dtype ?? frame.dtype}`;
       root.dataset['viewShape'] = frame.shape.slice(0, 2).join('x');
       root.dataset['viewStep'] = String(step);
       root.dataset['viewDtype'] = frame.dtype;
@@ -219,11 +152,13 @@ export const page = definePage({
 
     context.subscribe(TOPIC, (payload, info) => {
       const frame = asFrame(payload);
-      const size = frame ? imageSize(frame.shape) : undefined;
-      const placement = frame ? placementOf(frame) : undefined;
-      // float32 as it came (no copy); float16 and uint8/uint16 codes read back to float32 values.
-      const data = frame && size ? frameValues(frame) : undefined;
-      if (!frame || !size || !placement || !data || data.length < size.width * size.height) {
+      let shown: Promise<ShowOutcome> | undefined;
+      try {
+        if (frame) shown = view.show(frame);
+      } catch (error) {
+        if (!isImageViewError(error)) throw error;
+      }
+      if (!frame || !shown) {
         ignored++;
         root.dataset['ignored'] = String(ignored);
         return;
@@ -235,67 +170,34 @@ export const page = definePage({
       if (!info.replayed && !resent) stats.add(wallClock(), frame.byteLength, wallClock() - frame.time);
       root.dataset['frames'] = String(stats.total);
       wait.hidden = true;
-      // A new source shape: the canvas takes the image's proportions (no letterbox at the whole image; the
-      // resize that follows re-measures it) and the whole image is fitted again, so another view is asked.
-      if (viewport.setSource(placement.rows, placement.cols)) {
-        canvas.style.aspectRatio = `${placement.cols} / ${placement.rows}`;
-        canvas.style.width = `min(100%, ${((80 * placement.cols) / placement.rows).toFixed(3)}vh)`;
-        askSoon();
-      }
-      const sourceDtype = frame.view?.source.dtype ?? frame.dtype;
-      root.dataset['shape'] = `${placement.rows}x${placement.cols}`;
-      readout.size.textContent = `${placement.rows} × ${placement.cols} ${sourceDtype}`;
-      showView(frame, placement);
-      // A frame replaced before it was drawn is not acknowledged on its own: acknowledgements are
-      // cumulative, so the newer frame's covers it once drawn (and the relay sends nothing extra meanwhile).
-      pending = { data, width: size.width, height: size.height, placement, meta: frame.meta, seq: info.seq, resent, done: info.defer() };
-      schedule();
+      showView(frame);
+      // Acknowledged once drawn (or replaced by a newer frame that was): the relay then sends the next.
+      const done = info.defer();
+      shown.then((outcome) => {
+        if (outcome !== 'drawn') return;
+        if (!resent) drawn++; // a value drawn again in a new view is a redraw, not another frame
+        root.dataset['drawn'] = String(drawn);
+        root.dataset['drawnSeq'] = String(info.seq);
+      }).finally(done);
     }, { view: initial });
 
-    // Zoom (wheel, about the pointer), pan (drag), whole image (double-click); each redraws at once and asks for the new view.
-    const moved = (): void => {
-      schedule();
-      askSoon();
+    dtypeSelect.addEventListener('change', () => view.setViewDtype(dtype()), { signal: context.signal });
+    colormapSelect.addEventListener('change', () => {
+      colormapChosen = true;
+      if (isColormapName(colormapSelect.value)) view.setColormap(colormapSelect.value);
+    }, { signal: context.signal });
+    const applyContrast = (): void => {
+      const mode = contrastSelect.value;
+      try {
+        view.setContrastLimits(mode === 'metadata' ? 'producer' : mode === 'auto' ? 'auto' : [Number(lowInput.value), Number(highInput.value)]);
+      } catch (error) {
+        if (!isImageViewError(error)) throw error; // a half-typed number: keep the limits until it is one
+      }
     };
-    const ratio = (): number => window.devicePixelRatio || 1;
-    canvas.addEventListener('wheel', (event) => {
-      event.preventDefault();
-      const perLine = event.deltaMode === 1 ? 0.05 : event.deltaMode === 2 ? 1 : 0.002;
-      viewport.zoomAt(Math.exp(-event.deltaY * perLine), event.offsetX * ratio(), event.offsetY * ratio());
-      moved();
-    }, { signal: context.signal, passive: false });
-    let drag: { x: number; y: number } | undefined;
-    canvas.addEventListener('pointerdown', (event) => {
-      if (event.button !== 0) return;
-      drag = { x: event.clientX, y: event.clientY };
-      canvas.setPointerCapture(event.pointerId);
-    }, { signal: context.signal });
-    canvas.addEventListener('pointermove', (event) => {
-      if (!drag) return;
-      viewport.panBy((event.clientX - drag.x) * ratio(), (event.clientY - drag.y) * ratio());
-      drag = { x: event.clientX, y: event.clientY };
-      moved();
-    }, { signal: context.signal });
-    const endDrag = (): void => {
-      drag = undefined;
-    };
-    canvas.addEventListener('pointerup', endDrag, { signal: context.signal });
-    canvas.addEventListener('pointercancel', endDrag, { signal: context.signal });
-    canvas.addEventListener('dblclick', () => {
-      viewport.fit();
-      moved();
-    }, { signal: context.signal });
-    const resized = new ResizeObserver(() => {
-      measure();
-      moved();
-    });
-    resized.observe(canvas);
-    dtypeSelect.addEventListener('change', askSoon, { signal: context.signal });
-
-    colormapSelect.addEventListener('change', () => ((colormapChosen = true), schedule()), { signal: context.signal });
+    contrastSelect.addEventListener('change', applyContrast, { signal: context.signal });
     const manual = (): void => {
       contrastSelect.value = 'manual';
-      schedule();
+      applyContrast();
     };
     lowInput.addEventListener('input', manual, { signal: context.signal });
     highInput.addEventListener('input', manual, { signal: context.signal });
@@ -310,10 +212,7 @@ export const page = definePage({
     const timer = setInterval(showReadout, READOUT_MS);
     return () => {
       clearInterval(timer);
-      clearTimeout(askTimer);
-      resized.disconnect();
-      if (frameRequest !== 0) cancelAnimationFrame(frameRequest);
-      renderer.dispose();
+      view.dispose();
       root.remove();
     };
   },

@@ -82,6 +82,15 @@ export const BUNDLE_BUDGETS: readonly BundleBudget[] = [
     gzipped: 12_000,
   },
   {
+    label: '@webmon/image-view',
+    readme: '@webmon/image-view',
+    code: "export * from '@webmon/image-view';",
+    external: [],
+    zodFree: true,
+    minified: 23_000,
+    gzipped: 9_300,
+  },
+  {
     label: '@webmon/loader-charts',
     readme: '@webmon/loader-charts',
     code: "export * from '@webmon/loader-charts';",

@@ -23,6 +23,7 @@ const run = promisify(execFile);
 /** The browser packages and the README example a test opens (a page module alone runs nothing: its host does). */
 const EXAMPLES = {
   '@webmon/tile-viewer': 'viewer.js',
+  '@webmon/image-view': 'image.js',
   '@webmon/loader-charts': 'charts.js',
   '@webmon/page-kit': 'host.js',
   '@webmon/page-explorer': 'host.js',
@@ -271,7 +272,7 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
           files.push(file);
         });
     }
-    expect(files.length).toBeGreaterThanOrEqual(5); // loader-charts 2 (Node SVG, streaming chart), page-kit 3 (typed page, pattern page, host)
+    expect(files.length).toBeGreaterThanOrEqual(6); // loader-charts 2 (Node SVG, streaming chart), page-kit 3 (typed page, pattern page, host), image-view 1 (relay client)
     // As a bundling user compiles browser code. skipLibCheck (tsc --init's default): vega-embed's own
     // declarations import an untyped module; ours are checked by attw and the Node packages' test.
     writeFileSync(
@@ -307,6 +308,26 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
       // The example's command listener: toggling show-grid reaches it as a command for napari.
       await page.getByRole('checkbox').check();
       await expect.poll(() => logs).toContain('for napari: show_grid true');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await site.close();
+    }
+  });
+
+  it('@webmon/image-view: the example draws its moving float32 pattern through magma and reports the view to ask for', async () => {
+    const site = await serve((await bundleExample('@webmon/image-view')).script, '<div id="image" style="width:640px"></div><pre id="asked"></pre>');
+    const { page, errors } = await open(site.url);
+    try {
+      // The canvas takes the 384 × 512 image's proportions at the element's 640 px: 640 × 480 device pixels.
+      await expect.poll(() => page.locator('#asked').textContent(), { timeout: 30_000 }).toBe(JSON.stringify({ maxShape: [480, 640], dtype: 'float32' }));
+      const canvas = page.locator('#image canvas');
+      const shot = async (): Promise<Buffer> => canvas.screenshot();
+      // magma over [-1, 1]: the pattern has near-black troughs and pale-yellow crests, and it moves.
+      const first = await pixels(await shot());
+      expect(first.filter(([r, g, b]) => r + g + b < 60).length).toBeGreaterThan(first.length / 200);
+      expect(first.filter(([r, g, b]) => r > 230 && g > 200 && b > 140).length).toBeGreaterThan(first.length / 200);
+      await expect.poll(async () => (await shot()).equals(await shot()), { timeout: 10_000 }).toBe(false);
       expect(errors).toEqual([]);
     } finally {
       await page.close();

@@ -1,8 +1,8 @@
 /**
- * Where a received frame lies in the source array, for drawing (its values come from the protocol's
- * `frameValues`, which brings no zod into the page's bundle).
+ * Where a received frame lies in the source array, from its view header (protocol 1.3 array views): a
+ * view covers a region of the source at a step; a whole frame covers all of it at step 1.
  */
-import type { DecodedFrame, ViewRegion } from '@webmon/protocol';
+import type { DecodedFrame, FrameView, ViewRegion } from '@webmon/protocol';
 
 /** Where a frame's pixels lie in the source: texel (r, c) covers source rows y0 + r·step … and columns x0 + c·step …. */
 export interface Placement {
@@ -14,7 +14,7 @@ export interface Placement {
 }
 
 /** The frame's place in the source: its view's, or — a whole frame — all of it at step 1. */
-export function placementOf(frame: Pick<DecodedFrame, 'shape' | 'view'>): Placement | undefined {
+export function placementOf(frame: Pick<DecodedFrame, 'shape'> & { view?: FrameView | undefined }): Placement | undefined {
   const source = frame.view?.source.shape ?? frame.shape;
   const rows = source[0];
   const cols = source[1];

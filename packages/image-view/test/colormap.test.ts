@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LUT_SIZE, autoContrast, colormapFromMeta, colormapLut, contrastFromMeta, imageSize, normalize, renderToRgba } from '../src/colormap.js';
+import { imageSize } from '../src/texels.js';
+import { LUT_SIZE, autoContrast, colormapFromMeta, colormapLut, contrastFromMeta, normalize, renderToRgba } from '../src/colormap.js';
 
 describe('colormapLut', () => {
   it('runs from the first to the last control point of each map', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FrameView } from '@webmon/protocol';
-import { placementOf } from '../src/view-data.js';
+import { placementOf } from '../src/placement.js';
 
 const view: FrameView = {
   request: { maxShape: [2, 2], dtype: 'float32' },

@@ -134,12 +134,3 @@ export function renderToRgba(data: ArrayLike<number>, limits: ContrastLimits, lu
   }
   return out;
 }
-
-/** The 2-D image a frame holds: `[rows, cols]`, or `[rows, cols, 1]`; anything else is not drawable here. */
-export function imageSize(shape: readonly number[]): { width: number; height: number } | undefined {
-  if (shape.length === 2 || (shape.length === 3 && shape[2] === 1)) {
-    const [height, width] = shape as [number, number];
-    if (height > 0 && width > 0) return { width, height };
-  }
-  return undefined;
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameStats, formatRate, percentile } from '../src/stats.js';
+import { FrameStats, formatRate, percentile } from '../src/frame-stats.js';
 
 describe('FrameStats', () => {
   it('measures frame rate, throughput and latency percentiles over its window', () => {
