@@ -117,6 +117,15 @@ interface SeriesState {
   slots: (number | null | undefined)[];
 }
 
+/**
+ * Column width for `span` ms over `pixels` columns: span / pixels rounded up to a step of a 1/16-octave grid,
+ * so a plot that changes width by a few pixels (the value axis growing a digit) keeps its columns, and the
+ * summed columns stay reusable. Columns are then up to 4.4 % wider than a pixel.
+ */
+export function columnWidth(span: number, pixels: number): number {
+  return 2 ** (Math.ceil(Math.log2(span / pixels) * 16) / 16);
+}
+
 export function createTimeSeriesChart(container: HTMLElement, options: TimeSeriesChartOptions = {}): TimeSeriesChart {
   if (typeof HTMLElement === 'undefined' || !(container instanceof HTMLElement)) {
     throw new TimeSeriesError(TimeSeriesErrorCode.INVALID_ELEMENT, 'createTimeSeriesChart needs a DOM element as its container');
@@ -207,7 +216,7 @@ export function createTimeSeriesChart(container: HTMLElement, options: TimeSerie
     }
     const view = currentView();
     const columns = plotWidth();
-    const colMs = (view.toMs - view.fromMs) / columns;
+    const colMs = columnWidth(view.toMs - view.fromMs, columns);
     const c0 = Math.floor(view.fromMs / colMs);
     const c1 = Math.floor(view.toMs / colMs);
     const n = c1 - c0 + 1;
@@ -269,7 +278,7 @@ export function createTimeSeriesChart(container: HTMLElement, options: TimeSerie
     return s;
   }
 
-  /** Stores one point; returns whether it may change what is shown. */
+  /** Stores one point (checked) and notes from when the summed columns are stale. */
   function store(s: SeriesState, timeMs: number, value: number): void {
     if (typeof timeMs !== 'number' || !Number.isFinite(timeMs)) {
       throw new TimeSeriesError(TimeSeriesErrorCode.INVALID_POINT, `time of ${JSON.stringify(s.id)} must be a finite number, got ${String(timeMs)}`);
