@@ -144,8 +144,10 @@ describe('/explorer on both napari modes, in Chromium', () => {
     const charts = page.locator('[data-role="charts"] .wx-chart');
     for (const i of [0, 1]) await expect.poll(async () => Number(await charts.nth(i).getAttribute('data-points')), { timeout: 30_000 }).toBeGreaterThan(3);
     // For the README: both modes' topics, trees, streams, images and two charts.
+    await page.setViewportSize({ width: 1400, height: 1500 });
     await page.waitForTimeout(1_000);
     await page.screenshot({ path: join(APP_DIR, 'docs', 'explorer.png') });
+    await page.setViewportSize({ width: 1400, height: 1000 });
   });
 
   it('restores the same charts, with points, on reload', async () => {

@@ -16,6 +16,8 @@ export const EXPLORER_CSS = `
 .wx-chart-field { font-family: ui-monospace, monospace; background: #2a2e34; border-radius: 4px; padding: 0 0.3rem; display: inline-flex; gap: 0.3rem; align-items: center; }
 .wx-chart-field button { border: none; padding: 0 0.2rem; background: none; }
 .wx-chart-plot { position: relative; min-height: 200px; }
+/* The chart widget is styled for light pages; its legend text follows the page's. */
+.wx-explorer .wx-chart-plot > * { color: var(--text, #e6e6e6); }
 .wx-sources { display: flex; flex-direction: column; gap: 1rem; }
 .wx-empty { color: var(--muted, #9aa0a6); }
 .wx-source h2 { font-size: 1rem; margin: 0 0 0.4rem; }
