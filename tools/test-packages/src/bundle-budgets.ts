@@ -99,4 +99,15 @@ export const BUNDLE_BUDGETS: readonly BundleBudget[] = [
     minified: 23_000,
     gzipped: 8_200,
   },
+  {
+    label: '@webmon/page-explorer',
+    readme: '@webmon/page-explorer',
+    // A page package is one self-contained module: page-kit, @webmon/time-series with uPlot (~50 kB) and
+    // @webmon/image-view inside, nothing external (webmon serves the file as it is).
+    code: "export * from '@webmon/page-explorer';",
+    external: [],
+    zodFree: true,
+    minified: 118_000,
+    gzipped: 48_000,
+  },
 ];
