@@ -551,7 +551,8 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
         '#1 {"step":2,"value":20}',
         '#0 {"step":1,"value":10}',
       ]);
-      await expect.poll(() => topic('demo.frame').locator('[data-role="image"]').getAttribute('data-drawn'), { timeout: 30_000 }).toBe('1');
+      // Drawn (again once the canvas has its size and the server sends the frame in that view).
+      await expect.poll(async () => Number(await topic('demo.frame').locator('[data-role="image"]').getAttribute('data-drawn')), { timeout: 30_000 }).toBeGreaterThan(0);
       const image = await pixels(await topic('demo.frame').locator('canvas').screenshot());
       expect(new Set(image.map(([r, g, b]) => (r << 16) | (g << 8) | b)).size).toBeGreaterThan(20);
       // Declared while the page is open: shown without a reload.
