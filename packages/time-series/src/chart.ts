@@ -8,10 +8,12 @@
  *
  * Work is bounded per animation frame: pushes only store points and ask for one frame; the frame drops points
  * older than the window, updates the column summaries (only the columns that changed while the chart follows
- * the live edge at a fixed zoom; every column in view after a zoom) and has uPlot draw synchronously. No
- * frame is asked for while nothing changes.
+ * the live edge at a fixed zoom; every column in view after a zoom) and has uPlot draw synchronously (axes,
+ * grid, legend; the lines are drawn by `drawLines` in uPlot's `draw` hook). No frame is asked for while
+ * nothing changes.
  */
 import uPlot from 'uplot';
+import { PixelColumns, drawColumns } from './column-path.js';
 import { ColumnStats, SLOTS_PER_COLUMN, decimateRing, writeSlots } from './decimate.js';
 import { TimeSeriesError, TimeSeriesErrorCode, checkPositive } from './errors.js';
 import { TimeRing } from './ring-buffer.js';
@@ -51,7 +53,10 @@ export interface SeriesOptions {
   label?: string;
   /** Line colour (any CSS colour). @default the next of ten built-in colours */
   color?: string;
-  /** Line width in CSS pixels. @default 1.25 */
+  /**
+   * Line width in CSS pixels; dense columns are drawn `round(width × devicePixelRatio)` device pixels wide.
+   * @default one device pixel (`1 / devicePixelRatio`)
+   */
   width?: number;
 }
 
@@ -100,7 +105,6 @@ export const TimeSeriesChartDefaults = {
   maxRateHz: 60,
   minSpanMs: 100,
   legend: true,
-  lineWidth: 1.25,
 } as const;
 
 /** Ring slack over `windowMs × maxRateHz`: jitter in the sender's rate must not cost the window's oldest points. */
@@ -115,6 +119,25 @@ interface SeriesState {
   /** Earliest time pushed since the last frame (+Infinity: none; -Infinity: recompute every column). */
   dirtyFrom: number;
   slots: (number | null | undefined)[];
+  /** Line colour as given (CSS), and as the pixel buffer's packed RGBA. */
+  color: string;
+  packedColor: number;
+  /** Line width, CSS px. */
+  width: number;
+}
+
+/** A CSS colour as the 32-bit value of its pixel in an `ImageData`'s `Uint32Array` view (bytes R, G, B, A). */
+function packColor(color: string): number {
+  const canvas = document.createElement('canvas');
+  canvas.width = 1;
+  canvas.height = 1;
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (!context) return 0xff000000;
+  context.fillStyle = '#000';
+  context.fillStyle = color;
+  context.fillRect(0, 0, 1, 1);
+  const [r = 0, g = 0, b = 0, a = 255] = context.getImageData(0, 0, 1, 1).data;
+  return new Uint32Array(new Uint8Array([r, g, b, a]).buffer)[0] as number;
 }
 
 /**
@@ -175,10 +198,71 @@ export function createTimeSeriesChart(container: HTMLElement, options: TimeSerie
       legend: { show: options.legend ?? TimeSeriesChartDefaults.legend },
       // Our own wheel zoom and drag pan replace uPlot's drag-to-select and double-click reset.
       cursor: { drag: { x: false, y: false, setScale: false }, bind: { dblclick: () => null } },
+      hooks: { draw: [(u) => drawLines(u)] },
     },
     [x],
     root,
   );
+
+  // The series layer: uPlot draws axes, grid, legend and cursor; the lines are drawn here, after uPlot's
+  // own drawing, as pixel runs plus anti-aliased segments (see column-path.ts for why).
+  let image: ImageData | undefined;
+  let pixels = new Uint32Array(0);
+  let sink: PixelColumns | undefined;
+  const scratch = document.createElement('canvas');
+  const scratchContext = scratch.getContext('2d');
+
+  function drawLines(u: uPlot): void {
+    const { left, top, width: w, height: h } = u.bbox;
+    const xScale = u.scales.x as { min?: number | null; max?: number | null };
+    const yScale = u.scales.y as { min?: number | null; max?: number | null };
+    const { min: xMin, max: xMax } = xScale;
+    const { min: yMin, max: yMax } = yScale;
+    if (!scratchContext || w < 1 || h < 1 || xMin == null || xMax == null || yMin == null || yMax == null || !(xMax > xMin)) return;
+    if (!image || image.width !== w || image.height !== h) {
+      image = new ImageData(w, h);
+      pixels = new Uint32Array(image.data.buffer);
+      sink = new PixelColumns(pixels, w, h);
+      scratch.width = w;
+      scratch.height = h;
+    } else {
+      pixels.fill(0);
+    }
+    const columns = sink as PixelColumns;
+    const ratio = globalThis.devicePixelRatio || 1;
+    const toX = (t: number): number => (t - xMin) * (w / (xMax - xMin));
+    const toY = yMax > yMin ? (v: number): number => (yMax - v) * (h / (yMax - yMin)) : (): number => h / 2;
+    const xs = u.data[0] as ArrayLike<number>;
+    const drawnBefore = columns.drawn - columns.segments;
+    const ctx = u.ctx;
+    series.forEach((s, index) => {
+      if (!u.series[index + 1]?.show) return;
+      const ys = u.data[index + 1] as ArrayLike<number | null | undefined>;
+      columns.color = s.packedColor;
+      columns.lineWidth = Math.max(1, Math.round(s.width * ratio));
+      const path = new Path2D();
+      columns.path = path;
+      const segmentsBefore = columns.segments;
+      drawColumns(columns, xs, ys, 0, ys.length - 1, toX, toY);
+      if (columns.segments > segmentsBefore) {
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(left, top, w, h);
+        ctx.clip();
+        ctx.translate(left, top);
+        ctx.lineWidth = columns.lineWidth;
+        ctx.lineJoin = 'round';
+        ctx.strokeStyle = s.color;
+        ctx.stroke(path);
+        ctx.restore();
+      }
+    });
+    columns.path = undefined;
+    if (columns.drawn - columns.segments > drawnBefore) {
+      scratchContext.putImageData(image, 0, 0);
+      ctx.drawImage(scratch, left, top);
+    }
+  }
 
   function edge(): number {
     return paused ? pausedEdge : latest;
@@ -383,10 +467,23 @@ export function createTimeSeriesChart(container: HTMLElement, options: TimeSerie
         spare: new ColumnStats(),
         dirtyFrom: Infinity,
         slots: new Array<number | null | undefined>(x.length),
+        color,
+        packedColor: packColor(color),
+        width: opts.width === undefined ? 1 / (globalThis.devicePixelRatio || 1) : checkPositive('width', opts.width),
       };
       series.push(state);
       plot.batch(() => {
-        plot.addSeries({ label: opts.label ?? opts.id, stroke: color, width: opts.width ?? TimeSeriesChartDefaults.lineWidth }, series.length);
+        plot.addSeries(
+          {
+            label: opts.label ?? opts.id,
+            stroke: color,
+            width: state.width,
+            // No uPlot paths: `drawLines` draws the series (uPlot keeps the legend, cursor and value scale).
+            paths: () => null,
+            points: { show: false },
+          },
+          series.length,
+        );
         plot.setData(data());
       });
       schedule();

@@ -4,9 +4,11 @@
 export { TimeSeriesChartDefaults, createTimeSeriesChart } from './chart.js';
 export type { FrameInfo, SeriesOptions, TimeSeriesChart, TimeSeriesChartOptions, ViewRange, ViewState } from './chart.js';
 
-// Renderer-agnostic core: the ring buffer, min/max decimation per column, zoom and pan arithmetic
+// The core under the chart: the ring buffer, min/max per column, its drawn form, zoom and pan arithmetic
 export { TimeRing } from './ring-buffer.js';
 export { COLUMN_ENDS_IN_GAP, COLUMN_GAP, COLUMN_HAS, ColumnStats, SLOTS_PER_COLUMN, accumulate, decimateRing, writeSlots } from './decimate.js';
+export { PixelColumns, drawColumns } from './column-path.js';
+export type { ColumnSink, ToPixel } from './column-path.js';
 export { clampView, panView, zoomView } from './view.js';
 
 // Errors

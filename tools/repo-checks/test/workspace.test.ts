@@ -59,6 +59,8 @@ const allowed: Record<string, string[]> = {
   // Widgets know napari's data shapes, never the relay.
   '@webmon/tile-viewer': ['@webmon/napari'],
   '@webmon/loader-charts': ['@webmon/napari'],
+  // Numbers over time: no napari, no relay.
+  '@webmon/time-series': [],
   // A generic widget: array shapes and view headers (protocol types, float16 read-back), no napari, no relay.
   '@webmon/image-view': ['@webmon/protocol'],
   // A page over any source: the page contract, the widgets, protocol types; no napari.
@@ -69,7 +71,7 @@ const allowedEntries: Record<string, Record<string, string[]>> = {
   '@webmon/page-kit': { '@webmon/relay': ['@webmon/relay/client'] },
 };
 /** Packages whose code runs in browsers (for `@webmon/napari`: all but its Node entry, `src/node/`). */
-const browserPackages = new Set(['@webmon/protocol', '@webmon/napari', '@webmon/page-kit', '@webmon/tile-viewer', '@webmon/image-view', '@webmon/loader-charts', '@webmon/page-explorer']);
+const browserPackages = new Set(['@webmon/protocol', '@webmon/napari', '@webmon/page-kit', '@webmon/tile-viewer', '@webmon/image-view', '@webmon/loader-charts', '@webmon/time-series', '@webmon/page-explorer']);
 const nodeOnlyFolder = (file: string): boolean => /[\/]src[\/]node[\/]/.test(file);
 /** The generic core: it must not know its first user. */
 const generic = ['@webmon/protocol', '@webmon/relay', '@webmon/page-kit', '@webmon/page-explorer'];

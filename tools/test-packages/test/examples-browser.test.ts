@@ -25,6 +25,7 @@ const EXAMPLES = {
   '@webmon/tile-viewer': 'viewer.js',
   '@webmon/image-view': 'image.js',
   '@webmon/loader-charts': 'charts.js',
+  '@webmon/time-series': 'chart.js',
   '@webmon/page-kit': 'host.js',
   '@webmon/page-explorer': 'host.js',
   '@webmon/page-image': 'host.js',
@@ -365,6 +366,51 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
       expect((await canvases.nth(0).screenshot()).equals(frozen)).toBe(true);
       await page.locator('#pause').click();
       await expect.poll(async () => (await canvases.nth(0).screenshot()).equals(frozen), { timeout: 10_000 }).toBe(false);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await site.close();
+    }
+  });
+
+  it('@webmon/time-series: the chart draws both lines as points arrive, pause freezes it, the wheel zooms the paused picture, resume moves it again', async () => {
+    const site = await serve(
+      (await bundleExample('@webmon/time-series')).script,
+      '<button id="pause">Pause</button> <button id="follow">Follow</button><div id="chart" style="width:800px"></div>',
+    );
+    const { page, errors } = await open(site.url);
+    try {
+      const canvas = page.locator('.webmon-time-series canvas');
+      await expect.poll(() => canvas.count(), { timeout: 30_000 }).toBe(1);
+      // The two built-in colours of the first two series (#1f6fd1 blue, #e4572e red): pixels of each line.
+      await expect
+        .poll(async () => {
+          const shot = await pixels(await canvas.screenshot(), 1);
+          return { blue: shot.filter((p) => near(p, [0x1f, 0x6f, 0xd1], 50)).length > 30, red: shot.filter((p) => near(p, [0xe4, 0x57, 0x2e], 50)).length > 30 };
+        }, { timeout: 30_000 })
+        .toEqual({ blue: true, red: true });
+      // The legend names the series by their labels.
+      expect(await page.locator('.webmon-time-series .u-legend').innerText()).toContain('frame_time.delta_ms');
+      // Pause: the picture stops although the example keeps pushing; resume: it moves again.
+      await page.locator('#pause').click();
+      await expect.poll(() => page.locator('#pause').textContent()).toBe('Resume');
+      await page.mouse.move(0, 0); // the cursor's cross-hair off the plot
+      await page.waitForTimeout(300);
+      const frozen = await canvas.screenshot();
+      await page.waitForTimeout(700);
+      expect((await canvas.screenshot()).equals(frozen)).toBe(true);
+      // Paused, the wheel still zooms: the picture changes (around the pointer, near the live edge).
+      const box = (await page.locator('.webmon-time-series .u-over').boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2);
+      await page.mouse.wheel(0, -2000);
+      await expect.poll(async () => (await canvas.screenshot()).equals(frozen), { timeout: 10_000 }).toBe(false);
+      // Follow and resume: it moves with the arriving points again.
+      await page.locator('#follow').click();
+      await page.locator('#pause').click();
+      await page.mouse.move(0, 0);
+      await page.waitForTimeout(300);
+      const live = await canvas.screenshot();
+      await expect.poll(async () => (await canvas.screenshot()).equals(live), { timeout: 10_000 }).toBe(false);
       expect(errors).toEqual([]);
     } finally {
       await page.close();
