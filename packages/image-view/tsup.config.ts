@@ -1,6 +1,9 @@
 import { defineConfig } from 'tsup';
+import { workerSource } from './scripts/worker-source.js';
 
-export default defineConfig({
+// The render worker is bundled first and inlined as a string (`__IMAGE_VIEW_WORKER__`, see
+// src/worker-target.ts): a host bundles this package like any other and serves no second file.
+export default defineConfig(async () => ({
   entry: ['src/index.ts'],
   format: ['esm'],
   platform: 'browser',
@@ -8,4 +11,5 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
-});
+  define: { __IMAGE_VIEW_WORKER__: JSON.stringify(await workerSource()) },
+}));

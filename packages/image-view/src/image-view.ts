@@ -14,6 +14,7 @@ import { COLORMAP_NAMES, autoContrast, colormapFromMeta, contrastFromMeta, isCol
 import { ImageViewError, ImageViewErrorCode } from './errors.js';
 import { placementOf, type Placement } from './placement.js';
 import { createDrawTarget, type DrawTarget } from './draw-target.js';
+import { createWorkerTarget, workerSupported } from './worker-target.js';
 import type { RendererKind, Scene } from './renderer.js';
 import { sampleValues, texelsOf, type ImageFrame, type Texels } from './texels.js';
 import { Viewport, type VisibleRect } from './viewport.js';
@@ -51,6 +52,18 @@ export interface ImageViewOptions {
   interactive?: boolean;
   /** Keep the drawn picture in WebGL's drawing buffer, so it can be read back (tests). @default false */
   preserveDrawingBuffer?: boolean;
+  /**
+   * Draw in a worker on an `OffscreenCanvas` (the canvas's `transferControlToOffscreen`): uploads and
+   * draws leave the main thread. Where the browser cannot, the view draws on the main thread
+   * (`readOut().worker` says which). @default false
+   */
+  worker?: boolean;
+  /**
+   * With `worker`: move each frame's buffer to the worker (`postMessage` transfer, no copy). The frame's
+   * `data` — and every view into the same `ArrayBuffer` — is detached after `show()`; set false when the
+   * host keeps using frames after showing them, and they are copied instead. @default true
+   */
+  transferFrames?: boolean;
 }
 
 /** What the view shows now (for a host's read-out and tests). */
@@ -100,6 +113,14 @@ export interface ImageView {
   dispose(): void;
 }
 
+/** A frame taken by `show()`: its texels, where it lies, its metadata, and its samples once taken. */
+interface Shown {
+  texels: Texels;
+  placement: Placement;
+  meta: unknown;
+  samples?: Float32Array;
+}
+
 function checkOptions(options: ImageViewOptions): void {
   const bad = (message: string): never => {
     throw new ImageViewError(ImageViewErrorCode.INVALID_OPTIONS, `image view: ${message}`);
@@ -144,7 +165,10 @@ export function createImageView(container: HTMLElement, options: ImageViewOption
 
   let target: DrawTarget;
   try {
-    target = createDrawTarget(canvas, { renderer: options.renderer ?? 'auto', nativeTextures: options.nativeTextures ?? true, preserveDrawingBuffer: options.preserveDrawingBuffer ?? false });
+    const drawOptions = { renderer: options.renderer ?? 'auto', nativeTextures: options.nativeTextures ?? true, preserveDrawingBuffer: options.preserveDrawingBuffer ?? false } as const;
+    target = options.worker === true && workerSupported()
+      ? createWorkerTarget(canvas, { ...drawOptions, transfer: options.transferFrames ?? true })
+      : createDrawTarget(canvas, drawOptions);
   } catch (error) {
     canvas.remove();
     throw error;
@@ -162,9 +186,9 @@ export function createImageView(container: HTMLElement, options: ImageViewOption
   let colormap: ColormapName = colormapSetting === 'producer' ? producerColormap : colormapSetting;
   let limits: ContrastLimits = isLimits(limitsSetting) ? limitsSetting : [0, 1];
   /** The newest frame not drawn yet, and the promises waiting on it (those of frames it replaced too). */
-  let pending: { texels: Texels; placement: Placement; meta: unknown; waiting: ((outcome: ShowOutcome) => void)[] } | undefined;
+  let pending: (Shown & { waiting: ((outcome: ShowOutcome) => void)[] }) | undefined;
   /** The frame last handed to the target: a redraw (zoom, setting) reuses it; its samples give 'auto' limits. */
-  let shown: { texels: Texels; placement: Placement; meta: unknown } | undefined;
+  let shown: Shown | undefined;
   let drawn = 0;
   let frameRequest = 0;
   /** A draw in flight (the worker answers asynchronously): the next waits for it. */
@@ -193,13 +217,15 @@ export function createImageView(container: HTMLElement, options: ImageViewOption
   };
   measure();
 
-  const limitsFor = (frame: { texels: Texels; meta: unknown }): ContrastLimits => {
+  /** Strided samples of a frame's values, taken once (and before its buffer moves to a worker). */
+  const samplesOf = (frame: Shown): Float32Array => (frame.samples ??= sampleValues(frame.texels));
+  const limitsFor = (frame: Shown): ContrastLimits => {
     if (isLimits(limitsSetting)) return limitsSetting;
     if (limitsSetting === 'producer') {
       const fromMeta = contrastFromMeta(frame.meta);
       if (fromMeta) return fromMeta;
     }
-    return autoContrast(sampleValues(frame.texels), 0.5, 99.5, Number.POSITIVE_INFINITY);
+    return autoContrast(samplesOf(frame), 0.5, 99.5, Number.POSITIVE_INFINITY);
   };
 
   function draw(): void {
@@ -210,6 +236,7 @@ export function createImageView(container: HTMLElement, options: ImageViewOption
     if (frame) {
       shown = frame;
       limits = limitsFor(frame);
+      if (target.worker) samplesOf(frame); // its buffer is about to move: 'auto' may be picked later
       const wanted = colormapFromMeta(frame.meta);
       if (wanted) producerColormap = wanted;
     } else if (shown && isLimits(limitsSetting)) limits = limitsSetting;

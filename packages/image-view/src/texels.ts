@@ -3,7 +3,7 @@
  * bits and uint8/uint16 codes directly (no per-pixel work on the CPU), and the rule that turns any frame
  * into them. Pure: unit-tested, and shared by the main thread and the render worker.
  */
-import { float16Value, frameValues, type DecodedFrame } from '@webmon/protocol';
+import { float16Value, frameValues, type DecodedFrame, type FrameView } from '@webmon/protocol';
 import { ImageViewError, ImageViewErrorCode } from './errors.js';
 
 /** The forms a texture can hold: float32 values, float16 bits, uint8/uint16 codes (value = code × scale + offset). */
@@ -24,7 +24,12 @@ export interface Texels {
 }
 
 /** What the view draws: a decoded binary frame as page-kit (or `@webmon/relay/client`) delivers it. */
-export type ImageFrame = Pick<DecodedFrame, 'data' | 'shape' | 'dtype'> & Partial<Pick<DecodedFrame, 'view' | 'meta'>>;
+export type ImageFrame = Pick<DecodedFrame, 'data' | 'shape' | 'dtype'> & {
+  /** The array view the frame answers (protocol 1.3): where it lies in the source, uint scale and offset. */
+  view?: FrameView | undefined;
+  /** The producer's metadata: `contrast_limits` and `colormap` are read. */
+  meta?: unknown;
+};
 
 /** The 2-D image a frame holds: `[rows, cols]`, or `[rows, cols, 1]`; anything else is not drawable here. */
 export function imageSize(shape: readonly number[]): { width: number; height: number } | undefined {

@@ -87,8 +87,9 @@ export const BUNDLE_BUDGETS: readonly BundleBudget[] = [
     code: "export * from '@webmon/image-view';",
     external: [],
     zodFree: true,
-    minified: 23_000,
-    gzipped: 9_300,
+    // The render worker's script (the renderers again, ~9 kB) is inlined as a string: no second file to serve.
+    minified: 34_000,
+    gzipped: 11_500,
   },
   {
     label: '@webmon/loader-charts',
