@@ -9,16 +9,15 @@ import { startWebmonServer, type WebmonServer } from './http/server.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import type { WebmonOptions } from './options.js';
-import { loadPages, locatePagePackage, type PageEntry } from './pages.js';
+import { loadPages } from './pages.js';
 import { watchParent } from './parent-watch.js';
 import { runProgram } from './run.js';
-import { APP_DIR, ASSETS_DIR, DIST_DIR, RELAY_LIMITS, pageSearchPaths, takeSignals } from './serving.js';
+import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, defaultPages, pageSearchPaths, takeSignals } from './serving.js';
+export { EXPLORER_PAGE_PACKAGE, IMAGE_PAGE_PACKAGE } from './serving.js';
 import { runWithSimulator } from './simulator.js';
 import { Sources, sourceSpecs } from './sources.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
 
-/** The image page package, shown by default on the simulator (which streams an image through a ring). */
-export const IMAGE_PAGE_PACKAGE = '@webmon/page-image';
 
 export interface Io {
   /** Where the URL goes (stdout): the one line scripts read. */
@@ -146,20 +145,6 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
   await server.close();
   logger.info('stopped');
   return 0;
-}
-
-/**
- * The simulator streams an image through a shared-memory ring, so its demo shows the image page
- * without setup: the page package is resolved from the app's own dependencies. Not with a real napari
- * (whose plugins may or may not publish rings: add it with `--page @webmon/page-image`), and not twice.
- */
-function defaultPages(options: WebmonOptions): PageEntry[] {
-  if (!options.fromSimulator || options.pages.includes(IMAGE_PAGE_PACKAGE)) return [];
-  try {
-    return [locatePagePackage(IMAGE_PAGE_PACKAGE, [APP_DIR])];
-  } catch {
-    return []; // not installed next to the app: the demo runs without it
-  }
 }
 
 /**

@@ -13,7 +13,7 @@ import { WebmonError, WebmonErrorCode } from './errors.js';
 import { startWebmonServer } from './http/server.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages } from './pages.js';
-import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, pageSearchPaths, pythonPath, takeSignals } from './serving.js';
+import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, defaultPages, pageSearchPaths, pythonPath, takeSignals } from './serving.js';
 import { Sources, sourceSpecs } from './sources.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
 
@@ -22,7 +22,7 @@ export const RUN_ENV = { url: 'WEBMON_RUN_URL', token: 'WEBMON_RUN_TOKEN' } as c
 
 export async function runProgram(options: WebmonOptions, io: Io, run: { command: string[] }): Promise<number> {
   const { logger } = io;
-  const pages = loadPages(DIST_DIR, options.pages, pageSearchPaths(options), []);
+  const pages = loadPages(DIST_DIR, options.pages, pageSearchPaths(options), defaultPages(options, true));
   const token = isLoopbackHostName(options.host) ? undefined : generateToken();
   // The program's secret: whoever has it may make webmon connect to a port of their choosing.
   const runToken = randomBytes(24).toString('base64url');

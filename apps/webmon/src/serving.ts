@@ -3,12 +3,18 @@ import { delimiter, dirname, join } from 'node:path';
 import { ringWriterPythonPath } from '@webmon/shm-reader';
 import { fileURLToPath } from 'node:url';
 import type { WebmonOptions } from './options.js';
+import { locatePagePackage, type PageEntry } from './pages.js';
 
 export const DIST_DIR = fileURLToPath(new URL('.', import.meta.url));
 export const ASSETS_DIR = `${DIST_DIR}public`;
 export const APP_DIR = join(DIST_DIR, '..');
 /** The folder `webmon python-path` prints: the `webmon` Python module ships in it. */
 export const PYTHON_DIR = join(APP_DIR, 'python');
+
+/** The image page package, shown by default on the simulator and under `webmon run` (both stream images through rings). */
+export const IMAGE_PAGE_PACKAGE = '@webmon/page-image';
+/** The explorer page package: every topic of every source, shown by default with any source. */
+export const EXPLORER_PAGE_PACKAGE = '@webmon/page-explorer';
 
 export const RELAY_LIMITS = {
   // A page that falls behind should get the newest poll, not a backlog: keep little in flight.
@@ -53,4 +59,22 @@ export function pageSearchPaths(options: WebmonOptions): string[] {
  */
 export function pythonPath(env: NodeJS.ProcessEnv = process.env): string {
   return [PYTHON_DIR, dirname(ringWriterPythonPath()), ...(env['PYTHONPATH'] ? [env['PYTHONPATH']] : [])].join(delimiter);
+}
+
+/**
+ * Page packages the app brings along, resolved from its own dependencies. The explorer is shown with
+ * any source: it needs nothing from one but topics. The simulator streams an image through a
+ * shared-memory ring, so its demo shows the image page without setup; not with a real napari (whose
+ * plugins may or may not publish rings: add it with `--page @webmon/page-image`); `webmon run` asks for it
+ * too (the Python module's `monitor.image`). A package the user named with `--page` is not added twice.
+ */
+export function defaultPages(options: WebmonOptions, withImage = options.fromSimulator): PageEntry[] {
+  const wanted = [EXPLORER_PAGE_PACKAGE, ...(withImage ? [IMAGE_PAGE_PACKAGE] : [])].filter((name) => !options.pages.includes(name));
+  return wanted.flatMap((name) => {
+    try {
+      return [locatePagePackage(name, [APP_DIR])];
+    } catch {
+      return []; // not installed next to the app: webmon runs without it
+    }
+  });
 }

@@ -143,7 +143,7 @@ describe('webmon on the simulator, in Chromium', () => {
     const page = await browser.newPage();
     await page.goto(url);
     const links = await page.locator('#webmon-nav a').allTextContents();
-    expect(links).toEqual(['Tile viewer', 'Loader', 'Topics', 'Image', 'Stats']); // Image: shown by default on the simulator
+    expect(links).toEqual(['Tile viewer', 'Loader', 'Topics', 'Explorer', 'Image', 'Stats']); // Explorer: shown with any source; Image: by default on the simulator
     await page.locator('#webmon-nav a', { hasText: 'Stats' }).click();
     await page.waitForURL(/\/stats$/);
     await expect.poll(() => statusText(page), { timeout: 60_000 }).toBe('connected');

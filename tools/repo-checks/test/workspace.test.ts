@@ -63,16 +63,18 @@ const allowed: Record<string, string[]> = {
   '@webmon/time-series': [],
   // A generic widget: array shapes and view headers (protocol types, float16 read-back), no napari, no relay.
   '@webmon/image-view': ['@webmon/protocol'],
+  // A page over any source: the page contract, the widgets, protocol types; no napari.
+  '@webmon/page-explorer': ['@webmon/protocol', '@webmon/page-kit', '@webmon/time-series', '@webmon/image-view'],
 };
 /** Where a package may import only some entries of another (e.g. the browser client, not the Node server). */
 const allowedEntries: Record<string, Record<string, string[]>> = {
   '@webmon/page-kit': { '@webmon/relay': ['@webmon/relay/client'] },
 };
 /** Packages whose code runs in browsers (for `@webmon/napari`: all but its Node entry, `src/node/`). */
-const browserPackages = new Set(['@webmon/protocol', '@webmon/napari', '@webmon/page-kit', '@webmon/tile-viewer', '@webmon/image-view', '@webmon/loader-charts', '@webmon/time-series']);
+const browserPackages = new Set(['@webmon/protocol', '@webmon/napari', '@webmon/page-kit', '@webmon/tile-viewer', '@webmon/image-view', '@webmon/loader-charts', '@webmon/time-series', '@webmon/page-explorer']);
 const nodeOnlyFolder = (file: string): boolean => /[\/]src[\/]node[\/]/.test(file);
 /** The generic core: it must not know its first user. */
-const generic = ['@webmon/protocol', '@webmon/relay', '@webmon/page-kit'];
+const generic = ['@webmon/protocol', '@webmon/relay', '@webmon/page-kit', '@webmon/page-explorer'];
 
 describe('workspace rules', () => {
   it('has the packages of the design card', () => {

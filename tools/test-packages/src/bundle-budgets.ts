@@ -110,4 +110,15 @@ export const BUNDLE_BUDGETS: readonly BundleBudget[] = [
     minified: 72_000,
     gzipped: 31_000,
   },
+  {
+    label: '@webmon/page-explorer',
+    readme: '@webmon/page-explorer',
+    // A page package is one self-contained module: page-kit, @webmon/time-series with uPlot (~50 kB) and
+    // @webmon/image-view (its render worker inlined) inside, nothing external (webmon serves the file as it is).
+    code: "export * from '@webmon/page-explorer';",
+    external: [],
+    zodFree: true,
+    minified: 132_000,
+    gzipped: 52_000,
+  },
 ];

@@ -27,6 +27,7 @@ const EXAMPLES = {
   '@webmon/loader-charts': 'charts.js',
   '@webmon/time-series': 'chart.js',
   '@webmon/page-kit': 'host.js',
+  '@webmon/page-explorer': 'host.js',
   '@webmon/page-image': 'host.js',
   '@webmon/page-stats': 'host.js',
 } as const;
@@ -86,6 +87,8 @@ type Page = Awaited<ReturnType<Browser['newPage']>>;
 interface InstalledRelay {
   publish(topic: string, payload: unknown): number;
   publishFrame(topic: string, frame: { dtype: string; shape: number[]; meta?: unknown; time?: number }, data: ArrayBufferView): number;
+  declareTopic(options: object): void;
+  retireTopic(name: string): boolean;
   setStatus(code: string, details?: { source?: string; message?: string }): void;
   onCommand(handler: (name: string, args: unknown, context: { topic?: string }) => unknown): void;
   close(): Promise<void>;
@@ -567,6 +570,49 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
       await expect.poll(() => total(NapariTopics.loadChunk.name)).toBe(String(Math.ceil(frames / 5)));
       site.relay!.setStatus('source.connected', { source: 'napari' });
       await expect.poll(() => page.locator('#status').getAttribute('data-state')).toBe('connected');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await site.close();
+    }
+  });
+
+  it('@webmon/page-explorer: the published page, hosted with a relay client, shows a value as a tree, a stream newest first, an image, a topic declared later, and charts a clicked number', async () => {
+    const site = await serve((await bundleExample('@webmon/page-explorer')).script, '<header id="status"></header><main style="display:flex;height:800px"></main>', [
+      { name: 'demo.state', mode: 'latest', schema: 'demo' },
+      { name: 'demo.events', mode: 'stream', schema: 'demo', replayMs: 60_000 },
+      { name: 'demo.frame', mode: 'latest', schema: 'webmon.v1/frame', binary: true },
+    ]);
+    const epoch = unique(100, 900);
+    site.relay!.publish('demo.state', { training: { epoch, loss: 0.25 } });
+    for (let step = 1; step <= 3; step++) site.relay!.publish('demo.events', { step, value: step * 10 });
+    const [rows, cols] = [32, 48];
+    site.relay!.publishFrame('demo.frame', { dtype: 'float32', shape: [rows, cols], meta: { contrast_limits: [0, 1] } }, new Float32Array(rows * cols).map((_, i) => (i % cols) / (cols - 1)));
+    const { page, errors } = await open(site.url);
+    try {
+      const topic = (name: string) => page.locator(`[data-topic="${name}"]`);
+      await expect.poll(() => topic('demo.state').locator('[data-path="training.epoch"] .json-value').textContent(), { timeout: 30_000 }).toBe(String(epoch));
+      await expect.poll(() => topic('demo.events').locator('[data-role="messages"] li').evaluateAll((items) => items.map((item) => item.textContent))).toEqual([
+        '#2 {"step":3,"value":30}',
+        '#1 {"step":2,"value":20}',
+        '#0 {"step":1,"value":10}',
+      ]);
+      // Drawn (again once the canvas has its size and the server sends the frame in that view).
+      await expect.poll(async () => Number(await topic('demo.frame').locator('[data-role="image"]').getAttribute('data-drawn')), { timeout: 30_000 }).toBeGreaterThan(0);
+      const image = await pixels(await topic('demo.frame').locator('canvas').screenshot());
+      expect(new Set(image.map(([r, g, b]) => (r << 16) | (g << 8) | b)).size).toBeGreaterThan(20);
+      // Declared while the page is open: shown without a reload.
+      site.relay!.declareTopic({ name: 'demo.late', mode: 'latest', schema: 'demo' });
+      site.relay!.publish('demo.late', { answer: 42 });
+      await expect.poll(() => topic('demo.late').locator('[data-path="answer"] .json-value').textContent(), { timeout: 30_000 }).toBe('42');
+      // A clicked number is charted, and the choice is written into the URL.
+      await topic('demo.state').locator('[data-path="training.loss"] .json-value').click();
+      await expect.poll(() => page.locator('[data-role="charts"]').getAttribute('data-charts')).toBe('1');
+      expect(new URL(page.url()).search).toBe('?chart=demo.state~training.loss');
+      // Retired: greyed, its values kept.
+      site.relay!.retireTopic('demo.late');
+      await expect.poll(() => topic('demo.late').getAttribute('data-state')).toBe('retired');
+      expect(await topic('demo.late').locator('[data-path="answer"] .json-value').textContent()).toBe('42');
       expect(errors).toEqual([]);
     } finally {
       await page.close();
