@@ -71,6 +71,7 @@ export class ViewMaker {
       source: { shape: header.shape, dtype },
       region: plan.region,
       step: plan.step,
+      ...(plan.resample === 'area' ? { resample: 'area' as const } : {}),
       ...(values.scale === undefined ? {} : { scale: values.scale, offset: values.offset }),
     };
     const init: FrameInit = {
