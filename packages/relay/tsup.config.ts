@@ -20,13 +20,14 @@ const browserOnly: Plugin = {
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    // The view pool's thread script is an entry of its own: `new Worker(new URL('./view-worker.js', import.meta.url))`.
+    entry: { index: 'src/index.ts', 'view-worker': 'src/view-worker.ts' },
     format: ['esm'],
     platform: 'node',
     target: 'node20',
     dts: true,
     sourcemap: true,
-    clean: ['index.*'],
+    clean: ['index.*', 'view-worker.*', 'chunk-*'],
   },
   {
     entry: { client: 'src/client.ts' },

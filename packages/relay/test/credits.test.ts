@@ -4,8 +4,8 @@
  * sent, and fairness across topics (a saturating 4 MiB-frame topic beside small 60 Hz ones).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeFrame, type DataMessage, type ServerMessage } from '@webmon/protocol';
-import { cleanup, record, startRelay, waitFor, type Recorder } from './helpers.js';
+import { decodeFrame, type ServerMessage } from '@webmon/protocol';
+import { cleanup, dataOf, record, settle, sleep, startRelay, subscribed, waitFor, type Recorder } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -14,27 +14,6 @@ const topics = [
   { name: 'image', mode: 'latest' as const, binary: true },
   { name: 'events', mode: 'stream' as const },
 ];
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const dataOf = (messages: ServerMessage[], topic: string): DataMessage[] =>
-  messages.filter((message): message is DataMessage => message.type === 'data' && message.topic === topic);
-
-let pings = 0;
-/** Everything the relay wrote before this returns has arrived (a pong follows what was written before it). */
-async function settle(client: Recorder): Promise<void> {
-  const id = `settle${pings++}`;
-  const from = client.messages.length;
-  client.send({ type: 'ping', id, time: 0 });
-  await client.next('pong', from, (message) => message.id === id);
-}
-
-async function subscribed(url: string, names: string[], window?: number): Promise<Recorder> {
-  const client = record(url);
-  await client.next('hello');
-  client.send({ type: 'subscribe', id: 'sub', topics: names, ...(window === undefined ? {} : { window }) });
-  await client.next('ack', 0, (message) => message.id === 'sub');
-  return client;
-}
 
 describe('credit window', () => {
   it('keeps at most `window` values of a latest topic unacknowledged, and sends the newest when one is acknowledged', async () => {

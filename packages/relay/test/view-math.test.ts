@@ -6,20 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalView, float16Bits, float16Value, type ArrayView, type NumericDType, type ViewDType } from '@webmon/protocol';
 import { computeView, planView } from '../src/view-math.js';
+import { random } from './helpers.js';
 
 type RealDType = Exclude<NumericDType, 'complex64' | 'complex128'>;
-
-/** mulberry32: a failing case reproduces from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random values of `dtype` (with some NaN for floats), as the raw bytes a producer publishes and as numbers. */
 function randomArray(dtype: RealDType, count: number, next: () => number, nans: boolean): { bytes: Uint8Array; values: number[] } {
