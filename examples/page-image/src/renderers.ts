@@ -2,7 +2,7 @@
  * Two ways to draw a float32 image with a colour map and contrast limits, zoomed and panned:
  * - WebGL2 (the fast path): the Float32Array goes to the GPU as it arrived, as an `R32F` texture; a
  *   fragment shader finds, for each canvas pixel, the source pixel under it and the texel that holds it
- *   (the frame covers `placement.region` of the source at `placement.step`), and maps it through the
+ *   (the frame covers `placement.region` of the source, `stepY` × `stepX` source pixels per texel), and maps it through the
  *   contrast limits and a 256-entry colour-map texture. Per frame the CPU only hands the bytes to
  *   `texSubImage2D`; a zoom or pan redraws the uploaded texture without touching the data.
  * - Canvas 2D (fallback when WebGL2 is unavailable): `renderToRgba` on the CPU into an offscreen canvas,
@@ -50,7 +50,7 @@ uniform sampler2D lut;
 uniform vec2 limits;
 uniform vec4 visible;  // x0, y0, width, height of the source rectangle the canvas shows
 uniform vec4 placed;   // x0, y0, x1, y1 of the source region the frame covers
-uniform float step;    // source pixels per texel
+uniform vec2 step;     // source pixels per texel (x, y): whole for blocks, fractional for area views
 uniform vec3 background;
 in vec2 uv;
 out vec4 color;
@@ -138,12 +138,12 @@ export function createWebGl2Renderer(canvas: HTMLCanvasElement): ImageRenderer |
           gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, LUT_SIZE, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, colormapLut(colormap));
           lutName = colormap;
         }
-        const { region, step } = placement;
+        const { region, stepX, stepY } = placement;
         gl.viewport(0, 0, canvas.width, canvas.height);
         gl.uniform2f(limitsLocation, limits[0], limits[1]);
         gl.uniform4f(visibleLocation, visible.x0, visible.y0, visible.x1 - visible.x0, visible.y1 - visible.y0);
         gl.uniform4f(placedLocation, region.x0, region.y0, region.x1, region.y1);
-        gl.uniform1f(stepLocation, step);
+        gl.uniform2f(stepLocation, stepX, stepY);
         gl.drawArrays(gl.TRIANGLES, 0, 3);
       },
       dispose() {
@@ -189,7 +189,7 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): ImageRenderer {
       frameContext.putImageData(image, 0, 0);
       const scaleX = canvas.width / (visible.x1 - visible.x0);
       const scaleY = canvas.height / (visible.y1 - visible.y0);
-      const { region, step } = placement;
+      const { region, stepX, stepY } = placement;
       context.fillStyle = `rgb(${BACKGROUND.join(',')})`;
       context.fillRect(0, 0, canvas.width, canvas.height);
       context.imageSmoothingEnabled = false;
@@ -198,7 +198,7 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): ImageRenderer {
       context.beginPath();
       context.rect((region.x0 - visible.x0) * scaleX, (region.y0 - visible.y0) * scaleY, (region.x1 - region.x0) * scaleX, (region.y1 - region.y0) * scaleY);
       context.clip();
-      context.drawImage(frameCanvas, (region.x0 - visible.x0) * scaleX, (region.y0 - visible.y0) * scaleY, image.width * step * scaleX, image.height * step * scaleY);
+      context.drawImage(frameCanvas, (region.x0 - visible.x0) * scaleX, (region.y0 - visible.y0) * scaleY, image.width * stepX * scaleX, image.height * stepY * scaleY);
       context.restore();
     },
     dispose() {

@@ -191,6 +191,28 @@ describe('array views through the relay', () => {
     expect(relay.stats().views).toMatchObject({ computed: 0, whole: 2 });
   });
 
+  it("charges a repeated snapshot the view's bytes, not the published frame's (snapshotRate)", async () => {
+    const { relay, url } = await startRelay({ topics, snapshotRate: { perSecond: 1, burst: 64 * 1024 } });
+    relay.publishFrame('image', { dtype: 'float32', shape: [1024, 1024] }, ramp(1024, 1024)); // 4 MiB
+    const outcomes = async (view: Record<string, unknown> | undefined): Promise<string[]> => {
+      const client = await connect(url);
+      const results: string[] = [];
+      for (let round = 0; round < 4; round += 1) {
+        const id = `again${round}`;
+        client.send({ type: 'subscribe', id, topics: ['image'], ...(view === undefined ? {} : { view }) });
+        const ack = await client.next('ack', 0, (message) => message.id === id);
+        const result = ack.result as { subscribed: string[]; limited?: string[] };
+        results.push(result.limited?.includes('image') === true ? 'limited' : 'subscribed');
+        client.send({ type: 'unsubscribe', topics: ['image'] });
+      }
+      return results;
+    };
+    // 16 × 16 float32 is 1 KiB: four snapshots fit in the 64 KiB bucket many times over.
+    expect(await outcomes({ maxShape: [16, 16] })).toEqual(['subscribed', 'subscribed', 'subscribed', 'subscribed']);
+    // Whole, the first repeat puts the bucket 4 MiB in debt: the next ones wait.
+    expect(await outcomes(undefined)).toEqual(['subscribed', 'subscribed', 'limited', 'limited']);
+  });
+
   it('limits view changes per page (viewRate)', async () => {
     const { relay, url } = await startRelay({ topics, viewRate: { perSecond: 1, burst: 3 } });
     relay.publishFrame('image', { dtype: 'float32', shape: [8, 8] }, ramp(8, 8));
