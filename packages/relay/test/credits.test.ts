@@ -191,6 +191,8 @@ describe('fairness across topics', () => {
     framesBetween: Record<'frame_time' | 'state', number[]>;
     frames: number;
     seconds: number;
+    /** Values published of each small topic (the 60 Hz timer fires fewer times on a loaded machine). */
+    ticks: number;
   }
 
   async function run(withImage: boolean, window: number | undefined): Promise<Run> {
@@ -240,7 +242,7 @@ describe('fairness across topics', () => {
     const seconds = (performance.now() - started) / 1000;
     const frames = frameArrivals.length - framesBefore;
     await sleep(200);
-    return { latencies, framesBetween, frames, seconds };
+    return { latencies, framesBetween, frames, seconds, ticks: tick };
   }
 
   const percentile = (values: number[], p: number): number => {
@@ -266,7 +268,10 @@ describe('fairness across topics', () => {
       `\n  ${describe('beside 4 MiB frames (window 2)', pair)} — ${pair.frames} frames` +
       `\n  ${describe('beside 4 MiB frames (no acks)', old)} — ${old.frames} frames`);
     for (const topic of ['frame_time', 'state'] as const) {
-      expect(alone.latencies[topic].length).toBeGreaterThan(100);
+      // Alone, nearly every value arrives (a latest topic may coalesce one whose predecessor is not acknowledged
+      // yet); counted against what was published, not against the timer's nominal 120 in 2 s.
+      expect(alone.ticks).toBeGreaterThan(20);
+      expect(alone.latencies[topic].length).toBeGreaterThanOrEqual(0.8 * alone.ticks);
       expect(beside.latencies[topic].length).toBeGreaterThan(20); // a latest topic skips values while its window is full
     }
     expect(beside.frames).toBeGreaterThan(5); // the big topic did saturate the page
