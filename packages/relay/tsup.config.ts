@@ -25,7 +25,8 @@ export default defineConfig([
     format: ['esm'],
     platform: 'node',
     target: 'node20',
-    dts: true,
+    // Types for the public entry only (the thread's script has no API).
+    dts: { entry: { index: 'src/index.ts' } },
     sourcemap: true,
     clean: ['index.*', 'view-worker.*', 'chunk-*'],
   },
