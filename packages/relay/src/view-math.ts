@@ -151,6 +151,8 @@ function scratch(current: Float64Array<ArrayBuffer>, length: number): Float64Arr
 interface RowReader {
   read(start: number, count: number, out: Float64Array): void;
   add(start: number, count: number, out: Float64Array): void;
+  /** Adds `weight` × the values (area views). */
+  addScaled(start: number, count: number, out: Float64Array, weight: number): void;
 }
 
 /** A reader from `read` alone: rows that need decoding go through a scratch row, then are added. */
@@ -161,6 +163,11 @@ function withScratchAdd(read: RowReader['read']): RowReader {
       const row = (rowScratch = scratch(rowScratch, count));
       read(start, count, row);
       for (let i = 0; i < count; i++) out[i] = out[i]! + row[i]!;
+    },
+    addScaled(start, count, out, weight) {
+      const row = (rowScratch = scratch(rowScratch, count));
+      read(start, count, row);
+      for (let i = 0; i < count; i++) out[i] = out[i]! + row[i]! * weight;
     },
   };
 }
@@ -192,6 +199,9 @@ function rowReader(bytes: Uint8Array, dtype: Exclude<NumericDType, 'complex64' |
     read: (start, count, out) => out.set(values.subarray(start, start + count)),
     add(start, count, out) {
       for (let i = 0; i < count; i++) out[i] = out[i]! + values[start + i]!;
+    },
+    addScaled(start, count, out, weight) {
+      for (let i = 0; i < count; i++) out[i] = out[i]! + values[start + i]! * weight;
     },
   };
 }
@@ -337,18 +347,29 @@ function areaRows(reader: RowReader, plan: ViewPlan): RowProducer {
   return (r) => {
     const start = ys.start[r]!;
     const end = ys.end[r]!;
-    // Weighted column sums over the rows the pixel row covers.
+    // Weighted column sums over the rows the pixel row covers: the first row converted straight in
+    // (native) and scaled, the others added scaled straight from the source (no scratch row for the
+    // common dtypes).
     for (let y = start; y < end; y++) {
       const weight = y === start ? ys.first[r]! : y === end - 1 ? ys.last[r]! : outRows;
       const at = ((region.y0 + y) * width + region.x0) * channels;
       if (y === start) {
         reader.read(at, span, columns);
-        if (weight !== 1) for (let i = 0; i < span; i++) columns[i] = columns[i]! * weight;
+        for (let i = 0; i < span; i++) columns[i] = columns[i]! * weight;
       } else {
-        const row = (rowScratch = scratch(rowScratch, span));
-        reader.read(at, span, row);
-        for (let i = 0; i < span; i++) columns[i] = columns[i]! + row[i]! * weight;
+        reader.addScaled(at, span, columns, weight);
       }
+    }
+    if (channels === 1) {
+      for (let c = 0; c < outCols; c++) {
+        const x0 = xs.start[c]!;
+        const x1 = xs.end[c]!;
+        let sum = columns[x0]! * xs.first[c]!;
+        for (let x = x0 + 1; x < x1 - 1; x++) sum += columns[x]! * outCols;
+        if (x1 - 1 > x0) sum += columns[x1 - 1]! * xs.last[c]!;
+        means[c] = sum / area;
+      }
+      return means;
     }
     for (let c = 0; c < outCols; c++) {
       const x0 = xs.start[c]!;
