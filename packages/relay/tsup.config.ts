@@ -20,13 +20,15 @@ const browserOnly: Plugin = {
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    // The view pool's thread script is an entry of its own: `new Worker(new URL('./view-worker.js', import.meta.url))`.
+    entry: { index: 'src/index.ts', 'view-worker': 'src/view-worker.ts' },
     format: ['esm'],
     platform: 'node',
     target: 'node20',
-    dts: true,
+    // Types for the public entry only (the thread's script has no API).
+    dts: { entry: { index: 'src/index.ts' } },
     sourcemap: true,
-    clean: ['index.*'],
+    clean: ['index.*', 'view-worker.*', 'chunk-*'],
   },
   {
     entry: { client: 'src/client.ts' },

@@ -11,8 +11,9 @@
  *
  * Runs, one after the other on the same writer:
  * 1. ring → binary frames → Chromium (what webmon does: the page acknowledges each frame, credit window 1);
- *    the same page asking for an array view the size of an 800 × 800 canvas (view mode, protocol 1.3: the
- *    relay sends each frame reduced by block means, 1024² → 512² float32 at step 2, computed once per frame);
+ *    the same page asking for an array view the size of an 800 × 800 canvas (view mode, protocol 1.4: the
+ *    relay sends each frame resampled by area, 1024² → 800² float32, computed once per frame on the relay's
+ *    view thread);
  *    and the same page never acknowledging (a protocol 1.1 client: the relay sends as fast as the socket
  *    takes and the kernel's buffers hold older frames) — page Hz against writer Hz and frame age p50/p99
  *    of the three side by side;
@@ -287,7 +288,7 @@ async function main(): Promise<void> {
     await source.attach(BINARY_TOPIC, ringName);
     results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
     const views0 = relay.stats().views;
-    viewed = await inBrowser(`same, view mode: ${VIEW_EDGE} × ${VIEW_EDGE} canvas (1.3 view)`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}`);
+    viewed = await inBrowser(`same, view mode: ${VIEW_EDGE} × ${VIEW_EDGE} canvas (1.4 area view)`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}`);
     const views1 = relay.stats().views;
     viewCost = { computed: views1.computed - views0.computed, ms: views1.computeMs - views0.computeMs };
     legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');

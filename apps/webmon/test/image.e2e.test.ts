@@ -117,8 +117,14 @@ describe('the live image through shared memory, in Chromium', () => {
     expect(canvasWidth).toBeLessThan(1024);
     expect(viewRows).toBeLessThanOrEqual(canvasHeight);
     expect(viewCols).toBeLessThanOrEqual(canvasWidth);
-    expect(whole).toMatchObject({ shape: '1024x1024', viewStep: '2', viewDtype: 'float32', viewRegion: '0,0,1024,1024' });
-    expect(await page.locator('[data-role="view"]').textContent()).toBe(`${viewRows} × ${viewCols} float32, step 2, whole image`);
+    // Resampled by area (protocol 1.4): the view fills the canvas along its limiting edge (a whole-number
+    // step would have halved 1024 rows into 512 on any canvas under 1024 pixels).
+    expect(viewRows === canvasHeight || viewCols === canvasWidth, `view ${viewRows}x${viewCols} in canvas ${canvasWidth}x${canvasHeight}`).toBe(true);
+    expect(viewRows).toBeGreaterThan(512);
+    const pixelSize = Number(whole['viewStep']);
+    expect(pixelSize).toBeCloseTo(1024 / Math.max(viewRows, viewCols), 3);
+    expect(whole).toMatchObject({ shape: '1024x1024', viewResample: 'area', viewDtype: 'float32', viewRegion: '0,0,1024,1024' });
+    expect(await page.locator('[data-role="view"]').textContent()).toBe(`${viewRows} × ${viewCols} float32, area mean, ${whole['viewStep']} px per pixel, whole image`);
 
     // Zoom in about the canvas's centre (two wheel notches of 400: × e^1.6 ≈ 5): a smaller region at step 1.
     const canvas = page.locator('canvas[data-role="canvas"]');
@@ -144,7 +150,8 @@ describe('the live image through shared memory, in Chromium', () => {
     expect([y0, x0, y1, x1]).toEqual([Math.floor(vy0), Math.floor(vx0), Math.ceil(vy1), Math.ceil(vx1)]);
     expect(x1 - x0).toBeLessThanOrEqual(canvasWidth);
     expect(zoomed['viewShape']).toBe(`${y1 - y0}x${x1 - x0}`);
-    expect(JSON.parse(zoomed['asked'] ?? '{}')).toEqual({ maxShape: [canvasHeight, canvasWidth], region: { y0, x0, y1, x1 }, dtype: 'float32' });
+    expect(JSON.parse(zoomed['asked'] ?? '{}')).toEqual({ maxShape: [canvasHeight, canvasWidth], region: { y0, x0, y1, x1 }, dtype: 'float32', resample: 'area' });
+    expect(zoomed['viewResample']).toBe('block'); // the source's own pixels: nothing to resample
 
     // What is drawn is the source: the same values, by seq, from a second client that takes whole frames.
     const crops = new Map<number, Float32Array>();
@@ -236,10 +243,10 @@ describe('the live image through shared memory, in Chromium', () => {
       return data['viewStep'] === '1' && Math.abs(regionX0 - expectedX0) <= 2;
     }, x0 + shift, { timeout: 30_000 });
 
-    // Double-click: the whole image again, at the step it started with.
+    // Double-click: the whole image again, resampled as it started.
     await canvas.dblclick();
     await page.waitForFunction(() => (document.querySelector('[data-role="image-page"]') as HTMLElement).dataset['viewRegion'] === '0,0,1024,1024', undefined, { timeout: 30_000 });
-    expect(await dataset(page)).toMatchObject({ viewStep: '2', viewShape: whole['viewShape'] });
+    expect(await dataset(page)).toMatchObject({ viewStep: whole['viewStep'], viewResample: 'area', viewShape: whole['viewShape'] });
     await page.close();
   });
 

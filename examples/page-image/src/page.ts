@@ -132,22 +132,24 @@ export const page = definePage({
     const initial = view.view();
     root.dataset['asked'] = JSON.stringify(initial);
 
-    /** The read-out and test attributes of the view received: shape, step, dtype, region. */
+    /** The read-out and test attributes of the view received: shape, step (source pixels per pixel), how it was reduced, dtype, region. */
     const showView = (frame: DecodedFrame): void => {
       const placement = placementOf(frame);
       if (!placement) return;
-      const { region, step, rows, cols } = placement;
+      const { region, stepY, stepX, resample, rows, cols } = placement;
+      const step = resample === 'area' ? `${Number(Math.max(stepY, stepX).toFixed(3))}` : String(stepY);
       root.dataset['shape'] = `${rows}x${cols}`;
       readout.size.textContent = `${rows} × ${cols} ${frame.view?.source.dtype ?? frame.dtype}`;
       root.dataset['viewShape'] = frame.shape.slice(0, 2).join('x');
-      root.dataset['viewStep'] = String(step);
+      root.dataset['viewStep'] = step;
+      root.dataset['viewResample'] = resample;
       root.dataset['viewDtype'] = frame.dtype;
       root.dataset['viewRegion'] = `${region.y0},${region.x0},${region.y1},${region.x1}`;
       const whole = region.y0 === 0 && region.x0 === 0 && region.y1 === rows && region.x1 === cols;
       const where = whole ? 'whole image' : `rows ${region.y0}–${region.y1}, cols ${region.x0}–${region.x1}`;
       readout.view.textContent = frame.view === undefined
         ? 'whole frame (the server sends no views)'
-        : `${frame.shape[0]} × ${frame.shape[1]} ${frame.dtype}, step ${step}, ${where}`;
+        : `${frame.shape[0]} × ${frame.shape[1]} ${frame.dtype}, ${resample === 'area' ? `area mean, ${step} px per pixel` : `step ${step}`}, ${where}`;
     };
 
     context.subscribe(TOPIC, (payload, info) => {

@@ -47,14 +47,14 @@ export function createCanvasRenderer(canvas: AnyCanvas): ImageRenderer | undefin
       frameContext.putImageData(image, 0, 0);
       const scaleX = width / (visible.x1 - visible.x0);
       const scaleY = height / (visible.y1 - visible.y0);
-      const { region, step } = placement;
+      const { region, stepX, stepY } = placement;
       context.imageSmoothingEnabled = false;
       // The last texel may reach past the region's end (a partial block): clip to the region.
       context.save();
       context.beginPath();
       context.rect((region.x0 - visible.x0) * scaleX, (region.y0 - visible.y0) * scaleY, (region.x1 - region.x0) * scaleX, (region.y1 - region.y0) * scaleY);
       context.clip();
-      context.drawImage(frameCanvas, (region.x0 - visible.x0) * scaleX, (region.y0 - visible.y0) * scaleY, image.width * step * scaleX, image.height * step * scaleY);
+      context.drawImage(frameCanvas, (region.x0 - visible.x0) * scaleX, (region.y0 - visible.y0) * scaleY, image.width * stepX * scaleX, image.height * stepY * scaleY);
       context.restore();
     },
     dispose() {

@@ -1,8 +1,10 @@
 /**
  * Zoom and pan over a source array, without the DOM (unit-tested): which rectangle of source pixels the
  * canvas shows, and the view to ask the server for — the canvas's device-pixel size as `maxShape` and the
- * shown rectangle, rounded out to whole source pixels, as `region`. Zoomed in far enough that the region
- * is no larger than the canvas, the server's step is 1: the page gets the source's own pixels.
+ * shown rectangle, rounded out to whole source pixels, as `region`, resampled by area (protocol 1.4) so the
+ * view fills the canvas whatever the ratio (a 1.3 server ignores that and sends whole-step blocks; the
+ * frame's header says which). Zoomed in far enough that the region is no larger than the canvas, the
+ * server sends the source's own pixels.
  */
 import type { ArrayView, ViewDType, ViewRegion } from '@webmon/protocol';
 
@@ -95,7 +97,7 @@ export class Viewport {
   request(dtype: ViewDType): ArrayView {
     const maxShape: [number, number] = [this.height, this.width];
     const region = this.region();
-    return region === undefined ? { maxShape, dtype } : { maxShape, region, dtype };
+    return region === undefined ? { maxShape, dtype, resample: 'area' } : { maxShape, region, dtype, resample: 'area' };
   }
 
   /** The shown part of the array in whole source pixels, or undefined for all of it (or before the first frame). */

@@ -3,7 +3,7 @@
  * float16 bits as `R16F` (`HALF_FLOAT`), uint8/uint16 codes as `R8UI`/`R16UI` integer textures whose
  * scale, offset and NaN code the shader applies — so the CPU only hands the bytes to `texSubImage2D`.
  * A fragment shader finds, for each canvas pixel, the source pixel under it and the texel that holds it
- * (the frame covers `placement.region` of the source at `placement.step`), and maps it through the
+ * (the frame covers `placement.region` of the source, `stepY` × `stepX` source pixels per texel), and maps it through the
  * contrast limits and a 256-entry colour-map texture. A zoom or pan redraws without uploading again.
  */
 import { LUT_SIZE, colormapLut, type ColormapName } from './colormap.js';
@@ -41,7 +41,7 @@ uniform sampler2D lut;
 uniform vec2 limits;
 uniform vec4 visible;  // x0, y0, width, height of the source rectangle the canvas shows
 uniform vec4 placed;   // x0, y0, x1, y1 of the source region the frame covers
-uniform float step;    // source pixels per texel
+uniform vec2 step;     // source pixels per texel (x, y): whole for blocks, fractional for area views
 uniform vec2 coding;   // uint codes: scale, offset
 uniform int nanCode;   // uint codes: the code that stands for NaN, -1 for none
 uniform vec3 background;
@@ -192,11 +192,11 @@ export function createWebGl2Renderer(canvas: AnyCanvas, options: WebGl2RendererO
         }
         const { program, uniform } = programs[current.program];
         gl.useProgram(program);
-        const { region, step } = placement;
+        const { region, stepX, stepY } = placement;
         gl.uniform2f(uniform('limits'), limits[0], limits[1]);
         gl.uniform4f(uniform('visible'), visible.x0, visible.y0, visible.x1 - visible.x0, visible.y1 - visible.y0);
         gl.uniform4f(uniform('placed'), region.x0, region.y0, region.x1, region.y1);
-        gl.uniform1f(uniform('step'), step);
+        gl.uniform2f(uniform('step'), stepX, stepY);
         if (current.program === 'uint') {
           gl.uniform2f(uniform('coding'), current.scale, current.offset);
           gl.uniform1i(uniform('nanCode'), current.nanCode);

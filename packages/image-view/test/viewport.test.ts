@@ -13,11 +13,11 @@ describe('Viewport', () => {
     const view = viewport(800, 800, 1024, 1024);
     expect(view.scale).toBeCloseTo(800 / 1024);
     expect(view.visible()).toEqual({ x0: 0, y0: 0, x1: 1024, y1: 1024 });
-    expect(view.request('float32')).toEqual({ maxShape: [800, 800], dtype: 'float32' });
+    expect(view.request('float32')).toEqual({ maxShape: [800, 800], dtype: 'float32', resample: 'area' });
     // A wide image is letterboxed: the shown rectangle reaches beyond the rows, the request stays whole.
     const wide = viewport(800, 800, 200, 1000);
     expect(wide.visible()).toEqual({ x0: 0, y0: -400, x1: 1000, y1: 600 });
-    expect(wide.request('uint8')).toEqual({ maxShape: [800, 800], dtype: 'uint8' });
+    expect(wide.request('uint8')).toEqual({ maxShape: [800, 800], dtype: 'uint8', resample: 'area' });
   });
 
   it('zooms about the pointer: the source point under it stays put, the region shrinks to whole pixels', () => {

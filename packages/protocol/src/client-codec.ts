@@ -64,6 +64,6 @@ function fieldsOf(message: ClientMessage): ClientMessage {
 }
 
 /** A view's own fields, nested objects included (zod strips unknown keys at every level). */
-function viewFields({ maxShape, region, dtype }: ArrayView): ArrayView {
-  return { maxShape: [maxShape[0], maxShape[1]], region: region && { y0: region.y0, x0: region.x0, y1: region.y1, x1: region.x1 }, dtype };
+function viewFields({ maxShape, region, dtype, resample }: ArrayView): ArrayView {
+  return { maxShape: [maxShape[0], maxShape[1]], region: region && { y0: region.y0, x0: region.x0, y1: region.y1, x1: region.x1 }, dtype, resample };
 }

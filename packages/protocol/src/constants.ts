@@ -18,8 +18,13 @@ export const SUBPROTOCOL = 'webmon.v1';
  * 1.3: array views — `view` on `subscribe`, the client message `view`, `view` in a binary frame's header,
  * the wire code `BAD_VIEW` (sent only to a client that asks for a view). A client asks for views only when
  * the server's `hello` says 1.3 or later; one that asks none gets whole frames, as before.
+ * 1.4: area resampling — `resample: 'area'` in a view (optional; absent: `'block'`, the 1.3 behaviour) and
+ * in a view frame's header when the frame was resampled that way. A server answers only what was asked
+ * (a view without `resample` gets 1.3 frames, described by `step` alone); an older server strips the
+ * unknown field and sends 1.3 frames, whose header has no `resample`: a page places a frame by its header,
+ * never by what it asked, so it needs no version check for this.
  */
-export const PROTOCOL_VERSION = '1.3.0';
+export const PROTOCOL_VERSION = '1.4.0';
 
 export const ProtocolLimits = {
   /** Longest topic name. */
@@ -55,6 +60,14 @@ export const ViewLimits = {
  * quarter / half the bytes: values scaled onto codes, with `scale` and `offset` in the header).
  */
 export const VIEW_DTYPES = ['float32', 'float16', 'uint8', 'uint16'] as const satisfies readonly NumericDType[];
+
+/**
+ * (1.4) How a view reduces the source (`ArrayView.resample`): `block` (default, 1.3): the mean of
+ * step × step blocks, a whole-number step, so the view may be up to half of `maxShape` along an axis (1024
+ * rows on an 800-pixel canvas arrive as 512); `area`: an area-weighted (box) mean that fills `maxShape`
+ * along the limiting axis whatever the ratio.
+ */
+export const VIEW_RESAMPLES = ['block', 'area'] as const;
 
 /** Characters of a topic name (1–`maxTopicLength` of them). */
 export const TOPIC_NAME_PATTERN = /^[A-Za-z0-9_.:/-]+$/;

@@ -23,6 +23,7 @@ import {
   TOPIC_NAME_PATTERN,
   TOPIC_NAME_RULE,
   VIEW_DTYPES,
+  VIEW_RESAMPLES,
   ViewLimits,
   WIRE_ERROR_CODES,
 } from './constants.js';
@@ -311,7 +312,11 @@ const viewRegion = object(
     ((m['y1'] as number) > (m['y0'] as number) && (m['x1'] as number) > (m['x0'] as number) ? undefined : fail('a region needs y1 > y0 and x1 > x0')),
 );
 const arrayView = object(
-  (m) => field(m, 'maxShape', pair(viewEdge)) ?? field(m, 'region', optional(viewRegion)) ?? field(m, 'dtype', optional(oneOf(VIEW_DTYPES))),
+  (m) =>
+    field(m, 'maxShape', pair(viewEdge)) ??
+    field(m, 'region', optional(viewRegion)) ??
+    field(m, 'dtype', optional(oneOf(VIEW_DTYPES))) ??
+    field(m, 'resample', optional(oneOf(VIEW_RESAMPLES))),
 );
 
 const clientMessages: Readonly<Record<string, (m: Fields) => Issue | undefined>> = {
@@ -368,6 +373,7 @@ const frameView = object(
     field(m, 'source', object((source) => field(source, 'shape', frameShape) ?? field(source, 'dtype', numericDType))) ??
     field(m, 'region', viewRegion) ??
     field(m, 'step', integer(1)) ??
+    field(m, 'resample', optional(oneOf(['area']))) ??
     field(m, 'scale', optional(atLeast(0))) ??
     field(m, 'offset', optional(finite)),
 );

@@ -42,9 +42,18 @@ export const FrameViewSchema = z.object({
   /**
    * Source pixels per view pixel, the same along both axes (pixels stay square): view pixel (r, c) is the
    * mean of source rows y0 + r·step up to y0 + (r+1)·step and the same columns (fewer at the far edges,
-   * where the region ends inside a block). 1: the source's own values.
+   * where the region ends inside a block). 1: the source's own values. With `resample` (1.4), a whole-number
+   * bound only: the smallest integer at least as large as the pixel size along either axis.
    */
   step: z.int().min(1),
+  /**
+   * (1.4) `'area'`: the frame was resampled by area to fill the asked `maxShape`, and `step` does not place
+   * it. Its pixels divide the region evenly: with `shape` [rows, cols], view pixel (r, c) covers source rows
+   * y0 + r·(y1 − y0)/rows up to y0 + (r+1)·(y1 − y0)/rows and columns likewise, and holds the mean of the
+   * source pixels there, each weighted by the area of it that is covered (NaN if any of them is NaN).
+   * Absent: a 1.3 frame, placed by `step` (also when an area view came out as whole blocks).
+   */
+  resample: z.literal('area').optional(),
   /** uint8 / uint16 views: value = code × scale + offset; the largest code (255, 65535) stands for NaN. */
   scale: z.number().min(0).optional(),
   offset: z.number().optional(),

@@ -92,9 +92,9 @@ export { allJsonSchemas, jsonSchemaFileName, schemasById, toJsonSchema } from '.
 
 // Array views (1.3): what a page asks of an array topic (schemas: zod; the key, float16 and reading values
 // back: no zod, so a page can use them without bundling the schemas)
-export { VIEW_DTYPES, ViewLimits } from './constants.js';
-export { ArrayViewSchema, ViewDTypeSchema, ViewRegionSchema } from './views.js';
-export type { ArrayView, ViewDType, ViewRegion } from './views.js';
+export { VIEW_DTYPES, VIEW_RESAMPLES, ViewLimits } from './constants.js';
+export { ArrayViewSchema, ViewDTypeSchema, ViewRegionSchema, ViewResampleSchema } from './views.js';
+export type { ArrayView, ViewDType, ViewRegion, ViewResample } from './views.js';
 export { canonicalView, viewKey } from './view-key.js';
 export type { CanonicalArrayView } from './view-key.js';
 export { frameValues } from './frame-values.js';

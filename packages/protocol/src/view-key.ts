@@ -9,13 +9,17 @@ export interface CanonicalArrayView {
   maxShape: [number, number];
   region?: ViewRegion;
   dtype: ViewDType;
+  /** (1.4) Present only as `'area'`: a `block` view (the default) echoes as in 1.3, so 1.3 pages read it unchanged. */
+  resample?: 'area';
 }
 
 export function canonicalView(view: ArrayView): CanonicalArrayView {
-  const { maxShape, region, dtype = 'float32' } = view;
-  return region === undefined
+  const { maxShape, region, dtype = 'float32', resample } = view;
+  const canonical: CanonicalArrayView = region === undefined
     ? { maxShape: [maxShape[0], maxShape[1]], dtype }
     : { maxShape: [maxShape[0], maxShape[1]], region: { y0: region.y0, x0: region.x0, y1: region.y1, x1: region.x1 }, dtype };
+  if (resample === 'area') canonical.resample = 'area';
+  return canonical;
 }
 
 /**
@@ -23,7 +27,8 @@ export function canonicalView(view: ArrayView): CanonicalArrayView {
  * server computes each view of a value once and shares it between pages by this key.
  */
 export function viewKey(view: ArrayView): string {
-  const { maxShape, region, dtype = 'float32' } = view;
+  const { maxShape, region, dtype = 'float32', resample } = view;
   const where = region === undefined ? 'all' : `${region.y0},${region.x0},${region.y1},${region.x1}`;
-  return `${maxShape[0]}x${maxShape[1]}/${where}/${dtype}`;
+  // Block views keep their 1.3 keys; area views differ from them by a suffix.
+  return `${maxShape[0]}x${maxShape[1]}/${where}/${dtype}${resample === 'area' ? '/area' : ''}`;
 }

@@ -6,11 +6,15 @@
  * header how the view maps back onto the source (`FrameViewSchema` in `frame.ts`).
  */
 import { z } from 'zod';
-import { VIEW_DTYPES, ViewLimits } from './constants.js';
+import { VIEW_DTYPES, VIEW_RESAMPLES, ViewLimits } from './constants.js';
 
 /** The dtypes a view can be sent in (`VIEW_DTYPES`, a subset of the one dtype table's names). */
 export const ViewDTypeSchema = z.enum(VIEW_DTYPES);
 export type ViewDType = z.infer<typeof ViewDTypeSchema>;
+
+/** (1.4) How the source is reduced to the view (`VIEW_RESAMPLES`). */
+export const ViewResampleSchema = z.enum(VIEW_RESAMPLES);
+export type ViewResample = z.infer<typeof ViewResampleSchema>;
 
 const coordinate = z.int().min(0).max(ViewLimits.maxCoordinate);
 
@@ -25,12 +29,14 @@ const edge = z.int().min(1).max(ViewLimits.maxEdge);
 /**
  * What a page asks of a binary array topic. `maxShape` `[rows, cols]`: the most it will draw (its
  * canvas in device pixels); the view is never larger. `region`: the part of the source it shows (absent:
- * all of it). `dtype`: how the values travel (default `float32`). 2-D arrays, and 3-D ones whose last axis
- * is channels, are reduced; other arrays are sent whole.
+ * all of it). `dtype`: how the values travel (default `float32`). `resample` (1.4): `block` (default) or
+ * `area`, which fills `maxShape` when the region does not divide evenly. 2-D arrays, and 3-D ones whose
+ * last axis is channels, are reduced; other arrays are sent whole.
  */
 export const ArrayViewSchema = z.object({
   maxShape: z.tuple([edge, edge]),
   region: ViewRegionSchema.optional(),
   dtype: ViewDTypeSchema.optional(),
+  resample: ViewResampleSchema.optional(),
 });
 export type ArrayView = z.infer<typeof ArrayViewSchema>;

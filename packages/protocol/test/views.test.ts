@@ -90,6 +90,22 @@ describe('array views', () => {
     expect(canonicalView({ maxShape: [8, 8] })).toEqual({ maxShape: [8, 8], dtype: 'float32' });
   });
 
+  it('(1.4) keys and echoes area views apart from block views, and leaves block views as 1.3 had them', () => {
+    expect(viewKey({ maxShape: [8, 8], resample: 'area' })).not.toBe(viewKey({ maxShape: [8, 8] }));
+    // `block` is the default: the same view, the same key and echo as a 1.3 view (a 1.3 page reads it unchanged).
+    expect(viewKey({ maxShape: [8, 8], resample: 'block' })).toBe(viewKey({ maxShape: [8, 8] }));
+    expect(viewKey({ maxShape: [8, 8] })).toBe('8x8/all/float32');
+    expect(canonicalView({ maxShape: [8, 8], resample: 'block' })).toEqual({ maxShape: [8, 8], dtype: 'float32' });
+    expect(canonicalView({ maxShape: [8, 8], resample: 'area' })).toEqual({ maxShape: [8, 8], dtype: 'float32', resample: 'area' });
+    expect(ArrayViewSchema.safeParse({ maxShape: [8, 8], resample: 'nearest' }).success).toBe(false);
+    // A frame says when it was resampled by area; a header with another word is refused.
+    const data = Float32Array.of(1, 2, 3, 4);
+    const area = view({ request: { maxShape: [2, 2], dtype: 'float32', resample: 'area' }, region: { y0: 0, x0: 0, y1: 3, x1: 3 }, resample: 'area' });
+    expect(decodeFrame(encodeFrame({ topic: 'image', seq: 1, time: 1, dtype: 'float32', shape: [2, 2], view: area }, data)).view).toEqual(area);
+    const wrong = { ...area, resample: 'block' } as unknown as FrameView;
+    expect(codeOf(() => encodeFrame({ topic: 'image', seq: 1, time: 1, dtype: 'float32', shape: [2, 2], view: wrong }, data))).toBe('PROTOCOL_UNENCODABLE');
+  });
+
   it('bounds a view: positive edges up to 16 384, a non-empty region of non-negative integers', () => {
     expect(ArrayViewSchema.safeParse({ maxShape: [16_384, 1] }).success).toBe(true);
     expect(ArrayViewSchema.safeParse({ maxShape: [16_385, 1] }).success).toBe(false);

@@ -19,6 +19,7 @@ export type {
 export type { RelayTopicOptions } from './topic.js';
 export type { PeerStats } from './peer.js';
 export type { ViewStats } from './views.js';
+export type { ViewPoolStats } from './view-pool.js';
 
 // Security helpers
 export { generateToken, hostAllowed, hostNameOf, isLoopbackAddress, isLoopbackHostName, tokensEqual, TOKEN_PROTOCOL_PREFIX } from './security.js';

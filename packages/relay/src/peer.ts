@@ -26,8 +26,13 @@
  * stops counting. So N stalled pages cost at most the pool's limit + one peer's budget, not N budgets.
  *
  * Array views (protocol 1.3): a page that asked for a view of a topic gets each of its frames through
- * `resolveView` at the moment the frame is written — never earlier — so a value replaced while it waited
- * costs no view computation (see `views.ts`). What waits, and what the budgets count, is the published frame.
+ * `views.resolve` at the moment the frame is written — never earlier — so a value replaced while it waited
+ * costs no view computation (see `views.ts`). The view is computed on another thread: the frame leaves
+ * when it is ready. Meanwhile the topic counts as busy for this page — at most one view per page and topic
+ * in the making, newer values wait in the one-per-topic slot as above — so a page never receives an older
+ * value after a newer one, and other topics go on meanwhile. A view change drops the view in the making
+ * (the page will not get it). What is counted, in the budgets and in the fair order, is the bytes the page
+ * is sent: the view's size (estimated from its plan until it is made), not the published frame's.
  *
  * Data frames are written straight to the upgraded TCP socket, pre-framed once per publish (`ws-frame.ts`).
  * That interleaves safely with what `ws` itself writes (pings, pongs, close): without compression `ws`
@@ -37,6 +42,16 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Entry, FrameEntry } from './topic.js';
 import type { PeerView } from './views.js';
+
+/** How a peer gets its frames of a topic in the view it asked (the relay's `ViewMaker`, per topic). */
+export interface ViewSource {
+  /** The frame now, or undefined and `ready(frame)` later (never synchronously). */
+  resolve(entry: FrameEntry, view: PeerView, ready: (frame: FrameEntry) => void): FrameEntry | undefined;
+  /** The bytes the page will be sent for `entry` in `view`. */
+  bytes(entry: FrameEntry, view: PeerView): number;
+}
+
+const WHOLE_FRAMES: ViewSource = { resolve: (entry) => entry, bytes: (entry) => entry.bytes };
 import { textFrame } from './ws-frame.js';
 
 export interface PeerBudget {
@@ -85,6 +100,8 @@ export interface PeerStats {
   acksDistrusted: boolean;
   /** Topics this page receives as array views (protocol 1.3). */
   viewedTopics: number;
+  /** Views being computed for this page now (at most one per topic): the frame leaves when it is ready. */
+  viewsInProgress: number;
 }
 
 /** What an acknowledgement did: freed values, was out of date (ignored), or named a value never sent. */
@@ -124,6 +141,8 @@ export class Peer {
   private readonly credits = new Map<string, Credit>();
   /** The array view asked for each topic that has one. */
   private readonly views = new Map<string, PeerView>();
+  /** Topics whose view is being computed for this page, with a token naming that computation. */
+  private readonly computing = new Map<string, object>();
   private acksDistrusted = false;
   private readonly gaps = new Map<string, Gap>();
   private droppedMessages = 0;
@@ -143,7 +162,7 @@ export class Peer {
     private readonly onOverBudget: (peer: Peer) => void,
     private readonly pool: BufferPool = { bytes: 0, maxBytes: Infinity },
     private readonly onOverPool: () => void = () => undefined,
-    private readonly resolveView: (entry: FrameEntry, view: PeerView) => FrameEntry = (entry) => entry,
+    private readonly viewSource: ViewSource = WHOLE_FRAMES,
   ) {}
 
   /** Bytes this peer holds now: in flight to its socket plus parked for it. */
@@ -171,7 +190,7 @@ export class Peer {
     if (mode === 'latest') {
       const credit = this.credits.get(entry.topic);
       if (this.pendingLatest.has(entry.topic)) this.skippedLatest += 1;
-      if (!this.blocked && hasRoom(credit)) {
+      if (!this.blocked && this.canSend(entry.topic, credit)) {
         this.pendingLatest.delete(entry.topic);
         this.sendLatest(entry, credit);
       } else {
@@ -233,6 +252,7 @@ export class Peer {
     this.gaps.delete(topic);
     this.credits.delete(topic);
     this.views.delete(topic);
+    this.computing.delete(topic);
   }
 
   /** The view of a topic just subscribed (before its snapshot is sent, so the snapshot comes in the view). */
@@ -253,13 +273,14 @@ export class Peer {
     if (this.views.get(topic)?.key === view?.key) return;
     if (view === undefined) this.views.delete(topic);
     else this.views.set(topic, view);
+    this.computing.delete(topic); // a view in the making for the old view is dropped when it comes
     const credit = this.credits.get(topic);
     if (credit !== undefined) {
       credit.unacked = [];
       credit.acked = (latest?.seq ?? nextSeq) - 1;
     }
     if (latest === undefined) return;
-    if (!this.blocked && hasRoom(credit)) {
+    if (!this.blocked && this.canSend(topic, credit)) {
       this.pendingLatest.delete(topic);
       this.sendLatest(latest, credit);
     } else {
@@ -294,7 +315,7 @@ export class Peer {
     credit.unacked.splice(0, index + 1);
     credit.acked = seq;
     const waiting = this.pendingLatest.get(topic);
-    if (waiting !== undefined && !this.blocked) {
+    if (waiting !== undefined && !this.blocked && !this.computing.has(topic)) {
       this.pendingLatest.delete(topic);
       this.sendLatest(waiting, credit);
     }
@@ -327,6 +348,7 @@ export class Peer {
       unackedMessages: [...this.credits.values()].reduce((sum, credit) => sum + credit.unacked.length, 0),
       acksDistrusted: this.acksDistrusted,
       viewedTopics: this.views.size,
+      viewsInProgress: this.computing.size,
     };
   }
 
@@ -343,7 +365,46 @@ export class Peer {
     if (!this.writable()) return;
     // The page's view of the frame is made now, when it can leave (or taken from the topic's cache).
     const view = this.views.get(entry.topic);
-    const frame = view === undefined ? entry : this.resolveView(entry, view);
+    if (view === undefined) {
+      this.writeFrame(entry);
+      return;
+    }
+    const token = {};
+    const frame = this.viewSource.resolve(entry, view, (made) => this.viewReady(entry.topic, token, made));
+    if (frame !== undefined) this.writeFrame(frame);
+    else this.computing.set(entry.topic, token);
+  }
+
+  /**
+   * A view computed for this page is ready: it leaves now (even if the socket backed up meanwhile: it was
+   * due when it was started), unless the page changed its view or unsubscribed since. Then the topic's
+   * next value, if one waits and has credit, follows.
+   */
+  private viewReady(topic: string, token: object, frame: FrameEntry): void {
+    if (this.computing.get(topic) !== token) return;
+    this.computing.delete(topic);
+    if (!this.writable()) return;
+    this.writeFrame(frame);
+    const waiting = this.pendingLatest.get(topic);
+    const credit = this.credits.get(topic);
+    if (waiting !== undefined && !this.blocked && hasRoom(credit)) {
+      this.pendingLatest.delete(topic);
+      this.sendLatest(waiting, credit);
+    }
+  }
+
+  /** What this page is sent for `entry`, in bytes: its view's size when it has a view of that topic. */
+  private bytesOf(entry: Entry): number {
+    if (entry.kind === 'json') return entry.bytes;
+    const view = this.views.get(entry.topic);
+    return view === undefined ? entry.bytes : this.viewSource.bytes(entry, view);
+  }
+
+  private canSend(topic: string, credit: Credit | undefined): boolean {
+    return !this.computing.has(topic) && hasRoom(credit);
+  }
+
+  private writeFrame(frame: FrameEntry): void {
     this.flushBatch(); // keep order: small frames batched earlier go first
     this.inflight += frame.bytes;
     this.account(frame.bytes);
@@ -446,9 +507,9 @@ export class Peer {
   private flushLatest(small: boolean): boolean {
     for (const [topic, entry] of this.pendingLatest) {
       if (this.blocked) return false;
-      if ((entry.bytes <= SMALL_ENTRY) !== small) continue;
+      if ((this.bytesOf(entry) <= SMALL_ENTRY) !== small) continue;
       const credit = this.credits.get(topic);
-      if (!hasRoom(credit)) continue;
+      if (!this.canSend(topic, credit)) continue;
       this.pendingLatest.delete(topic);
       this.sendLatest(entry, credit);
     }

@@ -34,7 +34,7 @@ import {
   TopicNameSchema,
 } from '@webmon/protocol';
 import { RelayCommandError, RelayError, RelayErrorCode } from './errors.js';
-import { Peer, type BufferPool, type PeerBudget, type PeerStats } from './peer.js';
+import { Peer, type BufferPool, type PeerBudget, type PeerStats, type ViewSource } from './peer.js';
 import {
   TOKEN_PATTERN,
   TOKEN_PROTOCOL_PREFIX,
@@ -49,6 +49,7 @@ import { Topic, type Entry, type FrameEntry, type JsonEntry, type RelayTopicOpti
 import { TokenBucket } from './token-bucket.js';
 import { clipRegion, imageGeometry } from './view-math.js';
 import { ViewMaker, type PeerView, type ViewStats } from './views.js';
+import { ViewPool, defaultViewWorkers } from './view-pool.js';
 import { Opcode, frameHeader, textFrame } from './ws-frame.js';
 
 export interface RateLimit {
@@ -159,6 +160,13 @@ export interface RelayOptions {
    * view stays as it was. @default { perSecond: 20, burst: 40 }
    */
   viewRate?: RateLimit;
+  /**
+   * Threads array views are computed on (`worker_threads`), so that computing them does not hold up the
+   * relay's event loop (every other topic and page). They start at the first view a page asks for; 0
+   * computes views on the event loop, as 1.3 did. If a thread cannot start, views are computed inline
+   * (`stats().views.pool` says so). @default 1 per spare core, at most 4; 1 on a machine of ≤ 2 cores
+   */
+  viewWorkers?: number;
   /** Commands the relay passes to the handler. @default 'any' */
   allowedCommands?: CommandAllowlist;
   /** Time the command handler gets before the page receives `TIMEOUT`. @default 10000 */
@@ -310,7 +318,7 @@ class RelayServer implements Relay {
   /** The last status of each source (key: `source`, or '' for none), for pages that connect later. */
   private readonly lastStatus = new Map<string, string>();
   private nextPeerId = 1;
-  private readonly viewMaker = new ViewMaker();
+  private readonly viewMaker: ViewMaker;
   private listening = false;
   private closed = false;
   private readonly options: RelayOptions;
@@ -341,6 +349,9 @@ class RelayServer implements Relay {
     this.pool = { bytes: 0, maxBytes: positive('maxTotalBufferedBytes', options.maxTotalBufferedBytes ?? DEFAULTS.maxTotalBufferedBytes) };
     positive('maxConnectionsPerAddress', options.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress);
     positive('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, true);
+    const viewWorkers = options.viewWorkers ?? defaultViewWorkers();
+    if (!Number.isInteger(viewWorkers)) fail(`viewWorkers must be a whole number, got ${viewWorkers}`);
+    this.viewMaker = new ViewMaker(new ViewPool(positive('viewWorkers', viewWorkers, true)));
 
     for (const topicOptions of options.topics ?? []) {
       if (this.topicsByName.has(topicOptions.name)) fail(`topic ${topicOptions.name} is declared twice`);
@@ -512,7 +523,7 @@ class RelayServer implements Relay {
       connections: this.connections.size,
       bufferedBytes: this.pool.bytes,
       clients: [...this.connections.values()].map(({ peer }) => peer.stats()),
-      views: { ...this.viewMaker.stats },
+      views: this.viewMaker.stats,
     };
   }
 
@@ -529,6 +540,7 @@ class RelayServer implements Relay {
       peer.close(CloseCode.GOING_AWAY, 'server.closing', 1_000);
     }
     await Promise.all(gone);
+    await this.viewMaker.close();
     this.wss.close();
     if (this.standalone && this.listening) {
       this.server.closeAllConnections();
@@ -618,7 +630,7 @@ class RelayServer implements Relay {
       over.detach();
       over.close(CloseCode.TRY_AGAIN_LATER, 'TOO_LARGE', REJECT_GRACE_MS);
     };
-    const peer = new Peer(ws, socket, id, this.budget, evict, this.pool, this.relievePool, this.resolveView);
+    const peer = new Peer(ws, socket, id, this.budget, evict, this.pool, this.relievePool, this.viewSource);
     const rate = (limit: RateLimit) => new TokenBucket(limit.perSecond, limit.burst);
     const address = addressKey(request.socket.remoteAddress);
     const connection: Connection = {
@@ -797,7 +809,8 @@ class RelayServer implements Relay {
       }
       const entries = topic.snapshot(now);
       // A repeated snapshot is paid from the client's byte budget (see `snapshotRate`); the first is free.
-      const bytes = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+      // What is paid is what it is sent: the view's bytes when it asked for one.
+      const bytes = entries.reduce((sum, entry) => sum + (wanted !== undefined && entry.kind === 'frame' ? this.viewSource.bytes(entry, wanted) : entry.bytes), 0);
       if (connection.snapshotted.has(name) && bytes > 0 && !connection.snapshots.spend(bytes)) {
         limited.push(name);
         this.sendError(peer, 'RATE_LIMITED', `subscribed to ${name} again too often: its snapshot is not sent again yet; retry later`, { topic: name });
@@ -843,8 +856,11 @@ class RelayServer implements Relay {
     if (topic.mode === 'latest' && topic.binary) peer.setView(name, wanted, topic.latest, topic.peekSeq());
   }
 
-  /** A peer's frame in its view: from the topic's cache while it is the topic's newest value. */
-  private readonly resolveView = (entry: FrameEntry, view: PeerView): FrameEntry => this.viewMaker.resolve(this.topicsByName.get(entry.topic), entry, view);
+  /** A peer's frames in its view: from the topic's cache while it is the topic's newest value. */
+  private readonly viewSource: ViewSource = {
+    resolve: (entry, view, ready) => this.viewMaker.resolve(this.topicsByName.get(entry.topic), entry, view, ready),
+    bytes: (entry, view) => this.viewMaker.bytes(this.topicsByName.get(entry.topic), entry, view),
+  };
 
   /** The late joiner's view, sent before any live message of the topic can reach it. */
   private sendSnapshot(peer: Peer, topic: Topic, entries: readonly Entry[]): void {

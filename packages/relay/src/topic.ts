@@ -1,5 +1,6 @@
 /** A declared topic: its sequence counter, newest value (`latest`) or replay window (`stream`). */
 import type { DeliveryMode, FrameInit, TopicInfo } from '@webmon/protocol';
+import type { PendingView } from './views.js';
 
 /** A JSON data message, framed once and shared by every peer. */
 export interface JsonEntry {
@@ -57,9 +58,10 @@ export class Topic {
   latest: Entry | undefined;
   /**
    * Array views of `latest` made for the pages that asked, by view key: each is computed once and shared
-   * by every page with that view, and all are dropped when the next value arrives (see `views.ts`).
+   * by every page with that view (or waited for while it is computed), and all are dropped when the next
+   * value arrives (see `views.ts`).
    */
-  readonly views = new Map<string, FrameEntry>();
+  readonly views = new Map<string, FrameEntry | PendingView>();
   private replay: Entry[] = [];
   private replayHead = 0;
   private replayBytes = 0;

@@ -4,8 +4,8 @@
  * sent, and fairness across topics (a saturating 4 MiB-frame topic beside small 60 Hz ones).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeFrame, type DataMessage, type ServerMessage } from '@webmon/protocol';
-import { cleanup, record, startRelay, waitFor, type Recorder } from './helpers.js';
+import { decodeFrame, type ServerMessage } from '@webmon/protocol';
+import { cleanup, dataOf, record, settle, sleep, startRelay, subscribed, waitFor, type Recorder } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -14,27 +14,6 @@ const topics = [
   { name: 'image', mode: 'latest' as const, binary: true },
   { name: 'events', mode: 'stream' as const },
 ];
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const dataOf = (messages: ServerMessage[], topic: string): DataMessage[] =>
-  messages.filter((message): message is DataMessage => message.type === 'data' && message.topic === topic);
-
-let pings = 0;
-/** Everything the relay wrote before this returns has arrived (a pong follows what was written before it). */
-async function settle(client: Recorder): Promise<void> {
-  const id = `settle${pings++}`;
-  const from = client.messages.length;
-  client.send({ type: 'ping', id, time: 0 });
-  await client.next('pong', from, (message) => message.id === id);
-}
-
-async function subscribed(url: string, names: string[], window?: number): Promise<Recorder> {
-  const client = record(url);
-  await client.next('hello');
-  client.send({ type: 'subscribe', id: 'sub', topics: names, ...(window === undefined ? {} : { window }) });
-  await client.next('ack', 0, (message) => message.id === 'sub');
-  return client;
-}
 
 describe('credit window', () => {
   it('keeps at most `window` values of a latest topic unacknowledged, and sends the newest when one is acknowledged', async () => {
@@ -212,6 +191,8 @@ describe('fairness across topics', () => {
     framesBetween: Record<'frame_time' | 'state', number[]>;
     frames: number;
     seconds: number;
+    /** Values published of each small topic (the 60 Hz timer fires fewer times on a loaded machine). */
+    ticks: number;
   }
 
   async function run(withImage: boolean, window: number | undefined): Promise<Run> {
@@ -261,7 +242,7 @@ describe('fairness across topics', () => {
     const seconds = (performance.now() - started) / 1000;
     const frames = frameArrivals.length - framesBefore;
     await sleep(200);
-    return { latencies, framesBetween, frames, seconds };
+    return { latencies, framesBetween, frames, seconds, ticks: tick };
   }
 
   const percentile = (values: number[], p: number): number => {
@@ -287,7 +268,10 @@ describe('fairness across topics', () => {
       `\n  ${describe('beside 4 MiB frames (window 2)', pair)} — ${pair.frames} frames` +
       `\n  ${describe('beside 4 MiB frames (no acks)', old)} — ${old.frames} frames`);
     for (const topic of ['frame_time', 'state'] as const) {
-      expect(alone.latencies[topic].length).toBeGreaterThan(100);
+      // Alone, nearly every value arrives (a latest topic may coalesce one whose predecessor is not acknowledged
+      // yet); counted against what was published, not against the timer's nominal 120 in 2 s.
+      expect(alone.ticks).toBeGreaterThan(20);
+      expect(alone.latencies[topic].length).toBeGreaterThanOrEqual(0.8 * alone.ticks);
       expect(beside.latencies[topic].length).toBeGreaterThan(20); // a latest topic skips values while its window is full
     }
     expect(beside.frames).toBeGreaterThan(5); // the big topic did saturate the page

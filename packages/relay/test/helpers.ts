@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { parseServerMessage, type ServerMessage } from '@webmon/protocol';
+import { parseServerMessage, type DataMessage, type ServerMessage } from '@webmon/protocol';
 import { createRelay, type Relay, type RelayOptions } from '../src/index.js';
 
 export const relays: Relay[] = [];
@@ -102,5 +102,54 @@ export function spawnStallableClient(url: string, topics: string[]): StallableCl
     lines,
     stop: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The `data` messages of `topic` among what a client recorded. */
+export const dataOf = (messages: ServerMessage[], topic: string): DataMessage[] =>
+  messages.filter((message): message is DataMessage => message.type === 'data' && message.topic === topic);
+
+let requests = 0;
+
+/** Everything the relay wrote before this returns has arrived (a pong follows what was written before it). */
+export async function settle(client: Recorder): Promise<void> {
+  const id = `settle${requests++}`;
+  const from = client.messages.length;
+  client.send({ type: 'ping', id, time: 0 });
+  await client.next('pong', from, (message) => message.id === id);
+}
+
+/** A recording client past its `hello`. */
+export async function connect(url: string): Promise<Recorder> {
+  const client = record(url);
+  await client.next('hello');
+  return client;
+}
+
+/** Sends a `subscribe` (fields of `message` added) and waits for its `ack`. */
+export async function subscribe(client: Recorder, message: Record<string, unknown>): Promise<void> {
+  const id = `s${requests++}`;
+  client.send({ type: 'subscribe', id, ...message });
+  await client.next('ack', 0, (ack) => ack.id === id);
+}
+
+/** A recording client subscribed to `names` (with a credit `window` when given). */
+export async function subscribed(url: string, names: string[], window?: number): Promise<Recorder> {
+  const client = await connect(url);
+  await subscribe(client, { topics: names, ...(window === undefined ? {} : { window }) });
+  return client;
+}
+
+/** mulberry32: a failing case reproduces from its seed. */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -6,20 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalView, float16Bits, float16Value, type ArrayView, type NumericDType, type ViewDType } from '@webmon/protocol';
 import { computeView, planView } from '../src/view-math.js';
+import { random } from './helpers.js';
 
 type RealDType = Exclude<NumericDType, 'complex64' | 'complex128'>;
-
-/** mulberry32: a failing case reproduces from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random values of `dtype` (with some NaN for floats), as the raw bytes a producer publishes and as numbers. */
 function randomArray(dtype: RealDType, count: number, next: () => number, nans: boolean): { bytes: Uint8Array; values: number[] } {
@@ -64,7 +53,54 @@ interface Reference {
   shape: number[];
   region: { y0: number; x0: number; y1: number; x1: number };
   step: number;
+  resample: 'block' | 'area';
   means: number[];
+}
+
+/**
+ * An area view by its definition, computed another way than the relay's: the output size from the scale
+ * that fits (not the ratio that overflows), then for every view pixel every source pixel of the region,
+ * weighted by the area of overlap of the two rectangles in floating point (the relay uses exact integer
+ * weights per axis, separably), divided by the sum of the weights.
+ */
+function areaReference(values: number[], shape: number[], view: ArrayView, region: Reference['region']): Reference | undefined {
+  const width = shape[1]!;
+  const channels = shape.length === 3 ? shape[2]! : 1;
+  const rows = region.y1 - region.y0;
+  const cols = region.x1 - region.x0;
+  const fit = Math.min(view.maxShape[0] / rows, view.maxShape[1] / cols);
+  if (fit >= 1) return undefined; // it fits: the source's own pixels (step 1)
+  const outRows = Math.min(view.maxShape[0], Math.max(1, Math.round(rows * fit)));
+  const outCols = Math.min(view.maxShape[1], Math.max(1, Math.round(cols * fit)));
+  const pixelRows = rows / outRows;
+  const pixelCols = cols / outCols;
+  if (Number.isInteger(pixelRows) && pixelRows === pixelCols) return undefined; // whole blocks
+  const means: number[] = [];
+  for (let r = 0; r < outRows; r++) {
+    for (let c = 0; c < outCols; c++) {
+      const top = r * pixelRows;
+      const bottom = (r + 1) * pixelRows;
+      const left = c * pixelCols;
+      const right = (c + 1) * pixelCols;
+      for (let k = 0; k < channels; k++) {
+        let sum = 0;
+        let weights = 0;
+        for (let y = 0; y < rows; y++) {
+          const overlapY = Math.min(bottom, y + 1) - Math.max(top, y);
+          if (overlapY <= 1e-9) continue;
+          for (let x = 0; x < cols; x++) {
+            const overlapX = Math.min(right, x + 1) - Math.max(left, x);
+            if (overlapX <= 1e-9) continue;
+            sum += overlapY * overlapX * values[((region.y0 + y) * width + region.x0 + x) * channels + k]!;
+            weights += overlapY * overlapX;
+          }
+        }
+        means.push(sum / weights);
+      }
+    }
+  }
+  const step = Math.ceil(Math.max(pixelRows, pixelCols));
+  return { shape: shape.length === 3 ? [outRows, outCols, channels] : [outRows, outCols], region, step, resample: 'area', means };
 }
 
 /** The view by its definition. */
@@ -75,6 +111,10 @@ function reference(values: number[], shape: number[], view: ArrayView): Referenc
   if (view.region) {
     const clipped = { y0: Math.min(view.region.y0, height), x0: Math.min(view.region.x0, width), y1: Math.min(view.region.y1, height), x1: Math.min(view.region.x1, width) };
     if (clipped.y1 > clipped.y0 && clipped.x1 > clipped.x0) region = clipped;
+  }
+  if (view.resample === 'area') {
+    const area = areaReference(values, shape, view, region);
+    if (area !== undefined) return area;
   }
   const rows = region.y1 - region.y0;
   const cols = region.x1 - region.x0;
@@ -98,7 +138,7 @@ function reference(values: number[], shape: number[], view: ArrayView): Referenc
       }
     }
   }
-  return { shape: shape.length === 3 ? [outRows, outCols, channels] : [outRows, outCols], region, step, means };
+  return { shape: shape.length === 3 ? [outRows, outCols, channels] : [outRows, outCols], region, step, resample: 'block', means };
 }
 
 function check(dtype: RealDType, shape: number[], view: ArrayView, seed: number, options: { unaligned?: boolean; nans?: boolean } = {}): void {
@@ -119,6 +159,7 @@ function check(dtype: RealDType, shape: number[], view: ArrayView, seed: number,
   expect(plan!.shape, what).toEqual(expected.shape);
   expect(plan!.region, what).toEqual(expected.region);
   expect(plan!.step, what).toBe(expected.step);
+  expect(plan!.resample, what).toBe(expected.resample);
   const out: ViewDType = view.dtype ?? 'float32';
   const result = computeView(bytes, dtype, plan!, out);
   expect(result.data.length, what).toBe(expected.means.length);
@@ -144,7 +185,8 @@ function check(dtype: RealDType, shape: number[], view: ArrayView, seed: number,
     const low = finite.length > 0 ? Math.min(...finite) : 0;
     const high = finite.length > 0 ? Math.max(...finite) : 0;
     const tolerance = (Math.abs(low) + Math.abs(high)) * 1e-12 + 1e-9;
-    expect(result.offset, what).toBe(low);
+    // Exact for blocks; an area mean summed in another order may differ in its last bits.
+    expect(Math.abs(result.offset! - low), what).toBeLessThanOrEqual(tolerance);
     expect(Math.abs(result.scale! * top - (high - low)), what).toBeLessThanOrEqual(tolerance);
     expected.means.forEach((mean, i) => {
       const code = result.data[i]!;
@@ -184,6 +226,36 @@ describe('view arithmetic against the reference', () => {
         check('float32', shape, { maxShape, region, dtype: out }, seed++);
       }
     }
+  });
+
+  it.each(VIEW_DTYPES)('resamples by area (protocol 1.4) seeded arrays with NaNs of every real dtype into %s', (out) => {
+    let seed = 20_000;
+    for (const dtype of REAL_DTYPES) {
+      for (const shape of [[7, 5], [33, 17], [64, 64], [50, 40], [13, 11, 3], [10, 21, 4]]) {
+        for (const maxShape of [[1, 1], [3, 4], [5, 5], [8, 8], [25, 1000], [16, 30], [1000, 1000]] as [number, number][]) {
+          check(dtype, shape, { maxShape, dtype: out, resample: 'area' }, seed++);
+        }
+      }
+    }
+  });
+
+  it('resamples regions by area: inside, across the edge, outside, and whole multiples (blocks)', () => {
+    const next = random(77);
+    let seed = 30_000;
+    for (const shape of [[40, 30], [23, 57], [31, 29, 3]]) {
+      for (let i = 0; i < 40; i++) {
+        const y0 = Math.floor(next() * shape[0]! * 1.2);
+        const x0 = Math.floor(next() * shape[1]! * 1.2);
+        const region = { y0, x0, y1: y0 + 1 + Math.floor(next() * shape[0]!), x1: x0 + 1 + Math.floor(next() * shape[1]!) };
+        const maxShape: [number, number] = [1 + Math.floor(next() * 20), 1 + Math.floor(next() * 20)];
+        check('float32', shape, { maxShape, region, resample: 'area' }, seed++);
+      }
+    }
+    // 1024 rows on 800 pixels: 800 of them, not 512 (the 1.3 step would be 2).
+    expect(planView([1024, 1024], 'float32', 'C', canonicalView({ maxShape: [800, 800], resample: 'area' }))).toMatchObject({ resample: 'area', shape: [800, 800], step: 2 });
+    expect(planView([1024, 1024], 'float32', 'C', canonicalView({ maxShape: [800, 800] }))).toMatchObject({ resample: 'block', shape: [512, 512], step: 2 });
+    // A whole ratio is a block view, described by its step as in 1.3.
+    expect(planView([1024, 512], 'float32', 'C', canonicalView({ maxShape: [256, 256], resample: 'area' }))).toMatchObject({ resample: 'block', shape: [256, 128], step: 4 });
   });
 
   it('reads a source buffer at an unaligned offset', () => {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, decodeFrame, frameValues, type DecodedFrame, type ErrorMessage, type ServerMessage } from '@webmon/protocol';
 import { createRelayClient, type RelayClientError, type WebSocketConstructor } from '../src/client.js';
-import { cleanup, record, startRelay, waitFor, type Recorder } from './helpers.js';
+import { cleanup, connect, record, settle, sleep, startRelay, subscribe, waitFor, type Recorder } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -19,32 +19,10 @@ const topics = [
   { name: 'frames', mode: 'stream' as const, binary: true },
 ];
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A rows × cols float32 array whose value at (y, x) is y * 1000 + x + offset. */
 function ramp(rows: number, cols: number, offset = 0): Float32Array {
   return Float32Array.from({ length: rows * cols }, (_, i) => Math.floor(i / cols) * 1000 + (i % cols) + offset);
-}
-
-let pings = 0;
-/** Everything the relay wrote before this returns has arrived. */
-async function settle(client: Recorder): Promise<void> {
-  const id = `settle${pings++}`;
-  const from = client.messages.length;
-  client.send({ type: 'ping', id, time: 0 });
-  await client.next('pong', from, (message) => message.id === id);
-}
-
-async function connect(url: string): Promise<Recorder> {
-  const client = record(url);
-  await client.next('hello');
-  return client;
-}
-
-async function subscribe(client: Recorder, message: Record<string, unknown>): Promise<void> {
-  const id = `s${pings++}`;
-  client.send({ type: 'subscribe', id, ...message });
-  await client.next('ack', 0, (ack) => ack.id === id);
 }
 
 const frames = (client: Recorder): DecodedFrame[] => client.binary.map((bytes) => decodeFrame(bytes));
@@ -56,7 +34,7 @@ describe('array views through the relay', () => {
     relay.publishFrame('image', { dtype: 'float32', shape: [6, 9], meta: { colormap: 'gray' } }, ramp(6, 9));
     const client = await connect(url);
     expect(client.messages[0]).toMatchObject({ type: 'hello', version: PROTOCOL_VERSION });
-    expect(PROTOCOL_VERSION).toBe('1.3.0');
+    expect(PROTOCOL_VERSION).toBe('1.4.0');
     await subscribe(client, { topics: ['image'], view: { maxShape: [3, 4] } });
     await waitFor(() => client.binary.length === 1 || undefined, 'the snapshot in the view');
     const [snapshot] = frames(client);
@@ -213,6 +191,28 @@ describe('array views through the relay', () => {
     expect(relay.stats().views).toMatchObject({ computed: 0, whole: 2 });
   });
 
+  it("charges a repeated snapshot the view's bytes, not the published frame's (snapshotRate)", async () => {
+    const { relay, url } = await startRelay({ topics, snapshotRate: { perSecond: 1, burst: 64 * 1024 } });
+    relay.publishFrame('image', { dtype: 'float32', shape: [1024, 1024] }, ramp(1024, 1024)); // 4 MiB
+    const outcomes = async (view: Record<string, unknown> | undefined): Promise<string[]> => {
+      const client = await connect(url);
+      const results: string[] = [];
+      for (let round = 0; round < 4; round += 1) {
+        const id = `again${round}`;
+        client.send({ type: 'subscribe', id, topics: ['image'], ...(view === undefined ? {} : { view }) });
+        const ack = await client.next('ack', 0, (message) => message.id === id);
+        const result = ack.result as { subscribed: string[]; limited?: string[] };
+        results.push(result.limited?.includes('image') === true ? 'limited' : 'subscribed');
+        client.send({ type: 'unsubscribe', topics: ['image'] });
+      }
+      return results;
+    };
+    // 16 × 16 float32 is 1 KiB: four snapshots fit in the 64 KiB bucket many times over.
+    expect(await outcomes({ maxShape: [16, 16] })).toEqual(['subscribed', 'subscribed', 'subscribed', 'subscribed']);
+    // Whole, the first repeat puts the bucket 4 MiB in debt: the next ones wait.
+    expect(await outcomes(undefined)).toEqual(['subscribed', 'subscribed', 'limited', 'limited']);
+  });
+
   it('limits view changes per page (viewRate)', async () => {
     const { relay, url } = await startRelay({ topics, viewRate: { perSecond: 1, burst: 3 } });
     relay.publishFrame('image', { dtype: 'float32', shape: [8, 8] }, ramp(8, 8));
@@ -222,6 +222,9 @@ describe('array views through the relay', () => {
     await settle(client);
     const answers = client.messages.filter((message): message is Extract<ServerMessage, { type: 'ack' | 'error' }> => (message.type === 'ack' || message.type === 'error') && message.id?.startsWith('z') === true);
     expect(answers.map((message) => (message.type === 'ack' ? 'ack' : message.code))).toEqual(['ack', 'ack', 'ack', 'RATE_LIMITED', 'RATE_LIMITED']);
+    // Each accepted change started a computation (on the pool's thread); the refused ones none.
+    await waitFor(() => relay.stats().views.computed >= 3 || undefined, 'three views computed');
+    await settle(client);
     expect(relay.stats().views.computed).toBe(3);
   });
 });

@@ -4,7 +4,7 @@
  * for a binary frame, base64-decoded for the JSON baseline. Results live in `globalThis.imageBench`.
  * `?window=0` makes it a page that never acknowledges (a protocol 1.1 client); by default it acknowledges
  * each frame when its handler returns, as a webmon page does. `?view=800` asks for an array view of at
- * most 800 × 800 (protocol 1.3: what the image page does for an 800 × 800 canvas), float32.
+ * most 800 × 800 resampled by area (protocol 1.4: what the image page does for an 800 × 800 canvas), float32.
  */
 import { createRelayClient } from '@webmon/relay/client';
 
@@ -48,7 +48,8 @@ function record(time: number, pixels: Float32Array, replay: boolean): void {
 
 const client = createRelayClient({ url: `ws://${location.host}/ws`, payloadValidators: {}, window: ackWindow });
 client.onError((error) => state.errors.push(error.message));
-const options = viewEdge === null ? {} : { view: { maxShape: [Number(viewEdge), Number(viewEdge)] as [number, number], dtype: 'float32' as const } };
+// Resampled by area (protocol 1.4), as the image page asks: the view fills the canvas (800², not 512²).
+const options = viewEdge === null ? {} : { view: { maxShape: [Number(viewEdge), Number(viewEdge)] as [number, number], dtype: 'float32' as const, resample: 'area' as const } };
 client.subscribe(topic, (event) => {
   if (event.kind === 'frame') {
     if (event.frame.data instanceof Float32Array) record(event.frame.time, event.frame.data, event.replay);
