@@ -366,70 +366,70 @@ async function main(): Promise<void> {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
     await source.attach(BINARY_TOPIC, ringName);
     if (GROUPS.has('main')) {
-    results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
-    const views0 = relay.stats().views;
-    viewed = await inBrowser(`same, view mode: ${VIEW_EDGE} × ${VIEW_EDGE} canvas (1.3 view)`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}`);
-    const views1 = relay.stats().views;
-    viewCost = { computed: views1.computed - views0.computed, ms: views1.computeMs - views0.computeMs };
-    legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
+      results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
+      const views0 = relay.stats().views;
+      viewed = await inBrowser(`same, view mode: ${VIEW_EDGE} × ${VIEW_EDGE} canvas (1.3 view)`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}`);
+      const views1 = relay.stats().views;
+      viewCost = { computed: views1.computed - views0.computed, ms: views1.computeMs - views0.computeMs };
+      legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
     }
 
     if (GROUPS.has('throttled')) {
-    // A CPU-throttled page beside an unthrottled one on the same topic, and that unthrottled page alone
-    // first (same run, same writer): does the slow page keep its frames young, and cost the other nothing?
-    const [alone] = await pagesTogether([{ name: 'unthrottled page alone (baseline)', query: `topic=${BINARY_TOPIC}` }], ringFrames);
-    const [slow, beside] = await pagesTogether(
-      [
-        { name: `page CPU-throttled ${THROTTLE}× (DevTools protocol)`, query: `topic=${BINARY_TOPIC}`, throttle: THROTTLE },
-        { name: 'unthrottled page beside it', query: `topic=${BINARY_TOPIC}` },
-      ],
-      ringFrames,
-    );
-    if (alone && slow && beside) throttled = { alone, slow, beside };
+      // A CPU-throttled page beside an unthrottled one on the same topic, and that unthrottled page alone
+      // first (same run, same writer): does the slow page keep its frames young, and cost the other nothing?
+      const [alone] = await pagesTogether([{ name: 'unthrottled page alone (baseline)', query: `topic=${BINARY_TOPIC}` }], ringFrames);
+      const [slow, beside] = await pagesTogether(
+        [
+          { name: `page CPU-throttled ${THROTTLE}× (DevTools protocol)`, query: `topic=${BINARY_TOPIC}`, throttle: THROTTLE },
+          { name: 'unthrottled page beside it', query: `topic=${BINARY_TOPIC}` },
+        ],
+        ringFrames,
+      );
+      if (alone && slow && beside) throttled = { alone, slow, beside };
     }
 
     // Fairness in Chromium: a frame_time-like stream (60 Hz, publish wall time inside) on a page alone,
     // then on a page that also takes the saturating image topic (credit window 1).
     if (GROUPS.has('fairness')) {
-    let smallCount = 0;
-    const smallTimer = setInterval(() => relay.publish(SMALL_TOPIC, { time: performance.timeOrigin + performance.now(), n: ++smallCount }), 1000 / SMALL_HZ);
-    try {
-      const [smallAlone] = await pagesTogether([{ name: `${SMALL_TOPIC} alone on a page (baseline)`, query: `topic=&small=${SMALL_TOPIC}` }], ringFrames);
-      const [smallWithImage] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}` }], ringFrames);
-      if (smallAlone && smallWithImage) fairness = { alone: smallAlone, withImage: smallWithImage };
-    } finally {
-      clearInterval(smallTimer);
-    }
+      let smallCount = 0;
+      const smallTimer = setInterval(() => relay.publish(SMALL_TOPIC, { time: performance.timeOrigin + performance.now(), n: ++smallCount }), 1000 / SMALL_HZ);
+      try {
+        const [smallAlone] = await pagesTogether([{ name: `${SMALL_TOPIC} alone on a page (baseline)`, query: `topic=&small=${SMALL_TOPIC}` }], ringFrames);
+        const [smallWithImage] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}` }], ringFrames);
+        if (smallAlone && smallWithImage) fairness = { alone: smallAlone, withImage: smallWithImage };
+      } finally {
+        clearInterval(smallTimer);
+      }
     }
 
     if (GROUPS.has('main')) {
-    // The Node client before detaching: same publisher, no browser.
-    const nodeResult = await nodeClientRun('ring → binary frames → Node client (no browser)', ringFrames);
-    source.detach(BINARY_TOPIC);
-
-    const stop = new AbortController();
-    const base64 = { published: 0 };
-    const baseline = publishBase64(relay, ringName, stop.signal, base64);
-    // If the browser run below fails, the relay closes under the publisher: report that failure, not this one.
-    baseline.catch(() => undefined);
-    results.push(await inBrowser('baseline: ring → base64 in JSON → Chromium', JSON_TOPIC, () => base64.published));
-    stop.abort();
-    await baseline;
-    results.push(nodeResult);
-
-    // The writer unthrottled: what the ring → relay path carries at most (the window's writer Hz is
-    // measured on the first writer's ring, so read the second one's rate from what was sent).
-    const fast = startWriter(true);
-    try {
-      const fastName = (await fast.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
-      await source.attach(BINARY_TOPIC, fastName);
-      const unthrottled = await nodeClientRun('same, writer unthrottled, no acks (one frame re-sent)', () => source.stats[BINARY_TOPIC]?.frames ?? 0, 0);
-      results.push({ ...unthrottled, writerHz: Number.NaN });
+      // The Node client before detaching: same publisher, no browser.
+      const nodeResult = await nodeClientRun('ring → binary frames → Node client (no browser)', ringFrames);
       source.detach(BINARY_TOPIC);
-    } finally {
-      await fast.stop();
-    }
-    ceilingHz = await chromiumCeiling(browser);
+
+      const stop = new AbortController();
+      const base64 = { published: 0 };
+      const baseline = publishBase64(relay, ringName, stop.signal, base64);
+      // If the browser run below fails, the relay closes under the publisher: report that failure, not this one.
+      baseline.catch(() => undefined);
+      results.push(await inBrowser('baseline: ring → base64 in JSON → Chromium', JSON_TOPIC, () => base64.published));
+      stop.abort();
+      await baseline;
+      results.push(nodeResult);
+
+      // The writer unthrottled: what the ring → relay path carries at most (the window's writer Hz is
+      // measured on the first writer's ring, so read the second one's rate from what was sent).
+      const fast = startWriter(true);
+      try {
+        const fastName = (await fast.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
+        await source.attach(BINARY_TOPIC, fastName);
+        const unthrottled = await nodeClientRun('same, writer unthrottled, no acks (one frame re-sent)', () => source.stats[BINARY_TOPIC]?.frames ?? 0, 0);
+        results.push({ ...unthrottled, writerHz: Number.NaN });
+        source.detach(BINARY_TOPIC);
+      } finally {
+        await fast.stop();
+      }
+      ceilingHz = await chromiumCeiling(browser);
     }
   } finally {
     await browser.close();

@@ -67,6 +67,7 @@ function stagePercentiles(stages: number[][], p: number): number[] {
 }
 
 async function measure(name: string, webmonArgs: string[], pageQuery: string, extraTabs: boolean): Promise<Result> {
+  console.error(`… ${name}`);
   const simulator = startProcess(PYTHON, [SIMULATOR, '--stamp', '--quiet', '--exit-with-client', '--', process.execPath, CLI, '--port', '0', '--log-level', 'warn', '--page', PAGE_DIR, ...webmonArgs]);
   const browser = await launchChromium();
   try {

@@ -99,7 +99,7 @@ describe('live means live, in Chromium', () => {
   let observer: RelayClient | undefined;
   afterAll(() => observer?.close());
 
-  it('a page CPU-throttled 4× gets no stale frames (credit window 1), and an unthrottled page beside it keeps receiving', async () => {
+  it('a page CPU-throttled 4× gets no stale frames (credit window 1), and an unthrottled page beside it keeps receiving', { timeout: 240_000 }, async () => {
     // This test's own client, never acknowledging (a 1.1 client), records when each frame was out.
     const published = new Map<number, number>();
     observer = createRelayClient({ url: `${url.replace(/^http/, 'ws')}ws`, WebSocket: WebSocket as unknown as WebSocketConstructor, window: 0 });
@@ -130,7 +130,7 @@ describe('live means live, in Chromium', () => {
     expect(staleFrames(fastImages, published)).toEqual([]);
   });
 
-  it('beside a saturating image topic, frame_time arrives in order without gaps, behind at most the one image frame in flight', async () => {
+  it('beside a saturating image topic, frame_time arrives in order without gaps, behind at most the one image frame in flight', { timeout: 240_000 }, async () => {
     const page = await openProbe('');
     const from = wallClock();
     await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
