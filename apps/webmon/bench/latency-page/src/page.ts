@@ -26,6 +26,8 @@ interface BenchState {
   stages: number[][];
   /** napari `frame_time` messages: simulator put (`time`) → page handler, ms. */
   frameTimes: number[];
+  /** The same messages: simulator put → relay publish, ms. */
+  frameTimeHop1: number[];
   polls: number;
 }
 
@@ -38,7 +40,7 @@ export const page = definePageFor<NapariTopicPayloads>()({
     host.style.cssText = 'flex:1;min-height:0;position:relative;';
     element.replaceChildren(host);
     const viewer = createTileViewer(host, { renderMode: 'manual', controls: false, interactive: false });
-    const state: BenchState = { samples: [], arrivals: [], renders: [], hop1: [], stages: [], frameTimes: [], polls: 0 };
+    const state: BenchState = { samples: [], arrivals: [], renders: [], hop1: [], stages: [], frameTimes: [], frameTimeHop1: [], polls: 0 };
     (globalThis as unknown as { webmonBench: BenchState }).webmonBench = state;
     const query = new URLSearchParams(location.search);
     const timed = query.get('mode') === 'poll';
@@ -66,7 +68,9 @@ export const page = definePageFor<NapariTopicPayloads>()({
       });
     };
     context.subscribe('napari.frame_time', (message, info) => {
-      if (!info.replayed) state.frameTimes.push(now() - message.time * 1000);
+      if (info.replayed) return;
+      state.frameTimes.push(now() - message.time * 1000);
+      state.frameTimeHop1.push(info.time - message.time * 1000);
     });
     context.subscribe('napari.layers', (poll, info) => {
       const simTime = (poll as { sim_time?: unknown }).sim_time;
