@@ -95,6 +95,34 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+const pad = (text: string, width: number): string => text.padEnd(width);
+const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const TABLE_HEADER = `${pad('run', 52)} ${pad('writer Hz', 10)} ${pad('sent Hz', 8)} ${pad('page Hz', 8)} ${pad('MB/s', 7)} ${pad('age p50 / p99 ms', 18)} Node CPU`;
+function tableRow(r: Result): string {
+  return `${pad(r.name, 52)} ${pad(fixed(r.writerHz), 10)} ${pad(fixed(r.publishedHz), 8)} ${pad(fixed(r.receivedHz), 8)} ${pad(fixed(r.mbPerSecond, 0), 7)} ${pad(`${fixed(r.p50)} / ${fixed(r.p99)}`, 18)} ${fixed(r.nodeCpu, 0)} %`;
+}
+
+/** Printed as soon as measured (a later run, e.g. the base64 baseline on a loaded machine, can take minutes). */
+function reportThrottled({ alone, slow, beside }: { alone: Result; slow: Result; beside: Result }): void {
+  console.log([TABLE_HEADER, ...[alone, slow, beside].map(tableRow)].join('\n'));
+  const interval = 1000 / slow.receivedHz;
+  console.log(`page CPU-throttled ${THROTTLE}×: age p99 / (2 × its frame interval) = ${fixed(slow.p99 / (2 * interval), 2)} (goal ≤ 1: ${slow.p99 <= 2 * interval ? 'met' : 'NOT met'}); ` +
+    `${fixed(slow.receivedHz)} Hz, interval ${fixed(interval)} ms, age p50 ${fixed(slow.p50)} / p99 ${fixed(slow.p99)} ms`);
+  // "Unaffected": within this machine's run-to-run noise, taken as Hz ≥ 0.9 × and age p99 ≤ 1.5 × the same page alone.
+  const hzRatio = beside.receivedHz / alone.receivedHz;
+  const p99Ratio = beside.p99 / alone.p99;
+  console.log(`unthrottled page beside it / the same page alone (same run): Hz ${fixed(hzRatio, 2)}×, age p50 ${fixed(beside.p50 / alone.p50, 2)}×, p99 ${fixed(p99Ratio, 2)}× ` +
+    `(${fixed(beside.receivedHz)} vs ${fixed(alone.receivedHz)} Hz, p50 ${fixed(beside.p50)} vs ${fixed(alone.p50)} ms, p99 ${fixed(beside.p99)} vs ${fixed(alone.p99)} ms); ` +
+    `goal "other pages unaffected" read as Hz ≥ 0.9× and age p99 ≤ 1.5×: ${hzRatio >= 0.9 && p99Ratio <= 1.5 ? 'met' : 'NOT met'}\n`);
+}
+
+function reportFairness({ alone, withImage }: { alone: Result; withImage: Result }): void {
+  const ratio = withImage.smallP99 / alone.smallP99;
+  console.log(`${SMALL_TOPIC} (${SMALL_HZ} Hz) put → page with the image topic on the same page / without (same run): p99 ${fixed(ratio, 2)}× (goal ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}), ` +
+    `p50 ${fixed(withImage.smallP50 / alone.smallP50, 2)}×; p50 / p99 ${fixed(withImage.smallP50, 2)} / ${fixed(withImage.smallP99, 2)} ms vs ${fixed(alone.smallP50, 2)} / ${fixed(alone.smallP99, 2)} ms ` +
+    `(${withImage.smallCount} and ${alone.smallCount} messages; the image meanwhile at ${fixed(withImage.receivedHz)} Hz, age p99 ${fixed(withImage.p99)} ms)\n`);
+}
+
 /** The simulator's image stream on its own: prints the ring name, runs until stdin closes. */
 function startWriter(unthrottled = false): Proc {
   const script = unthrottled
@@ -359,8 +387,6 @@ async function main(): Promise<void> {
   let legacy: Result | undefined;
   let viewed: Result | undefined;
   let viewCost: { computed: number; ms: number } | undefined;
-  let throttled: { alone: Result; slow: Result; beside: Result } | undefined;
-  let fairness: { alone: Result; withImage: Result } | undefined;
   let ceilingHz = Number.NaN;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
@@ -385,7 +411,7 @@ async function main(): Promise<void> {
         ],
         ringFrames,
       );
-      if (alone && slow && beside) throttled = { alone, slow, beside };
+      if (alone && slow && beside) reportThrottled({ alone, slow, beside });
     }
 
     // Fairness in Chromium: a frame_time-like stream (60 Hz, publish wall time inside) on a page alone,
@@ -396,7 +422,7 @@ async function main(): Promise<void> {
       try {
         const [smallAlone] = await pagesTogether([{ name: `${SMALL_TOPIC} alone on a page (baseline)`, query: `topic=&small=${SMALL_TOPIC}` }], ringFrames);
         const [smallWithImage] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}` }], ringFrames);
-        if (smallAlone && smallWithImage) fairness = { alone: smallAlone, withImage: smallWithImage };
+        if (smallAlone && smallWithImage) reportFairness({ alone: smallAlone, withImage: smallWithImage });
       } finally {
         clearInterval(smallTimer);
       }
@@ -440,12 +466,8 @@ async function main(): Promise<void> {
     await writer.stop();
   }
 
-  const pad = (text: string, width: number): string => text.padEnd(width);
-  const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-  console.log(`${pad('run', 52)} ${pad('writer Hz', 10)} ${pad('sent Hz', 8)} ${pad('page Hz', 8)} ${pad('MB/s', 7)} ${pad('age p50 / p99 ms', 18)} Node CPU`);
-  for (const r of [results[0], viewed, legacy, throttled?.alone, throttled?.slow, throttled?.beside, fairness?.withImage, ...results.slice(1)].filter((r): r is Result => r !== undefined)) {
-    console.log(`${pad(r.name, 52)} ${pad(fixed(r.writerHz), 10)} ${pad(fixed(r.publishedHz), 8)} ${pad(fixed(r.receivedHz), 8)} ${pad(fixed(r.mbPerSecond, 0), 7)} ${pad(`${fixed(r.p50)} / ${fixed(r.p99)}`, 18)} ${fixed(r.nodeCpu, 0)} %`);
-  }
+  console.log(TABLE_HEADER);
+  for (const r of [results[0], viewed, legacy, ...results.slice(1)].filter((r): r is Result => r !== undefined)) console.log(tableRow(r));
   const [ring, base] = results;
   if (ring && base) {
     console.log(`\nring vs baseline in Chromium: ${fixed(ring.mbPerSecond / base.mbPerSecond, 2)}× the MB/s and Hz; age p50 ${fixed(ring.p50)} vs ${fixed(base.p50)} ms (${fixed(ring.p50 / base.p50, 2)}×), p99 ${fixed(ring.p99)} vs ${fixed(base.p99)} ms (${fixed(ring.p99 / base.p99, 2)}×)`);
@@ -463,25 +485,6 @@ async function main(): Promise<void> {
     if (viewCost) console.log(`view cost on the relay: ${viewCost.computed} views computed, ${fixed(viewCost.computed > 0 ? viewCost.ms / viewCost.computed : Number.NaN, 2)} ms each`);
     console.log(`goals (view mode): page Hz ≥ 0.9 × writer Hz → ${fixed(viewed.receivedHz / viewed.writerHz, 2)}× ${viewed.receivedHz >= 0.9 * viewed.writerHz ? 'met' : 'NOT met'}; ` +
       `age p99 < 100 ms → ${fixed(viewed.p99)} ms ${viewed.p99 < 100 ? 'met' : 'NOT met'}`);
-  }
-  if (throttled) {
-    const { alone, slow, beside } = throttled;
-    const interval = 1000 / slow.receivedHz;
-    console.log(`page CPU-throttled ${THROTTLE}×: age p99 / (2 × its frame interval) = ${fixed(slow.p99 / (2 * interval), 2)} (goal ≤ 1: ${slow.p99 <= 2 * interval ? 'met' : 'NOT met'}); ` +
-      `${fixed(slow.receivedHz)} Hz, interval ${fixed(interval)} ms, age p50 ${fixed(slow.p50)} / p99 ${fixed(slow.p99)} ms`);
-    // "Unaffected": within this machine's run-to-run noise, taken as Hz ≥ 0.9 × and age p99 ≤ 1.5 × the same page alone.
-    const hzRatio = beside.receivedHz / alone.receivedHz;
-    const p99Ratio = beside.p99 / alone.p99;
-    console.log(`unthrottled page beside it / the same page alone (same run): Hz ${fixed(hzRatio, 2)}×, age p50 ${fixed(beside.p50 / alone.p50, 2)}×, p99 ${fixed(p99Ratio, 2)}× ` +
-      `(${fixed(beside.receivedHz)} vs ${fixed(alone.receivedHz)} Hz, p50 ${fixed(beside.p50)} vs ${fixed(alone.p50)} ms, p99 ${fixed(beside.p99)} vs ${fixed(alone.p99)} ms); ` +
-      `goal "other pages unaffected" read as Hz ≥ 0.9× and age p99 ≤ 1.5×: ${hzRatio >= 0.9 && p99Ratio <= 1.5 ? 'met' : 'NOT met'}`);
-  }
-  if (fairness) {
-    const { alone, withImage } = fairness;
-    const ratio = withImage.smallP99 / alone.smallP99;
-    console.log(`${SMALL_TOPIC} (${SMALL_HZ} Hz) put → page with the image topic on the same page / without (same run): p99 ${fixed(ratio, 2)}× (goal ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}), ` +
-      `p50 ${fixed(withImage.smallP50 / alone.smallP50, 2)}×; p50 / p99 ${fixed(withImage.smallP50, 2)} / ${fixed(withImage.smallP99, 2)} ms vs ${fixed(alone.smallP50, 2)} / ${fixed(alone.smallP99, 2)} ms ` +
-      `(${withImage.smallCount} and ${alone.smallCount} messages; the image meanwhile at ${fixed(withImage.receivedHz)} Hz, age p99 ${fixed(withImage.p99)} ms)`);
   }
   const node = results[2];
   if (node) console.log(`without a browser (Node client): ${fixed(node.mbPerSecond, 0)} MB/s at ${fixed(node.receivedHz)} Hz, age p50 ${fixed(node.p50)} ms, p99 ${fixed(node.p99)} ms`);
