@@ -438,7 +438,14 @@ async function main(): Promise<void> {
       const baseline = publishBase64(relay, ringName, stop.signal, base64);
       // If the browser run below fails, the relay closes under the publisher: report that failure, not this one.
       baseline.catch(() => undefined);
-      results.push(await inBrowser('baseline: ring → base64 in JSON → Chromium', JSON_TOPIC, () => base64.published));
+      const base64Name = 'baseline: ring → base64 in JSON → Chromium';
+      try {
+        results.push(await inBrowser(base64Name, JSON_TOPIC, () => base64.published));
+      } catch (error) {
+        // On a heavily loaded machine the base64 page may not get one frame in two minutes: say so and go on.
+        console.warn(`${base64Name}: ${(error as Error).message.split('\n')[0]}`);
+        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0 });
+      }
       stop.abort();
       await baseline;
       results.push(nodeResult);
