@@ -1,9 +1,9 @@
 /**
  * End-to-end latency and CPU of webmon at 60 Hz, against a baseline run side by side.
  *
- *   pnpm --filter webmon bench          (BENCH_SECONDS=10 per run by default; six runs, about 2.5 minutes)
+ *   pnpm --filter webmon bench          (BENCH_SECONDS=10 per run by default; seven runs, about 3 minutes)
  *
- * Six runs. In each, the real simulator (CPython, 60 Hz, `--stamp`) launches webmon the napari way and
+ * Seven runs. In each, the real simulator (CPython, 60 Hz, `--stamp`) launches webmon the napari way and
  * Chromium opens the latency page (and, for the three-tab runs, /loader and /viewer as well).
  * Latency = simulator put → poll drawn by the tile viewer in the page (end of the synchronous WebGL
  * render), same machine clock; the split shows put → relay publish and put → page handler.
@@ -12,7 +12,11 @@
  *   (the transport alone).
  * - baseline "original": both hops poll every 16.7 ms like the original (webmon `--poll-ms 16.7`, and a
  *   page that draws the newest value on a 16.7 ms timer).
- * CPU is webmon's own process (user + system) over the measured window, from /proc.
+ * - three tabs with the bench tab not drawing: what the other tabs' load does to the transport.
+ * CPU is webmon's own process (user + system) over the measured window, from /proc. The page also records
+ * napari `frame_time` put → page / put → relay, and splits put → drawn into stages with performance.now()
+ * marks (put → relay, relay → handler, wait for the draw, draw, draw end → next animation frame).
+ * BENCH_RUNS=ours,baseline,raf,transport,ours3,baseline3,transport3 picks runs.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
