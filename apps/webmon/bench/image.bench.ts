@@ -26,7 +26,13 @@
  *    only 252 MB/s);
  * 4. reference: plain `ws` sending the same 4 MiB message to Chromium each time the page asks for the
  *    next (closed loop, one message in flight, no webmon code): how fast this Chromium takes such messages.
- * Environment: BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
+ * 5. a page CPU-throttled 4× (DevTools protocol `Emulation.setCPUThrottlingRate`) beside an unthrottled
+ *    page on the same topic, and that unthrottled page alone first: the slow page's age against its own
+ *    frame interval, the other page's Hz and age against itself alone;
+ * 6. fairness in Chromium: a `frame_time`-like stream (60 Hz, its publish wall time inside) on a page
+ *    alone, then on a page that also takes the saturating image topic: put → page p50/p99 of both.
+ * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4),
+ * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
  * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge).
  */
 import { createServer, type Server } from 'node:http';
@@ -54,6 +60,12 @@ const PYTHON_DIR = fileURLToPath(new URL('../python', import.meta.url));
 const CLIENT_SOURCE = fileURLToPath(new URL('./image-page/client.ts', import.meta.url));
 const BINARY_TOPIC = 'bench.image';
 const JSON_TOPIC = 'bench.image-json';
+/** A `frame_time`-like stream: small JSON messages at 60 Hz carrying their publish wall time. */
+const SMALL_TOPIC = 'bench.frame_time';
+const SMALL_HZ = 60;
+/** CPU throttling of the slow page (Chrome DevTools Protocol `Emulation.setCPUThrottlingRate`). */
+const THROTTLE = Number(process.env['BENCH_IMAGE_THROTTLE'] ?? 4);
+const GROUPS = new Set((process.env['BENCH_IMAGE_RUNS'] ?? 'main,throttled,fairness').split(','));
 
 interface Sample {
   frames: number;
@@ -61,6 +73,7 @@ interface Sample {
   arrivals: number[];
   latencies: number[];
   errors: string[];
+  smallLatencies?: number[];
 }
 
 interface Result {
@@ -72,11 +85,43 @@ interface Result {
   p50: number;
   p99: number;
   nodeCpu: number;
+  /** The `?small=` topic's put → page, ms (NaN when the page did not subscribe to it). */
+  smallP50: number;
+  smallP99: number;
+  smallCount: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const pad = (text: string, width: number): string => text.padEnd(width);
+const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const TABLE_HEADER = `${pad('run', 52)} ${pad('writer Hz', 10)} ${pad('sent Hz', 8)} ${pad('page Hz', 8)} ${pad('MB/s', 7)} ${pad('age p50 / p99 ms', 18)} Node CPU`;
+function tableRow(r: Result): string {
+  return `${pad(r.name, 52)} ${pad(fixed(r.writerHz), 10)} ${pad(fixed(r.publishedHz), 8)} ${pad(fixed(r.receivedHz), 8)} ${pad(fixed(r.mbPerSecond, 0), 7)} ${pad(`${fixed(r.p50)} / ${fixed(r.p99)}`, 18)} ${fixed(r.nodeCpu, 0)} %`;
+}
+
+/** Printed as soon as measured (a later run, e.g. the base64 baseline on a loaded machine, can take minutes). */
+function reportThrottled({ alone, slow, beside }: { alone: Result; slow: Result; beside: Result }): void {
+  console.log([TABLE_HEADER, ...[alone, slow, beside].map(tableRow)].join('\n'));
+  const interval = 1000 / slow.receivedHz;
+  console.log(`page CPU-throttled ${THROTTLE}×: age p99 / (2 × its frame interval) = ${fixed(slow.p99 / (2 * interval), 2)} (goal ≤ 1: ${slow.p99 <= 2 * interval ? 'met' : 'NOT met'}); ` +
+    `${fixed(slow.receivedHz)} Hz, interval ${fixed(interval)} ms, age p50 ${fixed(slow.p50)} / p99 ${fixed(slow.p99)} ms`);
+  // "Unaffected": within this machine's run-to-run noise, taken as Hz ≥ 0.9 × and age p99 ≤ 1.5 × the same page alone.
+  const hzRatio = beside.receivedHz / alone.receivedHz;
+  const p99Ratio = beside.p99 / alone.p99;
+  console.log(`unthrottled page beside it / the same page alone (same run): Hz ${fixed(hzRatio, 2)}×, age p50 ${fixed(beside.p50 / alone.p50, 2)}×, p99 ${fixed(p99Ratio, 2)}× ` +
+    `(${fixed(beside.receivedHz)} vs ${fixed(alone.receivedHz)} Hz, p50 ${fixed(beside.p50)} vs ${fixed(alone.p50)} ms, p99 ${fixed(beside.p99)} vs ${fixed(alone.p99)} ms); ` +
+    `goal "other pages unaffected" read as Hz ≥ 0.9× and age p99 ≤ 1.5×: ${hzRatio >= 0.9 && p99Ratio <= 1.5 ? 'met' : 'NOT met'}\n`);
+}
+
+function reportFairness({ alone, withImage }: { alone: Result; withImage: Result }): void {
+  const ratio = withImage.smallP99 / alone.smallP99;
+  console.log(`${SMALL_TOPIC} (${SMALL_HZ} Hz) put → page with the image topic on the same page / without (same run): p99 ${fixed(ratio, 2)}× (goal ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}), ` +
+    `p50 ${fixed(withImage.smallP50 / alone.smallP50, 2)}×; p50 / p99 ${fixed(withImage.smallP50, 2)} / ${fixed(withImage.smallP99, 2)} ms vs ${fixed(alone.smallP50, 2)} / ${fixed(alone.smallP99, 2)} ms ` +
+    `(${withImage.smallCount} and ${alone.smallCount} messages; the image meanwhile at ${fixed(withImage.receivedHz)} Hz, age p99 ${fixed(withImage.p99)} ms)\n`);
 }
 
 /** The simulator's image stream on its own: prints the ring name, runs until stdin closes. */
@@ -125,6 +170,7 @@ async function serve(clientJs: string): Promise<{ server: Server; relay: Relay; 
     maxBufferedBytes: 64 * 2 ** 20,
     topics: [
       { name: JSON_TOPIC, mode: 'latest' },
+      { name: SMALL_TOPIC, mode: 'stream' },
     ],
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -196,8 +242,9 @@ async function main(): Promise<void> {
   const browser = await launchChromium();
   console.log(`image bench: ${SIZE}×${SIZE} float32 (${(FRAME_BYTES / 2 ** 20).toFixed(0)} MiB) frames, writer target ${HZ} Hz; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up\n`);
 
-  /** One measured window: `collect` returns the receiver's samples since `reset`. */
-  async function window(name: string, reset: () => Promise<void>, collect: () => Promise<Sample>, published: () => number): Promise<Result> {
+  /** One measured window: `collect` returns each receiver's samples since `reset` (one per name). */
+  async function windowOf(names: string[], reset: () => Promise<void>, collect: () => Promise<Sample[]>, published: () => number): Promise<Result[]> {
+    console.error(`… ${names.join(' + ')}`);
     await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
     await reset();
     const seq0 = probe.writeSeq();
@@ -210,19 +257,78 @@ async function main(): Promise<void> {
     // Counters first: collecting from a busy page can take a while.
     const written = probe.writeSeq() - seq0;
     const publishedCount = published() - published0;
-    const sample = await collect();
-    if (sample.errors.length > 0) console.warn(`${name}: client errors: ${sample.errors.slice(0, 3).join('; ')}`);
-    const sorted = [...sample.latencies].sort((a, b) => a - b);
-    return {
-      name,
-      writerHz: written / elapsed,
-      publishedHz: publishedCount / elapsed,
-      receivedHz: sample.frames / elapsed,
-      mbPerSecond: sample.bytes / elapsed / 1e6,
-      p50: percentile(sorted, 50),
-      p99: percentile(sorted, 99),
-      nodeCpu: ((cpu.user + cpu.system) / 1e6 / elapsed) * 100,
-    };
+    const samples = await collect();
+    return names.map((name, index) => {
+      const sample = samples[index]!;
+      if (sample.errors.length > 0) console.warn(`${name}: client errors: ${sample.errors.slice(0, 3).join('; ')}`);
+      const sorted = [...sample.latencies].sort((a, b) => a - b);
+      const small = [...(sample.smallLatencies ?? [])].sort((a, b) => a - b);
+      return {
+        name,
+        writerHz: written / elapsed,
+        publishedHz: publishedCount / elapsed,
+        receivedHz: sample.frames / elapsed,
+        mbPerSecond: sample.bytes / elapsed / 1e6,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        nodeCpu: ((cpu.user + cpu.system) / 1e6 / elapsed) * 100,
+        smallP50: percentile(small, 50),
+        smallP99: percentile(small, 99),
+        smallCount: small.length,
+      };
+    });
+  }
+
+  async function window(name: string, reset: () => Promise<void>, collect: () => Promise<Sample>, published: () => number): Promise<Result> {
+    const [result] = await windowOf([name], reset, async () => [await collect()], published);
+    return result!;
+  }
+
+  type BenchPage = Awaited<ReturnType<typeof browser.newPage>>;
+  const resetPage = (page: BenchPage): Promise<void> =>
+    page.evaluate(() => {
+      const state = (globalThis as unknown as { imageBench: Sample }).imageBench;
+      state.frames = 0;
+      state.bytes = 0;
+      state.arrivals.length = 0;
+      state.latencies.length = 0;
+      state.smallLatencies?.splice(0);
+    });
+  const collectPage = (page: BenchPage): Promise<Sample> =>
+    page.evaluate(() => {
+      const { frames, bytes, arrivals, latencies, errors, smallLatencies } = (globalThis as unknown as { imageBench: Sample }).imageBench;
+      return { frames, bytes, arrivals, latencies, errors, smallLatencies };
+    });
+
+  /**
+   * Opens the bench page with `query`, CPU-throttled `throttle` × through the DevTools protocol (1 = not),
+   * and waits until it has received a frame (or, without an image topic, a small message).
+   */
+  async function openPage(query: string, throttle = 1): Promise<BenchPage> {
+    const page = await browser.newPage();
+    await page.goto(`${url}?${query}`);
+    if (throttle !== 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: throttle });
+    await page.waitForFunction(() => {
+      const state = (globalThis as { imageBench?: Sample }).imageBench;
+      return (state?.frames ?? 0) > 0 || (state?.smallLatencies?.length ?? 0) > 0;
+    }, undefined, { timeout: 120_000, polling: 250 });
+    return page;
+  }
+
+  /** Several bench pages open at once, measured in one window (each page's own figures). */
+  async function pagesTogether(runs: { name: string; query: string; throttle?: number }[], published: () => number): Promise<Result[]> {
+    const pages: BenchPage[] = [];
+    try {
+      for (const run of runs) pages.push(await openPage(run.query, run.throttle));
+      return await windowOf(
+        runs.map((run) => run.name),
+        async () => void (await Promise.all(pages.map(resetPage))),
+        () => Promise.all(pages.map(collectPage)),
+        published,
+      );
+    } finally {
+      await Promise.all(pages.map((page) => page.close()));
+    }
   }
 
   async function inBrowser(name: string, topic: string, published: () => number, query = ''): Promise<Result> {
@@ -286,40 +392,79 @@ async function main(): Promise<void> {
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
     await source.attach(BINARY_TOPIC, ringName);
-    results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
-    const views0 = relay.stats().views;
-    viewed = await inBrowser(`same, view mode: ${VIEW_EDGE} × ${VIEW_EDGE} canvas (1.4 area view)`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}`);
-    const views1 = relay.stats().views;
-    viewCost = { computed: views1.computed - views0.computed, ms: views1.computeMs - views0.computeMs };
-    legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
-
-    // The Node client before detaching: same publisher, no browser.
-    const nodeResult = await nodeClientRun('ring → binary frames → Node client (no browser)', ringFrames);
-    source.detach(BINARY_TOPIC);
-
-    const stop = new AbortController();
-    const base64 = { published: 0 };
-    const baseline = publishBase64(relay, ringName, stop.signal, base64);
-    // If the browser run below fails, the relay closes under the publisher: report that failure, not this one.
-    baseline.catch(() => undefined);
-    results.push(await inBrowser('baseline: ring → base64 in JSON → Chromium', JSON_TOPIC, () => base64.published));
-    stop.abort();
-    await baseline;
-    results.push(nodeResult);
-
-    // The writer unthrottled: what the ring → relay path carries at most (the window's writer Hz is
-    // measured on the first writer's ring, so read the second one's rate from what was sent).
-    const fast = startWriter(true);
-    try {
-      const fastName = (await fast.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
-      await source.attach(BINARY_TOPIC, fastName);
-      const unthrottled = await nodeClientRun('same, writer unthrottled, no acks (one frame re-sent)', () => source.stats[BINARY_TOPIC]?.frames ?? 0, 0);
-      results.push({ ...unthrottled, writerHz: Number.NaN });
-      source.detach(BINARY_TOPIC);
-    } finally {
-      await fast.stop();
+    if (GROUPS.has('main')) {
+      results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
+      const views0 = relay.stats().views;
+      viewed = await inBrowser(`same, view mode: ${VIEW_EDGE} × ${VIEW_EDGE} canvas (1.4 area view)`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}`);
+      const views1 = relay.stats().views;
+      viewCost = { computed: views1.computed - views0.computed, ms: views1.computeMs - views0.computeMs };
+      legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
     }
-    ceilingHz = await chromiumCeiling(browser);
+
+    if (GROUPS.has('throttled')) {
+      // A CPU-throttled page beside an unthrottled one on the same topic, and that unthrottled page alone
+      // first (same run, same writer): does the slow page keep its frames young, and cost the other nothing?
+      const [alone] = await pagesTogether([{ name: 'unthrottled page alone (baseline)', query: `topic=${BINARY_TOPIC}` }], ringFrames);
+      const [slow, beside] = await pagesTogether(
+        [
+          { name: `page CPU-throttled ${THROTTLE}× (DevTools protocol)`, query: `topic=${BINARY_TOPIC}`, throttle: THROTTLE },
+          { name: 'unthrottled page beside it', query: `topic=${BINARY_TOPIC}` },
+        ],
+        ringFrames,
+      );
+      if (alone && slow && beside) reportThrottled({ alone, slow, beside });
+    }
+
+    // Fairness in Chromium: a frame_time-like stream (60 Hz, publish wall time inside) on a page alone,
+    // then on a page that also takes the saturating image topic (credit window 1).
+    if (GROUPS.has('fairness')) {
+      let smallCount = 0;
+      const smallTimer = setInterval(() => relay.publish(SMALL_TOPIC, { time: performance.timeOrigin + performance.now(), n: ++smallCount }), 1000 / SMALL_HZ);
+      try {
+        const [smallAlone] = await pagesTogether([{ name: `${SMALL_TOPIC} alone on a page (baseline)`, query: `topic=&small=${SMALL_TOPIC}` }], ringFrames);
+        const [smallWithImage] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}` }], ringFrames);
+        if (smallAlone && smallWithImage) reportFairness({ alone: smallAlone, withImage: smallWithImage });
+      } finally {
+        clearInterval(smallTimer);
+      }
+    }
+
+    if (GROUPS.has('main')) {
+      // The Node client before detaching: same publisher, no browser.
+      const nodeResult = await nodeClientRun('ring → binary frames → Node client (no browser)', ringFrames);
+      source.detach(BINARY_TOPIC);
+
+      const stop = new AbortController();
+      const base64 = { published: 0 };
+      const baseline = publishBase64(relay, ringName, stop.signal, base64);
+      // If the browser run below fails, the relay closes under the publisher: report that failure, not this one.
+      baseline.catch(() => undefined);
+      const base64Name = 'baseline: ring → base64 in JSON → Chromium';
+      try {
+        results.push(await inBrowser(base64Name, JSON_TOPIC, () => base64.published));
+      } catch (error) {
+        // On a heavily loaded machine the base64 page may not get one frame in two minutes: say so and go on.
+        console.warn(`${base64Name}: ${(error as Error).message.split('\n')[0]}`);
+        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0 });
+      }
+      stop.abort();
+      await baseline;
+      results.push(nodeResult);
+
+      // The writer unthrottled: what the ring → relay path carries at most (the window's writer Hz is
+      // measured on the first writer's ring, so read the second one's rate from what was sent).
+      const fast = startWriter(true);
+      try {
+        const fastName = (await fast.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
+        await source.attach(BINARY_TOPIC, fastName);
+        const unthrottled = await nodeClientRun('same, writer unthrottled, no acks (one frame re-sent)', () => source.stats[BINARY_TOPIC]?.frames ?? 0, 0);
+        results.push({ ...unthrottled, writerHz: Number.NaN });
+        source.detach(BINARY_TOPIC);
+      } finally {
+        await fast.stop();
+      }
+      ceilingHz = await chromiumCeiling(browser);
+    }
   } finally {
     await browser.close();
     probe.close();
@@ -329,12 +474,8 @@ async function main(): Promise<void> {
     await writer.stop();
   }
 
-  const pad = (text: string, width: number): string => text.padEnd(width);
-  const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-  console.log(`${pad('run', 52)} ${pad('writer Hz', 10)} ${pad('sent Hz', 8)} ${pad('page Hz', 8)} ${pad('MB/s', 7)} ${pad('age p50 / p99 ms', 18)} Node CPU`);
-  for (const r of [results[0], viewed, legacy, ...results.slice(1)].filter((r): r is Result => r !== undefined)) {
-    console.log(`${pad(r.name, 52)} ${pad(fixed(r.writerHz), 10)} ${pad(fixed(r.publishedHz), 8)} ${pad(fixed(r.receivedHz), 8)} ${pad(fixed(r.mbPerSecond, 0), 7)} ${pad(`${fixed(r.p50)} / ${fixed(r.p99)}`, 18)} ${fixed(r.nodeCpu, 0)} %`);
-  }
+  console.log(TABLE_HEADER);
+  for (const r of [results[0], viewed, legacy, ...results.slice(1)].filter((r): r is Result => r !== undefined)) console.log(tableRow(r));
   const [ring, base] = results;
   if (ring && base) {
     console.log(`\nring vs baseline in Chromium: ${fixed(ring.mbPerSecond / base.mbPerSecond, 2)}× the MB/s and Hz; age p50 ${fixed(ring.p50)} vs ${fixed(base.p50)} ms (${fixed(ring.p50 / base.p50, 2)}×), p99 ${fixed(ring.p99)} vs ${fixed(base.p99)} ms (${fixed(ring.p99 / base.p99, 2)}×)`);

@@ -5,6 +5,9 @@
  * `?window=0` makes it a page that never acknowledges (a protocol 1.1 client); by default it acknowledges
  * each frame when its handler returns, as a webmon page does. `?view=800` asks for an array view of at
  * most 800 × 800 resampled by area (protocol 1.4: what the image page does for an 800 × 800 canvas), float32.
+ * `?small=<topic>` also subscribes to a small JSON stream topic whose payload carries its publish wall time
+ * (`{time}`, ms, the same machine clock) and records put → page for each message (`smallLatencies`);
+ * `?topic=` (empty) subscribes to that small topic alone.
  */
 import { createRelayClient } from '@webmon/relay/client';
 
@@ -15,9 +18,11 @@ interface BenchState {
   latencies: number[];
   checksum: number;
   errors: string[];
+  /** put → page of each message of the `?small=` topic, ms */
+  smallLatencies: number[];
 }
 
-const state: BenchState = { frames: 0, bytes: 0, arrivals: [], latencies: [], checksum: 0, errors: [] };
+const state: BenchState = { frames: 0, bytes: 0, arrivals: [], latencies: [], checksum: 0, errors: [], smallLatencies: [] };
 (globalThis as unknown as { imageBench: BenchState }).imageBench = state;
 
 const query = new URLSearchParams(location.search);
@@ -50,7 +55,15 @@ const client = createRelayClient({ url: `ws://${location.host}/ws`, payloadValid
 client.onError((error) => state.errors.push(error.message));
 // Resampled by area (protocol 1.4), as the image page asks: the view fills the canvas (800², not 512²).
 const options = viewEdge === null ? {} : { view: { maxShape: [Number(viewEdge), Number(viewEdge)] as [number, number], dtype: 'float32' as const, resample: 'area' as const } };
-client.subscribe(topic, (event) => {
+const small = query.get('small');
+if (small) {
+  client.subscribe(small, (event) => {
+    if (event.kind !== 'data' || event.replay) return;
+    const time = (event.payload as { time?: unknown } | null)?.time;
+    if (typeof time === 'number') state.smallLatencies.push(wallClock() - time);
+  });
+}
+if (topic) client.subscribe(topic, (event) => {
   if (event.kind === 'frame') {
     if (event.frame.data instanceof Float32Array) record(event.frame.time, event.frame.data, event.replay);
     return;

@@ -1,0 +1,162 @@
+/**
+ * Live means live (issue 13), observed in real Chromium on webmon's own simulator: the image topic
+ * (1024² float32 frames through shared memory) and `napari.frame_time`, received by a probe page that
+ * webmon serves like any page package (`test/live-probe-page`, acknowledging each frame when its handler
+ * returns: credit window 1). The properties are stated in sequence numbers and in the order things
+ * happened, never as time limits: speed is for the benchmarks (`bench/image.bench.ts`).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { build } from 'tsup';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createRelayClient, type RelayClient, type WebSocketConstructor } from '@webmon/relay/client';
+import { eventually, launchChromium, startWebmon, type Proc } from './helpers.js';
+import type { ProbeEvent, ProbeState } from './live-probe-page/src/page.js';
+
+const PROBE_DIR = fileURLToPath(new URL('./live-probe-page', import.meta.url));
+/** How long each test watches the pages. */
+const WATCH_MS = 8_000;
+/**
+ * Wall clocks compared across processes (the relay's `Date.now()`, whole ms, against the page's
+ * `performance.timeOrigin + now()`): an event counts as later only beyond this much.
+ */
+const CLOCK_SLACK_MS = 2;
+
+let project: string;
+let webmon: Proc;
+let url: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  await build({
+    entry: { page: join(PROBE_DIR, 'src/page.ts') },
+    outDir: join(PROBE_DIR, 'dist'),
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2022',
+    noExternal: [/.*/],
+    silent: true,
+    config: false,
+  });
+  project = mkdtempSync(join(tmpdir(), 'webmon-live-e2e-'));
+  ({ proc: webmon, url } = await startWebmon(['--port', '0', '--page', PROBE_DIR], { cwd: project }));
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await webmon?.stop();
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+const wallClock = (): number => performance.timeOrigin + performance.now();
+
+async function openProbe(query: string, cpuThrottle = 1): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(`${url}live-probe?${query}`);
+  if (cpuThrottle !== 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: cpuThrottle });
+  await page.waitForFunction(() => ((globalThis as { liveProbe?: ProbeState }).liveProbe?.events.length ?? 0) > 2, undefined, { timeout: 90_000, polling: 250 });
+  return page;
+}
+
+/** The probe's events from `from` (page wall clock) on. */
+async function eventsOf(page: Page, from: number): Promise<ProbeEvent[]> {
+  const events = await page.evaluate(() => (globalThis as unknown as { liveProbe: ProbeState }).liveProbe.events);
+  return events.filter((event) => event.at >= from);
+}
+
+type ImageEvent = Extract<ProbeEvent, { topic: 'image' }>;
+
+/**
+ * Credit window 1 means: when the page acknowledges frame s, the relay sends the newest frame it has, so
+ * every frame the page receives after another is at least as new as the newest frame the server had
+ * published when the page finished the previous one. `published` (seq → when this test's own client, which
+ * never acknowledges, received it: after the relay published it) gives a lower bound of "the newest the
+ * server had". Returns each violation as text.
+ */
+function staleFrames(images: ImageEvent[], published: Map<number, number>): string[] {
+  const byTime = [...published].sort((a, b) => a[1] - b[1]);
+  const newestBy = (time: number): number => {
+    let newest = -1;
+    for (const [seq, at] of byTime) if (at <= time - CLOCK_SLACK_MS) newest = Math.max(newest, seq);
+    return newest;
+  };
+  const stale: string[] = [];
+  for (let i = 1; i < images.length; i++) {
+    const previous = images[i - 1]!;
+    const next = images[i]!;
+    const newest = newestBy(previous.handled);
+    if (next.seq < newest) stale.push(`after handling ${previous.seq} the page got ${next.seq}, but ${newest} was out already`);
+  }
+  return stale;
+}
+
+describe('live means live, in Chromium', () => {
+  let observer: RelayClient | undefined;
+  afterAll(() => observer?.close());
+
+  it('a page CPU-throttled 4× gets no stale frames (credit window 1), and an unthrottled page beside it keeps receiving', { timeout: 240_000 }, async () => {
+    // This test's own client, never acknowledging (a 1.1 client), records when each frame was out.
+    const published = new Map<number, number>();
+    observer = createRelayClient({ url: `${url.replace(/^http/, 'ws')}ws`, WebSocket: WebSocket as unknown as WebSocketConstructor, window: 0 });
+    observer.subscribe('napari.image', (event) => {
+      if (event.kind === 'frame' && !event.replay) published.set(event.seq, wallClock());
+    });
+    const slow = await openProbe('frameTime=0', 4);
+    const fast = await openProbe('frameTime=0');
+    await eventually(() => (published.size > 5 ? true : undefined), 60_000, 'frames published');
+    const from = wallClock();
+    await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+    const slowImages = (await eventsOf(slow, from)).filter((event): event is ImageEvent => event.topic === 'image');
+    const fastImages = (await eventsOf(fast, from)).filter((event): event is ImageEvent => event.topic === 'image');
+    await Promise.all([slow.close(), fast.close()]);
+    const publishedInWindow = [...published.values()].filter((at) => at >= from).length;
+
+    // Both pages received frames all along, in order; the unthrottled one at least as many as the slow one.
+    expect(slowImages.length).toBeGreaterThan(3);
+    expect(fastImages.length).toBeGreaterThanOrEqual(slowImages.length);
+    for (const images of [slowImages, fastImages]) {
+      for (let i = 1; i < images.length; i++) expect(images[i]!.seq).toBeGreaterThan(images[i - 1]!.seq);
+    }
+    // The throttled page cannot take every frame: the relay coalesced what it could not take (else this
+    // test would prove nothing about staleness).
+    expect(slowImages.length).toBeLessThan(publishedInWindow);
+    // No frame either page received was older than the newest out when it asked for the next one.
+    expect(staleFrames(slowImages, published)).toEqual([]);
+    expect(staleFrames(fastImages, published)).toEqual([]);
+  });
+
+  it('beside a saturating image topic, frame_time arrives in order without gaps, behind at most the one image frame in flight', { timeout: 240_000 }, async () => {
+    const page = await openProbe('');
+    const from = wallClock();
+    await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+    const events = await eventsOf(page, from);
+    await page.close();
+    const frameTimes = events.filter((event): event is Extract<ProbeEvent, { topic: 'frame_time' }> => event.topic === 'frame_time');
+    const images = events.filter((event) => event.topic === 'image');
+    // The image topic kept the page busy, and frame_time kept coming.
+    expect(images.length).toBeGreaterThan(10);
+    expect(frameTimes.length).toBeGreaterThan(60);
+    // In order, without gaps: consecutive sequence numbers and napari's own times increasing.
+    for (let i = 1; i < frameTimes.length; i++) {
+      expect(frameTimes[i]!.seq).toBe(frameTimes[i - 1]!.seq + 1);
+      expect(frameTimes[i]!.put).toBeGreaterThan(frameTimes[i - 1]!.put);
+    }
+    // The relay's fair scheduling (packages/relay README, "Fairness across topics"): a small message
+    // published while a big frame is on its way waits behind at most that one frame, and with credit
+    // window 1 there is at most one image frame on its way. So between a frame_time's publish on the relay
+    // and its arrival in the page, the page handles at most one image frame.
+    const ahead = frameTimes.map((message) => {
+      const index = events.indexOf(message);
+      return events.slice(0, index).filter((event) => event.topic === 'image' && event.at > message.relay + CLOCK_SLACK_MS).length;
+    });
+    const worst = Math.max(...ahead);
+    expect(worst, `image frames handled between a frame_time's publish and its arrival (per message: ${ahead.join(',')})`).toBeLessThanOrEqual(1);
+    // …and that did happen: some frame_time did wait behind an image frame (else this proves nothing).
+    expect(worst).toBe(1);
+  });
+});
