@@ -206,7 +206,7 @@ describe('zoom, pan and the view to ask for', () => {
     expect(image.at(50, 150)).toEqual([255, 255, 255, 255]);
     expect(image.at(150, 150)).toEqual([17, 17, 17, 255]);
     expect(image.at(50, 50)).toEqual([17, 17, 17, 255]);
-    expect(await page.evaluate(() => window.iv.call('a', 'view'))).toEqual({ ok: true, value: { maxShape: [200, 200], dtype: 'float32' } });
+    expect(await page.evaluate(() => window.iv.call('a', 'view'))).toEqual({ ok: true, value: { maxShape: [200, 200], dtype: 'float32', resample: 'area' } });
 
     // Two wheel notches in about the canvas's centre: × e^1.6 ≈ 5, the region shown is about 20 source px.
     await page.mouse.move(100, 100);
@@ -239,9 +239,9 @@ describe('zoom, pan and the view to ask for', () => {
     await page.mouse.up();
     await expect.poll(() => page.evaluate(() => window.iv.views('a').at(-1)?.region?.x0)).toBe(Math.floor(x0 - 50 / readout.scale));
     await page.mouse.dblclick(100, 100);
-    await expect.poll(() => page.evaluate(() => window.iv.views('a').at(-1))).toEqual({ maxShape: [200, 200], dtype: 'float32' });
+    await expect.poll(() => page.evaluate(() => window.iv.views('a').at(-1))).toEqual({ maxShape: [200, 200], dtype: 'float32', resample: 'area' });
     expect(await page.evaluate(() => window.iv.call('a', 'setViewDtype', 'uint8'))).toMatchObject({ ok: true });
-    await expect.poll(() => page.evaluate(() => window.iv.views('a').at(-1))).toEqual({ maxShape: [200, 200], dtype: 'uint8' });
+    await expect.poll(() => page.evaluate(() => window.iv.views('a').at(-1))).toEqual({ maxShape: [200, 200], dtype: 'uint8', resample: 'area' });
   });
 });
 
