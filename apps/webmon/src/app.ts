@@ -5,7 +5,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateToken, isLoopbackHostName } from '@webmon/relay';
+import { napariJsonSchemas } from '@webmon/napari';
+import { createRelay, generateToken, isLoopbackHostName, type Relay } from '@webmon/relay';
+import { recordToFile, type FileRecorder, type JsonSchemaLookup } from '@webmon/recorder';
 import { handOver } from './http/attach.js';
 import { startWebmonServer, type WebmonServer } from './http/server.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
@@ -43,6 +45,7 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
   const launcherPid = options.source.kind === 'napari-env' ? process.ppid : undefined;
   const signals = takeSignals();
   try {
+    if (options.headless) return await recordHeadless(options, io, signals.next, launcherPid);
     return await serve(options, io, signals.next, launcherPid);
   } finally {
     signals.release();
@@ -62,6 +65,7 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
 
   let sources: Sources | undefined;
   let meter: RateMeter | undefined;
+  let recorder: FileRecorder | undefined;
   let server: WebmonServer;
   try {
     server = await startWebmonServer({
@@ -70,6 +74,8 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
       pages,
       assetsDir: ASSETS_DIR,
       sourceLabel: label,
+      flightRecorderBytes: options.flightRecorderBytes,
+      schemas: recordingSchemas(),
       relay: {
         ...(token === undefined ? {} : { token }),
         // A page that falls behind should get the newest poll, not a backlog: keep little in flight.
@@ -86,6 +92,9 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
         counters: sources?.counters(),
         rings: sources?.rings(),
         pages: pages.map((page) => ({ id: page.id, title: page.title, origin: page.origin })),
+        recording: recorder?.stats(),
+        // Asked only by requests, which come after `server` is assigned.
+        flightRecorder: server.flightRecorder.stats(),
       }),
       ...(options.stay
         ? {
@@ -112,6 +121,20 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
     throw error;
   }
 
+  if (options.record !== undefined) {
+    try {
+      recorder = await startRecording(server.relay, options.record, logger);
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+  }
+  const recording = recorder;
+  // The sources stop first (nothing more is published), then the file gets its summary, then the pages go.
+  const stopServing = async (): Promise<void> => {
+    await finishRecording(recording, logger);
+    await server.close();
+  };
   sources = new Sources(specs, server.relay, options, logger);
   const active = sources;
   const stopWatching = launcherPid === undefined ? undefined : watchParent(launcherPid, (why) => active.launcherGone(why));
@@ -125,14 +148,14 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
       logger.info(`${signal} while connecting to ${label}: stopping`);
       stopWatching?.();
       await sources.close();
-      await server.close();
+      await stopServing();
       logger.info('stopped');
       return 0;
     }
   } catch (error) {
     stopWatching?.();
     await sources.close();
-    await server.close();
+    await stopServing();
     throw error;
   }
   meter = new RateMeter(() => active.counters());
@@ -152,7 +175,63 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
   stopStatusLine();
   logger.debug(`stopping (${reason}); last status: ${formatStatus(snapshot())}`);
   await active.close();
-  await server.close();
+  await stopServing();
+  logger.info('stopped');
+  return 0;
+}
+
+/** The topics' JSON Schemas for recordings: napari's, by id (the generic ones come with the recorder). */
+function recordingSchemas(): JsonSchemaLookup {
+  const byId = new Map(Object.values(napariJsonSchemas()).map((schema) => [String(schema['title']), schema]));
+  return (id) => byId.get(id);
+}
+
+async function startRecording(relay: Relay, path: string, logger: Logger): Promise<FileRecorder> {
+  const recorder = await recordToFile(relay, { path, schemas: recordingSchemas() });
+  logger.info(`recording every topic to ${path}`);
+  return recorder;
+}
+
+/** Closes the file (summary and index); a write error that stopped it early is said, not thrown. */
+async function finishRecording(recorder: FileRecorder | undefined, logger: Logger): Promise<void> {
+  if (recorder === undefined) return;
+  try {
+    await recorder.close();
+    const stats = recorder.stats();
+    logger.info(`recording ${stats.path ?? ''} closed: ${stats.messages} messages, ${stats.bytesWritten} bytes${stats.droppedTotal > 0 ? `, ${stats.droppedTotal} values dropped (the disk was slower than the data)` : ''}`);
+  } catch (error) {
+    logger.warn((error as Error).message);
+  }
+}
+
+/**
+ * `webmon record <file>`: the sources publish into a relay that serves no one (no HTTP server, no
+ * flight recorder); everything is written to the file until the source leaves or a signal comes.
+ */
+async function recordHeadless(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.Signals>, launcherPid: number | undefined): Promise<number> {
+  const { logger } = io;
+  const relay = createRelay({});
+  const recorder = await startRecording(relay, options.record as string, logger);
+  const sources = new Sources(sourceSpecs(options), relay, options, logger);
+  const stopWatching = launcherPid === undefined ? undefined : watchParent(launcherPid, (why) => sources.launcherGone(why));
+  const stop = async (): Promise<void> => {
+    stopWatching?.();
+    await sources.close();
+    await finishRecording(recorder, logger);
+    await relay.close();
+  };
+  try {
+    const starting = sources.start();
+    starting.catch(() => undefined);
+    if ((await Promise.race([starting.then(() => undefined), signalled])) === undefined) {
+      io.out(`webmon: recording ${options.fromSimulator ? 'the napari simulator' : 'napari'} to ${options.record as string} (Ctrl-C stops)`);
+      await Promise.race([signalled, sources.ended]);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  await stop();
   logger.info('stopped');
   return 0;
 }

@@ -113,8 +113,8 @@ class Recorder implements FileRecorder {
   ) {
     this.untap = relay.tap({
       declared: (info) => this.push({ kind: 'declare', info }, 0),
-      json: (info, _seq, time, payloadJson) => {
-        if (this.admit(info.name, payloadJson.length)) this.push({ kind: 'value', record: jsonRecord(info, time, payloadJson) }, payloadJson.length);
+      json: (info, seq, time, payloadJson) => {
+        if (this.admit(info.name, payloadJson.length)) this.push({ kind: 'value', record: jsonRecord(info, seq, time, payloadJson) }, payloadJson.length);
       },
       frame: (info, header, headerBytes, data) => {
         const bytes = headerBytes.length + data.byteLength;

@@ -87,7 +87,7 @@ class Flight implements FlightRecorder {
     this.untap = this.enabled
       ? relay.tap({
           declared: (info) => this.history(info),
-          json: (info, _seq, time, payloadJson) => this.add(jsonRecord(info, time, payloadJson)),
+          json: (info, seq, time, payloadJson) => this.add(jsonRecord(info, seq, time, payloadJson)),
           frame: (info, header, headerBytes, data) => {
             // Refused before the copy: a value larger than the whole budget is never held.
             if (headerBytes.length + data.byteLength > this.maxBytes) this.tooLarge += 1;

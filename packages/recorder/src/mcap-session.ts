@@ -27,7 +27,6 @@ export class McapSession {
   private readonly byKey = new Map<string, number>();
   private readonly imageChannels = new Map<number, number>();
   private readonly schemaIds = new Map<string, number>();
-  private sequence = 0;
   /** Messages written, by channel topic. */
   readonly counts = new Map<string, number>();
 
@@ -79,8 +78,8 @@ export class McapSession {
   }
 
   private async add(channelId: number, topic: string, record: Recorded, data: Uint8Array): Promise<void> {
-    await this.writer.addMessage({ channelId, sequence: this.sequence, logTime: record.logTime, publishTime: record.publishTime, data });
-    this.sequence = (this.sequence + 1) >>> 0;
+    // The relay's own per-topic sequence number: a reader sees from gaps what was dropped.
+    await this.writer.addMessage({ channelId, sequence: record.seq >>> 0, logTime: record.logTime, publishTime: record.publishTime, data });
     this.counts.set(topic, (this.counts.get(topic) ?? 0) + 1);
   }
 

@@ -8,6 +8,8 @@ import { msToNs, nowNs } from './clock.js';
 export interface RecordedJson {
   kind: 'json';
   info: TopicInfo;
+  /** The relay's sequence number of the value on its topic (written as the MCAP message `sequence`). */
+  seq: number;
   /** webmon's receive time (ns since the epoch). */
   logTime: bigint;
   /** The time stamp the value came with (ns): the relay's for JSON values. */
@@ -21,6 +23,7 @@ export interface RecordedJson {
 export interface RecordedFrame {
   kind: 'frame';
   info: TopicInfo;
+  seq: number;
   logTime: bigint;
   /** The frame's own time (the source's clock when it stamped the frame). */
   publishTime: bigint;
@@ -37,8 +40,8 @@ export type Recorded = RecordedJson | RecordedFrame;
 /** Per-record bookkeeping counted against budgets besides the payload (object, bigint, array slot). */
 export const RECORD_OVERHEAD_BYTES = 160;
 
-export function jsonRecord(info: TopicInfo, time: number, json: string): RecordedJson {
-  return { kind: 'json', info, logTime: nowNs(), publishTime: msToNs(time), json, bytes: json.length + RECORD_OVERHEAD_BYTES };
+export function jsonRecord(info: TopicInfo, seq: number, time: number, json: string): RecordedJson {
+  return { kind: 'json', info, seq, logTime: nowNs(), publishTime: msToNs(time), json, bytes: json.length + RECORD_OVERHEAD_BYTES };
 }
 
 /** Copies the producer's bytes once, next to the encoded header: the message as it will be written. */
@@ -49,6 +52,7 @@ export function frameRecord(info: TopicInfo, header: FrameInit, headerBytes: Uin
   return {
     kind: 'frame',
     info,
+    seq: header.seq,
     logTime: nowNs(),
     publishTime: msToNs(header.time),
     header,
