@@ -192,7 +192,7 @@ class Recorder implements FileRecorder {
         this.pumping = undefined;
         return;
       }
-      if (item.kind === 'value') this.queuedBytes -= item.record.kind === 'json' ? item.record.json.length : item.record.frame.length;
+      if (item.kind === 'value') this.queuedBytes -= item.record.kind === 'json' ? item.record.json.length : item.record.headerBytes.length + item.record.data.byteLength;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue.splice(0, this.head);
         this.head = 0;

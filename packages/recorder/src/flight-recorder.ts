@@ -88,11 +88,7 @@ class Flight implements FlightRecorder {
       ? relay.tap({
           declared: (info) => this.history(info),
           json: (info, seq, time, payloadJson) => this.add(jsonRecord(info, seq, time, payloadJson)),
-          frame: (info, header, headerBytes, data) => {
-            // Refused before the copy: a value larger than the whole budget is never held.
-            if (headerBytes.length + data.byteLength > this.maxBytes) this.tooLarge += 1;
-            else this.add(frameRecord(info, header, headerBytes, data));
-          },
+          frame: (info, header, headerBytes, data) => this.add(frameRecord(info, header, headerBytes, data)),
         })
       : () => undefined;
   }

@@ -112,11 +112,11 @@ export function imageShapeOf(header: FrameInit): { width: number; height: number
   return { width, height, ...format };
 }
 
-/** The RawImage JSON message of an image frame (`frame` is the whole webmon frame; pixels from `dataOffset`). */
-export function rawImageMessage(topic: string, publishTime: bigint, header: FrameInit, frame: Uint8Array, dataOffset: number): Uint8Array | undefined {
+/** The RawImage JSON message of an image frame; undefined when the frame is no 2-D mono image. */
+export function rawImageMessage(topic: string, publishTime: bigint, header: FrameInit, data: Uint8Array): Uint8Array | undefined {
   const image = imageShapeOf(header);
   if (image === undefined) return undefined;
-  const pixels = Buffer.from(frame.buffer, frame.byteOffset + dataOffset, frame.byteLength - dataOffset);
+  const pixels = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const sec = publishTime / 1_000_000_000n;
   const message =
     `{"timestamp":{"sec":${sec},"nsec":${publishTime - sec * 1_000_000_000n}},"frame_id":${JSON.stringify(topic)},` +

@@ -6,7 +6,7 @@ import { McapWriter, type IWritable } from '@mcap/core';
 import type { TopicInfo } from '@webmon/protocol';
 import type { CompressChunk } from './compression.js';
 import { IMAGE_CHANNEL_SUFFIX, LIBRARY, channelOf, imageChannelOf, rawImageMessage, type ChannelSpec, type JsonSchemaLookup } from './layout.js';
-import type { Recorded } from './record.js';
+import { frameMessage, type Recorded } from './record.js';
 
 export interface SessionOptions {
   writable: IWritable;
@@ -60,10 +60,10 @@ export class McapSession {
 
   async write(record: Recorded): Promise<void> {
     const channelId = await this.declare(record.info);
-    const data = record.kind === 'json' ? utf8.encode(record.json) : record.frame;
+    const data = record.kind === 'json' ? utf8.encode(record.json) : frameMessage(record);
     await this.add(channelId, record.info.name, record, data);
     if (record.kind !== 'frame' || !this.options.images) return;
-    const image = rawImageMessage(record.info.name, record.publishTime, record.header, record.frame, record.dataOffset);
+    const image = rawImageMessage(record.info.name, record.publishTime, record.header, record.data);
     if (image === undefined) return;
     let imageId = this.imageChannels.get(channelId);
     if (imageId === undefined) {

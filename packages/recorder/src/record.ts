@@ -28,10 +28,13 @@ export interface RecordedFrame {
   /** The frame's own time (the source's clock when it stamped the frame). */
   publishTime: bigint;
   header: FrameInit;
-  /** The whole webmon.v1 binary frame: prefix, JSON header, data (one copy of the producer's bytes). */
-  frame: Uint8Array;
-  /** Where the array data starts inside `frame`. */
-  dataOffset: number;
+  /** The encoded webmon.v1 frame prefix and JSON header, as the relay sends it. */
+  headerBytes: Uint8Array;
+  /**
+   * The array data: the producer's buffer itself, not a copy. `publishFrame` hands it over for good (the
+   * relay keeps it for late joiners the same way), so holding it costs no copy on the publishing path.
+   */
+  data: Uint8Array;
   bytes: number;
 }
 
@@ -44,11 +47,7 @@ export function jsonRecord(info: TopicInfo, seq: number, time: number, json: str
   return { kind: 'json', info, seq, logTime: nowNs(), publishTime: msToNs(time), json, bytes: json.length + RECORD_OVERHEAD_BYTES };
 }
 
-/** Copies the producer's bytes once, next to the encoded header: the message as it will be written. */
 export function frameRecord(info: TopicInfo, header: FrameInit, headerBytes: Uint8Array, data: Uint8Array): RecordedFrame {
-  const frame = new Uint8Array(headerBytes.length + data.byteLength);
-  frame.set(headerBytes, 0);
-  frame.set(data, headerBytes.length);
   return {
     kind: 'frame',
     info,
@@ -56,8 +55,16 @@ export function frameRecord(info: TopicInfo, header: FrameInit, headerBytes: Uin
     logTime: nowNs(),
     publishTime: msToNs(header.time),
     header,
-    frame,
-    dataOffset: headerBytes.length,
-    bytes: frame.length + RECORD_OVERHEAD_BYTES,
+    headerBytes,
+    data,
+    bytes: headerBytes.length + data.byteLength + RECORD_OVERHEAD_BYTES,
   };
+}
+
+/** The whole binary frame as one message (the one copy, made when the message is written). */
+export function frameMessage(record: RecordedFrame): Uint8Array {
+  const message = new Uint8Array(record.headerBytes.length + record.data.byteLength);
+  message.set(record.headerBytes, 0);
+  message.set(record.data, record.headerBytes.length);
+  return message;
 }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeFrame } from '@webmon/protocol';
 import { createRelay, type Relay } from '@webmon/relay';
+import { createRelayClient } from '@webmon/relay/client';
+import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecorderErrorCode, recordToFile, type RecordingWritable } from '../src/index.js';
 import { readIndexed, readStream } from './helpers.js';
@@ -58,6 +60,8 @@ describe('recordToFile', () => {
 
     const events = back.messages.filter((entry) => entry.topic === 'events').map((entry) => JSON.parse(new TextDecoder().decode(entry.message.data)) as { n: number });
     expect(events.map((event) => event.n)).toEqual([...Array(50).keys()]);
+    // Each message's sequence is the relay's own number of the value on its topic.
+    expect(back.messages.filter((entry) => entry.topic === 'events').map((entry) => entry.message.sequence)).toEqual([...Array(50).keys()]);
 
     // The binary frame message is the webmon frame pages receive; publish time is the frame's own clock.
     const frames = back.messages.filter((entry) => entry.topic === 'camera');
@@ -100,6 +104,16 @@ describe('recordToFile', () => {
       },
     };
     const recorder = await recordToFile(relay, { writable: slow, maxQueuedBytes: 256 * 1024, chunkSize: 64 * 1024, compression: 'none' });
+    // A live page: it must get every event while the disk stalls.
+    const { url } = await relay.listen();
+    const client = createRelayClient({ url, WebSocket: WebSocket as never });
+    const received: number[] = [];
+    const subscribed = new Promise<void>((resolve) => client.onHello(() => resolve()));
+    client.subscribe('events', (event) => {
+      if (event.kind === 'data') received.push((event.payload as { n: number }).n);
+    });
+    await subscribed;
+    await client.ping(); // answered after the server has taken the subscription sent before it
     const data = new Float32Array(16 * 1024); // 64 KiB a frame
     const started = performance.now();
     for (let n = 0; n < 200; n++) relay.publishFrame('camera', { dtype: 'float32', shape: [128, 128] }, data);
@@ -112,6 +126,9 @@ describe('recordToFile', () => {
     expect(stats.queuedBytes).toBeLessThanOrEqual(256 * 1024);
     // Publishing went on at memory speed while the disk stalled (a generous bound: it never waited on the disk).
     expect(publishMs).toBeLessThan(2_000);
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(100);
+    expect(received).toEqual([...Array(100).keys()]);
+    client.close();
     release();
     await recorder.close();
     expect(recorder.stats().closed).toBe(true);

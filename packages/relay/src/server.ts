@@ -198,7 +198,7 @@ export interface RelayTap {
   retired?(name: string): void;
   /** A JSON value as published: its JSON text (not parsed again) and the relay's time stamp (ms). */
   json?(info: TopicInfo, seq: number, time: number, payloadJson: string): void;
-  /** A binary frame: its header as sent (`header.time` is the source's clock when it gave one), the encoded webmon frame header and the data (the producer's bytes, not a copy). */
+  /** A binary frame: its header as sent (`header.time` is the source's clock when it gave one), the encoded webmon frame header and the data (the producer's bytes, not a copy: read-only). */
   frame?(info: TopicInfo, header: FrameInit, headerBytes: Uint8Array, data: Uint8Array): void;
 }
 
@@ -233,7 +233,8 @@ export interface Relay {
   /**
    * Sees every topic declared or retired and every value published, in process (a recorder): the topics
    * already declared are reported at once. Listeners run synchronously on the publishing path, so they
-   * must be quick and must not keep `data` beyond the call without copying it (the producer's buffer).
+   * must be quick. A frame's `data` is the producer's buffer, handed over for good by `publishFrame`: a
+   * tap may keep it without copying (as the relay does for late joiners) but must not modify it.
    * A listener that throws is removed, so a broken tap cannot break publishing. Returns the remover.
    */
   tap(listener: RelayTap): () => void;
