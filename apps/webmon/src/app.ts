@@ -187,7 +187,12 @@ function recordingSchemas(): JsonSchemaLookup {
 }
 
 async function startRecording(relay: Relay, path: string, logger: Logger): Promise<FileRecorder> {
-  const recorder = await recordToFile(relay, { path, schemas: recordingSchemas() });
+  let recorder: FileRecorder;
+  try {
+    recorder = await recordToFile(relay, { path, schemas: recordingSchemas() });
+  } catch (error) {
+    throw new WebmonError(WebmonErrorCode.RECORD_FAILED, `cannot record to ${path}: ${(error as Error).message}`, { cause: error });
+  }
   logger.info(`recording every topic to ${path}`);
   return recorder;
 }
@@ -211,7 +216,13 @@ async function finishRecording(recorder: FileRecorder | undefined, logger: Logge
 async function recordHeadless(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.Signals>, launcherPid: number | undefined): Promise<number> {
   const { logger } = io;
   const relay = createRelay({});
-  const recorder = await startRecording(relay, options.record as string, logger);
+  let recorder: FileRecorder;
+  try {
+    recorder = await startRecording(relay, options.record as string, logger);
+  } catch (error) {
+    await relay.close();
+    throw error;
+  }
   const sources = new Sources(sourceSpecs(options), relay, options, logger);
   const stopWatching = launcherPid === undefined ? undefined : watchParent(launcherPid, (why) => sources.launcherGone(why));
   const stop = async (): Promise<void> => {

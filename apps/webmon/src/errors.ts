@@ -20,6 +20,8 @@ export const WebmonErrorCode = {
   DUPLICATE_PAGE: 'WEBMON_DUPLICATE_PAGE',
   /** The first connection to napari failed (without `--stay`). */
   NAPARI_UNREACHABLE: 'WEBMON_NAPARI_UNREACHABLE',
+  /** The `--record` / `webmon record` file cannot be created (missing folder, permissions). */
+  RECORD_FAILED: 'WEBMON_RECORD_FAILED',
 } as const;
 export type WebmonErrorCode = (typeof WebmonErrorCode)[keyof typeof WebmonErrorCode];
 
@@ -37,6 +39,7 @@ const EXIT_STATUS: Record<keyof typeof WebmonErrorCode, number> = {
   BAD_PAGE: 1,
   DUPLICATE_PAGE: 1,
   NAPARI_UNREACHABLE: 1,
+  RECORD_FAILED: 1,
 };
 
 export class WebmonError extends Error {

@@ -166,3 +166,16 @@ describe('webmon record (headless)', () => {
     for (const topic of ['napari.layers', 'napari.frame_time', 'napari.image', 'napari.image/image']) expect(topics.has(topic), topic).toBe(true);
   });
 });
+
+describe('recording options', () => {
+  it('an uncreatable file is WEBMON_RECORD_FAILED (status 1) before any source is reached; usage errors are status 2', async () => {
+    const missing = startProcess(process.execPath, [CLI, 'record', join(dir, 'no-such-folder', 'x.mcap'), '--connect', '127.0.0.1:9']);
+    expect(await missing.exited()).toBe(1);
+    expect(missing.stderr()).toMatch(/webmon error \[WEBMON_RECORD_FAILED\]: cannot record to .*no-such-folder/);
+    for (const args of [['record'], ['record', 'a.mcap', 'b.mcap'], ['--flight-recorder-bytes', 'lots'], ['replay', 'x.mcap']]) {
+      const usage = startProcess(process.execPath, [CLI, ...args]);
+      expect(await usage.exited(), args.join(' ')).toBe(2);
+      expect(usage.stderr()).toMatch(/WEBMON_BAD_ARGUMENT/);
+    }
+  });
+});
