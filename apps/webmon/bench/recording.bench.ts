@@ -44,9 +44,19 @@ function webmonPid(simulatorPid: number): number {
   return pid;
 }
 
+/** Image frames published so far (the rings' counters in /api/status). */
+async function framesPublished(url: string): Promise<number> {
+  const status = (await (await fetch(`${url}api/status`)).json()) as { rings?: Record<string, { frames?: number }> };
+  return Object.values(status.rings ?? {}).reduce((sum, ring) => sum + (ring.frames ?? 0), 0);
+}
+
 interface Run {
   name: string;
   cpuPercent: number;
+  /** Image frames published per second: the simulator slows down on a loaded machine, so CPU is also given per frame. */
+  framesPerSecond: number;
+  /** CPU ms per published image frame. */
+  cpuMsPerFrame: number;
   bytesPerMinute: number | undefined;
   dropped: number | undefined;
   rssMiB: number;
@@ -62,6 +72,7 @@ async function measure(name: string, webmonArgs: string[], imageHz: number, file
     const pid = webmonPid(simulator.child.pid ?? 0);
     await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
     const cpuBefore = cpuSeconds(pid);
+    const framesBefore = await framesPublished(url);
     const started = performance.now();
     let flightMaxBytes = 0;
     let flightBudget = 0;
@@ -75,6 +86,7 @@ async function measure(name: string, webmonArgs: string[], imageHz: number, file
     }
     const cpu = cpuSeconds(pid) - cpuBefore;
     const elapsed = (performance.now() - started) / 1000;
+    const frames = (await framesPublished(url)) - framesBefore;
     const status = (await (await fetch(`${url}api/status`)).json()) as { recording?: { droppedTotal: number } };
     // Whole-run size over whole-run time: chunks reach the disk 1 MiB (uncompressed) at a time, so a
     // window's growth says little for slow topics; the closed file includes the summary and index.
@@ -84,6 +96,8 @@ async function measure(name: string, webmonArgs: string[], imageHz: number, file
     return {
       name,
       cpuPercent: (cpu / elapsed) * 100,
+      framesPerSecond: frames / elapsed,
+      cpuMsPerFrame: frames > 0 ? (cpu * 1000) / frames : Number.NaN,
       bytesPerMinute: grown === undefined ? undefined : (grown / elapsed) * 60,
       dropped: status.recording?.droppedTotal,
       rssMiB: rss / 2 ** 20,
@@ -110,14 +124,16 @@ try {
 const [none, flight, recordAll, recordOnly, noImage, flight64] = runs as [Run, Run, Run, Run, Run, Run];
 const mib = (bytes: number | undefined): string => (bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
 console.log(`\nwebmon recording, simulator napari 0.4 at 60 Hz + ${IMAGE}×${IMAGE} float32 image at 30 Hz, ${SECONDS} s per run\n`);
-console.log('| run | webmon CPU | bytes on disk / min | dropped | peak RSS | flight recorder held (max) / budget |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+console.log('| run | webmon CPU | image frames/s | CPU ms / frame | bytes on disk / min | dropped | peak RSS | flight recorder held (max) / budget |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const run of runs) {
-  console.log(`| ${run.name} | ${run.cpuPercent.toFixed(1)} % | ${mib(run.bytesPerMinute)} | ${run.dropped ?? '–'} | ${run.rssMiB.toFixed(0)} MiB | ${run.flightBudget === 0 ? 'off' : `${mib(run.flightMaxBytes)} / ${mib(run.flightBudget)}`} |`);
+  console.log(`| ${run.name} | ${run.cpuPercent.toFixed(1)} % | ${run.framesPerSecond.toFixed(1)} | ${run.cpuMsPerFrame.toFixed(2)} | ${mib(run.bytesPerMinute)} | ${run.dropped ?? '–'} | ${run.rssMiB.toFixed(0)} MiB | ${run.flightBudget === 0 ? 'off' : `${mib(run.flightMaxBytes)} / ${mib(run.flightBudget)}`} |`);
 }
-console.log(`\nCPU ratio --record / flight recorder (webmon's defaults): ${(recordAll.cpuPercent / flight.cpuPercent).toFixed(2)} (goal ≤ 1.15)`);
-console.log(`CPU ratio --record alone / no recorder: ${(recordOnly.cpuPercent / none.cpuPercent).toFixed(2)}`);
-console.log(`CPU ratio flight recorder / no recorder: ${(flight.cpuPercent / none.cpuPercent).toFixed(2)}`);
+const ratio = (a: Run, b: Run): string => `${(a.cpuPercent / b.cpuPercent).toFixed(2)} (per image frame ${(a.cpuMsPerFrame / b.cpuMsPerFrame).toFixed(2)})`;
+console.log(`\nCPU ratio --record / flight recorder (webmon's defaults): ${ratio(recordAll, flight)} (goal ≤ 1.15)`);
+console.log(`CPU ratio --record alone / no recorder: ${ratio(recordOnly, none)}`);
+console.log(`CPU ratio --record + flight recorder / no recorder: ${ratio(recordAll, none)}`);
+console.log(`CPU ratio flight recorder / no recorder: ${ratio(flight, none)}`);
 console.log(`bytes on disk per minute: ${mib(recordAll.bytesPerMinute)} with the image stream, ${mib(noImage.bytesPerMinute)} without`);
 for (const run of [flight, flight64]) {
   console.log(`flight recorder ${mib(run.flightBudget)}: held at most ${((run.flightMaxBytes / run.flightBudget) * 100).toFixed(1)} % of its budget; RSS ${run.rssMiB.toFixed(0)} MiB vs ${none.rssMiB.toFixed(0)} MiB without (+${(run.rssMiB - none.rssMiB).toFixed(0)} MiB)`);

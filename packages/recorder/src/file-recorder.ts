@@ -34,6 +34,12 @@ export interface FileRecorderOptions extends RecordingOptions {
   writable?: RecordingWritable;
   /** Most bytes of values waiting for the disk; beyond it new values are dropped and counted. @default 64 MiB */
   maxQueuedBytes?: number;
+  /**
+   * Most of the process's time the writer (encoding, compression) may take, averaged over about a second:
+   * beyond it the writer pauses, its queue fills and values are dropped, so the live stream keeps its
+   * rate when compression is slower than the data. @default 0.25
+   */
+  maxCpuShare?: number;
 }
 
 export interface FileRecorderStats {
@@ -60,7 +66,9 @@ export interface FileRecorder {
   close(): Promise<void>;
 }
 
-const DEFAULTS = { compression: 'zstd', compressionLevel: 1, chunkSize: 2 ** 20, maxQueuedBytes: 64 * 2 ** 20, images: true } as const;
+const DEFAULTS = { compression: 'zstd', compressionLevel: 1, chunkSize: 2 ** 20, maxQueuedBytes: 64 * 2 ** 20, images: true, maxCpuShare: 0.25 } as const;
+/** The writer's time budget may run this far ahead (ms): one big chunk is compressed without a pause. */
+const CPU_BURST_MS = 250;
 /** The pump gives the event loop back after this much work, so pages keep their rates. */
 const SLICE_MS = 8;
 
@@ -80,6 +88,8 @@ export async function recordToFile(relay: Tappable, options: FileRecorderOptions
   checkRecordingOptions(options);
   const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes;
   if (!Number.isFinite(maxQueuedBytes) || maxQueuedBytes <= 0) throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `maxQueuedBytes must be positive, got ${maxQueuedBytes}`);
+  const maxCpuShare = options.maxCpuShare ?? DEFAULTS.maxCpuShare;
+  if (!(maxCpuShare > 0 && maxCpuShare <= 1)) throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `maxCpuShare must be in (0, 1], got ${maxCpuShare}`);
   if ((options.path === undefined) === (options.writable === undefined)) throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, 'give exactly one of path and writable');
   const compressChunk = await chunkCompressor(options.compression ?? DEFAULTS.compression, options.compressionLevel ?? DEFAULTS.compressionLevel);
   const writable = options.writable ?? (await openFileWritable(options.path as string));
@@ -90,7 +100,7 @@ export async function recordToFile(relay: Tappable, options: FileRecorderOptions
     await writable.close?.().catch(() => undefined);
     throw new RecorderError(RecorderErrorCode.WRITE_FAILED, `cannot write ${options.path ?? 'the recording'}: ${(error as Error).message}`, { cause: error });
   }
-  return new Recorder(relay, session, writable, options.path, maxQueuedBytes);
+  return new Recorder(relay, session, writable, options.path, maxQueuedBytes, maxCpuShare);
 }
 
 class Recorder implements FileRecorder {
@@ -102,6 +112,9 @@ class Recorder implements FileRecorder {
   private error: string | undefined;
   private closed = false;
   private pumping: Promise<void> | undefined;
+  /** The writer's time budget (ms): earns maxCpuShare ms per ms of wall time, spends the ms it works. */
+  private cpuTokens = CPU_BURST_MS;
+  private cpuTokensAt = performance.now();
   private readonly untap: () => void;
 
   constructor(
@@ -110,6 +123,7 @@ class Recorder implements FileRecorder {
     private readonly writable: RecordingWritable,
     private readonly path: string | undefined,
     private readonly maxQueuedBytes: number,
+    private readonly maxCpuShare: number,
   ) {
     this.untap = relay.tap({
       declared: (info) => this.push({ kind: 'declare', info }, 0),
@@ -179,6 +193,7 @@ class Recorder implements FileRecorder {
       const item = this.queue[this.head] as Item;
       this.queue[this.head] = undefined as unknown as Item;
       this.head += 1;
+      const workStart = performance.now();
       try {
         if (item.kind === 'declare') await this.session.declare(item.info);
         else await this.session.write(item.record);
@@ -197,7 +212,14 @@ class Recorder implements FileRecorder {
         this.queue.splice(0, this.head);
         this.head = 0;
       }
-      if (performance.now() - sliceStart > SLICE_MS) {
+      const now = performance.now();
+      this.cpuTokens = Math.min(CPU_BURST_MS, this.cpuTokens + (now - this.cpuTokensAt) * this.maxCpuShare) - (now - workStart);
+      this.cpuTokensAt = now;
+      if (this.cpuTokens < 0) {
+        // Over its share: pause until the budget is back (meanwhile the queue fills and drops count).
+        await new Promise((resolve) => setTimeout(resolve, -this.cpuTokens / this.maxCpuShare));
+        sliceStart = performance.now();
+      } else if (now - sliceStart > SLICE_MS) {
         await new Promise((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
       }
