@@ -14,7 +14,7 @@ import { decompressHandlers } from '@webmon/recorder';
 import { createRelayClient } from '@webmon/relay/client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startProcess, startWebmon, CLI } from './helpers.js';
+import { eventually, launchChromium, startProcess, startWebmon, CLI } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -136,6 +136,23 @@ for (const mode of ['0.4', '0.5'] as const) {
         const flight = await readIndexed(new Uint8Array(await saved.arrayBuffer()));
         for (const topic of expected) expect(flight.messages.some((entry) => entry.topic === topic), `${topic} in the flight recording`).toBe(true);
         checkImage(flight, 'napari.image');
+
+        if (mode === '0.4') {
+          // The page header's control, in Chromium: "Save the last 20 s" downloads an MCAP file.
+          const browser = await launchChromium();
+          try {
+            const page = await browser.newPage({ acceptDownloads: true });
+            await page.goto(`${url}topics`);
+            await page.locator('#webmon-save input[name="seconds"]').fill('20');
+            const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.locator('#webmon-save button').click()]);
+            expect(download.suggestedFilename()).toMatch(/^webmon-.*\.mcap$/);
+            const fromPage = await readIndexed(await readFile((await download.path()) as string));
+            expect(fromPage.messages.some((entry) => entry.topic === 'napari.frame_time')).toBe(true);
+            await expect.poll(() => page.locator('#webmon-recording').textContent()).toMatch(/saved webmon-.*\.mcap/);
+          } finally {
+            await browser.close();
+          }
+        }
 
         watch.close();
         await proc.stop();
