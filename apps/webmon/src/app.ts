@@ -3,7 +3,9 @@
  * own beyond wiring and lifecycle; the work is done by the packages.
  */
 import { spawn } from 'node:child_process';
-import { generateToken, isLoopbackHostName } from '@webmon/relay';
+import { createRelay, generateToken, isLoopbackHostName } from '@webmon/relay';
+import type { FileRecorder } from '@webmon/recorder';
+import { finishRecording, recordingSchemas, startRecording } from './recording.js';
 import { handOver } from './http/attach.js';
 import { startWebmonServer, type WebmonServer } from './http/server.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
@@ -40,6 +42,7 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
   const launcherPid = options.source.kind === 'napari-env' ? process.ppid : undefined;
   const signals = takeSignals();
   try {
+    if (options.headless) return await recordHeadless(options, io, signals.next, launcherPid);
     return await serve(options, io, signals.next, launcherPid);
   } finally {
     signals.release();
@@ -59,6 +62,7 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
 
   let sources: Sources | undefined;
   let meter: RateMeter | undefined;
+  let recorder: FileRecorder | undefined;
   let server: WebmonServer;
   try {
     server = await startWebmonServer({
@@ -67,6 +71,8 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
       pages,
       assetsDir: ASSETS_DIR,
       sourceLabel: label,
+      flightRecorderBytes: options.flightRecorderBytes,
+      schemas: recordingSchemas(),
       relay: { ...(token === undefined ? {} : { token }), ...RELAY_LIMITS },
       status: () => ({
         napari: sources?.primary?.state ?? 'waiting',
@@ -76,6 +82,9 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
         counters: sources?.counters(),
         rings: sources?.rings(),
         pages: pages.map((page) => ({ id: page.id, title: page.title, origin: page.origin })),
+        recording: recorder?.stats(),
+        // Asked only by requests, which come after `server` is assigned.
+        flightRecorder: server.flightRecorder.stats(),
       }),
       ...(options.stay
         ? {
@@ -102,6 +111,20 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
     throw error;
   }
 
+  if (options.record !== undefined) {
+    try {
+      recorder = await startRecording(server.relay, options.record, logger);
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+  }
+  const recording = recorder;
+  // The sources stop first (nothing more is published), then the file gets its summary, then the pages go.
+  const stopServing = async (): Promise<void> => {
+    await finishRecording(recording, logger);
+    await server.close();
+  };
   sources = new Sources(specs, server.relay, options, logger);
   const active = sources;
   const stopWatching = launcherPid === undefined ? undefined : watchParent(launcherPid, (why) => active.launcherGone(why));
@@ -115,14 +138,14 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
       logger.info(`${signal} while connecting to ${label}: stopping`);
       stopWatching?.();
       await sources.close();
-      await server.close();
+      await stopServing();
       logger.info('stopped');
       return 0;
     }
   } catch (error) {
     stopWatching?.();
     await sources.close();
-    await server.close();
+    await stopServing();
     throw error;
   }
   meter = new RateMeter(() => active.counters());
@@ -142,7 +165,45 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
   stopStatusLine();
   logger.debug(`stopping (${reason}); last status: ${formatStatus(snapshot())}`);
   await active.close();
-  await server.close();
+  await stopServing();
+  logger.info('stopped');
+  return 0;
+}
+
+/**
+ * `webmon record <file>`: the sources publish into a relay that serves no one (no HTTP server, no
+ * flight recorder); everything is written to the file until the source leaves or a signal comes.
+ */
+async function recordHeadless(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.Signals>, launcherPid: number | undefined): Promise<number> {
+  const { logger } = io;
+  const relay = createRelay({});
+  let recorder: FileRecorder;
+  try {
+    recorder = await startRecording(relay, options.record as string, logger);
+  } catch (error) {
+    await relay.close();
+    throw error;
+  }
+  const sources = new Sources(sourceSpecs(options), relay, options, logger);
+  const stopWatching = launcherPid === undefined ? undefined : watchParent(launcherPid, (why) => sources.launcherGone(why));
+  const stop = async (): Promise<void> => {
+    stopWatching?.();
+    await sources.close();
+    await finishRecording(recorder, logger);
+    await relay.close();
+  };
+  try {
+    const starting = sources.start();
+    starting.catch(() => undefined);
+    if ((await Promise.race([starting.then(() => undefined), signalled])) === undefined) {
+      io.out(`webmon: recording ${options.fromSimulator ? 'the napari simulator' : 'napari'} to ${options.record as string} (Ctrl-C stops)`);
+      await Promise.race([signalled, sources.ended]);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  await stop();
   logger.info('stopped');
   return 0;
 }

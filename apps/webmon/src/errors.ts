@@ -22,6 +22,8 @@ export const WebmonErrorCode = {
   NAPARI_UNREACHABLE: 'WEBMON_NAPARI_UNREACHABLE',
   /** `webmon run` could not start the program (not found, not executable). */
   RUN_FAILED: 'WEBMON_RUN_FAILED',
+  /** The `--record` / `webmon record` file cannot be created (missing folder, permissions). */
+  RECORD_FAILED: 'WEBMON_RECORD_FAILED',
 } as const;
 export type WebmonErrorCode = (typeof WebmonErrorCode)[keyof typeof WebmonErrorCode];
 
@@ -41,6 +43,7 @@ const EXIT_STATUS: Record<keyof typeof WebmonErrorCode, number> = {
   NAPARI_UNREACHABLE: 1,
   // As shells do for a command that cannot run.
   RUN_FAILED: 127,
+  RECORD_FAILED: 1,
 };
 
 export class WebmonError extends Error {

@@ -65,6 +65,12 @@ export interface WebmonOptions {
    * it: a listen address, a program to run. The app says so on stderr.
    */
   configSettings: { host: string | undefined; python: string | undefined };
+  /** `--record <file>` or `webmon record <file>`: record every topic to this MCAP file (absolute path). */
+  record: string | undefined;
+  /** `webmon record <file>`: record only, no HTTP server. */
+  headless: boolean;
+  /** Bytes the flight recorder keeps in memory (`POST /api/recording`); 0 turns it off. */
+  flightRecorderBytes: number;
   /** The arguments as given, so the simulator can launch webmon with the same ones. */
   argv: string[];
 }
@@ -80,11 +86,13 @@ export const DEFAULTS = {
   authkey: 'napari',
   logLevel: 'info' as LogLevel,
   pollMs: 4,
+  flightRecorderBytes: 256 * 2 ** 20,
 } as const;
 
 export const HELP = `Usage: webmon [options]
        webmon run [options] -- COMMAND [ARG...]
        webmon python-path
+       webmon record <file.mcap> [options]    record every topic, serve no pages
 
 Serves live pages of a running napari (its experimental monitor, NAPARI_MON: napari 0.4.3 and
 later; 0.5+ sends frame times and whatever plugins add, 0.4 also octree tiles) in the browser.
@@ -115,6 +123,10 @@ Options:
       --simulate-plugin <s>  after s seconds the simulator also adds plugin data (add_data)
                          and messages (send_message), as a napari plugin would
       --simulate-image <n>  edge of the simulator's live image, 16-8192  (default 1024)
+      --record <file>    also record every topic to this MCAP file while serving
+      --flight-recorder-bytes <n>  memory for the last minutes of every topic, saved
+                         with POST /api/recording or a page's "Save" button; K, M, G
+                         suffixes (MiB); 0 turns it off               (default 256M)
       --log-level <l>    error | warn | info | debug                 (default ${DEFAULTS.logLevel})
   -q, --quiet            same as --log-level warn
   -h, --help             show this help
@@ -138,6 +150,9 @@ Examples:
                                  run train.py and show what its monitor shares
   PYTHONPATH=$(webmon python-path) jupyter lab
                                  make "from webmon import monitor" work in a notebook
+  webmon --record run.mcap       serve and record everything to run.mcap (opens in Foxglove)
+  webmon record run.mcap --connect 41263
+                                 record a running napari without serving pages (Ctrl-C ends it)
 
   Serve a napari: napari starts webmon itself from the file NAPARI_MON names, e.g. ~/.napari-mon:
     {"clients": [["webmon"]], "log_path": "/tmp/napari-monitor.log"}
@@ -184,9 +199,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const values = parsed.values;
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
-  if (parsed.positionals.length > 0) {
-    throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
-  }
+  const { record, headless } = parseRecordCommand(parsed.positionals, values.record, cwd);
+  const flightRecorderBytes = values['flight-recorder-bytes'] === undefined ? DEFAULTS.flightRecorderBytes : parseBytes(values['flight-recorder-bytes'], '--flight-recorder-bytes');
 
   const configPath = values.config !== undefined ? resolve(cwd, values.config) : defaultConfig(env);
   const config = configPath === undefined ? {} : readConfig(configPath);
@@ -241,6 +255,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       simulatePluginAfter,
       simulateImage,
       configPath,
+      record,
+      headless,
+      flightRecorderBytes,
       argv,
     },
   };
@@ -260,6 +277,8 @@ const OPTIONS = {
   simulate: { type: 'string' },
   'simulate-plugin': { type: 'string' },
   'simulate-image': { type: 'string' },
+  record: { type: 'string' },
+  'flight-recorder-bytes': { type: 'string' },
   'log-level': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
@@ -393,6 +412,33 @@ export function validateConfig(value: unknown, path: string): ConfigFile {
     config.logLevel = record['logLevel'] as LogLevel;
   }
   return config;
+}
+
+/** `webmon record <file>` (headless) or `--record <file>` (while serving); nothing else is positional. */
+function parseRecordCommand(positionals: readonly string[], recordOption: string | undefined, cwd: string): { record: string | undefined; headless: boolean } {
+  const [first, file, extra] = positionals;
+  if (first === undefined) return { record: recordOption === undefined ? undefined : recordPath(recordOption, '--record', cwd), headless: false };
+  if (first !== 'record') throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `unexpected argument ${JSON.stringify(first)}`);
+  if (file === undefined) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, 'webmon record needs a file: webmon record <file.mcap>');
+  if (extra !== undefined) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `unexpected argument ${JSON.stringify(extra)}`);
+  if (recordOption !== undefined) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, 'webmon record <file> takes no --record');
+  return { record: recordPath(file, 'webmon record', cwd), headless: true };
+}
+
+function recordPath(text: string, name: string, cwd: string): string {
+  if (text.trim() === '') throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `${name} needs a file name`);
+  // Absolute: the webmon the simulator launches must write the same file.
+  return resolve(cwd, text);
+}
+
+/** A byte count: digits with an optional K, M or G suffix (binary: KiB, MiB, GiB). */
+export function parseBytes(text: string, name: string): number {
+  const match = /^(\d{1,12})\s*([KMG])?(?:i?B)?$/i.exec(text.trim());
+  if (match === null) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `${name} must be a byte count such as 268435456, 256M or 1G, got ${JSON.stringify(text)}`);
+  const unit = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[(match[2] ?? '').toUpperCase() as 'K' | 'M' | 'G'] ?? 1;
+  const bytes = Number(match[1]) * unit;
+  if (bytes > 64 * 2 ** 30) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `${name} must be at most 64G, got ${JSON.stringify(text)}`);
+  return bytes;
 }
 
 export function parsePort(text: string, name: string): number {

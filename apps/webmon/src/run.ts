@@ -8,11 +8,13 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { generateToken, isLoopbackHostName } from '@webmon/relay';
+import type { FileRecorder } from '@webmon/recorder';
 import type { Io } from './app.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import { startWebmonServer } from './http/server.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages } from './pages.js';
+import { finishRecording, recordingSchemas, startRecording } from './recording.js';
 import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, defaultPages, pageSearchPaths, pythonPath, takeSignals } from './serving.js';
 import { Sources, sourceSpecs } from './sources.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
@@ -36,6 +38,8 @@ export async function runProgram(options: WebmonOptions, io: Io, run: { command:
     pages,
     assetsDir: ASSETS_DIR,
     sourceLabel: 'the program',
+    flightRecorderBytes: options.flightRecorderBytes,
+    schemas: recordingSchemas(),
     relay: { ...(token === undefined ? {} : { token }), ...RELAY_LIMITS },
     status: () => ({
       napari: sources?.primary?.state ?? 'waiting',
@@ -59,6 +63,16 @@ export async function runProgram(options: WebmonOptions, io: Io, run: { command:
     signals.release();
     throw error;
   });
+  let recorder: FileRecorder | undefined;
+  if (options.record !== undefined) {
+    try {
+      recorder = await startRecording(server.relay, options.record, logger);
+    } catch (error) {
+      signals.release();
+      await server.close();
+      throw error;
+    }
+  }
   sources = new Sources(sourceSpecs(options), server.relay, options, logger);
   const active = sources;
   try {
@@ -66,6 +80,7 @@ export async function runProgram(options: WebmonOptions, io: Io, run: { command:
   } catch (error) {
     signals.release();
     await active.close();
+    await finishRecording(recorder, logger);
     await server.close();
     throw error;
   }
@@ -112,6 +127,7 @@ export async function runProgram(options: WebmonOptions, io: Io, run: { command:
     process.off('SIGTERM', forward);
     stopStatusLine();
     await active.close();
+    await finishRecording(recorder, logger);
     await server.close();
     logger.info('stopped');
   }

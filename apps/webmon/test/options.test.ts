@@ -28,6 +28,19 @@ function codeOf(fn: () => unknown): string {
 }
 
 describe('parseCommand', () => {
+  it('--record and webmon record resolve the file against the working directory; --flight-recorder-bytes takes K/M/G', () => {
+    expect(run(['--record', 'run.mcap'])).toMatchObject({ record: join(dir, 'run.mcap'), headless: false, flightRecorderBytes: 256 * 2 ** 20 });
+    expect(run(['record', 'out/run.mcap', '--connect', '41263'])).toMatchObject({ record: join(dir, 'out', 'run.mcap'), headless: true, source: { kind: 'connect' } });
+    expect(run([]).record).toBeUndefined();
+    expect(run(['--flight-recorder-bytes', '64M']).flightRecorderBytes).toBe(64 * 2 ** 20);
+    expect(run(['--flight-recorder-bytes', '1G']).flightRecorderBytes).toBe(2 ** 30);
+    expect(run(['--flight-recorder-bytes', '0']).flightRecorderBytes).toBe(0);
+    expect(run(['--flight-recorder-bytes', '512KiB']).flightRecorderBytes).toBe(512 * 1024);
+    for (const argv of [['record'], ['record', 'a', 'b'], ['record', 'a', '--record', 'b'], ['--record', ' '], ['--flight-recorder-bytes', '-1'], ['--flight-recorder-bytes', '65G'], ['play']]) {
+      expect(codeOf(() => run(argv)), argv.join(' ')).toBe('WEBMON_BAD_ARGUMENT');
+    }
+  });
+
   it('defaults to port 5000 on 127.0.0.1 and the simulator when napari is absent', () => {
     const options = run([]);
     expect(options).toMatchObject({ port: 5000, host: '127.0.0.1', stay: false, open: false, pages: [], logLevel: 'info', source: { kind: 'simulator' } });

@@ -14,6 +14,7 @@ export type {
   RelayClientInfo,
   RelayOptions,
   RelayStats,
+  RelayTap,
   StatusDetails,
 } from './server.js';
 export type { RelayTopicOptions } from './topic.js';

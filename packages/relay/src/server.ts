@@ -200,6 +200,16 @@ export interface StatusDetails {
   message?: string;
 }
 
+/** What a tap (`relay.tap`) is told; every method is optional. */
+export interface RelayTap {
+  declared?(info: TopicInfo): void;
+  retired?(name: string): void;
+  /** A JSON value as published: its JSON text (not parsed again) and the relay's time stamp (ms). */
+  json?(info: TopicInfo, seq: number, time: number, payloadJson: string): void;
+  /** A binary frame: its header as sent (`header.time` is the source's clock when it gave one), the encoded webmon frame header and the data (the producer's bytes, not a copy: read-only). */
+  frame?(info: TopicInfo, header: FrameInit, headerBytes: Uint8Array, data: Uint8Array): void;
+}
+
 /** A frame's description; the relay fills in topic, seq and (unless given) time. */
 export type FrameDescription = Omit<FrameInit, 'topic' | 'seq' | 'time'> & { time?: number };
 
@@ -228,6 +238,14 @@ export interface Relay {
   /** Sets (or clears) the handler of page commands. Without one, commands get `NO_PUBLISHER`. */
   onCommand(handler: CommandHandler | undefined): void;
   stats(): RelayStats;
+  /**
+   * Sees every topic declared or retired and every value published, in process (a recorder): the topics
+   * already declared are reported at once. Listeners run synchronously on the publishing path, so they
+   * must be quick. A frame's `data` is the producer's buffer, handed over for good by `publishFrame`: a
+   * tap may keep it without copying (as the relay does for late joiners) but must not modify it.
+   * A listener that throws is removed, so a broken tap cannot break publishing. Returns the remover.
+   */
+  tap(listener: RelayTap): () => void;
   /** Tells clients `server.closing`, closes every connection (1001) and, standalone, the server. */
   close(): Promise<void>;
 }
@@ -322,6 +340,7 @@ class RelayServer implements Relay {
   private listening = false;
   private closed = false;
   private readonly options: RelayOptions;
+  private taps: RelayTap[] = [];
 
   constructor(options: RelayOptions) {
     this.options = options;
@@ -425,6 +444,7 @@ class RelayServer implements Relay {
     }
     const topic = this.addTopic(options);
     this.broadcast(encodeServerMessage({ type: 'topics', added: [topic.info], removed: [], time: Date.now() }));
+    for (const tap of this.taps) this.tell(tap, () => tap.declared?.(topic.info));
   }
 
   retireTopic(name: string): boolean {
@@ -439,7 +459,25 @@ class RelayServer implements Relay {
     // Declared again later, it is another topic: its first snapshot is free again.
     for (const connection of this.connections.values()) connection.snapshotted.delete(name);
     this.broadcast(encodeServerMessage({ type: 'topics', added: [], removed: [name], time: Date.now() }));
+    for (const tap of this.taps) this.tell(tap, () => tap.retired?.(name));
     return true;
+  }
+
+  tap(listener: RelayTap): () => void {
+    this.taps = [...this.taps, listener];
+    for (const topic of this.topicsByName.values()) this.tell(listener, () => listener.declared?.(topic.info));
+    return () => {
+      this.taps = this.taps.filter((tap) => tap !== listener);
+    };
+  }
+
+  /** Runs one tap callback; a tap that throws is removed (see \`tap\`). */
+  private tell(tap: RelayTap, call: () => void): void {
+    try {
+      call();
+    } catch {
+      this.taps = this.taps.filter((other) => other !== tap);
+    }
   }
 
   /** Validates a topic's public description through the same schema the client uses, then adds it. */
@@ -485,6 +523,7 @@ class RelayServer implements Relay {
     const frame = textFrame(`{"type":"data","topic":${JSON.stringify(topicName)},"seq":${seq},"time":${time},"payload":${payloadJson}}`);
     const entry: JsonEntry = { kind: 'json', topic: topicName, seq, time, payloadJson, frame, bytes: frame.length };
     this.fanOut(topic, entry);
+    for (const tap of this.taps) if (tap.json !== undefined) this.tell(tap, () => tap.json?.(topic.info, seq, time, payloadJson));
     return seq;
   }
 
@@ -504,6 +543,7 @@ class RelayServer implements Relay {
     const init: FrameInit = { ...frame, topic: topicName, seq, time };
     const entry: FrameEntry = { kind: 'frame', topic: topicName, seq, time, prefix, data: bytes, bytes: prefix.length + bytes.length, header: init };
     this.fanOut(topic, entry);
+    for (const tap of this.taps) if (tap.frame !== undefined) this.tell(tap, () => tap.frame?.(topic.info, init, header, bytes));
     return seq;
   }
 

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { bareImports, blockFile, codeBlocks, fileBlocks, installTarballs, installedPackages, plainNpmEnv, readmeExampleFile } from '../src/index.js';
 
 const packed = inject('packed');
-const NODE_PACKAGES = ['@webmon/protocol', '@webmon/relay', '@webmon/shm-reader', '@webmon/napari'] as const;
+const NODE_PACKAGES = ['@webmon/protocol', '@webmon/relay', '@webmon/shm-reader', '@webmon/napari', '@webmon/recorder'] as const;
 const scratch = mkdtempSync(join(tmpdir(), 'webmon-examples-node-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -132,6 +132,16 @@ describe('Node packages: README examples, from the tarballs', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     const inPlace = await runNode(dir, ['node_modules/@webmon/relay/examples/relay.mjs'], {}, 20_000);
     expect(inPlace.stdout).toBe(run.stdout);
+  });
+
+  it('@webmon/recorder: record.mjs records a relay to MCAP, reads it back through the index and exits by itself', async () => {
+    const { dir, example, readme } = consumer('@webmon/recorder');
+    const run = await runNode(dir, [example], {}, 30_000);
+    expect(run.signal, 'killed: the example did not exit by itself').toBeNull();
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(printedBlock(readme));
+    expect(run.stdout).toContain('camera.frame/image: 1 × json, schema foxglove.RawImage (jsonschema)');
   });
 
   it('@webmon/shm-reader: npm builds the addon at install; read-python.mjs reads share.py zero-copy', async () => {

@@ -48,3 +48,48 @@ function start(): void {
 }
 
 start();
+wireSaveControl();
+
+/**
+ * The header's "Save the last N seconds" control: asks the flight recorder for an MCAP file and hands it
+ * to the browser as a download; next to it, whether webmon records to a file and what it had to drop.
+ */
+function wireSaveControl(): void {
+  const form = document.getElementById('webmon-save');
+  const out = document.getElementById('webmon-recording');
+  if (!(form instanceof HTMLFormElement) || out === null) return;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const seconds = Number(new FormData(form).get('seconds'));
+    out.textContent = 'saving…';
+    fetch(`/api/recording?seconds=${encodeURIComponent(String(seconds))}`, { method: 'POST', credentials: 'same-origin' })
+      .then(async (response) => {
+        if (!response.ok) throw new Error((await response.text()).trim() || `HTTP ${response.status}`);
+        const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'webmon.mcap';
+        const url = URL.createObjectURL(await response.blob());
+        const link = document.createElement('a');
+        link.href = url;
+        link.download = name;
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        out.textContent = `saved ${name}`;
+      })
+      .catch((error: unknown) => {
+        out.textContent = `not saved: ${(error as Error).message}`;
+      });
+  });
+  const showRecording = (): void => {
+    fetch('/api/status', { credentials: 'same-origin' })
+      .then((response) => (response.ok ? (response.json() as Promise<unknown>) : undefined))
+      .then((status) => {
+        const recording = (status as { recording?: { path?: unknown; droppedTotal?: unknown } } | undefined)?.recording;
+        if (recording === undefined || typeof recording.path !== 'string') return;
+        const dropped = typeof recording.droppedTotal === 'number' && recording.droppedTotal > 0 ? ` · ${recording.droppedTotal} dropped` : '';
+        const file = recording.path.split(/[\\/]/).pop() ?? '';
+        if (!out.textContent?.startsWith('sav') && !out.textContent?.startsWith('not')) out.textContent = `● recording ${file}${dropped}`;
+      })
+      .catch(() => undefined);
+  };
+  showRecording();
+  setInterval(showRecording, 5_000);
+}

@@ -5,10 +5,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostAllowed, isLoopbackHostName, type Relay } from '@webmon/relay';
+import type { FlightRecorder } from '@webmon/recorder';
 import type { PageEntry } from '../pages.js';
 import { allowedHostNames, hostNamed } from './allowed-hosts.js';
 import { ATTACH_PATH, handleAttach } from './attach.js';
 import { SOURCES_PATH, handleSourceAttach, type SourceAttachHandler } from './attach-source.js';
+import { RECORDING_PATH, handleRecording } from './recording.js';
 import { SECURITY_HEADERS, send, sendHtml, sendJson, sendText } from './responses.js';
 import { AUTHORIZE_SCRIPT_PATH, SESSION_PATH, renderAuthorize, sendAuthorizeScript, type SessionGate } from './session.js';
 import { sendFile } from './static-files.js';
@@ -38,6 +40,8 @@ export interface WebmonRoutesOptions {
    * this gate sets (see `session.ts`).
    */
   session?: SessionGate;
+  /** The flight recorder `POST /api/recording` saves from (none: the endpoint says it is off). */
+  flightRecorder?: FlightRecorder;
 }
 
 export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay): (request: IncomingMessage, response: ServerResponse) => void {
@@ -67,6 +71,11 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
     if (request.method === 'POST' && request.url === SESSION_PATH && gate !== undefined) {
       if (!hostNamed(request.headers.host, hostNames)) sendText(response, 403, 'forbidden host\n');
       else gate.exchange(request, response);
+      return;
+    }
+    if (request.method === 'POST' && (request.url ?? '').split('?')[0] === RECORDING_PATH) {
+      if (gate !== undefined && !gate.admits(request)) sendText(response, 401, 'unauthorized\n');
+      else handleRecording(request, response, new URL(request.url ?? '/', 'http://webmon.invalid'), options.flightRecorder);
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {

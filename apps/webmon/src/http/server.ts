@@ -5,13 +5,18 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRelay, type Relay, type RelayOptions } from '@webmon/relay';
+import { DEFAULT_FLIGHT_RECORDER_BYTES, createFlightRecorder, type FlightRecorder, type JsonSchemaLookup } from '@webmon/recorder';
 import { WebmonError, WebmonErrorCode } from '../errors.js';
 import { sendText } from './responses.js';
 import { WS_PATH, createRequestHandler, type WebmonRoutesOptions } from './routes.js';
 import { createSessionGate } from './session.js';
 import { CONNECTIONS_CHECKING_INTERVAL_MS, limitSockets, type SocketLimits } from './socket-limits.js';
 
-export interface WebmonServerOptions extends Omit<WebmonRoutesOptions, 'session'> {
+export interface WebmonServerOptions extends Omit<WebmonRoutesOptions, 'session' | 'flightRecorder'> {
+  /** Bytes of the flight recorder (the last minutes of every topic, in memory); 0 turns it off. @default 256 MiB */
+  flightRecorderBytes?: number;
+  /** The topics' JSON Schemas for recordings. */
+  schemas?: JsonSchemaLookup;
   port: number;
   /** With `token`, every HTTP answer needs the token too (exchanged for a session cookie, `session.ts`). */
   relay: Omit<RelayOptions, 'server' | 'path' | 'authorizeRequest'>;
@@ -22,6 +27,7 @@ export interface WebmonServerOptions extends Omit<WebmonRoutesOptions, 'session'
 export interface WebmonServer {
   readonly relay: Relay;
   readonly http: Server;
+  readonly flightRecorder: FlightRecorder;
   /** `http://host:port/` as a browser should open it. */
   readonly url: string;
   readonly port: number;
@@ -40,7 +46,8 @@ export async function startWebmonServer(options: WebmonServerOptions): Promise<W
     // The session cookie stands for the token on the WebSocket too (pages opened after the exchange).
     ...(session === undefined ? {} : { authorizeRequest: (request: IncomingMessage) => session.admits(request) }),
   });
-  const handle = createRequestHandler({ ...options, ...(session === undefined ? {} : { session }) }, relay);
+  const flightRecorder = createFlightRecorder(relay, { maxBytes: options.flightRecorderBytes ?? DEFAULT_FLIGHT_RECORDER_BYTES, ...(options.schemas === undefined ? {} : { schemas: options.schemas }) });
+  const handle = createRequestHandler({ ...options, flightRecorder, ...(session === undefined ? {} : { session }) }, relay);
   http.on('request', (request, response) => {
     try {
       handle(request, response);
@@ -67,6 +74,7 @@ export async function startWebmonServer(options: WebmonServerOptions): Promise<W
     http.once('listening', onListening);
     http.listen(options.port, options.host);
   }).catch(async (error: unknown) => {
+    flightRecorder.close();
     await relay.close().catch(() => undefined);
     throw error;
   });
@@ -78,10 +86,12 @@ export async function startWebmonServer(options: WebmonServerOptions): Promise<W
   return {
     relay,
     http,
+    flightRecorder,
     port: address.port,
     url: `http://${urlHost}:${address.port}/`,
     close() {
       closing ??= (async () => {
+        flightRecorder.close();
         await relay.close();
         await new Promise<void>((resolve) => {
           http.close(() => resolve());

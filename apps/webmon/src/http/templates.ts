@@ -56,6 +56,11 @@ export function renderShell(site: SiteView, current: PageEntry | null): string {
 <header class="bar">
 <a class="brand" href="/">webmon</a>
 <nav id="webmon-nav" aria-label="Pages">${nav}</nav>
+<form id="webmon-save" class="save" title="Download the last seconds of every topic as an MCAP file (opens in Foxglove)">
+<label>Save the last <input name="seconds" type="number" min="1" max="86400" step="1" value="60" aria-label="seconds"> s</label>
+<button type="submit">Save</button>
+<output id="webmon-recording" aria-live="polite"></output>
+</form>
 <output id="webmon-status" class="status" data-state="waiting" aria-live="polite">waiting for napari</output>
 </header>
 <main id="webmon-page" data-page="${escapeHtml(current?.id ?? '')}">${body}</main>

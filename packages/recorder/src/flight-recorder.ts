@@ -1,0 +1,213 @@
+/**
+ * The flight recorder: the last minutes of every topic, in memory, bounded in bytes; `save(seconds)`
+ * writes the last N seconds as an MCAP file (in memory, for a download).
+ *
+ * Invariant: the bytes held (values + per-value bookkeeping, `RECORD_OVERHEAD_BYTES` each) never exceed
+ * `maxBytes`. When a new value would pass it, the topic holding the most bytes gives up its oldest value:
+ * a 4 MiB image stream cannot push a 100-byte status topic out of the window, so small topics keep minutes
+ * while the big ones keep seconds. The newest value a `latest` topic gave up is kept as its baseline, so a
+ * saved file opens with each `latest` topic's value as of the window start (a snapshot), as a page would.
+ */
+import type { TopicInfo } from '@webmon/protocol';
+import { chunkCompressor } from './compression.js';
+import { RecorderError, RecorderErrorCode } from './errors.js';
+import { MemoryWritable } from './file-writable.js';
+import { checkRecordingOptions, type RecordingOptions } from './file-recorder.js';
+import { msToNs } from './clock.js';
+import { McapSession } from './mcap-session.js';
+import { frameRecord, jsonRecord, type Recorded } from './record.js';
+import type { Tappable } from './tap.js';
+
+export interface FlightRecorderOptions extends RecordingOptions {
+  /** Most bytes held in memory; 0 turns the flight recorder off. @default 256 MiB */
+  maxBytes?: number;
+}
+
+export interface FlightRecorderStats {
+  maxBytes: number;
+  /** Bytes held now (≤ maxBytes). */
+  bytes: number;
+  values: number;
+  /** Seconds between the oldest value held and now, per topic (the window each topic can still give). */
+  windowSeconds: Record<string, number>;
+  /** Values evicted to stay within the budget, all topics. */
+  evicted: number;
+  /** Values larger than the whole budget, never held. */
+  tooLarge: number;
+}
+
+export interface FlightRecorder {
+  readonly enabled: boolean;
+  stats(): FlightRecorderStats;
+  /**
+   * The last `seconds` of every topic (plus each `latest` topic's value as of the window start) as a
+   * complete, indexed MCAP file. Throws `RECORDER_DISABLED` when off, `RECORDER_INVALID_OPTIONS` for a
+   * bad `seconds`.
+   */
+  save(seconds: number): Promise<Uint8Array>;
+  close(): void;
+}
+
+export const DEFAULT_FLIGHT_RECORDER_BYTES = 256 * 2 ** 20;
+/** Most seconds a save may ask for (a day): beyond it the budget, not the window, is the limit anyway. */
+export const MAX_SAVE_SECONDS = 86_400;
+
+interface TopicHistory {
+  info: TopicInfo;
+  values: Recorded[];
+  head: number;
+  bytes: number;
+  /** `latest` topics: the newest value evicted (the value as of the window start). */
+  baseline: Recorded | undefined;
+}
+
+export function createFlightRecorder(relay: Tappable, options: FlightRecorderOptions = {}): FlightRecorder {
+  checkRecordingOptions(options);
+  const maxBytes = options.maxBytes ?? DEFAULT_FLIGHT_RECORDER_BYTES;
+  if (!Number.isFinite(maxBytes) || maxBytes < 0) throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `maxBytes must be 0 (off) or positive, got ${maxBytes}`);
+  return new Flight(relay, maxBytes, options);
+}
+
+class Flight implements FlightRecorder {
+  readonly enabled: boolean;
+  private readonly topics = new Map<string, TopicHistory>();
+  private bytes = 0;
+  private count = 0;
+  private evicted = 0;
+  private tooLarge = 0;
+  private readonly untap: () => void;
+  private closed = false;
+
+  constructor(
+    relay: Tappable,
+    private readonly maxBytes: number,
+    private readonly options: RecordingOptions,
+  ) {
+    this.enabled = maxBytes > 0;
+    this.untap = this.enabled
+      ? relay.tap({
+          declared: (info) => this.history(info),
+          json: (info, seq, time, payloadJson) => this.add(jsonRecord(info, seq, time, payloadJson)),
+          frame: (info, header, headerBytes, data) => this.add(frameRecord(info, header, headerBytes, data)),
+        })
+      : () => undefined;
+  }
+
+  stats(): FlightRecorderStats {
+    const now = Date.now();
+    const windowSeconds: Record<string, number> = {};
+    for (const [name, history] of this.topics) {
+      const oldest = history.values[history.head];
+      if (oldest !== undefined) windowSeconds[name] = Math.max(0, now - Number(oldest.logTime / 1_000_000n)) / 1000;
+    }
+    return { maxBytes: this.maxBytes, bytes: this.bytes, values: this.count, windowSeconds, evicted: this.evicted, tooLarge: this.tooLarge };
+  }
+
+  async save(seconds: number): Promise<Uint8Array> {
+    if (!this.enabled) throw new RecorderError(RecorderErrorCode.DISABLED, 'the flight recorder is off (maxBytes 0)');
+    if (this.closed) throw new RecorderError(RecorderErrorCode.CLOSED, 'the flight recorder is closed');
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_SAVE_SECONDS) {
+      throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `seconds must be a number in (0, ${MAX_SAVE_SECONDS}], got ${seconds}`);
+    }
+    // Taken synchronously: values arriving while the file is written belong to the next save.
+    const from = msToNs(Date.now() - seconds * 1000);
+    const chosen: Recorded[] = [];
+    const infos: TopicInfo[] = [];
+    for (const history of this.topics.values()) {
+      infos.push(history.info);
+      let snapshot = history.info.mode === 'latest' ? history.baseline : undefined;
+      for (let index = history.head; index < history.values.length; index++) {
+        const value = history.values[index] as Recorded;
+        if (value.logTime >= from) chosen.push(value);
+        else if (history.info.mode === 'latest') snapshot = value;
+      }
+      if (snapshot !== undefined) chosen.push(snapshot);
+    }
+    chosen.sort((a, b) => (a.logTime < b.logTime ? -1 : a.logTime > b.logTime ? 1 : 0));
+    const writable = new MemoryWritable();
+    const session = new McapSession({
+      writable,
+      schemas: this.options.schemas,
+      compressChunk: await chunkCompressor(this.options.compression ?? 'zstd', this.options.compressionLevel ?? 1),
+      chunkSize: this.options.chunkSize ?? 2 ** 20,
+      images: this.options.images ?? true,
+    });
+    await session.start();
+    for (const info of infos) await session.declare(info);
+    for (const value of chosen) await session.write(value);
+    await session.end();
+    return writable.bytes();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.untap();
+    this.topics.clear();
+    this.bytes = 0;
+    this.count = 0;
+  }
+
+  private history(info: TopicInfo): TopicHistory {
+    let history = this.topics.get(info.name);
+    if (history === undefined || history.info !== info) {
+      // A topic declared again (after a retirement) may differ: its history starts over.
+      if (history !== undefined) this.forget(history);
+      history = { info, values: [], head: 0, bytes: 0, baseline: undefined };
+      this.topics.set(info.name, history);
+    }
+    return history;
+  }
+
+  private add(value: Recorded): void {
+    if (value.bytes > this.maxBytes) {
+      this.tooLarge += 1;
+      return;
+    }
+    const history = this.history(value.info);
+    history.values.push(value);
+    history.bytes += value.bytes;
+    this.bytes += value.bytes;
+    this.count += 1;
+    while (this.bytes > this.maxBytes) this.evictFromLargest();
+  }
+
+  private evictFromLargest(): void {
+    let largest: TopicHistory | undefined;
+    for (const history of this.topics.values()) if (largest === undefined || history.bytes > largest.bytes) largest = history;
+    if (largest === undefined) return;
+    const value = largest.values[largest.head];
+    if (value === undefined) {
+      // Only a baseline left: it goes too.
+      this.dropBaseline(largest);
+      return;
+    }
+    largest.values[largest.head] = undefined as unknown as Recorded;
+    largest.head += 1;
+    this.count -= 1;
+    this.evicted += 1;
+    if (largest.info.mode === 'latest') {
+      this.dropBaseline(largest);
+      largest.baseline = value; // stays counted: its bytes move from the window to the baseline
+    } else {
+      largest.bytes -= value.bytes;
+      this.bytes -= value.bytes;
+    }
+    if (largest.head > 1024 && largest.head * 2 > largest.values.length) {
+      largest.values = largest.values.slice(largest.head);
+      largest.head = 0;
+    }
+  }
+
+  private dropBaseline(history: TopicHistory): void {
+    if (history.baseline === undefined) return;
+    history.bytes -= history.baseline.bytes;
+    this.bytes -= history.baseline.bytes;
+    history.baseline = undefined;
+  }
+
+  private forget(history: TopicHistory): void {
+    this.bytes -= history.bytes;
+    this.count -= history.values.length - history.head;
+    this.topics.delete(history.info.name);
+  }
+}

@@ -1,0 +1,21 @@
+// @webmon/recorder — records a webmon relay's topics to MCAP files (Node).
+
+// Recording to a file
+export { recordToFile } from './file-recorder.js';
+export type { FileRecorder, FileRecorderOptions, FileRecorderStats, RecordingOptions } from './file-recorder.js';
+export { openFileWritable } from './file-writable.js';
+export type { RecordingWritable } from './file-writable.js';
+
+// Flight recorder
+export { createFlightRecorder, DEFAULT_FLIGHT_RECORDER_BYTES, MAX_SAVE_SECONDS } from './flight-recorder.js';
+export type { FlightRecorder, FlightRecorderOptions, FlightRecorderStats } from './flight-recorder.js';
+
+// File layout
+export { FRAME_MESSAGE_ENCODING, IMAGE_CHANNEL_SUFFIX, RAW_IMAGE_SCHEMA } from './layout.js';
+export type { JsonSchemaLookup } from './layout.js';
+export { decompressHandlers } from './compression.js';
+export type { ChunkCompression } from './compression.js';
+export type { Tappable } from './tap.js';
+
+// Errors
+export { RecorderError, RecorderErrorCode, isRecorderError } from './errors.js';

@@ -1,0 +1,125 @@
+/**
+ * What a recording holds, decided in one place: the channels, schemas and message encodings of every
+ * topic (the file layout in the README is this file in prose).
+ *
+ * - a JSON topic → channel `<topic>`, message encoding `json`, schema `<TopicInfo.schema>` in `jsonschema`
+ *   encoding (the JSON Schema the source publishes for that id, or "any JSON value" when none is known);
+ * - a binary topic → channel `<topic>`, message encoding `webmon.frame.v1`: each message is the webmon.v1
+ *   binary frame as pages receive it (`WMF\x01`, u32 LE header length, JSON header, array data); its schema
+ *   (`webmon.v1/frame`, `jsonschema`) is the JSON Schema of that header, with the byte layout in its description;
+ * - a binary topic whose frames are 2-D mono images (uint8, uint16, float32, C order) → also channel
+ *   `<topic>/image`, message encoding `json`, schema `foxglove.RawImage`: what Foxglove and Lichtblick show as an image.
+ */
+import { SchemaId, toJsonSchema, type FrameInit, type TopicInfo } from '@webmon/protocol';
+
+export const FRAME_MESSAGE_ENCODING = 'webmon.frame.v1';
+export const RAW_IMAGE_SCHEMA = 'foxglove.RawImage';
+export const IMAGE_CHANNEL_SUFFIX = '/image';
+/** MCAP header `profile`: empty (no ROS profile), the library string names webmon. */
+export const LIBRARY = 'webmon recorder (@webmon/recorder)';
+
+/** A topic's JSON Schema by its `TopicInfo.schema` id; `undefined` when the id is unknown. */
+export type JsonSchemaLookup = (schemaId: string) => Record<string, unknown> | undefined;
+
+export interface SchemaSpec {
+  name: string;
+  encoding: string;
+  data: Uint8Array;
+}
+
+export interface ChannelSpec {
+  topic: string;
+  messageEncoding: string;
+  schema: SchemaSpec;
+  metadata: Map<string, string>;
+}
+
+const utf8 = new TextEncoder();
+const GENERIC_IDS = new Set<string>(Object.values(SchemaId));
+
+function jsonSchemaSpec(name: string, schema: Record<string, unknown>): SchemaSpec {
+  return { name, encoding: 'jsonschema', data: utf8.encode(JSON.stringify(schema)) };
+}
+
+/** The generic ids from `@webmon/protocol`, then the host's lookup, then "any JSON value". */
+export function schemaOf(id: string, lookup: JsonSchemaLookup | undefined): Record<string, unknown> {
+  if (GENERIC_IDS.has(id)) return toJsonSchema(id as SchemaId);
+  const found = lookup?.(id);
+  if (found !== undefined) return found;
+  return { ...toJsonSchema(SchemaId.json), title: id, description: `webmon topic schema ${id} (its JSON Schema was not known to the recorder: any JSON value)` };
+}
+
+const FRAME_LAYOUT =
+  'A webmon.v1 binary array frame: bytes 0-3 "WMF" and version 0x01; bytes 4-7 the header length H (uint32, little-endian); ' +
+  'then H bytes of UTF-8 JSON described by this schema (space-padded so that 8 + H is a multiple of 8); then header.byteLength ' +
+  'bytes of array data, little-endian, C order unless header.order is "F", shaped by header.shape and typed by header.dtype.';
+
+let frameSchema: SchemaSpec | undefined;
+
+function frameSchemaSpec(): SchemaSpec {
+  frameSchema ??= jsonSchemaSpec(SchemaId.frame, { ...toJsonSchema(SchemaId.frameHeader), title: SchemaId.frame, description: FRAME_LAYOUT });
+  return frameSchema;
+}
+
+/** Foxglove's RawImage message in its JSON form (written from the field list Foxglove documents). */
+const RAW_IMAGE_JSON_SCHEMA = {
+  title: RAW_IMAGE_SCHEMA,
+  description: 'A raw image',
+  type: 'object',
+  properties: {
+    timestamp: {
+      type: 'object',
+      title: 'time',
+      properties: { sec: { type: 'integer', minimum: 0 }, nsec: { type: 'integer', minimum: 0, maximum: 999_999_999 } },
+    },
+    frame_id: { type: 'string' },
+    width: { type: 'integer', minimum: 0 },
+    height: { type: 'integer', minimum: 0 },
+    encoding: { type: 'string' },
+    step: { type: 'integer', minimum: 0 },
+    data: { type: 'string', contentEncoding: 'base64' },
+  },
+} as const;
+
+let rawImageSchema: SchemaSpec | undefined;
+
+export function channelOf(info: TopicInfo, lookup: JsonSchemaLookup | undefined): ChannelSpec {
+  const metadata = new Map<string, string>([['webmon.mode', info.mode], ['webmon.schema', info.schema]]);
+  if (info.binary === true) return { topic: info.name, messageEncoding: FRAME_MESSAGE_ENCODING, schema: frameSchemaSpec(), metadata };
+  return { topic: info.name, messageEncoding: 'json', schema: jsonSchemaSpec(info.schema, schemaOf(info.schema, lookup)), metadata };
+}
+
+export function imageChannelOf(info: TopicInfo): ChannelSpec {
+  rawImageSchema ??= jsonSchemaSpec(RAW_IMAGE_SCHEMA, RAW_IMAGE_JSON_SCHEMA);
+  return { topic: `${info.name}${IMAGE_CHANNEL_SUFFIX}`, messageEncoding: 'json', schema: rawImageSchema, metadata: new Map([['webmon.source', info.name]]) };
+}
+
+/** The RawImage encoding of each dtype an image channel is written for, with its bytes per pixel. */
+const IMAGE_ENCODINGS: Partial<Record<string, { encoding: string; itemSize: number }>> = {
+  uint8: { encoding: 'mono8', itemSize: 1 },
+  uint16: { encoding: 'mono16', itemSize: 2 },
+  float32: { encoding: '32FC1', itemSize: 4 },
+};
+
+/** A 2-D mono image Foxglove can show: its size and encoding; else undefined. */
+export function imageShapeOf(header: FrameInit): { width: number; height: number; encoding: string; itemSize: number } | undefined {
+  const format = IMAGE_ENCODINGS[header.dtype];
+  if (format === undefined || header.view !== undefined || header.order === 'F') return undefined;
+  const shape = header.shape.length === 3 && header.shape[2] === 1 ? header.shape.slice(0, 2) : header.shape;
+  if (shape.length !== 2) return undefined;
+  const [height, width] = shape as [number, number];
+  if (height === 0 || width === 0) return undefined;
+  return { width, height, ...format };
+}
+
+/** The RawImage JSON message of an image frame; undefined when the frame is no 2-D mono image. */
+export function rawImageMessage(topic: string, publishTime: bigint, header: FrameInit, data: Uint8Array): Uint8Array | undefined {
+  const image = imageShapeOf(header);
+  if (image === undefined) return undefined;
+  const pixels = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const sec = publishTime / 1_000_000_000n;
+  const message =
+    `{"timestamp":{"sec":${sec},"nsec":${publishTime - sec * 1_000_000_000n}},"frame_id":${JSON.stringify(topic)},` +
+    `"width":${image.width},"height":${image.height},"encoding":"${image.encoding}","step":${image.width * image.itemSize},"data":"${pixels.toString('base64')}"}`;
+  return Buffer.from(message, 'utf8');
+}

@@ -1,0 +1,95 @@
+/**
+ * One MCAP file being written: registers each topic's schema and channel on first use and turns records
+ * into messages. `McapWriter` wants every call awaited before the next; callers keep that order.
+ */
+import { McapWriter, type IWritable } from '@mcap/core';
+import type { TopicInfo } from '@webmon/protocol';
+import type { CompressChunk } from './compression.js';
+import { IMAGE_CHANNEL_SUFFIX, LIBRARY, channelOf, imageChannelOf, rawImageMessage, type ChannelSpec, type JsonSchemaLookup } from './layout.js';
+import { frameMessage, type Recorded } from './record.js';
+
+export interface SessionOptions {
+  writable: IWritable;
+  schemas: JsonSchemaLookup | undefined;
+  compressChunk: CompressChunk | undefined;
+  chunkSize: number;
+  /** Also write a `foxglove.RawImage` channel for 2-D mono image frames. */
+  images: boolean;
+}
+
+const utf8 = new TextEncoder();
+
+export class McapSession {
+  private readonly writer: McapWriter;
+  private readonly options: SessionOptions;
+  /** Channel ids by TopicInfo object (the relay keeps one per declared topic), then by its JSON. */
+  private readonly byInfo = new WeakMap<TopicInfo, number>();
+  private readonly byKey = new Map<string, number>();
+  private readonly imageChannels = new Map<number, number>();
+  private readonly schemaIds = new Map<string, number>();
+  /** Messages written, by channel topic. */
+  readonly counts = new Map<string, number>();
+
+  constructor(options: SessionOptions) {
+    this.options = options;
+    this.writer = new McapWriter({
+      writable: options.writable,
+      useChunks: true,
+      chunkSize: options.chunkSize,
+      ...(options.compressChunk === undefined ? {} : { compressChunk: options.compressChunk }),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.writer.start({ profile: '', library: LIBRARY });
+  }
+
+  /** Registers a topic's channel now (a declared topic shows in the file even if it never publishes). */
+  async declare(info: TopicInfo): Promise<number> {
+    const known = this.byInfo.get(info);
+    if (known !== undefined) return known;
+    const key = JSON.stringify(info);
+    let id = this.byKey.get(key);
+    if (id === undefined) {
+      id = await this.register(channelOf(info, this.options.schemas));
+      this.byKey.set(key, id);
+    }
+    this.byInfo.set(info, id);
+    return id;
+  }
+
+  async write(record: Recorded): Promise<void> {
+    const channelId = await this.declare(record.info);
+    const data = record.kind === 'json' ? utf8.encode(record.json) : frameMessage(record);
+    await this.add(channelId, record.info.name, record, data);
+    if (record.kind !== 'frame' || !this.options.images) return;
+    const image = rawImageMessage(record.info.name, record.publishTime, record.header, record.data);
+    if (image === undefined) return;
+    let imageId = this.imageChannels.get(channelId);
+    if (imageId === undefined) {
+      imageId = await this.register(imageChannelOf(record.info));
+      this.imageChannels.set(channelId, imageId);
+    }
+    await this.add(imageId, `${record.info.name}${IMAGE_CHANNEL_SUFFIX}`, record, image);
+  }
+
+  end(): Promise<void> {
+    return this.writer.end();
+  }
+
+  private async add(channelId: number, topic: string, record: Recorded, data: Uint8Array): Promise<void> {
+    // The relay's own per-topic sequence number: a reader sees from gaps what was dropped.
+    await this.writer.addMessage({ channelId, sequence: record.seq >>> 0, logTime: record.logTime, publishTime: record.publishTime, data });
+    this.counts.set(topic, (this.counts.get(topic) ?? 0) + 1);
+  }
+
+  private async register(spec: ChannelSpec): Promise<number> {
+    const schemaKey = `${spec.schema.name}\n${spec.schema.encoding}\n${Buffer.from(spec.schema.data).toString('base64')}`;
+    let schemaId = this.schemaIds.get(schemaKey);
+    if (schemaId === undefined) {
+      schemaId = await this.writer.registerSchema(spec.schema);
+      this.schemaIds.set(schemaKey, schemaId);
+    }
+    return this.writer.registerChannel({ topic: spec.topic, messageEncoding: spec.messageEncoding, schemaId, metadata: spec.metadata });
+  }
+}

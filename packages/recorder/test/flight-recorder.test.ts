@@ -1,0 +1,81 @@
+import { createRelay, type Relay } from '@webmon/relay';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RecorderErrorCode, createFlightRecorder } from '../src/index.js';
+import { readIndexed } from './helpers.js';
+
+let relay: Relay;
+
+beforeEach(() => {
+  relay = createRelay({
+    topics: [
+      { name: 'status', mode: 'latest' },
+      { name: 'ticks', mode: 'stream' },
+      { name: 'image', mode: 'latest', binary: true },
+    ],
+  });
+});
+
+afterEach(async () => {
+  await relay.close();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('createFlightRecorder', () => {
+  it('saves the last N seconds, with each latest topic’s value as of the window start', async () => {
+    const flight = createFlightRecorder(relay, { maxBytes: 8 * 2 ** 20 });
+    relay.publish('status', { state: 'old' });
+    relay.publish('ticks', { n: -1 });
+    await sleep(400);
+    for (let n = 0; n < 10; n++) relay.publish('ticks', { n });
+    relay.publishFrame('image', { dtype: 'uint8', shape: [2, 2] }, new Uint8Array([1, 2, 3, 4]));
+    const back = await readIndexed(await flight.save(0.2));
+    // The stream topic: only the window; the latest topic: its value as of the window start.
+    expect(back.counts.get('ticks')).toBe(10);
+    expect(back.counts.get('status')).toBe(1);
+    expect(JSON.parse(new TextDecoder().decode(back.messages.find((entry) => entry.topic === 'status')?.message.data))).toEqual({ state: 'old' });
+    expect(back.counts.get('image')).toBe(1);
+    expect(back.counts.get('image/image')).toBe(1);
+    expect(back.channels.map((channel) => channel.topic).sort()).toEqual(['image', 'image/image', 'status', 'ticks']);
+    // Messages come out in log-time order.
+    const times = back.messages.map((entry) => entry.message.logTime);
+    expect([...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(times);
+    flight.close();
+  });
+
+  it('stays within its byte budget; the biggest topic gives up values first', async () => {
+    const maxBytes = 2 * 2 ** 20;
+    const flight = createFlightRecorder(relay, { maxBytes });
+    const frame = new Float32Array(64 * 1024); // 256 KiB
+    for (let n = 0; n < 100; n++) {
+      relay.publish('ticks', { n });
+      relay.publishFrame('image', { dtype: 'float32', shape: [256, 256] }, frame);
+      expect(flight.stats().bytes).toBeLessThanOrEqual(maxBytes);
+    }
+    const stats = flight.stats();
+    expect(stats.evicted).toBeGreaterThan(80);
+    const back = await readIndexed(await flight.save(60));
+    expect(back.counts.get('ticks')).toBe(100); // the small topic kept all of its history
+    expect(back.counts.get('image')).toBeLessThan(10);
+    flight.close();
+  });
+
+  it('a value larger than the whole budget is counted, not held', () => {
+    const flight = createFlightRecorder(relay, { maxBytes: 1024 });
+    relay.publishFrame('image', { dtype: 'uint8', shape: [64, 64] }, new Uint8Array(4096));
+    expect(flight.stats()).toMatchObject({ tooLarge: 1, bytes: 0 });
+    flight.close();
+  });
+
+  it('off (maxBytes 0) it taps nothing and save says RECORDER_DISABLED; bad seconds are refused', async () => {
+    const off = createFlightRecorder(relay, { maxBytes: 0 });
+    relay.publish('ticks', { n: 1 });
+    expect(off.stats().bytes).toBe(0);
+    await expect(off.save(10)).rejects.toMatchObject({ code: RecorderErrorCode.DISABLED });
+    const on = createFlightRecorder(relay);
+    await expect(on.save(0)).rejects.toMatchObject({ code: RecorderErrorCode.INVALID_OPTIONS });
+    await expect(on.save(Number.NaN)).rejects.toMatchObject({ code: RecorderErrorCode.INVALID_OPTIONS });
+    expect(() => createFlightRecorder(relay, { maxBytes: -1 })).toThrow(expect.objectContaining({ code: RecorderErrorCode.INVALID_OPTIONS }));
+    on.close();
+  });
+});
