@@ -321,7 +321,7 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
     const { page, errors } = await open(site.url);
     try {
       // The canvas takes the 384 × 512 image's proportions at the element's 640 px: 640 × 480 device pixels.
-      await expect.poll(() => page.locator('#asked').textContent(), { timeout: 30_000 }).toBe(JSON.stringify({ maxShape: [480, 640], dtype: 'float32' }));
+      await expect.poll(() => page.locator('#asked').textContent(), { timeout: 30_000 }).toBe(JSON.stringify({ maxShape: [480, 640], dtype: 'float32', resample: 'area' }));
       const canvas = page.locator('#image canvas');
       const shot = async (): Promise<Buffer> => canvas.screenshot();
       // magma over [-1, 1]: the pattern has near-black troughs and pale-yellow crests, and it moves.
