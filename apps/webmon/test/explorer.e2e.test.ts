@@ -145,6 +145,9 @@ describe('/explorer on both napari modes, in Chromium', () => {
     await recent.stop();
     const source = page.locator('[data-source="n05"]');
     await expect.poll(() => source.getAttribute('data-state'), { timeout: 60_000 }).toBe('gone');
+    // webmon's log says it serves the other source on, not that it exits.
+    await webmon.waitFor(/\(n05\)[^\n]*; serving the other sources on/, 30_000);
+    expect(webmon.output()).not.toMatch(/; exiting/);
     // Its topics stay, with their last values (the bridge may keep them declared: the source's status says it is gone).
     expect(await count('n05.frame_time')).toBeGreaterThan(0);
     expect(await number('n05.frame_time', 'delta_ms').count()).toBe(1);

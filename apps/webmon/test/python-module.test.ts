@@ -124,6 +124,9 @@ describe('webmon run', () => {
       return status.sources.some((source) => source.state === 'disconnected') ? status : undefined;
     }, 60_000, 'one source gone');
     expect(after.sources.map((source) => source.state).sort()).toEqual(['connected', 'disconnected']);
+    // The log says what webmon does then: it serves on (until the run's program exits), not that it exits.
+    await proc.waitFor(/program module_demo2? \(pid \d+\) [^\n]*; serving on until the program of this run exits/, 30_000);
+    expect(proc.output()).not.toMatch(/; exiting/);
     writeFileSync(done, '');
     expect(await proc.exited(60_000)).toBe(0); // sh's status: wait's
   });
