@@ -67,6 +67,7 @@ export class Sources {
       label,
       authkey: spec.authkey ?? this.options.authkey,
       stay: this.options.stay,
+      ending: () => this.ending(bridge),
       pollIntervalMs: this.options.pollMs,
       replayMs: CHART_WINDOW_MS,
       logger: this.logger,
@@ -74,6 +75,18 @@ export class Sources {
     this.specs.push(spec);
     this.bridges.push(bridge);
     return bridge;
+  }
+
+  /**
+   * What webmon does when `bridge` ends (without `--stay`), for its log line: it exits with the napari that
+   * launched it, or with the last of the sources attached by hand; under `webmon run` it serves until the
+   * program it runs exits, whichever of the program's sources leaves.
+   */
+  private ending(bridge: NapariBridge): string {
+    if (this.options.source.kind === 'run') return 'serving on until the program of this run exits';
+    const launcher = this.specs.findIndex((spec) => spec.launcher);
+    if (launcher >= 0) return this.bridges[launcher] === bridge ? 'exiting' : 'serving on while the napari that launched webmon runs';
+    return this.bridges.some((other) => other !== bridge && other.state !== 'disconnected') ? 'serving the other sources on' : 'exiting';
   }
 
   /**

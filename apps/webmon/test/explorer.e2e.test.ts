@@ -8,7 +8,9 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explorerCount, explorerTopic, explorerValue } from './explorer-page.js';
 import { APP_DIR, PYTHON, SIMULATOR, launchChromium, startProcess, startWebmon, type Proc } from './helpers.js';
+import { canvasPixels } from './pixels.js';
 
 /** Long enough for Chromium to start and /explorer to open before the plugin does. */
 const PLUGIN_AFTER_S = 25;
@@ -26,34 +28,9 @@ async function startSimulator(napari: '0.4' | '0.5', extra: string[] = []): Prom
   return { proc, port };
 }
 
-/** Share of the canvas's pixels that are not its background, and how many distinct colours it has. */
-async function canvasPixels(target: Page, selector: string): Promise<{ lit: number; colours: number }> {
-  const png = await target.locator(selector).first().screenshot();
-  return target.evaluate(async (base64) => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${base64}`;
-    await image.decode();
-    const canvas = new OffscreenCanvas(image.naturalWidth, image.naturalHeight);
-    const context = canvas.getContext('2d');
-    if (!context) throw new Error('no 2d context');
-    context.drawImage(image, 0, 0);
-    const { data } = context.getImageData(0, 0, image.naturalWidth, image.naturalHeight);
-    const [r0, g0, b0] = [data[0], data[1], data[2]];
-    let lit = 0;
-    const colours = new Set<number>();
-    for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b] = [data[i] ?? 0, data[i + 1] ?? 0, data[i + 2] ?? 0];
-      if (Math.abs(r - (r0 ?? 0)) + Math.abs(g - (g0 ?? 0)) + Math.abs(b - (b0 ?? 0)) > 30) lit++;
-      colours.add((r << 16) | (g << 8) | b);
-    }
-    return { lit: lit / (data.length / 4), colours: colours.size };
-  }, png.toString('base64'));
-}
-
-const topic = (name: string) => page.locator(`[data-topic="${name}"]`);
-const count = async (name: string): Promise<number> => Number((await topic(name).getAttribute('data-count')) ?? 0);
-/** The clickable number at `path` in a topic's tree. */
-const number = (name: string, path: string) => topic(name).locator(`.json-node[data-path="${path}"] > .json-line > .json-value`);
+const topic = (name: string) => explorerTopic(page, name);
+const count = (name: string) => explorerCount(page, name);
+const number = (name: string, path: string) => explorerValue(page, name, path);
 
 beforeAll(async () => {
   const [a, b] = await Promise.all([startSimulator('0.4'), startSimulator('0.5', ['--plugin-after', String(PLUGIN_AFTER_S)])]);
@@ -168,6 +145,9 @@ describe('/explorer on both napari modes, in Chromium', () => {
     await recent.stop();
     const source = page.locator('[data-source="n05"]');
     await expect.poll(() => source.getAttribute('data-state'), { timeout: 60_000 }).toBe('gone');
+    // webmon's log says it serves the other source on, not that it exits.
+    await webmon.waitFor(/\(n05\)[^\n]*; serving the other sources on/, 30_000);
+    expect(webmon.output()).not.toMatch(/; exiting/);
     // Its topics stay, with their last values (the bridge may keep them declared: the source's status says it is gone).
     expect(await count('n05.frame_time')).toBeGreaterThan(0);
     expect(await number('n05.frame_time', 'delta_ms').count()).toBe(1);

@@ -7,6 +7,8 @@ export const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 export const SIMULATOR = fileURLToPath(new URL('../python/napari_simulator.py', import.meta.url));
 export const PYTHON = process.env['WEBMON_PYTHON'] ?? 'python3';
+/** The test programs that use only the `webmon` Python module. */
+export const PYTHON_SCRIPTS = fileURLToPath(new URL('./python/', import.meta.url));
 
 export interface Proc {
   child: ChildProcess;
@@ -93,6 +95,14 @@ export async function startWebmon(args: string[], options: SpawnOptions = {}): P
   const proc = startProcess(process.execPath, [CLI, ...args], options);
   const match = await proc.waitFor(/webmon: serving (http:\/\/\S+)/, 90_000);
   return { proc, url: match[1] ?? '' };
+}
+
+/**
+ * `node dist/cli.js run --port 0 ...args` (`args` ends with `-- COMMAND…`). NAPARI_MON_CLIENT is cleared so
+ * the program's module attaches through the run, whatever the test runner's environment holds.
+ */
+export function startWebmonRun(args: string[], options: SpawnOptions = {}): Proc {
+  return startProcess(process.execPath, [CLI, 'run', '--port', '0', ...args], { ...options, env: { ...process.env, ...options.env, NAPARI_MON_CLIENT: '' } });
 }
 
 /** Debian's Chromium through playwright-core, with the workspace's one set of headless flags. */

@@ -64,3 +64,50 @@ export function changedShare(a: PixelSummary, b: PixelSummary): number {
   }
   return changed / (x.length / 4);
 }
+
+/** Share of an element's pixels that differ from its top-left pixel, and how many distinct colours it has. */
+export async function canvasPixels(page: Page, selector: string): Promise<{ lit: number; colours: number }> {
+  const png = await page.locator(selector).first().screenshot();
+  return page.evaluate(async (base64) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = new OffscreenCanvas(image.naturalWidth, image.naturalHeight);
+    const context = canvas.getContext('2d');
+    if (!context) throw new Error('no 2d context');
+    context.drawImage(image, 0, 0);
+    const { data } = context.getImageData(0, 0, image.naturalWidth, image.naturalHeight);
+    const [r0, g0, b0] = [data[0], data[1], data[2]];
+    let lit = 0;
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b] = [data[i] ?? 0, data[i + 1] ?? 0, data[i + 2] ?? 0];
+      if (Math.abs(r - (r0 ?? 0)) + Math.abs(g - (g0 ?? 0)) + Math.abs(b - (b0 ?? 0)) > 30) lit++;
+      colours.add((r << 16) | (g << 8) | b);
+    }
+    return { lit: lit / (data.length / 4), colours: colours.size };
+  }, png.toString('base64'));
+}
+
+/** The RGB colours of an element's screenshot at `points`, each `[x, y]` as fractions of its width and height. */
+export async function sampleColours(page: Page, selector: string, points: readonly (readonly [number, number])[]): Promise<[number, number, number][]> {
+  const png = await page.locator(selector).first().screenshot();
+  return page.evaluate(
+    async ([base64, at]) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${base64}`;
+      await image.decode();
+      const canvas = new OffscreenCanvas(image.naturalWidth, image.naturalHeight);
+      const context = canvas.getContext('2d');
+      if (!context) throw new Error('no 2d context');
+      context.drawImage(image, 0, 0);
+      return at.map(([fx, fy]) => {
+        const x = Math.min(image.naturalWidth - 1, Math.floor(fx * image.naturalWidth));
+        const y = Math.min(image.naturalHeight - 1, Math.floor(fy * image.naturalHeight));
+        const [r, g, b] = context.getImageData(x, y, 1, 1).data;
+        return [r ?? 0, g ?? 0, b ?? 0] as [number, number, number];
+      });
+    },
+    [png.toString('base64'), points] as const,
+  );
+}

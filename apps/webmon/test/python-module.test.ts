@@ -7,14 +7,13 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRelayClient, type RelayClient, type WebSocketConstructor } from '@webmon/relay/client';
 import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CLI, eventually, getJson, startProcess, type Proc } from './helpers.js';
-import { pyenvInterpreters, type Interpreter } from './pythons.js';
+import { CLI, PYTHON_SCRIPTS, eventually, getJson, startProcess, startWebmonRun, type Proc } from './helpers.js';
+import { interpreterFor, type Interpreter } from './pythons.js';
 
-const SCRIPTS = fileURLToPath(new URL('./python/', import.meta.url));
+const SCRIPTS = PYTHON_SCRIPTS;
 const work = mkdtempSync(join(tmpdir(), 'webmon-pymodule-'));
 const running: Proc[] = [];
 const clients: RelayClient[] = [];
@@ -24,14 +23,8 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function interpreter(minor: number, numpy?: boolean): Interpreter {
-  const found = pyenvInterpreters().find((python) => python.version[0] === 3 && python.version[1] === minor && (numpy === undefined || python.hasNumpy === numpy));
-  if (!found) throw new Error(`these tests need CPython 3.${minor}${numpy === undefined ? '' : numpy ? ' with numpy' : ' without numpy'} under ~/.pyenv/versions`);
-  return found;
-}
-
 function webmonRun(args: string[], cwd = work): Proc {
-  const proc = startProcess(process.execPath, [CLI, 'run', '--port', '0', ...args], { cwd, env: { ...process.env, NAPARI_MON_CLIENT: '' } });
+  const proc = startWebmonRun(args, { cwd });
   running.push(proc);
   return proc;
 }
@@ -52,7 +45,7 @@ describe('webmon python-path', () => {
   it('prints a folder that makes the module and its ring writer importable', () => {
     const folder = pythonPath();
     expect(existsSync(join(folder, 'webmon', '__init__.py'))).toBe(true);
-    const python = interpreter(13);
+    const python = interpreterFor(13);
     const result = spawnSync(python.command, ['-c', 'import webmon; print(webmon.monitor.active, webmon.RingWriter.__name__)'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: folder } });
     expect(result.stderr).toBe('');
     expect(result.stdout.trim()).toBe('False RingWriter');
@@ -60,7 +53,7 @@ describe('webmon python-path', () => {
   });
 
   it('keeps its promises about values: no-ops before start, conversions with a warning, typed refusals', () => {
-    const result = spawnSync(interpreter(9).command, [join(SCRIPTS, 'module_checks.py')], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: pythonPath() } });
+    const result = spawnSync(interpreterFor(9).command, [join(SCRIPTS, 'module_checks.py')], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: pythonPath() } });
     expect(result.stderr).toBe('');
     const out = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(out['before']).toEqual([null, null, null, null]);
@@ -79,9 +72,9 @@ describe('webmon python-path', () => {
 
 describe('webmon run', () => {
   const cases: [string, () => Interpreter][] = [
-    ['3.9 without numpy', () => interpreter(9, false)],
-    ['3.11 with numpy', () => interpreter(11, true)],
-    ['3.13 without numpy', () => interpreter(13, false)],
+    ['3.9 without numpy', () => interpreterFor(9, false)],
+    ['3.11 with numpy', () => interpreterFor(11, true)],
+    ['3.13 without numpy', () => interpreterFor(13, false)],
   ];
   for (const [label, python] of cases) {
     it(`serves a latest value, a stream and an image from a program using only the module (${label}), and exits with its status`, async () => {
@@ -114,7 +107,7 @@ describe('webmon run', () => {
 
   it('shows two programs as two sources and keeps one that left as disconnected', async () => {
     const done = join(work, 'done-two');
-    const python = interpreter(13).command;
+    const python = interpreterFor(13).command;
     const demo = join(SCRIPTS, 'module_demo.py');
     // Two programs of the run (the same script twice): prefixes module_demo and module_demo2.
     const proc = webmonRun(['--', 'sh', '-c', `"$0" "$1" "$2.first" & "$0" "$1" "$2"; wait`, python, demo, done]);
@@ -131,13 +124,16 @@ describe('webmon run', () => {
       return status.sources.some((source) => source.state === 'disconnected') ? status : undefined;
     }, 60_000, 'one source gone');
     expect(after.sources.map((source) => source.state).sort()).toEqual(['connected', 'disconnected']);
+    // The log says what webmon does then: it serves on (until the run's program exits), not that it exits.
+    await proc.waitFor(/program module_demo2? \(pid \d+\) [^\n]*; serving on until the program of this run exits/, 30_000);
+    expect(proc.output()).not.toMatch(/; exiting/);
     writeFileSync(done, '');
     expect(await proc.exited(60_000)).toBe(0); // sh's status: wait's
   });
 
   it('refuses bad values in the program, and webmon keeps serving the good ones', async () => {
     const done = join(work, 'done-bad');
-    const proc = webmonRun(['--', interpreter(9).command, join(SCRIPTS, 'module_bad_values.py'), done]);
+    const proc = webmonRun(['--', interpreterFor(9).command, join(SCRIPTS, 'module_bad_values.py'), done]);
     const url = (await proc.waitFor(/webmon: serving (http:\/\/\S+)/))[1]!;
     const codes = JSON.parse((await proc.waitFor(/codes (\[.*\])/))[1]!) as string[];
     expect(codes).toEqual(['WEBMON_PY_NOT_JSON', 'WEBMON_PY_NOT_JSON', 'WEBMON_PY_NOT_JSON', 'WEBMON_PY_NOT_JSON', 'WEBMON_PY_TOO_LARGE', 'WEBMON_PY_TOO_LARGE']);
@@ -156,7 +152,7 @@ describe('webmon run', () => {
 
   it('drops the oldest messages of a burst beyond the queue, and counts them where a page sees them', async () => {
     const done = join(work, 'done-flood');
-    const proc = webmonRun(['--', interpreter(13).command, join(SCRIPTS, 'module_flood.py'), done]);
+    const proc = webmonRun(['--', interpreterFor(13).command, join(SCRIPTS, 'module_flood.py'), done]);
     const url = (await proc.waitFor(/webmon: serving (http:\/\/\S+)/))[1]!;
     const dropped = Number((await proc.waitFor(/sent 20000 in [\d.]+ s, dropped (\d+)/))[1]);
     expect(dropped).toBeGreaterThan(0); // 20,000 at once into a queue of 100
@@ -187,7 +183,7 @@ describe('webmon run', () => {
 
   it('refuses an attach without the run secret', async () => {
     const done = join(work, 'done-secret');
-    const proc = webmonRun(['--', interpreter(13).command, join(SCRIPTS, 'module_demo.py'), done]);
+    const proc = webmonRun(['--', interpreterFor(13).command, join(SCRIPTS, 'module_demo.py'), done]);
     const url = (await proc.waitFor(/webmon: serving (http:\/\/\S+)/))[1]!;
     const body = JSON.stringify({ port: 1, authkey: 'x', name: 'evil' });
     const attempts: Record<string, string>[] = [{}, { 'x-webmon-run-token': 'wrong' }];
@@ -203,7 +199,7 @@ describe('webmon run', () => {
 describe('monitor.start() without webmon run', () => {
   it('launches webmon itself, and a kill -9 leaves no process, port or shared-memory block', async () => {
     const before = shmNames();
-    const python = startProcess(interpreter(13).command, [join(SCRIPTS, 'module_killed.py')], { cwd: work, env: { ...process.env, PYTHONPATH: pythonPath(), WEBMON_PORT: '0', NAPARI_MON_CLIENT: '' } });
+    const python = startProcess(interpreterFor(13).command, [join(SCRIPTS, 'module_killed.py')], { cwd: work, env: { ...process.env, PYTHONPATH: pythonPath(), WEBMON_PORT: '0', NAPARI_MON_CLIENT: '' } });
     running.push(python);
     const facts = JSON.parse((await python.waitFor(/facts (\{.*\})/, 90_000))[1]!) as { url: string; ring: string; webmon: number; port: number; tracker: number };
     expect(facts.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);

@@ -85,3 +85,10 @@ export function tooOldPython(): { command: string; version: string; dispose(): v
   chmodSync(command, 0o755);
   return { command, version: '3.7.16', dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** The installed CPython 3.`minor` (with or without numpy when `numpy` says which); throws when there is none, so a test cannot pass without it. */
+export function interpreterFor(minor: number, numpy?: boolean): Interpreter {
+  const found = pyenvInterpreters().find((python) => python.version[0] === 3 && python.version[1] === minor && (numpy === undefined || python.hasNumpy === numpy));
+  if (!found) throw new Error(`these tests need CPython 3.${minor}${numpy === undefined ? '' : numpy ? ' with numpy' : ' without numpy'} under ~/.pyenv/versions`);
+  return found;
+}

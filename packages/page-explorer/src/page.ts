@@ -103,6 +103,9 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
   const cards = new Map<string, Card>();
   const sources = new Map<string, SourceSection>();
   const subscribed = new Set<string>();
+  // The relay's gap notices, when the host passes them on (page-kit ≥ the one with `onGap`; this page
+  // may be served by an older host): else the stream logs infer gaps from seq jumps.
+  const gapNotices = typeof (context as Partial<PageContext>).onGap === 'function';
   let frame = 0;
 
   // ---- drawing, once per animation frame
@@ -239,7 +242,7 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
     if (!info.binary) {
       body.appendChild(document.createElement('div')).className = 'wx-value';
       if (info.mode === 'stream') {
-        card.log = createStreamLog(STREAM_ROWS);
+        card.log = createStreamLog(STREAM_ROWS, !gapNotices);
         const label = body.appendChild(document.createElement('div'));
         label.className = 'wx-log-label';
         label.textContent = `last ${STREAM_ROWS} messages, newest first`;
@@ -278,6 +281,16 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
     for (const done of card.acks.splice(0)) done();
     paintSource(card.source);
   };
+
+  if (gapNotices) {
+    context.onGap((gap) => {
+      const card = cards.get(gap.topic);
+      if (!card?.log) return;
+      card.log.gap(gap.fromSeq, gap.toSeq, gap.dropped, Date.now());
+      card.dirty = true;
+      schedule();
+    });
+  }
 
   for (const info of context.topics) add(info);
   context.onTopics((change) => {

@@ -1,13 +1,14 @@
 /**
  * The last messages of a `stream` topic, newest first, bounded: what came, how many, and where messages
- * were lost. A stream's sequence numbers are consecutive per topic, so a jump is exactly the gap the
- * relay reports when it drops messages for a slow page (its `gap` notice names the same seq range); a
- * smaller number than before is a new server session, not a gap.
+ * were lost. The relay's `gap` notice (page-kit's `onGap`) names the seq range it dropped for a slow page,
+ * before the messages after it. A host too old to pass notices on leaves the log to infer gaps: a stream's
+ * sequence numbers are consecutive per topic, so a jump is the same range (a smaller number than before is
+ * a new server session, not a gap).
  */
 export interface StreamEntry {
   kind: 'message' | 'gap';
   seq: number;
-  /** Server time of publication, ms since the epoch (gaps: the time of the message after them). */
+  /** Server time of publication, ms since the epoch (gaps: the time of the message after them, or of the notice). */
   time: number;
   /** The message as one line of JSON (gaps: `N dropped (seq a–b)`). */
   text: string;
@@ -24,30 +25,36 @@ export interface StreamLogState {
 
 export interface StreamLog {
   readonly state: StreamLogState;
-  /** Notes a message (and the gap before it, if its seq jumps). */
+  /** Notes a message (and, when inferring gaps, the gap before it if its seq jumps). */
   add(seq: number, time: number, text: string): void;
+  /** Notes the relay's gap notice: `dropped` messages, `fromSeq`–`toSeq`, never to come. */
+  gap(fromSeq: number, toSeq: number, dropped: number, time: number): void;
 }
 
-/** A bounded log of a stream's messages. @param maxEntries entries kept (messages and gap notices), @default 50 */
-export function createStreamLog(maxEntries = 50): StreamLog {
+/**
+ * A bounded log of a stream's messages. @param maxEntries entries kept (messages and gap notices), @default 50
+ * @param inferGaps note seq jumps as gaps (for hosts that pass no gap notices on), @default true
+ */
+export function createStreamLog(maxEntries = 50, inferGaps = true): StreamLog {
   const state: StreamLogState = { received: 0, dropped: 0, entries: [] };
   let last: number | undefined;
   const push = (entry: StreamEntry): void => {
     state.entries.push(entry);
     if (state.entries.length > maxEntries) state.entries.splice(0, state.entries.length - maxEntries);
   };
+  function noteGap(fromSeq: number, toSeq: number, dropped: number, time: number): void {
+    state.dropped += dropped;
+    push({ kind: 'gap', seq: fromSeq, time, text: `${dropped} dropped (seq ${fromSeq}–${toSeq})` });
+  }
   return {
     state,
     add(seq, time, text) {
-      if (last !== undefined && seq > last + 1) {
-        const dropped = seq - last - 1;
-        state.dropped += dropped;
-        push({ kind: 'gap', seq: last + 1, time, text: `${dropped} dropped (seq ${last + 1}–${seq - 1})` });
-      }
+      if (inferGaps && last !== undefined && seq > last + 1) noteGap(last + 1, seq - 1, seq - last - 1, time);
       last = seq;
       state.received += 1;
       push({ kind: 'message', seq, time, text });
     },
+    gap: noteGap,
   };
 }
 

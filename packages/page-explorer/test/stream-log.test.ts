@@ -32,4 +32,19 @@ describe('createStreamLog', () => {
     expect(log.state.dropped).toBe(0);
     expect(log.state.entries.every((entry) => entry.kind === 'message')).toBe(true);
   });
+
+  it("lists the relay's gap notices, and infers none from seq jumps when it has them", () => {
+    const log = createStreamLog(10, false);
+    log.add(4, 1, 'a');
+    log.gap(5, 7, 3, 2);
+    log.add(8, 3, 'b');
+    log.add(20, 4, 'c'); // a jump the relay did not report (e.g. a reconnect): not a drop
+    expect(log.state.dropped).toBe(3);
+    expect(log.state.entries.map((entry) => [entry.kind, entry.text])).toEqual([
+      ['message', 'a'],
+      ['gap', '3 dropped (seq 5–7)'],
+      ['message', 'b'],
+      ['message', 'c'],
+    ]);
+  });
 });

@@ -7,6 +7,7 @@ export type {
   CommandOptions,
   ConnectionInfo,
   DataInfo,
+  GapInfo,
   Page,
   PageContext,
   PageDefinition,

@@ -72,6 +72,16 @@ export interface CommandOptions {
   topic?: string;
 }
 
+/** Messages of a `stream` topic the server dropped for this page (it read too slowly): they never come. */
+export interface GapInfo {
+  topic: string;
+  /** How many messages were dropped. */
+  dropped: number;
+  /** The first and last dropped sequence numbers. */
+  fromSeq: number;
+  toSeq: number;
+}
+
 /** The server's topics changed (declared or retired while it runs). */
 export interface TopicsChange {
   added: readonly TopicInfo[];
@@ -104,6 +114,11 @@ export interface PageContext<Topics extends string = string, Payloads extends To
    * list as `added` (plus, after a reconnect, the topics that are gone as `removed`).
    */
   onTopics(listener: (change: TopicsChange) => void): Unsubscribe;
+  /**
+   * Called when the server dropped messages of a `stream` topic this page subscribed to, before the
+   * messages that follow them. A host whose client cannot say (no `onGap`) never calls it.
+   */
+  onGap(listener: (gap: GapInfo) => void): Unsubscribe;
   /** The connection state now. */
   readonly connection: ConnectionInfo;
   /** Called on every change of the connection state (not with the current one). */

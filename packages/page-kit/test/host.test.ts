@@ -1,4 +1,4 @@
-import type { StatusMessage } from '@webmon/protocol';
+import type { GapMessage, StatusMessage } from '@webmon/protocol';
 import type { ConnectionState, TopicEvent } from '@webmon/relay/client';
 import { describe, expect, it, vi } from 'vitest';
 import { definePage, type PageContext } from '../src/index.js';
@@ -9,6 +9,7 @@ function fakeClient() {
   const handlers = new Map<string, Set<(event: TopicEvent<unknown>) => void>>();
   const states = new Set<(state: ConnectionState) => void>();
   const statuses = new Set<(status: StatusMessage) => void>();
+  const gaps = new Set<(gap: GapMessage) => void>();
   const client: PageHostClient = {
     subscribe(topic, handler) {
       const set = handlers.get(topic) ?? new Set();
@@ -20,6 +21,7 @@ function fakeClient() {
     onTopics: () => () => undefined,
     onStateChange: (handler) => (states.add(handler), () => states.delete(handler)),
     onStatus: (handler) => (statuses.add(handler), () => statuses.delete(handler)),
+    onGap: (handler) => (gaps.add(handler), () => gaps.delete(handler)),
   };
   return {
     client,
@@ -29,7 +31,8 @@ function fakeClient() {
     },
     state: (state: ConnectionState) => states.forEach((handler) => handler(state)),
     status: (status: StatusMessage) => statuses.forEach((handler) => handler(status)),
-    listeners: () => states.size + statuses.size,
+    gap: (gap: GapMessage) => gaps.forEach((handler) => handler(gap)),
+    listeners: () => states.size + statuses.size + gaps.size,
   };
 }
 
@@ -67,6 +70,31 @@ describe('createPageHost', () => {
     expect(fake.listeners()).toBe(0);
     mounted.dispose(); // twice is harmless
     expect(disposer).toHaveBeenCalledOnce();
+  });
+
+  it("passes on the server's gap notices for the topics the page subscribed to, until it unsubscribes", () => {
+    const fake = fakeClient();
+    const host = createPageHost({ client: fake.client });
+    const gaps: unknown[] = [];
+    let unsubscribe: (() => void) | undefined;
+    const page = definePage({
+      id: 'a',
+      title: 'A',
+      topics: ['s.*'],
+      mount(_element, ctx) {
+        unsubscribe = ctx.subscribe('s.one', () => undefined);
+        ctx.onGap((gap) => gaps.push(gap));
+      },
+    });
+    host.mountPage(page, element());
+    fake.gap({ type: 'gap', topic: 's.one', dropped: 3, fromSeq: 6, toSeq: 8 });
+    fake.gap({ type: 'gap', topic: 's.two', dropped: 1, fromSeq: 1, toSeq: 1 }); // declared, not subscribed
+    expect(gaps).toEqual([{ topic: 's.one', dropped: 3, fromSeq: 6, toSeq: 8 }]);
+    unsubscribe?.();
+    fake.gap({ type: 'gap', topic: 's.one', dropped: 1, fromSeq: 10, toSeq: 10 });
+    expect(gaps).toHaveLength(1);
+    host.dispose();
+    expect(fake.listeners()).toBe(0);
   });
 
   it('releases what a failing mount registered, and rethrows', () => {

@@ -37,6 +37,11 @@ export interface NapariBridgeOptions {
   label?: string;
   /** Keep retrying after napari goes away (and before it first comes). @default false */
   stay?: boolean;
+  /**
+   * What the app does when this source ends (without `stay`), logged after why it ended: `napari shut down;
+   * exiting`. Asked at that moment, since it may depend on the app's other sources. @default () => 'exiting'
+   */
+  ending?: () => string;
   /** Milliseconds of `stream` history replayed to a page that opens late. @default 10000 */
   replayMs?: number;
   /** Pause between reads of `napari_data`. @default 16 */
@@ -104,6 +109,7 @@ export class NapariBridge {
   private ringTimer: NodeJS.Timeout | undefined;
   private readonly logger: BridgeLogger;
   private readonly label: string;
+  private readonly ending: () => string;
   private readonly replayMs: number;
 
   constructor(private readonly options: NapariBridgeOptions) {
@@ -115,6 +121,7 @@ export class NapariBridge {
     }
     this.address = options.address;
     this.label = options.label ?? 'napari';
+    this.ending = options.ending ?? (() => 'exiting');
     this.logger = options.logger ?? silentLogger;
     this.replayMs = options.replayMs ?? 10_000;
     this.ended = new Promise((resolve) => (this.endedResolve = resolve));
@@ -230,7 +237,7 @@ export class NapariBridge {
     } else {
       this.state = 'disconnected';
       this.options.relay.setStatus('source.disconnected', { source: this.prefix, message: why });
-      say(`${why}; exiting`);
+      say(`${why}; ${this.ending()}`);
       this.endedResolve({ reason: 'napari' });
     }
   }
@@ -361,7 +368,7 @@ export class NapariBridge {
       this.logger.info(`${why}; --stay: serving on and waiting for napari to come back`);
       this.scheduleRetry();
     } else {
-      this.logger.info(`${why}; exiting`);
+      this.logger.info(`${why}; ${this.ending()}`);
       this.endedResolve(info);
     }
   }

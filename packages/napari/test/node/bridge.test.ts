@@ -151,4 +151,15 @@ describe('napari bridge', () => {
       await second.stop();
     }
   });
+
+  it("ends, when its napari leaves, with why and the app's word for what it does then", async () => {
+    const said: string[] = [];
+    const logger = { info: (message: string) => said.push(message), warn: (message: string) => said.push(message), debug: () => undefined };
+    const attached = createNapariBridge({ relay: pair.relay, address: { host: '127.0.0.1', port: fixture.port }, label: 'program demo', ending: () => 'serving on', logger, pollIntervalMs: 10 });
+    bridges.push(attached);
+    await attached.start();
+    await fixture.stop();
+    await attached.ended;
+    expect(said.filter((line) => line.includes('program demo') && !line.startsWith('connected'))).toEqual([expect.stringMatching(/^(program demo shut down|lost program demo \(.*\)); serving on$/)]);
+  });
 });

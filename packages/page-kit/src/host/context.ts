@@ -9,6 +9,8 @@ import type { PageHostClient } from './types.js';
 
 export function createPageContext(page: Page, client: PageHostClient, connection: ConnectionTracker, signal: AbortSignal): PageContext {
   const cleanups: (() => void)[] = [];
+  /** Live subscriptions by topic: gap notices go to the page only for topics it subscribed to. */
+  const subscribed = new Map<string, number>();
   signal.addEventListener('abort', () => {
     for (const cleanup of cleanups.splice(0)) cleanup();
   });
@@ -27,8 +29,18 @@ export function createPageContext(page: Page, client: PageHostClient, connection
         const info: DataInfo = { seq: event.seq, time: event.time, replayed: event.replay, defer: event.defer };
         return (onData as (payload: unknown, info: DataInfo) => unknown)(event.kind === 'frame' ? event.frame : event.payload, info);
       }, options.view === undefined ? undefined : { view: options.view });
-      cleanups.push(unsubscribe);
-      return unsubscribe;
+      subscribed.set(topic, (subscribed.get(topic) ?? 0) + 1);
+      let done = false;
+      const release = (): void => {
+        if (done) return;
+        done = true;
+        unsubscribe();
+        const left = (subscribed.get(topic) ?? 1) - 1;
+        if (left > 0) subscribed.set(topic, left);
+        else subscribed.delete(topic);
+      };
+      cleanups.push(release);
+      return release;
     },
     setView(topic, view) {
       if (!topicAllowed(page.topics, topic)) {
@@ -44,6 +56,14 @@ export function createPageContext(page: Page, client: PageHostClient, connection
     },
     onTopics(listener) {
       const off = client.onTopics(listener);
+      cleanups.push(off);
+      return off;
+    },
+    onGap(listener) {
+      const off =
+        client.onGap?.((gap) => {
+          if (!signal.aborted && subscribed.has(gap.topic)) listener({ topic: gap.topic, dropped: gap.dropped, fromSeq: gap.fromSeq, toSeq: gap.toSeq });
+        }) ?? (() => undefined);
       cleanups.push(off);
       return off;
     },

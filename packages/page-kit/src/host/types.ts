@@ -1,4 +1,4 @@
-import type { ArrayView, JsonValue, StatusMessage, TopicInfo } from '@webmon/protocol';
+import type { ArrayView, GapMessage, JsonValue, StatusMessage, TopicInfo } from '@webmon/protocol';
 import type { CommandOptions, ConnectionState, SubscribeOptions, TopicEvent, TopicsChange } from '@webmon/relay/client';
 
 /** What the host needs of a relay client (`createRelayClient` from `@webmon/relay/client` fits). */
@@ -12,4 +12,6 @@ export interface PageHostClient {
   onTopics(handler: (change: TopicsChange) => void): () => void;
   onStateChange(handler: (state: ConnectionState) => void): () => void;
   onStatus(handler: (status: StatusMessage) => void): () => void;
+  /** The server's gap notices (messages of a stream topic dropped for this client); a client without it: pages hear of no gaps. */
+  onGap?(handler: (gap: GapMessage) => void): () => void;
 }
