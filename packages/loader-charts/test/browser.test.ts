@@ -5,26 +5,22 @@
 import { fileURLToPath } from 'node:url';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bundleBrowserEntry, launchChromium, openPage, servePage, type PageServer } from '@webmon/test-chromium';
+import { openTestSite, openPage, type TestSite } from '@webmon/test-chromium';
 import type {} from './browser/harness.js';
 
-let browser: Browser;
-let server: PageServer;
+let site: TestSite;
 let page: Page;
 
 beforeAll(async () => {
-  const script = await bundleBrowserEntry(fileURLToPath(new URL('./browser/harness.ts', import.meta.url)));
-  server = await servePage(script, { title: 'loader-charts', bodyStyle: 'margin:16px;background:#fff', bodyHtml: '<div id="app"></div>' });
-  browser = await launchChromium();
+  site = await openTestSite(fileURLToPath(new URL('./browser/harness.ts', import.meta.url)), { title: 'loader-charts', bodyStyle: 'margin:16px;background:#fff', bodyHtml: '<div id="app"></div>' });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await site?.close();
 });
 
 beforeEach(async () => {
-  page = await openPage(browser, server.url, 'harness');
+  page = await openPage(site.browser, site.url, 'harness');
 });
 
 afterEach(async () => {

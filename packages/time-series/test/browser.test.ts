@@ -3,28 +3,24 @@
  * a page on a loopback port. What is checked is read back from the canvas: where the line is drawn.
  */
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bundleBrowserEntry, launchChromium, openPage, servePage, type PageServer } from '@webmon/test-chromium';
+import { openTestSite, openPage, type TestSite } from '@webmon/test-chromium';
 import type {} from './browser/harness.js';
 
-let browser: Browser;
-let server: PageServer;
+let site: TestSite;
 let page: Page;
 
 beforeAll(async () => {
-  const script = await bundleBrowserEntry(fileURLToPath(new URL('./browser/harness.ts', import.meta.url)));
-  server = await servePage(script, { title: 'time-series', bodyStyle: 'margin:16px;background:#fff', bodyHtml: '<div id="app"></div>' });
-  browser = await launchChromium();
+  site = await openTestSite(fileURLToPath(new URL('./browser/harness.ts', import.meta.url)), { title: 'time-series', bodyStyle: 'margin:16px;background:#fff', bodyHtml: '<div id="app"></div>' });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await site?.close();
 });
 
 beforeEach(async () => {
-  page = await openPage(browser, server.url, 'harness');
+  page = await openPage(site.browser, site.url, 'harness');
 });
 
 afterEach(async () => {
@@ -290,9 +286,9 @@ describe('createTimeSeriesChart in Chromium', () => {
   });
 
   it('at devicePixelRatio 2 draws the spike in its column, and follows the width of its container', async () => {
-    const hiDpi = await browser.newPage({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 2 });
+    const hiDpi = await site.browser.newPage({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 2 });
     try {
-      await hiDpi.goto(server.url);
+      await hiDpi.goto(site.url);
       await hiDpi.waitForFunction(() => window.harness !== undefined);
       const result = await hiDpi.evaluate(async (red) => {
         const { ts, container, frames, columnExtent } = window.harness;

@@ -42,6 +42,8 @@ export interface PageOptions {
 export interface PageServer {
   /** `http://127.0.0.1:<port>/`: the page that loads the script as a module. */
   url: string;
+  /** The HTTP server, for a test that serves more on the same origin (a relay's WebSocket at `/ws`). */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,8 @@ const escapeHtml = (text: string): string => text.replace(/[&<>"]/g, (c) => `&#$
 
 /** Serves `/` (a page loading `/page.js` as a module) and `/page.js` on 127.0.0.1, port 0; anything else is 404. */
 export async function servePage(script: string, options: PageOptions = {}): Promise<PageServer> {
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(options.title ?? 'test page')}</title></head>
+  // The empty icon keeps Chromium's favicon request (a 404, logged as a console error) away.
+  const html = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${escapeHtml(options.title ?? 'test page')}</title></head>
 <body style="${escapeHtml(options.bodyStyle ?? 'margin:0;background:#fff')}">${options.bodyHtml ?? ''}<script type="module" src="/page.js"></script></body></html>`;
   const server: Server = createServer((request, response) => {
     if (request.url === '/' || request.url === '/index.html') {
@@ -67,6 +70,7 @@ export async function servePage(script: string, options: PageOptions = {}): Prom
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
         // Chromium keeps connections alive; without this `close` waits for them to time out.

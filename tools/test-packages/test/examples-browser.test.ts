@@ -6,14 +6,13 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { launchChromium } from '@webmon/test-chromium';
+import { launchChromium, servePage } from '@webmon/test-chromium';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bareImports, blockFile, codeBlocks, fileBlocks, installedPackages, installTarballs, plainNpmEnv, readmeExampleFile, repoRoot, withPublishedDependencies } from '../src/index.js';
 
@@ -150,27 +149,14 @@ interface Site {
 
 /** Serves the page (`/`) and the bundle on 127.0.0.1, port 0; with `topics`, the installed relay on the same origin at `/ws`. */
 async function serve(script: string, body: string, topics?: readonly object[]): Promise<Site> {
-  // The empty icon keeps Chromium's favicon request (a 404, logged as a console error) away.
-  const html = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>example</title></head>
-<body style="margin:0;font:14px sans-serif">${body}<script type="module" src="/example.js"></script></body></html>`;
-  const server = createServer((request, response) => {
-    if (request.url === '/') response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    else if (request.url === '/example.js') response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
-    else response.writeHead(404).end();
-  });
-  const relay = topics === undefined ? undefined : relayModule.createRelay({ server, path: '/ws', topics });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const page = await servePage(script, { title: 'example', bodyStyle: 'margin:0;font:14px sans-serif', bodyHtml: body });
+  const relay = topics === undefined ? undefined : relayModule.createRelay({ server: page.server, path: '/ws', topics });
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: page.url,
     relay,
     async close() {
       await relay?.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await page.close();
     },
   };
 }

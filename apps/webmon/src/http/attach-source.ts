@@ -7,9 +7,9 @@
  * web page can), and the run's secret in `x-webmon-run-token` (random per run, handed to the program
  * in its environment, compared in constant time). Anyone else gets 403 without learning more.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isLoopbackAddress } from '@webmon/relay';
+import { isLoopbackAddress, tokensEqual } from '@webmon/relay';
+import { readSmallBody } from './request-checks.js';
 import { sendJson, sendText } from './responses.js';
 
 export const SOURCES_PATH = '/api/sources';
@@ -35,18 +35,12 @@ const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 
 export function handleSourceAttach(request: IncomingMessage, response: ServerResponse, handler: SourceAttachHandler | undefined): void {
   const given = request.headers[RUN_TOKEN_HEADER];
-  if (!handler || !isLoopbackAddress(request.socket.remoteAddress) || request.headers.origin !== undefined || typeof given !== 'string' || !sameSecret(given, handler.token)) {
+  if (!handler || !isLoopbackAddress(request.socket.remoteAddress) || request.headers.origin !== undefined || typeof given !== 'string' || !tokensEqual(given, handler.token)) {
     request.resume();
     sendText(response, 403, 'attach refused\n');
     return;
   }
-  let body = '';
-  request.setEncoding('utf8');
-  request.on('data', (chunk: string) => {
-    body += chunk;
-    if (body.length > MAX_BODY_BYTES) request.destroy();
-  });
-  request.on('end', () => {
+  readSmallBody(request, MAX_BODY_BYTES, (body) => {
     const parsed = parseBody(body);
     if (typeof parsed === 'string') {
       sendText(response, 400, `${parsed}\n`);
@@ -74,10 +68,4 @@ function parseBody(body: string): SourceAttachRequest | string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) return 'name must be a letter, then letters, digits, _ or - (at most 32)';
   if (pid !== undefined && (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1)) return 'pid must be a positive integer';
   return { port, authkey, name, pid };
-}
-
-/** Constant-time comparison of two strings of any length (hashes have equal length). */
-function sameSecret(a: string, b: string): boolean {
-  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(a), digest(b));
 }

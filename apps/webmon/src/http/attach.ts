@@ -5,6 +5,7 @@
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isLoopbackAddress } from '@webmon/relay';
+import { readSmallBody } from './request-checks.js';
 import { sendJson, sendText } from './responses.js';
 
 export const ATTACH_PATH = '/api/attach';
@@ -44,13 +45,7 @@ export function handleAttach(request: IncomingMessage, response: ServerResponse,
     sendText(response, 403, 'attach refused\n');
     return;
   }
-  let body = '';
-  request.setEncoding('utf8');
-  request.on('data', (chunk: string) => {
-    body += chunk;
-    if (body.length > 1024) request.destroy();
-  });
-  request.on('end', () => {
+  readSmallBody(request, 1024, (body) => {
     let port: unknown;
     try {
       port = (JSON.parse(body) as { port?: unknown }).port;

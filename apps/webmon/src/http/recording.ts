@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RecorderErrorCode, isRecorderError, type FlightRecorder } from '@webmon/recorder';
+import { isSameOrigin } from './request-checks.js';
 import { SECURITY_HEADERS, sendText } from './responses.js';
 
 export const RECORDING_PATH = '/api/recording';
@@ -12,7 +13,7 @@ export const RECORDING_PATH = '/api/recording';
 export const DEFAULT_SAVE_SECONDS = 60;
 
 export function handleRecording(request: IncomingMessage, response: ServerResponse, url: URL, flight: FlightRecorder | undefined): void {
-  if (!sameOrigin(request)) {
+  if (!isSameOrigin(request)) {
     sendText(response, 403, 'cross-origin request refused\n');
     return;
   }
@@ -42,15 +43,4 @@ export function handleRecording(request: IncomingMessage, response: ServerRespon
       else sendText(response, 500, `cannot save the recording: ${(error as Error).message}\n`);
     },
   );
-}
-
-/** Origin present and naming the Host the request went to. */
-function sameOrigin(request: IncomingMessage): boolean {
-  const { origin, host } = request.headers;
-  if (origin === undefined || host === undefined) return false;
-  try {
-    return new URL(origin).host.toLowerCase() === host.toLowerCase();
-  } catch {
-    return false;
-  }
 }

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokensEqual } from '@webmon/relay';
+import { isSameOrigin, readSmallBody } from './request-checks.js';
 import { SECURITY_HEADERS, sendText } from './responses.js';
 
 export const SESSION_PATH = '/api/session';
@@ -37,17 +38,11 @@ export function createSessionGate(token: string): SessionGate {
       return value !== undefined && tokensEqual(value, secret);
     },
     exchange(request, response) {
-      if (request.headers[SESSION_HEADER] !== '1' || !sameOrigin(request)) {
+      if (request.headers[SESSION_HEADER] !== '1' || !isSameOrigin(request)) {
         sendText(response, 403, 'session refused\n');
         return;
       }
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => {
-        body += chunk;
-        if (body.length > MAX_BODY) request.destroy();
-      });
-      request.on('end', () => {
+      readSmallBody(request, MAX_BODY, (body) => {
         let offered: unknown;
         try {
           offered = (JSON.parse(body) as { token?: unknown }).token;
@@ -80,17 +75,6 @@ function cookieValue(header: string | undefined, name: string): string | undefin
     if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
-}
-
-/** A browser's POST always carries Origin; it must name the server the request went to. */
-function sameOrigin(request: IncomingMessage): boolean {
-  const { origin, host } = request.headers;
-  if (origin === undefined || host === undefined) return false;
-  try {
-    return new URL(origin).host.toLowerCase() === host.toLowerCase();
-  } catch {
-    return false;
-  }
 }
 
 /**

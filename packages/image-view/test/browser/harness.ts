@@ -2,6 +2,7 @@
  * Test page: creates real image views in real DOM containers and reads their drawn pixels back. The Node
  * side (vitest + playwright-core) drives it through `window.iv` and makes every assertion.
  */
+import { describeError, type ErrorInfo } from '@webmon/test-chromium/harness-tools';
 import type { ArrayView, FrameView } from '@webmon/protocol';
 import { createImageView, type ImageView, type ImageViewOptions, type ImageViewReadout, type ShowOutcome } from '../../src/index.js';
 
@@ -30,16 +31,7 @@ function entry(id: string): Entry {
   return found;
 }
 
-export interface ErrorInfo {
-  name: string;
-  code: string | undefined;
-  message: string;
-}
-
-function describeError(error: unknown): ErrorInfo {
-  const e = error as { name?: string; code?: string; message?: string };
-  return { name: String(e.name), code: e.code, message: String(e.message) };
-}
+export type { ErrorInfo };
 
 const harness = {
   /** A container placed absolutely (CSS px = device px at scale factor 1) and a view in it. */

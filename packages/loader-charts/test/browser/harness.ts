@@ -2,42 +2,18 @@
  * Page script of the Chromium tests: the package's real source, bundled by esbuild, plus a tracker of
  * outstanding animation frames (so a test can see that a disposed or paused chart keeps none).
  */
+import { trackAnimationFrames } from '@webmon/test-chromium/harness-tools';
 import * as loaderCharts from '../../src/index.js';
 
-const nativeRequest = window.requestAnimationFrame.bind(window);
-const nativeCancel = window.cancelAnimationFrame.bind(window);
-const outstanding = new Set<number>();
-
 // Count the frames the library requests: wraps the browser API, not our code.
-window.requestAnimationFrame = (callback: FrameRequestCallback): number => {
-  const handle = nativeRequest((time) => {
-    outstanding.delete(handle);
-    callback(time);
-  });
-  outstanding.add(handle);
-  return handle;
-};
-window.cancelAnimationFrame = (handle: number): void => {
-  outstanding.delete(handle);
-  nativeCancel(handle);
-};
+const animationFrames = trackAnimationFrames();
 
 const harness = {
   lc: loaderCharts,
   /** Animation frames requested and not yet run or cancelled. */
-  outstandingFrames: (): number => outstanding.size,
+  outstandingFrames: (): number => animationFrames.outstanding(),
   /** Resolves after `count` real animation frames (not counted as outstanding). */
-  frames(count = 1): Promise<number> {
-    return new Promise((resolve) => {
-      let left = count;
-      const step = (time: number): void => {
-        left -= 1;
-        if (left <= 0) resolve(time);
-        else nativeRequest(step);
-      };
-      nativeRequest(step);
-    });
-  },
+  frames: (count = 1): Promise<number> => animationFrames.frames(count),
   /** A fresh container under #app. */
   container(): HTMLElement {
     const element = document.createElement('div');

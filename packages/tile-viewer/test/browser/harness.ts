@@ -2,6 +2,7 @@
  * Test page: creates real viewers in real DOM containers and reads real pixels back from their WebGL canvases.
  * The Node side (vitest + playwright-core) drives it through `window.tv` and makes every assertion.
  */
+import { describeError, type ErrorInfo } from '@webmon/test-chromium/harness-tools';
 import type { Poll } from '@webmon/napari';
 import { createTileViewer, type TileViewer, type TileViewerEvents, type TileViewerOptions } from '../../src/index.js';
 
@@ -22,16 +23,7 @@ function entry(id: string): Entry {
   return found;
 }
 
-export interface ErrorInfo {
-  name: string;
-  code: string | undefined;
-  message: string;
-}
-
-function describeError(error: unknown): ErrorInfo {
-  const e = error as { name?: string; code?: string; message?: string };
-  return { name: String(e.name), code: e.code, message: String(e.message) };
-}
+export type { ErrorInfo };
 
 const harness = {
   /** Creates a container (absolutely placed, so tests can put two side by side) and a viewer in it. */

@@ -3,41 +3,17 @@
  * outstanding animation frames (so a test can see that an idle or destroyed chart keeps none) and pixel
  * helpers that read the chart's canvas.
  */
+import { trackAnimationFrames } from '@webmon/test-chromium/harness-tools';
 import * as ts from '../../src/index.js';
 
-const nativeRequest = window.requestAnimationFrame.bind(window);
-const nativeCancel = window.cancelAnimationFrame.bind(window);
-const outstanding = new Set<number>();
-
 // Count the frames the library requests: wraps the browser API, not our code.
-window.requestAnimationFrame = (callback: FrameRequestCallback): number => {
-  const handle = nativeRequest((time) => {
-    outstanding.delete(handle);
-    callback(time);
-  });
-  outstanding.add(handle);
-  return handle;
-};
-window.cancelAnimationFrame = (handle: number): void => {
-  outstanding.delete(handle);
-  nativeCancel(handle);
-};
+const animationFrames = trackAnimationFrames();
 
 const harness = {
   ts,
-  outstandingFrames: (): number => outstanding.size,
-  /** Resolves after `count` real animation frames. */
-  frames(count = 1): Promise<number> {
-    return new Promise((resolve) => {
-      let left = count;
-      const step = (time: number): void => {
-        left -= 1;
-        if (left <= 0) resolve(time);
-        else nativeRequest(step);
-      };
-      nativeRequest(step);
-    });
-  },
+  outstandingFrames: (): number => animationFrames.outstanding(),
+  /** Resolves after `count` real animation frames (not counted as outstanding). */
+  frames: (count = 1): Promise<number> => animationFrames.frames(count),
   /** A fresh container under #app, `width` CSS px wide. */
   container(width = 600): HTMLElement {
     const element = document.createElement('div');
