@@ -4,46 +4,15 @@
  * its handler (after the promise it returns settles, after the `done` it deferred) — so the server sends
  * the next value only then, and the newest one.
  */
-import { createRequire } from 'node:module';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay } from '@webmon/relay';
-import { createRelayClient, type RelayClient, type WebSocketConstructor } from '@webmon/relay/client';
+import { describe, expect, it } from 'vitest';
+import type { Relay } from '@webmon/relay';
 import { definePage, type DataInfo } from '../src/index.js';
 import { createPageHost } from '../src/host/index.js';
-
-// `ws` comes through @webmon/relay (its dependency), so page-kit needs no socket library of its own.
-const WebSocket = createRequire(createRequire(import.meta.url).resolve('@webmon/relay'))('ws') as WebSocketConstructor;
-
-const opened: { relay: Relay; client: RelayClient }[] = [];
-afterEach(async () => {
-  for (const { relay, client } of opened.splice(0)) {
-    client.close();
-    await relay.close();
-  }
-});
-
-async function connect(): Promise<{ relay: Relay; client: RelayClient }> {
-  const relay = createRelay({ topics: [{ name: 'state', mode: 'latest' }], heartbeatMs: 0 });
-  const { url } = await relay.listen();
-  const client = createRelayClient({ url, WebSocket });
-  opened.push({ relay, client });
-  return { relay, client };
-}
-
-const element = (): HTMLElement => ({ dataset: {}, textContent: '', title: '' }) as unknown as HTMLElement;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+import { connect, element, sleep, waitFor } from './relay-helpers.js';
 
 /** Mounts a page whose handler is `onData`; resolves once the relay delivers `state` with a window. */
 async function mount(onData: (payload: unknown, info: DataInfo) => unknown): Promise<Relay> {
-  const { relay, client } = await connect();
+  const { relay, client } = await connect([{ name: 'state', mode: 'latest' }]);
   const host = createPageHost({ client });
   host.mountPage(definePage({ id: 'acks', title: 'Acks', topics: ['state'], mount: (_element, context) => void context.subscribe('state', onData) }), element());
   await waitFor(() => relay.stats().clients[0]?.windowedTopics === 1, 'the windowed subscription');

@@ -3,40 +3,15 @@
  * port 0: a page subscribes with the view it draws and changes it when it zooms; the host passes both to
  * the client and keeps pages to their declared topics.
  */
-import { createRequire } from 'node:module';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay } from '@webmon/relay';
-import { createRelayClient, type RelayClient, type WebSocketConstructor } from '@webmon/relay/client';
+import { describe, expect, it } from 'vitest';
 import type { DecodedFrame } from '@webmon/protocol';
 import { definePage, type PageContext } from '../src/index.js';
 import { createPageHost } from '../src/host/index.js';
-
-const WebSocket = createRequire(createRequire(import.meta.url).resolve('@webmon/relay'))('ws') as WebSocketConstructor;
-
-const opened: { relay: Relay; client: RelayClient }[] = [];
-afterEach(async () => {
-  for (const { relay, client } of opened.splice(0)) {
-    client.close();
-    await relay.close();
-  }
-});
-
-const element = (): HTMLElement => ({ dataset: {}, textContent: '', title: '' }) as unknown as HTMLElement;
-
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { connect, element, waitFor } from './relay-helpers.js';
 
 describe('array views through the page host', () => {
   it('subscribes with the page’s view and changes it with context.setView', async () => {
-    const relay = createRelay({ topics: [{ name: 'image', mode: 'latest', binary: true }], heartbeatMs: 0 });
-    const { url } = await relay.listen();
-    const client = createRelayClient({ url, WebSocket });
-    opened.push({ relay, client });
+    const { relay, client } = await connect([{ name: 'image', mode: 'latest', binary: true }]);
     relay.publishFrame('image', { dtype: 'float32', shape: [100, 100] }, new Float32Array(100 * 100).fill(2));
 
     const frames: DecodedFrame[] = [];
