@@ -23,8 +23,21 @@ export const SUBPROTOCOL = 'webmon.v1';
  * (a view without `resample` gets 1.3 frames, described by `step` alone); an older server strips the
  * unknown field and sends 1.3 frames, whose header has no `resample`: a page places a frame by its header,
  * never by what it asked, so it needs no version check for this.
+ * 1.5: replay — the server message `timeline` (where a replayed recording is, sent only by a server that
+ * replays one), a second `hello` on an open connection (a new session: drop state, subscribe again),
+ * `replayMs` on `latest` JSON topics (the snapshot holds the values of that window, oldest first) and the
+ * wire code `NOT_LIVE`. A 1.4 client reports `timeline` as a bad server message and goes on (see the README).
  */
-export const PROTOCOL_VERSION = '1.4.0';
+export const PROTOCOL_VERSION = '1.5.0';
+
+/** (1.5) Where a replay is: running, held, or at the end of the recording. */
+export const TIMELINE_STATES = ['playing', 'paused', 'ended'] as const;
+
+/** (1.5) Replay speeds a timeline may have (a factor of the recording's own pace). */
+export const TimelineLimits = {
+  minSpeed: 0.25,
+  maxSpeed: 8,
+} as const;
 
 export const ProtocolLimits = {
   /** Longest topic name. */
@@ -124,6 +137,11 @@ export const WIRE_ERROR_CODES = [
    * request's other topics are served. Only a client that asks for views can get it.
    */
   'BAD_VIEW',
+  /**
+   * (1.5) The server replays a recording: there is no live source to run a command. Sent only by a
+   * server that replays, in answer to a `command`.
+   */
+  'NOT_LIVE',
 ] as const;
 
 /** State of a data source behind the server, and server lifecycle. Stable codes. */

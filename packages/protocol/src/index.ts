@@ -14,7 +14,7 @@ export type { JsonValue } from './json.js';
 
 // The webmon.v1 browser protocol: constants (no zod), the schemas and the server's codec (zod), the
 // client's codec (no zod: hand-written checks with the schemas' verdict)
-export { CloseCode, PROTOCOL_VERSION, ProtocolLimits, SUBPROTOCOL } from './constants.js';
+export { CloseCode, PROTOCOL_VERSION, ProtocolLimits, SUBPROTOCOL, TIMELINE_STATES, TimelineLimits } from './constants.js';
 export { encodeClientMessage, parseServerMessage } from './client-codec.js';
 export {
   AckMessageSchema,
@@ -35,6 +35,7 @@ export {
   StatusCodeSchema,
   StatusMessageSchema,
   SubscribeMessageSchema,
+  TimelineMessageSchema,
   TopicInfoSchema,
   TopicNameSchema,
   TopicsMessageSchema,
@@ -63,6 +64,7 @@ export type {
   StatusCode,
   StatusMessage,
   SubscribeMessage,
+  TimelineMessage,
   TopicInfo,
   TopicName,
   TopicsMessage,
