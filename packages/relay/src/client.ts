@@ -18,6 +18,7 @@ import {
   type JsonValue,
   type ServerMessage,
   type StatusMessage,
+  type TimelineMessage,
   type TopicInfo,
   type TopicsMessage,
   type WireErrorCode,
@@ -212,6 +213,12 @@ export interface RelayClient<Map = TopicPayloadMap> {
   readonly state: ConnectionState;
   /** Session id of the current (or last) server. */
   readonly sessionId: string | undefined;
+  /**
+   * (Protocol 1.5) Where the recording the server replays is, while it replays one; `undefined` for a live
+   * server, and after the connection closed. While `state` is `playing` the cursor moves on: see
+   * `timelineCursor`.
+   */
+  readonly timeline: TimelineMessage | undefined;
   /** Topics the server announced (kept current as topics are declared and retired). */
   readonly topics: readonly TopicInfo[];
   /**
@@ -233,6 +240,8 @@ export interface RelayClient<Map = TopicPayloadMap> {
   onStatus(handler: (status: StatusMessage) => void): () => void;
   /** The server restarted (new session id): state built from the old session is stale. */
   onSessionChange(handler: (change: SessionChange) => void): () => void;
+  /** (Protocol 1.5) The timeline changed (a replay played, paused, sought, changed speed or ended), or went (`undefined`). */
+  onTimeline(handler: (timeline: TimelineMessage | undefined) => void): () => void;
   onGap(handler: (gap: GapMessage) => void): () => void;
   onHello(handler: (hello: HelloMessage) => void): () => void;
   /** Topics declared or retired after `hello` (also called with the whole list on every hello). */
@@ -281,6 +290,17 @@ class Listeners<T> {
   }
 }
 
+export type { TimelineMessage } from '@webmon/protocol';
+
+/**
+ * (Protocol 1.5) Where a timeline's cursor is at `now` (the server's clock; on one machine the page's
+ * `Date.now()` is close enough): it moves at `speed` while playing and stops at `end`.
+ */
+export function timelineCursor(timeline: TimelineMessage, now: number = Date.now()): number {
+  if (timeline.state !== 'playing') return timeline.cursor;
+  return Math.min(timeline.end, Math.max(timeline.start, timeline.cursor + Math.max(0, now - timeline.time) * timeline.speed));
+}
+
 /** Creates a client and connects at once. */
 export function createRelayClient<Map = TopicPayloadMap>(options: RelayClientOptions): RelayClient<Map> {
   return new Client<Map>(options);
@@ -289,6 +309,7 @@ export function createRelayClient<Map = TopicPayloadMap>(options: RelayClientOpt
 class Client<Map> implements RelayClient<Map> {
   state: ConnectionState = 'connecting';
   sessionId: string | undefined;
+  timeline: TimelineMessage | undefined;
   topics: readonly TopicInfo[] = [];
   private socket: WebSocketLike | undefined;
   private readonly handlers = new Map<string, Set<TopicHandler<never>>>();
@@ -300,6 +321,7 @@ class Client<Map> implements RelayClient<Map> {
   private readonly pending = new Map<string, Pending>();
   private readonly statusListeners = new Listeners<StatusMessage>();
   private readonly sessionListeners = new Listeners<SessionChange>();
+  private readonly timelineListeners = new Listeners<TimelineMessage | undefined>();
   private readonly gapListeners = new Listeners<GapMessage>();
   private readonly helloListeners = new Listeners<HelloMessage>();
   private readonly topicsListeners = new Listeners<TopicsChange>();
@@ -312,6 +334,13 @@ class Client<Map> implements RelayClient<Map> {
   private nextId = 1;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private serverClosing = false;
+  /**
+   * True while a hello's listeners run: the wire subscriptions are rebuilt right after them from the
+   * handlers then registered, so handlers added or removed meanwhile (a host remounting its pages on a new
+   * session) send nothing of their own — each topic is subscribed once, and no unsubscribe is sent for a
+   * subscription the new session does not have.
+   */
+  private greeting = false;
   private readonly WebSocketClass: WebSocketConstructor;
 
   constructor(private readonly options: RelayClientOptions) {
@@ -342,14 +371,14 @@ class Client<Map> implements RelayClient<Map> {
     const erased = handler as TopicHandler<never>;
     set.add(erased);
     // Not announced yet: `topics` will bring it, and we subscribe then.
-    if (first && this.isReady() && this.schemaOf.has(topic)) this.sendSubscribe([topic]);
+    if (first && this.isReady() && !this.greeting && this.schemaOf.has(topic)) this.sendSubscribe([topic]);
     return () => {
       const current = this.handlers.get(topic);
       if (!current?.delete(erased) || current.size > 0) return;
       this.handlers.delete(topic);
       this.views.delete(topic);
       this.acks.restart(topic);
-      if (this.isReady() && this.schemaOf.has(topic)) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
+      if (this.isReady() && !this.greeting && this.schemaOf.has(topic)) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
     };
   }
 
@@ -384,6 +413,9 @@ class Client<Map> implements RelayClient<Map> {
   }
   onSessionChange(handler: (change: SessionChange) => void): () => void {
     return this.sessionListeners.add(handler);
+  }
+  onTimeline(handler: (timeline: TimelineMessage | undefined) => void): () => void {
+    return this.timelineListeners.add(handler);
   }
   onGap(handler: (gap: GapMessage) => void): () => void {
     return this.gapListeners.add(handler);
@@ -462,6 +494,8 @@ class Client<Map> implements RelayClient<Map> {
     this.detach(socket);
     this.socket = undefined;
     this.replayFrames.clear();
+    // A timeline belongs to its connection: a reconnect to a replaying server brings the new one after hello.
+    this.setTimeline(undefined);
     this.failPending(RelayClientErrorCode.DISCONNECTED, `connection closed (${code}${reason ? ` ${reason}` : ''})`);
     if (this.state === 'closed') return;
     if (FATAL_CLOSE_CODES.has(code)) {
@@ -534,9 +568,15 @@ class Client<Map> implements RelayClient<Map> {
       case 'data':
         this.deliverJson(message.topic, message.seq, message.time, message.payload, false);
         break;
-      case 'snapshot':
-        for (const item of message.items) this.deliverJson(message.topic, item.seq, item.time, item.payload, true);
+      case 'snapshot': {
+        // A multi-item snapshot of a latest topic (1.5) is acknowledged once, by its newest item.
+        const last = message.items.length - 1;
+        message.items.forEach((item, index) => this.deliverJson(message.topic, item.seq, item.time, item.payload, true, index === last));
         if (message.binaryFrames) this.replayFrames.set(message.topic, message.binaryFrames);
+        break;
+      }
+      case 'timeline':
+        this.setTimeline(message);
         break;
       case 'gap':
         this.gapListeners.emit(message);
@@ -569,7 +609,18 @@ class Client<Map> implements RelayClient<Map> {
     return true;
   }
 
+  private setTimeline(timeline: TimelineMessage | undefined): void {
+    if (timeline === undefined && this.timeline === undefined) return;
+    this.timeline = timeline;
+    this.timelineListeners.emit(timeline);
+  }
+
+  /**
+   * A hello starts a session: on a new connection, or (1.5) again on this one — then the server has dropped
+   * our subscriptions and everything it had queued for us; frames of an old snapshot still expected are not.
+   */
   private hello(message: HelloMessage): void {
+    this.replayFrames.clear();
     const previous = this.sessionId;
     const previousTopics = this.topics.map((topic) => topic.name);
     this.sessionId = message.sessionId;
@@ -580,13 +631,18 @@ class Client<Map> implements RelayClient<Map> {
     this.serverClosing = false;
     this.acks.connected(message.version, message.topics);
     this.viewsSupported = versionAtLeast(message.version, 1, 3);
-    this.setState('open');
-    this.helloListeners.emit(message);
-    if (previous !== undefined && previous !== message.sessionId) this.sessionListeners.emit({ previous, current: message.sessionId });
-    // After a reconnect the server may know fewer topics (a source went while we were away): say so.
-    const now = new Set(message.topics.map((topic) => topic.name));
-    const removed = previousTopics.filter((name) => !now.has(name));
-    this.topicsListeners.emit({ added: message.topics, removed, topics: this.topics });
+    this.greeting = true;
+    try {
+      this.setState('open');
+      this.helloListeners.emit(message);
+      if (previous !== undefined && previous !== message.sessionId) this.sessionListeners.emit({ previous, current: message.sessionId });
+      // After a reconnect the server may know fewer topics (a source went while we were away): say so.
+      const now = new Set(message.topics.map((topic) => topic.name));
+      const removed = previousTopics.filter((name) => !now.has(name));
+      this.topicsListeners.emit({ added: message.topics, removed, topics: this.topics });
+    } finally {
+      this.greeting = false;
+    }
     // Resubscribing brings the snapshot (latest value / replay window) of the new session.
     this.subscribeAnnounced([...this.handlers.keys()]);
   }
@@ -628,7 +684,7 @@ class Client<Map> implements RelayClient<Map> {
     }
   }
 
-  private deliverJson(topic: string, seq: number, time: number, payload: unknown, replay: boolean): void {
+  private deliverJson(topic: string, seq: number, time: number, payload: unknown, replay: boolean, acknowledge = true): void {
     const handlers = this.handlers.get(topic);
     if (handlers === undefined) return;
     const schema = this.schemaOf.get(topic);
@@ -643,7 +699,7 @@ class Client<Map> implements RelayClient<Map> {
         return;
       }
     }
-    this.acks.dispatch(handlers, { kind: 'data' as const, topic, seq, time, payload: value as never, replay });
+    this.acks.dispatch(handlers, { kind: 'data' as const, topic, seq, time, payload: value as never, replay }, acknowledge);
   }
 
   private receiveFrame(data: unknown): void {
