@@ -9,7 +9,7 @@ import type { JsonValue } from '@webmon/protocol';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import type { WebmonOptions } from './options.js';
-import { CHART_WINDOW_MS } from './shared/constants.js';
+import { CHART_HISTORY_MS, CHART_WINDOW_MS } from './shared/constants.js';
 
 export interface SourceSpec {
   prefix: string;
@@ -70,6 +70,7 @@ export class Sources {
       ending: () => this.ending(bridge),
       pollIntervalMs: this.options.pollMs,
       replayMs: CHART_WINDOW_MS,
+      latestReplayMs: CHART_HISTORY_MS,
       logger: this.logger,
     });
     this.specs.push(spec);
