@@ -4,7 +4,7 @@
 export const CHART_WINDOW_MS = 10_000;
 
 /**
- * History of the live sources' JSON `latest` topics sent to a page that opens late (protocol 1.5), so its
+ * History of the live sources' JSON `latest` topics (napari's info and data keys; not its 60 Hz layer polls) sent to a page that opens late (protocol 1.5), so its
  * charts show the last minute at once — after a seek in a replay too, where every page starts again.
  */
 export const CHART_HISTORY_MS = 60_000;

@@ -45,8 +45,10 @@ export interface NapariBridgeOptions {
   /** Milliseconds of `stream` history replayed to a page that opens late. @default 10000 */
   replayMs?: number;
   /**
-   * Milliseconds of history of the JSON `latest` topics (layers, info, data keys) sent to a page that opens
-   * late (protocol 1.5: their snapshot holds that window), so a chart of them starts with it. @default 0
+   * Milliseconds of history of the JSON `latest` topics `info` and `data.<key>` sent to a page that opens
+   * late (protocol 1.5: their snapshot holds that window), so a chart of them starts with it. Not `layers`:
+   * napari polls at its frame rate, so a minute would be thousands of tile-state polls that the viewer
+   * would apply one by one on every page open (and every seek of a replay) to show only the last. @default 0
    */
   latestReplayMs?: number;
   /** Pause between reads of `napari_data`. @default 16 */
@@ -136,7 +138,7 @@ export class NapariBridge {
     this.rings = new RingTopics(options.relay, this.logger);
     const { relay } = options;
     // The built-in pages' topics exist from the start, so a page opened before napari comes waits on them.
-    relay.declareTopic({ name: this.names.layers, mode: 'latest', schema: NapariSchemaId.poll, ...this.latestHistory });
+    relay.declareTopic({ name: this.names.layers, mode: 'latest', schema: NapariSchemaId.poll });
     relay.declareTopic({ name: this.names.frameTime, mode: 'stream', schema: NapariSchemaId.frameTime, replayMs: this.replayMs });
     relay.declareTopic({ name: this.names.loadChunk, mode: 'stream', schema: NapariSchemaId.loadChunk, replayMs: this.replayMs });
     relay.declareTopic({ name: this.names.info, mode: 'latest', schema: NapariSchemaId.info, validate: napariPayloadValidators[NapariSchemaId.info], ...this.latestHistory });

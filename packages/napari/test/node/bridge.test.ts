@@ -65,7 +65,7 @@ describe('napari bridge', () => {
     }
     const byName = (name: string) => pair.relay.topics.find((topic) => topic.name === name);
     expect(byName('napari.data.my_plugin')).toMatchObject({ mode: 'latest', replayMs: 60_000 });
-    expect(byName('napari.layers')).toMatchObject({ mode: 'latest', replayMs: 60_000 });
+    expect(byName('napari.layers')).not.toHaveProperty('replayMs'); // 60 Hz tile states: only the newest
     expect(byName('napari.info')).toMatchObject({ mode: 'latest', replayMs: 60_000 });
     expect(byName('napari.frame_time')).toMatchObject({ mode: 'stream', replayMs: 10_000 });
     const late = collect('napari.data.my_plugin');
