@@ -87,4 +87,34 @@ describe('relay client during replay', () => {
     expect(errors).toEqual([]);
     expect(client.sessionId).toBe(relay.sessionId);
   });
+
+  it('a host that remounts its pages during the new hello subscribes each topic once, and unsubscribes nothing', async () => {
+    const sent: string[] = [];
+    // The real socket, with what the client writes noted.
+    class NotingWebSocket extends WebSocket {
+      override send(data: unknown, ...rest: unknown[]): void {
+        sent.push(String(data));
+        (WebSocket.prototype.send as (...args: unknown[]) => void).call(this, data, ...rest);
+      }
+    }
+    const { relay, url } = await startRelay({ topics });
+    const client = createRelayClient({ url, WebSocket: NotingWebSocket as unknown as WebSocketConstructor });
+    clients.push(client);
+    const seen: unknown[] = [];
+    let off = client.subscribe('stats', (event) => void seen.push(event.kind === 'data' ? event.payload : undefined));
+    client.onSessionChange(() => {
+      // What the page host does: the old page's handler goes, the new page's comes.
+      off();
+      off = client.subscribe('stats', (event) => void seen.push(event.kind === 'data' ? event.payload : undefined));
+    });
+    await waitFor(() => relay.stats().clients[0]?.subscriptions.length === 1, 'the first subscription');
+    const from = sent.length;
+    relay.restartSession();
+    relay.publish('stats', { fresh: true });
+    await waitFor(() => seen.length === 1, 'the new session’s snapshot');
+    const wire = sent.slice(from).map((text) => JSON.parse(text) as { type: string; topics?: string[] });
+    expect(wire.filter((message) => message.type === 'unsubscribe')).toEqual([]);
+    expect(wire.filter((message) => message.type === 'subscribe').map((message) => message.topics)).toEqual([['stats']]);
+    expect(seen).toEqual([{ fresh: true }]);
+  });
 });
