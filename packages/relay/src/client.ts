@@ -437,6 +437,7 @@ class Client<Map> implements RelayClient<Map> {
     if (this.state === 'closed') return;
     clearTimeout(this.reconnectTimer);
     this.setState('closed');
+    this.setTimeline(undefined);
     this.failPending(RelayClientErrorCode.DISPOSED, 'the client was closed');
     const socket = this.socket;
     this.socket = undefined;
