@@ -19,3 +19,8 @@ export type { Tappable } from './tap.js';
 
 // Errors
 export { RecorderError, RecorderErrorCode, isRecorderError } from './errors.js';
+
+// Reading a recording (replay)
+export { openRecording } from './reader/recording.js';
+export type { OpenRecordingOptions, ReadOptions, RecordedFrameMessage, RecordedJsonMessage, RecordedMessage, Recording, RecordingProblems } from './reader/recording.js';
+export { FILE_FORMAT_VERSION, FORMAT_METADATA_NAME } from './layout.js';
