@@ -33,7 +33,7 @@ export function addressFromClientConfig(encoded: string): NapariAddress {
 
 export function sourceSpecs(options: WebmonOptions): SourceSpec[] {
   const { source } = options;
-  if (source.kind === 'simulator') return [];
+  if (source.kind === 'simulator' || source.kind === 'replay') return [];
   const launched = source.kind === 'napari-env' ? [{ prefix: source.prefix ?? 'napari', address: addressFromClientConfig(source.clientConfig), launcher: true }] : [];
   const attached = (source.kind === 'napari-env' ? source.extra : source.targets).map((target) => ({ prefix: target.prefix, address: { host: target.host, port: target.port }, launcher: false }));
   return [...launched, ...attached];
