@@ -6,7 +6,7 @@
 import { Connection, encodeFrame, type ConnectOptions } from '../connection/index.js';
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
 import type { PickleDecodeOptions, PyEncodable, PyValue } from '../pickle/index.js';
-import { encodeRequest, interpretReply, type Kwargs } from './reply.js';
+import { encodeRequest, interpretOwnedReply, interpretReply, type Kwargs } from './reply.js';
 
 /**
  * CPython writes a reply over 16 KiB as two writes (header, then body) on a socket without
@@ -121,7 +121,8 @@ export class ServingConnection {
   /** Calls `method` on `ident` and returns the decoded `#RETURN` value (or throws the typed error). */
   call(ident: string, method: string, args: readonly PyEncodable[] = [], kwds?: Kwargs, options?: CallOptions): Promise<PyValue> {
     // `.then` rather than an async function: one promise hop less on every call.
-    return this.callRaw(ident, method, args, kwds, options).then((payload) => interpretReply(payload, method, this.decodeOptions));
+    // The payload is ours alone (a frame buffer no one else sees): its numpy data can be viewed in place.
+    return this.callRaw(ident, method, args, kwds, options).then((payload) => interpretOwnedReply(payload, method, this.decodeOptions));
   }
 
   /** Decodes a payload from `callRaw`. */
