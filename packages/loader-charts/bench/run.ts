@@ -6,7 +6,7 @@
  *
  * Env: LC_BENCH_SECONDS (measured seconds per case, default 4), LC_BENCH_LOADS (loads per second, default 30),
  * LC_BENCH_REPEATS (runs per case, the best kept: the machine is shared; default 2),
- * LC_BENCH_ONLY=streaming (skip the baselines, for profiling work), LC_BENCH_TRACE=1 (one extra traced run of
+ * LC_BENCH_ONLY=streaming (skip the baselines, for profiling work; LC_BENCH_ONLY=worker adds the worker case), LC_BENCH_TRACE=1 (one extra traced run of
  * the every-frame case per renderer, and where its main-thread time per frame goes: see bench/trace.ts).
  */
 import { fileURLToPath } from 'node:url';
@@ -49,12 +49,21 @@ const LABELS: Record<Approach, string> = {
   'streaming-every-frame': 'ours every frame',
   batch: 'batch 100 ms',
   reembed: 're-embed',
+  worker: 'in a worker (prototype)',
   idle: 'idle',
 };
 
 const fmt = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
-const script = await bundleBrowserEntry(fileURLToPath(new URL('./page.ts', import.meta.url)));
+// The worker case's script, given to the page as a string. Its first line lets Vega make OffscreenCanvases
+// where it would call document.createElement('canvas') (prepended as text: an imported shim module would be
+// dropped by the bundler, the package being "sideEffects": false).
+const workerScript =
+  'globalThis.document = { createElement: () => new OffscreenCanvas(1, 1) };\n' +
+  (await bundleBrowserEntry(fileURLToPath(new URL('./worker.ts', import.meta.url))));
+const script = await bundleBrowserEntry(fileURLToPath(new URL('./page.ts', import.meta.url)), {
+  define: { 'process.env.NODE_ENV': '"production"', __LC_WORKER__: JSON.stringify(workerScript) },
+});
 const server = await servePage(script, { title: 'loader-charts bench', bodyStyle: 'margin:16px;background:#fff', bodyHtml: '<div id="app"></div>' });
 const browser = await launchChromium();
 
@@ -99,7 +108,8 @@ console.log(`Chromium ${browser.version()} headless, software rendering; machine
 const results: CaseResult[] = [];
 const idle = await bestOf('idle', 'canvas');
 for (const renderer of ['canvas', 'svg'] as const) {
-  for (const approach of ['streaming', 'streaming-every-frame', 'batch', 'reembed'] as const) {
+  for (const approach of ['streaming', 'streaming-every-frame', 'batch', 'reembed', 'worker'] as const) {
+    if (approach === 'worker' && renderer !== 'canvas') continue;
     if (only === undefined || approach.startsWith('streaming') || only === approach) results.push(await bestOf(approach, renderer));
   }
 }
@@ -157,6 +167,15 @@ console.log(
   `goal < ${GOAL_MS} ms per frame, ${renderer}: defaults ${fmt(chosen.taskMsPerFrame)} ms at ${rate(chosen)} updates/s → ${chosen.taskMsPerFrame < GOAL_MS ? 'met' : 'NOT met'}; ` +
     `every frame ${fmt(everyFrame.taskMsPerFrame)} ms at ${rate(everyFrame)} updates/s → ${everyFrame.taskMsPerFrame < GOAL_MS ? 'met' : 'NOT met'} (harness alone ${fmt(idle.taskMsPerFrame)} ms)`,
 );
+const inWorker = results.find((r) => r.approach === 'worker');
+if (inWorker) {
+  console.log(
+    `in a worker (prototype, canvas): main thread ${fmt(inWorker.taskMsPerFrame)} ms/frame at ${rate(inWorker)} updates/s → ` +
+      `${inWorker.taskMsPerFrame < GOAL_MS ? 'under' : 'NOT under'} ${GOAL_MS} ms; the worker's script per update p50 ${fmt(percentile(inWorker.updateMs, 50))} ms ` +
+      '(its raster and the page\'s compositing not included); same pixels as Vega on the main thread: ' +
+      (inWorker.pixelCheck ?? []).join('; '),
+  );
+}
 
 if (trace) {
   console.log('\nwhere a frame goes (ours every frame; one extra traced run per renderer, main-thread thread time per frame from a Chromium trace):');
