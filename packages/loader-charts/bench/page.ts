@@ -7,16 +7,22 @@
  * - `batch`: the original page: messages batched every 100 ms, each batch one changeset per chart
  *   (insert + predicate removal of old points) and a view run;
  * - `reembed`: rebuild the three charts with vega-embed every frame from the window's points.
+ * - `worker` (canvas only, a prototype): the same charts in a Web Worker drawing into OffscreenCanvases
+ *   (bench/worker.ts); the main thread only posts messages. Checks at the end that each canvas holds exactly
+ *   the pixels Vega draws on the main thread for the same rows and window.
  * `idle` runs only the input driver, to show what the harness itself costs.
  */
 import type { FrameTime, LoadChunk } from '@webmon/napari';
 import embed from 'vega-embed';
 import type { Result } from 'vega-embed';
 import type { TopLevelSpec } from 'vega-lite';
-import { chunkSizeSpec, createLoaderCharts, frameTimeSpec, loadTimeSpec } from '../src/index.js';
+import { chunkSizeSpec, createHeadlessLoaderCharts, createLoaderCharts, frameTimeSpec, loadTimeSpec } from '../src/index.js';
 import type { Renderer } from '../src/index.js';
 
-export type Approach = 'streaming' | 'streaming-every-frame' | 'batch' | 'reembed' | 'idle';
+export type Approach = 'streaming' | 'streaming-every-frame' | 'batch' | 'reembed' | 'worker' | 'idle';
+
+/** The worker's script (bench/worker.ts bundled, with its document shim), set by bench/run.ts's bundle. */
+declare const __LC_WORKER__: string;
 
 export interface BenchConfig {
   approach: Approach;
@@ -32,6 +38,8 @@ export interface BenchResult {
   /** Main-thread ms of each update (JS: changesets, dataflow, render calls). */
   updateMs: number[];
   elapsedMs: number;
+  /** `worker` only: per chart, how many bytes of its canvas differ from Vega's main-thread drawing of the same rows. */
+  pixelCheck?: string[];
 }
 
 const EPOCH_S = 1_700_000_000;
@@ -241,6 +249,89 @@ async function runReembed(config: BenchConfig, source: Source): Promise<BenchRes
   return { frames: frameCount, updates: updateMs.length, updateMs, elapsedMs };
 }
 
+/** The charts in a worker (see bench/worker.ts); `updateMs` is the worker's time per update (script, not raster). */
+async function runWorker(config: BenchConfig, source: Source): Promise<BenchResult> {
+  const app = container();
+  const canvases = [0, 1, 2].map(() => {
+    const canvas = document.createElement('canvas');
+    canvas.style.display = 'block';
+    app.append(canvas);
+    return canvas;
+  });
+  const offscreen = canvases.map((canvas) => canvas.transferControlToOffscreen());
+  const url = URL.createObjectURL(new Blob([__LC_WORKER__], { type: 'text/javascript' }));
+  const worker = new Worker(url, { type: 'module' });
+  const replies: ((data: { type: string; [key: string]: unknown }) => void)[] = [];
+  const workerMs: number[] = [];
+  let measuring = false;
+  let failure: string | undefined;
+  const fail = (message: string): void => {
+    failure ??= message;
+    for (const reply of replies.splice(0)) reply({ type: 'error' });
+  };
+  worker.onerror = (event) => fail(`bench worker: ${event.message}`);
+  worker.onmessage = (event: MessageEvent<{ type: string; ms?: number; message?: string }>) => {
+    const data = event.data;
+    if (data.type === 'error') return fail(`bench worker: ${String(data.message)}`);
+    if (data.type === 'done') {
+      if (measuring) workerMs.push(data.ms as number);
+      return;
+    }
+    replies.shift()?.(data);
+  };
+  const ask = (message: object, transfer: Transferable[] = []) =>
+    new Promise<{ type: string; [key: string]: unknown }>((resolve) => {
+      replies.push(resolve);
+      worker.postMessage(message, transfer);
+    });
+  await ask({ type: 'init', windowMs: config.windowMs, canvases: offscreen }, offscreen);
+  const prefill: (FrameMessage | LoadMessage)[] = [];
+  for (let i = 0; i < Math.ceil((config.windowMs / 1000) * 60); i += 1) prefill.push(...source.next());
+  worker.postMessage({ type: 'push', messages: prefill });
+  for (let i = 0; i < 30; i += 1) {
+    worker.postMessage({ type: 'push', messages: source.next() });
+    await nextFrame();
+  }
+  await mark('start');
+  measuring = true;
+  const started = performance.now();
+  let frames = 0;
+  while (performance.now() - started < config.seconds * 1000) {
+    worker.postMessage({ type: 'push', messages: source.next() });
+    await nextFrame();
+    frames += 1;
+  }
+  const elapsedMs = performance.now() - started;
+  await mark('end');
+  measuring = false;
+  if (failure) throw new Error(failure);
+
+  // The same rows drawn by Vega on this thread, by a view's own canvas renderer: the pixels must be equal.
+  const snapshot = (await ask({ type: 'snapshot' })) as unknown as { images: ImageData[]; rows: Record<string, object[]> };
+  if (failure) throw new Error(failure);
+  const here = createHeadlessLoaderCharts({ windowMs: config.windowMs });
+  const pixelCheck: string[] = [];
+  for (const [index, name] of (['frameTime', 'loadTime', 'chunkSize'] as const).entries()) {
+    const chart = here.charts[name];
+    (chart as { push(rows: object[]): void }).push(snapshot.rows[name] ?? []);
+    await chart.flush();
+    const canvas = (await chart.view!.toCanvas(1)) as unknown as HTMLCanvasElement;
+    const ours = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    const theirs = snapshot.images[index] as ImageData;
+    let differing = ours.width === theirs.width && ours.height === theirs.height ? 0 : Infinity;
+    let inked = 0;
+    for (let k = 0; differing !== Infinity && k < ours.data.length; k += 1) {
+      if (ours.data[k] !== theirs.data[k]) differing += 1;
+      if ((k & 3) !== 3 && (theirs.data[k] as number) < 200) inked += 1;
+    }
+    pixelCheck.push(`${name} ${theirs.width}×${theirs.height}: ${differing} bytes differ (${inked} inked channels)`);
+  }
+  here.dispose();
+  worker.terminate();
+  URL.revokeObjectURL(url);
+  return { frames, updates: workerMs.length, updateMs: workerMs, elapsedMs, pixelCheck };
+}
+
 async function runIdle(config: BenchConfig, source: Source): Promise<BenchResult> {
   container();
   for (let i = 0; i < 30; i += 1) await nextFrame();
@@ -267,6 +358,8 @@ async function run(config: BenchConfig): Promise<BenchResult> {
       return runBatch(config, source);
     case 'reembed':
       return runReembed(config, source);
+    case 'worker':
+      return runWorker(config, source);
     case 'idle':
       return runIdle(config, source);
   }

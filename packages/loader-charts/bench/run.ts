@@ -6,17 +6,20 @@
  *
  * Env: LC_BENCH_SECONDS (measured seconds per case, default 4), LC_BENCH_LOADS (loads per second, default 30),
  * LC_BENCH_REPEATS (runs per case, the best kept: the machine is shared; default 2),
- * LC_BENCH_ONLY=streaming (skip the baselines, for profiling work).
+ * LC_BENCH_ONLY=streaming (skip the baselines, for profiling work; LC_BENCH_ONLY=worker adds the worker case), LC_BENCH_TRACE=1 (one extra traced run of
+ * the every-frame case per renderer, and where its main-thread time per frame goes: see bench/trace.ts).
  */
 import { fileURLToPath } from 'node:url';
 import type { CDPSession } from 'playwright-core';
 import { bundleBrowserEntry, launchChromium, openPage, servePage } from '@webmon/test-chromium';
 import type { Approach, BenchConfig, BenchResult } from './page.js';
+import { TRACE_CATEGORIES, traceBreakdown, tracePath } from './trace.js';
 
 const seconds = Number(process.env.LC_BENCH_SECONDS ?? 4);
 const loadsPerSecond = Number(process.env.LC_BENCH_LOADS ?? 30);
 const repeats = Math.max(1, Number(process.env.LC_BENCH_REPEATS ?? 2));
 const only = process.env.LC_BENCH_ONLY as Approach | undefined;
+const trace = process.env.LC_BENCH_TRACE === '1';
 const windowMs = 10_000;
 const GOAL_MS = 4;
 
@@ -46,21 +49,32 @@ const LABELS: Record<Approach, string> = {
   'streaming-every-frame': 'ours every frame',
   batch: 'batch 100 ms',
   reembed: 're-embed',
+  worker: 'in a worker (prototype)',
   idle: 'idle',
 };
 
 const fmt = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
-const script = await bundleBrowserEntry(fileURLToPath(new URL('./page.ts', import.meta.url)));
+// The worker case's script, given to the page as a string. Its first line lets Vega make OffscreenCanvases
+// where it would call document.createElement('canvas') (prepended as text: an imported shim module would be
+// dropped by the bundler, the package being "sideEffects": false).
+const workerScript =
+  'globalThis.document = { createElement: () => new OffscreenCanvas(1, 1) };\n' +
+  (await bundleBrowserEntry(fileURLToPath(new URL('./worker.ts', import.meta.url))));
+const script = await bundleBrowserEntry(fileURLToPath(new URL('./page.ts', import.meta.url)), {
+  define: { 'process.env.NODE_ENV': '"production"', __LC_WORKER__: JSON.stringify(workerScript) },
+});
 const server = await servePage(script, { title: 'loader-charts bench', bodyStyle: 'margin:16px;background:#fff', bodyHtml: '<div id="app"></div>' });
 const browser = await launchChromium();
 
-async function runCase(approach: Approach, renderer: 'canvas' | 'svg'): Promise<CaseResult> {
+async function runCase(approach: Approach, renderer: 'canvas' | 'svg', traced = false): Promise<CaseResult> {
   const page = await openPage(browser, server.url, 'bench', { width: 1000, height: 800 });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
   const marks: Partial<Record<'start' | 'end', Metrics>> = {};
   await page.exposeBinding('benchMark', async (_source, phase: 'start' | 'end') => {
+    if (traced && phase === 'start') await browser.startTracing(page, { path: tracePath(), categories: TRACE_CATEGORIES });
+    if (traced && phase === 'end') await browser.stopTracing();
     marks[phase] = await metrics(cdp);
   });
   const config: BenchConfig = { approach, renderer, seconds, loadsPerSecond, windowMs };
@@ -94,8 +108,16 @@ console.log(`Chromium ${browser.version()} headless, software rendering; machine
 const results: CaseResult[] = [];
 const idle = await bestOf('idle', 'canvas');
 for (const renderer of ['canvas', 'svg'] as const) {
-  for (const approach of ['streaming', 'streaming-every-frame', 'batch', 'reembed'] as const) {
+  for (const approach of ['streaming', 'streaming-every-frame', 'batch', 'reembed', 'worker'] as const) {
+    if (approach === 'worker' && renderer !== 'canvas') continue;
     if (only === undefined || approach.startsWith('streaming') || only === approach) results.push(await bestOf(approach, renderer));
+  }
+}
+const traces: [renderer: string, result: CaseResult, phases: [string, number][]][] = [];
+if (trace) {
+  for (const renderer of ['canvas', 'svg'] as const) {
+    const result = await runCase('streaming-every-frame', renderer, true);
+    traces.push([renderer, result, await traceBreakdown(tracePath(), result.frames)]);
   }
 }
 await browser.close();
@@ -145,3 +167,20 @@ console.log(
   `goal < ${GOAL_MS} ms per frame, ${renderer}: defaults ${fmt(chosen.taskMsPerFrame)} ms at ${rate(chosen)} updates/s → ${chosen.taskMsPerFrame < GOAL_MS ? 'met' : 'NOT met'}; ` +
     `every frame ${fmt(everyFrame.taskMsPerFrame)} ms at ${rate(everyFrame)} updates/s → ${everyFrame.taskMsPerFrame < GOAL_MS ? 'met' : 'NOT met'} (harness alone ${fmt(idle.taskMsPerFrame)} ms)`,
 );
+const inWorker = results.find((r) => r.approach === 'worker');
+if (inWorker) {
+  console.log(
+    `in a worker (prototype, canvas): main thread ${fmt(inWorker.taskMsPerFrame)} ms/frame at ${rate(inWorker)} updates/s → ` +
+      `${inWorker.taskMsPerFrame < GOAL_MS ? 'under' : 'NOT under'} ${GOAL_MS} ms; the worker's script per update p50 ${fmt(percentile(inWorker.updateMs, 50))} ms ` +
+      '(its raster and the page\'s compositing not included); same pixels as Vega on the main thread: ' +
+      (inWorker.pixelCheck ?? []).join('; '),
+  );
+}
+
+if (trace) {
+  console.log('\nwhere a frame goes (ours every frame; one extra traced run per renderer, main-thread thread time per frame from a Chromium trace):');
+  for (const [renderer, result, phases] of traces) {
+    console.log(`${renderer}: ${fmt(result.taskMsPerFrame)} ms/frame in this run (TaskDuration)`);
+    for (const [phase, ms] of phases) console.log(`  ${fmt(ms).padStart(6)} ms  ${phase}`);
+  }
+}

@@ -10,7 +10,8 @@ import {
   type EventProxy,
   type QueueProxy,
 } from '../src/manager/index.js';
-import { PyTuple, encodePickle } from '../src/pickle/index.js';
+import { NdArray, PyTuple, encodePickle, type PyValue } from '../src/pickle/index.js';
+import { findPythons, hasNumpy } from './pickle-helpers.js';
 import { encodeFrame } from '../src/connection/index.js';
 import { fakeManager } from './helpers/fake-servers.js';
 import { NapariFixture, interpreterMatrix } from '@webmon/test-python';
@@ -241,5 +242,52 @@ describe('manager client against bad peers', () => {
     } finally {
       await odd.close();
     }
+  });
+});
+
+// napari's poll carries numpy arrays, which replies hand over as views of their frame (decodePickleTakingOwnership).
+describe('numpy replies', () => {
+  const python = findPythons().find(hasNumpy);
+  let server: NapariFixture;
+  let client: ManagerClient;
+  beforeAll(async () => {
+    if (!python) throw new Error('no CPython 3.8+ with numpy under ~/.pyenv/versions');
+    server = await NapariFixture.start(python.path, { FIXTURE_SHARED_LIST: '0' });
+    client = await ManagerClient.connect({ port: server.port, authkey: 'napari' });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await server?.stop();
+  });
+
+  const seenOf = (value: PyValue): BigInt64Array => {
+    const layer = ((value as Map<PyValue, PyValue>).get('layers') as Map<PyValue, PyValue>).get(140245342) as Map<PyValue, PyValue>;
+    const seen = (layer.get('tile_state') as Map<PyValue, PyValue>).get('seen') as NdArray;
+    expect(seen).toBeInstanceOf(NdArray);
+    return seen.data as BigInt64Array;
+  };
+  const expectedSeen = (tiles: number): BigInt64Array => {
+    const out = new BigInt64Array(tiles * 2);
+    for (let i = 0; i < tiles; i++) {
+      out[2 * i] = BigInt(Math.floor(i / 1000));
+      out[2 * i + 1] = BigInt(i % 1000);
+    }
+    return out;
+  };
+
+  it.each([1024, 64 * 1024, 1024 * 1024])("get('poll') of %i bytes: exact int64 data, still exact after the next replies", async (bytes) => {
+    const data = await client.dict('napari_data');
+    await server.command('set_poll_sized', { bytes, numpy: true });
+    const first = seenOf(await data.get('poll'));
+    const tiles = bytes / 16;
+    expect(first).toEqual(expectedSeen(tiles));
+    expect(first.byteOffset % 8).toBe(0);
+    // Replies of other sizes pass through the same read buffers and frame reader meanwhile.
+    for (const other of [1024, 64 * 1024, 300_000]) {
+      await server.command('set_poll_sized', { bytes: other, numpy: true });
+      expect(seenOf(await data.get('poll'))).toEqual(expectedSeen(other / 16));
+      expect(await data.getRaw('poll')).toBeInstanceOf(Buffer);
+    }
+    expect(first).toEqual(expectedSeen(tiles));
   });
 });

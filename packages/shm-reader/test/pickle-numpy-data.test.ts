@@ -3,11 +3,13 @@
  * buffer its bytes were copied into, so one allocation and one copy per array) and the table of short
  * strs decoded before. What must hold whatever the shortcut: the values are exactly CPython's, the
  * result never aliases the caller's input, from any byte offset, and a bytes value an array was built
- * from keeps its own bytes.
+ * from keeps its own bytes. Owned mode (a manager reply frame the decoder may keep and rearrange): the same
+ * values, numpy data viewed in place when it is a large share of the reply, and every bound still refused.
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { decodePickle, NdArray, type PyValue } from '../src/pickle/index.js';
+import { ShmReaderErrorCode } from '../src/errors.js';
+import { decodePickle, decodePickleTakingOwnership, NdArray, PickleError, type PyValue } from '../src/pickle/index.js';
 import { FIXTURES, findPythons, hasNumpy, hexToBytes, mismatch, type Json } from './pickle-helpers.js';
 
 const python = findPythons().find(hasNumpy);
@@ -128,6 +130,117 @@ for protocol in (2, 4):
       expect(bufferOf(native)).toBe(raw.buffer);
     }
   });
+
+  describe('of an owned reply (decodePickleTakingOwnership)', () => {
+  const big = cpython(`
+value = ("#RETURN", {"layers": {140245342: {"tile_state": {
+    "seen": np.stack([np.arange(4096) // 1000, np.arange(4096) % 1000], axis=1).astype(np.int64),
+    "corners": np.array([[0.0, 0.0], [512.0, 512.0]]),
+    "big_endian": np.arange(3000, dtype=">f8"),
+    "halves": np.arange(2000, dtype=np.float16),
+}}}})
+for protocol in (2, 3, 4, 5):
+    print(json.dumps({"pickle": pickle.dumps(value, protocol).hex(), "expect": describe(value)}))
+`);
+  const tileState = (value: PyValue): Map<PyValue, PyValue> =>
+    ((((value as PyValue[])[1] as Map<PyValue, PyValue>).get('layers') as Map<PyValue, PyValue>).get(140245342) as Map<PyValue, PyValue>).get('tile_state') as Map<PyValue, PyValue>;
+
+  it('decodes exactly what CPython holds from any byte offset, and the values stay when the next reply arrives', () => {
+    for (const [index, reply] of [...replies, ...big].entries()) {
+      for (const asBuffer of [false, true]) {
+        for (let offset = 0; offset < 8; offset++) {
+          const input = placedAt(reply.pickle, offset, asBuffer);
+          const value = decodePickleTakingOwnership(input);
+          const where = `reply ${index}, ${asBuffer ? 'Buffer' : 'Uint8Array'} at offset ${offset}`;
+          expect(mismatch(value, reply.expect), where).toBeNull();
+          // The next reply lands in a buffer of its own; this one's values keep theirs.
+          const next = placedAt(reply.pickle, (offset + 3) % 8, asBuffer);
+          decodePickleTakingOwnership(next);
+          next.fill(0xff);
+          expect(mismatch(value, reply.expect), `${where}, after the next reply`).toBeNull();
+        }
+      }
+    }
+  });
+
+  it('views the bulk of the reply in place, aligned, and copies small or byte-swapped arrays', () => {
+    // Protocols 3–5 (protocol 2 pickles bytes as `_codecs.encode(str, 'latin1')`, decoded into a new buffer).
+    for (const reply of big.slice(1)) {
+      for (let offset = 0; offset < 8; offset++) {
+        const input = placedAt(reply.pickle, offset, true);
+        const state = tileState(decodePickleTakingOwnership(input));
+        const seen = state.get('seen') as NdArray;
+        const seenData = seen.data as BigInt64Array;
+        // No copy: the int64 data is in the reply's own memory, moved to an 8-byte boundary.
+        expect(seenData.buffer).toBe(input.buffer);
+        expect(seenData.byteOffset % 8).toBe(0);
+        expect(seenData.byteOffset).toBeGreaterThanOrEqual(input.byteOffset);
+        expect(seenData.byteOffset + seenData.byteLength).toBeLessThanOrEqual(input.byteOffset + input.byteLength);
+        expect(seenData[2 * 1500]).toBe(1n);
+        expect(seenData[2 * 1500 + 1]).toBe(500n);
+        // Under a quarter of the reply: a copy of its own, so keeping it does not keep the reply.
+        const corners = state.get('corners') as NdArray;
+        expect((corners.data as Float64Array).buffer).not.toBe(input.buffer);
+        expect((corners.data as Float64Array).byteLength).toBe((corners.data as Float64Array).buffer.byteLength);
+        // Byte-swapped: converted into a buffer of its own, never in the reply.
+        const swapped = state.get('big_endian') as NdArray;
+        expect(swapped.byteSwapped).toBe(true);
+        expect((swapped.data as Float64Array).buffer).not.toBe(input.buffer);
+      }
+    }
+  });
+
+  // Two large bytes values a few opcode bytes apart: aligning the second must not move it over the first.
+  const adjacent = cpython(`
+# The first is too short to be moved (under 64 bytes) but still viewed (a quarter of the pickle), the second
+# is moved down over the 3 opcode bytes between them: up to 7 places, unless the first's end stops it.
+for value in ([bytes([5]) * 60, bytes([7]) * 100], [bytes(range(256)) * 2, bytes([7]) * 512, b"tail"]):
+    for protocol in (3, 4, 5):
+        print(json.dumps({"pickle": pickle.dumps(value, protocol).hex(), "expect": describe(value)}))
+`);
+
+  it('bytes values as views: never moved over an earlier one, and shared through the memo intact', () => {
+    for (const row of adjacent) {
+      for (let offset = 0; offset < 8; offset++) {
+        const input = placedAt(row.pickle, offset, offset % 2 === 0);
+        const value = decodePickleTakingOwnership(input);
+        expect(mismatch(value, row.expect), `offset ${offset}`).toBeNull();
+      }
+    }
+    for (const row of shared) {
+      for (let offset = 0; offset < 8; offset++) {
+        const value = decodePickleTakingOwnership(placedAt(row.pickle, offset, true));
+        expect(mismatch(value, row.expect), `offset ${offset}`).toBeNull();
+      }
+    }
+  });
+
+  it('refuses every bound with the same codes as the copying decoder', () => {
+    const reply = big[2]!.pickle;
+    const codeOf = (run: () => unknown): string | undefined => {
+      try {
+        run();
+      } catch (error) {
+        return error instanceof PickleError ? error.code : `not a PickleError: ${String(error)}`;
+      }
+      return undefined;
+    };
+    const cases: [string, Uint8Array, Parameters<typeof decodePickle>[1]][] = [
+      ['maxStringBytes', reply, { maxStringBytes: 1024 }],
+      ['maxBytes', reply, { maxBytes: reply.length - 1 }],
+      ['maxDepth', reply, { maxDepth: 3 }],
+      ['maxMemo', reply, { maxMemo: 4 }],
+      ['truncated', reply.subarray(0, reply.length - 100), undefined],
+      ['trailing bytes', Uint8Array.from([...reply, 0x2e]), undefined],
+    ];
+    for (const [what, input, options] of cases) {
+      const copying = codeOf(() => decodePickle(input, options));
+      expect(copying, what).toMatch(/^SHM_READER_PICKLE_(LIMIT|MALFORMED)$/);
+      expect(codeOf(() => decodePickleTakingOwnership(Uint8Array.from(input), options)), what).toBe(copying);
+    }
+    expect(codeOf(() => decodePickleTakingOwnership(reply, { maxStringBytes: 1024 }))).toBe(ShmReaderErrorCode.PICKLE_LIMIT);
+  });
+});
 });
 
 describe('short strs', () => {

@@ -7,7 +7,7 @@ import { Connection, CONNECTION_DEFAULTS, type ConnectOptions } from '../connect
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
 import type { PickleDecodeOptions, PyEncodable, PyValue } from '../pickle/index.js';
 import { DictProxy, EventProxy, Proxy, QueueProxy } from './proxies.js';
-import { encodeRequest, interpretReply, type Kwargs } from './reply.js';
+import { encodeRequest, interpretOwnedReply, interpretReply, type Kwargs } from './reply.js';
 import { ServingConnection, type CallOptions } from './serving-connection.js';
 
 export interface ManagerClientOptions extends ConnectOptions {
@@ -84,7 +84,7 @@ export class ManagerClient {
     try {
       connection.send(encodeRequest(null, funcname, args, kwds));
       const reply = await connection.recv(this.callTimeoutMs > 0 ? this.callTimeoutMs : undefined);
-      return interpretReply(reply, funcname, this.options.decode);
+      return interpretOwnedReply(reply, funcname, this.options.decode);
     } finally {
       connection.close();
     }

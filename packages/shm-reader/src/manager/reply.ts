@@ -8,6 +8,7 @@ import {
   PyObject,
   PyTuple,
   decodePickle,
+  decodePickleTakingOwnership,
   encodePickle,
   pyTuple,
   type PickleDecodeOptions,
@@ -34,7 +35,19 @@ function tupleOf(items: readonly PyEncodable[]): PyTuple {
  * `context` names the call for error messages (e.g. `napari_messages.get`).
  */
 export function interpretReply(payload: Uint8Array, context: string, decodeOptions?: PickleDecodeOptions): PyValue {
-  const reply = decodePickle(payload, decodeOptions);
+  return interpretDecoded(decodePickle(payload, decodeOptions), context);
+}
+
+/**
+ * @internal `interpretReply` for a reply frame nobody else holds (the connection hands each frame over in
+ * a buffer of its own, and the call's caller never sees it): numpy data and large bytes become views of
+ * the frame instead of copies (`decodePickleTakingOwnership`).
+ */
+export function interpretOwnedReply(payload: Uint8Array, context: string, decodeOptions?: PickleDecodeOptions): PyValue {
+  return interpretDecoded(decodePickleTakingOwnership(payload, decodeOptions), context);
+}
+
+function interpretDecoded(reply: PyValue, context: string): PyValue {
   if (!Array.isArray(reply) || reply.length !== 2 || typeof reply[0] !== 'string') {
     throw new ShmReaderError(ShmReaderErrorCode.MALFORMED_REPLY, `${context}: reply is not a (kind, result) pair`);
   }

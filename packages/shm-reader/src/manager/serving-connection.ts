@@ -6,7 +6,7 @@
 import { Connection, encodeFrame, type ConnectOptions } from '../connection/index.js';
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
 import type { PickleDecodeOptions, PyEncodable, PyValue } from '../pickle/index.js';
-import { encodeRequest, interpretReply, type Kwargs } from './reply.js';
+import { encodeRequest, interpretOwnedReply, interpretReply, type Kwargs } from './reply.js';
 
 /**
  * CPython writes a reply over 16 KiB as two writes (header, then body) on a socket without
@@ -121,7 +121,8 @@ export class ServingConnection {
   /** Calls `method` on `ident` and returns the decoded `#RETURN` value (or throws the typed error). */
   call(ident: string, method: string, args: readonly PyEncodable[] = [], kwds?: Kwargs, options?: CallOptions): Promise<PyValue> {
     // `.then` rather than an async function: one promise hop less on every call.
-    return this.callRaw(ident, method, args, kwds, options).then((payload) => interpretReply(payload, method, this.decodeOptions));
+    // The payload is ours alone (a frame buffer no one else sees): its numpy data can be viewed in place.
+    return this.callRaw(ident, method, args, kwds, options).then((payload) => interpretOwnedReply(payload, method, this.decodeOptions));
   }
 
   /** Decodes a payload from `callRaw`. */
@@ -139,8 +140,8 @@ export class ServingConnection {
    */
   private readonly frameCache = new Map<string, Buffer>();
   private cachedFrame(ident: string, method: string, args: readonly PyEncodable[]): Buffer {
-    if (args.length > 4 || !args.every(isCacheablePrimitive)) return encodeFrame(encodeRequest(ident, method, args));
-    const key = `${ident}\0${method}\0${JSON.stringify(args)}`;
+    const key = cacheKey(ident, method, args);
+    if (key === undefined) return encodeFrame(encodeRequest(ident, method, args));
     let frame = this.frameCache.get(key);
     if (!frame) {
       frame = encodeFrame(encodeRequest(ident, method, args));
@@ -253,12 +254,22 @@ export class ServingConnection {
   }
 }
 
-/** Values whose JSON text identifies their pickle exactly (a float like 0.25 vs an int like 1 stay distinct). */
-function isCacheablePrimitive(value: PyEncodable): boolean {
-  return (
-    value === null ||
-    typeof value === 'boolean' ||
-    (typeof value === 'string' && value.length <= 256) ||
-    (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0))
-  );
+/**
+ * The frame cache's key for a request of a few primitives, or undefined when the request is not cached.
+ * Each argument is written as a type letter and its text (strs with their length first), which identifies
+ * its pickle exactly: a float like 0.25 and an int like 1 stay distinct, as `'1'` and `1` do. Built by hand
+ * rather than with JSON.stringify: this runs on every call (`get('poll')`, `get_nowait()`).
+ */
+function cacheKey(ident: string, method: string, args: readonly PyEncodable[]): string | undefined {
+  if (args.length > 4) return undefined;
+  let key = `${ident}\0${method}`;
+  for (const value of args) {
+    if (value === null) key += '\0N';
+    else if (value === true) key += '\0T';
+    else if (value === false) key += '\0F';
+    else if (typeof value === 'string' && value.length <= 256) key += `\0s${value.length}:${value}`;
+    else if (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)) key += `\0n${value}`;
+    else return undefined;
+  }
+  return key;
 }

@@ -47,8 +47,23 @@ const HIGHEST_PROTOCOL = 5;
 /** CPython refuses to convert decimal strings longer than this to int (`sys.int_info.default_max_str_digits`). */
 const MAX_INT_DIGITS = 4300;
 
-/** Decodes one complete pickle. Throws only `PickleError`. */
+/** Decodes one complete pickle. Throws only `PickleError`. The result never aliases `data`. */
 export function decodePickle(data: Uint8Array, options?: PickleDecodeOptions): PyValue {
+  return decode(data, options, false);
+}
+
+/**
+ * @internal Like `decodePickle`, for a buffer the caller hands over and never touches again (a manager
+ * reply frame, which is in a buffer of its own): `bytes` values and numpy array data become views of
+ * `data` instead of copies, and the decoder may move an array's bytes a few places down inside `data`
+ * (over opcodes it has already read) so that a typed array can view them in place. See docs/pickle.md
+ * "Memory". Every limit and error is the same as `decodePickle`'s.
+ */
+export function decodePickleTakingOwnership(data: Uint8Array, options?: PickleDecodeOptions): PyValue {
+  return decode(data, options, true);
+}
+
+function decode(data: Uint8Array, options: PickleDecodeOptions | undefined, owned: boolean): PyValue {
   if (!(data instanceof Uint8Array)) {
     throw new PickleError(ShmReaderErrorCode.PICKLE_MALFORMED, 'decodePickle expects a Uint8Array');
   }
@@ -56,7 +71,7 @@ export function decodePickle(data: Uint8Array, options?: PickleDecodeOptions): P
   if (data.length > limits.maxBytes) {
     throw new PickleError(ShmReaderErrorCode.PICKLE_LIMIT, `pickle is ${data.length} bytes, maxBytes is ${limits.maxBytes}`);
   }
-  const decoder = new Decoder(data, limits);
+  const decoder = new Decoder(data, limits, owned);
   try {
     return decoder.run();
   } catch (error) {
@@ -125,9 +140,18 @@ class Decoder {
   #view: DataView | undefined;
   #text: Buffer | undefined;
 
-  constructor(data: Uint8Array, limits: Readonly<Required<PickleDecodeOptions>>) {
+  /** The decoder owns `data` (see `decodePickleTakingOwnership`): bytes become views of it. */
+  private readonly owned: boolean;
+  /**
+   * In owned mode, the end of the last view handed out: bytes below it belong to a value, and moving a
+   * later payload down to align it must not write there.
+   */
+  private viewFloor = 0;
+
+  constructor(data: Uint8Array, limits: Readonly<Required<PickleDecodeOptions>>, owned: boolean) {
     this.data = data;
     this.limits = limits;
+    this.owned = owned;
   }
 
   // Made on first use: a typical reply needs neither (its ints are read byte by byte below, and its short
@@ -214,10 +238,31 @@ class Decoder {
     return latin1(this.data, start, end);
   }
 
-  /** A private copy: results never alias the caller's buffer (and a Buffer's `slice` would not copy). */
+  /**
+   * A bytes payload as a value. Normally a private copy: results never alias the caller's buffer (and a
+   * Buffer's `slice` would not copy). In owned mode a view of the input, with no allocation and no copy;
+   * a payload of at least ALIGN_MIN bytes is first moved down to the nearest 8-byte boundary (an
+   * overlapping copy within the input, over bytes of opcodes already read and below every earlier view),
+   * so that numpy data of any element size can be viewed as a typed array in place. Only a payload of at
+   * least a quarter of the input is viewed: a view keeps the whole input alive, and a small value kept
+   * long (a 32-byte array beside a megabyte one) must not hold on to a reply many times its size.
+   */
   private copy(start: number, end: number): Uint8Array {
-    const out = new Uint8Array(end - start);
-    out.set(this.data.subarray(start, end));
+    const data = this.data;
+    const length = end - start;
+    if (this.owned && length * VIEW_SHARE_MIN >= data.length) {
+      const shift = (data.byteOffset + start) % 8;
+      if (shift !== 0 && length >= ALIGN_MIN && start - shift >= this.viewFloor) {
+        data.copyWithin(start - shift, start, end);
+        start -= shift;
+        end -= shift;
+      }
+      this.viewFloor = end;
+      // A plain Uint8Array even when the input is a Buffer, as the copying path returns.
+      return new Uint8Array(data.buffer, data.byteOffset + start, length);
+    }
+    const out = new Uint8Array(length);
+    out.set(data.subarray(start, end));
     return out;
   }
 
@@ -973,6 +1018,14 @@ const STRING_ESCAPES: Record<string, string> = {
   v: '\v',
   '\n': '',
 };
+
+/**
+ * Bytes payloads from this size up are aligned in owned mode (smaller ones are not numpy array data
+ * worth viewing: an unaligned array of them is copied, which costs about what the move would).
+ */
+const ALIGN_MIN = 64;
+/** In owned mode, a bytes payload is viewed when it is at least 1/VIEW_SHARE_MIN of the input (else copied). */
+const VIEW_SHARE_MIN = 4;
 
 /** Longest str that SHORT_STRINGS holds. */
 const SHORT_STRING_MAX = 32;

@@ -1,7 +1,7 @@
 /** Pickle codec: decode CPython pickles (protocols 0–5) to data, encode plain data for CPython. */
 
 // decoding
-export { decodePickle, PICKLE_DECODE_DEFAULTS, type PickleDecodeOptions } from './decoder.js';
+export { decodePickle, decodePickleTakingOwnership, PICKLE_DECODE_DEFAULTS, type PickleDecodeOptions } from './decoder.js';
 
 // encoding
 export { encodePickle, PICKLE_ENCODE_DEFAULTS, type PickleEncodeOptions } from './encoder.js';

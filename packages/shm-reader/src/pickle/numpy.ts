@@ -112,7 +112,7 @@ function nativeCopy(dtype: NumpyDType): NumpyDType {
   return copy;
 }
 
-type ViewClass = { new (buffer: ArrayBuffer): NumericTypedArray; readonly BYTES_PER_ELEMENT: number };
+type ViewClass = { new (buffer: ArrayBuffer, byteOffset: number, length: number): NumericTypedArray; readonly BYTES_PER_ELEMENT: number };
 
 /** Typed-array class per `kind` + `itemSize` (`i8`, `c16`, `M8`); null when the kind has no JS element type. */
 const VIEW_CLASSES = new Map<string, ViewClass | null>();
@@ -166,14 +166,16 @@ function checkRaw(dtype: NumpyDType, shape: number[], raw: PyValue): void {
  * Fills `array` (dtype, shape, order, data) from raw element bytes, or for object arrays the list of
  * elements. `raw` must have passed `checkRaw`.
  *
- * One allocation and one copy per array, counting the decoder's copy of the bytes opcode: the bytes
- * value `raw` was copied out of the pickle by the decoder into an ArrayBuffer of its own (offset 0, so
- * aligned for every element size), and the array takes that buffer over instead of copying it again.
- * The result thus never aliases the caller's input; it shares memory with `raw` only, as numpy's array
- * shares the bytes object it was unpickled from, which matters only for a pickle that uses that bytes
- * object elsewhere too (numpy's never do). A byte swap is never done in place, since `raw` may be such a
- * shared value: swapped data is copied and swapped in one pass into a buffer of its own. Data that is not
- * a whole buffer (a `bytes()` built some other way) is copied.
+ * At most one allocation and one copy per array, counting the decoder's handling of the bytes opcode. The
+ * array views the memory of its bytes value `raw` whenever that is aligned for its element type: with
+ * `decodePickle`, `raw` is the decoder's copy of the payload in an ArrayBuffer of its own (offset 0, so
+ * aligned for every element size), and the array takes that buffer over; with
+ * `decodePickleTakingOwnership`, `raw` is a view of the reply the decoder owns, moved to an 8-byte
+ * boundary, and the array views it there (no copy at all). The array thus shares memory with `raw` only
+ * (and, in owned mode, with the reply it came in), as numpy's array shares the bytes object it was
+ * unpickled from, which matters only for a pickle that uses that bytes object elsewhere too (numpy's never
+ * do). A byte swap is never done in place, since `raw` may be such a shared value: swapped data is copied
+ * and swapped in one pass into a buffer of its own. Unaligned data is copied.
  */
 function fillNdArray(array: NdArray, dtype: NumpyDType, shape: number[], order: 'C' | 'F', raw: PyValue): void {
   array.shape = shape;
@@ -189,8 +191,13 @@ function fillNdArray(array: NdArray, dtype: NumpyDType, shape: number[], order: 
   const width = View === null ? 1 : View.BYTES_PER_ELEMENT;
   const swap = width > 1 && dtype.byteOrder !== '|' && dtype.byteOrder !== NATIVE_ORDER;
   let buffer: ArrayBuffer;
-  if (!swap && bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.byteLength === bytes.buffer.byteLength) {
+  let offset = 0;
+  const byteLength = bytes.length;
+  if (!swap && bytes.buffer instanceof ArrayBuffer && bytes.byteOffset % width === 0) {
+    // In place: the bytes value's own buffer (copying decode), or an aligned view of a reply the decoder
+    // owns (see decodePickleTakingOwnership).
     buffer = bytes.buffer;
+    offset = bytes.byteOffset;
   } else {
     buffer = new ArrayBuffer(bytes.length);
     if (swap) copySwapped(new Uint8Array(buffer), bytes, width);
@@ -198,12 +205,12 @@ function fillNdArray(array: NdArray, dtype: NumpyDType, shape: number[], order: 
   }
   if (View === null) {
     array.dtype = dtype;
-    array.data = new DataView(buffer);
+    array.data = new DataView(buffer, offset, byteLength);
     return;
   }
   array.dtype = swap ? nativeCopy(dtype) : dtype;
   array.byteSwapped = swap;
-  array.data = new View(buffer);
+  array.data = new View(buffer, offset, byteLength / width);
 }
 
 /** Builds an ndarray from raw element bytes (or, for object arrays, the list of elements). */
