@@ -137,7 +137,7 @@ class Player implements ReplayPlayer {
   play(): void {
     if (this.closed || this.state === 'playing') return;
     if (this.state === 'ended') {
-      void this.seek(toMs(this.recording.startTime)).then(() => this.play());
+      void this.seekNs(this.recording.startTime).then(() => this.play());
       return;
     }
     this.anchorWall = performance.now();
@@ -158,11 +158,17 @@ class Player implements ReplayPlayer {
   }
 
   async seek(cursorMs: number): Promise<void> {
-    if (this.closed) return;
     if (!Number.isFinite(cursorMs)) throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `seek needs a time in ms, got ${cursorMs}`);
+    // Times travel in ms with µs precision; log times have ns: a cursor names the end of its µs, so seeking
+    // to a value's own (rounded) time shows that value.
+    await this.seekNs(BigInt(Math.floor(cursorMs * 1000)) * 1000n + 999n);
+  }
+
+  private async seekNs(target: bigint): Promise<void> {
+    if (this.closed) return;
     const wasPlaying = this.state === 'playing';
     this.generation++;
-    let cursor = BigInt(Math.round(cursorMs * 1000)) * 1000n;
+    let cursor = target;
     if (cursor < this.recording.startTime) cursor = this.recording.startTime;
     if (cursor > this.recording.endTime) cursor = this.recording.endTime;
     this.seeks++;
@@ -203,7 +209,7 @@ class Player implements ReplayPlayer {
       return;
     }
     for await (const message of this.recording.messages({ end: cursor - 1n, reverse: true })) {
-      await this.seek(toMs(message.logTime));
+      await this.seekNs(message.logTime);
       return;
     }
   }
