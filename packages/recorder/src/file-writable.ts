@@ -47,6 +47,13 @@ export class MemoryWritable implements RecordingWritable {
   }
 
   bytes(): Uint8Array {
-    return Buffer.concat(this.parts, this.length);
+    // A buffer of its own (not from Buffer's shared pool): it may be transferred to another thread.
+    const bytes = new Uint8Array(this.length);
+    let offset = 0;
+    for (const part of this.parts) {
+      bytes.set(part, offset);
+      offset += part.byteLength;
+    }
+    return bytes;
   }
 }

@@ -9,14 +9,12 @@
  * saved file opens with each `latest` topic's value as of the window start (a snapshot), as a page would.
  */
 import type { TopicInfo } from '@webmon/protocol';
-import { chunkCompressor } from './compression.js';
 import { RecorderError, RecorderErrorCode } from './errors.js';
-import { MemoryWritable } from './file-writable.js';
 import { checkRecordingOptions, type RecordingOptions } from './file-recorder.js';
 import { msToNs } from './clock.js';
-import { McapSession } from './mcap-session.js';
 import { frameRecord, jsonRecord, type Recorded } from './record.js';
 import type { Tappable } from './tap.js';
+import { WriterThread, queuedBytesOf } from './writer-thread.js';
 
 export interface FlightRecorderOptions extends RecordingOptions {
   /** Most bytes held in memory; 0 turns the flight recorder off. @default 256 MiB */
@@ -51,6 +49,10 @@ export interface FlightRecorder {
 export const DEFAULT_FLIGHT_RECORDER_BYTES = 256 * 2 ** 20;
 /** Most seconds a save may ask for (a day): beyond it the budget, not the window, is the limit anyway. */
 export const MAX_SAVE_SECONDS = 86_400;
+/** A save hands this many bytes of values to its thread per event-loop turn (each frame is copied once). */
+const SAVE_SLICE_BYTES = 8 * 2 ** 20;
+/** …and lets the thread run at most this far behind, so a save's copies do not pile up in memory. */
+const SAVE_AHEAD_BYTES = 64 * 2 ** 20;
 
 interface TopicHistory {
   info: TopicInfo;
@@ -124,19 +126,36 @@ class Flight implements FlightRecorder {
       if (snapshot !== undefined) chosen.push(snapshot);
     }
     chosen.sort((a, b) => (a.logTime < b.logTime ? -1 : a.logTime > b.logTime ? 1 : 0));
-    const writable = new MemoryWritable();
-    const session = new McapSession({
-      writable,
-      schemas: this.options.schemas,
-      compressChunk: await chunkCompressor(this.options.compression ?? 'zstd', this.options.compressionLevel ?? 1),
-      chunkSize: this.options.chunkSize ?? 2 ** 20,
-      images: this.options.images ?? true,
-    });
-    await session.start();
-    for (const info of infos) await session.declare(info);
-    for (const value of chosen) await session.write(value);
-    await session.end();
-    return writable.bytes();
+    // Encoding and compression happen in a writer thread of its own: a save (hundreds of MiB) does not
+    // stall the pages. The values go over in slices, one event-loop turn each (a frame is copied once).
+    const writer = await WriterThread.start(
+      {
+        target: 'memory',
+        compression: this.options.compression ?? 'zstd',
+        compressionLevel: this.options.compressionLevel ?? 1,
+        chunkSize: this.options.chunkSize ?? 2 ** 20,
+        images: this.options.images ?? true,
+        maxCpuShare: 1,
+      },
+      undefined,
+      this.options.schemas,
+    );
+    try {
+      for (const info of infos) writer.declare(info);
+      let slice = 0;
+      for (const value of chosen) {
+        writer.add(value);
+        slice += queuedBytesOf(value);
+        if (slice < SAVE_SLICE_BYTES) continue;
+        slice = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+        await writer.drain(SAVE_AHEAD_BYTES);
+      }
+      const file = await writer.end();
+      return file ?? new Uint8Array(0);
+    } finally {
+      await writer.terminate();
+    }
   }
 
   close(): void {
