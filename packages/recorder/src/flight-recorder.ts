@@ -7,14 +7,20 @@
  * a 4 MiB image stream cannot push a 100-byte status topic out of the window, so small topics keep minutes
  * while the big ones keep seconds. The newest value a `latest` topic gave up is kept as its baseline, so a
  * saved file opens with each `latest` topic's value as of the window start (a snapshot), as a page would.
+ *
+ * Frames are copied once into buffers of the recorder's own (`frame-pool.ts`), reused when a frame of the
+ * same size leaves the window: the producers' buffers are not kept alive, which is what made the garbage
+ * collector run full collections several times a second under an image stream. Every value is kept —
+ * nothing is thinned — until the budget evicts it (counted in `evicted`).
  */
 import type { TopicInfo } from '@webmon/protocol';
 import { RecorderError, RecorderErrorCode } from './errors.js';
 import { checkRecordingOptions, type RecordingOptions } from './file-recorder.js';
 import { msToNs } from './clock.js';
-import { frameRecord, jsonRecord, type Recorded } from './record.js';
+import { RECORD_OVERHEAD_BYTES, frameRecord, jsonRecord, type Recorded } from './record.js';
 import type { Tappable } from './tap.js';
 import { WriterThread, queuedBytesOf } from './writer-thread.js';
+import { FramePool } from './frame-pool.js';
 
 export interface FlightRecorderOptions extends RecordingOptions {
   /** Most bytes held in memory; 0 turns the flight recorder off. @default 256 MiB */
@@ -32,6 +38,11 @@ export interface FlightRecorderStats {
   evicted: number;
   /** Values larger than the whole budget, never held. */
   tooLarge: number;
+  /** Frames copied into a buffer reused from one that left the window, and into a new buffer. */
+  framesReused: number;
+  framesAllocated: number;
+  /** Bytes of buffers kept for reuse (not counted in `bytes`: at most `maxBytes / 16`, and 2 per frame size). */
+  poolBytes: number;
 }
 
 export interface FlightRecorder {
@@ -79,6 +90,9 @@ class Flight implements FlightRecorder {
   private tooLarge = 0;
   private readonly untap: () => void;
   private closed = false;
+  private readonly pool: FramePool;
+  /** Saves running: they read the values they chose, so evicted frames' buffers are not reused meanwhile. */
+  private saving = 0;
 
   constructor(
     relay: Tappable,
@@ -86,11 +100,16 @@ class Flight implements FlightRecorder {
     private readonly options: RecordingOptions,
   ) {
     this.enabled = maxBytes > 0;
+    this.pool = new FramePool(maxBytes / 16);
     this.untap = this.enabled
       ? relay.tap({
           declared: (info) => this.history(info),
           json: (info, seq, time, payloadJson) => this.add(jsonRecord(info, seq, time, payloadJson)),
-          frame: (info, header, headerBytes, data) => this.add(frameRecord(info, header, headerBytes, data)),
+          frame: (info, header, headerBytes, data) => {
+            // Room first, so the frame that leaves the window lends its buffer to the one that comes in.
+            if (!this.makeRoom(headerBytes.length + data.byteLength + RECORD_OVERHEAD_BYTES)) return;
+            this.add(frameRecord(info, header, headerBytes, this.pool.copy(data)));
+          },
         })
       : () => undefined;
   }
@@ -102,7 +121,17 @@ class Flight implements FlightRecorder {
       const oldest = history.values[history.head];
       if (oldest !== undefined) windowSeconds[name] = Math.max(0, now - Number(oldest.logTime / 1_000_000n)) / 1000;
     }
-    return { maxBytes: this.maxBytes, bytes: this.bytes, values: this.count, windowSeconds, evicted: this.evicted, tooLarge: this.tooLarge };
+    return {
+      maxBytes: this.maxBytes,
+      bytes: this.bytes,
+      values: this.count,
+      windowSeconds,
+      evicted: this.evicted,
+      tooLarge: this.tooLarge,
+      framesReused: this.pool.reused,
+      framesAllocated: this.pool.allocated,
+      poolBytes: this.pool.bytesFree,
+    };
   }
 
   async save(seconds: number): Promise<Uint8Array> {
@@ -111,6 +140,15 @@ class Flight implements FlightRecorder {
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_SAVE_SECONDS) {
       throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `seconds must be a number in (0, ${MAX_SAVE_SECONDS}], got ${seconds}`);
     }
+    this.saving += 1;
+    try {
+      return await this.write(seconds);
+    } finally {
+      this.saving -= 1;
+    }
+  }
+
+  private async write(seconds: number): Promise<Uint8Array> {
     // Taken synchronously: values arriving while the file is written belong to the next save.
     const from = msToNs(Date.now() - seconds * 1000);
     const chosen: Recorded[] = [];
@@ -162,6 +200,7 @@ class Flight implements FlightRecorder {
     this.closed = true;
     this.untap();
     this.topics.clear();
+    this.pool.clear();
     this.bytes = 0;
     this.count = 0;
   }
@@ -177,17 +216,28 @@ class Flight implements FlightRecorder {
     return history;
   }
 
-  private add(value: Recorded): void {
-    if (value.bytes > this.maxBytes) {
+  /** Evicts until `bytes` more fit; false (counted) when they never would. */
+  private makeRoom(bytes: number): boolean {
+    if (bytes > this.maxBytes) {
       this.tooLarge += 1;
-      return;
+      return false;
     }
+    while (this.bytes + bytes > this.maxBytes && this.bytes > 0) this.evictFromLargest();
+    return true;
+  }
+
+  private add(value: Recorded): void {
+    if (value.kind === 'json' && !this.makeRoom(value.bytes)) return;
     const history = this.history(value.info);
     history.values.push(value);
     history.bytes += value.bytes;
     this.bytes += value.bytes;
     this.count += 1;
-    while (this.bytes > this.maxBytes) this.evictFromLargest();
+  }
+
+  /** A value that left the memory: its frame buffer may serve the next frame (not while a save reads). */
+  private discard(value: Recorded): void {
+    if (value.kind === 'frame' && this.saving === 0) this.pool.release(value.data);
   }
 
   private evictFromLargest(): void {
@@ -210,6 +260,7 @@ class Flight implements FlightRecorder {
     } else {
       largest.bytes -= value.bytes;
       this.bytes -= value.bytes;
+      this.discard(value);
     }
     if (largest.head > 1024 && largest.head * 2 > largest.values.length) {
       largest.values = largest.values.slice(largest.head);
@@ -221,6 +272,7 @@ class Flight implements FlightRecorder {
     if (history.baseline === undefined) return;
     history.bytes -= history.baseline.bytes;
     this.bytes -= history.baseline.bytes;
+    this.discard(history.baseline);
     history.baseline = undefined;
   }
 
