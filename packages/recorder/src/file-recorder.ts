@@ -107,6 +107,7 @@ export async function recordToFile(relay: Tappable, options: FileRecorderOptions
     if (isRecorderError(error) && error.code === RecorderErrorCode.OPEN_FAILED) throw error;
     throw new RecorderError((error as RecorderError).code ?? RecorderErrorCode.WRITE_FAILED, `cannot write ${options.path ?? 'the recording'}: ${(error as Error).message}`, { cause: error });
   }
+  writer.unref();
   return new Recorder(relay, writer, options.writable, options.path, maxQueuedBytes);
 }
 

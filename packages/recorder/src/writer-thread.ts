@@ -106,9 +106,19 @@ export class WriterThread {
     while (this.queuedBytes > bytes && this.error === undefined) await new Promise<void>((resolve) => this.progressWaiters.push(resolve));
   }
 
+  /**
+   * A recording that runs for the process's life should not keep the process alive by itself (as a file
+   * handle would not): the thread is unreferenced until `end()`, which references it again so the process
+   * stays up until the file is complete.
+   */
+  unref(): void {
+    this.worker.unref();
+  }
+
   /** Hands over what is queued, then the summary and index; resolves with the file for a `memory` target. */
   async end(): Promise<Uint8Array | undefined> {
     if (this.error !== undefined) throw this.error;
+    this.worker.ref();
     this.flush();
     this.post({ type: 'end' });
     const file = await this.ended;
