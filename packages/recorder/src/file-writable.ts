@@ -47,8 +47,9 @@ export class MemoryWritable implements RecordingWritable {
   }
 
   bytes(): Uint8Array {
-    // A buffer of its own (not from Buffer's shared pool): it may be transferred to another thread.
-    const bytes = new Uint8Array(this.length);
+    // A buffer of its own (not from Buffer's shared pool): it may be transferred to another thread. Not
+    // zero-filled first: every byte is written below (a save is hundreds of MiB).
+    const bytes = Buffer.allocUnsafeSlow(this.length);
     let offset = 0;
     for (const part of this.parts) {
       bytes.set(part, offset);
