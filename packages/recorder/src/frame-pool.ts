@@ -1,12 +1,13 @@
 /**
  * Buffers for the flight recorder's copies of frames, reused by size.
  *
- * Why: holding the producers' own buffers (hundreds of 4 MiB frames) made them survive into V8's old
- * generation; each then waits for a full garbage collection, and V8 starts one whenever external memory
- * grows by a few tens of MiB — at an image stream's rate, several per second (`--trace-gc`: 76 full
- * collections where dropping the frames caused 8). Copying each frame once (≈ 0.15 ms for 4 MiB) into a
- * buffer that goes back here when the frame leaves the window lets the producer's buffer die young, and an
- * image stream of constant size reuses the same few buffers: no allocation and no full collection per frame.
+ * Why: holding the producers' own buffers keeps hundreds of 4 MiB allocations alive past the young
+ * generation, so each new frame of the producer needs fresh memory and each evicted one waits for a full
+ * garbage collection to be freed (in a synthetic test of that pattern, `--trace-gc` counted ~10× the full
+ * collections of dropping the frames). Copying each frame once (≈ 0.15 ms for 4 MiB) into a buffer that
+ * comes back here when the frame leaves the window lets the producer's buffer die young, and an image
+ * stream of constant size reuses the same few buffers. Whether that lowers webmon's CPU under a real image
+ * stream is for `bench:recording` to say (against a build without it: `BENCH_WEBMON_CLI`).
  */
 export class FramePool {
   private readonly free = new Map<number, Uint8Array[]>();
