@@ -1,25 +1,38 @@
 /**
  * What recording costs webmon, against a baseline measured in the same run.
  *
- *   pnpm --filter webmon bench:recording     (BENCH_SECONDS=20 per run by default; about 3 minutes)
+ *   pnpm --filter webmon bench:recording     (BENCH_SECONDS=20 per run by default; about 5 minutes)
+ *   BENCH_RECORDING_SOAK_S=600 pnpm --filter webmon bench:recording     (the flight recorder's memory over 10 minutes)
+ *   BENCH_WEBMON_CLI=/other/checkout/apps/webmon/dist/cli.js …          (the same runs against another build)
  *
  * Each run: the real simulator (CPython, napari 0.4 at 60 Hz, plus the float32 image stream through a
  * shared-memory ring, 30 Hz) launches webmon the napari way; no page is open. CPU is webmon's own process
- * (user + system, from /proc) over the measured window after a warm-up.
+ * (all its threads, the writer threads included: user + system, from /proc) over the measured window after
+ * a warm-up.
  * - "no recorder": `--flight-recorder-bytes 0` (nothing taps the relay); "flight recorder": the default
  *   (256 MiB in memory); "--record": the default plus a file (zstd level 1). The ratio the issue asks for
  *   is --record / flight recorder (both with webmon's defaults otherwise), and --record / no recorder.
  * - bytes on disk per minute, with the image stream (at the image size below) and without it (--image-hz 0).
+ * - frames recorded and dropped with the image stream at 60 Hz (the file's own statistics record).
+ * - a save of the last 60 s (`POST /api/recording`) while webmon serves: HTTP round trips to webmon every
+ *   10 ms, p99 without a save and during one — what a page's requests (and so its frames) wait for when
+ *   the event loop is busy.
  * - the flight recorder's memory: its own count (`/api/status`) against its budget every second, and
  *   webmon's RSS against the same run without a flight recorder.
+ * - soak (BENCH_RECORDING_SOAK_S > 0, that run only): the demo with the default flight recorder for that
+ *   long; every 30 s webmon's RSS, external memory (array buffers outside the JS heap: the frames) and the
+ *   bytes the recorder holds against its budget, then the maxima.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PYTHON, SIMULATOR, CLI, startProcess } from '../test/helpers.js';
+import { McapIndexedReader } from '@mcap/core';
+import { PYTHON, SIMULATOR, CLI as BUILT_CLI, startProcess } from '../test/helpers.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 20);
+const SOAK_SECONDS = Number(process.env['BENCH_RECORDING_SOAK_S'] ?? 0);
+const CLI = process.env['BENCH_WEBMON_CLI'] ?? BUILT_CLI;
 const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
 const IMAGE = Number(process.env['BENCH_IMAGE'] ?? 1024);
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -59,18 +72,96 @@ interface Run {
   cpuMsPerFrame: number;
   bytesPerMinute: number | undefined;
   dropped: number | undefined;
+  /** Image frames in the file (its statistics record) and image frames dropped by the recorder, whole run. */
+  imageFramesRecorded: number | undefined;
+  imageFramesDropped: number | undefined;
   rssMiB: number;
   flightMaxBytes: number;
   flightBudget: number;
+  save: SaveProbe | undefined;
 }
 
-async function measure(name: string, webmonArgs: string[], imageHz: number, file?: string): Promise<Run> {
-  const simulator = startProcess(PYTHON, [SIMULATOR, '--quiet', '--exit-with-client', '--image-hz', String(imageHz), '--image-size', String(IMAGE), '--', process.execPath, CLI, '--port', '0', '--log-level', 'warn', ...webmonArgs, ...(file === undefined ? [] : ['--record', file])]);
+interface SaveProbe {
+  /** Round trips to webmon (ms), p99, with no save running and while one runs. */
+  quietP99: number;
+  duringP99: number;
+  duringMax: number;
+  saveMs: number;
+  saveBytes: number;
+}
+
+interface Status {
+  flightRecorder?: { bytes: number; maxBytes: number; evicted: number };
+  recording?: { droppedTotal: number; dropped: Record<string, number> };
+  memory?: { rss: number; external: number; arrayBuffers: number; heapUsed: number };
+}
+
+const IMAGE_TOPIC = 'napari.image';
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const status = async (url: string): Promise<Status> => (await (await fetch(`${url}api/status`)).json()) as Status;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Round trips to webmon every 10 ms (a tiny answer: what is measured is the wait for the event loop) while `action` runs. */
+async function roundTrips(url: string, action: () => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  let done = false;
+  const probing = (async () => {
+    while (!done) {
+      const started = performance.now();
+      await (await fetch(`${url}favicon.ico`)).arrayBuffer();
+      times.push(performance.now() - started);
+      await sleep(10);
+    }
+  })();
+  await action();
+  done = true;
+  await probing;
+  return times;
+}
+
+async function probeSave(url: string): Promise<SaveProbe> {
+  const quiet = await roundTrips(url, () => sleep(3000));
+  let saveMs = 0;
+  let saveBytes = 0;
+  const during = await roundTrips(url, async () => {
+    const started = performance.now();
+    const response = await fetch(`${url}api/recording?seconds=60`, { method: 'POST', headers: { origin: url.replace(/\/$/, '') } });
+    if (response.status !== 200) throw new Error(`save answered ${response.status}: ${await response.text()}`);
+    // Counted as it streams in: gathering hundreds of MiB here would stall this process's own round trips.
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) saveBytes += chunk.byteLength;
+    saveMs = performance.now() - started;
+  });
+  return { quietP99: percentile(quiet, 99), duringP99: percentile(during, 99), duringMax: Math.max(...during), saveMs, saveBytes };
+}
+
+/** Messages per topic from a closed file's statistics record (no message is read). */
+async function fileCounts(path: string): Promise<Map<string, number>> {
+  const bytes = readFileSync(path);
+  const reader = await McapIndexedReader.Initialize({ readable: { size: async () => BigInt(bytes.byteLength), read: async (offset, size) => bytes.subarray(Number(offset), Number(offset + size)) } });
+  const counts = new Map<string, number>();
+  for (const [id, count] of reader.statistics?.channelMessageCounts ?? []) {
+    const topic = reader.channelsById.get(id)?.topic ?? '?';
+    counts.set(topic, (counts.get(topic) ?? 0) + Number(count));
+  }
+  return counts;
+}
+
+function startDemo(webmonArgs: string[], imageHz: number, file?: string) {
+  return startProcess(PYTHON, [SIMULATOR, '--quiet', '--exit-with-client', '--image-hz', String(imageHz), '--image-size', String(IMAGE), '--', process.execPath, CLI, '--port', '0', '--log-level', 'warn', ...webmonArgs, ...(file === undefined ? [] : ['--record', file])]);
+}
+
+async function measure(name: string, webmonArgs: string[], imageHz: number, options: { file?: string; save?: boolean } = {}): Promise<Run> {
+  const { file } = options;
+  const simulator = startDemo(webmonArgs, imageHz, file);
   try {
     const url = (await simulator.waitFor(/webmon: serving (http:\/\/\S+\/)/, 90_000))[1] ?? '';
     const recordingFrom = performance.now();
     const pid = webmonPid(simulator.child.pid ?? 0);
-    await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
+    await sleep(WARMUP_SECONDS * 1000);
     const cpuBefore = cpuSeconds(pid);
     const framesBefore = await framesPublished(url);
     const started = performance.now();
@@ -78,52 +169,101 @@ async function measure(name: string, webmonArgs: string[], imageHz: number, file
     let flightBudget = 0;
     let rss = 0;
     for (let second = 0; second < SECONDS; second++) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const status = (await (await fetch(`${url}api/status`)).json()) as { flightRecorder?: { bytes: number; maxBytes: number } };
-      flightMaxBytes = Math.max(flightMaxBytes, status.flightRecorder?.bytes ?? 0);
-      flightBudget = status.flightRecorder?.maxBytes ?? 0;
+      await sleep(1000);
+      const now = await status(url);
+      flightMaxBytes = Math.max(flightMaxBytes, now.flightRecorder?.bytes ?? 0);
+      flightBudget = now.flightRecorder?.maxBytes ?? 0;
       rss = Math.max(rss, rssBytes(pid));
     }
     const cpu = cpuSeconds(pid) - cpuBefore;
     const elapsed = (performance.now() - started) / 1000;
     const frames = (await framesPublished(url)) - framesBefore;
-    const status = (await (await fetch(`${url}api/status`)).json()) as { recording?: { droppedTotal: number } };
+    // After the CPU window: a save's own cost is not in the ratios.
+    const save = options.save === true ? await probeSave(url) : undefined;
+    const last = await status(url);
     // Whole-run size over whole-run time: chunks reach the disk 1 MiB (uncompressed) at a time, so a
     // window's growth says little for slow topics; the closed file includes the summary and index.
     await simulator.stop();
     const recordedSeconds = (performance.now() - recordingFrom) / 1000;
-    const grown = file === undefined ? undefined : statSync(file).size * (elapsed / recordedSeconds);
+    const grown = file === undefined ? undefined : statSync(file).size;
     return {
       name,
       cpuPercent: (cpu / elapsed) * 100,
       framesPerSecond: frames / elapsed,
       cpuMsPerFrame: frames > 0 ? (cpu * 1000) / frames : Number.NaN,
-      bytesPerMinute: grown === undefined ? undefined : (grown / elapsed) * 60,
-      dropped: status.recording?.droppedTotal,
+      bytesPerMinute: grown === undefined ? undefined : (grown / recordedSeconds) * 60,
+      dropped: last.recording?.droppedTotal,
+      imageFramesRecorded: file === undefined ? undefined : (await fileCounts(file)).get(IMAGE_TOPIC) ?? 0,
+      imageFramesDropped: last.recording?.dropped[IMAGE_TOPIC] ?? (file === undefined ? undefined : 0),
       rssMiB: rss / 2 ** 20,
       flightMaxBytes,
       flightBudget,
+      save,
     };
   } finally {
     await simulator.stop();
   }
 }
 
+const mib = (bytes: number | undefined): string => (bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+
+/** The demo with the default flight recorder for SOAK_SECONDS: memory against the budget every 30 s. */
+async function soak(): Promise<void> {
+  const simulator = startDemo([], 30);
+  try {
+    const url = (await simulator.waitFor(/webmon: serving (http:\/\/\S+\/)/, 90_000))[1] ?? '';
+    const pid = webmonPid(simulator.child.pid ?? 0);
+    const started = performance.now();
+    const max = { rss: 0, external: 0, held: 0 };
+    let budget = 0;
+    let lastPrint = -Infinity;
+    console.log(`\nflight recorder soak: the demo (napari 0.4 at 60 Hz + ${IMAGE}² float32 at 30 Hz) for ${SOAK_SECONDS} s\n`);
+    console.log('| s | RSS | external | held by the recorder / budget | evicted |');
+    console.log('| ---: | ---: | ---: | ---: | ---: |');
+    for (;;) {
+      const seconds = (performance.now() - started) / 1000;
+      const now = await status(url);
+      const rss = rssBytes(pid);
+      const held = now.flightRecorder?.bytes ?? 0;
+      budget = now.flightRecorder?.maxBytes ?? 0;
+      max.rss = Math.max(max.rss, rss);
+      max.external = Math.max(max.external, now.memory?.external ?? 0);
+      max.held = Math.max(max.held, held);
+      const end = seconds >= SOAK_SECONDS;
+      if (seconds - lastPrint >= 30 || end) {
+        lastPrint = seconds;
+        console.log(`| ${seconds.toFixed(0)} | ${mib(rss)} | ${mib(now.memory?.external)} | ${mib(held)} / ${mib(budget)} (${((held / budget) * 100).toFixed(1)} %) | ${now.flightRecorder?.evicted ?? '–'} |`);
+      }
+      if (end) break;
+      await sleep(1000);
+    }
+    console.log(`\nmaxima: RSS ${mib(max.rss)}, external ${mib(max.external)} (${((max.external / budget) * 100).toFixed(0)} % of the budget), held ${mib(max.held)} of ${mib(budget)} (${((max.held / budget) * 100).toFixed(1)} %; goal within ±10 %)`);
+  } finally {
+    await simulator.stop();
+  }
+}
+
+if (SOAK_SECONDS > 0) {
+  await soak();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
 const runs: Run[] = [];
 try {
-  runs.push(await measure('no recorder', ['--flight-recorder-bytes', '0'], 30));
-  runs.push(await measure('flight recorder (default 256 MiB)', [], 30));
-  runs.push(await measure('--record + flight recorder', [], 30, join(dir, 'with-image.mcap')));
-  runs.push(await measure('--record, no flight recorder', ['--flight-recorder-bytes', '0'], 30, join(dir, 'with-image-only-file.mcap')));
-  runs.push(await measure('--record, no image stream', [], 0, join(dir, 'no-image.mcap')));
+  runs.push(await measure('no recorder', ['--flight-recorder-bytes', '0'], 30, { save: false }));
+  runs.push(await measure('flight recorder (default 256 MiB)', [], 30, { save: true }));
+  runs.push(await measure('--record + flight recorder', [], 30, { file: join(dir, 'with-image.mcap') }));
+  runs.push(await measure('--record, no flight recorder', ['--flight-recorder-bytes', '0'], 30, { file: join(dir, 'with-image-only-file.mcap') }));
+  runs.push(await measure('--record, no image stream', [], 0, { file: join(dir, 'no-image.mcap') }));
   runs.push(await measure('flight recorder 64 MiB', ['--flight-recorder-bytes', '64M'], 30));
+  runs.push(await measure('--record, image at 60 Hz, no flight recorder', ['--flight-recorder-bytes', '0'], 60, { file: join(dir, 'image-60hz.mcap') }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const [none, flight, recordAll, recordOnly, noImage, flight64] = runs as [Run, Run, Run, Run, Run, Run];
-const mib = (bytes: number | undefined): string => (bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
-console.log(`\nwebmon recording, simulator napari 0.4 at 60 Hz + ${IMAGE}×${IMAGE} float32 image at 30 Hz, ${SECONDS} s per run\n`);
+const [none, flight, recordAll, recordOnly, noImage, flight64, record60] = runs as [Run, Run, Run, Run, Run, Run, Run];
+console.log(`\nwebmon recording, simulator napari 0.4 at 60 Hz + ${IMAGE}×${IMAGE} float32 image at 30 Hz, ${SECONDS} s per run${CLI === BUILT_CLI ? '' : ` (webmon: ${CLI})`}\n`);
 console.log('| run | webmon CPU | image frames/s | CPU ms / frame | bytes on disk / min | dropped | peak RSS | flight recorder held (max) / budget |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const run of runs) {
@@ -135,6 +275,13 @@ console.log(`CPU ratio --record alone / no recorder: ${ratio(recordOnly, none)}`
 console.log(`CPU ratio --record + flight recorder / no recorder: ${ratio(recordAll, none)}`);
 console.log(`CPU ratio flight recorder / no recorder: ${ratio(flight, none)}`);
 console.log(`bytes on disk per minute: ${mib(recordAll.bytesPerMinute)} with the image stream, ${mib(noImage.bytesPerMinute)} without`);
+const recorded = record60.imageFramesRecorded ?? 0;
+const droppedFrames = record60.imageFramesDropped ?? 0;
+console.log(`${IMAGE}² float32 at 60 Hz (published ${record60.framesPerSecond.toFixed(1)}/s): ${recorded} frames recorded, ${droppedFrames} dropped (${((recorded / Math.max(1, recorded + droppedFrames)) * 100).toFixed(0)} % kept)`);
+if (flight.save !== undefined) {
+  const save = flight.save;
+  console.log(`round trips to webmon, p99: ${save.quietP99.toFixed(1)} ms without a save, ${save.duringP99.toFixed(1)} ms during a save of the last 60 s (max ${save.duringMax.toFixed(0)} ms; the save took ${save.saveMs.toFixed(0)} ms for ${mib(save.saveBytes)})`);
+}
 for (const run of [flight, flight64]) {
   console.log(`flight recorder ${mib(run.flightBudget)}: held at most ${((run.flightMaxBytes / run.flightBudget) * 100).toFixed(1)} % of its budget; RSS ${run.rssMiB.toFixed(0)} MiB vs ${none.rssMiB.toFixed(0)} MiB without (+${(run.rssMiB - none.rssMiB).toFixed(0)} MiB)`);
 }

@@ -25,11 +25,37 @@ function loadZstd(): Promise<WasmZstd> {
   return zstd;
 }
 
-/** The `compressChunk` of an `McapWriter`, or undefined for uncompressed chunks. */
+/** A chunk is stored as it is (MCAP compression "") when zstd would save less than this share of it. */
+export const COMPRESSION_MUST_SAVE = 0.1;
+/** Bytes of each of the three pieces a big chunk is tried on before all of it is compressed. */
+const SAMPLE_PIECE_BYTES = 32 * 1024;
+
+/**
+ * The `compressChunk` of an `McapWriter`, or undefined for uncompressed chunks.
+ *
+ * Image frames of noisy float data hardly compress, and zstd on a 4 MiB chunk costs more than writing it:
+ * a big chunk is first tried on three 32 KiB pieces (start, middle, end); when they save less than
+ * `COMPRESSION_MUST_SAVE`, the chunk is stored uncompressed (MCAP allows "" per chunk; readers need no
+ * handler for it). Chunks whose whole compression saves too little are stored uncompressed as well, so
+ * readers do not pay a decompression for nothing.
+ */
 export async function chunkCompressor(compression: ChunkCompression, level: number): Promise<CompressChunk | undefined> {
   if (compression === 'none') return undefined;
   const module = await loadZstd();
-  return (chunk) => ({ compression: 'zstd', compressedData: module.compress(chunk, level) });
+  const stored = (chunk: Uint8Array) => ({ compression: '', compressedData: chunk });
+  return (chunk) => {
+    if (chunk.byteLength > 8 * SAMPLE_PIECE_BYTES) {
+      const sample = new Uint8Array(3 * SAMPLE_PIECE_BYTES);
+      const middle = Math.floor(chunk.byteLength / 2 - SAMPLE_PIECE_BYTES / 2);
+      sample.set(chunk.subarray(0, SAMPLE_PIECE_BYTES), 0);
+      sample.set(chunk.subarray(middle, middle + SAMPLE_PIECE_BYTES), SAMPLE_PIECE_BYTES);
+      sample.set(chunk.subarray(chunk.byteLength - SAMPLE_PIECE_BYTES), 2 * SAMPLE_PIECE_BYTES);
+      if (module.compress(sample, level).byteLength > sample.byteLength * (1 - COMPRESSION_MUST_SAVE)) return stored(chunk);
+    }
+    const compressed = module.compress(chunk, level);
+    if (compressed.byteLength > chunk.byteLength * (1 - COMPRESSION_MUST_SAVE)) return stored(chunk);
+    return { compression: 'zstd', compressedData: compressed };
+  };
 }
 
 /** Decompression handlers for `@mcap/core`'s readers (tests, and anyone reading a recording in Node). */

@@ -9,6 +9,8 @@ export const RecorderErrorCode = {
   OPEN_FAILED: 'RECORDER_OPEN_FAILED',
   /** Writing the file failed after it was opened; recording stopped, what was written reads up to there. */
   WRITE_FAILED: 'RECORDER_WRITE_FAILED',
+  /** The writer thread (compression and file writing, off the event loop) stopped unexpectedly. */
+  WORKER_FAILED: 'RECORDER_WORKER_FAILED',
   /** The flight recorder is off (`maxBytes: 0`), so there is nothing to save. */
   DISABLED: 'RECORDER_DISABLED',
   /** A method was called after `close()`. */

@@ -1,18 +1,18 @@
 /**
  * Records every topic of a relay to an MCAP file while the relay serves.
  *
- * Invariant: recording never holds up publishing. The tap only copies a value into a queue (bounded by
- * `maxQueuedBytes`); a pump writes the queue out between event-loop turns. When the disk (or the
+ * Invariant: recording never holds up publishing. The tap only hands a value to the writer thread
+ * (`writer-thread.ts`: encoding, compression and the file writes happen there, off the event loop), and
+ * the bytes the thread has not dealt with yet are bounded by `maxQueuedBytes`. When the disk (or the
  * compressor) is slower than the data, new values are dropped and counted per topic instead of queued.
  */
-import type { TopicInfo } from '@webmon/protocol';
-import { chunkCompressor, type ChunkCompression } from './compression.js';
-import { RecorderError, RecorderErrorCode } from './errors.js';
-import { openFileWritable, type RecordingWritable } from './file-writable.js';
+import type { ChunkCompression } from './compression.js';
+import { RecorderError, RecorderErrorCode, isRecorderError } from './errors.js';
+import type { RecordingWritable } from './file-writable.js';
 import type { JsonSchemaLookup } from './layout.js';
-import { McapSession } from './mcap-session.js';
-import { frameRecord, jsonRecord, type Recorded } from './record.js';
+import { frameRecord, jsonRecord } from './record.js';
 import type { Tappable } from './tap.js';
+import { WriterThread } from './writer-thread.js';
 
 export interface RecordingOptions {
   /** The topics' JSON Schemas by `TopicInfo.schema` id, beyond `@webmon/protocol`'s generic ones. */
@@ -35,9 +35,9 @@ export interface FileRecorderOptions extends RecordingOptions {
   /** Most bytes of values waiting for the disk; beyond it new values are dropped and counted. @default 64 MiB */
   maxQueuedBytes?: number;
   /**
-   * Most of the process's time the writer (encoding, compression) may take, averaged over about a second:
-   * beyond it the writer pauses, its queue fills and values are dropped, so the live stream keeps its
-   * rate when compression is slower than the data. @default 0.25
+   * Most of one core's time the writer thread (encoding, compression, writes) may take, averaged over
+   * about a second: beyond it the thread pauses, the queue fills and values are dropped, so a recording
+   * cannot take the CPU the live pages (and the source) need. @default 0.5
    */
   maxCpuShare?: number;
 }
@@ -53,8 +53,10 @@ export interface FileRecorderStats {
   /** Values dropped because the queue was full, by topic. */
   dropped: Record<string, number>;
   droppedTotal: number;
-  /** Why recording stopped early (a write error), if it did. */
+  /** Why recording stopped early (a write error, the writer thread died), if it did. */
   error: string | undefined;
+  /** The code of that error: `RECORDER_WRITE_FAILED`, `RECORDER_WORKER_FAILED`. */
+  errorCode: RecorderErrorCode | undefined;
   closed: boolean;
 }
 
@@ -66,13 +68,7 @@ export interface FileRecorder {
   close(): Promise<void>;
 }
 
-const DEFAULTS = { compression: 'zstd', compressionLevel: 1, chunkSize: 2 ** 20, maxQueuedBytes: 64 * 2 ** 20, images: true, maxCpuShare: 0.25 } as const;
-/** The writer's time budget may run this far ahead (ms): one big chunk is compressed without a pause. */
-const CPU_BURST_MS = 250;
-/** The pump gives the event loop back after this much work, so pages keep their rates. */
-const SLICE_MS = 8;
-
-type Item = { kind: 'declare'; info: TopicInfo } | { kind: 'value'; record: Recorded };
+const DEFAULTS = { compression: 'zstd', compressionLevel: 1, chunkSize: 2 ** 20, maxQueuedBytes: 64 * 2 ** 20, images: true, maxCpuShare: 0.5 } as const;
 
 export function checkRecordingOptions(options: RecordingOptions): void {
   const level = options.compressionLevel ?? DEFAULTS.compressionLevel;
@@ -91,141 +87,97 @@ export async function recordToFile(relay: Tappable, options: FileRecorderOptions
   const maxCpuShare = options.maxCpuShare ?? DEFAULTS.maxCpuShare;
   if (!(maxCpuShare > 0 && maxCpuShare <= 1)) throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `maxCpuShare must be in (0, 1], got ${maxCpuShare}`);
   if ((options.path === undefined) === (options.writable === undefined)) throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, 'give exactly one of path and writable');
-  const compressChunk = await chunkCompressor(options.compression ?? DEFAULTS.compression, options.compressionLevel ?? DEFAULTS.compressionLevel);
-  const writable = options.writable ?? (await openFileWritable(options.path as string));
-  const session = new McapSession({ writable, schemas: options.schemas, compressChunk, chunkSize: options.chunkSize ?? DEFAULTS.chunkSize, images: options.images ?? DEFAULTS.images });
+  let writer: WriterThread;
   try {
-    await session.start();
+    writer = await WriterThread.start(
+      {
+        target: options.path === undefined ? 'forward' : 'file',
+        ...(options.path === undefined ? {} : { path: options.path }),
+        compression: options.compression ?? DEFAULTS.compression,
+        compressionLevel: options.compressionLevel ?? DEFAULTS.compressionLevel,
+        chunkSize: options.chunkSize ?? DEFAULTS.chunkSize,
+        images: options.images ?? DEFAULTS.images,
+        maxCpuShare,
+      },
+      options.writable,
+      options.schemas,
+    );
   } catch (error) {
-    await writable.close?.().catch(() => undefined);
-    throw new RecorderError(RecorderErrorCode.WRITE_FAILED, `cannot write ${options.path ?? 'the recording'}: ${(error as Error).message}`, { cause: error });
+    await options.writable?.close?.().catch(() => undefined);
+    if (isRecorderError(error) && error.code === RecorderErrorCode.OPEN_FAILED) throw error;
+    throw new RecorderError((error as RecorderError).code ?? RecorderErrorCode.WRITE_FAILED, `cannot write ${options.path ?? 'the recording'}: ${(error as Error).message}`, { cause: error });
   }
-  return new Recorder(relay, session, writable, options.path, maxQueuedBytes, maxCpuShare);
+  writer.unref();
+  return new Recorder(relay, writer, options.writable, options.path, maxQueuedBytes);
 }
 
 class Recorder implements FileRecorder {
-  private readonly queue: Item[] = [];
-  private head = 0;
-  private queuedBytes = 0;
   private readonly dropped = new Map<string, number>();
   private droppedTotal = 0;
-  private error: string | undefined;
   private closed = false;
-  private pumping: Promise<void> | undefined;
-  /** The writer's time budget (ms): earns maxCpuShare ms per ms of wall time, spends the ms it works. */
-  private cpuTokens = CPU_BURST_MS;
-  private cpuTokensAt = performance.now();
+  private closeError: RecorderError | undefined;
   private readonly untap: () => void;
 
   constructor(
     relay: Tappable,
-    private readonly session: McapSession,
-    private readonly writable: RecordingWritable,
+    private readonly writer: WriterThread,
+    private readonly writable: RecordingWritable | undefined,
     private readonly path: string | undefined,
     private readonly maxQueuedBytes: number,
-    private readonly maxCpuShare: number,
   ) {
     this.untap = relay.tap({
-      declared: (info) => this.push({ kind: 'declare', info }, 0),
+      declared: (info) => {
+        if (this.writer.error === undefined) this.writer.declare(info);
+      },
       json: (info, seq, time, payloadJson) => {
-        if (this.admit(info.name, payloadJson.length)) this.push({ kind: 'value', record: jsonRecord(info, seq, time, payloadJson) }, payloadJson.length);
+        if (this.admit(info.name, payloadJson.length)) this.writer.add(jsonRecord(info, seq, time, payloadJson));
       },
       frame: (info, header, headerBytes, data) => {
-        const bytes = headerBytes.length + data.byteLength;
-        if (this.admit(info.name, bytes)) this.push({ kind: 'value', record: frameRecord(info, header, headerBytes, data) }, bytes);
+        if (this.admit(info.name, headerBytes.length + data.byteLength)) this.writer.add(frameRecord(info, header, headerBytes, data));
       },
     });
   }
 
   stats(): FileRecorderStats {
+    const error = this.closeError ?? this.writer.error;
     return {
       path: this.path,
-      messages: [...this.session.counts.values()].reduce((sum, count) => sum + count, 0),
-      bytesWritten: Number(this.writable.position()),
-      queuedBytes: this.queuedBytes,
+      messages: [...this.writer.counts.values()].reduce((sum, count) => sum + count, 0),
+      bytesWritten: this.writer.position,
+      queuedBytes: this.writer.queuedBytes,
       dropped: Object.fromEntries(this.dropped),
       droppedTotal: this.droppedTotal,
-      error: this.error,
+      error: error?.message,
+      errorCode: error?.code,
       closed: this.closed,
     };
   }
 
   counts(): ReadonlyMap<string, number> {
-    return this.session.counts;
+    return this.writer.counts;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.untap();
-    await this.pumping;
     try {
-      if (this.error === undefined) await this.session.end();
+      await this.writer.end();
     } catch (error) {
-      this.error = (error as Error).message;
+      this.closeError = isRecorderError(error) ? error : new RecorderError(RecorderErrorCode.WRITE_FAILED, (error as Error).message, { cause: error });
     } finally {
-      await this.writable.close?.().catch(() => undefined);
+      await this.writable?.close?.().catch(() => undefined);
     }
-    if (this.error !== undefined) throw new RecorderError(RecorderErrorCode.WRITE_FAILED, `recording ${this.path ?? ''} stopped: ${this.error}`);
+    const error = this.closeError;
+    if (error !== undefined) throw new RecorderError(error.code, `recording ${this.path ?? ''} stopped: ${error.message}`, { cause: error });
   }
 
-  /** Room for `bytes` more, else the value is dropped and counted. */
+  /** Room for `bytes` more, else the value is dropped and counted (a failed writer takes nothing). */
   private admit(topic: string, bytes: number): boolean {
-    if (this.error !== undefined) return false;
-    if (this.queuedBytes + bytes <= this.maxQueuedBytes) return true;
+    if (this.writer.error !== undefined) return false;
+    if (this.writer.queuedBytes + bytes <= this.maxQueuedBytes) return true;
     this.dropped.set(topic, (this.dropped.get(topic) ?? 0) + 1);
     this.droppedTotal += 1;
     return false;
-  }
-
-  private push(item: Item, bytes: number): void {
-    if (this.error !== undefined) return;
-    this.queue.push(item);
-    this.queuedBytes += bytes;
-    // The pump clears `pumping` itself when it finds the queue empty, in the same turn: no value can land
-    // between its last look and the flag going down.
-    this.pumping ??= this.pump();
-  }
-
-  private async pump(): Promise<void> {
-    let sliceStart = performance.now();
-    while (this.head < this.queue.length) {
-      const item = this.queue[this.head] as Item;
-      this.queue[this.head] = undefined as unknown as Item;
-      this.head += 1;
-      const workStart = performance.now();
-      try {
-        if (item.kind === 'declare') await this.session.declare(item.info);
-        else await this.session.write(item.record);
-      } catch (error) {
-        // The file is unusable from here (a full disk, a closed handle): stop recording, keep serving.
-        this.error = (error as Error).message;
-        this.queue.length = 0;
-        this.head = 0;
-        this.queuedBytes = 0;
-        this.untap();
-        this.pumping = undefined;
-        return;
-      }
-      if (item.kind === 'value') this.queuedBytes -= item.record.kind === 'json' ? item.record.json.length : item.record.headerBytes.length + item.record.data.byteLength;
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
-      }
-      const now = performance.now();
-      this.cpuTokens = Math.min(CPU_BURST_MS, this.cpuTokens + (now - this.cpuTokensAt) * this.maxCpuShare) - (now - workStart);
-      this.cpuTokensAt = now;
-      if (this.cpuTokens < 0) {
-        // Over its share: pause until the budget is back (meanwhile the queue fills and drops count).
-        await new Promise((resolve) => setTimeout(resolve, -this.cpuTokens / this.maxCpuShare));
-        sliceStart = performance.now();
-      } else if (now - sliceStart > SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
-      }
-    }
-    this.queue.length = 0;
-    this.head = 0;
-    this.pumping = undefined;
   }
 }

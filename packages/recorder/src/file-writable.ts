@@ -47,6 +47,14 @@ export class MemoryWritable implements RecordingWritable {
   }
 
   bytes(): Uint8Array {
-    return Buffer.concat(this.parts, this.length);
+    // A buffer of its own (not from Buffer's shared pool): it may be transferred to another thread. Not
+    // zero-filled first: every byte is written below (a save is hundreds of MiB).
+    const bytes = Buffer.allocUnsafeSlow(this.length);
+    let offset = 0;
+    for (const part of this.parts) {
+      bytes.set(part, offset);
+      offset += part.byteLength;
+    }
+    return bytes;
   }
 }

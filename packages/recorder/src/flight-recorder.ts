@@ -7,16 +7,20 @@
  * a 4 MiB image stream cannot push a 100-byte status topic out of the window, so small topics keep minutes
  * while the big ones keep seconds. The newest value a `latest` topic gave up is kept as its baseline, so a
  * saved file opens with each `latest` topic's value as of the window start (a snapshot), as a page would.
+ *
+ * Frames are copied once into buffers of the recorder's own (`frame-pool.ts`), reused when a frame of the
+ * same size leaves the window: the producers' buffers are not kept alive, which is what made the garbage
+ * collector run full collections several times a second under an image stream. Every value is kept —
+ * nothing is thinned — until the budget evicts it (counted in `evicted`).
  */
 import type { TopicInfo } from '@webmon/protocol';
-import { chunkCompressor } from './compression.js';
 import { RecorderError, RecorderErrorCode } from './errors.js';
-import { MemoryWritable } from './file-writable.js';
 import { checkRecordingOptions, type RecordingOptions } from './file-recorder.js';
 import { msToNs } from './clock.js';
-import { McapSession } from './mcap-session.js';
-import { frameRecord, jsonRecord, type Recorded } from './record.js';
+import { RECORD_OVERHEAD_BYTES, frameRecord, jsonRecord, type Recorded } from './record.js';
 import type { Tappable } from './tap.js';
+import { WriterThread, queuedBytesOf } from './writer-thread.js';
+import { FramePool } from './frame-pool.js';
 
 export interface FlightRecorderOptions extends RecordingOptions {
   /** Most bytes held in memory; 0 turns the flight recorder off. @default 256 MiB */
@@ -34,6 +38,11 @@ export interface FlightRecorderStats {
   evicted: number;
   /** Values larger than the whole budget, never held. */
   tooLarge: number;
+  /** Frames copied into a buffer reused from one that left the window, and into a new buffer. */
+  framesReused: number;
+  framesAllocated: number;
+  /** Bytes of buffers kept for reuse (not counted in `bytes`: at most `maxBytes / 16`, and 2 per frame size). */
+  poolBytes: number;
 }
 
 export interface FlightRecorder {
@@ -51,6 +60,10 @@ export interface FlightRecorder {
 export const DEFAULT_FLIGHT_RECORDER_BYTES = 256 * 2 ** 20;
 /** Most seconds a save may ask for (a day): beyond it the budget, not the window, is the limit anyway. */
 export const MAX_SAVE_SECONDS = 86_400;
+/** A save hands this many bytes of values to its thread per event-loop turn (each frame is copied once). */
+const SAVE_SLICE_BYTES = 8 * 2 ** 20;
+/** …and lets the thread run at most this far behind, so a save's copies do not pile up in memory. */
+const SAVE_AHEAD_BYTES = 64 * 2 ** 20;
 
 interface TopicHistory {
   info: TopicInfo;
@@ -77,6 +90,9 @@ class Flight implements FlightRecorder {
   private tooLarge = 0;
   private readonly untap: () => void;
   private closed = false;
+  private readonly pool: FramePool;
+  /** Saves running: they read the values they chose, so evicted frames' buffers are not reused meanwhile. */
+  private saving = 0;
 
   constructor(
     relay: Tappable,
@@ -84,11 +100,16 @@ class Flight implements FlightRecorder {
     private readonly options: RecordingOptions,
   ) {
     this.enabled = maxBytes > 0;
+    this.pool = new FramePool(maxBytes / 16);
     this.untap = this.enabled
       ? relay.tap({
           declared: (info) => this.history(info),
           json: (info, seq, time, payloadJson) => this.add(jsonRecord(info, seq, time, payloadJson)),
-          frame: (info, header, headerBytes, data) => this.add(frameRecord(info, header, headerBytes, data)),
+          frame: (info, header, headerBytes, data) => {
+            // Room first, so the frame that leaves the window lends its buffer to the one that comes in.
+            if (!this.makeRoom(headerBytes.length + data.byteLength + RECORD_OVERHEAD_BYTES)) return;
+            this.add(frameRecord(info, header, headerBytes, this.pool.copy(data)));
+          },
         })
       : () => undefined;
   }
@@ -100,7 +121,17 @@ class Flight implements FlightRecorder {
       const oldest = history.values[history.head];
       if (oldest !== undefined) windowSeconds[name] = Math.max(0, now - Number(oldest.logTime / 1_000_000n)) / 1000;
     }
-    return { maxBytes: this.maxBytes, bytes: this.bytes, values: this.count, windowSeconds, evicted: this.evicted, tooLarge: this.tooLarge };
+    return {
+      maxBytes: this.maxBytes,
+      bytes: this.bytes,
+      values: this.count,
+      windowSeconds,
+      evicted: this.evicted,
+      tooLarge: this.tooLarge,
+      framesReused: this.pool.reused,
+      framesAllocated: this.pool.allocated,
+      poolBytes: this.pool.bytesFree,
+    };
   }
 
   async save(seconds: number): Promise<Uint8Array> {
@@ -109,6 +140,15 @@ class Flight implements FlightRecorder {
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_SAVE_SECONDS) {
       throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `seconds must be a number in (0, ${MAX_SAVE_SECONDS}], got ${seconds}`);
     }
+    this.saving += 1;
+    try {
+      return await this.write(seconds);
+    } finally {
+      this.saving -= 1;
+    }
+  }
+
+  private async write(seconds: number): Promise<Uint8Array> {
     // Taken synchronously: values arriving while the file is written belong to the next save.
     const from = msToNs(Date.now() - seconds * 1000);
     const chosen: Recorded[] = [];
@@ -124,25 +164,43 @@ class Flight implements FlightRecorder {
       if (snapshot !== undefined) chosen.push(snapshot);
     }
     chosen.sort((a, b) => (a.logTime < b.logTime ? -1 : a.logTime > b.logTime ? 1 : 0));
-    const writable = new MemoryWritable();
-    const session = new McapSession({
-      writable,
-      schemas: this.options.schemas,
-      compressChunk: await chunkCompressor(this.options.compression ?? 'zstd', this.options.compressionLevel ?? 1),
-      chunkSize: this.options.chunkSize ?? 2 ** 20,
-      images: this.options.images ?? true,
-    });
-    await session.start();
-    for (const info of infos) await session.declare(info);
-    for (const value of chosen) await session.write(value);
-    await session.end();
-    return writable.bytes();
+    // Encoding and compression happen in a writer thread of its own: a save (hundreds of MiB) does not
+    // stall the pages. The values go over in slices, one event-loop turn each (a frame is copied once).
+    const writer = await WriterThread.start(
+      {
+        target: 'memory',
+        compression: this.options.compression ?? 'zstd',
+        compressionLevel: this.options.compressionLevel ?? 1,
+        chunkSize: this.options.chunkSize ?? 2 ** 20,
+        images: this.options.images ?? true,
+        maxCpuShare: 1,
+      },
+      undefined,
+      this.options.schemas,
+    );
+    try {
+      for (const info of infos) writer.declare(info);
+      let slice = 0;
+      for (const value of chosen) {
+        writer.add(value);
+        slice += queuedBytesOf(value);
+        if (slice < SAVE_SLICE_BYTES) continue;
+        slice = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+        await writer.drain(SAVE_AHEAD_BYTES);
+      }
+      const file = await writer.end();
+      return file ?? new Uint8Array(0);
+    } finally {
+      await writer.terminate();
+    }
   }
 
   close(): void {
     this.closed = true;
     this.untap();
     this.topics.clear();
+    this.pool.clear();
     this.bytes = 0;
     this.count = 0;
   }
@@ -158,17 +216,28 @@ class Flight implements FlightRecorder {
     return history;
   }
 
-  private add(value: Recorded): void {
-    if (value.bytes > this.maxBytes) {
+  /** Evicts until `bytes` more fit; false (counted) when they never would. */
+  private makeRoom(bytes: number): boolean {
+    if (bytes > this.maxBytes) {
       this.tooLarge += 1;
-      return;
+      return false;
     }
+    while (this.bytes + bytes > this.maxBytes && this.bytes > 0) this.evictFromLargest();
+    return true;
+  }
+
+  private add(value: Recorded): void {
+    if (value.kind === 'json' && !this.makeRoom(value.bytes)) return;
     const history = this.history(value.info);
     history.values.push(value);
     history.bytes += value.bytes;
     this.bytes += value.bytes;
     this.count += 1;
-    while (this.bytes > this.maxBytes) this.evictFromLargest();
+  }
+
+  /** A value that left the memory: its frame buffer may serve the next frame (not while a save reads). */
+  private discard(value: Recorded): void {
+    if (value.kind === 'frame' && this.saving === 0) this.pool.release(value.data);
   }
 
   private evictFromLargest(): void {
@@ -191,6 +260,7 @@ class Flight implements FlightRecorder {
     } else {
       largest.bytes -= value.bytes;
       this.bytes -= value.bytes;
+      this.discard(value);
     }
     if (largest.head > 1024 && largest.head * 2 > largest.values.length) {
       largest.values = largest.values.slice(largest.head);
@@ -202,6 +272,7 @@ class Flight implements FlightRecorder {
     if (history.baseline === undefined) return;
     history.bytes -= history.baseline.bytes;
     this.bytes -= history.baseline.bytes;
+    this.discard(history.baseline);
     history.baseline = undefined;
   }
 

@@ -90,8 +90,13 @@ const RAW_IMAGE_JSON_SCHEMA = {
 let rawImageSchema: SchemaSpec | undefined;
 
 export function channelOf(info: TopicInfo, lookup: JsonSchemaLookup | undefined): ChannelSpec {
-  const metadata = new Map<string, string>([['webmon.mode', info.mode], ['webmon.schema', info.schema], ['webmon.binary', String(info.binary === true)]]);
-  if (info.replayMs !== undefined && info.replayMs > 0) metadata.set('webmon.replayMs', String(info.replayMs));
+  const metadata = new Map<string, string>([
+    ['webmon.mode', info.mode],
+    ['webmon.schema', info.schema],
+    ['webmon.binary', info.binary === true ? 'true' : 'false'],
+  ]);
+  // How far back a page's chart looks on this topic: a replay gives late joiners the same window.
+  if (info.replayMs !== undefined) metadata.set('webmon.replayMs', String(info.replayMs));
   if (info.binary === true) return { topic: info.name, messageEncoding: FRAME_MESSAGE_ENCODING, schema: frameSchemaSpec(), metadata };
   return { topic: info.name, messageEncoding: 'json', schema: jsonSchemaSpec(info.schema, schemaOf(info.schema, lookup)), metadata };
 }

@@ -1,8 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { McapIndexedReader } from '@mcap/core';
 import { decodeFrame } from '@webmon/protocol';
 import { createRelay, type Relay } from '@webmon/relay';
 import { createRelayClient } from '@webmon/relay/client';
@@ -145,8 +147,9 @@ describe('recordToFile', () => {
     const recorder = await recordToFile(relay, { writable: broken, chunkSize: 1024, compression: 'none' });
     full = true; // the file's start was written, then the disk is full
     for (let n = 0; n < 500; n++) relay.publish('events', { n, pad: 'x'.repeat(50) });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(recorder.stats().error).toMatch(/ENOSPC/);
+    // The writer thread meets the error on its own time; publishing went on meanwhile.
+    await expect.poll(() => recorder.stats().error, { timeout: 10_000 }).toMatch(/ENOSPC/);
+    expect(recorder.stats().errorCode).toBe(RecorderErrorCode.WRITE_FAILED);
     await expect(recorder.close()).rejects.toMatchObject({ code: RecorderErrorCode.WRITE_FAILED });
   });
 
@@ -178,5 +181,123 @@ describe('recordToFile', () => {
     expect(read).toBeLessThanOrEqual(published);
     // Values arrive in order: what was read is a prefix of what was published.
     expect([...back.channels.values()].map((channel) => channel.topic)).toContain('events');
+  });
+
+  it('channels say whether the topic is binary and, when it has one, its replay window', async () => {
+    const path = join(dir, 'meta.mcap');
+    relay.declareTopic({ name: 'chart', mode: 'stream', replayMs: 30_000 });
+    const recorder = await recordToFile(relay, { path });
+    relay.publish('chart', { y: 1 });
+    await recorder.close();
+    const byTopic = new Map((await readIndexed(path)).channels.map((channel) => [channel.topic, channel.metadata]));
+    expect(Object.fromEntries(byTopic.get('chart') ?? [])).toEqual({ 'webmon.mode': 'stream', 'webmon.schema': 'webmon.v1/json', 'webmon.binary': 'false', 'webmon.replayMs': '30000' });
+    expect(byTopic.get('camera')?.get('webmon.binary')).toBe('true');
+    expect(byTopic.get('camera')?.has('webmon.replayMs')).toBe(false);
+  });
+
+  it('close() writes everything handed over before it, even values published in the same turn', async () => {
+    const path = join(dir, 'flush.mcap');
+    const recorder = await recordToFile(relay, { path, chunkSize: 4096 });
+    const frame = new Uint8Array(32 * 32).fill(7);
+    for (let n = 0; n < 2000; n++) relay.publish('events', { n });
+    for (let n = 0; n < 20; n++) relay.publishFrame('camera', { dtype: 'uint8', shape: [32, 32] }, frame);
+    await recorder.close();
+    expect(recorder.stats()).toMatchObject({ droppedTotal: 0, queuedBytes: 0, error: undefined });
+    const back = await readIndexed(path);
+    expect(Object.fromEntries(back.counts)).toEqual({ events: 2000, camera: 20, 'camera/image': 20 });
+    expect(Object.fromEntries(back.counts)).toEqual(Object.fromEntries(recorder.counts()));
+  });
+
+  it('chunks zstd does not shrink (random bits) are stored uncompressed, others compressed', async () => {
+    const path = join(dir, 'mixed.mcap');
+    const recorder = await recordToFile(relay, { path, images: false, chunkSize: 512 * 1024 });
+    const noise = new Float32Array(randomBytes(1 << 20).buffer); // incompressible: every bit random
+    const smooth = new Float32Array(256 * 1024).map((_, index) => Math.floor(index / 1024));
+    relay.publishFrame('camera', { dtype: 'float32', shape: [512, 512] }, noise);
+    relay.publishFrame('camera', { dtype: 'float32', shape: [512, 512] }, smooth);
+    await recorder.close();
+    const bytes = await readFile(path);
+    const reader = await McapIndexedReader.Initialize({ readable: { size: async () => BigInt(bytes.byteLength), read: async (offset, size) => bytes.subarray(Number(offset), Number(offset + size)) } });
+    expect(reader.chunkIndexes.map((chunk) => chunk.compression)).toEqual(['', 'zstd']);
+    const frames = (await readIndexed(path)).messages.map((entry) => decodeFrame(entry.message.data).data as Float32Array);
+    const same = (a: Float32Array | undefined, b: Float32Array) => a !== undefined && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer));
+    expect(same(frames[0], noise)).toBe(true);
+    expect(same(frames[1], smooth)).toBe(true);
+  });
+
+  it('a full disk at the start (/dev/full) is RECORDER_WRITE_FAILED from recordToFile', async () => {
+    await expect(recordToFile(relay, { path: '/dev/full' })).rejects.toMatchObject({ code: RecorderErrorCode.WRITE_FAILED, message: expect.stringMatching(/ENOSPC/) });
+  });
+
+  describe('the writer thread writing to a pipe (a real disk that stalls, then fails)', () => {
+    /** A named pipe: the writer thread's writes block while nobody reads, and fail with EPIPE once the reader is gone. */
+    async function pipeRecording(options: { maxQueuedBytes?: number; chunkSize?: number }) {
+      const path = join(dir, 'pipe.mcap');
+      execFileSync('mkfifo', [path]);
+      const [recorder, reader] = await Promise.all([recordToFile(relay, { path, compression: 'none', ...options }), open(path, 'r')]);
+      return { recorder, reader };
+    }
+
+    async function readAll(reader: FileHandle): Promise<Uint8Array> {
+      const parts: Uint8Array[] = [];
+      for (;;) {
+        const buffer = new Uint8Array(1 << 20);
+        const { bytesRead } = await reader.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) return Buffer.concat(parts);
+        parts.push(buffer.subarray(0, bytesRead));
+      }
+    }
+
+    it('drops are counted while the thread is stuck on the disk; publishing never waits; the file is whole once it drains', async () => {
+      const { recorder, reader } = await pipeRecording({ maxQueuedBytes: 512 * 1024, chunkSize: 64 * 1024 });
+      const data = new Float32Array(16 * 1024); // 64 KiB a frame
+      const started = performance.now();
+      for (let round = 0; round < 20; round++) {
+        for (let n = 0; n < 20; n++) relay.publishFrame('camera', { dtype: 'float32', shape: [128, 128] }, data);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const publishMs = performance.now() - started;
+      const stats = recorder.stats();
+      expect(stats.dropped.camera).toBeGreaterThan(300);
+      expect(stats.queuedBytes).toBeLessThanOrEqual(512 * 1024);
+      expect(publishMs).toBeLessThan(5_000); // 20 × 5 ms of sleeps: it never waited on the disk
+      // The disk comes back: everything admitted reaches the file, with its summary and index.
+      const [bytes] = await Promise.all([readAll(reader), recorder.close()]);
+      await reader.close();
+      const back = await readIndexed(bytes);
+      expect(back.counts.get('camera')).toBe(400 - (recorder.stats().dropped.camera ?? 0));
+      expect(back.counts.get('camera')).toBe(recorder.counts().get('camera'));
+    });
+
+    it('a write that fails mid-recording (EPIPE) is a typed error in stats; live publishing goes on', async () => {
+      const { recorder, reader } = await pipeRecording({ chunkSize: 4096 });
+      const { url } = await relay.listen();
+      const client = createRelayClient({ url, WebSocket: WebSocket as never });
+      const received: number[] = [];
+      const subscribed = new Promise<void>((resolve) => client.onHello(() => resolve()));
+      client.subscribe('events', (event) => {
+        if (event.kind === 'data') received.push((event.payload as { n: number }).n);
+      });
+      await subscribed;
+      await client.ping();
+      await reader.close(); // the disk is gone
+      let n = 0;
+      await expect
+        .poll(
+          () => {
+            for (let i = 0; i < 100; i++) relay.publish('events', { n: n++, pad: 'z'.repeat(100) });
+            return recorder.stats().errorCode;
+          },
+          { timeout: 20_000 },
+        )
+        .toBe(RecorderErrorCode.WRITE_FAILED);
+      expect(recorder.stats().error).toMatch(/EPIPE/);
+      const after = n;
+      for (let i = 0; i < 100; i++) relay.publish('events', { n: n++ });
+      await expect.poll(() => received.length, { timeout: 10_000 }).toBe(after + 100);
+      expect(received).toEqual([...Array(after + 100).keys()]);
+      client.close();
+      await expect(recorder.close()).rejects.toMatchObject({ code: RecorderErrorCode.WRITE_FAILED });
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { decodeFrame } from '@webmon/protocol';
 import { createRelay, type Relay } from '@webmon/relay';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecorderErrorCode, createFlightRecorder } from '../src/index.js';
@@ -77,5 +78,43 @@ describe('createFlightRecorder', () => {
     await expect(on.save(Number.NaN)).rejects.toMatchObject({ code: RecorderErrorCode.INVALID_OPTIONS });
     expect(() => createFlightRecorder(relay, { maxBytes: -1 })).toThrow(expect.objectContaining({ code: RecorderErrorCode.INVALID_OPTIONS }));
     on.close();
+  });
+});
+
+describe('the flight recorder’s frame buffers', () => {
+  /** A frame whose every byte says which frame it is. */
+  const frameOf = (n: number) => new Uint8Array(64 * 1024).fill(n % 251);
+
+  it('keeps copies, not the producer’s buffers, and reuses the buffers of frames that left the window', async () => {
+    const flight = createFlightRecorder(relay, { maxBytes: 2 * 2 ** 20 }); // room for ~31 frames of 64 KiB
+    for (let n = 0; n < 200; n++) {
+      const data = frameOf(n);
+      relay.publishFrame('image', { dtype: 'uint8', shape: [256, 256] }, data);
+      data.fill(255); // a producer reusing its buffer would not change what was recorded (the recorder copied it)
+    }
+    const stats = flight.stats();
+    expect(stats.framesAllocated + stats.framesReused).toBe(200);
+    expect(stats.framesReused).toBeGreaterThan(150);
+    expect(stats.bytes).toBeLessThanOrEqual(2 * 2 ** 20);
+    const back = await readIndexed(await flight.save(60));
+    const frames = back.messages.filter((entry) => entry.topic === 'image');
+    expect(frames.length).toBeGreaterThan(20);
+    for (const entry of frames) {
+      const data = decodeFrame(entry.message.data).data as Uint8Array;
+      expect(new Set(data)).toEqual(new Set([entry.message.sequence % 251]));
+    }
+    flight.close();
+  });
+
+  it('a save reads the frames it chose even when they leave the window while it runs', async () => {
+    const flight = createFlightRecorder(relay, { maxBytes: 2 * 2 ** 20 });
+    for (let n = 0; n < 40; n++) relay.publishFrame('image', { dtype: 'uint8', shape: [256, 256] }, frameOf(n));
+    const saving = flight.save(60);
+    for (let n = 40; n < 200; n++) relay.publishFrame('image', { dtype: 'uint8', shape: [256, 256] }, frameOf(n));
+    const frames = (await readIndexed(await saving)).messages.filter((entry) => entry.topic === 'image');
+    expect(frames.length).toBeGreaterThan(20);
+    expect(Math.max(...frames.map((entry) => entry.message.sequence))).toBeLessThan(40);
+    for (const entry of frames) expect(new Set(decodeFrame(entry.message.data).data as Uint8Array)).toEqual(new Set([entry.message.sequence % 251]));
+    flight.close();
   });
 });

@@ -25,6 +25,14 @@ export function handleRecording(request: IncomingMessage, response: ServerRespon
   const seconds = given === null ? DEFAULT_SAVE_SECONDS : Number(given);
   // The body is ignored; drain it so the socket can be reused.
   request.resume();
+  // A save of hundreds of MiB takes seconds in its writer thread while the socket is silent: the server's
+  // inactivity cut (socket-limits.ts) must not end it. Restored once the answer is out.
+  const socket = request.socket;
+  const idleMs = socket.timeout ?? 0;
+  socket.setTimeout(0);
+  response.once('close', () => {
+    if (!socket.destroyed) socket.setTimeout(idleMs);
+  });
   flight.save(seconds).then(
     (bytes) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');

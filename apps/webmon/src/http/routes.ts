@@ -112,7 +112,8 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
       return;
     }
     if (path === '/api/status') {
-      sendJson(response, { ...options.status(), clients: relay.stats().connections, sessionId: relay.sessionId });
+      // memory: the process's own figures (external = array buffers outside the JS heap, where frames live).
+      sendJson(response, { ...options.status(), clients: relay.stats().connections, sessionId: relay.sessionId, memory: process.memoryUsage() });
       return;
     }
     if (path === '/api/pages') {

@@ -1,0 +1,220 @@
+/**
+ * The event loop's side of a writer thread (`writer-worker.ts`): hands values over in batches (one per
+ * event-loop turn), copies each frame once into a buffer the thread then owns (the producer's buffer
+ * stays with the relay for late joiners, so it cannot be transferred), and counts the bytes the thread
+ * has not dealt with yet — the recorder's queue bound. A thread that fails or dies leaves a typed error
+ * (`error`); nothing here ever waits on the thread while publishing.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { TopicInfo } from '@webmon/protocol';
+import { RecorderError, RecorderErrorCode } from './errors.js';
+import type { RecordingWritable } from './file-writable.js';
+import type { JsonSchemaLookup } from './layout.js';
+import { frameMessage, type Recorded } from './record.js';
+import type { FromWriter, ToWriter, WireItem, WriterSetup } from './writer-protocol.js';
+
+type WorkerScript = { url: URL } | { code: string };
+
+/**
+ * `writer-worker.js` beside this module once built. Run from the TypeScript sources (tests, tsx) it is
+ * `writer-worker.ts`, loaded through tsx's hooks registered in the thread (tsx is a dev dependency; the
+ * built package never takes this path) — as `@webmon/relay`'s view pool does.
+ */
+function workerScript(): WorkerScript {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return { url: new URL('./writer-worker.js', here) };
+  const tsxApi = new URL('./dist/esm/api/index.mjs', pathToFileURL(createRequire(here).resolve('tsx/package.json'))).href;
+  const worker = new URL('./writer-worker.ts', here).href;
+  return { code: `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(worker)}); })` };
+}
+
+/** The bytes a record stands for in the queue bound (what the thread reports back when done with it). */
+export function queuedBytesOf(record: Recorded): number {
+  return record.kind === 'json' ? record.json.length : record.headerBytes.byteLength + record.data.byteLength;
+}
+
+export class WriterThread {
+  /** Bytes handed over (or about to be) that the thread has not dealt with yet. */
+  queuedBytes = 0;
+  /** Bytes of the file so far, as the thread last said. */
+  position = 0;
+  /** Messages written, by channel topic, as the thread last said. */
+  counts: ReadonlyMap<string, number> = new Map();
+  error: RecorderError | undefined;
+
+  private readonly worker: Worker;
+  private pending: (WireItem | { kind: 'record'; topic: number; record: Recorded })[] = [];
+  private pendingBytes = 0;
+  private flushing = false;
+  private readonly topicIds = new WeakMap<TopicInfo, number>();
+  private nextTopic = 1;
+  private forwardChain: Promise<void> = Promise.resolve();
+  private readonly ready: Promise<void>;
+  private readonly ended: Promise<Uint8Array | undefined>;
+  private settleReady!: { resolve: () => void; reject: (error: RecorderError) => void };
+  private settleEnded!: { resolve: (file: Uint8Array | undefined) => void; reject: (error: RecorderError) => void };
+  private progressWaiters: (() => void)[] = [];
+  private finished = false;
+
+  private constructor(
+    setup: WriterSetup,
+    private readonly forward: RecordingWritable | undefined,
+    private readonly schemas: JsonSchemaLookup | undefined,
+  ) {
+    this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
+    this.ended = new Promise((resolve, reject) => (this.settleEnded = { resolve, reject }));
+    // Rejections are read by whoever awaits; unawaited ones must not surface as unhandled.
+    this.ready.catch(() => undefined);
+    this.ended.catch(() => undefined);
+    const script = workerScript();
+    this.worker = 'url' in script ? new Worker(script.url, { workerData: setup }) : new Worker(script.code, { eval: true, workerData: setup });
+    this.worker.on('message', (message: FromWriter) => this.receive(message));
+    this.worker.on('error', (error) => this.failed(new RecorderError(RecorderErrorCode.WORKER_FAILED, `the writer thread failed: ${error.message}`, { cause: error })));
+    this.worker.on('exit', (code) => {
+      if (!this.finished) this.failed(new RecorderError(RecorderErrorCode.WORKER_FAILED, `the writer thread exited (code ${code}) before the file was complete`));
+    });
+  }
+
+  /** Starts the thread; resolves once the file is open and its header written. */
+  static async start(setup: WriterSetup, forward: RecordingWritable | undefined, schemas: JsonSchemaLookup | undefined): Promise<WriterThread> {
+    const thread = new WriterThread(setup, forward, schemas);
+    await thread.ready;
+    return thread;
+  }
+
+  /** Registers the topic's channel (it shows in the file even if it never publishes). */
+  declare(info: TopicInfo): void {
+    this.topicOf(info);
+    this.schedule();
+  }
+
+  /** Queues a value; the caller has checked the queue bound. */
+  add(record: Recorded): void {
+    if (this.error !== undefined) return;
+    const topic = this.topicOf(record.info);
+    const bytes = queuedBytesOf(record);
+    this.pending.push({ kind: 'record', topic, record });
+    this.pendingBytes += bytes;
+    this.queuedBytes += bytes;
+    this.schedule();
+  }
+
+  /** Resolves when the thread has dealt with all but `bytes` of the queue (or has failed). */
+  async drain(bytes: number): Promise<void> {
+    while (this.queuedBytes > bytes && this.error === undefined) await new Promise<void>((resolve) => this.progressWaiters.push(resolve));
+  }
+
+  /**
+   * A recording that runs for the process's life should not keep the process alive by itself (as a file
+   * handle would not): the thread is unreferenced until `end()`, which references it again so the process
+   * stays up until the file is complete.
+   */
+  unref(): void {
+    this.worker.unref();
+  }
+
+  /** Hands over what is queued, then the summary and index; resolves with the file for a `memory` target. */
+  async end(): Promise<Uint8Array | undefined> {
+    if (this.error !== undefined) throw this.error;
+    this.worker.ref();
+    this.flush();
+    this.post({ type: 'end' });
+    const file = await this.ended;
+    await this.forwardChain;
+    return file;
+  }
+
+  /** Stops the thread without finishing the file. */
+  async terminate(): Promise<void> {
+    this.finished = true;
+    await this.worker.terminate();
+  }
+
+  private topicOf(info: TopicInfo): number {
+    let topic = this.topicIds.get(info);
+    if (topic === undefined) {
+      topic = this.nextTopic++;
+      this.topicIds.set(info, topic);
+      this.pending.push({ kind: 'declare', topic, info, schema: this.schemas?.(info.schema) });
+    }
+    return topic;
+  }
+
+  private schedule(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** One message per event-loop turn; each frame copied here, once, into a buffer the thread gets by transfer. */
+  private flush(): void {
+    this.flushing = false;
+    if (this.pending.length === 0 || this.error !== undefined) return;
+    const transfer: ArrayBuffer[] = [];
+    const items: WireItem[] = this.pending.map((item) => {
+      if (item.kind !== 'record') return item;
+      const { record, topic } = item;
+      if (record.kind === 'json') return { kind: 'json', topic, seq: record.seq, logTime: record.logTime, publishTime: record.publishTime, json: record.json };
+      const message = frameMessage(record);
+      transfer.push(message.buffer as ArrayBuffer);
+      return { kind: 'frame', topic, seq: record.seq, logTime: record.logTime, publishTime: record.publishTime, header: record.header, headerLength: record.headerBytes.byteLength, message };
+    });
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.post({ type: 'items', items, bytes }, transfer);
+  }
+
+  private post(message: ToWriter, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  private receive(message: FromWriter): void {
+    switch (message.type) {
+      case 'ready':
+        this.settleReady.resolve();
+        return;
+      case 'progress':
+        this.queuedBytes -= message.bytes;
+        this.position = message.position;
+        this.counts = new Map(message.counts);
+        for (const wake of this.progressWaiters.splice(0)) wake();
+        return;
+      case 'write': {
+        const { id, data } = message;
+        const forward = this.forward as RecordingWritable;
+        this.forwardChain = this.forwardChain.then(
+          () => forward.write(data),
+        ).then(
+          () => this.post({ type: 'written', id }),
+          (error: unknown) => this.post({ type: 'written', id, error: (error as Error).message ?? String(error) }),
+        );
+        return;
+      }
+      case 'ended':
+        this.finished = true;
+        this.queuedBytes = 0;
+        this.position = message.position;
+        this.counts = new Map(message.counts);
+        this.settleEnded.resolve(message.file);
+        return;
+      case 'failed':
+        this.failed(new RecorderError(message.code, message.message));
+        return;
+    }
+  }
+
+  private failed(error: RecorderError): void {
+    if (this.error !== undefined || this.finished) return;
+    this.error = error;
+    this.finished = true;
+    this.pending = [];
+    this.queuedBytes = 0;
+    this.settleReady.reject(error);
+    this.settleEnded.reject(error);
+    for (const wake of this.progressWaiters.splice(0)) wake();
+    void this.worker.terminate();
+  }
+}

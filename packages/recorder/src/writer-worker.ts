@@ -1,0 +1,172 @@
+/**
+ * The writer thread (`writer-thread.ts` starts it): owns one MCAP file's `McapWriter`, so encoding, the
+ * RawImage base64, chunk compression and the file writes all happen off the relay's event loop. It takes
+ * values in the order they were published and reports what it has dealt with, which is how the event
+ * loop's queue bound (and so its drop counts) sees a thread that falls behind.
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TopicInfo } from '@webmon/protocol';
+import { chunkCompressor } from './compression.js';
+import { RecorderErrorCode } from './errors.js';
+import { MemoryWritable, openFileWritable, type RecordingWritable } from './file-writable.js';
+import { McapSession } from './mcap-session.js';
+import type { FromWriter, ToWriter, WireItem, WriterSetup } from './writer-protocol.js';
+
+if (parentPort === null) throw new Error('writer-worker.js runs as a worker thread of @webmon/recorder');
+const port = parentPort;
+const setup = workerData as WriterSetup;
+
+/** The thread's time budget may run this far ahead (ms): one big chunk is compressed without a pause. */
+const CPU_BURST_MS = 250;
+/** Progress is reported at least this often while busy (ms), so the queue bound sees the thread keep up. */
+const REPORT_MS = 20;
+
+const send = (message: FromWriter, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+// Writes forwarded to the event loop's writable wait here for their answer.
+const forwarded = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+let nextWrite = 1;
+const work: ToWriter[] = [];
+let wake: (() => void) | undefined;
+
+port.on('message', (message: ToWriter) => {
+  if (message.type === 'written') {
+    const waiting = forwarded.get(message.id);
+    forwarded.delete(message.id);
+    if (message.error === undefined) waiting?.resolve();
+    else waiting?.reject(new Error(message.error));
+    return;
+  }
+  work.push(message);
+  wake?.();
+});
+
+function forwardWritable(): RecordingWritable {
+  let position = 0n;
+  return {
+    position: () => position,
+    write: (buffer) =>
+      new Promise<void>((resolve, reject) => {
+        const id = nextWrite++;
+        forwarded.set(id, {
+          resolve: () => {
+            position += BigInt(buffer.byteLength);
+            resolve();
+          },
+          reject,
+        });
+        // McapWriter reuses its buffer: the event loop gets a copy of its own.
+        const data = buffer.slice();
+        send({ type: 'write', id, data }, [data.buffer as ArrayBuffer]);
+      }),
+  };
+}
+
+function fail(code: RecorderErrorCode, error: unknown): never {
+  send({ type: 'failed', code, message: (error as Error).message ?? String(error) });
+  port.close();
+  // Nothing more happens in this thread: the event loop stops recording and keeps serving.
+  throw new StopThread();
+}
+
+class StopThread extends Error {}
+
+async function main(): Promise<void> {
+  let writable: RecordingWritable;
+  const memory = setup.target === 'memory' ? new MemoryWritable() : undefined;
+  try {
+    writable = memory ?? (setup.target === 'file' ? await openFileWritable(setup.path as string) : forwardWritable());
+  } catch (error) {
+    fail(RecorderErrorCode.OPEN_FAILED, error);
+  }
+  const schemas = new Map<string, Record<string, unknown>>();
+  const topics = new Map<number, TopicInfo>();
+  const session = new McapSession({
+    writable,
+    schemas: (id) => schemas.get(id),
+    compressChunk: await chunkCompressor(setup.compression, setup.compressionLevel),
+    chunkSize: setup.chunkSize,
+    images: setup.images,
+  });
+  try {
+    await session.start();
+  } catch (error) {
+    await writable.close?.().catch(() => undefined);
+    fail(RecorderErrorCode.WRITE_FAILED, error);
+  }
+  send({ type: 'ready' });
+
+  let cpuTokens = CPU_BURST_MS;
+  let cpuTokensAt = performance.now();
+  let doneBytes = 0;
+  let reportedAt = performance.now();
+  const report = () => {
+    send({ type: 'progress', bytes: doneBytes, position: Number(writable.position()), counts: [...session.counts] });
+    doneBytes = 0;
+    reportedAt = performance.now();
+  };
+
+  const write = async (item: WireItem) => {
+    if (item.kind === 'declare') {
+      topics.set(item.topic, item.info);
+      if (item.schema !== undefined) schemas.set(item.info.schema, item.schema);
+      await session.declare(item.info);
+      return;
+    }
+    const info = topics.get(item.topic) as TopicInfo;
+    if (item.kind === 'json') {
+      await session.write({ kind: 'json', info, seq: item.seq, logTime: item.logTime, publishTime: item.publishTime, json: item.json, bytes: item.json.length });
+      doneBytes += item.json.length;
+      return;
+    }
+    const { message, headerLength } = item;
+    const headerBytes = message.subarray(0, headerLength);
+    const data = message.subarray(headerLength);
+    await session.write({ kind: 'frame', info, seq: item.seq, logTime: item.logTime, publishTime: item.publishTime, header: item.header, headerBytes, data, bytes: message.byteLength });
+    doneBytes += message.byteLength;
+  };
+
+  for (;;) {
+    const message = work.shift();
+    if (message === undefined) {
+      if (doneBytes > 0) report();
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      continue;
+    }
+    if (message.type === 'end') break;
+    if (message.type !== 'items') continue;
+    for (const item of message.items) {
+      const workStart = performance.now();
+      try {
+        await write(item);
+      } catch (error) {
+        await writable.close?.().catch(() => undefined);
+        fail(RecorderErrorCode.WRITE_FAILED, error);
+      }
+      const now = performance.now();
+      cpuTokens = Math.min(CPU_BURST_MS, cpuTokens + (now - cpuTokensAt) * setup.maxCpuShare) - (now - workStart);
+      cpuTokensAt = now;
+      if (now - reportedAt > REPORT_MS) report();
+      // Over its share of a core: pause (meanwhile the event loop's queue fills and drops are counted).
+      if (cpuTokens < 0) await new Promise((resolve) => setTimeout(resolve, -cpuTokens / setup.maxCpuShare));
+    }
+  }
+  try {
+    await session.end();
+    await writable.close?.();
+  } catch (error) {
+    await writable.close?.().catch(() => undefined);
+    fail(RecorderErrorCode.WRITE_FAILED, error);
+  }
+  const file = memory?.bytes();
+  send({ type: 'ended', position: Number(writable.position()), counts: [...session.counts], ...(file === undefined ? {} : { file }) }, file === undefined ? [] : [file.buffer as ArrayBuffer]);
+  port.close();
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof StopThread) return;
+  send({ type: 'failed', code: RecorderErrorCode.WORKER_FAILED, message: (error as Error).message ?? String(error) });
+  port.close();
+});
