@@ -255,6 +255,11 @@ export class Peer {
     this.computing.delete(topic);
   }
 
+  /** The array view this page asks of `topic`, if any. */
+  viewOf(topic: string): PeerView | undefined {
+    return this.views.get(topic);
+  }
+
   /** The view of a topic just subscribed (before its snapshot is sent, so the snapshot comes in the view). */
   useView(topic: string, view: PeerView): void {
     this.views.set(topic, view);

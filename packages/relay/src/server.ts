@@ -606,6 +606,16 @@ class RelayServer implements Relay {
     topic.record(entry);
     const peers = this.subscribers.get(entry.topic);
     if (peers === undefined) return;
+    if (entry.kind === 'frame' && topic.mode === 'latest') {
+      // The views of the new value are started now (one per distinct view), while the pages still hold
+      // the previous one: ready, or nearly, when their acknowledgements come (see `ViewMaker.ahead`).
+      const views = new Map<string, PeerView>();
+      for (const peer of peers) {
+        const view = peer.viewOf(entry.topic);
+        if (view !== undefined) views.set(view.key, view);
+      }
+      if (views.size > 0 || topic.viewSlots.size > 0) this.viewMaker.ahead(topic, entry, views);
+    }
     for (const peer of peers) peer.deliver(entry, topic.mode);
   }
 
