@@ -74,6 +74,7 @@ interface Sample {
   latencies: number[];
   errors: string[];
   smallLatencies?: number[];
+  smallNumbers?: number[];
 }
 
 interface Result {
@@ -89,6 +90,10 @@ interface Result {
   smallP50: number;
   smallP99: number;
   smallCount: number;
+  /** Small messages the bench published during the window (its 60 Hz timer, as the event loop let it run). */
+  smallSent: number;
+  /** Small messages missing between the first and the last one the page received (a loss, not coalescing: it is a stream). */
+  smallMissing: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -97,6 +102,16 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const pad = (text: string, width: number): string => text.padEnd(width);
+/** Messages of the small topic published so far (the publisher's `n`). */
+let smallPublished = 0;
+
+/** Numbers missing between the smallest and the largest of `numbers` (each counted once). */
+function missingOf(numbers: readonly number[]): number {
+  if (numbers.length === 0) return 0;
+  const distinct = new Set(numbers);
+  return Math.max(...numbers) - Math.min(...numbers) + 1 - distinct.size;
+}
+
 const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const TABLE_HEADER = `${pad('run', 52)} ${pad('writer Hz', 10)} ${pad('sent Hz', 8)} ${pad('page Hz', 8)} ${pad('MB/s', 7)} ${pad('age p50 / p99 ms', 18)} Node CPU`;
 function tableRow(r: Result): string {
@@ -121,7 +136,13 @@ function reportFairness({ alone, withImage }: { alone: Result; withImage: Result
   const ratio = withImage.smallP99 / alone.smallP99;
   console.log(`${SMALL_TOPIC} (${SMALL_HZ} Hz) put → page with the image topic on the same page / without (same run): p99 ${fixed(ratio, 2)}× (goal ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}), ` +
     `p50 ${fixed(withImage.smallP50 / alone.smallP50, 2)}×; p50 / p99 ${fixed(withImage.smallP50, 2)} / ${fixed(withImage.smallP99, 2)} ms vs ${fixed(alone.smallP50, 2)} / ${fixed(alone.smallP99, 2)} ms ` +
-    `(${withImage.smallCount} and ${alone.smallCount} messages; the image meanwhile at ${fixed(withImage.receivedHz)} Hz, age p99 ${fixed(withImage.p99)} ms)\n`);
+    `(${withImage.smallCount} and ${alone.smallCount} messages; the image meanwhile at ${fixed(withImage.receivedHz)} Hz, age p99 ${fixed(withImage.p99)} ms)`);
+  // Received against published in the same window: fewer received than published would be a loss; fewer
+  // published than 60 Hz × the window means the bench's own timer was held up (its event loop also runs the
+  // relay and the ring reader).
+  console.log(`${SMALL_TOPIC} messages published in the window / received / missing between the first and last received: ` +
+    `alone ${alone.smallSent} / ${alone.smallCount} / ${alone.smallMissing}, with the image ${withImage.smallSent} / ${withImage.smallCount} / ${withImage.smallMissing} ` +
+    `(timer nominal ${SMALL_HZ * SECONDS})\n`);
 }
 
 /** The simulator's image stream on its own: prints the ring name, runs until stdin closes. */
@@ -249,6 +270,7 @@ async function main(): Promise<void> {
     await reset();
     const seq0 = probe.writeSeq();
     const published0 = published();
+    const small0 = smallPublished;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
@@ -275,6 +297,8 @@ async function main(): Promise<void> {
         smallP50: percentile(small, 50),
         smallP99: percentile(small, 99),
         smallCount: small.length,
+        smallSent: smallPublished - small0,
+        smallMissing: missingOf(sample.smallNumbers ?? []),
       };
     });
   }
@@ -293,11 +317,12 @@ async function main(): Promise<void> {
       state.arrivals.length = 0;
       state.latencies.length = 0;
       state.smallLatencies?.splice(0);
+      state.smallNumbers?.splice(0);
     });
   const collectPage = (page: BenchPage): Promise<Sample> =>
     page.evaluate(() => {
-      const { frames, bytes, arrivals, latencies, errors, smallLatencies } = (globalThis as unknown as { imageBench: Sample }).imageBench;
-      return { frames, bytes, arrivals, latencies, errors, smallLatencies };
+      const { frames, bytes, arrivals, latencies, errors, smallLatencies, smallNumbers } = (globalThis as unknown as { imageBench: Sample }).imageBench;
+      return { frames, bytes, arrivals, latencies, errors, smallLatencies, smallNumbers };
     });
 
   /**
@@ -418,8 +443,7 @@ async function main(): Promise<void> {
     // Fairness in Chromium: a frame_time-like stream (60 Hz, publish wall time inside) on a page alone,
     // then on a page that also takes the saturating image topic (credit window 1).
     if (GROUPS.has('fairness')) {
-      let smallCount = 0;
-      const smallTimer = setInterval(() => relay.publish(SMALL_TOPIC, { time: performance.timeOrigin + performance.now(), n: ++smallCount }), 1000 / SMALL_HZ);
+      const smallTimer = setInterval(() => relay.publish(SMALL_TOPIC, { time: performance.timeOrigin + performance.now(), n: ++smallPublished }), 1000 / SMALL_HZ);
       try {
         const [smallAlone] = await pagesTogether([{ name: `${SMALL_TOPIC} alone on a page (baseline)`, query: `topic=&small=${SMALL_TOPIC}` }], ringFrames);
         const [smallWithImage] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}` }], ringFrames);
@@ -445,7 +469,7 @@ async function main(): Promise<void> {
       } catch (error) {
         // On a heavily loaded machine the base64 page may not get one frame in two minutes: say so and go on.
         console.warn(`${base64Name}: ${(error as Error).message.split('\n')[0]}`);
-        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0 });
+        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0, smallSent: 0, smallMissing: 0 });
       }
       stop.abort();
       await baseline;
