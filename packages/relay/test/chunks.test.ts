@@ -20,7 +20,7 @@ import {
 import { createRelayClient, type RelayClient, type WebSocketConstructor } from '../src/client.js';
 import { cleanup, connect, settle, sleep, sockets, startRelay, subscribe, waitFor } from './helpers.js';
 
-const clients: RelayClient<unknown>[] = [];
+const clients: Pick<RelayClient, 'close'>[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   await cleanup();
