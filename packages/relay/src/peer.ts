@@ -61,6 +61,12 @@ export interface ViewSource {
   resolve(entry: FrameEntry, view: PeerView, ready: (frame: FrameEntry) => void): FrameEntry | undefined;
   /** The bytes the page will be sent for `entry` in `view`. */
   bytes(entry: FrameEntry, view: PeerView): number;
+  /**
+   * A value older than `entry` but newer than seq `after` whose view is made or being made, when `entry`'s
+   * own view is not even started (it waits its turn behind that one): sending it is sooner, and newer than
+   * what the page has.
+   */
+  sooner?(entry: FrameEntry, view: PeerView, after: number): FrameEntry | undefined;
 }
 
 const WHOLE_FRAMES: ViewSource = { resolve: (entry) => entry, bytes: (entry) => entry.bytes };
@@ -183,6 +189,8 @@ export class Peer {
   private readonly views = new Map<string, PeerView>();
   /** Topics whose view is being computed for this page, with a token naming that computation. */
   private readonly computing = new Map<string, object>();
+  /** Per latest topic, the seq of the value sent last (a value sent sooner must be newer than it). */
+  private readonly lastSent = new Map<string, number>();
   private acksDistrusted = false;
   private readonly gaps = new Map<string, Gap>();
   private droppedMessages = 0;
@@ -286,6 +294,7 @@ export class Peer {
 
   /** Sends a frame now (snapshot frames follow their snapshot envelope directly). */
   sendNow(entry: Entry): void {
+    this.lastSent.set(entry.topic, entry.seq);
     this.write(entry);
   }
 
@@ -306,6 +315,7 @@ export class Peer {
     this.credits.delete(topic);
     this.views.delete(topic);
     this.computing.delete(topic);
+    this.lastSent.delete(topic);
   }
 
   /** The array view this page asks of `topic`, if any. */
@@ -418,8 +428,16 @@ export class Peer {
   }
 
   private sendLatest(entry: Entry, credit: Credit | undefined): void {
-    this.write(entry);
-    credit?.unacked.push(entry.seq);
+    // Views computed ahead: when the newest value's view is not started yet but an older one's (still newer
+    // than what the page has) is made or in the making, that one goes now and the newest waits on.
+    const view = entry.kind === 'frame' ? this.views.get(entry.topic) : undefined;
+    const after = this.lastSent.get(entry.topic);
+    const sooner = view === undefined || after === undefined || entry.kind !== 'frame' ? undefined : this.viewSource.sooner?.(entry, view, after);
+    const sent = sooner ?? entry;
+    this.lastSent.set(sent.topic, sent.seq);
+    this.write(sent);
+    credit?.unacked.push(sent.seq);
+    if (sooner !== undefined && !this.pendingLatest.has(entry.topic)) this.pendingLatest.set(entry.topic, entry);
   }
 
   private write(entry: Entry): void {

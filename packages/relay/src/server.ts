@@ -931,6 +931,7 @@ class RelayServer implements Relay {
   private readonly viewSource: ViewSource = {
     resolve: (entry, view, ready) => this.viewMaker.resolve(this.topicsByName.get(entry.topic), entry, view, ready),
     bytes: (entry, view) => this.viewMaker.bytes(this.topicsByName.get(entry.topic), entry, view),
+    sooner: (entry, view, after) => this.viewMaker.sooner(this.topicsByName.get(entry.topic), entry, view, after),
   };
 
   /** The late joiner's view, sent before any live message of the topic can reach it. */

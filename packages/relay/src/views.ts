@@ -42,6 +42,11 @@ export interface PendingView {
 export interface ViewSlot {
   running: number;
   queued: { entry: FrameEntry; view: PeerView; plan: ViewPlan; pending: PendingView } | undefined;
+  /**
+   * The value whose computation started last, and its view (made, or in the making): what a page can be
+   * sent sooner than a newer value still queued (`sooner`), after the topic moved on.
+   */
+  newest: { entry: FrameEntry; made: FrameEntry | PendingView } | undefined;
 }
 
 /** What views cost since the relay started (`relay.stats().views`). */
@@ -55,6 +60,11 @@ export interface ViewStats {
   computedAhead: number;
   /** Values queued to be computed ahead and replaced by a newer one before their turn (never computed). */
   replacedAhead: number;
+  /**
+   * Frames sent of a value older than the topic's newest, because its view was made or in the making while
+   * the newest one's waited its turn (still newer than what the page had): sooner than waiting for both.
+   */
+  sentSooner: number;
   /** Of those, computed on the relay's event loop (pool size 0, or no thread left). */
   computedInline: number;
   /** Frames taken from the cache, or waited for: a view another page had already caused to be computed for that value. */
@@ -76,7 +86,7 @@ export interface ViewStats {
 const VIEW_HEADER_BYTES = 512;
 
 export class ViewMaker {
-  private readonly counts = { computed: 0, computedAhead: 0, replacedAhead: 0, computedInline: 0, shared: 0, whole: 0, failed: 0, computeMs: 0 };
+  private readonly counts = { computed: 0, computedAhead: 0, replacedAhead: 0, sentSooner: 0, computedInline: 0, shared: 0, whole: 0, failed: 0, computeMs: 0 };
   /** Each value's bytes copied once into shared memory for the threads, while any of its views is computed. */
   private readonly shared = new WeakMap<FrameEntry, Uint8Array>();
   private closing = false;
@@ -104,6 +114,14 @@ export class ViewMaker {
         return undefined;
       }
     }
+    const newest = topic?.viewSlots.get(view.key)?.newest;
+    if (!cacheable && newest !== undefined && newest.entry === entry) {
+      // A value sent sooner (see `sooner`): its view is made, or in the making.
+      this.counts.shared += 1;
+      if (newest.made.kind === 'frame') return newest.made;
+      newest.made.waiters.push(ready);
+      return undefined;
+    }
     const plan = this.plan(entry, view);
     if (plan === undefined) {
       this.counts.whole += 1;
@@ -111,6 +129,21 @@ export class ViewMaker {
     }
     const pending: PendingView = { kind: 'pending', waiters: [ready], started: false };
     return this.start(cacheable ? topic : undefined, entry, view, plan, pending, true);
+  }
+
+  /**
+   * A value to send instead of `entry` (the topic's newest) to a page that has seq `after`: when `entry`'s
+   * view is not started (it waits its turn behind a computation ahead), the value that computation is for —
+   * if it is newer than `after` — is ready sooner. Undefined: send `entry`.
+   */
+  sooner(topic: Topic | undefined, entry: FrameEntry, view: PeerView, after: number): FrameEntry | undefined {
+    if (topic === undefined || topic.latest !== entry) return undefined;
+    const own = topic.views.get(view.key);
+    if (own !== undefined && (own.kind === 'frame' || own.started)) return undefined;
+    const newest = topic.viewSlots.get(view.key)?.newest;
+    if (newest === undefined || newest.entry === entry || newest.entry.seq <= after || newest.entry.seq >= entry.seq) return undefined;
+    this.counts.sentSooner += 1;
+    return newest.entry;
   }
 
   /**
@@ -128,7 +161,7 @@ export class ViewMaker {
       if (plan === undefined) continue;
       let slot = topic.viewSlots.get(view.key);
       if (slot === undefined) {
-        slot = { running: 0, queued: undefined };
+        slot = { running: 0, queued: undefined, newest: undefined };
         topic.viewSlots.set(view.key, slot);
       }
       const previous = slot.queued;
@@ -178,17 +211,22 @@ export class ViewMaker {
     }
     if (topic !== undefined && topic.latest === entry) topic.views.set(view.key, pending);
     const slot = topic?.viewSlots.get(view.key);
-    if (slot !== undefined) slot.running += 1;
+    if (slot !== undefined) {
+      slot.running += 1;
+      if (slot.newest === undefined || slot.newest.entry.seq < entry.seq) slot.newest = { entry, made: pending };
+    }
     computed.then(
       (values) => {
         const made = this.frame(entry, view.view, plan, values);
         if (topic?.views.get(view.key) === pending) topic.views.set(view.key, made);
+        if (slot?.newest?.made === pending) slot.newest.made = made;
         this.settle(pending, made);
         this.next(topic, view.key, slot);
       },
       () => {
         // The relay closed (nobody is waiting any more), or the math threw: the value goes whole.
         if (topic?.views.get(view.key) === pending) topic.views.delete(view.key);
+        if (slot?.newest?.made === pending) slot.newest = undefined;
         if (this.closing) return;
         this.counts.failed += 1;
         this.settle(pending, entry);

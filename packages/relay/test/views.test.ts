@@ -118,6 +118,32 @@ describe('array views through the relay', () => {
     expect(relay.stats().views).toMatchObject({ computed: 4, computedAhead: 3 });
   });
 
+  it('sends the value whose view is in the making sooner than a newer one queued behind it, then the newer one', async () => {
+    const { relay, url } = await startRelay({ topics, viewWorkers: 1 });
+    // Big enough that its view takes far longer on the thread than an acknowledgement's round trip here.
+    const shape = [4096, 2048];
+    const values = [0, 1, 2].map((value) => new Float32Array(4096 * 2048).fill(value));
+    const view = { maxShape: [7, 7], resample: 'area' };
+    relay.publishFrame('image', { dtype: 'float32', shape }, values[0]!);
+    const client = await connect(url);
+    await subscribe(client, { topics: ['image'], window: 1, view });
+    await waitFor(() => client.binary.length === 1 || undefined, 'the snapshot');
+    relay.publishFrame('image', { dtype: 'float32', shape }, values[1]!); // its view starts at once, ahead
+    relay.publishFrame('image', { dtype: 'float32', shape }, values[2]!); // queued behind it: not started
+    client.send({ type: 'handled', topic: 'image', seq: 0 });
+    await waitFor(() => client.binary.length === 2 || undefined, 'the next value');
+    // Not the newest (its view had not started), but the one whose view was being made: newer than seq 0.
+    expect(frames(client)[1]).toMatchObject({ seq: 1, shape: [7, 4] });
+    expect((frames(client)[1]!.data as Float32Array)[0]).toBe(1);
+    expect(relay.stats().views).toMatchObject({ sentSooner: 1 });
+    client.send({ type: 'handled', topic: 'image', seq: 1 });
+    await waitFor(() => client.binary.length === 3 || undefined, 'the newest value');
+    expect(frames(client)[2]).toMatchObject({ seq: 2 });
+    expect((frames(client)[2]!.data as Float32Array)[0]).toBe(2);
+    // Each value computed once: the snapshot's, and the two ahead.
+    expect(relay.stats().views).toMatchObject({ computed: 3, computedAhead: 2, sentSooner: 1 });
+  });
+
   it('computes a view ahead once for every page that asks it, and one per distinct view', async () => {
     const { relay, url } = await startRelay({ topics });
     relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32));
