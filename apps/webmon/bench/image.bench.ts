@@ -94,6 +94,9 @@ interface Result {
   smallSent: number;
   /** Small messages missing between the first and the last one the page received (a loss, not coalescing: it is a stream). */
   smallMissing: number;
+  /** Image frames' age when the relay published them (writer → relay), p50 / p99 ms, over the window. */
+  relayAgeP50: number;
+  relayAgeP99: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -104,6 +107,8 @@ function percentile(sorted: readonly number[], p: number): number {
 const pad = (text: string, width: number): string => text.padEnd(width);
 /** Messages of the small topic published so far (the publisher's `n`). */
 let smallPublished = 0;
+/** Per image frame published in the current window: its age when the relay published it, ms. */
+const relayAges: number[] = [];
 
 /** Numbers missing between the smallest and the largest of `numbers` (each counted once). */
 function missingOf(numbers: readonly number[]): number {
@@ -123,7 +128,8 @@ function reportThrottled({ alone, slow, beside }: { alone: Result; slow: Result;
   console.log([TABLE_HEADER, ...[alone, slow, beside].map(tableRow)].join('\n'));
   const interval = 1000 / slow.receivedHz;
   console.log(`page CPU-throttled ${THROTTLE}×: age p99 / (2 × its frame interval) = ${fixed(slow.p99 / (2 * interval), 2)} (goal ≤ 1: ${slow.p99 <= 2 * interval ? 'met' : 'NOT met'}); ` +
-    `${fixed(slow.receivedHz)} Hz, interval ${fixed(interval)} ms, age p50 ${fixed(slow.p50)} / p99 ${fixed(slow.p99)} ms`);
+    `${fixed(slow.receivedHz)} Hz, interval ${fixed(interval)} ms, age p50 ${fixed(slow.p50)} / p99 ${fixed(slow.p99)} ms ` +
+    `(p50 ${fixed(slow.p50 / interval, 2)} × its interval), of which already at the relay (writer → relay publish) p50 ${fixed(slow.relayAgeP50)} / p99 ${fixed(slow.relayAgeP99)} ms`);
   // "Unaffected": within this machine's run-to-run noise, taken as Hz ≥ 0.9 × and age p99 ≤ 1.5 × the same page alone.
   const hzRatio = beside.receivedHz / alone.receivedHz;
   const p99Ratio = beside.p99 / alone.p99;
@@ -256,6 +262,13 @@ async function main(): Promise<void> {
   const writer = startWriter();
   const ringName = (await writer.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
   const { server, relay, url } = await serve(clientJs);
+  // How old each image frame already is when the relay publishes it (writer's time → relay, same machine
+  // clock): the part of a page's frame age that is the producer's and the ring's, not the relay's or the page's.
+  relay.tap({
+    frame: (topic, init) => {
+      if (topic.name === BINARY_TOPIC) relayAges.push(performance.timeOrigin + performance.now() - init.time);
+    },
+  });
   const logger = createLogger('warn');
   // Declares the binary topic when the ring opens (pages subscribed before get it as it appears).
   const source = new RingTopics(relay, logger);
@@ -271,6 +284,7 @@ async function main(): Promise<void> {
     const seq0 = probe.writeSeq();
     const published0 = published();
     const small0 = smallPublished;
+    relayAges.length = 0;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
@@ -279,6 +293,7 @@ async function main(): Promise<void> {
     // Counters first: collecting from a busy page can take a while.
     const written = probe.writeSeq() - seq0;
     const publishedCount = published() - published0;
+    const ages = [...relayAges].sort((a, b) => a - b);
     const samples = await collect();
     return names.map((name, index) => {
       const sample = samples[index]!;
@@ -299,6 +314,8 @@ async function main(): Promise<void> {
         smallCount: small.length,
         smallSent: smallPublished - small0,
         smallMissing: missingOf(sample.smallNumbers ?? []),
+        relayAgeP50: percentile(ages, 50),
+        relayAgeP99: percentile(ages, 99),
       };
     });
   }
@@ -412,7 +429,7 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   let legacy: Result | undefined;
   let viewed: Result | undefined;
-  let viewCost: { computed: number; ms: number } | undefined;
+  let viewCost: { computed: number; ms: number; ahead: number; replaced: number; sooner: number; shared: number } | undefined;
   let ceilingHz = Number.NaN;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
@@ -422,7 +439,14 @@ async function main(): Promise<void> {
       const views0 = relay.stats().views;
       viewed = await inBrowser(`same, view mode: ${VIEW_EDGE} × ${VIEW_EDGE} canvas (1.4 area view)`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}`);
       const views1 = relay.stats().views;
-      viewCost = { computed: views1.computed - views0.computed, ms: views1.computeMs - views0.computeMs };
+      viewCost = {
+        computed: views1.computed - views0.computed,
+        ms: views1.computeMs - views0.computeMs,
+        ahead: views1.computedAhead - views0.computedAhead,
+        replaced: views1.replacedAhead - views0.replacedAhead,
+        sooner: views1.sentSooner - views0.sentSooner,
+        shared: views1.shared - views0.shared,
+      };
       legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
     }
 
@@ -469,7 +493,7 @@ async function main(): Promise<void> {
       } catch (error) {
         // On a heavily loaded machine the base64 page may not get one frame in two minutes: say so and go on.
         console.warn(`${base64Name}: ${(error as Error).message.split('\n')[0]}`);
-        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0, smallSent: 0, smallMissing: 0 });
+        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0, smallSent: 0, smallMissing: 0, relayAgeP50: Number.NaN, relayAgeP99: Number.NaN });
       }
       stop.abort();
       await baseline;
@@ -514,7 +538,11 @@ async function main(): Promise<void> {
     console.log(`view mode (${VIEW_EDGE} × ${VIEW_EDGE} canvas) vs full resolution: page ${fixed(viewed.receivedHz)} vs ${fixed(ring.receivedHz)} Hz ` +
       `(writer ${fixed(viewed.writerHz)} / ${fixed(ring.writerHz)} Hz), age p50 ${fixed(viewed.p50)} vs ${fixed(ring.p50)} ms, p99 ${fixed(viewed.p99)} vs ${fixed(ring.p99)} ms, ` +
       `${fixed(viewed.mbPerSecond, 0)} vs ${fixed(ring.mbPerSecond, 0)} MB/s`);
-    if (viewCost) console.log(`view cost on the relay: ${viewCost.computed} views computed, ${fixed(viewCost.computed > 0 ? viewCost.ms / viewCost.computed : Number.NaN, 2)} ms each`);
+    if (viewCost) {
+      console.log(`view cost on the relay: ${viewCost.computed} views computed, ${fixed(viewCost.computed > 0 ? viewCost.ms / viewCost.computed : Number.NaN, 2)} ms each; ` +
+        `${viewCost.ahead} of them computed ahead (when published), ${viewCost.replaced} values replaced before their turn, ` +
+        `${viewCost.shared} frames taken ready-made, ${viewCost.sooner} sent sooner (an older value's view in the making)`);
+    }
     console.log(`goals (view mode): page Hz ≥ 0.9 × writer Hz → ${fixed(viewed.receivedHz / viewed.writerHz, 2)}× ${viewed.receivedHz >= 0.9 * viewed.writerHz ? 'met' : 'NOT met'}; ` +
       `age p99 < 100 ms → ${fixed(viewed.p99)} ms ${viewed.p99 < 100 ? 'met' : 'NOT met'}`);
   }
