@@ -130,7 +130,7 @@ export interface PeerStats {
   chunkedFrames: number;
   /** Chunks sent. */
   chunks: number;
-  /** Bytes sent in chunks that the page has not confirmed yet (at most `bulkWindowBytes` + one chunk… never more than the window once a chunk fits). */
+  /** Bytes sent in chunks that the page has not confirmed yet: at most `bulkWindowBytes` (or one chunk, if a chunk is bigger). */
   bulkInFlightBytes: number;
   /** The most `bulkInFlightBytes` has been. */
   bulkInFlightMaxBytes: number;
