@@ -159,6 +159,13 @@ describe('chunked frames (1.5)', () => {
     expect(sent()).toBe(3);
     expect(page.received()).toBeLessThanOrEqual(window);
     expect(relay.stats().clients[0]).toMatchObject({ bulkInFlightBytes: 300_000, laneFrames: 1 });
+    // Memory: what the relay holds for this page is the lane's one frame and the stream's queued one (1 MiB
+    // each), not a frame per value published: twenty more images change nothing but the waiting slot.
+    const held = relay.stats().bufferedBytes;
+    expect(held).toBeLessThanOrEqual(2 * (MiB + 1024));
+    for (let seq = 5; seq < 25; seq++) relay.publishFrame('image', { dtype: 'float32', shape: [MiB / 4] }, noise(MiB / 4, seq));
+    expect(relay.stats().bufferedBytes).toBe(held);
+    expect(relay.stats().clients[0]).toMatchObject({ laneFrames: 1, queuedMessages: 2 }); // the stream's frame, the newest image
     // Confirming half lets one more chunk go, not more.
     page.send({ type: 'received', bytes: 150_000 });
     await waitFor(() => sent() === 4 || undefined, 'one more chunk');
@@ -176,7 +183,7 @@ describe('chunked frames (1.5)', () => {
     const bySeq = page.assembled.map((frame) => `${frame.topic}#${frame.seq}`);
     expect(bySeq.slice(0, 2)).toEqual(['image#0', 'frames#0']);
     await waitFor(() => page.assembled.length === 3 || (page.confirm(), undefined), 'the newest image');
-    expect(page.assembled[2]).toMatchObject({ topic: 'image', seq: 4 });
+    expect(page.assembled[2]).toMatchObject({ topic: 'image', seq: 24 });
   });
 
   it('sends whole frames to a client that never asks for chunks (1.4 and older), and to one that opts out', async () => {
