@@ -94,6 +94,8 @@ interface Result {
   smallSent: number;
   /** Small messages missing between the first and the last one the page received (a loss, not coalescing: it is a stream). */
   smallMissing: number;
+  /** The publisher's numbers of the small messages: the first and last published in the window, the first and last received. */
+  smallRange: [number, number, number, number];
   /**
    * Frames the page handled within the window by its own clock, per second: `receivedHz` counts what the
    * page had when it was collected, which for a busy (throttled) page can be seconds after the window ended.
@@ -159,7 +161,8 @@ function reportFairness({ alone, withImage }: { alone: Result; withImage: Result
   // relay and the ring reader).
   console.log(`${SMALL_TOPIC} messages published in the window / received / missing between the first and last received: ` +
     `alone ${alone.smallSent} / ${alone.smallCount} / ${alone.smallMissing}, with the image ${withImage.smallSent} / ${withImage.smallCount} / ${withImage.smallMissing} ` +
-    `(timer nominal ${SMALL_HZ * SECONDS})\n`);
+    `(timer nominal ${SMALL_HZ * SECONDS}); numbers published in the window / received: alone ${alone.smallRange.slice(0, 2).join('–')} / ${alone.smallRange.slice(2).join('–')}, ` +
+    `with the image ${withImage.smallRange.slice(0, 2).join('–')} / ${withImage.smallRange.slice(2).join('–')}\n`);
 }
 
 /** The simulator's image stream on its own: prints the ring name, runs until stdin closes. */
@@ -306,6 +309,7 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     // Counters first: collecting from a busy page can take a while.
     const written = probe.writeSeq() - seq0;
+    const small1 = smallPublished;
     const publishedCount = published() - published0;
     const ages = [...relayAges].sort((a, b) => a - b);
     const samples = await collect();
@@ -326,8 +330,9 @@ async function main(): Promise<void> {
         smallP50: percentile(small, 50),
         smallP99: percentile(small, 99),
         smallCount: small.length,
-        smallSent: smallPublished - small0,
+        smallSent: small1 - small0,
         smallMissing: missingOf(sample.smallNumbers ?? []),
+        smallRange: [small0 + 1, small1, Math.min(...(sample.smallNumbers ?? [Number.NaN])), Math.max(...(sample.smallNumbers ?? [Number.NaN]))],
         inWindowHz: sample.arrivals.filter((at) => at >= wall0 && at <= wall1).length / elapsed,
         relayAgeP50: percentile(ages, 50),
         relayAgeP99: percentile(ages, 99),
@@ -508,7 +513,7 @@ async function main(): Promise<void> {
       } catch (error) {
         // On a heavily loaded machine the base64 page may not get one frame in two minutes: say so and go on.
         console.warn(`${base64Name}: ${(error as Error).message.split('\n')[0]}`);
-        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0, smallSent: 0, smallMissing: 0, inWindowHz: Number.NaN, relayAgeP50: Number.NaN, relayAgeP99: Number.NaN });
+        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0, smallSent: 0, smallMissing: 0, smallRange: [0, 0, 0, 0], inWindowHz: Number.NaN, relayAgeP50: Number.NaN, relayAgeP99: Number.NaN });
       }
       stop.abort();
       await baseline;
