@@ -14,6 +14,7 @@ import type { WebmonOptions } from './options.js';
 import { loadPages } from './pages.js';
 import { watchParent } from './parent-watch.js';
 import { runProgram } from './run.js';
+import { runReplay } from './replay.js';
 import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, defaultPages, pageSearchPaths, takeSignals } from './serving.js';
 export { EXPLORER_PAGE_PACKAGE, IMAGE_PAGE_PACKAGE } from './serving.js';
 import { runWithSimulator } from './simulator.js';
@@ -38,6 +39,7 @@ export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(optio
     return runWithSimulator(options, io.logger);
   }
   if (options.source.kind === 'run') return runProgram(options, io, options.source);
+  if (options.source.kind === 'replay') return runReplay(options, io, options.source.file);
   // Launched by napari: its pid now, before anything could have died (see `parent-watch.ts`).
   const launcherPid = options.source.kind === 'napari-env' ? process.ppid : undefined;
   const signals = takeSignals();

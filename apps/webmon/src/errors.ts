@@ -24,6 +24,8 @@ export const WebmonErrorCode = {
   RUN_FAILED: 'WEBMON_RUN_FAILED',
   /** The `--record` / `webmon record` file cannot be created (missing folder, permissions). */
   RECORD_FAILED: 'WEBMON_RECORD_FAILED',
+  /** `webmon replay`: the file cannot be replayed (missing, not MCAP, from a newer webmon, damaged beyond skipping). */
+  REPLAY_FAILED: 'WEBMON_REPLAY_FAILED',
 } as const;
 export type WebmonErrorCode = (typeof WebmonErrorCode)[keyof typeof WebmonErrorCode];
 
@@ -44,6 +46,7 @@ const EXIT_STATUS: Record<keyof typeof WebmonErrorCode, number> = {
   // As shells do for a command that cannot run.
   RUN_FAILED: 127,
   RECORD_FAILED: 1,
+  REPLAY_FAILED: 1,
 };
 
 export class WebmonError extends Error {

@@ -32,7 +32,9 @@ export type SourceMode =
    * `webmon run [options] -- COMMAND…`: run a program with the `webmon` Python module importable; each
    * `monitor.start()` in it (or its children) attaches as a source. `--connect` targets are served too.
    */
-  | { kind: 'run'; command: string[]; targets: ConnectTarget[] };
+  | { kind: 'run'; command: string[]; targets: ConnectTarget[] }
+  /** `webmon replay <file.mcap>`: serve the pages from a recording, with a timeline (absolute path). */
+  | { kind: 'replay'; file: string };
 
 export interface WebmonOptions {
   port: number;
@@ -93,6 +95,7 @@ export const HELP = `Usage: webmon [options]
        webmon run [options] -- COMMAND [ARG...]
        webmon python-path
        webmon record <file.mcap> [options]    record every topic, serve no pages
+       webmon replay <file.mcap> [options]    serve the pages from a recording
 
 Serves live pages of a running napari (its experimental monitor, NAPARI_MON: napari 0.4.3 and
 later; 0.5+ sends frame times and whatever plugins add, 0.4 also octree tiles) in the browser.
@@ -104,6 +107,9 @@ no napari it runs the built-in napari simulator (needs Python >= 3.8).
   exits with its exit status (128+n when a signal ended it). Several programs (COMMAND's children
   too) may attach; each is a source with its own topic prefix (name= or the script's name).
   webmon python-path: prints the folder to put on PYTHONPATH for programs started another way.
+  webmon replay: serves the same pages from an MCAP recording (--record, webmon record, a page's
+  Save button), with a timeline in the page header: play, pause, speed, step, drag to seek.
+  Commands from pages are refused (NOT_LIVE). A file cut off by a crash replays up to the cut.
 
 Options:
   -p, --port <n>         HTTP port, 0 picks a free one               (default ${DEFAULTS.port})
@@ -151,6 +157,7 @@ Examples:
   PYTHONPATH=$(webmon python-path) jupyter lab
                                  make "from webmon import monitor" work in a notebook
   webmon --record run.mcap       serve and record everything to run.mcap (opens in Foxglove)
+  webmon replay run.mcap         serve the pages from run.mcap, with a timeline
   webmon record run.mcap --connect 41263
                                  record a running napari without serving pages (Ctrl-C ends it)
 
@@ -199,7 +206,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const values = parsed.values;
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
-  const { record, headless } = parseRecordCommand(parsed.positionals, values.record, cwd);
+  const replayFile = parseReplayCommand(parsed.positionals, values.record, cwd);
+  const { record, headless } = replayFile === undefined ? parseRecordCommand(parsed.positionals, values.record, cwd) : { record: undefined, headless: false };
   const flightRecorderBytes = values['flight-recorder-bytes'] === undefined ? DEFAULTS.flightRecorderBytes : parseBytes(values['flight-recorder-bytes'], '--flight-recorder-bytes');
 
   const configPath = values.config !== undefined ? resolve(cwd, values.config) : defaultConfig(env);
@@ -223,7 +231,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const launcherPrefix = launchedByNapari ? launcherSourceName(env) : undefined;
   const targets = parseConnectTargets(values.connect ?? [], launcherPrefix);
   let source: SourceMode;
-  if (program !== undefined) {
+  if (replayFile !== undefined) {
+    if (program !== undefined || targets.length > 0) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, 'webmon replay <file> serves a recording: it takes no --connect or program');
+    source = { kind: 'replay', file: replayFile };
+  } else if (program !== undefined) {
     source = { kind: 'run', command: program, targets };
   } else if (launchedByNapari) {
     source = { kind: 'napari-env', clientConfig: env['NAPARI_MON_CLIENT'] as string, extra: targets, ...(launcherPrefix === 'napari' ? {} : { prefix: launcherPrefix }) };
@@ -412,6 +423,16 @@ export function validateConfig(value: unknown, path: string): ConfigFile {
     config.logLevel = record['logLevel'] as LogLevel;
   }
   return config;
+}
+
+/** `webmon replay <file>`: the recording's absolute path; undefined for any other command. */
+function parseReplayCommand(positionals: readonly string[], recordOption: string | undefined, cwd: string): string | undefined {
+  const [first, file, extra] = positionals;
+  if (first !== 'replay') return undefined;
+  if (file === undefined) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, 'webmon replay needs a file: webmon replay <file.mcap>');
+  if (extra !== undefined) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, `unexpected argument ${JSON.stringify(extra)}`);
+  if (recordOption !== undefined) throw new WebmonError(WebmonErrorCode.BAD_ARGUMENT, 'webmon replay <file> takes no --record');
+  return recordPath(file, 'webmon replay', cwd);
 }
 
 /** `webmon record <file>` (headless) or `--record <file>` (while serving); nothing else is positional. */

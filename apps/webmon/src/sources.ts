@@ -9,7 +9,7 @@ import type { JsonValue } from '@webmon/protocol';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import type { WebmonOptions } from './options.js';
-import { CHART_WINDOW_MS } from './shared/constants.js';
+import { CHART_HISTORY_MS, CHART_WINDOW_MS } from './shared/constants.js';
 
 export interface SourceSpec {
   prefix: string;
@@ -33,7 +33,7 @@ export function addressFromClientConfig(encoded: string): NapariAddress {
 
 export function sourceSpecs(options: WebmonOptions): SourceSpec[] {
   const { source } = options;
-  if (source.kind === 'simulator') return [];
+  if (source.kind === 'simulator' || source.kind === 'replay') return [];
   const launched = source.kind === 'napari-env' ? [{ prefix: source.prefix ?? 'napari', address: addressFromClientConfig(source.clientConfig), launcher: true }] : [];
   const attached = (source.kind === 'napari-env' ? source.extra : source.targets).map((target) => ({ prefix: target.prefix, address: { host: target.host, port: target.port }, launcher: false }));
   return [...launched, ...attached];
@@ -70,6 +70,7 @@ export class Sources {
       ending: () => this.ending(bridge),
       pollIntervalMs: this.options.pollMs,
       replayMs: CHART_WINDOW_MS,
+      latestReplayMs: CHART_HISTORY_MS,
       logger: this.logger,
     });
     this.specs.push(spec);

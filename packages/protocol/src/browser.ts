@@ -10,6 +10,8 @@ import {
   ProtocolLimits,
   STATUS_CODES,
   SUBPROTOCOL,
+  TIMELINE_STATES,
+  TimelineLimits,
   TOPIC_NAME_PATTERN,
   TOPIC_NAME_RULE,
   WIRE_ERROR_CODES,
@@ -37,7 +39,12 @@ export const TopicInfoSchema = z.object({
   schema: z.string().min(1).max(256),
   /** Payloads travel as binary frames rather than JSON. */
   binary: z.boolean().optional(),
-  /** `stream` topics: milliseconds of history replayed to a late joiner (0 = none). */
+  /**
+   * Milliseconds of history sent to a late joiner (0 = none): the replay window of a `stream` topic, or
+   * (1.5) of a JSON `latest` topic, whose snapshot then holds the values of that window, oldest first, the
+   * newest being the current value (so a chart opened late shows the window before now). Binary `latest`
+   * topics send only their newest value.
+   */
   replayMs: z.number().min(0).optional(),
 });
 export type TopicInfo = z.infer<typeof TopicInfoSchema>;
@@ -59,7 +66,13 @@ export const HelloMessageSchema = z.object({
   type: z.literal('hello'),
   protocol: z.literal(SUBPROTOCOL),
   version: z.string(),
-  /** Changes whenever the server restarts: a client that sees a new id must drop its state. */
+  /**
+   * Changes whenever the server restarts: a client that sees a new id must drop its state. (1.5) A server
+   * may send another `hello` on an open connection: a new session on that connection (e.g. a replay that
+   * seeks). Everything of the old session is dropped on both sides — subscriptions too: the client
+   * subscribes again and gets the new session's snapshots. Messages of the old session sent before it
+   * may still arrive first; they belong to the old session.
+   */
   sessionId: z.string().min(1).max(128),
   topics: z.array(TopicInfoSchema),
   /** Server time when the hello was sent (ms since the epoch). */
@@ -164,6 +177,27 @@ export const PongMessageSchema = z.object({
 });
 export type PongMessage = z.infer<typeof PongMessageSchema>;
 
+/** Milliseconds on the recording's clock (since the epoch). */
+const RecordingTimeSchema = z.number().min(0);
+
+/**
+ * (1.5) Where a replayed recording is. Sent only by a server that replays one: to each client right after
+ * `hello`, and to all on every change (play, pause, seek, speed, end). While `playing`, a client
+ * extrapolates the cursor: `min(end, cursor + (now − time) × speed)`, with `now` on the server's clock
+ * (`time` and `pong.time` give the offset). Cursor, start and end are on the recording's clock.
+ */
+export const TimelineMessageSchema = z.object({
+  type: z.literal('timeline'),
+  state: z.enum(TIMELINE_STATES),
+  cursor: RecordingTimeSchema,
+  start: RecordingTimeSchema,
+  end: RecordingTimeSchema,
+  speed: z.number().min(TimelineLimits.minSpeed).max(TimelineLimits.maxSpeed),
+  /** Server time when sent (ms since the epoch). */
+  time: TimeSchema,
+});
+export type TimelineMessage = z.infer<typeof TimelineMessageSchema>;
+
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   HelloMessageSchema,
   TopicsMessageSchema,
@@ -174,6 +208,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   ErrorMessageSchema,
   StatusMessageSchema,
   PongMessageSchema,
+  TimelineMessageSchema,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 

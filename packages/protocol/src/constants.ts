@@ -23,12 +23,25 @@ export const SUBPROTOCOL = 'webmon.v1';
  * (a view without `resample` gets 1.3 frames, described by `step` alone); an older server strips the
  * unknown field and sends 1.3 frames, whose header has no `resample`: a page places a frame by its header,
  * never by what it asked, so it needs no version check for this.
- * 1.5: chunked frames (`chunks.ts`) — the client message `received` and binary chunk messages ("WMC"). A
- * client asks for chunks (its first `received`) only when the server's `hello` says 1.5 or later, and
+ * 1.5: replay — the server message `timeline` (where a replayed recording is, sent only by a server that
+ * replays one), a second `hello` on an open connection (a new session: drop state, subscribe again),
+ * `replayMs` on `latest` JSON topics (the snapshot holds the values of that window, oldest first) and the
+ * wire code `NOT_LIVE`. A 1.4 client reports `timeline` as a bad server message and goes on (see the README).
+ * Also 1.5: chunked frames (`chunks.ts`) — the client message `received` and binary chunk messages ("WMC").
+ * A client asks for chunks (its first `received`) only when the server's `hello` says 1.5 or later, and
  * then reassembles chunks and still takes whole frames; a client that never asks (1.4 and older) gets
  * whole frames, as before. Acknowledgements (`handled`) and views are per frame, as before.
  */
 export const PROTOCOL_VERSION = '1.5.0';
+
+/** (1.5) Where a replay is: running, held, or at the end of the recording. */
+export const TIMELINE_STATES = ['playing', 'paused', 'ended'] as const;
+
+/** (1.5) Replay speeds a timeline may have (a factor of the recording's own pace). */
+export const TimelineLimits = {
+  minSpeed: 0.25,
+  maxSpeed: 8,
+} as const;
 
 export const ProtocolLimits = {
   /** Longest topic name. */
@@ -140,6 +153,11 @@ export const WIRE_ERROR_CODES = [
    * request's other topics are served. Only a client that asks for views can get it.
    */
   'BAD_VIEW',
+  /**
+   * (1.5) The server replays a recording: there is no live source to run a command. Sent only by a
+   * server that replays, in answer to a `command`.
+   */
+  'NOT_LIVE',
 ] as const;
 
 /** State of a data source behind the server, and server lifecycle. Stable codes. */

@@ -20,8 +20,10 @@ import {
   ProtocolLimits,
   STATUS_CODES,
   SUBPROTOCOL,
+  TIMELINE_STATES,
   TOPIC_NAME_PATTERN,
   TOPIC_NAME_RULE,
+  TimelineLimits,
   VIEW_DTYPES,
   VIEW_RESAMPLES,
   ViewLimits,
@@ -266,6 +268,14 @@ const optionalErrorText = optional(errorText);
 const optionalTopicName = optional(topicName);
 const statusCode = oneOf(STATUS_CODES);
 const optionalSource = optional(string(0, 128));
+const timelineState = oneOf(TIMELINE_STATES);
+const speed: Check = (value) =>
+  finite(value) ??
+  ((value as number) >= TimelineLimits.minSpeed
+    ? (value as number) <= TimelineLimits.maxSpeed
+      ? undefined
+      : fail(`expected a number <= ${TimelineLimits.maxSpeed}, got ${received(value)}`)
+    : fail(`expected a number >= ${TimelineLimits.minSpeed}, got ${received(value)}`));
 
 const serverMessages: Readonly<Record<string, (m: Fields) => Issue | undefined>> = {
   hello: (m) =>
@@ -290,6 +300,13 @@ const serverMessages: Readonly<Record<string, (m: Fields) => Issue | undefined>>
     field(m, 'message', optionalErrorText) ??
     field(m, 'time', time),
   pong: (m) => field(m, 'id', requestId) ?? field(m, 'clientTime', finite) ?? field(m, 'time', time),
+  timeline: (m) =>
+    field(m, 'state', timelineState) ??
+    field(m, 'cursor', time) ??
+    field(m, 'start', time) ??
+    field(m, 'end', time) ??
+    field(m, 'speed', speed) ??
+    field(m, 'time', time),
 };
 
 const requestTopics = array(topicName, 1, ProtocolLimits.maxTopicsPerRequest);

@@ -14,7 +14,7 @@ export type { JsonValue } from './json.js';
 
 // The webmon.v1 browser protocol: constants (no zod), the schemas and the server's codec (zod), the
 // client's codec (no zod: hand-written checks with the schemas' verdict)
-export { ChunkDefaults, CloseCode, PROTOCOL_VERSION, ProtocolLimits, SUBPROTOCOL } from './constants.js';
+export { ChunkDefaults, CloseCode, PROTOCOL_VERSION, ProtocolLimits, SUBPROTOCOL, TIMELINE_STATES, TimelineLimits } from './constants.js';
 export { encodeClientMessage, parseServerMessage } from './client-codec.js';
 export {
   AckMessageSchema,
@@ -36,6 +36,7 @@ export {
   StatusCodeSchema,
   StatusMessageSchema,
   SubscribeMessageSchema,
+  TimelineMessageSchema,
   TopicInfoSchema,
   TopicNameSchema,
   TopicsMessageSchema,
@@ -65,6 +66,7 @@ export type {
   StatusCode,
   StatusMessage,
   SubscribeMessage,
+  TimelineMessage,
   TopicInfo,
   TopicName,
   TopicsMessage,

@@ -34,6 +34,8 @@ const serverMessages: ServerMessage[] = [
   { type: 'error', id: 'v1', code: 'BAD_VIEW', message: 'region misses the array', topic: 'image' },
   { type: 'status', code: 'source.connected', source: 'app', time: 5 },
   { type: 'pong', id: 'p1', clientTime: 10, time: 11 },
+  { type: 'timeline', state: 'playing', cursor: 1_700_000_005_000, start: 1_700_000_000_000, end: 1_700_000_060_000, speed: 0.25, time: 12 },
+  { type: 'error', id: 'c3', code: 'NOT_LIVE', message: 'replaying a recording: commands are refused' },
 ];
 
 describe('webmon.v1 envelopes', () => {
@@ -109,5 +111,20 @@ describe('webmon.v1 envelopes', () => {
   it('rejects a hello of another protocol version', () => {
     const hello = { ...serverMessages[0], protocol: 'webmon.v2' };
     expect(codeOf(() => parseServerMessage(JSON.stringify(hello)))).toBe('PROTOCOL_INVALID_MESSAGE');
+  });
+
+  it('(1.5) refuses a timeline outside its speeds and states', () => {
+    const timeline = { type: 'timeline', state: 'paused', cursor: 5, start: 0, end: 10, speed: 1, time: 1 } as const;
+    for (const speed of [0.2, 9, Number.NaN]) {
+      expect(codeOf(() => encodeServerMessage({ ...timeline, speed }))).toBe('PROTOCOL_INVALID_MESSAGE');
+      expect(codeOf(() => parseServerMessage(JSON.stringify({ ...timeline, speed })))).toBe('PROTOCOL_INVALID_MESSAGE');
+    }
+    expect(codeOf(() => parseServerMessage(JSON.stringify({ ...timeline, state: 'live' })))).toBe('PROTOCOL_INVALID_MESSAGE');
+  });
+
+  it('an unknown message type is an invalid message (what a 1.4 client does with a 1.5 timeline)', () => {
+    // The compatibility rule of 1.5 in the README rests on this: the client's codec refuses the message
+    // with a typed error, and the relay client reports it through onError and goes on.
+    expect(codeOf(() => parseServerMessage('{"type":"newer","time":1}'))).toBe('PROTOCOL_INVALID_MESSAGE');
   });
 });

@@ -42,7 +42,7 @@ const topicInfo = fc.record(
   },
   { requiredKeys: ['name', 'mode', 'schema'] },
 );
-const wireCodes = ['BAD_JSON', 'BAD_MESSAGE', 'UNKNOWN_TOPIC', 'NO_PUBLISHER', 'TIMEOUT', 'INTERNAL', 'BAD_VIEW'] as const;
+const wireCodes = ['BAD_JSON', 'BAD_MESSAGE', 'UNKNOWN_TOPIC', 'NO_PUBLISHER', 'TIMEOUT', 'INTERNAL', 'BAD_VIEW', 'NOT_LIVE'] as const;
 // Array views (1.3): edges 1–16 384, regions of non-negative integers with y1 > y0 and x1 > x0.
 const edge = fc.integer({ min: 1, max: 16_384 });
 const viewRegion = fc
@@ -70,6 +70,15 @@ const serverMessage = fc.oneof(
     { requiredKeys: ['type', 'code', 'time'] },
   ),
   fc.record({ type: fc.constant('pong'), id: requestId, clientTime: fc.double({ noNaN: true, noDefaultInfinity: true }), time }),
+  fc.record({
+    type: fc.constant('timeline'),
+    state: fc.constantFrom('playing', 'paused', 'ended'),
+    cursor: time,
+    start: time,
+    end: time,
+    speed: fc.oneof(fc.constantFrom(0.25, 0.5, 1, 2, 4, 8), fc.double({ min: 0.25, max: 8, noNaN: true })),
+    time,
+  }),
 );
 
 const clientMessage = fc.oneof(
@@ -219,8 +228,8 @@ function agree(name: string, schema: z.ZodType, check: Check, inputs: fc.Arbitra
   return { accepted, refused };
 }
 
-const serverKeys = ['protocol', 'version', 'sessionId', 'topics', 'time', 'added', 'removed', 'topic', 'seq', 'payload', 'items', 'binaryFrames', 'dropped', 'fromSeq', 'toSeq', 'id', 'result', 'code', 'message', 'source', 'clientTime'];
-const serverTypes = ['hello', 'topics', 'data', 'snapshot', 'gap', 'ack', 'error', 'status', 'pong'];
+const serverKeys = ['protocol', 'version', 'sessionId', 'topics', 'time', 'added', 'removed', 'topic', 'seq', 'payload', 'items', 'binaryFrames', 'dropped', 'fromSeq', 'toSeq', 'id', 'result', 'code', 'message', 'source', 'clientTime', 'state', 'cursor', 'start', 'end', 'speed'];
+const serverTypes = ['hello', 'topics', 'data', 'snapshot', 'gap', 'ack', 'error', 'status', 'pong', 'timeline'];
 const clientKeys = ['id', 'topics', 'window', 'name', 'args', 'topic', 'time', 'seq', 'view', 'bytes'];
 const clientTypes = ['subscribe', 'unsubscribe', 'command', 'ping', 'handled', 'view', 'received'];
 const headerKeys = ['topic', 'seq', 'time', 'dtype', 'shape', 'byteLength', 'order', 'itemSize', 'fields', 'meta', 'view'];

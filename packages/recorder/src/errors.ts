@@ -13,6 +13,14 @@ export const RecorderErrorCode = {
   DISABLED: 'RECORDER_DISABLED',
   /** A method was called after `close()`. */
   CLOSED: 'RECORDER_CLOSED',
+  /** The file is not an MCAP file (it does not start with the MCAP magic). */
+  NOT_MCAP: 'RECORDER_NOT_MCAP',
+  /** The recording was made by a newer webmon whose file format this reader does not know. */
+  NEWER_FORMAT: 'RECORDER_NEWER_FORMAT',
+  /** An MCAP file this reader cannot replay (no chunks, so no index: e.g. written unchunked by another tool). */
+  UNSUPPORTED_FILE: 'RECORDER_UNSUPPORTED_FILE',
+  /** The file is damaged beyond what can be skipped (its header, or every chunk). */
+  CORRUPT_FILE: 'RECORDER_CORRUPT_FILE',
 } as const;
 export type RecorderErrorCode = (typeof RecorderErrorCode)[keyof typeof RecorderErrorCode];
 

@@ -19,3 +19,12 @@ export type { Tappable } from './tap.js';
 
 // Errors
 export { RecorderError, RecorderErrorCode, isRecorderError } from './errors.js';
+
+// Reading a recording (replay)
+export { openRecording } from './reader/recording.js';
+export type { OpenRecordingOptions, ReadOptions, RecordedFrameMessage, RecordedJsonMessage, RecordedMessage, Recording, RecordingProblems } from './reader/recording.js';
+export { FILE_FORMAT_VERSION, FORMAT_METADATA_NAME } from './layout.js';
+
+// Replaying a recording into a relay
+export { MAX_REPLAY_SPEED, MIN_REPLAY_SPEED, replayToRelay } from './replay/player.js';
+export type { ReplayOptions, ReplayPlayer, ReplayState, ReplayStatus, ReplayTarget, ReplayTimeline } from './replay/player.js';

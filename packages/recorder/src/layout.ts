@@ -15,6 +15,12 @@ import { SchemaId, toJsonSchema, type FrameInit, type TopicInfo } from '@webmon/
 export const FRAME_MESSAGE_ENCODING = 'webmon.frame.v1';
 export const RAW_IMAGE_SCHEMA = 'foxglove.RawImage';
 export const IMAGE_CHANNEL_SUFFIX = '/image';
+/**
+ * A recording's format, in a metadata record named `webmon` (`format`): raised when a change would make an
+ * older reader misread a file, so that an older webmon refuses a newer file with a clear error instead.
+ */
+export const FORMAT_METADATA_NAME = 'webmon';
+export const FILE_FORMAT_VERSION = 1;
 /** MCAP header `profile`: empty (no ROS profile), the library string names webmon. */
 export const LIBRARY = 'webmon recorder (@webmon/recorder)';
 
@@ -84,7 +90,8 @@ const RAW_IMAGE_JSON_SCHEMA = {
 let rawImageSchema: SchemaSpec | undefined;
 
 export function channelOf(info: TopicInfo, lookup: JsonSchemaLookup | undefined): ChannelSpec {
-  const metadata = new Map<string, string>([['webmon.mode', info.mode], ['webmon.schema', info.schema]]);
+  const metadata = new Map<string, string>([['webmon.mode', info.mode], ['webmon.schema', info.schema], ['webmon.binary', String(info.binary === true)]]);
+  if (info.replayMs !== undefined && info.replayMs > 0) metadata.set('webmon.replayMs', String(info.replayMs));
   if (info.binary === true) return { topic: info.name, messageEncoding: FRAME_MESSAGE_ENCODING, schema: frameSchemaSpec(), metadata };
   return { topic: info.name, messageEncoding: 'json', schema: jsonSchemaSpec(info.schema, schemaOf(info.schema, lookup)), metadata };
 }

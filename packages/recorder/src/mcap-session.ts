@@ -5,7 +5,7 @@
 import { McapWriter, type IWritable } from '@mcap/core';
 import type { TopicInfo } from '@webmon/protocol';
 import type { CompressChunk } from './compression.js';
-import { IMAGE_CHANNEL_SUFFIX, LIBRARY, channelOf, imageChannelOf, rawImageMessage, type ChannelSpec, type JsonSchemaLookup } from './layout.js';
+import { FILE_FORMAT_VERSION, FORMAT_METADATA_NAME, IMAGE_CHANNEL_SUFFIX, LIBRARY, channelOf, imageChannelOf, rawImageMessage, type ChannelSpec, type JsonSchemaLookup } from './layout.js';
 import { frameMessage, type Recorded } from './record.js';
 
 export interface SessionOptions {
@@ -40,8 +40,9 @@ export class McapSession {
     });
   }
 
-  start(): Promise<void> {
-    return this.writer.start({ profile: '', library: LIBRARY });
+  async start(): Promise<void> {
+    await this.writer.start({ profile: '', library: LIBRARY });
+    await this.writer.addMetadata({ name: FORMAT_METADATA_NAME, metadata: new Map([['format', String(FILE_FORMAT_VERSION)]]) });
   }
 
   /** Registers a topic's channel now (a declared topic shows in the file even if it never publishes). */

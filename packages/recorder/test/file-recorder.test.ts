@@ -94,16 +94,16 @@ describe('recordToFile', () => {
     let release!: () => void;
     const stalled = new Promise<void>((resolve) => (release = resolve));
     let position = 0n;
-    let writes = 0;
+    let stalling = false;
     const slow: RecordingWritable = {
       position: () => position,
       write: async (buffer) => {
-        writes += 1;
-        if (writes > 1) await stalled; // the header goes through, then the disk stalls
+        if (stalling) await stalled; // the file's start goes through, then the disk stalls
         position += BigInt(buffer.byteLength);
       },
     };
     const recorder = await recordToFile(relay, { writable: slow, maxQueuedBytes: 256 * 1024, chunkSize: 64 * 1024, compression: 'none' });
+    stalling = true;
     // A live page: it must get every event while the disk stalls.
     const { url } = await relay.listen();
     const client = createRelayClient({ url, WebSocket: WebSocket as never });
@@ -135,15 +135,15 @@ describe('recordToFile', () => {
   });
 
   it('a write error stops recording with RECORDER_WRITE_FAILED at close, not an exception while publishing', async () => {
-    let writes = 0;
+    let full = false;
     const broken: RecordingWritable = {
       position: () => 0n,
       write: async () => {
-        writes += 1;
-        if (writes > 1) throw new Error('ENOSPC: no space left on device');
+        if (full) throw new Error('ENOSPC: no space left on device');
       },
     };
     const recorder = await recordToFile(relay, { writable: broken, chunkSize: 1024, compression: 'none' });
+    full = true; // the file's start was written, then the disk is full
     for (let n = 0; n < 500; n++) relay.publish('events', { n, pad: 'x'.repeat(50) });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(recorder.stats().error).toMatch(/ENOSPC/);

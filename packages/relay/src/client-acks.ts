@@ -82,9 +82,10 @@ export class Acknowledger {
    * Runs every handler with the event (plus its `defer`) and acknowledges the value when all are done.
    * Handler errors are rethrown asynchronously and count as done: a bad value must not stall its topic.
    */
-  dispatch<Event extends { topic: string; seq: number }>(handlers: Iterable<(event: Event & { defer: Defer }) => unknown>, event: Event): void {
+  dispatch<Event extends { topic: string; seq: number }>(handlers: Iterable<(event: Event & { defer: Defer }) => unknown>, event: Event, acknowledge = true): void {
     const { topic, seq } = event;
-    if (!this.active || !this.latest.has(topic)) {
+    // `acknowledge` false: an older item of a multi-item snapshot (1.5), covered by its newest item's acknowledgement.
+    if (!acknowledge || !this.active || !this.latest.has(topic)) {
       const plain = Object.assign(event, { defer: NO_DEFER });
       for (const handler of handlers) {
         try {

@@ -20,6 +20,7 @@ import {
   type JsonValue,
   type ServerMessage,
   type StatusMessage,
+  type TimelineMessage,
   type TopicInfo,
   type TopicsMessage,
   type WireErrorCode,
@@ -221,6 +222,12 @@ export interface RelayClient<Map = TopicPayloadMap> {
   readonly state: ConnectionState;
   /** Session id of the current (or last) server. */
   readonly sessionId: string | undefined;
+  /**
+   * (Protocol 1.5) Where the recording the server replays is, while it replays one; `undefined` for a live
+   * server, and after the connection closed. While `state` is `playing` the cursor moves on: see
+   * `timelineCursor`.
+   */
+  readonly timeline: TimelineMessage | undefined;
   /** Topics the server announced (kept current as topics are declared and retired). */
   readonly topics: readonly TopicInfo[];
   /**
@@ -242,6 +249,8 @@ export interface RelayClient<Map = TopicPayloadMap> {
   onStatus(handler: (status: StatusMessage) => void): () => void;
   /** The server restarted (new session id): state built from the old session is stale. */
   onSessionChange(handler: (change: SessionChange) => void): () => void;
+  /** (Protocol 1.5) The timeline changed (a replay played, paused, sought, changed speed or ended), or went (`undefined`). */
+  onTimeline(handler: (timeline: TimelineMessage | undefined) => void): () => void;
   onGap(handler: (gap: GapMessage) => void): () => void;
   onHello(handler: (hello: HelloMessage) => void): () => void;
   /** Topics declared or retired after `hello` (also called with the whole list on every hello). */
@@ -290,6 +299,17 @@ class Listeners<T> {
   }
 }
 
+export type { TimelineMessage } from '@webmon/protocol';
+
+/**
+ * (Protocol 1.5) Where a timeline's cursor is at `now` (the server's clock; on one machine the page's
+ * `Date.now()` is close enough): it moves at `speed` while playing and stops at `end`.
+ */
+export function timelineCursor(timeline: TimelineMessage, now: number = Date.now()): number {
+  if (timeline.state !== 'playing') return timeline.cursor;
+  return Math.min(timeline.end, Math.max(timeline.start, timeline.cursor + Math.max(0, now - timeline.time) * timeline.speed));
+}
+
 /** Creates a client and connects at once. */
 export function createRelayClient<Map = TopicPayloadMap>(options: RelayClientOptions): RelayClient<Map> {
   return new Client<Map>(options);
@@ -298,6 +318,7 @@ export function createRelayClient<Map = TopicPayloadMap>(options: RelayClientOpt
 class Client<Map> implements RelayClient<Map> {
   state: ConnectionState = 'connecting';
   sessionId: string | undefined;
+  timeline: TimelineMessage | undefined;
   topics: readonly TopicInfo[] = [];
   private socket: WebSocketLike | undefined;
   private readonly handlers = new Map<string, Set<TopicHandler<never>>>();
@@ -311,6 +332,7 @@ class Client<Map> implements RelayClient<Map> {
   private readonly pending = new Map<string, Pending>();
   private readonly statusListeners = new Listeners<StatusMessage>();
   private readonly sessionListeners = new Listeners<SessionChange>();
+  private readonly timelineListeners = new Listeners<TimelineMessage | undefined>();
   private readonly gapListeners = new Listeners<GapMessage>();
   private readonly helloListeners = new Listeners<HelloMessage>();
   private readonly topicsListeners = new Listeners<TopicsChange>();
@@ -323,6 +345,13 @@ class Client<Map> implements RelayClient<Map> {
   private nextId = 1;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private serverClosing = false;
+  /**
+   * True while a hello's listeners run: the wire subscriptions are rebuilt right after them from the
+   * handlers then registered, so handlers added or removed meanwhile (a host remounting its pages on a new
+   * session) send nothing of their own — each topic is subscribed once, and no unsubscribe is sent for a
+   * subscription the new session does not have.
+   */
+  private greeting = false;
   private readonly WebSocketClass: WebSocketConstructor;
 
   constructor(private readonly options: RelayClientOptions) {
@@ -353,14 +382,14 @@ class Client<Map> implements RelayClient<Map> {
     const erased = handler as TopicHandler<never>;
     set.add(erased);
     // Not announced yet: `topics` will bring it, and we subscribe then.
-    if (first && this.isReady() && this.schemaOf.has(topic)) this.sendSubscribe([topic]);
+    if (first && this.isReady() && !this.greeting && this.schemaOf.has(topic)) this.sendSubscribe([topic]);
     return () => {
       const current = this.handlers.get(topic);
       if (!current?.delete(erased) || current.size > 0) return;
       this.handlers.delete(topic);
       this.views.delete(topic);
       this.acks.restart(topic);
-      if (this.isReady() && this.schemaOf.has(topic)) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
+      if (this.isReady() && !this.greeting && this.schemaOf.has(topic)) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
     };
   }
 
@@ -396,6 +425,9 @@ class Client<Map> implements RelayClient<Map> {
   onSessionChange(handler: (change: SessionChange) => void): () => void {
     return this.sessionListeners.add(handler);
   }
+  onTimeline(handler: (timeline: TimelineMessage | undefined) => void): () => void {
+    return this.timelineListeners.add(handler);
+  }
   onGap(handler: (gap: GapMessage) => void): () => void {
     return this.gapListeners.add(handler);
   }
@@ -416,6 +448,7 @@ class Client<Map> implements RelayClient<Map> {
     if (this.state === 'closed') return;
     clearTimeout(this.reconnectTimer);
     this.setState('closed');
+    this.setTimeline(undefined);
     this.failPending(RelayClientErrorCode.DISPOSED, 'the client was closed');
     const socket = this.socket;
     this.socket = undefined;
@@ -474,6 +507,8 @@ class Client<Map> implements RelayClient<Map> {
     this.socket = undefined;
     this.assembler = undefined;
     this.replayFrames.clear();
+    // A timeline belongs to its connection: a reconnect to a replaying server brings the new one after hello.
+    this.setTimeline(undefined);
     this.failPending(RelayClientErrorCode.DISCONNECTED, `connection closed (${code}${reason ? ` ${reason}` : ''})`);
     if (this.state === 'closed') return;
     if (FATAL_CLOSE_CODES.has(code)) {
@@ -546,9 +581,15 @@ class Client<Map> implements RelayClient<Map> {
       case 'data':
         this.deliverJson(message.topic, message.seq, message.time, message.payload, false);
         break;
-      case 'snapshot':
-        for (const item of message.items) this.deliverJson(message.topic, item.seq, item.time, item.payload, true);
+      case 'snapshot': {
+        // A multi-item snapshot of a latest topic (1.5) is acknowledged once, by its newest item.
+        const last = message.items.length - 1;
+        message.items.forEach((item, index) => this.deliverJson(message.topic, item.seq, item.time, item.payload, true, index === last));
         if (message.binaryFrames) this.replayFrames.set(message.topic, message.binaryFrames);
+        break;
+      }
+      case 'timeline':
+        this.setTimeline(message);
         break;
       case 'gap':
         this.gapListeners.emit(message);
@@ -581,7 +622,18 @@ class Client<Map> implements RelayClient<Map> {
     return true;
   }
 
+  private setTimeline(timeline: TimelineMessage | undefined): void {
+    if (timeline === undefined && this.timeline === undefined) return;
+    this.timeline = timeline;
+    this.timelineListeners.emit(timeline);
+  }
+
+  /**
+   * A hello starts a session: on a new connection, or (1.5) again on this one — then the server has dropped
+   * our subscriptions and everything it had queued for us; frames of an old snapshot still expected are not.
+   */
   private hello(message: HelloMessage): void {
+    this.replayFrames.clear();
     const previous = this.sessionId;
     const previousTopics = this.topics.map((topic) => topic.name);
     this.sessionId = message.sessionId;
@@ -592,19 +644,24 @@ class Client<Map> implements RelayClient<Map> {
     this.serverClosing = false;
     this.acks.connected(message.version, message.topics);
     this.viewsSupported = versionAtLeast(message.version, 1, 3);
-    // Chunks (1.5): asked before anything is subscribed, so even the snapshots' big frames come in chunks.
-    this.assembler = undefined;
-    if (this.options.chunks !== false && versionAtLeast(message.version, 1, 5)) {
+    // Chunks (1.5): asked before anything is subscribed, so even the snapshots' big frames come in chunks —
+    // once per connection: a second hello on the same connection (a new session) keeps the count going.
+    if (this.assembler === undefined && this.options.chunks !== false && versionAtLeast(message.version, 1, 5)) {
       this.assembler = new ChunkAssembler({ maxDataBytes: this.options.maxFrameBytes ?? 2 ** 30 });
       this.sendMessage({ type: 'received', bytes: 0 });
     }
-    this.setState('open');
-    this.helloListeners.emit(message);
-    if (previous !== undefined && previous !== message.sessionId) this.sessionListeners.emit({ previous, current: message.sessionId });
-    // After a reconnect the server may know fewer topics (a source went while we were away): say so.
-    const now = new Set(message.topics.map((topic) => topic.name));
-    const removed = previousTopics.filter((name) => !now.has(name));
-    this.topicsListeners.emit({ added: message.topics, removed, topics: this.topics });
+    this.greeting = true;
+    try {
+      this.setState('open');
+      this.helloListeners.emit(message);
+      if (previous !== undefined && previous !== message.sessionId) this.sessionListeners.emit({ previous, current: message.sessionId });
+      // After a reconnect the server may know fewer topics (a source went while we were away): say so.
+      const now = new Set(message.topics.map((topic) => topic.name));
+      const removed = previousTopics.filter((name) => !now.has(name));
+      this.topicsListeners.emit({ added: message.topics, removed, topics: this.topics });
+    } finally {
+      this.greeting = false;
+    }
     // Resubscribing brings the snapshot (latest value / replay window) of the new session.
     this.subscribeAnnounced([...this.handlers.keys()]);
   }
@@ -646,7 +703,7 @@ class Client<Map> implements RelayClient<Map> {
     }
   }
 
-  private deliverJson(topic: string, seq: number, time: number, payload: unknown, replay: boolean): void {
+  private deliverJson(topic: string, seq: number, time: number, payload: unknown, replay: boolean, acknowledge = true): void {
     const handlers = this.handlers.get(topic);
     if (handlers === undefined) return;
     const schema = this.schemaOf.get(topic);
@@ -661,7 +718,7 @@ class Client<Map> implements RelayClient<Map> {
         return;
       }
     }
-    this.acks.dispatch(handlers, { kind: 'data' as const, topic, seq, time, payload: value as never, replay });
+    this.acks.dispatch(handlers, { kind: 'data' as const, topic, seq, time, payload: value as never, replay }, acknowledge);
   }
 
   private receiveFrame(data: unknown): void {

@@ -40,11 +40,11 @@ export function isRelayError(value: unknown): value is RelayError {
 }
 
 /** Wire codes a command handler may answer with. */
-export type CommandErrorCode = Extract<WireErrorCode, 'NO_PUBLISHER' | 'COMMAND_FAILED' | 'UNKNOWN_COMMAND' | 'BAD_COMMAND_ARGS' | 'TIMEOUT'>;
+export type CommandErrorCode = Extract<WireErrorCode, 'NO_PUBLISHER' | 'COMMAND_FAILED' | 'UNKNOWN_COMMAND' | 'BAD_COMMAND_ARGS' | 'TIMEOUT' | 'NOT_LIVE'>;
 
 /**
  * Thrown by an `onCommand` handler to choose the wire error the page receives
- * (e.g. `NO_PUBLISHER` while its source is not connected). Any other thrown error becomes `COMMAND_FAILED`.
+ * (e.g. `NO_PUBLISHER` while its source is not connected, `NOT_LIVE` while a recording is replayed). Any other thrown error becomes `COMMAND_FAILED`.
  */
 export class RelayCommandError extends Error {
   override name = 'RelayCommandError';

@@ -8,6 +8,7 @@ export type {
   CommandHandler,
   CommandValidator,
   FrameDescription,
+  PublishOptions,
   RateLimit,
   Relay,
   RelayAddress,
@@ -15,6 +16,7 @@ export type {
   RelayOptions,
   RelayStats,
   RelayTap,
+  RelayTimeline,
   StatusDetails,
 } from './server.js';
 export type { RelayTopicOptions } from './topic.js';

@@ -358,16 +358,46 @@ export class Peer {
 
   /**
    * Starts credit-based delivery of a latest topic just subscribed with `window`. `nextSeq` is the seq the
-   * topic's next value will get; `snapshotSeq` the seq of the value its snapshot carries (counted in flight:
-   * the page acknowledges it like any other). Does nothing for a peer whose acknowledgements are distrusted.
+   * topic's next value will get; `snapshotSeqs` the seqs of the values its snapshot carries, ascending (one,
+   * or with `replayMs` (1.5) the values of the window): all count as in flight, so the page may acknowledge
+   * them one by one or only the newest (cumulative), and none of them is `BAD_ACK`. Nothing newer is sent
+   * until the window has room again: a page acknowledges the snapshot's newest item once it has handled it.
+   * Does nothing for a peer whose acknowledgements are distrusted.
    */
-  openWindow(topic: string, window: number, nextSeq: number, snapshotSeq: number | undefined): void {
+  openWindow(topic: string, window: number, nextSeq: number, snapshotSeqs: readonly number[]): void {
     if (this.acksDistrusted) return;
     this.credits.set(topic, {
       window,
-      unacked: snapshotSeq === undefined ? [] : [snapshotSeq],
-      acked: (snapshotSeq ?? nextSeq) - 1,
+      unacked: [...snapshotSeqs],
+      acked: (snapshotSeqs[0] ?? nextSeq) - 1,
     });
+  }
+
+  /**
+   * A new session on this connection (`relay.restartSession`): every subscription ends, and what waits for
+   * the page — parked values, queued stream messages, gaps, credit windows, views in the making — is
+   * dropped (frames going out in chunks, 1.5, included). What was already handed to the socket still
+   * arrives, before the new `hello`. Whether its
+   * acknowledgements are trusted is a fact about the page, not the session: that stays.
+   */
+  reset(): void {
+    this.subscriptions.clear();
+    this.account(-this.queuedBytes);
+    this.queue = [];
+    this.head = 0;
+    this.queuedBytes = 0;
+    this.pendingLatest.clear();
+    this.credits.clear();
+    this.views.clear();
+    this.computing.clear();
+    this.gaps.clear();
+    this.lastSent.clear();
+    // Frames due in chunks and not all sent are dropped too (the new hello must not wait behind them): the
+    // page drops a frame it got only part of when the next frame's first chunk comes. Receipts count on.
+    this.account(-this.laneBytes);
+    this.lane = [];
+    this.laneHead = 0;
+    this.laneBytes = 0;
   }
 
   /**

@@ -28,6 +28,7 @@ import {
   type JsonValue,
   type ServerMessage,
   type StatusCode,
+  type TimelineMessage,
   type TopicInfo,
   type ViewMessage,
   type WireErrorCode,
@@ -222,11 +223,29 @@ export interface RelayTap {
   frame?(info: TopicInfo, header: FrameInit, headerBytes: Uint8Array, data: Uint8Array): void;
 }
 
+/**
+ * (Protocol 1.5) Where a replayed recording is: the `timeline` message without its `type`. `time` is the
+ * relay's clock at which `cursor` held (default: when `setTimeline` was called).
+ */
+export type RelayTimeline = Omit<TimelineMessage, 'type' | 'time'> & { time?: number };
+
+/** Options of one `publish`. */
+export interface PublishOptions {
+  /**
+   * The value's time stamp (ms since the epoch), e.g. its recorded time when a recording is replayed.
+   * @default Date.now()
+   */
+  time?: number;
+}
+
 /** A frame's description; the relay fills in topic, seq and (unless given) time. */
 export type FrameDescription = Omit<FrameInit, 'topic' | 'seq' | 'time'> & { time?: number };
 
 export interface Relay {
+  /** The current session's id (changed by `restartSession`). */
   readonly sessionId: string;
+  /** (Protocol 1.5) The timeline of the recording being replayed, if any (see `setTimeline`). */
+  readonly timeline: TimelineMessage | undefined;
   /** The topics declared now. */
   readonly topics: readonly TopicInfo[];
   /**
@@ -242,13 +261,32 @@ export interface Relay {
   /** Where the relay listens (its own or the app's server), once listening. */
   address(): RelayAddress | undefined;
   /** Publishes a JSON value on a JSON topic; returns its sequence number. */
-  publish(topic: string, payload: unknown): number;
+  publish(topic: string, payload: unknown, options?: PublishOptions): number;
   /** Publishes a binary frame; `data` is referenced, not copied — do not modify it afterwards. */
   publishFrame(topic: string, frame: FrameDescription, data: ArrayBufferView): number;
   /** Broadcasts a status; new clients receive the last one of each source after `hello`. */
   setStatus(code: StatusCode, details?: StatusDetails): void;
-  /** Sets (or clears) the handler of page commands. Without one, commands get `NO_PUBLISHER`. */
+  /**
+   * Sets (or clears) the handler of page commands. Without one, commands get `NO_PUBLISHER`. A handler
+   * that throws `RelayCommandError('NOT_LIVE', …)` refuses commands while a recording is replayed.
+   */
   onCommand(handler: CommandHandler | undefined): void;
+  /**
+   * (Protocol 1.5) Starts a new session on the open connections, without reconnecting (a replay that
+   * seeks): a new session id; every topic's values dropped (latest value, replay window, views; seq numbers
+   * go on); every page's subscriptions, parked and queued values and credit windows dropped; then a new
+   * `hello` (the topics declared now), the timeline if there is one, and the last status of each source go
+   * to every page — which subscribes again and gets the snapshots of the new session. What was already
+   * written to a socket arrives before the new `hello`. Returns the new session id.
+   */
+  restartSession(): string;
+  /**
+   * (Protocol 1.5) Sets the timeline of the recording being replayed and sends it to every page (and to
+   * every page that connects later, after its `hello`); `undefined` forgets it (pages that have one keep it
+   * until their connection or session ends). While there is a timeline, the relay's clock — which
+   * decides what a late joiner's replay window holds — is the timeline's cursor, not the wall clock.
+   */
+  setTimeline(timeline: RelayTimeline | undefined): void;
   stats(): RelayStats;
   /**
    * Sees every topic declared or retired and every value published, in process (a recorder): the topics
@@ -330,7 +368,8 @@ export function createRelay(options: RelayOptions): Relay {
 }
 
 class RelayServer implements Relay {
-  readonly sessionId: string;
+  sessionId: string;
+  timeline: TimelineMessage | undefined;
   private readonly topicsByName = new Map<string, Topic>();
   private readonly subscribers = new Map<string, Set<Peer>>();
   private readonly connections = new Map<WebSocket, Connection>();
@@ -516,7 +555,7 @@ class RelayServer implements Relay {
     return { host: info.address, port: info.port, url: `ws://${host}:${info.port}${this.path}` };
   }
 
-  publish(topicName: string, payload: unknown): number {
+  publish(topicName: string, payload: unknown, options: PublishOptions = {}): number {
     const topic = this.topicFor(topicName, false);
     let payloadJson: string | undefined;
     try {
@@ -532,8 +571,9 @@ class RelayServer implements Relay {
         throw new RelayError(RelayErrorCode.BAD_PAYLOAD, `payload of ${topicName} refused: ${(error as Error).message}`, { cause: error });
       }
     }
+    const time = options.time ?? Date.now();
+    if (!Number.isFinite(time) || time < 0) throw new RelayError(RelayErrorCode.BAD_PAYLOAD, `time of ${topicName} must be a finite number >= 0, got ${time}`);
     const seq = topic.nextSeq();
-    const time = Date.now();
     // Serialised and framed once for every peer.
     const frame = textFrame(`{"type":"data","topic":${JSON.stringify(topicName)},"seq":${seq},"time":${time},"payload":${payloadJson}}`);
     const entry: JsonEntry = { kind: 'json', topic: topicName, seq, time, payloadJson, frame, bytes: frame.length };
@@ -726,8 +766,57 @@ class RelayServer implements Relay {
       for (const topic of peer.subscriptions) this.subscribers.get(topic)?.delete(peer);
       peer.subscriptions.clear();
     });
+    this.greet(peer);
+  }
+
+  /** What a page gets when its session starts: hello, the timeline if any, the last status of each source. */
+  private greet(peer: Peer): void {
     peer.sendControl(encodeServerMessage(this.hello()));
+    if (this.timeline !== undefined) peer.sendControl(encodeServerMessage(this.timeline));
     for (const status of this.lastStatus.values()) peer.sendControl(status);
+  }
+
+  restartSession(): string {
+    if (this.closed) throw new RelayError(RelayErrorCode.DISPOSED, 'the relay is closed');
+    this.sessionId = randomUUID();
+    for (const topic of this.topicsByName.values()) topic.clear();
+    for (const peers of this.subscribers.values()) peers.clear();
+    for (const connection of this.connections.values()) {
+      connection.peer.reset();
+      // A new session's first snapshots are free again, as on a new connection.
+      connection.snapshotted.clear();
+      this.greet(connection.peer);
+    }
+    return this.sessionId;
+  }
+
+  setTimeline(timeline: RelayTimeline | undefined): void {
+    if (timeline === undefined) {
+      this.timeline = undefined;
+      return;
+    }
+    const { state, cursor, start, end, speed } = timeline;
+    const message: TimelineMessage = { type: 'timeline', state, cursor, start, end, speed, time: timeline.time ?? Date.now() };
+    let encoded: string;
+    try {
+      encoded = encodeServerMessage(message);
+    } catch (error) {
+      throw new RelayError(RelayErrorCode.INVALID_OPTIONS, `invalid timeline: ${(error as Error).message}`, { cause: error });
+    }
+    this.timeline = message;
+    this.broadcast(encoded);
+  }
+
+  /**
+   * The relay's clock: the wall clock, or while a recording is replayed the timeline's cursor (extrapolated
+   * while it plays), so a late joiner's replay window is the window before the cursor.
+   */
+  private now(): number {
+    const timeline = this.timeline;
+    const wall = Date.now();
+    if (timeline === undefined) return wall;
+    if (timeline.state !== 'playing') return timeline.cursor;
+    return Math.min(timeline.end, timeline.cursor + (wall - timeline.time) * timeline.speed);
   }
 
   /** The pool of held bytes is over its limit: disconnect the clients holding most until it is not. */
@@ -855,7 +944,7 @@ class RelayServer implements Relay {
 
   private subscribe(connection: Connection, names: readonly string[], id: string | undefined, window: number | undefined, view: ArrayView | undefined): void {
     const { peer } = connection;
-    const now = Date.now();
+    const now = this.now();
     const subscribed: string[] = [];
     const unknown: string[] = [];
     const limited: string[] = [];
@@ -892,8 +981,8 @@ class RelayServer implements Relay {
       peer.subscriptions.add(name);
       this.subscribers.get(name)?.add(peer);
       if (wanted !== undefined) peer.useView(name, wanted); // the snapshot comes in the view already
-      // Credits: the snapshot's value (a latest topic has at most one) is the first in flight.
-      if (window !== undefined && topic.mode === 'latest') peer.openWindow(name, window, topic.peekSeq(), entries[0]?.seq);
+      // Credits: the snapshot's values (the newest one, or a JSON topic's window) are the first in flight.
+      if (window !== undefined && topic.mode === 'latest') peer.openWindow(name, window, topic.peekSeq(), entries.map((entry) => entry.seq));
       this.sendSnapshot(peer, topic, entries);
     }
     if (id !== undefined) {

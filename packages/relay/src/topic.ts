@@ -1,4 +1,7 @@
-/** A declared topic: its sequence counter, newest value (`latest`) or replay window (`stream`). */
+/**
+ * A declared topic: its sequence counter, newest value (`latest`) and replay window (`stream`, and JSON
+ * `latest` topics with `replayMs`).
+ */
 import type { DeliveryMode, FrameInit, TopicInfo } from '@webmon/protocol';
 import type { PendingView, ViewSlot } from './views.js';
 
@@ -38,11 +41,15 @@ export interface RelayTopicOptions {
   schema?: string;
   /** Payloads are binary frames (`publishFrame`) rather than JSON (`publish`). @default false */
   binary?: boolean;
-  /** `stream` only: milliseconds of history replayed to a late joiner. @default 0 */
+  /**
+   * Milliseconds of history sent to a late joiner: a `stream` topic's replay window, or (protocol 1.5) the
+   * values of a JSON `latest` topic in that window, oldest first, the newest last (a chart opened late shows
+   * the window before now). Ignored by binary `latest` topics, whose snapshot is their newest value. @default 0
+   */
   replayMs?: number;
-  /** `stream` only: most entries kept for replay, whatever their age. @default 10_000 */
+  /** With `replayMs`: most entries kept for late joiners, whatever their age. @default 10_000 */
   replayMaxItems?: number;
-  /** `stream` only: most bytes kept for replay. @default 16 MiB */
+  /** With `replayMs`: most bytes kept for late joiners. @default 16 MiB */
   replayMaxBytes?: number;
   /** JSON topics: checks each payload before it is published; throw to refuse it (`RELAY_BAD_PAYLOAD`). */
   validate?: (payload: unknown) => unknown;
@@ -76,7 +83,8 @@ export class Topic {
     this.mode = options.mode;
     this.binary = options.binary ?? false;
     this.validate = options.validate;
-    this.replayMs = options.mode === 'stream' ? (options.replayMs ?? 0) : 0;
+    // A binary latest topic's history would be whole arrays (megabytes each) for a chart that shows numbers.
+    this.replayMs = options.mode === 'stream' || options.binary !== true ? (options.replayMs ?? 0) : 0;
     this.replayMaxItems = options.replayMaxItems ?? 10_000;
     this.replayMaxBytes = options.replayMaxBytes ?? 16 * 2 ** 20;
     this.info = {
@@ -110,7 +118,6 @@ export class Topic {
     if (this.mode === 'latest') {
       this.latest = entry;
       this.views.clear();
-      return;
     }
     if (this.replayMs === 0) return;
     this.replay.push(entry);
@@ -118,11 +125,25 @@ export class Topic {
     this.trim(entry.time);
   }
 
-  /** What a late joiner gets: the newest value, or the replay window oldest first. */
+  /**
+   * What a late joiner gets: the replay window as of `now` (on the relay's clock), oldest first; a `latest`
+   * topic's newest value always, last, however old it is (it is the current state).
+   */
   snapshot(now: number): Entry[] {
-    if (this.mode === 'latest') return this.latest ? [this.latest] : [];
+    if (this.mode === 'latest' && this.replayMs === 0) return this.latest ? [this.latest] : [];
     this.trim(now);
-    return this.replay.slice(this.replayHead);
+    const window = this.replay.slice(this.replayHead);
+    if (this.mode === 'latest' && window.length === 0 && this.latest !== undefined) window.push(this.latest);
+    return window;
+  }
+
+  /** A new session (`relay.restartSession`): the values of the old one are gone; seq numbers go on. */
+  clear(): void {
+    this.latest = undefined;
+    this.views.clear();
+    this.replay = [];
+    this.replayHead = 0;
+    this.replayBytes = 0;
   }
 
   private trim(now: number): void {

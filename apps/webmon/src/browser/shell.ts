@@ -6,6 +6,7 @@
 import { napariPayloadValidators } from '@webmon/napari';
 import { createPageHost, readHostManifest, showPageError, type HostManifest } from '@webmon/page-kit/host';
 import { createRelayClient } from '@webmon/relay/client';
+import { createTimeline } from './timeline.js';
 import './webmon.css';
 
 function start(): void {
@@ -35,9 +36,16 @@ function start(): void {
     sourceLabel: manifest.sourceLabel,
     serverLabel: 'webmon',
   });
+  // The replay's timeline, in the header before the source's state; hidden unless the server replays.
+  const timelineElement = document.createElement('div');
+  timelineElement.id = 'webmon-timeline';
+  timelineElement.hidden = true;
+  document.getElementById('webmon-status')?.before(timelineElement);
+  const timeline = createTimeline(timelineElement, { client });
   window.addEventListener(
     'pagehide',
     () => {
+      timeline.dispose();
       host.dispose();
       client.close();
     },

@@ -11,6 +11,7 @@ import { allowedHostNames, hostNamed } from './allowed-hosts.js';
 import { ATTACH_PATH, handleAttach } from './attach.js';
 import { SOURCES_PATH, handleSourceAttach, type SourceAttachHandler } from './attach-source.js';
 import { RECORDING_PATH, handleRecording } from './recording.js';
+import { REPLAY_PATH, handleReplay, type ReplayControl } from './replay.js';
 import { SECURITY_HEADERS, send, sendHtml, sendJson, sendText } from './responses.js';
 import { AUTHORIZE_SCRIPT_PATH, SESSION_PATH, renderAuthorize, sendAuthorizeScript, type SessionGate } from './session.js';
 import { sendFile } from './static-files.js';
@@ -42,6 +43,8 @@ export interface WebmonRoutesOptions {
   session?: SessionGate;
   /** The flight recorder `POST /api/recording` saves from (none: the endpoint says it is off). */
   flightRecorder?: FlightRecorder;
+  /** `webmon replay`: the replay the header timeline drives (`POST /api/replay`); none: that path is not found. */
+  replay?: ReplayControl;
 }
 
 export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay): (request: IncomingMessage, response: ServerResponse) => void {
@@ -76,6 +79,13 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
     if (request.method === 'POST' && (request.url ?? '').split('?')[0] === RECORDING_PATH) {
       if (gate !== undefined && !gate.admits(request)) sendText(response, 401, 'unauthorized\n');
       else handleRecording(request, response, new URL(request.url ?? '/', 'http://webmon.invalid'), options.flightRecorder);
+      return;
+    }
+    if (request.method === 'POST' && request.url === REPLAY_PATH) {
+      if (gate !== undefined && !gate.admits(request)) {
+        request.resume();
+        sendText(response, 401, 'unauthorized\n');
+      } else handleReplay(request, response, options.replay);
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {

@@ -44,6 +44,13 @@ export interface NapariBridgeOptions {
   ending?: () => string;
   /** Milliseconds of `stream` history replayed to a page that opens late. @default 10000 */
   replayMs?: number;
+  /**
+   * Milliseconds of history of the JSON `latest` topics `info` and `data.<key>` sent to a page that opens
+   * late (protocol 1.5: their snapshot holds that window), so a chart of them starts with it. Not `layers`:
+   * napari polls at its frame rate, so a minute would be thousands of tile-state polls that the viewer
+   * would apply one by one on every page open (and every seek of a replay) to show only the last. @default 0
+   */
+  latestReplayMs?: number;
   /** Pause between reads of `napari_data`. @default 16 */
   pollIntervalMs?: number;
   /** Extra client options (timeouts, limits). */
@@ -111,6 +118,8 @@ export class NapariBridge {
   private readonly label: string;
   private readonly ending: () => string;
   private readonly replayMs: number;
+  /** `replayMs` of the JSON latest topics, in the form `declareTopic` takes (absent when 0). */
+  private readonly latestHistory: { replayMs?: number };
 
   constructor(private readonly options: NapariBridgeOptions) {
     this.prefix = options.prefix ?? DEFAULT_NAPARI_PREFIX;
@@ -124,6 +133,7 @@ export class NapariBridge {
     this.ending = options.ending ?? (() => 'exiting');
     this.logger = options.logger ?? silentLogger;
     this.replayMs = options.replayMs ?? 10_000;
+    this.latestHistory = options.latestReplayMs ? { replayMs: options.latestReplayMs } : {};
     this.ended = new Promise((resolve) => (this.endedResolve = resolve));
     this.rings = new RingTopics(options.relay, this.logger);
     const { relay } = options;
@@ -131,7 +141,7 @@ export class NapariBridge {
     relay.declareTopic({ name: this.names.layers, mode: 'latest', schema: NapariSchemaId.poll });
     relay.declareTopic({ name: this.names.frameTime, mode: 'stream', schema: NapariSchemaId.frameTime, replayMs: this.replayMs });
     relay.declareTopic({ name: this.names.loadChunk, mode: 'stream', schema: NapariSchemaId.loadChunk, replayMs: this.replayMs });
-    relay.declareTopic({ name: this.names.info, mode: 'latest', schema: NapariSchemaId.info, validate: napariPayloadValidators[NapariSchemaId.info] });
+    relay.declareTopic({ name: this.names.info, mode: 'latest', schema: NapariSchemaId.info, validate: napariPayloadValidators[NapariSchemaId.info], ...this.latestHistory });
     this.publishInfo(this.info);
     relay.setStatus('source.waiting', { source: this.prefix, message: `waiting for ${this.label}` });
   }
@@ -302,7 +312,7 @@ export class NapariBridge {
     this.counters.dataValues++;
     const topic = this.names.data(key);
     if (!this.dataTopics.has(topic)) {
-      this.options.relay.declareTopic({ name: topic, mode: 'latest' });
+      this.options.relay.declareTopic({ name: topic, mode: 'latest', ...this.latestHistory });
       this.dataTopics.add(topic);
     }
     this.options.relay.publish(topic, value);

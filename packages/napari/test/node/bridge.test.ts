@@ -53,6 +53,26 @@ const octreePoll = {
 };
 
 describe('napari bridge', () => {
+  it('gives its JSON latest topics latestReplayMs of history: a page that subscribes late gets the window (protocol 1.5)', async () => {
+    const napari = createNapariBridge({ relay: pair.relay, address: { host: '127.0.0.1', port: fixture.port }, pollIntervalMs: 10, latestReplayMs: 60_000 });
+    bridges.push(napari);
+    const published: unknown[] = [];
+    pair.relay.tap({ json: (info, _seq, _time, text) => void (info.name === 'napari.data.my_plugin' && published.push(JSON.parse(text))) });
+    await napari.start();
+    for (const count of [1, 2, 3]) {
+      await fixture.command('set_data', { value: { my_plugin: { count } } });
+      await eventually(() => published.length === count, 5_000, `value ${count} published`);
+    }
+    const byName = (name: string) => pair.relay.topics.find((topic) => topic.name === name);
+    expect(byName('napari.data.my_plugin')).toMatchObject({ mode: 'latest', replayMs: 60_000 });
+    expect(byName('napari.layers')).not.toHaveProperty('replayMs'); // 60 Hz tile states: only the newest
+    expect(byName('napari.info')).toMatchObject({ mode: 'latest', replayMs: 60_000 });
+    expect(byName('napari.frame_time')).toMatchObject({ mode: 'stream', replayMs: 10_000 });
+    const late = collect('napari.data.my_plugin');
+    await eventually(() => late.length >= 3, 5_000, 'the snapshot of the window');
+    expect(late.slice(0, 3)).toEqual([{ count: 1 }, { count: 2 }, { count: 3 }]);
+  });
+
   it('passes every napari_data key and message kind through, as topics that appear while it runs', async () => {
     const napari = bridge();
     await napari.start();

@@ -2,6 +2,10 @@
  * The page host: the side of the page contract that runs pages. It tracks the connection, gives each
  * mounted page a context scoped to its declared topics, and releases everything the page registered
  * when it is disposed. It does not own the relay client (inject it; close it yourself).
+ *
+ * A new session (a restarted server, or a replay that seeks) remounts every page in its element: what a
+ * page built — chart history, counters, caches — belongs to the old session, and pages must not need to
+ * know about sessions (nor about replay) to be right.
  */
 import { checkPageMatchesManifest } from '../manifest.js';
 import { pageFromModule, type ConnectionInfo, type Page, type SourceState, type Unsubscribe } from '../page.js';
@@ -22,7 +26,10 @@ export interface PageHostOptions {
   serverLabel?: string;
 }
 
-/** A page in an element; `dispose()` runs the page's disposer and releases its subscriptions. */
+/**
+ * A page in an element; `dispose()` runs the page's disposer and releases its subscriptions. The handle
+ * stays valid across the remounts of a new session.
+ */
 export interface MountedPage {
   readonly page: Page;
   dispose(): void;
@@ -58,9 +65,11 @@ export function createPageHost(options: PageHostOptions): PageHost {
     sourceLabel: options.sourceLabel ?? 'source',
     serverLabel: options.serverLabel ?? 'the server',
   });
-  const mounted = new Set<MountedPage>();
+  /** Each mounted page, with what remounts it. */
+  const mounted = new Map<MountedPage, () => void>();
 
-  function mountPage(page: Page, element: HTMLElement): MountedPage {
+  /** Mounts `page` once; returns what stops that mount (its context aborted, its disposer run). Throws what `mount` throws. */
+  function start(page: Page, element: HTMLElement): () => void {
     const controller = new AbortController();
     let dispose: (() => void) | void;
     try {
@@ -69,21 +78,43 @@ export function createPageHost(options: PageHostOptions): PageHost {
       controller.abort();
       throw error;
     }
+    return () => {
+      controller.abort();
+      try {
+        dispose?.();
+      } catch (error) {
+        console.error(error);
+      }
+    };
+  }
+
+  function mountPage(page: Page, element: HTMLElement): MountedPage {
+    let stop = start(page, element);
     const handle: MountedPage = {
       page,
       dispose() {
         if (!mounted.delete(handle)) return;
-        controller.abort();
-        try {
-          dispose?.();
-        } catch (error) {
-          console.error(error);
-        }
+        stop();
       },
     };
-    mounted.add(handle);
+    mounted.set(handle, () => {
+      stop();
+      element.replaceChildren();
+      try {
+        stop = start(page, element);
+      } catch (error) {
+        stop = () => undefined;
+        showPageError(element, `The page “${page.title}” failed to start`, error);
+      }
+    });
     return handle;
   }
+
+  // Synchronously, from the client's session listener: the client subscribes the new pages' topics as
+  // part of the same hello, so each is subscribed once, with the new session's snapshot.
+  const offSession = client.onSessionChange?.(() => {
+    for (const remount of [...mounted.values()]) remount();
+  });
 
   return {
     get connection() {
@@ -108,7 +139,8 @@ export function createPageHost(options: PageHostOptions): PageHost {
       }
     },
     dispose() {
-      for (const page of [...mounted]) page.dispose();
+      offSession?.();
+      for (const page of [...mounted.keys()]) page.dispose();
       connection.dispose();
     },
   };

@@ -1,5 +1,5 @@
 import type { ArrayView, GapMessage, JsonValue, StatusMessage, TopicInfo } from '@webmon/protocol';
-import type { CommandOptions, ConnectionState, SubscribeOptions, TopicEvent, TopicsChange } from '@webmon/relay/client';
+import type { CommandOptions, ConnectionState, SessionChange, SubscribeOptions, TopicEvent, TopicsChange } from '@webmon/relay/client';
 
 /** What the host needs of a relay client (`createRelayClient` from `@webmon/relay/client` fits). */
 export interface PageHostClient {
@@ -14,4 +14,9 @@ export interface PageHostClient {
   onStatus(handler: (status: StatusMessage) => void): () => void;
   /** The server's gap notices (messages of a stream topic dropped for this client); a client without it: pages hear of no gaps. */
   onGap?(handler: (gap: GapMessage) => void): () => void;
+  /**
+   * A new session (the server restarted, or a replay sought — protocol 1.5): the host remounts every page,
+   * since what a page built from the old session is stale. A client without it: pages stay mounted.
+   */
+  onSessionChange?(handler: (change: SessionChange) => void): () => void;
 }
