@@ -33,7 +33,9 @@
  *    alone, then on a page that also takes the saturating image topic: put → page p50/p99 of both.
  * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4),
  * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
- * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge).
+ * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_CHUNK_KIB and
+ * BENCH_IMAGE_BULK_WINDOW_KIB (the relay's `chunkBytes` / `bulkWindowBytes` for pages that take chunks,
+ * protocol 1.5; default: the relay's, 128 / 512).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,6 +45,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
 import WebSocket, { WebSocketServer } from 'ws';
+import { ChunkDefaults } from '@webmon/protocol';
 import { createRelay, type Relay } from '@webmon/relay';
 import { createRelayClient } from '@webmon/relay/client';
 import { RingReader, ringWriterPythonPath } from '@webmon/shm-reader';
@@ -55,6 +58,8 @@ const WARMUP_SECONDS = Number(process.env['BENCH_IMAGE_WARMUP_SECONDS'] ?? 3);
 const HZ = Number(process.env['BENCH_IMAGE_HZ'] ?? 60);
 const SIZE = Number(process.env['BENCH_IMAGE_SIZE'] ?? 1024);
 const VIEW_EDGE = Number(process.env['BENCH_IMAGE_VIEW'] ?? 800);
+const CHUNK_BYTES = process.env['BENCH_IMAGE_CHUNK_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_CHUNK_KIB']) * 1024;
+const BULK_WINDOW_BYTES = process.env['BENCH_IMAGE_BULK_WINDOW_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_BULK_WINDOW_KIB']) * 1024;
 const FRAME_BYTES = SIZE * SIZE * 4;
 const PYTHON_DIR = fileURLToPath(new URL('../python', import.meta.url));
 const CLIENT_SOURCE = fileURLToPath(new URL('./image-page/client.ts', import.meta.url));
@@ -209,6 +214,9 @@ async function serve(clientJs: string): Promise<{ server: Server; relay: Relay; 
     highWaterMark: 128 * 1024,
     lowWaterMark: 32 * 1024,
     maxBufferedBytes: 64 * 2 ** 20,
+    // Chunked frames (protocol 1.5): the relay's defaults unless set, to tune them.
+    ...(CHUNK_BYTES === undefined ? {} : { chunkBytes: CHUNK_BYTES }),
+    ...(BULK_WINDOW_BYTES === undefined ? {} : { bulkWindowBytes: BULK_WINDOW_BYTES }),
     topics: [
       { name: JSON_TOPIC, mode: 'latest' },
       { name: SMALL_TOPIC, mode: 'stream' },
@@ -288,7 +296,8 @@ async function main(): Promise<void> {
   const source = new RingTopics(relay, logger);
   const probe = await RingReader.open(ringName);
   const browser = await launchChromium();
-  console.log(`image bench: ${SIZE}×${SIZE} float32 (${(FRAME_BYTES / 2 ** 20).toFixed(0)} MiB) frames, writer target ${HZ} Hz; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up\n`);
+  console.log(`image bench: ${SIZE}×${SIZE} float32 (${(FRAME_BYTES / 2 ** 20).toFixed(0)} MiB) frames, writer target ${HZ} Hz; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up; ` +
+    `chunks (1.5) of ${(CHUNK_BYTES ?? ChunkDefaults.chunkBytes) / 1024} KiB, bulk window ${(BULK_WINDOW_BYTES ?? ChunkDefaults.bulkWindowBytes) / 1024} KiB\n`);
 
   /** One measured window: `collect` returns each receiver's samples since `reset` (one per name). */
   async function windowOf(names: string[], reset: () => Promise<void>, collect: () => Promise<Sample[]>, published: () => number): Promise<Result[]> {
