@@ -33,7 +33,9 @@
  *    alone, then on a page that also takes the saturating image topic: put → page p50/p99 of both.
  * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4),
  * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
- * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge).
+ * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_CHUNK_KIB and
+ * BENCH_IMAGE_BULK_WINDOW_KIB (the relay's `chunkBytes` / `bulkWindowBytes` for pages that take chunks,
+ * protocol 1.5; default: the relay's, 128 / 512).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,6 +45,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
 import WebSocket, { WebSocketServer } from 'ws';
+import { ChunkDefaults } from '@webmon/protocol';
 import { createRelay, type Relay } from '@webmon/relay';
 import { createRelayClient } from '@webmon/relay/client';
 import { RingReader, ringWriterPythonPath } from '@webmon/shm-reader';
@@ -55,6 +58,8 @@ const WARMUP_SECONDS = Number(process.env['BENCH_IMAGE_WARMUP_SECONDS'] ?? 3);
 const HZ = Number(process.env['BENCH_IMAGE_HZ'] ?? 60);
 const SIZE = Number(process.env['BENCH_IMAGE_SIZE'] ?? 1024);
 const VIEW_EDGE = Number(process.env['BENCH_IMAGE_VIEW'] ?? 800);
+const CHUNK_BYTES = process.env['BENCH_IMAGE_CHUNK_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_CHUNK_KIB']) * 1024;
+const BULK_WINDOW_BYTES = process.env['BENCH_IMAGE_BULK_WINDOW_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_BULK_WINDOW_KIB']) * 1024;
 const FRAME_BYTES = SIZE * SIZE * 4;
 const PYTHON_DIR = fileURLToPath(new URL('../python', import.meta.url));
 const CLIENT_SOURCE = fileURLToPath(new URL('./image-page/client.ts', import.meta.url));
@@ -74,6 +79,7 @@ interface Sample {
   latencies: number[];
   errors: string[];
   smallLatencies?: number[];
+  smallNumbers?: number[];
 }
 
 interface Result {
@@ -89,6 +95,20 @@ interface Result {
   smallP50: number;
   smallP99: number;
   smallCount: number;
+  /** Small messages the bench published during the window (its 60 Hz timer, as the event loop let it run). */
+  smallSent: number;
+  /** Small messages missing between the first and the last one the page received (a loss, not coalescing: it is a stream). */
+  smallMissing: number;
+  /** The publisher's numbers of the small messages: the first and last published in the window, the first and last received. */
+  smallRange: [number, number, number, number];
+  /**
+   * Frames the page handled within the window by its own clock, per second: `receivedHz` counts what the
+   * page had when it was collected, which for a busy (throttled) page can be seconds after the window ended.
+   */
+  inWindowHz: number;
+  /** Image frames' age when the relay published them (writer → relay), p50 / p99 ms, over the window. */
+  relayAgeP50: number;
+  relayAgeP99: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -97,6 +117,18 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const pad = (text: string, width: number): string => text.padEnd(width);
+/** Messages of the small topic published so far (the publisher's `n`). */
+let smallPublished = 0;
+/** Per image frame published in the current window: its age when the relay published it, ms. */
+const relayAges: number[] = [];
+
+/** Numbers missing between the smallest and the largest of `numbers` (each counted once). */
+function missingOf(numbers: readonly number[]): number {
+  if (numbers.length === 0) return 0;
+  const distinct = new Set(numbers);
+  return Math.max(...numbers) - Math.min(...numbers) + 1 - distinct.size;
+}
+
 const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const TABLE_HEADER = `${pad('run', 52)} ${pad('writer Hz', 10)} ${pad('sent Hz', 8)} ${pad('page Hz', 8)} ${pad('MB/s', 7)} ${pad('age p50 / p99 ms', 18)} Node CPU`;
 function tableRow(r: Result): string {
@@ -108,7 +140,14 @@ function reportThrottled({ alone, slow, beside }: { alone: Result; slow: Result;
   console.log([TABLE_HEADER, ...[alone, slow, beside].map(tableRow)].join('\n'));
   const interval = 1000 / slow.receivedHz;
   console.log(`page CPU-throttled ${THROTTLE}×: age p99 / (2 × its frame interval) = ${fixed(slow.p99 / (2 * interval), 2)} (goal ≤ 1: ${slow.p99 <= 2 * interval ? 'met' : 'NOT met'}); ` +
-    `${fixed(slow.receivedHz)} Hz, interval ${fixed(interval)} ms, age p50 ${fixed(slow.p50)} / p99 ${fixed(slow.p99)} ms`);
+    `${fixed(slow.receivedHz)} Hz, interval ${fixed(interval)} ms, age p50 ${fixed(slow.p50)} / p99 ${fixed(slow.p99)} ms ` +
+    `(p50 ${fixed(slow.p50 / interval, 2)} × its interval), of which already at the relay (writer → relay publish) p50 ${fixed(slow.relayAgeP50)} / p99 ${fixed(slow.relayAgeP99)} ms; ` +
+    `handled within the window by the pages' own clocks: ${[alone, slow, beside].map((r) => fixed(r.inWindowHz)).join(' / ')} Hz (alone / throttled / beside; page Hz above counts until each page was collected)`);
+  // The same ratio with the interval of the frames handled within the window (a throttled page is collected
+  // late, so its page Hz above is too high and its interval too short).
+  const inWindowInterval = 1000 / slow.inWindowHz;
+  console.log(`page CPU-throttled ${THROTTLE}×, interval from frames handled within the window (${fixed(inWindowInterval)} ms): age p99 / (2 × interval) = ${fixed(slow.p99 / (2 * inWindowInterval), 2)}, ` +
+    `age p50 / interval = ${fixed(slow.p50 / inWindowInterval, 2)}`);
   // "Unaffected": within this machine's run-to-run noise, taken as Hz ≥ 0.9 × and age p99 ≤ 1.5 × the same page alone.
   const hzRatio = beside.receivedHz / alone.receivedHz;
   const p99Ratio = beside.p99 / alone.p99;
@@ -121,7 +160,14 @@ function reportFairness({ alone, withImage }: { alone: Result; withImage: Result
   const ratio = withImage.smallP99 / alone.smallP99;
   console.log(`${SMALL_TOPIC} (${SMALL_HZ} Hz) put → page with the image topic on the same page / without (same run): p99 ${fixed(ratio, 2)}× (goal ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}), ` +
     `p50 ${fixed(withImage.smallP50 / alone.smallP50, 2)}×; p50 / p99 ${fixed(withImage.smallP50, 2)} / ${fixed(withImage.smallP99, 2)} ms vs ${fixed(alone.smallP50, 2)} / ${fixed(alone.smallP99, 2)} ms ` +
-    `(${withImage.smallCount} and ${alone.smallCount} messages; the image meanwhile at ${fixed(withImage.receivedHz)} Hz, age p99 ${fixed(withImage.p99)} ms)\n`);
+    `(${withImage.smallCount} and ${alone.smallCount} messages; the image meanwhile at ${fixed(withImage.receivedHz)} Hz, age p99 ${fixed(withImage.p99)} ms)`);
+  // Received against published in the same window: fewer received than published would be a loss; fewer
+  // published than 60 Hz × the window means the bench's own timer was held up (its event loop also runs the
+  // relay and the ring reader).
+  console.log(`${SMALL_TOPIC} messages published in the window / received / missing between the first and last received: ` +
+    `alone ${alone.smallSent} / ${alone.smallCount} / ${alone.smallMissing}, with the image ${withImage.smallSent} / ${withImage.smallCount} / ${withImage.smallMissing} ` +
+    `(timer nominal ${SMALL_HZ * SECONDS}); numbers published in the window / received: alone ${alone.smallRange.slice(0, 2).join('–')} / ${alone.smallRange.slice(2).join('–')}, ` +
+    `with the image ${withImage.smallRange.slice(0, 2).join('–')} / ${withImage.smallRange.slice(2).join('–')}\n`);
 }
 
 /** The simulator's image stream on its own: prints the ring name, runs until stdin closes. */
@@ -168,6 +214,9 @@ async function serve(clientJs: string): Promise<{ server: Server; relay: Relay; 
     highWaterMark: 128 * 1024,
     lowWaterMark: 32 * 1024,
     maxBufferedBytes: 64 * 2 ** 20,
+    // Chunked frames (protocol 1.5): the relay's defaults unless set, to tune them.
+    ...(CHUNK_BYTES === undefined ? {} : { chunkBytes: CHUNK_BYTES }),
+    ...(BULK_WINDOW_BYTES === undefined ? {} : { bulkWindowBytes: BULK_WINDOW_BYTES }),
     topics: [
       { name: JSON_TOPIC, mode: 'latest' },
       { name: SMALL_TOPIC, mode: 'stream' },
@@ -235,12 +284,20 @@ async function main(): Promise<void> {
   const writer = startWriter();
   const ringName = (await writer.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
   const { server, relay, url } = await serve(clientJs);
+  // How old each image frame already is when the relay publishes it (writer's time → relay, same machine
+  // clock): the part of a page's frame age that is the producer's and the ring's, not the relay's or the page's.
+  relay.tap({
+    frame: (topic, init) => {
+      if (topic.name === BINARY_TOPIC) relayAges.push(performance.timeOrigin + performance.now() - init.time);
+    },
+  });
   const logger = createLogger('warn');
   // Declares the binary topic when the ring opens (pages subscribed before get it as it appears).
   const source = new RingTopics(relay, logger);
   const probe = await RingReader.open(ringName);
   const browser = await launchChromium();
-  console.log(`image bench: ${SIZE}×${SIZE} float32 (${(FRAME_BYTES / 2 ** 20).toFixed(0)} MiB) frames, writer target ${HZ} Hz; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up\n`);
+  console.log(`image bench: ${SIZE}×${SIZE} float32 (${(FRAME_BYTES / 2 ** 20).toFixed(0)} MiB) frames, writer target ${HZ} Hz; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up; ` +
+    `chunks (1.5) of ${(CHUNK_BYTES ?? ChunkDefaults.chunkBytes) / 1024} KiB, bulk window ${(BULK_WINDOW_BYTES ?? ChunkDefaults.bulkWindowBytes) / 1024} KiB\n`);
 
   /** One measured window: `collect` returns each receiver's samples since `reset` (one per name). */
   async function windowOf(names: string[], reset: () => Promise<void>, collect: () => Promise<Sample[]>, published: () => number): Promise<Result[]> {
@@ -249,14 +306,21 @@ async function main(): Promise<void> {
     await reset();
     const seq0 = probe.writeSeq();
     const published0 = published();
+    const small0 = smallPublished;
+    relayAges.length = 0;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
+    const wall0 = performance.timeOrigin + t0;
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
-    const elapsed = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    const elapsed = (t1 - t0) / 1000;
+    const wall1 = performance.timeOrigin + t1;
     const cpu = process.cpuUsage(cpu0);
     // Counters first: collecting from a busy page can take a while.
     const written = probe.writeSeq() - seq0;
+    const small1 = smallPublished;
     const publishedCount = published() - published0;
+    const ages = [...relayAges].sort((a, b) => a - b);
     const samples = await collect();
     return names.map((name, index) => {
       const sample = samples[index]!;
@@ -275,6 +339,12 @@ async function main(): Promise<void> {
         smallP50: percentile(small, 50),
         smallP99: percentile(small, 99),
         smallCount: small.length,
+        smallSent: small1 - small0,
+        smallMissing: missingOf(sample.smallNumbers ?? []),
+        smallRange: [small0 + 1, small1, Math.min(...(sample.smallNumbers ?? [Number.NaN])), Math.max(...(sample.smallNumbers ?? [Number.NaN]))],
+        inWindowHz: sample.arrivals.filter((at) => at >= wall0 && at <= wall1).length / elapsed,
+        relayAgeP50: percentile(ages, 50),
+        relayAgeP99: percentile(ages, 99),
       };
     });
   }
@@ -293,11 +363,12 @@ async function main(): Promise<void> {
       state.arrivals.length = 0;
       state.latencies.length = 0;
       state.smallLatencies?.splice(0);
+      state.smallNumbers?.splice(0);
     });
   const collectPage = (page: BenchPage): Promise<Sample> =>
     page.evaluate(() => {
-      const { frames, bytes, arrivals, latencies, errors, smallLatencies } = (globalThis as unknown as { imageBench: Sample }).imageBench;
-      return { frames, bytes, arrivals, latencies, errors, smallLatencies };
+      const { frames, bytes, arrivals, latencies, errors, smallLatencies, smallNumbers } = (globalThis as unknown as { imageBench: Sample }).imageBench;
+      return { frames, bytes, arrivals, latencies, errors, smallLatencies, smallNumbers };
     });
 
   /**
@@ -387,7 +458,7 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   let legacy: Result | undefined;
   let viewed: Result | undefined;
-  let viewCost: { computed: number; ms: number } | undefined;
+  let viewCost: { computed: number; ms: number; ahead: number; replaced: number; sooner: number; shared: number } | undefined;
   let ceilingHz = Number.NaN;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
@@ -397,7 +468,14 @@ async function main(): Promise<void> {
       const views0 = relay.stats().views;
       viewed = await inBrowser(`same, view mode: ${VIEW_EDGE} × ${VIEW_EDGE} canvas (1.4 area view)`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}`);
       const views1 = relay.stats().views;
-      viewCost = { computed: views1.computed - views0.computed, ms: views1.computeMs - views0.computeMs };
+      viewCost = {
+        computed: views1.computed - views0.computed,
+        ms: views1.computeMs - views0.computeMs,
+        ahead: views1.computedAhead - views0.computedAhead,
+        replaced: views1.replacedAhead - views0.replacedAhead,
+        sooner: views1.sentSooner - views0.sentSooner,
+        shared: views1.shared - views0.shared,
+      };
       legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
     }
 
@@ -418,8 +496,7 @@ async function main(): Promise<void> {
     // Fairness in Chromium: a frame_time-like stream (60 Hz, publish wall time inside) on a page alone,
     // then on a page that also takes the saturating image topic (credit window 1).
     if (GROUPS.has('fairness')) {
-      let smallCount = 0;
-      const smallTimer = setInterval(() => relay.publish(SMALL_TOPIC, { time: performance.timeOrigin + performance.now(), n: ++smallCount }), 1000 / SMALL_HZ);
+      const smallTimer = setInterval(() => relay.publish(SMALL_TOPIC, { time: performance.timeOrigin + performance.now(), n: ++smallPublished }), 1000 / SMALL_HZ);
       try {
         const [smallAlone] = await pagesTogether([{ name: `${SMALL_TOPIC} alone on a page (baseline)`, query: `topic=&small=${SMALL_TOPIC}` }], ringFrames);
         const [smallWithImage] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}` }], ringFrames);
@@ -445,7 +522,7 @@ async function main(): Promise<void> {
       } catch (error) {
         // On a heavily loaded machine the base64 page may not get one frame in two minutes: say so and go on.
         console.warn(`${base64Name}: ${(error as Error).message.split('\n')[0]}`);
-        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0 });
+        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0, smallSent: 0, smallMissing: 0, smallRange: [0, 0, 0, 0], inWindowHz: Number.NaN, relayAgeP50: Number.NaN, relayAgeP99: Number.NaN });
       }
       stop.abort();
       await baseline;
@@ -490,7 +567,11 @@ async function main(): Promise<void> {
     console.log(`view mode (${VIEW_EDGE} × ${VIEW_EDGE} canvas) vs full resolution: page ${fixed(viewed.receivedHz)} vs ${fixed(ring.receivedHz)} Hz ` +
       `(writer ${fixed(viewed.writerHz)} / ${fixed(ring.writerHz)} Hz), age p50 ${fixed(viewed.p50)} vs ${fixed(ring.p50)} ms, p99 ${fixed(viewed.p99)} vs ${fixed(ring.p99)} ms, ` +
       `${fixed(viewed.mbPerSecond, 0)} vs ${fixed(ring.mbPerSecond, 0)} MB/s`);
-    if (viewCost) console.log(`view cost on the relay: ${viewCost.computed} views computed, ${fixed(viewCost.computed > 0 ? viewCost.ms / viewCost.computed : Number.NaN, 2)} ms each`);
+    if (viewCost) {
+      console.log(`view cost on the relay: ${viewCost.computed} views computed, ${fixed(viewCost.computed > 0 ? viewCost.ms / viewCost.computed : Number.NaN, 2)} ms each; ` +
+        `${viewCost.ahead} of them computed ahead (when published), ${viewCost.replaced} values replaced before their turn, ` +
+        `${viewCost.shared} frames taken ready-made, ${viewCost.sooner} sent sooner (an older value's view in the making)`);
+    }
     console.log(`goals (view mode): page Hz ≥ 0.9 × writer Hz → ${fixed(viewed.receivedHz / viewed.writerHz, 2)}× ${viewed.receivedHz >= 0.9 * viewed.writerHz ? 'met' : 'NOT met'}; ` +
       `age p99 < 100 ms → ${fixed(viewed.p99)} ms ${viewed.p99 < 100 ? 'met' : 'NOT met'}`);
   }

@@ -289,6 +289,20 @@ export const ViewMessageSchema = z.object({
 });
 export type ViewMessage = z.infer<typeof ViewMessageSchema>;
 
+/**
+ * (1.5) Chunked frames (`chunks.ts`): the bytes of frames received in chunks on this connection so far
+ * (after the chunks' headers), sent after each chunk. The first, `bytes: 0`, asks the server to send big
+ * frames in chunks; a client sends it only when the server's `hello` says 1.5 or later, and handles whole
+ * frames too (those sent before it was read, small ones). Cumulative: a value not above the last one
+ * changes nothing; one above what was sent counts as all of it. A server of 1.4 or older answers it
+ * `BAD_MESSAGE` — that is why the client waits for `hello`.
+ */
+export const ReceivedMessageSchema = z.object({
+  type: z.literal('received'),
+  bytes: z.int().min(0),
+});
+export type ReceivedMessage = z.infer<typeof ReceivedMessageSchema>;
+
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   SubscribeMessageSchema,
   UnsubscribeMessageSchema,
@@ -296,6 +310,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   PingMessageSchema,
   HandledMessageSchema,
   ViewMessageSchema,
+  ReceivedMessageSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 

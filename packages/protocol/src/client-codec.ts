@@ -60,6 +60,8 @@ function fieldsOf(message: ClientMessage): ClientMessage {
       return { type: 'handled', topic: message.topic, seq: message.seq };
     case 'view':
       return { type: 'view', id: message.id, topic: message.topic, view: message.view && viewFields(message.view) };
+    case 'received':
+      return { type: 'received', bytes: message.bytes };
   }
 }
 

@@ -27,6 +27,10 @@ export const SUBPROTOCOL = 'webmon.v1';
  * replays one), a second `hello` on an open connection (a new session: drop state, subscribe again),
  * `replayMs` on `latest` JSON topics (the snapshot holds the values of that window, oldest first) and the
  * wire code `NOT_LIVE`. A 1.4 client reports `timeline` as a bad server message and goes on (see the README).
+ * Also 1.5: chunked frames (`chunks.ts`) — the client message `received` and binary chunk messages ("WMC").
+ * A client asks for chunks (its first `received`) only when the server's `hello` says 1.5 or later, and
+ * then reassembles chunks and still takes whole frames; a client that never asks (1.4 and older) gets
+ * whole frames, as before. Acknowledgements (`handled`) and views are per frame, as before.
  */
 export const PROTOCOL_VERSION = '1.5.0';
 
@@ -48,6 +52,18 @@ export const ProtocolLimits = {
   maxRequestIdLength: 64,
   /** Largest credit window (`subscribe.window`): values of one `latest` topic in flight, unacknowledged. */
   maxWindow: 16,
+} as const;
+
+/** (1.5) How a server sends big frames to a client that asked for chunks (`chunks.ts`); a server may choose others. */
+export const ChunkDefaults = {
+  /** Frames of more than this many bytes go in chunks of at most this many (and the chunk header). */
+  chunkBytes: 128 * 1024,
+  /**
+   * Bytes sent in chunks and not yet confirmed (`received`) per client: beyond, the server waits. A small
+   * message waits behind at most this much bulk data (~14 ms at the ~37 MB/s a headless Chromium reads);
+   * smaller costs throughput when the page's confirmations are slow to come back.
+   */
+  bulkWindowBytes: 512 * 1024,
 } as const;
 
 /** Bounds of a binary frame (layout in `frame.ts`). */

@@ -344,6 +344,7 @@ const clientMessages: Readonly<Record<string, (m: Fields) => Issue | undefined>>
   ping: (m) => field(m, 'id', requestId) ?? field(m, 'time', finite),
   handled: (m) => field(m, 'topic', topicName) ?? field(m, 'seq', seq),
   view: (m) => field(m, 'id', optionalRequestId) ?? field(m, 'topic', topicName) ?? field(m, 'view', nullable(arrayView)),
+  received: (m) => field(m, 'bytes', integer(0)),
 };
 
 /** A tagged union: the object, then its `type` picks the message (zod's `discriminatedUnion`). */

@@ -14,7 +14,7 @@ export type { JsonValue } from './json.js';
 
 // The webmon.v1 browser protocol: constants (no zod), the schemas and the server's codec (zod), the
 // client's codec (no zod: hand-written checks with the schemas' verdict)
-export { CloseCode, PROTOCOL_VERSION, ProtocolLimits, SUBPROTOCOL, TIMELINE_STATES, TimelineLimits } from './constants.js';
+export { ChunkDefaults, CloseCode, PROTOCOL_VERSION, ProtocolLimits, SUBPROTOCOL, TIMELINE_STATES, TimelineLimits } from './constants.js';
 export { encodeClientMessage, parseServerMessage } from './client-codec.js';
 export {
   AckMessageSchema,
@@ -30,6 +30,7 @@ export {
   HelloMessageSchema,
   PingMessageSchema,
   PongMessageSchema,
+  ReceivedMessageSchema,
   ServerMessageSchema,
   SnapshotMessageSchema,
   StatusCodeSchema,
@@ -59,6 +60,7 @@ export type {
   HelloMessage,
   PingMessage,
   PongMessage,
+  ReceivedMessage,
   ServerMessage,
   SnapshotMessage,
   StatusCode,
@@ -83,6 +85,10 @@ export { FrameDTypeSchema, FrameHeaderSchema, FrameViewSchema, NumericDTypeSchem
 export type { FrameDType, FrameHeader, FrameView, NumericDType, RecordField } from './frame-schema.js';
 export { encodeFrame, encodeFrameHeader } from './frame-encode.js';
 export type { FrameInit } from './frame-encode.js';
+
+// Chunked frames (1.5): a big frame cut into chunks, and their reassembly (no zod)
+export { CHUNK_HEADER_BYTES, CHUNK_MAGIC, CHUNK_VERSION, ChunkAssembler, decodeChunkHeader, encodeChunkHeader, isChunk } from './chunks.js';
+export type { ChunkAssemblerOptions, ChunkHeader } from './chunks.js';
 
 // Numeric dtypes: the one table of numpy typestrs, item sizes and typed arrays
 // (NumericDTypeSchema, NumericDType, DTYPE_ITEM_SIZE and typedArrayClassOf are exported with the frames above)

@@ -55,6 +55,8 @@ describe('webmon.v1 envelopes', () => {
     { type: 'subscribe', topics: ['image'], view: { maxShape: [800, 800], region: { y0: 10, x0: 20, y1: 110, x1: 220 }, dtype: 'uint8' } },
     { type: 'view', id: 'v1', topic: 'image', view: { maxShape: [400, 400], dtype: 'float16' } },
     { type: 'view', topic: 'image', view: null },
+    { type: 'received', bytes: 0 },
+    { type: 'received', bytes: 4 * 2 ** 30 },
   ] satisfies ClientMessage[])('client $type round-trips', (message) => {
     expect(parseClientMessage(encodeClientMessage(message))).toEqual(message);
   });
@@ -79,6 +81,9 @@ describe('webmon.v1 envelopes', () => {
     ['handled without seq', { type: 'handled', topic: 'image' }],
     ['handled with a negative seq', { type: 'handled', topic: 'image', seq: -1 }],
     ['handled with a fractional seq', { type: 'handled', topic: 'image', seq: 1.5 }],
+    ['received with negative bytes', { type: 'received', bytes: -1 }],
+    ['received with fractional bytes', { type: 'received', bytes: 0.5 }],
+    ['received without bytes', { type: 'received' }],
     ['a view without maxShape', { type: 'subscribe', topics: ['image'], view: { dtype: 'float32' } }],
     ['a view with a negative edge', { type: 'view', topic: 'image', view: { maxShape: [-1, 10] } }],
     ['a view with a zero edge', { type: 'view', topic: 'image', view: { maxShape: [0, 10] } }],

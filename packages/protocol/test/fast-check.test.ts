@@ -86,6 +86,7 @@ const clientMessage = fc.oneof(
   fc.record({ type: fc.constant('view'), id: requestId, topic: topicName, view: fc.option(arrayView, { nil: null }) }, { requiredKeys: ['type', 'topic', 'view'] }),
   fc.record({ type: fc.constant('unsubscribe'), id: requestId, topics: fc.array(topicName, { minLength: 1, maxLength: 64 }) }, { requiredKeys: ['type', 'topics'] }),
   fc.record({ type: fc.constant('handled'), topic: topicName, seq }),
+  fc.record({ type: fc.constant('received'), bytes: fc.maxSafeNat() }),
   fc.record(
     { type: fc.constant('command'), id: requestId, name: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,63}$/), args: json, topic: topicName },
     { requiredKeys: ['type', 'id', 'name', 'args'] },
@@ -229,8 +230,8 @@ function agree(name: string, schema: z.ZodType, check: Check, inputs: fc.Arbitra
 
 const serverKeys = ['protocol', 'version', 'sessionId', 'topics', 'time', 'added', 'removed', 'topic', 'seq', 'payload', 'items', 'binaryFrames', 'dropped', 'fromSeq', 'toSeq', 'id', 'result', 'code', 'message', 'source', 'clientTime', 'state', 'cursor', 'start', 'end', 'speed'];
 const serverTypes = ['hello', 'topics', 'data', 'snapshot', 'gap', 'ack', 'error', 'status', 'pong', 'timeline'];
-const clientKeys = ['id', 'topics', 'window', 'name', 'args', 'topic', 'time', 'seq', 'view'];
-const clientTypes = ['subscribe', 'unsubscribe', 'command', 'ping', 'handled', 'view'];
+const clientKeys = ['id', 'topics', 'window', 'name', 'args', 'topic', 'time', 'seq', 'view', 'bytes'];
+const clientTypes = ['subscribe', 'unsubscribe', 'command', 'ping', 'handled', 'view', 'received'];
 const headerKeys = ['topic', 'seq', 'time', 'dtype', 'shape', 'byteLength', 'order', 'itemSize', 'fields', 'meta', 'view'];
 
 describe('hand-written checks agree with the zod schemas', () => {

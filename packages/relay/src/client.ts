@@ -5,10 +5,12 @@
  * hand-written checks, the frame decoder), so a page's bundle holds zod only if its `payloadValidators` do.
  */
 import {
+  ChunkAssembler,
   ProtocolLimits,
   SUBPROTOCOL,
   decodeFrame,
   encodeClientMessage,
+  isChunk,
   isFrame,
   parseServerMessage,
   type ArrayView,
@@ -172,6 +174,13 @@ export interface RelayClientOptions {
    */
   window?: number;
   /**
+   * (Protocol 1.5) Ask the server to send big frames in chunks, so that its small messages (a
+   * `frame_time`) are not held up behind megabytes of image: the client puts them back together (one copy
+   * into the frame's own buffer) and hands handlers the same frames as ever, and confirms the bytes it
+   * received so the server keeps little bulk data in flight. Servers before 1.5 are not asked. @default true
+   */
+  chunks?: boolean;
+  /**
    * Checks by payload schema id (`TopicInfo.schema`): each returns the payload or throws; a payload that
    * fails is dropped and reported through `onError` (`BAD_SERVER_MESSAGE`). Topics whose schema has no
    * check are delivered as plain JSON. @default {}
@@ -318,6 +327,8 @@ class Client<Map> implements RelayClient<Map> {
   /** The server speaks 1.3 or later: it takes views. */
   private viewsSupported = false;
   private readonly acks: Acknowledger;
+  /** (1.5) Reassembles chunked frames; set while the server sends them (asked after its hello). */
+  private assembler: ChunkAssembler | undefined;
   private readonly pending = new Map<string, Pending>();
   private readonly statusListeners = new Listeners<StatusMessage>();
   private readonly sessionListeners = new Listeners<SessionChange>();
@@ -494,6 +505,7 @@ class Client<Map> implements RelayClient<Map> {
     if (socket !== this.socket) return;
     this.detach(socket);
     this.socket = undefined;
+    this.assembler = undefined;
     this.replayFrames.clear();
     // A timeline belongs to its connection: a reconnect to a replaying server brings the new one after hello.
     this.setTimeline(undefined);
@@ -632,6 +644,12 @@ class Client<Map> implements RelayClient<Map> {
     this.serverClosing = false;
     this.acks.connected(message.version, message.topics);
     this.viewsSupported = versionAtLeast(message.version, 1, 3);
+    // Chunks (1.5): asked before anything is subscribed, so even the snapshots' big frames come in chunks —
+    // once per connection: a second hello on the same connection (a new session) keeps the count going.
+    if (this.assembler === undefined && this.options.chunks !== false && versionAtLeast(message.version, 1, 5)) {
+      this.assembler = new ChunkAssembler({ maxDataBytes: this.options.maxFrameBytes ?? 2 ** 30 });
+      this.sendMessage({ type: 'received', bytes: 0 });
+    }
     this.greeting = true;
     try {
       this.setState('open');
@@ -710,8 +728,22 @@ class Client<Map> implements RelayClient<Map> {
     }
     let frame: DecodedFrame;
     try {
-      if (!isFrame(data)) throw new Error('binary frame: not a webmon frame');
-      frame = decodeFrame(data, { maxDataBytes: this.options.maxFrameBytes ?? 2 ** 30 });
+      let bytes: ArrayBuffer | ArrayBufferView = data;
+      if (this.assembler !== undefined && isChunk(data)) {
+        const assembler = this.assembler;
+        let whole: Uint8Array | undefined;
+        try {
+          whole = assembler.push(data);
+        } finally {
+          // Confirmed at once (even a chunk refused: its bytes arrived), before any handler runs: the server
+          // sends the next chunk meanwhile.
+          this.sendMessage({ type: 'received', bytes: assembler.received });
+        }
+        if (whole === undefined) return;
+        bytes = whole;
+      }
+      if (!isFrame(bytes)) throw new Error('binary frame: not a webmon frame');
+      frame = decodeFrame(bytes, { maxDataBytes: this.options.maxFrameBytes ?? 2 ** 30 });
     } catch (error) {
       // The decoder's messages say "binary frame" already.
       this.emitError(new RelayClientError(RelayClientErrorCode.BAD_SERVER_MESSAGE, (error as Error).message, { cause: error }));

@@ -34,6 +34,17 @@
  * (the page will not get it). What is counted, in the budgets and in the fair order, is the bytes the page
  * is sent: the view's size (estimated from its plan until it is made), not the published frame's.
  *
+ * Chunks (protocol 1.5): once a page asks for them (its first `received`), every binary frame bigger than
+ * `SMALL_ENTRY` leaves through the "bulk lane" in chunks of at most `chunkBytes` (`@webmon/protocol`'s
+ * `chunks.ts`), while everything else goes straight to the socket between them. Chunks leave only while
+ * the bytes sent in chunks and not yet confirmed by the page (`received`) stay within `bulkWindowBytes`:
+ * Node cannot bound a TCP socket's kernel buffer (no SO_SNDBUF), which holds megabytes, and a small message
+ * behind those megabytes waits ~100 ms at the rate a browser reads — with the window it waits behind at
+ * most the window. The lane holds frames already due (in order, one at a time, each a shared reference,
+ * counted in the budgets like bytes in flight); a big value is not started while the lane is busy — it
+ * waits, and coalesces, where it waited before (the one-per-topic slot, the stream FIFO), so the fair
+ * order above still picks which big value goes next. A page that never asks gets whole frames (1.4).
+ *
  * Data frames are written straight to the upgraded TCP socket, pre-framed once per publish (`ws-frame.ts`).
  * That interleaves safely with what `ws` itself writes (pings, pongs, close): without compression `ws`
  * writes each frame synchronously and whole, and we only write while the socket is OPEN.
@@ -42,6 +53,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Entry, FrameEntry } from './topic.js';
 import type { PeerView } from './views.js';
+import { CHUNK_HEADER_BYTES, encodeChunkHeader } from '@webmon/protocol';
 
 /** How a peer gets its frames of a topic in the view it asked (the relay's `ViewMaker`, per topic). */
 export interface ViewSource {
@@ -49,10 +61,16 @@ export interface ViewSource {
   resolve(entry: FrameEntry, view: PeerView, ready: (frame: FrameEntry) => void): FrameEntry | undefined;
   /** The bytes the page will be sent for `entry` in `view`. */
   bytes(entry: FrameEntry, view: PeerView): number;
+  /**
+   * A value older than `entry` but newer than seq `after` whose view is made or being made, when `entry`'s
+   * own view is not even started (it waits its turn behind that one): sending it is sooner, and newer than
+   * what the page has.
+   */
+  sooner?(entry: FrameEntry, view: PeerView, after: number): FrameEntry | undefined;
 }
 
 const WHOLE_FRAMES: ViewSource = { resolve: (entry) => entry, bytes: (entry) => entry.bytes };
-import { textFrame } from './ws-frame.js';
+import { Opcode, frameHeader, textFrame } from './ws-frame.js';
 
 export interface PeerBudget {
   highWaterMark: number;
@@ -61,6 +79,10 @@ export interface PeerBudget {
   maxQueuedBytes: number;
   /** Control messages (acks, errors, snapshots) bypass the queue; beyond this the peer is cut off. */
   maxBufferedBytes: number;
+  /** (1.5) Largest chunk of a big frame, for a page that asked for chunks. */
+  chunkBytes: number;
+  /** (1.5) Bytes sent in chunks and not yet confirmed by the page (`received`) beyond which no chunk leaves. */
+  bulkWindowBytes: number;
 }
 
 /** The relay-wide count of bytes held for peers (the sum of every peer's in-flight + parked bytes). */
@@ -102,6 +124,30 @@ export interface PeerStats {
   viewedTopics: number;
   /** Views being computed for this page now (at most one per topic): the frame leaves when it is ready. */
   viewsInProgress: number;
+  /** (1.5) The page asked for big frames in chunks (`received`). */
+  chunked: boolean;
+  /** Frames sent to it in chunks (counted in `sentMessages` once each). */
+  chunkedFrames: number;
+  /** Chunks sent. */
+  chunks: number;
+  /** Bytes sent in chunks that the page has not confirmed yet: at most `bulkWindowBytes` (or one chunk, if a chunk is bigger). */
+  bulkInFlightBytes: number;
+  /** The most `bulkInFlightBytes` has been. */
+  bulkInFlightMaxBytes: number;
+  /** Frames due in chunks and not all sent yet (the bulk lane), with the bytes they have left. */
+  laneFrames: number;
+  laneBytes: number;
+}
+
+/** A frame going out in chunks: the WebSocket message's payload (after the WebSocket header) and how far it went. */
+interface LaneFrame {
+  frame: FrameEntry;
+  /** Bytes of the WebSocket header in `frame.prefix` (what chunks do not carry). */
+  skip: number;
+  /** The payload's length: webmon prefix + header + data. */
+  total: number;
+  offset: number;
+  number: number;
 }
 
 /** What an acknowledgement did: freed values, was out of date (ignored), or named a value never sent. */
@@ -143,6 +189,8 @@ export class Peer {
   private readonly views = new Map<string, PeerView>();
   /** Topics whose view is being computed for this page, with a token naming that computation. */
   private readonly computing = new Map<string, object>();
+  /** Per latest topic, the seq of the value sent last (a value sent sooner must be newer than it). */
+  private readonly lastSent = new Map<string, number>();
   private acksDistrusted = false;
   private readonly gaps = new Map<string, Gap>();
   private droppedMessages = 0;
@@ -153,6 +201,19 @@ export class Peer {
   private readonly written: Map<number, () => void> = new Map();
   /** Set once the peer leaves the pool (closed, or disconnected for the pool's sake): it counts no more. */
   private detached = false;
+  /** (1.5) The page asked for chunks. */
+  private chunked = false;
+  private lane: LaneFrame[] = [];
+  private laneHead = 0;
+  /** Bytes of lane frames not written yet (held, like bytes in flight). */
+  private laneBytes = 0;
+  private bulkSent = 0;
+  private bulkConfirmed = 0;
+  private bulkInFlightMax = 0;
+  private nextChunkedFrame = 0;
+  private chunkedFrames = 0;
+  private chunks = 0;
+  private flushScheduled = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -167,7 +228,7 @@ export class Peer {
 
   /** Bytes this peer holds now: in flight to its socket plus parked for it. */
   get heldBytes(): number {
-    return this.inflight + this.queuedBytes;
+    return this.inflight + this.queuedBytes + this.laneBytes;
   }
 
   get isDetached(): boolean {
@@ -190,7 +251,7 @@ export class Peer {
     if (mode === 'latest') {
       const credit = this.credits.get(entry.topic);
       if (this.pendingLatest.has(entry.topic)) this.skippedLatest += 1;
-      if (!this.blocked && this.canSend(entry.topic, credit)) {
+      if (this.free(entry) && this.canSend(entry.topic, credit)) {
         this.pendingLatest.delete(entry.topic);
         this.sendLatest(entry, credit);
       } else {
@@ -198,7 +259,7 @@ export class Peer {
       }
       return;
     }
-    if (!this.blocked && this.queue.length === this.head && this.gaps.size === 0) {
+    if (this.free(entry) && this.queue.length === this.head && this.gaps.size === 0) {
       this.write(entry);
       return;
     }
@@ -233,6 +294,7 @@ export class Peer {
 
   /** Sends a frame now (snapshot frames follow their snapshot envelope directly). */
   sendNow(entry: Entry): void {
+    this.lastSent.set(entry.topic, entry.seq);
     this.write(entry);
   }
 
@@ -253,6 +315,12 @@ export class Peer {
     this.credits.delete(topic);
     this.views.delete(topic);
     this.computing.delete(topic);
+    this.lastSent.delete(topic);
+  }
+
+  /** The array view this page asks of `topic`, if any. */
+  viewOf(topic: string): PeerView | undefined {
+    return this.views.get(topic);
   }
 
   /** The view of a topic just subscribed (before its snapshot is sent, so the snapshot comes in the view). */
@@ -280,7 +348,7 @@ export class Peer {
       credit.acked = (latest?.seq ?? nextSeq) - 1;
     }
     if (latest === undefined) return;
-    if (!this.blocked && this.canSend(topic, credit)) {
+    if (this.free(latest) && this.canSend(topic, credit)) {
       this.pendingLatest.delete(topic);
       this.sendLatest(latest, credit);
     } else {
@@ -308,7 +376,8 @@ export class Peer {
   /**
    * A new session on this connection (`relay.restartSession`): every subscription ends, and what waits for
    * the page — parked values, queued stream messages, gaps, credit windows, views in the making — is
-   * dropped. What was already handed to the socket still arrives, before the new `hello`. Whether its
+   * dropped (frames going out in chunks, 1.5, included). What was already handed to the socket still
+   * arrives, before the new `hello`. Whether its
    * acknowledgements are trusted is a fact about the page, not the session: that stays.
    */
   reset(): void {
@@ -322,6 +391,13 @@ export class Peer {
     this.views.clear();
     this.computing.clear();
     this.gaps.clear();
+    this.lastSent.clear();
+    // Frames due in chunks and not all sent are dropped too (the new hello must not wait behind them): the
+    // page drops a frame it got only part of when the next frame's first chunk comes. Receipts count on.
+    this.account(-this.laneBytes);
+    this.lane = [];
+    this.laneHead = 0;
+    this.laneBytes = 0;
   }
 
   /**
@@ -337,7 +413,7 @@ export class Peer {
     credit.unacked.splice(0, index + 1);
     credit.acked = seq;
     const waiting = this.pendingLatest.get(topic);
-    if (waiting !== undefined && !this.blocked && !this.computing.has(topic)) {
+    if (waiting !== undefined && this.free(waiting) && !this.computing.has(topic)) {
       this.pendingLatest.delete(topic);
       this.sendLatest(waiting, credit);
     }
@@ -371,12 +447,27 @@ export class Peer {
       acksDistrusted: this.acksDistrusted,
       viewedTopics: this.views.size,
       viewsInProgress: this.computing.size,
+      chunked: this.chunked,
+      chunkedFrames: this.chunkedFrames,
+      chunks: this.chunks,
+      bulkInFlightBytes: this.bulkSent - this.bulkConfirmed,
+      bulkInFlightMaxBytes: this.bulkInFlightMax,
+      laneFrames: this.lane.length - this.laneHead,
+      laneBytes: this.laneBytes,
     };
   }
 
   private sendLatest(entry: Entry, credit: Credit | undefined): void {
-    this.write(entry);
-    credit?.unacked.push(entry.seq);
+    // Views computed ahead: when the newest value's view is not started yet but an older one's (still newer
+    // than what the page has) is made or in the making, that one goes now and the newest waits on.
+    const view = entry.kind === 'frame' ? this.views.get(entry.topic) : undefined;
+    const after = this.lastSent.get(entry.topic);
+    const sooner = view === undefined || after === undefined || entry.kind !== 'frame' ? undefined : this.viewSource.sooner?.(entry, view, after);
+    const sent = sooner ?? entry;
+    this.lastSent.set(sent.topic, sent.seq);
+    this.write(sent);
+    credit?.unacked.push(sent.seq);
+    if (sooner !== undefined && !this.pendingLatest.has(entry.topic)) this.pendingLatest.set(entry.topic, entry);
   }
 
   private write(entry: Entry): void {
@@ -409,7 +500,7 @@ export class Peer {
     this.writeFrame(frame);
     const waiting = this.pendingLatest.get(topic);
     const credit = this.credits.get(topic);
-    if (waiting !== undefined && !this.blocked && hasRoom(credit)) {
+    if (waiting !== undefined && this.free(waiting) && hasRoom(credit)) {
       this.pendingLatest.delete(topic);
       this.sendLatest(waiting, credit);
     }
@@ -427,6 +518,10 @@ export class Peer {
   }
 
   private writeFrame(frame: FrameEntry): void {
+    if (this.chunked && frame.bytes > SMALL_ENTRY) {
+      this.enqueueChunks(frame);
+      return;
+    }
     this.flushBatch(); // keep order: small frames batched earlier go first
     this.inflight += frame.bytes;
     this.account(frame.bytes);
@@ -477,7 +572,7 @@ export class Peer {
 
   private afterWrite(): void {
     if (this.inflight >= this.budget.highWaterMark) this.blocked = true;
-    if (this.inflight + this.queuedBytes > this.budget.maxBufferedBytes) this.onOverBudget(this);
+    if (this.heldBytes > this.budget.maxBufferedBytes) this.onOverBudget(this);
     else if (this.pool.bytes > this.pool.maxBytes) this.onOverPool();
   }
 
@@ -511,6 +606,7 @@ export class Peer {
     if (!this.flushLatest(true)) return;
     while (!this.blocked && this.head < this.queue.length) {
       const entry = this.queue[this.head] as Entry;
+      if (!this.free(entry)) break; // a big one waits for the lane; the stream keeps its order
       this.queue[this.head] = undefined as unknown as Entry;
       this.head += 1;
       this.queuedBytes -= entry.bytes;
@@ -519,6 +615,7 @@ export class Peer {
     }
     this.compact();
     this.flushLatest(false);
+    this.pumpLane();
   }
 
   /**
@@ -531,11 +628,109 @@ export class Peer {
       if (this.blocked) return false;
       if ((this.bytesOf(entry) <= SMALL_ENTRY) !== small) continue;
       const credit = this.credits.get(topic);
-      if (!this.canSend(topic, credit)) continue;
+      if (!this.canSend(topic, credit) || !this.free(entry)) continue;
       this.pendingLatest.delete(topic);
       this.sendLatest(entry, credit);
     }
     return !this.blocked;
+  }
+
+  /**
+   * (1.5) The page asks for chunks (its first `received`), or confirms the bytes it received in chunks so
+   * far (cumulative). Frees the bulk window; a count above what was sent counts as all of it (a page that
+   * lies only fills its own socket, within the budgets). `stale`: it confirmed nothing new.
+   */
+  received(bytes: number): 'ok' | 'stale' {
+    if (!this.chunked) {
+      this.chunked = true;
+      return 'ok';
+    }
+    const confirmed = Math.min(bytes, this.bulkSent);
+    if (confirmed <= this.bulkConfirmed) return 'stale';
+    this.bulkConfirmed = confirmed;
+    this.pumpLane();
+    return 'ok';
+  }
+
+  /** A value may be written now: the socket is not backed up, and a big one finds the bulk lane free. */
+  private free(entry: Entry): boolean {
+    if (this.blocked) return false;
+    return !this.chunked || this.laneHead === this.lane.length || this.bytesOf(entry) <= SMALL_ENTRY;
+  }
+
+  /** A big frame is due: it joins the bulk lane and leaves in chunks as the window allows. */
+  private enqueueChunks(frame: FrameEntry): void {
+    // The WebSocket header's size, from its length byte (127: 8-byte length, 126: 2-byte, else none).
+    const code = (frame.prefix[1] as number) & 0x7f;
+    const skip = code === 127 ? 10 : code === 126 ? 4 : 2;
+    const total = frame.bytes - skip;
+    this.lane.push({ frame, skip, total, offset: 0, number: this.nextChunkedFrame });
+    this.nextChunkedFrame = (this.nextChunkedFrame + 1) >>> 0;
+    this.laneBytes += total;
+    this.account(total);
+    this.sentMessages += 1;
+    this.chunkedFrames += 1;
+    this.pumpLane();
+    this.afterWrite();
+  }
+
+  /**
+   * Writes chunks of the lane's frames while the bulk window has room (and at least one chunk always, when
+   * nothing is in flight, whatever the sizes). When the lane empties, the big values waiting go next.
+   */
+  private pumpLane(): void {
+    let finished = false;
+    while (this.laneHead < this.lane.length && !this.blocked && this.writable()) {
+      const item = this.lane[this.laneHead] as LaneFrame;
+      const inFlight = this.bulkSent - this.bulkConfirmed;
+      const size = Math.min(this.budget.chunkBytes, item.total - item.offset);
+      if (inFlight > 0 && inFlight + size > this.budget.bulkWindowBytes) break;
+      this.writeChunk(item, size);
+      if (item.offset === item.total) {
+        this.lane[this.laneHead] = undefined as unknown as LaneFrame; // release the reference
+        this.laneHead += 1;
+        finished = true;
+      }
+    }
+    if (this.laneHead === this.lane.length && this.laneHead > 0) {
+      this.lane = [];
+      this.laneHead = 0;
+    }
+    if (finished && this.laneHead === this.lane.length && !this.flushScheduled) {
+      // Not from here (this may run inside a flush or a write): the waiting big values go on the next tick.
+      this.flushScheduled = true;
+      process.nextTick(() => {
+        this.flushScheduled = false;
+        if (!this.blocked) this.flush();
+      });
+    }
+  }
+
+  /** One chunk: WebSocket header, chunk header, then the bytes — slices of the frame's buffers, never copied. */
+  private writeChunk(item: LaneFrame, size: number): void {
+    this.flushBatch(); // keep order: small frames batched earlier go first
+    const { frame, skip } = item;
+    const webmon = frame.prefix.length - skip; // webmon prefix + header bytes at the payload's start
+    const start = item.offset;
+    const end = start + size;
+    const header = encodeChunkHeader({ frame: item.number, offset: start, total: item.total });
+    const wsHeader = frameHeader(Opcode.BINARY, CHUNK_HEADER_BYTES + size);
+    const wire = wsHeader.length + CHUNK_HEADER_BYTES + size;
+    item.offset = end;
+    this.laneBytes -= size;
+    this.account(wire - size);
+    this.inflight += wire;
+    this.bulkSent += size;
+    this.bulkInFlightMax = Math.max(this.bulkInFlightMax, this.bulkSent - this.bulkConfirmed);
+    this.chunks += 1;
+    const parts: Uint8Array[] = [wsHeader, header];
+    if (start < webmon) parts.push(frame.prefix.subarray(skip + start, skip + Math.min(webmon, end)));
+    if (end > webmon) parts.push(frame.data.subarray(Math.max(0, start - webmon), end - webmon));
+    this.socket.cork();
+    for (let i = 0; i < parts.length - 1; i++) this.socket.write(parts[i]);
+    this.socket.write(parts[parts.length - 1], this.callbackFor(wire)); // the last write carries the callback
+    this.socket.uncork();
+    if (this.inflight >= this.budget.highWaterMark) this.blocked = true;
   }
 
   private compact(): void {

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
+  ChunkDefaults,
   CloseCode,
   PROTOCOL_VERSION,
   ProtocolErrorCode,
@@ -133,6 +134,17 @@ export interface RelayOptions {
   maxQueuedBytes?: number;
   /** Hard ceiling of bytes one client may hold (in flight + parked); beyond, it is disconnected. @default 64 MiB */
   maxBufferedBytes?: number;
+  /**
+   * (1.5) To a client that asked for chunks: binary frames of more than 16 KiB leave in chunks of at most
+   * this many bytes, so small messages go between them. @default 128 KiB (`ChunkDefaults.chunkBytes`)
+   */
+  chunkBytes?: number;
+  /**
+   * (1.5) Bytes sent in chunks to one client and not yet confirmed by it (`received`) beyond which no chunk
+   * leaves: what a small message may wait behind, bulk data in the kernel's and the browser's buffers.
+   * @default 512 KiB (`ChunkDefaults.bulkWindowBytes`)
+   */
+  bulkWindowBytes?: number;
   /**
    * Ceiling of bytes held for all clients together (in flight + parked); beyond, the client holding most
    * is cut off (its socket is destroyed: close 1006), so stalled pages cannot add up their budgets.
@@ -399,7 +411,10 @@ class RelayServer implements Relay {
       maxQueuedMessages: positive('maxQueuedMessages', options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages),
       maxQueuedBytes: positive('maxQueuedBytes', options.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes),
       maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes),
+      chunkBytes: positive('chunkBytes', options.chunkBytes ?? ChunkDefaults.chunkBytes),
+      bulkWindowBytes: positive('bulkWindowBytes', options.bulkWindowBytes ?? ChunkDefaults.bulkWindowBytes),
     };
+    if (!Number.isInteger(this.budget.chunkBytes) || this.budget.chunkBytes > 2 ** 30) fail('chunkBytes must be a whole number of bytes up to 1 GiB');
     if (this.budget.lowWaterMark > this.budget.highWaterMark) fail('lowWaterMark must not exceed highWaterMark');
     if (this.budget.maxBufferedBytes < this.budget.highWaterMark + this.budget.maxQueuedBytes) {
       fail('maxBufferedBytes must be at least highWaterMark + maxQueuedBytes');
@@ -646,6 +661,16 @@ class RelayServer implements Relay {
     topic.record(entry);
     const peers = this.subscribers.get(entry.topic);
     if (peers === undefined) return;
+    if (entry.kind === 'frame' && topic.mode === 'latest') {
+      // The views of the new value are started now (one per distinct view), while the pages still hold
+      // the previous one: ready, or nearly, when their acknowledgements come (see `ViewMaker.ahead`).
+      const views = new Map<string, PeerView>();
+      for (const peer of peers) {
+        const view = peer.viewOf(entry.topic);
+        if (view !== undefined) views.set(view.key, view);
+      }
+      if (views.size > 0 || topic.viewSlots.size > 0) this.viewMaker.ahead(topic, entry, views);
+    }
     for (const peer of peers) peer.deliver(entry, topic.mode);
   }
 
@@ -855,6 +880,12 @@ class RelayServer implements Relay {
       this.handled(connection, message);
       return;
     }
+    // Receipts of chunks (1.5) are paced by the chunks, like acknowledgements: one that confirms new bytes is
+    // free; a repeat is charged.
+    if (message.type === 'received') {
+      if (peer.received(message.bytes) === 'stale') this.rateLimited(connection);
+      return;
+    }
     if (this.rateLimited(connection)) return;
     switch (message.type) {
       case 'subscribe':
@@ -989,6 +1020,7 @@ class RelayServer implements Relay {
   private readonly viewSource: ViewSource = {
     resolve: (entry, view, ready) => this.viewMaker.resolve(this.topicsByName.get(entry.topic), entry, view, ready),
     bytes: (entry, view) => this.viewMaker.bytes(this.topicsByName.get(entry.topic), entry, view),
+    sooner: (entry, view, after) => this.viewMaker.sooner(this.topicsByName.get(entry.topic), entry, view, after),
   };
 
   /** The late joiner's view, sent before any live message of the topic can reach it. */

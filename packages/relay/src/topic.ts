@@ -3,7 +3,7 @@
  * `latest` topics with `replayMs`).
  */
 import type { DeliveryMode, FrameInit, TopicInfo } from '@webmon/protocol';
-import type { PendingView } from './views.js';
+import type { PendingView, ViewSlot } from './views.js';
 
 /** A JSON data message, framed once and shared by every peer. */
 export interface JsonEntry {
@@ -69,6 +69,8 @@ export class Topic {
    * value arrives (see `views.ts`).
    */
   readonly views = new Map<string, FrameEntry | PendingView>();
+  /** Per distinct view key, what is computing and what waits to be computed ahead (kept across values). */
+  readonly viewSlots = new Map<string, ViewSlot>();
   private replay: Entry[] = [];
   private replayHead = 0;
   private replayBytes = 0;

@@ -2,16 +2,19 @@
  * Array views (protocol 1.3) on the relay's side: the frame a page that asked for a view gets instead of
  * the published one.
  *
- * Cost: one computation per distinct view per published value, and only if a page with that view is
- * ready to take the value. A peer resolves its view when it writes a frame (`Peer.write`), not when the
- * value is published: a value coalesced away while the page's socket was backed up or its credit window
- * full is never computed. The first page to write a value in a view starts its computation, on a thread
- * of the view pool (`view-pool.ts`), and frames it (WebSocket header + webmon header, once) when it comes
- * back; every other page with the same view key waits on the same computation or takes the finished
- * buffers from the topic's cache, which is emptied when the next value is published, so it holds at most
- * one value's views — as many as there are distinct views among the subscribers. A computation already
- * started for a value the topic has since replaced still finishes for the pages that wait on it (they
- * were promised that value); nobody else can ask for it any more.
+ * Cost: at most one computation per distinct view per published value. Computed ahead (1.5): when a value
+ * is published, its view is started at once for each distinct view its pages ask (`ahead`), while the
+ * pages still hold the previous value — so when a page acknowledges, the next view is ready (or nearly)
+ * instead of being computed only then (ack round trip + computation, serially, per value). At most one
+ * computation ahead per distinct view: while one runs, the newest value waits its turn, and a newer value
+ * replaces it unstarted — so a producer faster than the computation costs one thread's time, not a queue.
+ * A page that asks a value nobody started (a view just changed, a thread-less relay) starts it itself.
+ * Computations run on a thread of the view pool (`view-pool.ts`); each is framed (WebSocket header +
+ * webmon header, once) when it comes back; every page with the same view key waits on the same
+ * computation or takes the finished buffers from the topic's cache, which is emptied when the next value
+ * is published, so it holds at most one value's views — as many as there are distinct views among the
+ * subscribers. A computation started for a value the topic has since replaced still finishes for the
+ * pages that wait on it (they were promised that value); nobody else can ask for it any more.
  */
 import { encodeFrameHeader, type CanonicalArrayView, type FrameInit, type FrameView } from '@webmon/protocol';
 import { planView, viewDataBytes, type ViewPlan } from './view-math.js';
@@ -25,16 +28,43 @@ export interface PeerView {
   view: CanonicalArrayView;
 }
 
-/** A view of a value being computed, and the pages waiting for it. */
+/** A view of a value being computed (or queued to be, `started: false`), and the pages waiting for it. */
 export interface PendingView {
   kind: 'pending';
   waiters: ((frame: FrameEntry) => void)[];
+  started: boolean;
+}
+
+/**
+ * One distinct view of a topic, across values: how many of its computations run now, and the value
+ * queued to be computed ahead once they are done (at most one: a newer value replaces it).
+ */
+export interface ViewSlot {
+  running: number;
+  queued: { entry: FrameEntry; view: PeerView; plan: ViewPlan; pending: PendingView } | undefined;
+  /**
+   * The value whose computation started last, and its view (made, or in the making): what a page can be
+   * sent sooner than a newer value still queued (`sooner`), after the topic moved on.
+   */
+  newest: { entry: FrameEntry; made: FrameEntry | PendingView } | undefined;
 }
 
 /** What views cost since the relay started (`relay.stats().views`). */
 export interface ViewStats {
-  /** Views computed: one per distinct view per published value a page took. */
+  /** Views computed: one per distinct view per published value a page took or that was computed ahead. */
   computed: number;
+  /**
+   * Of those, started when the value was published, before any page asked (1.5): the view of the newest
+   * value, computed while the pages still hold the previous one, so it is ready when their acks come.
+   */
+  computedAhead: number;
+  /** Values queued to be computed ahead and replaced by a newer one before their turn (never computed). */
+  replacedAhead: number;
+  /**
+   * Frames sent of a value older than the topic's newest, because its view was made or in the making while
+   * the newest one's waited its turn (still newer than what the page had): sooner than waiting for both.
+   */
+  sentSooner: number;
   /** Of those, computed on the relay's event loop (pool size 0, or no thread left). */
   computedInline: number;
   /** Frames taken from the cache, or waited for: a view another page had already caused to be computed for that value. */
@@ -56,7 +86,7 @@ export interface ViewStats {
 const VIEW_HEADER_BYTES = 512;
 
 export class ViewMaker {
-  private readonly counts = { computed: 0, computedInline: 0, shared: 0, whole: 0, failed: 0, computeMs: 0 };
+  private readonly counts = { computed: 0, computedAhead: 0, replacedAhead: 0, sentSooner: 0, computedInline: 0, shared: 0, whole: 0, failed: 0, computeMs: 0 };
   /** Each value's bytes copied once into shared memory for the threads, while any of its views is computed. */
   private readonly shared = new WeakMap<FrameEntry, Uint8Array>();
   private closing = false;
@@ -84,40 +114,142 @@ export class ViewMaker {
         return undefined;
       }
     }
+    const newest = topic?.viewSlots.get(view.key)?.newest;
+    if (!cacheable && newest !== undefined && newest.entry === entry) {
+      // A value sent sooner (see `sooner`): its view is made, or in the making.
+      this.counts.shared += 1;
+      if (newest.made.kind === 'frame') return newest.made;
+      newest.made.waiters.push(ready);
+      return undefined;
+    }
     const plan = this.plan(entry, view);
     if (plan === undefined) {
       this.counts.whole += 1;
       return entry;
     }
+    const pending: PendingView = { kind: 'pending', waiters: [ready], started: false };
+    return this.start(cacheable ? topic : undefined, entry, view, plan, pending, true);
+  }
+
+  /**
+   * A value to send instead of `entry` (the topic's newest) to a page that has seq `after`: when `entry`'s
+   * view is not started (it waits its turn behind a computation ahead), the value that computation is for —
+   * if it is newer than `after` — is ready sooner. Undefined: send `entry`.
+   */
+  sooner(topic: Topic | undefined, entry: FrameEntry, view: PeerView, after: number): FrameEntry | undefined {
+    if (topic === undefined || topic.latest !== entry) return undefined;
+    const own = topic.views.get(view.key);
+    if (own !== undefined && (own.kind === 'frame' || own.started)) return undefined;
+    const newest = topic.viewSlots.get(view.key)?.newest;
+    if (newest === undefined || newest.entry === entry || newest.entry.seq <= after || newest.entry.seq >= entry.seq) return undefined;
+    this.counts.sentSooner += 1;
+    return newest.entry;
+  }
+
+  /**
+   * A value was just published on `topic` (a binary latest topic): starts the view of it for each distinct
+   * view its pages ask (`views`), before any of them can take it — a page still holding the previous value
+   * finds the next one computed, or computing, when its acknowledgement comes. At most one computation
+   * ahead per distinct view: while one runs, the newest value waits its turn (a newer one replaces it, never
+   * computed). The views are cached on the topic like any other, so every page with the same view shares
+   * them.
+   */
+  ahead(topic: Topic, entry: FrameEntry, views: ReadonlyMap<string, PeerView>): void {
+    for (const view of views.values()) {
+      if (topic.latest !== entry || topic.views.has(view.key)) continue;
+      const plan = this.plan(entry, view);
+      if (plan === undefined) continue;
+      let slot = topic.viewSlots.get(view.key);
+      if (slot === undefined) {
+        slot = { running: 0, queued: undefined, newest: undefined };
+        topic.viewSlots.set(view.key, slot);
+      }
+      const previous = slot.queued;
+      slot.queued = undefined;
+      if (previous !== undefined) {
+        // A page already waits on the value queued (it was the newest when it asked): it was promised it.
+        if (previous.pending.waiters.length > 0) this.start(topic, previous.entry, previous.view, previous.plan, previous.pending);
+        else this.counts.replacedAhead += 1;
+      }
+      const pending: PendingView = { kind: 'pending', waiters: [], started: false };
+      if (slot.running === 0) {
+        this.counts.computedAhead += 1;
+        this.start(topic, entry, view, plan, pending);
+      } else {
+        slot.queued = { entry, view, plan, pending };
+        topic.views.set(view.key, pending);
+      }
+    }
+    // Views nobody asks any more: their slots go (what runs still finishes for its waiters).
+    for (const [key, slot] of topic.viewSlots) if (!views.has(key) && slot.running === 0) topic.viewSlots.delete(key);
+  }
+
+  /**
+   * Computes `entry` in `view` for `pending`'s waiters; cached on `topic` (when given) while `entry` is its
+   * newest value. `caller`: a page asks now and takes what is returned — the frame when it was computed
+   * inline (or the value whole when it could not be), undefined when its `ready` (the first waiter) will be
+   * called later. Otherwise (ahead) every waiter is called, never synchronously.
+   */
+  private start(topic: Topic | undefined, entry: FrameEntry, view: PeerView, plan: ViewPlan, pending: PendingView, caller = false): FrameEntry | undefined {
+    pending.started = true;
     let computed: ComputedView | Promise<ComputedView>;
     try {
       computed = this.pool.compute(this.sourceOf(entry), entry.header.dtype, plan, view.view.dtype);
     } catch {
       this.counts.failed += 1;
-      return entry;
+      if (topic?.views.get(view.key) === pending) topic.views.delete(view.key);
+      if (caller) return entry;
+      queueMicrotask(() => this.settle(pending, entry));
+      return undefined;
     }
     if (!(computed instanceof Promise)) {
+      // Inline (no thread): only ever a page asking now, or ahead with nobody waiting yet.
       const made = this.frame(entry, view.view, plan, computed);
-      if (cacheable) topic.views.set(view.key, made);
+      if (topic !== undefined && topic.latest === entry) topic.views.set(view.key, made);
+      if (!caller && pending.waiters.length > 0) queueMicrotask(() => this.settle(pending, made));
       return made;
     }
-    const pending: PendingView = { kind: 'pending', waiters: [ready] };
-    if (cacheable) topic.views.set(view.key, pending);
+    if (topic !== undefined && topic.latest === entry) topic.views.set(view.key, pending);
+    const slot = topic?.viewSlots.get(view.key);
+    if (slot !== undefined) {
+      slot.running += 1;
+      if (slot.newest === undefined || slot.newest.entry.seq < entry.seq) slot.newest = { entry, made: pending };
+    }
     computed.then(
       (values) => {
         const made = this.frame(entry, view.view, plan, values);
         if (topic?.views.get(view.key) === pending) topic.views.set(view.key, made);
-        for (const waiter of pending.waiters) waiter(made);
+        if (slot?.newest?.made === pending) slot.newest.made = made;
+        this.settle(pending, made);
+        this.next(topic, view.key, slot);
       },
       () => {
         // The relay closed (nobody is waiting any more), or the math threw: the value goes whole.
         if (topic?.views.get(view.key) === pending) topic.views.delete(view.key);
+        if (slot?.newest?.made === pending) slot.newest = undefined;
         if (this.closing) return;
         this.counts.failed += 1;
-        for (const waiter of pending.waiters) waiter(entry);
+        this.settle(pending, entry);
+        this.next(topic, view.key, slot);
       },
     );
     return undefined;
+  }
+
+  private settle(pending: PendingView, frame: FrameEntry): void {
+    for (const waiter of pending.waiters) waiter(frame);
+  }
+
+  /** A computation of a slot is done: the value queued ahead of it starts, if it is still the newest. */
+  private next(topic: Topic | undefined, key: string, slot: ViewSlot | undefined): void {
+    if (slot !== undefined) slot.running -= 1;
+    const current = topic?.viewSlots.get(key);
+    if (topic === undefined || current === undefined || current.running > 0 || current.queued === undefined) return;
+    const { entry, view, plan, pending } = current.queued;
+    current.queued = undefined;
+    if (topic.views.get(key) !== pending) return; // replaced meanwhile (a newer value is queued or running)
+    this.counts.computedAhead += 1;
+    this.start(topic, entry, view, plan, pending);
   }
 
   /**

@@ -4,7 +4,7 @@
  * sent, and fairness across topics (a saturating 4 MiB-frame topic beside small 60 Hz ones).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeFrame, type ServerMessage } from '@webmon/protocol';
+import { ChunkAssembler, decodeFrame, isChunk, type ServerMessage } from '@webmon/protocol';
 import { cleanup, dataOf, record, settle, sleep, startRelay, subscribed, waitFor, type Recorder } from './helpers.js';
 
 afterEach(cleanup);
@@ -193,12 +193,22 @@ describe('fairness across topics', () => {
     seconds: number;
     /** Values published of each small topic (the 60 Hz timer fires fewer times on a loaded machine). */
     ticks: number;
+    /** (chunked runs) Per small message: bytes of big frames received in chunks between its publication and its arrival. */
+    chunkBytesBetween: Record<'frame_time' | 'state', number[]>;
+    /** (chunked runs) Chunks received. */
+    chunks: number;
   }
 
-  async function run(withImage: boolean, window: number | undefined): Promise<Run> {
-    const { relay, url } = await startRelay({ topics: [...topics, { name: 'frame_time', mode: 'stream' as const }] });
+  async function run(withImage: boolean, window: number | undefined, chunked: { bulkWindowBytes: number; chunkBytes: number } | undefined = undefined): Promise<Run> {
+    const { relay, url } = await startRelay({ topics: [...topics, { name: 'frame_time', mode: 'stream' as const }], ...chunked });
     const client = record(url);
     await client.next('hello');
+    // A 1.5 page asks for chunks, puts frames back together and confirms every chunk as it arrives.
+    const assembler = new ChunkAssembler();
+    const atPublish = new Map<string, number>();
+    const chunkBytesBetween: Run['chunkBytesBetween'] = { frame_time: [], state: [] };
+    let chunks = 0;
+    if (chunked !== undefined) client.send({ type: 'received', bytes: 0 });
     const published = new Map<string, number>();
     const frameArrivals: number[] = [];
     const latencies: Run['latencies'] = { frame_time: [], state: [] };
@@ -206,8 +216,16 @@ describe('fairness across topics', () => {
     client.socket.on('message', (data: Buffer, isBinary: boolean) => {
       const now = performance.now();
       if (isBinary) {
+        let bytes: Uint8Array = data;
+        if (isChunk(data)) {
+          chunks += 1;
+          const whole = assembler.push(data);
+          client.send({ type: 'received', bytes: assembler.received });
+          if (whole === undefined) return;
+          bytes = whole;
+        }
         frameArrivals.push(now);
-        const { topic, seq } = decodeFrame(data);
+        const { topic, seq } = decodeFrame(bytes);
         if (window !== undefined) client.send({ type: 'handled', topic, seq });
         return;
       }
@@ -219,6 +237,7 @@ describe('fairness across topics', () => {
       const topic = message.topic as 'frame_time' | 'state';
       latencies[topic].push(now - sent);
       framesBetween[topic].push(frameArrivals.filter((arrival) => arrival > sent).length);
+      chunkBytesBetween[topic].push(assembler.received - (atPublish.get(`${message.topic}#${message.seq}`) ?? 0));
       published.delete(`${message.topic}#${message.seq}`);
     });
     client.send({ type: 'subscribe', id: 'sub', topics: ['image', 'state', 'frame_time'], ...(window === undefined ? {} : { window }) });
@@ -232,8 +251,12 @@ describe('fairness across topics', () => {
     let tick = 0;
     const small = setInterval(() => {
       const now = performance.now();
-      published.set(`frame_time#${relay.publish('frame_time', { tick, delta_ms: 16.7 })}`, now);
-      published.set(`state#${relay.publish('state', { tick })}`, now);
+      const frameTime = `frame_time#${relay.publish('frame_time', { tick, delta_ms: 16.7 })}`;
+      const state = `state#${relay.publish('state', { tick })}`;
+      for (const key of [frameTime, state]) {
+        published.set(key, now);
+        atPublish.set(key, assembler.received);
+      }
       tick += 1;
     }, 1000 / 60);
     await sleep(2_000);
@@ -242,7 +265,7 @@ describe('fairness across topics', () => {
     const seconds = (performance.now() - started) / 1000;
     const frames = frameArrivals.length - framesBefore;
     await sleep(200);
-    return { latencies, framesBetween, frames, seconds, ticks: tick };
+    return { latencies, framesBetween, frames, seconds, ticks: tick, chunkBytesBetween, chunks };
   }
 
   const percentile = (values: number[], p: number): number => {
@@ -286,5 +309,24 @@ describe('fairness across topics', () => {
     for (const topic of ['frame_time', 'state'] as const) {
       expect(percentile(beside.latencies[topic], 95)).toBeLessThan(percentile(alone.latencies[topic], 95) + 4 * frameMs + 100);
     }
+  }, 60_000);
+
+  it('with chunks (1.5), delivers small messages behind at most the bulk window of a big frame, not behind whole frames', async () => {
+    const chunked = { chunkBytes: 64 * 1024, bulkWindowBytes: 256 * 1024 };
+    const result = await run(true, 1, chunked);
+    const worst = (topic: 'frame_time' | 'state') => Math.max(0, ...result.chunkBytesBetween[topic]);
+    console.info(`fairness with chunks (64 KiB, window 256 KiB): ${result.frames} frames in ${result.chunks} chunks; ` +
+      (['frame_time', 'state'] as const).map((topic) => `${topic} p50/p95 ${percentile(result.latencies[topic], 50).toFixed(1)}/${percentile(result.latencies[topic], 95).toFixed(1)} ms, ` +
+        `chunk bytes ahead ≤ ${worst(topic)}, frames ahead ≤ ${Math.max(0, ...result.framesBetween[topic])}`).join('; '));
+    expect(result.frames).toBeGreaterThan(5); // the big topic did saturate the page, in chunks
+    expect(result.chunks).toBeGreaterThan(result.frames * 60);
+    for (const topic of ['frame_time', 'state'] as const) {
+      expect(result.latencies[topic].length).toBeGreaterThan(20);
+      // The rule: a small message is written at once, behind at most what is in flight — the bulk window.
+      expect(worst(topic)).toBeLessThanOrEqual(chunked.bulkWindowBytes);
+    }
+    // A stream message never waits for a whole big frame to arrive first (a frame's last chunk may be among
+    // those in flight: at most one frame completes meanwhile).
+    expect(Math.max(...result.framesBetween.frame_time)).toBeLessThanOrEqual(1);
   }, 60_000);
 });

@@ -71,8 +71,9 @@ describe('array views through the relay', () => {
       relay.publishFrame('image', { dtype: 'float32', shape: [64, 64] }, ramp(64, 64, index));
       await waitFor(() => pages.every(({ client }) => client.binary.length === index + 1) || undefined, `value ${index} on every page`);
     }
-    // Two distinct views × five values, computed once each; the other two pages with the small view share them.
-    expect(relay.stats().views).toMatchObject({ computed: 10, shared: 10, whole: 0 });
+    // Two distinct views × five values, computed once each (ahead, when published), and every page with a
+    // view takes its frame from that one computation.
+    expect(relay.stats().views).toMatchObject({ computed: 10, computedAhead: 10, shared: 20, whole: 0 });
     const received = pages.map(({ client }) => frames(client));
     for (let index = 0; index < 5; index += 1) {
       const [a, b, c, bytes, whole] = received.map((list) => list[index]!);
@@ -90,22 +91,82 @@ describe('array views through the relay', () => {
     }
   });
 
-  it('computes nothing for values coalesced while the credit window is full, and the newest when it opens', async () => {
+  it('computes the view of a new value ahead, while the page holds the previous one: at most one ahead, ready before the ack', async () => {
     const { relay, url } = await startRelay({ topics });
     relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32));
     const client = await connect(url);
     await subscribe(client, { topics: ['image'], window: 1, view: { maxShape: [4, 4] } });
     await waitFor(() => client.binary.length === 1 || undefined, 'the snapshot');
-    expect(relay.stats().views.computed).toBe(1);
-    for (let index = 1; index <= 10; index += 1) relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32, index));
+    expect(relay.stats().views).toMatchObject({ computed: 1, computedAhead: 0 });
+    // One value while the page holds the snapshot: computed at once, not when the page acknowledges.
+    relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32, 1));
+    await waitFor(() => relay.stats().views.computed === 2 || undefined, 'the next view computed ahead');
+    expect(relay.stats().views.computedAhead).toBe(1);
+    expect(client.binary).toHaveLength(1); // not sent: the window is full
+    // Ten values in one burst: the first starts, the newest waits its turn, the eight between are replaced.
+    for (let index = 2; index <= 11; index += 1) relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32, index));
+    await waitFor(() => relay.stats().views.computed === 4 || undefined, 'the first and the newest of the burst');
     await settle(client);
     await sleep(30);
+    expect(relay.stats().views).toMatchObject({ computed: 4, computedAhead: 3, replacedAhead: 8 });
     expect(client.binary).toHaveLength(1);
-    expect(relay.stats().views.computed).toBe(1); // ten values published, none computed: nobody could take them
+    // The acknowledgement finds the newest value's view made: it is sent, nothing is computed for it.
     client.send({ type: 'handled', topic: 'image', seq: 0 });
     await waitFor(() => client.binary.length === 2 || undefined, 'the newest value');
-    expect(frames(client)[1]).toMatchObject({ seq: 10, shape: [4, 4] });
-    expect(relay.stats().views.computed).toBe(2);
+    expect(frames(client)[1]).toMatchObject({ seq: 11, shape: [4, 4] });
+    expect([...(frames(client)[1]!.data as Float32Array)].slice(0, 2)).toEqual([3514.5, 3522.5]);
+    expect(relay.stats().views).toMatchObject({ computed: 4, computedAhead: 3 });
+  });
+
+  it('sends the value whose view is in the making sooner than a newer one queued behind it, then the newer one', async () => {
+    const { relay, url } = await startRelay({ topics, viewWorkers: 1 });
+    // Big enough that its view takes far longer on the thread than an acknowledgement's round trip here.
+    const shape = [4096, 2048];
+    const values = [0, 1, 2].map((value) => new Float32Array(4096 * 2048).fill(value));
+    const view = { maxShape: [7, 7], resample: 'area' };
+    relay.publishFrame('image', { dtype: 'float32', shape }, values[0]!);
+    const client = await connect(url);
+    await subscribe(client, { topics: ['image'], window: 1, view });
+    await waitFor(() => client.binary.length === 1 || undefined, 'the snapshot');
+    relay.publishFrame('image', { dtype: 'float32', shape }, values[1]!); // its view starts at once, ahead
+    relay.publishFrame('image', { dtype: 'float32', shape }, values[2]!); // queued behind it: not started
+    client.send({ type: 'handled', topic: 'image', seq: 0 });
+    await waitFor(() => client.binary.length === 2 || undefined, 'the next value');
+    // Not the newest (its view had not started), but the one whose view was being made: newer than seq 0.
+    expect(frames(client)[1]).toMatchObject({ seq: 1, shape: [7, 4] });
+    expect((frames(client)[1]!.data as Float32Array)[0]).toBe(1);
+    expect(relay.stats().views).toMatchObject({ sentSooner: 1 });
+    client.send({ type: 'handled', topic: 'image', seq: 1 });
+    await waitFor(() => client.binary.length === 3 || undefined, 'the newest value');
+    expect(frames(client)[2]).toMatchObject({ seq: 2 });
+    expect((frames(client)[2]!.data as Float32Array)[0]).toBe(2);
+    // Each value computed once: the snapshot's, and the two ahead.
+    expect(relay.stats().views).toMatchObject({ computed: 3, computedAhead: 2, sentSooner: 1 });
+  });
+
+  it('computes a view ahead once for every page that asks it, and one per distinct view', async () => {
+    const { relay, url } = await startRelay({ topics });
+    relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32));
+    const pages = await Promise.all([0, 1, 2].map(() => connect(url)));
+    await subscribe(pages[0]!, { topics: ['image'], window: 1, view: { maxShape: [4, 4] } });
+    await subscribe(pages[1]!, { topics: ['image'], window: 1, view: { maxShape: [4, 4] } });
+    await subscribe(pages[2]!, { topics: ['image'], window: 1, view: { maxShape: [8, 8] } });
+    await waitFor(() => pages.every((page) => page.binary.length === 1) || undefined, 'the snapshots');
+    const before = relay.stats().views.computed; // the snapshot's: 2 distinct views
+    expect(before).toBe(2);
+    for (let seq = 1; seq <= 3; seq += 1) {
+      relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32, seq));
+      // Ready before any page acknowledges: one computation per distinct view, none per page.
+      await waitFor(() => relay.stats().views.computed === before + 2 * seq || undefined, `value ${seq} computed ahead`);
+      expect(pages.map((page) => page.binary.length)).toEqual([seq, seq, seq]);
+      for (const page of pages) page.send({ type: 'handled', topic: 'image', seq: seq - 1 });
+      await waitFor(() => pages.every((page) => page.binary.length === seq + 1) || undefined, `value ${seq} on every page`);
+    }
+    expect(relay.stats().views).toMatchObject({ computed: 8, computedAhead: 6 });
+    const [a, b, c] = pages.map((page) => frames(page).at(-1)!);
+    expect(a).toMatchObject({ seq: 3, shape: [4, 4] });
+    expect(b!.data).toEqual(a!.data);
+    expect(c).toMatchObject({ seq: 3, shape: [8, 8] });
   });
 
   it('re-sends the newest value when the view changes, restarts the window, and goes back to whole frames on null', async () => {

@@ -20,9 +20,11 @@ interface BenchState {
   errors: string[];
   /** put → page of each message of the `?small=` topic, ms */
   smallLatencies: number[];
+  /** The publisher's count `n` of each message of the `?small=` topic received (a gap in them is a loss). */
+  smallNumbers: number[];
 }
 
-const state: BenchState = { frames: 0, bytes: 0, arrivals: [], latencies: [], checksum: 0, errors: [], smallLatencies: [] };
+const state: BenchState = { frames: 0, bytes: 0, arrivals: [], latencies: [], checksum: 0, errors: [], smallLatencies: [], smallNumbers: [] };
 (globalThis as unknown as { imageBench: BenchState }).imageBench = state;
 
 const query = new URLSearchParams(location.search);
@@ -59,8 +61,9 @@ const small = query.get('small');
 if (small) {
   client.subscribe(small, (event) => {
     if (event.kind !== 'data' || event.replay) return;
-    const time = (event.payload as { time?: unknown } | null)?.time;
+    const { time, n } = (event.payload as { time?: unknown; n?: unknown } | null) ?? {};
     if (typeof time === 'number') state.smallLatencies.push(wallClock() - time);
+    if (typeof n === 'number') state.smallNumbers.push(n);
   });
 }
 if (topic) client.subscribe(topic, (event) => {
