@@ -1,11 +1,13 @@
 /**
  * One MCAP file being written: registers each topic's schema and channel on first use and turns records
- * into messages. `McapWriter` wants every call awaited before the next; callers keep that order.
+ * into messages. The writer wants every call awaited before the next; callers keep that order. Big
+ * values (frames) get chunks of their own (`laned-writer.ts`), so a topic's history reads without them.
  */
-import { McapWriter, type IWritable } from '@mcap/core';
+import type { IWritable } from '@mcap/core';
 import type { TopicInfo } from '@webmon/protocol';
 import type { CompressChunk } from './compression.js';
 import { FILE_FORMAT_VERSION, FORMAT_METADATA_NAME, IMAGE_CHANNEL_SUFFIX, LIBRARY, channelOf, imageChannelOf, rawImageMessage, type ChannelSpec, type JsonSchemaLookup } from './layout.js';
+import { LanedMcapWriter } from './laned-writer.js';
 import { frameMessage, type Recorded } from './record.js';
 
 export interface SessionOptions {
@@ -20,7 +22,7 @@ export interface SessionOptions {
 const utf8 = new TextEncoder();
 
 export class McapSession {
-  private readonly writer: McapWriter;
+  private readonly writer: LanedMcapWriter;
   private readonly options: SessionOptions;
   /** Channel ids by TopicInfo object (the relay keeps one per declared topic), then by its JSON. */
   private readonly byInfo = new WeakMap<TopicInfo, number>();
@@ -32,12 +34,7 @@ export class McapSession {
 
   constructor(options: SessionOptions) {
     this.options = options;
-    this.writer = new McapWriter({
-      writable: options.writable,
-      useChunks: true,
-      chunkSize: options.chunkSize,
-      ...(options.compressChunk === undefined ? {} : { compressChunk: options.compressChunk }),
-    });
+    this.writer = new LanedMcapWriter({ writable: options.writable, chunkSize: options.chunkSize, compressChunk: options.compressChunk });
   }
 
   async start(): Promise<void> {

@@ -1,0 +1,205 @@
+/**
+ * An MCAP writer with two chunk lanes, built from `@mcap/core`'s record and chunk builders. `McapWriter`
+ * puts every message into one chunk stream, so with an image stream every chunk holds a 4 MiB frame and
+ * the few JSON values that arrived beside it: reading a minute of a small topic (a chart's history after a
+ * seek) then means reading — and decompressing — a minute of frames. Here messages of at least `bulkBytes`
+ * get chunks of their own, and the small ones share chunks of up to `chunkSize` bytes that close after
+ * `maxChunkAgeNs` of log time, so a crash loses at most that much of them. Chunks of the two lanes overlap
+ * in time, which MCAP allows and indexed readers merge. The file is otherwise what `McapWriter` writes:
+ * chunks with message indexes, a summary repeating schemas and channels, statistics, chunk and metadata
+ * indexes, summary offsets, a footer.
+ */
+import { crc32 } from '@foxglove/crc';
+import { McapChunkBuilder, McapRecordBuilder, Opcode, type IWritable, type McapTypes } from '@mcap/core';
+import type { CompressChunk } from './compression.js';
+
+export interface LanedWriterOptions {
+  writable: IWritable;
+  compressChunk: CompressChunk | undefined;
+  /** Uncompressed bytes of small messages per chunk. */
+  chunkSize: number;
+  /** Messages of at least this many bytes get a chunk of their own. @default 64 KiB */
+  bulkBytes?: number;
+  /** A chunk of small messages is closed once it spans this much log time. @default 1 s */
+  maxChunkAgeNs?: bigint;
+}
+
+const DEFAULT_BULK_BYTES = 64 * 1024;
+const DEFAULT_MAX_CHUNK_AGE_NS = 1_000_000_000n;
+
+interface Lane {
+  builder: McapChunkBuilder;
+  /** Channels (and schemas) whose records this lane's current chunk already holds. */
+  channels: Set<number>;
+  schemas: Set<number>;
+}
+
+function newLane(): Lane {
+  return { builder: new McapChunkBuilder({ useMessageIndex: true }), channels: new Set(), schemas: new Set() };
+}
+
+export class LanedMcapWriter {
+  private readonly writable: IWritable;
+  private readonly compressChunk: CompressChunk | undefined;
+  private readonly chunkSize: number;
+  private readonly bulkBytes: number;
+  private readonly maxChunkAgeNs: bigint;
+  private readonly records = new McapRecordBuilder();
+  private readonly small = newLane();
+  private readonly bulk = newLane();
+  private readonly schemas = new Map<number, McapTypes.Schema>();
+  private readonly channels = new Map<number, McapTypes.Channel>();
+  private readonly chunkIndexes: McapTypes.ChunkIndex[] = [];
+  private readonly metadataIndexes: McapTypes.MetadataIndex[] = [];
+  private readonly statistics: McapTypes.Statistics = {
+    messageCount: 0n,
+    schemaCount: 0,
+    channelCount: 0,
+    attachmentCount: 0,
+    metadataCount: 0,
+    chunkCount: 0,
+    messageStartTime: 0n,
+    messageEndTime: 0n,
+    channelMessageCounts: new Map(),
+  };
+
+  constructor(options: LanedWriterOptions) {
+    this.writable = options.writable;
+    this.compressChunk = options.compressChunk;
+    this.chunkSize = options.chunkSize;
+    this.bulkBytes = options.bulkBytes ?? DEFAULT_BULK_BYTES;
+    this.maxChunkAgeNs = options.maxChunkAgeNs ?? DEFAULT_MAX_CHUNK_AGE_NS;
+  }
+
+  async start(header: McapTypes.Header): Promise<void> {
+    this.records.writeMagic();
+    this.records.writeHeader(header);
+    await this.flushRecords();
+  }
+
+  async registerSchema(info: Omit<McapTypes.Schema, 'id'>): Promise<number> {
+    const id = this.schemas.size + 1;
+    this.schemas.set(id, { ...info, id });
+    this.statistics.schemaCount = this.schemas.size;
+    return id;
+  }
+
+  async registerChannel(info: Omit<McapTypes.Channel, 'id'>): Promise<number> {
+    const id = this.channels.size;
+    this.channels.set(id, { ...info, id });
+    this.statistics.channelCount = this.channels.size;
+    return id;
+  }
+
+  async addMetadata(metadata: McapTypes.Metadata): Promise<void> {
+    const offset = this.writable.position();
+    const length = this.records.writeMetadata(metadata);
+    this.metadataIndexes.push({ offset, length, name: metadata.name });
+    this.statistics.metadataCount++;
+    await this.flushRecords();
+  }
+
+  async addMessage(message: McapTypes.Message): Promise<void> {
+    const stats = this.statistics;
+    if (stats.messageCount === 0n || message.logTime < stats.messageStartTime) stats.messageStartTime = message.logTime;
+    if (stats.messageCount === 0n || message.logTime > stats.messageEndTime) stats.messageEndTime = message.logTime;
+    stats.messageCount++;
+    stats.channelMessageCounts.set(message.channelId, (stats.channelMessageCounts.get(message.channelId) ?? 0n) + 1n);
+
+    const small = this.small.builder;
+    if (small.numMessages > 0 && message.logTime - small.messageStartTime >= this.maxChunkAgeNs) await this.finishChunk(this.small);
+    const lane = message.data.byteLength >= this.bulkBytes ? this.bulk : this.small;
+    this.define(lane, message.channelId);
+    lane.builder.addMessage(message);
+    if (lane === this.bulk || lane.builder.byteLength >= this.chunkSize) await this.finishChunk(lane);
+  }
+
+  async end(): Promise<void> {
+    await this.finishChunk(this.small);
+    await this.finishChunk(this.bulk);
+    this.records.writeDataEnd({ dataSectionCrc: 0 });
+    await this.flushRecords();
+
+    // The summary: each group's place, for readers that want one group (summary offsets).
+    const groups: McapTypes.SummaryOffset[] = [];
+    const summaryStart = this.writable.position();
+    const group = (opcode: number, write: () => bigint): void => {
+      const groupStart = summaryStart + BigInt(this.records.length);
+      const groupLength = write();
+      if (groupLength > 0n) groups.push({ groupOpcode: opcode, groupStart, groupLength });
+    };
+    group(Opcode.SCHEMA, () => [...this.schemas.values()].reduce((sum, schema) => sum + this.records.writeSchema(schema), 0n));
+    group(Opcode.CHANNEL, () => [...this.channels.values()].reduce((sum, channel) => sum + this.records.writeChannel(channel), 0n));
+    group(Opcode.STATISTICS, () => this.records.writeStatistics(this.statistics));
+    group(Opcode.METADATA_INDEX, () => this.metadataIndexes.reduce((sum, index) => sum + this.records.writeMetadataIndex(index), 0n));
+    group(Opcode.CHUNK_INDEX, () => this.chunkIndexes.reduce((sum, index) => sum + this.records.writeChunkIndex(index), 0n));
+    const summaryOffsetStart = summaryStart + BigInt(this.records.length);
+    for (const offset of groups) this.records.writeSummaryOffset(offset);
+    this.records.writeFooter({ summaryStart, summaryOffsetStart, summaryCrc: 0 });
+    this.records.writeMagic();
+    await this.flushRecords();
+  }
+
+  /** The schema and channel records a lane's chunk needs before its first message on a channel. */
+  private define(lane: Lane, channelId: number): void {
+    if (lane.channels.has(channelId)) return;
+    const channel = this.channels.get(channelId);
+    if (channel === undefined) throw new Error(`addMessage: no channel ${channelId} (register it first)`);
+    if (channel.schemaId !== 0 && !lane.schemas.has(channel.schemaId)) {
+      const schema = this.schemas.get(channel.schemaId);
+      if (schema === undefined) throw new Error(`addMessage: channel ${channelId} names no registered schema ${channel.schemaId}`);
+      lane.builder.addSchema(schema);
+      lane.schemas.add(channel.schemaId);
+    }
+    lane.builder.addChannel(channel);
+    lane.channels.add(channelId);
+  }
+
+  private async finishChunk(lane: Lane): Promise<void> {
+    const { builder } = lane;
+    if (builder.numMessages === 0) return;
+    const data = builder.buffer;
+    const uncompressedCrc = crc32(data);
+    const { compression, compressedData } = this.compressChunk?.(data) ?? { compression: '', compressedData: data };
+    const chunkStartOffset = this.writable.position();
+    const chunkLength = this.records.writeChunk({
+      messageStartTime: builder.messageStartTime,
+      messageEndTime: builder.messageEndTime,
+      uncompressedSize: BigInt(data.byteLength),
+      uncompressedCrc,
+      compression,
+      records: compressedData,
+    });
+    const messageIndexStart = chunkStartOffset + chunkLength;
+    const messageIndexOffsets = new Map<number, bigint>();
+    let messageIndexLength = 0n;
+    for (const index of builder.indices) {
+      if (index.records.length === 0) continue;
+      messageIndexOffsets.set(index.channelId, messageIndexStart + messageIndexLength);
+      messageIndexLength += this.records.writeMessageIndex(index);
+    }
+    this.chunkIndexes.push({
+      messageStartTime: builder.messageStartTime,
+      messageEndTime: builder.messageEndTime,
+      chunkStartOffset,
+      chunkLength,
+      messageIndexOffsets,
+      messageIndexLength,
+      compression,
+      compressedSize: BigInt(compressedData.byteLength),
+      uncompressedSize: BigInt(data.byteLength),
+    });
+    this.statistics.chunkCount++;
+    builder.reset();
+    // A new chunk must define its channels again (a reader may start at any chunk).
+    lane.channels.clear();
+    lane.schemas.clear();
+    await this.flushRecords();
+  }
+
+  private async flushRecords(): Promise<void> {
+    if (this.records.length === 0) return;
+    await this.writable.write(this.records.buffer.subarray(0, this.records.length));
+    this.records.reset();
+  }
+}
