@@ -7,7 +7,7 @@
  *    (the floor), and reading the file from its start up to `t` (what a seek without an index costs).
  * 2. Replay at ×1: each topic's rate at a client against its rate in the recording, over the same span.
  *
- * The recording is made first (1024² float32 frames at ~60 Hz with JSON topics beside them), or reused:
+ * The recording is made first (256² float32 noise frames at ~60 Hz with JSON topics beside them), or reused:
  * `BENCH_SEEK_FILE=/path.mcap` keeps it between runs. `BENCH_SEEK_BYTES` sets its size (default 1 GiB).
  */
 import { createReadStream } from 'node:fs';
@@ -26,7 +26,8 @@ const TARGET_BYTES = Number(process.env['BENCH_SEEK_BYTES'] ?? 2 ** 30);
 const FILE = process.env['BENCH_SEEK_FILE'] ?? join(tmpdir(), `webmon-seek-bench-${TARGET_BYTES}.mcap`);
 const SEEKS = Number(process.env['BENCH_SEEKS'] ?? 20);
 const REPLAY_SECONDS = Number(process.env['BENCH_REPLAY_SECONDS'] ?? 10);
-const EDGE = 1024;
+/** 256² float32 frames (256 KiB, noise: chunks stored as they are) at 60 Hz: 1 GiB is about a minute. */
+const EDGE = 256;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quantile = (values: number[], q: number) => {
@@ -62,12 +63,16 @@ async function makeRecording(): Promise<void> {
   const recorder = await recordToFile(relay, { path: FILE, images: false, maxCpuShare: 1 });
   const started = performance.now();
   relay.publish('demo.layers', { names: ['cells', 'nuclei'] });
-  const pixels = new Float32Array(EDGE * EDGE);
+  const random = prng(7);
+  const noise = new Float32Array(EDGE * EDGE).map(() => random());
   let frame = 0;
   // 60 Hz of frames with the JSON topics beside them; paced by the disk so nothing is dropped.
   while (recorder.stats().bytesWritten < TARGET_BYTES) {
-    const image = pixels.slice();
-    for (let i = 0; i < image.length; i += 97) image[i] = frame + i; // some change per frame
+    // Each frame the noise rotated by a different amount: no two frames alike, nothing to compress.
+    const image = new Float32Array(noise.length);
+    const shift = (frame * 7919) % noise.length;
+    image.set(noise.subarray(shift), 0);
+    image.set(noise.subarray(0, shift), noise.length - shift);
     relay.publishFrame('demo.image', { dtype: 'float32', shape: [EDGE, EDGE], meta: { frame } }, image);
     relay.publish('demo.frame_time', { frame, delta_ms: 16.7 });
     relay.publish('demo.events', { frame });
