@@ -9,7 +9,7 @@
  * chunks with message indexes, a summary repeating schemas and channels, statistics, chunk and metadata
  * indexes, summary offsets, a footer.
  */
-import { crc32 } from '@foxglove/crc';
+import { crc32 } from './crc.js';
 import { McapChunkBuilder, McapRecordBuilder, Opcode, type IWritable, type McapTypes } from '@mcap/core';
 import type { CompressChunk } from './compression.js';
 

@@ -7,7 +7,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { McapIndexedReader, MCAP_MAGIC, type McapTypes } from '@mcap/core';
-import { crc32 } from '@foxglove/crc';
+import { crc32 } from '../crc.js';
 import { decodeFrame, type DecodedFrame, type JsonValue, type TopicInfo } from '@webmon/protocol';
 import { decompressHandlers } from '../compression.js';
 import { RecorderError, RecorderErrorCode } from '../errors.js';
