@@ -25,6 +25,9 @@ export interface LanedWriterOptions {
 }
 
 const DEFAULT_BULK_BYTES = 64 * 1024;
+/** A message record before its data: opcode, length, channel id, sequence, log time, publish time. */
+const MESSAGE_HEADER_BYTES = 1 + 8 + 2 + 4 + 8 + 8;
+const utf8 = new TextEncoder();
 const DEFAULT_MAX_CHUNK_AGE_NS = 1_000_000_000n;
 
 interface Lane {
@@ -108,15 +111,79 @@ export class LanedMcapWriter {
 
     const small = this.small.builder;
     if (small.numMessages > 0 && message.logTime - small.messageStartTime >= this.maxChunkAgeNs) await this.finishChunk(this.small);
-    const lane = message.data.byteLength >= this.bulkBytes ? this.bulk : this.small;
+    if (message.data.byteLength >= this.bulkBytes) {
+      await this.writeBulkChunk(message);
+      return;
+    }
+    this.define(this.small, message.channelId);
+    small.addMessage(message);
+    if (small.byteLength >= this.chunkSize) await this.finishChunk(this.small);
+  }
+
+  /**
+   * A big message as a chunk of its own, assembled once: its channel (and schema) record, the message
+   * record, then the chunk record's header written before the data instead of the data copied into a
+   * record builder (a chunk builder would copy a 4 MiB frame three more times).
+   */
+  private async writeBulkChunk(message: McapTypes.Message): Promise<void> {
+    const lane = this.bulk;
+    lane.builder.reset();
+    lane.channels.clear();
+    lane.schemas.clear();
     this.define(lane, message.channelId);
-    lane.builder.addMessage(message);
-    if (lane === this.bulk || lane.builder.byteLength >= this.chunkSize) await this.finishChunk(lane);
+    const definitions = lane.builder.buffer; // the schema and channel records (a copy, small)
+    const { data } = message;
+    const records = new Uint8Array(definitions.byteLength + MESSAGE_HEADER_BYTES + data.byteLength);
+    records.set(definitions, 0);
+    const head = new DataView(records.buffer, definitions.byteLength, MESSAGE_HEADER_BYTES);
+    head.setUint8(0, Opcode.MESSAGE);
+    head.setBigUint64(1, BigInt(MESSAGE_HEADER_BYTES - 9 + data.byteLength), true);
+    head.setUint16(9, message.channelId, true);
+    head.setUint32(11, message.sequence, true);
+    head.setBigUint64(15, message.logTime, true);
+    head.setBigUint64(23, message.publishTime, true);
+    records.set(data, definitions.byteLength + MESSAGE_HEADER_BYTES);
+    const uncompressedCrc = crc32(records);
+    const { compression, compressedData } = this.compressChunk?.(records) ?? { compression: '', compressedData: records };
+
+    const name = utf8.encode(compression);
+    const contentLength = 8 + 8 + 8 + 4 + 4 + name.byteLength + 8 + compressedData.byteLength;
+    const header = new Uint8Array(9 + contentLength - compressedData.byteLength);
+    const view = new DataView(header.buffer);
+    view.setUint8(0, Opcode.CHUNK);
+    view.setBigUint64(1, BigInt(contentLength), true);
+    view.setBigUint64(9, message.logTime, true);
+    view.setBigUint64(17, message.logTime, true);
+    view.setBigUint64(25, BigInt(records.byteLength), true);
+    view.setUint32(33, uncompressedCrc, true);
+    view.setUint32(37, name.byteLength, true);
+    header.set(name, 41);
+    view.setBigUint64(41 + name.byteLength, BigInt(compressedData.byteLength), true);
+
+    const chunkStartOffset = this.writable.position();
+    const chunkLength = BigInt(header.byteLength + compressedData.byteLength);
+    await this.writable.write(header);
+    await this.writable.write(compressedData);
+    const messageIndexStart = chunkStartOffset + chunkLength;
+    const messageIndexLength = this.records.writeMessageIndex({ channelId: message.channelId, records: [[message.logTime, BigInt(definitions.byteLength)]] });
+    this.chunkIndexes.push({
+      messageStartTime: message.logTime,
+      messageEndTime: message.logTime,
+      chunkStartOffset,
+      chunkLength,
+      messageIndexOffsets: new Map([[message.channelId, messageIndexStart]]),
+      messageIndexLength,
+      compression,
+      compressedSize: BigInt(compressedData.byteLength),
+      uncompressedSize: BigInt(records.byteLength),
+    });
+    this.statistics.chunkCount++;
+    lane.builder.reset();
+    await this.flushRecords();
   }
 
   async end(): Promise<void> {
     await this.finishChunk(this.small);
-    await this.finishChunk(this.bulk);
     this.records.writeDataEnd({ dataSectionCrc: 0 });
     await this.flushRecords();
 
