@@ -112,6 +112,8 @@ export function createWorkerLoaderCharts(
     worker?.terminate();
     worker = undefined;
     if (disposed) return;
+    // Said once: the charts still work, on the main thread.
+    onError(error);
     root.remove();
     main = fallback();
     if (paused) main.pause();
