@@ -9,7 +9,8 @@ export default defineConfig([
     target: 'es2022',
     dts: true,
     sourcemap: true,
-    clean: true,
+    // Not tsup's clean: the two builds run at once and one would delete the other's files (see "build").
+    clean: false,
     // Peer dependencies: the host app brings its own copy (one Vega runtime per page).
     external: ['vega', 'vega-lite', 'vega-embed', '@webmon/napari'],
   },
@@ -26,6 +27,8 @@ export default defineConfig([
     minify: true,
     // No source map: it would be 4 MB of Vega in the tarball.
     sourcemap: false,
+    // An empty declaration, so the `./charts-worker.js` export resolves to types like every other entry.
+    dts: true,
     clean: false,
     banner: { js: DOCUMENT_SHIM },
     // Vega probes process.env.NODE_ENV; a worker has no `process`.
