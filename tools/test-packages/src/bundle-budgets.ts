@@ -97,8 +97,9 @@ export const BUNDLE_BUDGETS: readonly BundleBudget[] = [
     code: "export * from '@webmon/loader-charts';",
     external: ['vega', 'vega-lite', 'vega-embed'],
     zodFree: true,
-    minified: 23_000,
-    gzipped: 8_200,
+    // 28 kB since the worker mode: the page's half of it (messages to the worker, fallback, placeholder canvases; +5 kB).
+    minified: 28_000,
+    gzipped: 10_000,
   },
   {
     label: '@webmon/loader-charts/charts-worker.js',
