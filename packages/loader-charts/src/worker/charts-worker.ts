@@ -112,7 +112,10 @@ function schedule(): void {
   scheduled = true;
   const run = (): void => {
     scheduled = false;
-    updateNow().catch(report);
+    updateNow().then(() => {
+      // A live clock scrolls the window with no new data: keep drawing while it runs.
+      if (options?.clock === 'live') schedule();
+    }, report);
   };
   if (scope.requestAnimationFrame) scope.requestAnimationFrame(run);
   else setTimeout(run, 16);
