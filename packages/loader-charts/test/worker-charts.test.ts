@@ -148,6 +148,29 @@ describe('createLoaderCharts with a worker', () => {
     });
   }
 
+  it('keeps scrolling a live clock in the worker with no new data, and stops when paused', async () => {
+    const result = await page.evaluate(async () => {
+      const { lc, container, frames, workerUrl } = window.harness;
+      const updates: number[] = [];
+      const charts = lc.createLoaderCharts(container(), { clock: 'live', worker: workerUrl!, onUpdate: () => updates.push(performance.now()) });
+      await charts.ready;
+      charts.push({ time: Date.now() / 1000, delta_ms: 16 });
+      await frames(30);
+      const live = updates.length;
+      charts.pause();
+      await frames(3); // an update already under way may still land
+      const atPause = updates.length;
+      await frames(20);
+      const whilePaused = updates.length - atPause;
+      charts.dispose();
+      return { mode: charts.mode, live, whilePaused };
+    });
+    expect(result.mode).toBe('worker');
+    // One push, then an update on (nearly) every frame of the worker while the window scrolls.
+    expect(result.live).toBeGreaterThan(10);
+    expect(result.whilePaused).toBe(0);
+  });
+
   it('falls back to the main thread with every message when the worker cannot start', async () => {
     const result = await page.evaluate(async () => {
       const { lc, container } = window.harness;
