@@ -1,3 +1,5 @@
+import { copyFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { defineConfig } from 'tsup';
 import { BUILT_IN_PAGES, builtInModule } from './src/pages/built-in.js';
 
@@ -26,5 +28,12 @@ export default defineConfig([
     minify: true,
     sourcemap: true,
     clean: false,
+    // The loader page runs its charts in a worker that it loads from beside its module
+    // (`new URL('./charts-worker.js', import.meta.url)` → /pages/loader/charts-worker.js). The package ships
+    // that file self-contained, so it is copied as it is.
+    onSuccess: async () => {
+      const worker = createRequire(import.meta.url).resolve('@webmon/loader-charts/charts-worker.js');
+      copyFileSync(worker, `dist/${builtInModule('loader').replace(/\/page$/, '')}/charts-worker.js`);
+    },
   },
 ]);

@@ -134,6 +134,8 @@ describe('webmon on the simulator, in Chromium', () => {
     await expect.poll(async () => (await rows()).frames, { timeout: 60_000 }).toBeGreaterThan(120);
     await expect.poll(async () => (await rows()).loads, { timeout: 60_000 }).toBeGreaterThan(10);
     expect(await page.locator('canvas').count()).toBeGreaterThanOrEqual(3);
+    // Vega runs in the charts' worker, served from beside the page's module (no fallback to the main thread).
+    expect(await page.evaluate(() => (document.querySelector('[data-charts-mode]') as HTMLElement | null)?.dataset['chartsMode'])).toBe('worker');
     await page.waitForTimeout(1_000);
     await page.screenshot({ path: join(APP_DIR, 'docs', 'loader.png') });
     await page.close();

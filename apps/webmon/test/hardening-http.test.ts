@@ -64,7 +64,7 @@ describe('beyond loopback (token mode)', () => {
     const page = await get(port, '/viewer');
     expect(page.status).toBe(401);
     expect(page.body).not.toContain('webmon-manifest');
-    for (const path of ['/api/status', '/api/pages', '/pages/viewer/page.js', '/pages/viewer/page.js.map', '/assets/shell.js', '/assets/shell.js.map', '/no-such-page']) {
+    for (const path of ['/api/status', '/api/pages', '/pages/viewer/page.js', '/pages/viewer/page.js.map', '/pages/loader/charts-worker.js', '/assets/shell.js', '/assets/shell.js.map', '/no-such-page']) {
       const answer = await get(port, path);
       expect(answer.status, path).toBe(401);
       expect(answer.body, path).not.toMatch(/napari|rings|counters|viewer|sourceMappingURL|"version"/);

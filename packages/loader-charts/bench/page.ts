@@ -7,9 +7,9 @@
  * - `batch`: the original page: messages batched every 100 ms, each batch one changeset per chart
  *   (insert + predicate removal of old points) and a view run;
  * - `reembed`: rebuild the three charts with vega-embed every frame from the window's points.
- * - `worker` (canvas only, a prototype): the same charts in a Web Worker drawing into OffscreenCanvases
- *   (bench/worker.ts); the main thread only posts messages. Checks at the end that each canvas holds exactly
- *   the pixels Vega draws on the main thread for the same rows and window.
+ * - `worker` (canvas only): the package's worker mode (`createLoaderCharts(el, { worker })`): Vega in a Web
+ *   Worker drawing into OffscreenCanvases; the main thread only checks and posts messages. Checks at the end
+ *   that each canvas holds exactly the pixels Vega draws on the main thread for the same messages.
  * `idle` runs only the input driver, to show what the harness itself costs.
  */
 import type { FrameTime, LoadChunk } from '@webmon/napari';
@@ -21,7 +21,7 @@ import type { Renderer } from '../src/index.js';
 
 export type Approach = 'streaming' | 'streaming-every-frame' | 'batch' | 'reembed' | 'worker' | 'idle';
 
-/** The worker's script (bench/worker.ts bundled, with its document shim), set by bench/run.ts's bundle. */
+/** The charts' worker (src/worker/charts-worker.ts bundled with its document shim, as tsup builds it), set by bench/run.ts. */
 declare const __LC_WORKER__: string;
 
 export interface BenchConfig {
@@ -87,6 +87,7 @@ async function runStreaming(config: BenchConfig, source: Source): Promise<BenchR
   const charts = createLoaderCharts(container(), {
     renderer: config.renderer,
     windowMs: config.windowMs,
+    worker: false, // Vega on the page's main thread: the case the worker is measured against
     ...(config.approach === 'streaming-every-frame' ? { frameBudgetMs: Infinity } : {}),
     onUpdate: (info) => {
       if (measuring) updateMs.push(info.durationMs);
@@ -249,47 +250,34 @@ async function runReembed(config: BenchConfig, source: Source): Promise<BenchRes
   return { frames: frameCount, updates: updateMs.length, updateMs, elapsedMs };
 }
 
-/** The charts in a worker (see bench/worker.ts); `updateMs` is the worker's time per update (script, not raster). */
+/**
+ * The package's worker mode (`createLoaderCharts(el, { worker })`), fed like the every-frame case: one push
+ * per animation frame. `updateMs` is the worker's time per update (its script; reported through `onUpdate`).
+ */
 async function runWorker(config: BenchConfig, source: Source): Promise<BenchResult> {
-  const app = container();
-  const canvases = [0, 1, 2].map(() => {
-    const canvas = document.createElement('canvas');
-    canvas.style.display = 'block';
-    app.append(canvas);
-    return canvas;
-  });
-  const offscreen = canvases.map((canvas) => canvas.transferControlToOffscreen());
   const url = URL.createObjectURL(new Blob([__LC_WORKER__], { type: 'text/javascript' }));
-  const worker = new Worker(url, { type: 'module' });
-  const replies: ((data: { type: string; [key: string]: unknown }) => void)[] = [];
   const workerMs: number[] = [];
   let measuring = false;
-  let failure: string | undefined;
-  const fail = (message: string): void => {
-    failure ??= message;
-    for (const reply of replies.splice(0)) reply({ type: 'error' });
+  let failure: unknown;
+  const charts = createLoaderCharts(container(), {
+    windowMs: config.windowMs,
+    worker: url,
+    onUpdate: (info) => {
+      if (measuring) workerMs.push(info.durationMs);
+    },
+    onError: (error) => (failure ??= error),
+  });
+  await charts.ready;
+  if (charts.mode !== 'worker') throw new Error(`the charts did not start in the worker: ${String(failure)}`);
+  // Everything pushed, kept to draw the same window on the main thread at the end (an array push per frame).
+  const pushed: (FrameMessage | LoadMessage)[] = [];
+  const push = (messages: (FrameMessage | LoadMessage)[]): void => {
+    charts.push(messages);
+    for (const message of messages) pushed.push(message);
   };
-  worker.onerror = (event) => fail(`bench worker: ${event.message}`);
-  worker.onmessage = (event: MessageEvent<{ type: string; ms?: number; message?: string }>) => {
-    const data = event.data;
-    if (data.type === 'error') return fail(`bench worker: ${String(data.message)}`);
-    if (data.type === 'done') {
-      if (measuring) workerMs.push(data.ms as number);
-      return;
-    }
-    replies.shift()?.(data);
-  };
-  const ask = (message: object, transfer: Transferable[] = []) =>
-    new Promise<{ type: string; [key: string]: unknown }>((resolve) => {
-      replies.push(resolve);
-      worker.postMessage(message, transfer);
-    });
-  await ask({ type: 'init', windowMs: config.windowMs, canvases: offscreen }, offscreen);
-  const prefill: (FrameMessage | LoadMessage)[] = [];
-  for (let i = 0; i < Math.ceil((config.windowMs / 1000) * 60); i += 1) prefill.push(...source.next());
-  worker.postMessage({ type: 'push', messages: prefill });
+  for (let i = 0; i < Math.ceil((config.windowMs / 1000) * 60); i += 1) push(source.next());
   for (let i = 0; i < 30; i += 1) {
-    worker.postMessage({ type: 'push', messages: source.next() });
+    push(source.next());
     await nextFrame();
   }
   await mark('start');
@@ -297,37 +285,36 @@ async function runWorker(config: BenchConfig, source: Source): Promise<BenchResu
   const started = performance.now();
   let frames = 0;
   while (performance.now() - started < config.seconds * 1000) {
-    worker.postMessage({ type: 'push', messages: source.next() });
+    push(source.next());
     await nextFrame();
     frames += 1;
   }
   const elapsedMs = performance.now() - started;
   await mark('end');
   measuring = false;
-  if (failure) throw new Error(failure);
+  if (failure) throw failure;
 
-  // The same rows drawn by Vega on this thread, by a view's own canvas renderer: the pixels must be equal.
-  const snapshot = (await ask({ type: 'snapshot' })) as unknown as { images: ImageData[]; rows: Record<string, object[]> };
-  if (failure) throw new Error(failure);
-  const here = createHeadlessLoaderCharts({ windowMs: config.windowMs });
+  // The same messages drawn by Vega on this thread: the pixels must be equal.
+  await charts.flush();
+  const theirs = await charts.toImageData();
+  const here = createLoaderCharts(container(), { windowMs: config.windowMs, worker: false, schedule: 'manual' });
+  await here.ready;
+  here.push(pushed);
+  await here.flush();
+  const ours = await here.toImageData();
   const pixelCheck: string[] = [];
-  for (const [index, name] of (['frameTime', 'loadTime', 'chunkSize'] as const).entries()) {
-    const chart = here.charts[name];
-    (chart as { push(rows: object[]): void }).push(snapshot.rows[name] ?? []);
-    await chart.flush();
-    const canvas = (await chart.view!.toCanvas(1)) as unknown as HTMLCanvasElement;
-    const ours = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-    const theirs = snapshot.images[index] as ImageData;
-    let differing = ours.width === theirs.width && ours.height === theirs.height ? 0 : Infinity;
+  for (const name of ['frameTime', 'loadTime', 'chunkSize'] as const) {
+    const [a, b] = [ours[name], theirs[name]];
+    let differing = a.width === b.width && a.height === b.height ? 0 : Infinity;
     let inked = 0;
-    for (let k = 0; differing !== Infinity && k < ours.data.length; k += 1) {
-      if (ours.data[k] !== theirs.data[k]) differing += 1;
-      if ((k & 3) !== 3 && (theirs.data[k] as number) < 200) inked += 1;
+    for (let k = 0; differing !== Infinity && k < a.data.length; k += 1) {
+      if (a.data[k] !== b.data[k]) differing += 1;
+      if ((k & 3) !== 3 && (b.data[k] as number) < 200) inked += 1;
     }
-    pixelCheck.push(`${name} ${theirs.width}×${theirs.height}: ${differing} bytes differ (${inked} inked channels)`);
+    pixelCheck.push(`${name} ${b.width}×${b.height}: ${differing} bytes differ (${inked} inked channels)`);
   }
   here.dispose();
-  worker.terminate();
+  charts.dispose();
   URL.revokeObjectURL(url);
   return { frames, updates: workerMs.length, updateMs: workerMs, elapsedMs, pixelCheck };
 }

@@ -25,7 +25,7 @@ for (let frame = 0; frame < 12 * 60; frame += 1) {
   }
 }
 
-const charts = createLoaderCharts(document.getElementById('app') as HTMLElement, { summaryIntervalMs: 1 });
+const charts = createLoaderCharts(document.getElementById('app') as HTMLElement, { summaryIntervalMs: 1, worker: false }); // the test page serves no worker file
 await charts.ready;
 charts.push(messages);
 await charts.flush();

@@ -19,6 +19,8 @@ export const LoaderChartsErrorCode = {
   EMBED_FAILED: 'LOADER_CHARTS_EMBED_FAILED',
   /** `toSVG()` on a chart that was disposed. */
   DISPOSED: 'LOADER_CHARTS_DISPOSED',
+  /** The charts' worker could not start or failed (the charts fall back to the main thread when it fails at start). */
+  WORKER_FAILED: 'LOADER_CHARTS_WORKER_FAILED',
 } as const;
 
 export type LoaderChartsErrorCode = (typeof LoaderChartsErrorCode)[keyof typeof LoaderChartsErrorCode];

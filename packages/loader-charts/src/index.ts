@@ -2,8 +2,11 @@
 
 // The loader page
 export { LoaderChartsDefaults, createHeadlessLoaderCharts, createLoaderCharts, renderLoaderChartsSVG } from './loader-charts.js';
+export { canUseChartsWorker } from './worker-charts.js';
 export type {
   FrameTimeRow,
+  LoaderChartHandles,
+  LoaderRows,
   HeadlessLoaderCharts,
   HeadlessLoaderChartsOptions,
   LoadChunkRow,

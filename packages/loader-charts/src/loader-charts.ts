@@ -9,6 +9,8 @@ import { WindowClock } from './core/window-clock.js';
 import type { ClockMode } from './core/window-clock.js';
 import { LoaderChartsError, LoaderChartsErrorCode, checkPositive } from './errors.js';
 import { FrameLoop } from './frame-loop.js';
+import { buildLoaderDom } from './loader-dom.js';
+import { canUseChartsWorker, createWorkerLoaderCharts } from './worker-charts.js';
 import { chunkSizeSpec, frameTimeSpec, loadTimeSpec } from './specs.js';
 import {
   StreamController,
@@ -85,19 +87,29 @@ export interface LoaderChartsOptions extends HeadlessLoaderChartsOptions {
   embedOptions?: EmbedOptions;
   /** Called after each frame's update. */
   onUpdate?: (info: LoaderUpdateInfo) => void;
+  /**
+   * Run Vega in a Web Worker that draws into the page's canvases (`OffscreenCanvas`): the page's main thread
+   * only checks and posts messages. `true` loads `charts-worker.js` from beside this module; a URL or string
+   * loads it from there. If the worker fails to start, the charts fall back to the main thread (`mode`).
+   * Needs `renderer: 'canvas'`, no custom `now` and no `embedOptions` (they cannot cross to a worker);
+   * `frameBudgetMs` does not apply (the worker updates once per frame of its own).
+   * @default true where the browser has module workers and OffscreenCanvas and those options allow it
+   */
+  worker?: boolean | string | URL;
   /** Errors of updates run from an animation frame. @default console.error */
   onError?: (error: unknown) => void;
+}
+
+/** The rows each chart shows (`t` in ms since the epoch). */
+export interface LoaderRows {
+  frameTime: FrameTimeRow[];
+  loadTime: LoadChunkRow[];
+  chunkSize: LoadChunkRow[];
 }
 
 interface LoaderChartsBase {
   /** Adds `frame_time` / `load_chunk` messages (see `LoaderMessage`); returns how many were charted. Throws `INVALID_MESSAGE` and adds none if any is malformed; `unknown` napari events are skipped. */
   push(messages: LoaderMessage | readonly LoaderMessage[]): number;
-  /** The three charts (each a `StreamingChart` handle: view, rows, toSVG…). */
-  readonly charts: {
-    readonly frameTime: StreamingChart<FrameTimeRow>;
-    readonly loadTime: StreamingChart<LoadChunkRow>;
-    readonly chunkSize: StreamingChart<LoadChunkRow>;
-  };
   /** Window length in ms; setting it re-evicts and redraws. */
   windowMs: number;
   /** Frame time and load statistics over the current window. */
@@ -108,8 +120,26 @@ interface LoaderChartsBase {
   dispose(): void;
 }
 
+/** The three charts of the main thread (each a `StreamingChart` handle: view, rows, toSVG…). */
+export interface LoaderChartHandles {
+  readonly frameTime: StreamingChart<FrameTimeRow>;
+  readonly loadTime: StreamingChart<LoadChunkRow>;
+  readonly chunkSize: StreamingChart<LoadChunkRow>;
+}
+
 export interface LoaderCharts extends LoaderChartsBase {
+  /** Resolves when the charts can draw (the worker started, or the views are embedded). */
   readonly ready: Promise<void>;
+  /** Where Vega runs: `worker` (the page holds no Vega view) or `main`. */
+  readonly mode: 'worker' | 'main';
+  /** The Vega-backed chart handles, in `main` mode only (in `worker` mode the views live in the worker). */
+  readonly charts: LoaderChartHandles | undefined;
+  /** The rows each chart shows (in `worker` mode, asked of the worker after the messages pushed so far). */
+  rows(): Promise<LoaderRows>;
+  /** The three charts as SVG documents (Vega's SVG renderer, in whichever thread the views are). */
+  toSVG(): Promise<Record<LoaderChartName, string>>;
+  /** The pixels of each chart's canvas as drawn (canvas renderer), or of Vega's `toCanvas()` (SVG renderer). */
+  toImageData(): Promise<Record<LoaderChartName, ImageData>>;
   readonly paused: boolean;
   /** Freezes charts and summary; messages keep arriving into the bounded window and show on `resume()`. */
   pause(): void;
@@ -117,6 +147,7 @@ export interface LoaderCharts extends LoaderChartsBase {
 }
 
 export interface HeadlessLoaderCharts extends LoaderChartsBase {
+  readonly charts: LoaderChartHandles;
   /** The three charts as SVG documents (Vega's SVG string renderer; no DOM needed). */
   toSVG(): Promise<Record<LoaderChartName, string>>;
 }
@@ -273,18 +304,6 @@ export async function renderLoaderChartsSVG(
   }
 }
 
-function formatNumber(value: number | null, digits: number, unit = ''): string {
-  return value === null || !Number.isFinite(value) ? '–' : `${value.toFixed(digits)}${unit}`;
-}
-
-const SUMMARY_ROWS: readonly [key: string, label: string, read: (summary: LoaderSummary) => string][] = [
-  ['frame-mean', 'frame time mean', (s) => formatNumber(s.frameTime.meanMs, 1, ' ms')],
-  ['frame-p95', 'frame time p95', (s) => formatNumber(s.frameTime.p95Ms, 1, ' ms')],
-  ['fps', 'fps', (s) => formatNumber(s.frameTime.fps, 1)],
-  ['loads-per-second', 'loads / s', (s) => formatNumber(s.loads.loadsPerSecond, 1)],
-  ['megabytes-per-second', 'MB / s', (s) => formatNumber(s.loads.megabytesPerSecond, 2)],
-];
-
 /**
  * The loader page: frame time, chunk load time and chunk size over a sliding window, with a summary
  * (frame time mean and p95, implied fps, loads per second, MB/s) beside them. Inside `element` it adds one
@@ -303,37 +322,37 @@ export function createLoaderCharts(element: HTMLElement, options: LoaderChartsOp
   checkPositive('maxPoints', options.maxPoints ?? LoaderChartsDefaults.maxPoints, true);
   const summaryIntervalMs = checkPositive('summaryIntervalMs', options.summaryIntervalMs ?? LoaderChartsDefaults.summaryIntervalMs);
   const budgetMs = checkPositive('frameBudgetMs', options.frameBudgetMs ?? LoaderChartsDefaults.frameBudgetMs, false, true);
+  const clock = options.clock ?? LoaderChartsDefaults.clock;
+  if (clock !== 'data' && clock !== 'live') {
+    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTIONS, `clock must be "data" or "live", got ${String(clock)}`);
+  }
+  // What cannot cross to a worker: a function clock, vega-embed's options, the SVG renderer's DOM.
+  const mainOnly = renderer !== 'canvas' || options.now !== undefined || options.embedOptions !== undefined;
+  const worker = options.worker ?? (!mainOnly && canUseChartsWorker());
+  if (typeof worker !== 'boolean' && typeof worker !== 'string' && !(typeof URL !== 'undefined' && worker instanceof URL)) {
+    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTIONS, `worker must be a boolean, a string or a URL, got ${String(worker)}`);
+  }
+  if (worker !== false && mainOnly) {
+    throw new LoaderChartsError(LoaderChartsErrorCode.INVALID_OPTIONS, "worker needs renderer 'canvas', no now() and no embedOptions (they cannot cross to a worker)");
+  }
+  if (worker !== false && canUseChartsWorker()) {
+    return createWorkerLoaderCharts(element, options, worker === true ? undefined : worker, () => createMainLoaderCharts(element, options, renderer, schedule, summaryIntervalMs, budgetMs));
+  }
+  return createMainLoaderCharts(element, options, renderer, schedule, summaryIntervalMs, budgetMs);
+}
+
+/** The charts with Vega on the page's main thread (options already checked). */
+function createMainLoaderCharts(
+  element: HTMLElement,
+  options: LoaderChartsOptions,
+  renderer: Renderer,
+  schedule: Schedule,
+  summaryIntervalMs: number,
+  budgetMs: number,
+): LoaderCharts {
   const onError = options.onError ?? ((error: unknown) => console.error('[loader-charts]', error));
 
-  const doc = element.ownerDocument;
-  const root = doc.createElement('div');
-  root.className = 'webmon-loader-charts';
-  // Inline layout only: no stylesheet is injected into the host page.
-  root.style.cssText = 'display:flex;gap:16px;align-items:flex-start;font:12px system-ui,sans-serif';
-  const column = doc.createElement('div');
-  column.className = 'webmon-loader-charts__charts';
-  column.style.cssText = 'display:flex;flex-direction:column;gap:6px';
-  root.append(column);
-
-  const summaryCells = new Map<string, HTMLElement>();
-  if (options.summary ?? LoaderChartsDefaults.summary) {
-    const list = doc.createElement('dl');
-    list.className = 'webmon-loader-charts__summary';
-    list.style.cssText = 'margin:0;display:grid;grid-template-columns:auto auto;gap:2px 10px;min-width:14em';
-    for (const [key, label] of SUMMARY_ROWS) {
-      const term = doc.createElement('dt');
-      term.textContent = label;
-      term.style.cssText = 'color:#555';
-      const value = doc.createElement('dd');
-      value.dataset.stat = key;
-      value.textContent = '–';
-      value.style.cssText = 'margin:0;font-variant-numeric:tabular-nums;text-align:right';
-      list.append(term, value);
-      summaryCells.set(key, value);
-    }
-    root.append(list);
-  }
-  element.appendChild(root);
+  const { root, column, renderSummary: showSummary } = buildLoaderDom(element, options.summary ?? LoaderChartsDefaults.summary);
 
   const readies: Promise<unknown>[] = [];
   let model: LoaderModel;
@@ -362,16 +381,7 @@ export function createLoaderCharts(element: HTMLElement, options: LoaderChartsOp
     onError,
   });
 
-  const renderSummary = (): void => {
-    if (summaryCells.size === 0) return;
-    const summary = model.summary();
-    for (const [key, , read] of SUMMARY_ROWS) {
-      const cell = summaryCells.get(key);
-      const text = read(summary);
-      // Skip unchanged text: a text write costs a style/layout pass even when equal.
-      if (cell && cell.textContent !== text) cell.textContent = text;
-    }
-  };
+  const renderSummary = (): void => showSummary(() => model.summary());
 
   /** One update of every chart that changed, and of the summary when it is owed; one per frame at most (see `FrameLoop`). */
   async function update(): Promise<boolean> {
@@ -393,9 +403,28 @@ export function createLoaderCharts(element: HTMLElement, options: LoaderChartsOp
   const ready = Promise.all(readies).then(() => loop.request());
   ready.catch(onError);
 
+  const pixelsOf = async (chart: StreamController<object>): Promise<ImageData> => {
+    await chart.ready;
+    const view = chart.view;
+    if (view === undefined) throw new LoaderChartsError(LoaderChartsErrorCode.DISPOSED, 'the charts are disposed');
+    const drawn = renderer === 'canvas' ? view.container()?.querySelector('canvas') : null;
+    const canvas = drawn ?? ((await view.toCanvas(globalThis.devicePixelRatio || 1)) as unknown as HTMLCanvasElement);
+    return canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+  };
+
   return {
     ready: ready.then(() => undefined),
+    mode: 'main',
     charts: { frameTime: model.frameTime, loadTime: model.loadTime, chunkSize: model.chunkSize },
+    rows: async () => ({ frameTime: model.frameTime.rows(), loadTime: model.loadTime.rows(), chunkSize: model.chunkSize.rows() }),
+    async toSVG() {
+      const [frameTime, loadTime, chunkSize] = await Promise.all(model.all.map((chart) => chart.toSVG()));
+      return { frameTime: frameTime as string, loadTime: loadTime as string, chunkSize: chunkSize as string };
+    },
+    async toImageData() {
+      const [frameTime, loadTime, chunkSize] = await Promise.all(model.all.map(pixelsOf));
+      return { frameTime: frameTime as ImageData, loadTime: loadTime as ImageData, chunkSize: chunkSize as ImageData };
+    },
     get paused() {
       return loop.paused;
     },

@@ -216,7 +216,7 @@ describe('createLoaderCharts in Chromium', () => {
     const result = await page.evaluate(async () => {
       const { lc, container, frames, outstandingFrames } = window.harness;
       const element = container();
-      const charts = lc.createLoaderCharts(element, { summaryIntervalMs: 1, frameBudgetMs: Infinity });
+      const charts = lc.createLoaderCharts(element, { summaryIntervalMs: 1, frameBudgetMs: Infinity, worker: false });
       await charts.ready;
       const epoch = 1_700_000_000;
       const second = (from: number) => [
@@ -226,14 +226,14 @@ describe('createLoaderCharts in Chromium', () => {
       charts.push(second(0));
       await frames(3);
       const stat = (name: string) => element.querySelector(`[data-stat="${name}"]`)?.textContent;
-      const first = { frames: charts.charts.frameTime.view!.data('points').length, loads: charts.charts.loadTime.view!.data('points').length, sizes: charts.charts.chunkSize.view!.data('points').length, fps: stat('fps'), mean: stat('frame-mean'), mbps: stat('megabytes-per-second') };
+      const first = { frames: charts.charts!.frameTime.view!.data('points').length, loads: charts.charts!.loadTime.view!.data('points').length, sizes: charts.charts!.chunkSize.view!.data('points').length, fps: stat('fps'), mean: stat('frame-mean'), mbps: stat('megabytes-per-second') };
       charts.pause();
       charts.push(second(1));
       await frames(4);
-      const paused = { frames: charts.charts.frameTime.view!.data('points').length, outstanding: outstandingFrames(), paused: charts.paused };
+      const paused = { frames: charts.charts!.frameTime.view!.data('points').length, outstanding: outstandingFrames(), paused: charts.paused };
       charts.resume();
       await frames(3);
-      const resumed = { frames: charts.charts.frameTime.view!.data('points').length, loads: charts.charts.loadTime.view!.data('points').length };
+      const resumed = { frames: charts.charts!.frameTime.view!.data('points').length, loads: charts.charts!.loadTime.view!.data('points').length };
       charts.dispose();
       return { first, paused, resumed, children: element.childElementCount, outstanding: outstandingFrames() };
     });
@@ -256,17 +256,17 @@ describe('createLoaderCharts in Chromium', () => {
       ];
       const layoutOf = (charts: ReturnType<typeof lc.createLoaderCharts>, element: HTMLElement) =>
         (['frameTime', 'loadTime', 'chunkSize'] as const).map((name) => {
-          const view = charts.charts[name].view!;
+          const view = charts.charts![name].view!;
           const canvas = element.querySelector(`.webmon-loader-charts__${name} canvas`) as HTMLCanvasElement;
           return { name, rows: view.data('points').length, ...textLayout(view, canvas) };
         });
       const early = container();
-      const before = lc.createLoaderCharts(early, { summaryIntervalMs: 1, frameBudgetMs: Infinity });
+      const before = lc.createLoaderCharts(early, { summaryIntervalMs: 1, frameBudgetMs: Infinity, worker: false });
       before.push(messages); // before the views exist
       await before.ready;
       await frames(4);
       const late = container();
-      const after = lc.createLoaderCharts(late, { summaryIntervalMs: 1, frameBudgetMs: Infinity });
+      const after = lc.createLoaderCharts(late, { summaryIntervalMs: 1, frameBudgetMs: Infinity, worker: false });
       await after.ready;
       after.push(messages);
       await frames(4);
@@ -313,7 +313,7 @@ describe('createLoaderCharts in Chromium', () => {
     };
     await page.evaluate(async () => {
       const { lc, container } = window.harness;
-      const charts = lc.createLoaderCharts(container(), { summaryIntervalMs: 1, frameBudgetMs: Infinity });
+      const charts = lc.createLoaderCharts(container(), { summaryIntervalMs: 1, frameBudgetMs: Infinity, worker: false });
       await charts.ready;
       const state = { charts, second: 0, maxFrames: 0, maxLoads: 0 };
       (window as unknown as { sim: unknown }).sim = state;
@@ -331,8 +331,8 @@ describe('createLoaderCharts in Chromium', () => {
           for (let i = 0; i < loads; i += 1) batch.push({ time: epoch + state.second + i / loads, num_bytes: 65_536, load_ms: 2 });
           state.charts.push(batch as never);
           await frames(1);
-          state.maxFrames = Math.max(state.maxFrames, state.charts.charts.frameTime.view!.data('points').length);
-          state.maxLoads = Math.max(state.maxLoads, state.charts.charts.loadTime.view!.data('points').length);
+          state.maxFrames = Math.max(state.maxFrames, state.charts.charts!.frameTime.view!.data('points').length);
+          state.maxLoads = Math.max(state.maxLoads, state.charts.charts!.loadTime.view!.data('points').length);
         }
         return { maxFrames: state.maxFrames, maxLoads: state.maxLoads, summary: state.charts.summary() };
       }, seconds);

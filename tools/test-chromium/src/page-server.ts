@@ -37,6 +37,8 @@ export interface PageOptions {
   bodyStyle?: string;
   /** Markup before the script tag. Default none. */
   bodyHtml?: string;
+  /** More scripts served beside `/page.js`, by path (a worker a module loads from `new URL(…, import.meta.url)`). Default none. */
+  scripts?: Record<string, string>;
 }
 
 export interface PageServer {
@@ -59,6 +61,8 @@ export async function servePage(script: string, options: PageOptions = {}): Prom
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
     } else if (request.url === '/page.js') {
       response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+    } else if (request.url !== undefined && options.scripts && Object.hasOwn(options.scripts, request.url)) {
+      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(options.scripts[request.url]);
     } else {
       response.writeHead(404).end();
     }

@@ -57,6 +57,23 @@ describe('failures', () => {
     }
   });
 
+  it('serves more scripts beside the page: a module worker loaded from import.meta.url', async () => {
+    const page = `const worker = new Worker(new URL('./echo-worker.js', import.meta.url), { type: 'module' });
+worker.onmessage = (event) => { window.echoed = event.data; };
+worker.postMessage('ping');`;
+    const server = await servePage(page, { scripts: { '/echo-worker.js': 'self.onmessage = (event) => self.postMessage(event.data + " pong");' } });
+    const browser = await launchChromium();
+    try {
+      const opened = await openPage(browser, server.url, 'echoed');
+      expect(await opened.evaluate(() => (window as unknown as { echoed: string }).echoed)).toBe('ping pong');
+      // Nothing else is served.
+      expect(await opened.evaluate(async () => (await fetch('/other.js')).status)).toBe(404);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+
   it('prefers WEBMON_CHROMIUM when set', () => {
     const saved = process.env['WEBMON_CHROMIUM'];
     try {

@@ -16,6 +16,11 @@ export interface BundleBudget {
   external: readonly string[];
   /** The bundle must not contain zod (validation that needs zod is the page's choice, not the package's). */
   zodFree: boolean;
+  /**
+   * A worker's own file: bundled as an entry, ignoring the package's `"sideEffects": false` (which would let
+   * esbuild drop a bare import of it; a bundler that emits a worker treats it as an entry too).
+   */
+  workerEntry?: boolean;
   /** Largest minified size, bytes. */
   minified: number;
   /** Largest gzipped (level 9) size, bytes. */
@@ -99,8 +104,22 @@ export const BUNDLE_BUDGETS: readonly BundleBudget[] = [
     code: "export * from '@webmon/loader-charts';",
     external: ['vega', 'vega-lite', 'vega-embed'],
     zodFree: true,
-    minified: 23_000,
-    gzipped: 8_200,
+    // 28 kB since the worker mode: the page's half of it (messages to the worker, fallback, placeholder canvases; +5 kB).
+    minified: 28_000,
+    gzipped: 10_000,
+  },
+  {
+    label: '@webmon/loader-charts/charts-worker.js',
+    readme: '@webmon/loader-charts',
+    // The charts' worker, a second file the page loads (`new URL('./charts-worker.js', import.meta.url)`): Vega
+    // and Vega-Lite inside (~800 kB of it), since a worker cannot use the page's copies. Only pages that run
+    // the charts in a worker fetch it; the page's own bundle does not grow.
+    code: "import '@webmon/loader-charts/charts-worker.js';",
+    workerEntry: true,
+    external: [],
+    zodFree: true,
+    minified: 900_000,
+    gzipped: 320_000,
   },
   {
     label: '@webmon/time-series',

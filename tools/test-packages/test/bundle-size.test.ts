@@ -36,6 +36,7 @@ async function bundle(row: BundleBudget): Promise<Measured> {
     platform: 'browser',
     target: 'es2022',
     external: [...row.external],
+    ignoreAnnotations: row.workerEntry ?? false,
     metafile: true,
     write: false,
     logLevel: 'silent',

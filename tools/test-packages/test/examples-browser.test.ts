@@ -141,6 +141,15 @@ async function bundleOnce(name: BrowserPackage, file: string): Promise<{ dir: st
   return { dir, script: readFileSync(join(dir, outfile), 'utf8') };
 }
 
+/**
+ * The loader charts' worker from the installed tarball, served beside the bundle as the README says to copy
+ * it (`public/charts-worker.js`). A worker that fails to load would fall back to the main thread with a
+ * console error, which fails the example.
+ */
+function chartsWorker(): Record<string, string> {
+  return { '/charts-worker.js': readFileSync(join(consumer, 'node_modules', '@webmon/loader-charts', 'dist', 'charts-worker.js'), 'utf8') };
+}
+
 interface Site {
   url: string;
   relay: InstalledRelay | undefined;
@@ -148,8 +157,8 @@ interface Site {
 }
 
 /** Serves the page (`/`) and the bundle on 127.0.0.1, port 0; with `topics`, the installed relay on the same origin at `/ws`. */
-async function serve(script: string, body: string, topics?: readonly object[]): Promise<Site> {
-  const page = await servePage(script, { title: 'example', bodyStyle: 'margin:0;font:14px sans-serif', bodyHtml: body });
+async function serve(script: string, body: string, topics?: readonly object[], scripts?: Record<string, string>): Promise<Site> {
+  const page = await servePage(script, { title: 'example', bodyStyle: 'margin:0;font:14px sans-serif', bodyHtml: body, ...(scripts ? { scripts } : {}) });
   const relay = topics === undefined ? undefined : relayModule.createRelay({ server: page.server, path: '/ws', topics });
   return {
     url: page.url,
@@ -323,7 +332,7 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
   });
 
   it('@webmon/loader-charts: the three charts draw their marks, the summary is computed from the frames, and pause freezes them', async () => {
-    const site = await serve((await bundleExample('@webmon/loader-charts')).script, '<button id="pause">Pause</button><div id="loader" style="width:800px"></div>');
+    const site = await serve((await bundleExample('@webmon/loader-charts')).script, '<button id="pause">Pause</button><div id="loader" style="width:800px"></div>', undefined, chartsWorker());
     const { page, errors } = await open(site.url);
     try {
       const stat = async (key: string): Promise<number> => Number.parseFloat((await page.locator(`[data-stat="${key}"]`).textContent()) ?? '');
@@ -442,7 +451,7 @@ describe('browser examples, installed with npm and opened in Chromium', () => {
     const site = await serve((await bundleExample('@webmon/loader-charts', 'live.js')).script, '<div id="loader" style="width:800px"></div>', [
       { ...NapariTopics.frameTime, replayMs: 60_000 },
       { ...NapariTopics.loadChunk, replayMs: 60_000 },
-    ]);
+    ], chartsWorker());
     // Two seconds of frames at a frame time unique to this run, and loads, all before the page opens.
     const deltaMs = unique(20, 20);
     const end = Date.now() / 1000;

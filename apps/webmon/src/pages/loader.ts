@@ -18,6 +18,10 @@ export const page = definePageFor<NapariTopicPayloads>()({
     let loadChunks = 0;
     const charts = createLoaderCharts(root, {
       windowMs: CHART_WINDOW_MS,
+      // Vega in a worker drawing into the page's canvases (its file, charts-worker.js, is copied beside this
+      // page's module by the build); the main thread only posts the messages. Falls back to the main thread
+      // where the browser cannot.
+      worker: true,
       // What is charted, for people and tests alike (drawn rows in the window, after each redraw).
       onUpdate: () => {
         const summary = charts.summary();
@@ -25,6 +29,8 @@ export const page = definePageFor<NapariTopicPayloads>()({
         root.dataset['loadRows'] = String(summary.loads.count);
       },
     });
+    // Where the charts run, for people and tests ('worker', or 'main' after a fallback).
+    void charts.ready.then(() => (root.dataset['chartsMode'] = charts.mode), () => undefined);
     // Messages that arrive before the Vega views exist (the replayed window comes first, all at once) are
     // fine to push: the charts keep them and lay themselves out for them on the first draw.
     context.subscribe('napari.frame_time', (frameTime) => {

@@ -8,8 +8,24 @@ import * as loaderCharts from '../../src/index.js';
 // Count the frames the library requests: wraps the browser API, not our code.
 const animationFrames = trackAnimationFrames();
 
+/** The charts' worker (src/worker/charts-worker.ts bundled with its shim), when the test bundles it in. */
+declare const __LC_WORKER__: string | undefined;
+const workerUrl = typeof __LC_WORKER__ === 'string' ? URL.createObjectURL(new Blob([__LC_WORKER__], { type: 'text/javascript' })) : undefined;
+
 const harness = {
   lc: loaderCharts,
+  /** A blob URL of the charts' worker script (test/worker-charts.test.ts), for `createLoaderCharts(el, { worker: workerUrl })`. */
+  workerUrl,
+  /** How many bytes of two images differ (Infinity when their sizes differ), and how many channels are inked. */
+  compareImages(a: ImageData, b: ImageData): { differing: number; inked: number; size: string } {
+    let differing = a.width === b.width && a.height === b.height ? 0 : Infinity;
+    let inked = 0;
+    for (let k = 0; differing !== Infinity && k < a.data.length; k += 1) {
+      if (a.data[k] !== b.data[k]) differing += 1;
+      if ((k & 3) !== 3 && (a.data[k + (3 - (k & 3))] as number) > 0 && (a.data[k] as number) < 200) inked += 1;
+    }
+    return { differing, inked, size: `${b.width}x${b.height}` };
+  },
   /** Animation frames requested and not yet run or cancelled. */
   outstandingFrames: (): number => animationFrames.outstanding(),
   /** Resolves after `count` real animation frames (not counted as outstanding). */
