@@ -20,7 +20,8 @@ import { explorerValue } from './explorer-page.js';
 import { APP_DIR, PYTHON, SIMULATOR, eventually, getJson, launchChromium, startProcess, startWebmon, type Proc } from './helpers.js';
 import { changedShare, summarizePixels, type PixelSummary } from './pixels.js';
 
-const CHART = '?chart=napari.frame_time~delta_ms';
+/** Two charts: a stream topic's field (10 s of history, `CHART_WINDOW_MS`) and a JSON latest topic's (60 s, `CHART_HISTORY_MS`). */
+const CHART = '?chart=napari.frame_time~delta_ms&chart=napari.data.my_plugin~stats.mean';
 
 interface LiveShot {
   /** The frame's source time (ms), as the image page says it drew it. */
@@ -134,7 +135,17 @@ describe('webmon replay of a recording of the simulator, in Chromium', () => {
     const slider = page.getByRole('slider', { name: 'Replay position' });
     const box = (await slider.boundingBox())!;
     expect(box.width).toBeGreaterThan(800);
-    expect((await page.locator('#webmon-nav').boundingBox())!.height).toBeLessThan(60);
+    // The nav is one row of links (it was a column once the timeline took the row), at 1280 px and at 900.
+    const navRow = async (): Promise<number> => new Set(await page.locator('#webmon-nav a').evaluateAll((links) => links.map((link) => Math.round(link.getBoundingClientRect().top)))).size;
+    expect(await navRow()).toBe(1);
+    const clockBox = (await page.locator('.timeline-clock').boundingBox())!;
+    expect(clockBox.x + clockBox.width).toBeLessThanOrEqual(1280);
+    await page.setViewportSize({ width: 900, height: 800 });
+    expect(await navRow()).toBe(1);
+    expect((await slider.boundingBox())!.width).toBeGreaterThan(450);
+    const narrowClock = (await page.locator('.timeline-clock').boundingBox())!;
+    expect(narrowClock.x + narrowClock.width).toBeLessThanOrEqual(900);
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // A replay starts playing from the beginning: pause it, so the state at the sought cursor stays.
     await page.getByRole('button', { name: 'Pause' }).click();
@@ -162,8 +173,15 @@ describe('webmon replay of a recording of the simulator, in Chromium', () => {
       const delta = (newest.payload as { delta_ms: number }).delta_ms;
       // The tree shows the value at the cursor; the chart the recorded window before it.
       await expect.poll(async () => Number(await explorerValue(page, 'napari.frame_time', 'delta_ms').textContent()), { timeout: 20_000 }).toBeCloseTo(delta, 3);
-      const chart = page.locator('[data-role="charts"] .wx-chart').first();
-      await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 20_000 }).toBe(frameTimes.length);
+      const charts = page.locator('[data-role="charts"] .wx-chart');
+      await expect.poll(async () => Number(await charts.nth(0).getAttribute('data-points')), { timeout: 20_000 }).toBe(frameTimes.length);
+      // The plugin's data: every value of the minute before the cursor (here the whole recording up to it).
+      const plugin = state.filter((message) => message.topic === 'napari.data.my_plugin');
+      expect(plugin.length).toBeGreaterThan(20);
+      expect(Number(plugin[0]!.logTime) / 1e6).toBeGreaterThan(sought.cursor - 60_000);
+      await expect.poll(async () => Number(await charts.nth(1).getAttribute('data-points')), { timeout: 20_000 }).toBe(plugin.length);
+      // The stream's window is shorter than the recording so far; the plugin's reaches back further.
+      expect(Number(plugin[0]!.logTime)).toBeLessThan(Number(frameTimes[0]!.logTime));
     } finally {
       await recording.close();
     }
@@ -263,7 +281,7 @@ describe('webmon replay of a recording of the simulator, in Chromium', () => {
     // For the README: paused late in the recording, the chart holding the minute before the cursor.
     const late = await status(url);
     expect(await replayAction(page, { action: 'seek', cursor: late.replay.start + 0.9 * (late.replay.end - late.replay.start) })).toBe(204);
-    await expect.poll(async () => Number(await page.locator('[data-role="charts"] .wx-chart').first().getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThan(500);
+    await expect.poll(async () => Number(await page.locator('[data-role="charts"] .wx-chart').nth(1).getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThan(100);
     await page.locator('body').click({ position: { x: 5, y: 780 } }); // no focus ring on a control
     mkdirSync(join(APP_DIR, 'docs'), { recursive: true });
     await page.screenshot({ path: join(APP_DIR, 'docs', 'replay.png') });
