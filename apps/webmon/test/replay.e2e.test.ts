@@ -1,13 +1,13 @@
 /**
  * Record, then replay, in real Chromium: webmon records the simulator (napari 0.4: octree polls,
- * frame_time, an image ring, plugin data) with `--record` while live pages note what they showed (the image
- * page's pixels and the time of the frame drawn); a copy of the file is cut mid-way, as a crash leaves it. Then
- * `webmon replay` serves each file, and after each seek — once by dragging the header's slider, then through
- * `POST /api/replay` to exact instants — the pages show what was live then: the image's pixels equal the
- * live capture of that frame, the explorer's chart holds the recorded window before the cursor and its tree
- * the value at the cursor (as `openRecording().stateAt()` reads them here), the tile viewer the recorded poll
- * at the cursor. Play, pause, speed, a refused command, and a truncated file replayed to its cut. Writes
- * docs/replay.png.
+ * frame_time, an image ring, plugin data) with `--record` while a live page notes what it showed (the image
+ * page's pixels and the time of the frame drawn); a copy of the file is cut in its last chunk, and a second
+ * recording webmon is killed with SIGKILL. Then `webmon replay` serves each file, and after each seek — once
+ * by a click on the header's slider, then through `POST /api/replay` to exact instants — the pages show what
+ * was live then: the image's pixels equal the live capture of that frame, the explorer's charts hold the
+ * recorded window before the cursor and its tree the value at the cursor (as `openRecording().stateAt()`
+ * reads them here), the tile viewer the recorded poll at the cursor. Play, pause, speed, a refused command,
+ * and cut files replayed to their cut. Writes docs/replay.png.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { McapIndexedReader } from '@mcap/core';
@@ -47,6 +47,7 @@ let browser: Browser;
 const procs: Proc[] = [];
 let file: string;
 let cutFile: string;
+let killedFile: string;
 const shots: LiveShot[] = [];
 
 const imageData = (page: Page): Promise<Record<string, string | undefined>> =>
@@ -76,12 +77,20 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'webmon-replay-e2e-'));
   file = join(dir, 'live.mcap');
   cutFile = join(dir, 'cut.mcap');
+  killedFile = join(dir, 'killed.mcap');
   // The simulator on its own (as explorer.e2e does), with a slow image: a screenshot then shows one frame.
   const simulator = startProcess(PYTHON, [SIMULATOR, '--no-clients', '--watch-stdin', '--napari', '0.4', '--image-hz', '2', '--image-size', '64', '--plugin-after', '2']);
   procs.push(simulator);
   const port = Number((await simulator.waitFor(/napari simulator: manager port (\d+)/, 60_000))[1]);
-  const live = await startWebmon(['--port', '0', '--connect', `127.0.0.1:${port}`, '--record', file, '--page', '@webmon/page-image']);
-  procs.push(live.proc);
+  // A second recording, of a simulator of its own, that ends with SIGKILL (a crash: no summary is written).
+  const doomedSimulator = startProcess(PYTHON, [SIMULATOR, '--no-clients', '--watch-stdin', '--napari', '0.4', '--image-hz', '2', '--image-size', '64']);
+  procs.push(doomedSimulator);
+  const doomedPort = Number((await doomedSimulator.waitFor(/napari simulator: manager port (\d+)/, 60_000))[1]);
+  const [live, doomed] = await Promise.all([
+    startWebmon(['--port', '0', '--connect', `127.0.0.1:${port}`, '--record', file, '--page', '@webmon/page-image']),
+    startWebmon(['--port', '0', '--connect', `127.0.0.1:${doomedPort}`, '--record', killedFile]),
+  ]);
+  procs.push(live.proc, doomed.proc);
   browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
   await page.goto(`${live.url}image`);
@@ -93,13 +102,17 @@ beforeAll(async () => {
   await page.close();
   // Recorded until at least three chunks are on disk (each one grows the file), so one can be cut.
   const sizes = new Set<number>();
+  const killedSizes = new Set<number>();
   await eventually(() => {
     sizes.add(statSync(file, { throwIfNoEntry: false })?.size ?? 0);
-    return sizes.size > 4 ? true : undefined;
+    killedSizes.add(statSync(killedFile, { throwIfNoEntry: false })?.size ?? 0);
+    return sizes.size > 4 && killedSizes.size > 3 ? true : undefined;
   }, 60_000, 'chunks written');
+  doomed.proc.child.kill('SIGKILL');
+  expect(await doomed.proc.exited()).toBe('SIGKILL');
   await live.proc.stop();
   await simulator.stop();
-  // A recording cut off mid-way, as a crash leaves it: no summary, the last chunk torn.
+  await doomedSimulator.stop();
   // A recording cut in its last chunk, as a crash leaves it: no summary, a torn chunk at the end.
   const bytes = readFileSync(file);
   const reader = await McapIndexedReader.Initialize({
@@ -290,7 +303,11 @@ describe('webmon replay of a recording of the simulator, in Chromium', () => {
     await page.close();
   });
 
-  it('a recording cut off mid-way replays up to its cut, with a warning and the last values before it', async () => {
+  it.each([
+    ['cut in its last chunk', () => cutFile],
+    ['of a webmon killed with SIGKILL', () => killedFile],
+  ])('a recording %s replays up to its cut, with a warning and the last values before it', async (_, name) => {
+    const cutFile = name();
     const replay = await startWebmon(['replay', cutFile, '--port', '0']);
     procs.push(replay.proc);
     expect(replay.proc.output()).toMatch(/was cut off.*replaying up to there/);
