@@ -189,7 +189,8 @@ describe('recording options', () => {
     const missing = startProcess(process.execPath, [CLI, 'record', join(dir, 'no-such-folder', 'x.mcap'), '--connect', '127.0.0.1:9']);
     expect(await missing.exited()).toBe(1);
     expect(missing.stderr()).toMatch(/webmon error \[WEBMON_RECORD_FAILED\]: cannot record to .*no-such-folder/);
-    for (const args of [['record'], ['record', 'a.mcap', 'b.mcap'], ['--flight-recorder-bytes', 'lots'], ['replay'], ['replay', 'a.mcap', 'b.mcap']]) {
+    // (`webmon replay`'s own usage errors and bad files: replay-cli.test.ts; `replay x.mcap` is a command now.)
+    for (const args of [['record'], ['record', 'a.mcap', 'b.mcap'], ['--flight-recorder-bytes', 'lots'], ['replay', 'x.mcap', '--record', 'y.mcap']]) {
       const usage = startProcess(process.execPath, [CLI, ...args]);
       expect(await usage.exited(), args.join(' ')).toBe(2);
       expect(usage.stderr()).toMatch(/WEBMON_BAD_ARGUMENT/);

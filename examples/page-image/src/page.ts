@@ -180,6 +180,8 @@ export const page = definePage({
         if (!resent) drawn++; // a value drawn again in a new view is a redraw, not another frame
         root.dataset['drawn'] = String(drawn);
         root.dataset['drawnSeq'] = String(info.seq);
+        // The source's time stamp of the frame drawn: the same in a replay as when it was live (seq is not).
+        root.dataset['drawnTime'] = String(frame.time);
       }).finally(done);
     }, { view: initial });
 

@@ -31,10 +31,14 @@ export const page = definePageFor<NapariTopicPayloads>()({
     let viewer: TileViewer | undefined;
     let info: NapariInfo | undefined;
     let polls = 0;
+    /** Why napari did not take the last command (a replay refuses every one): shown for a while over the tiles. */
+    let commandProblem: string | undefined;
+    let problemTimer: ReturnType<typeof setTimeout> | undefined;
 
     const showNotice = (): void => {
       const { source } = context.connection;
-      if (viewer !== undefined) notice.textContent = '';
+      notice.style.color = viewer !== undefined && commandProblem !== undefined ? '#ff6b6b' : '#9aa0a6';
+      if (viewer !== undefined) notice.textContent = commandProblem ?? '';
       else if (source === 'waiting') notice.textContent = 'waiting for napari';
       else if (source === 'disconnected') notice.textContent = 'disconnected';
       else if (info !== undefined && !info.octree && polls > 0) notice.textContent = `No tile view: ${info.summary}.`;
@@ -51,8 +55,17 @@ export const page = definePageFor<NapariTopicPayloads>()({
               root.dataset['lastCommand'] = `${name}=${String(args)}`;
             },
             (error: unknown) => {
+              const code = (error as { code?: unknown }).code;
               root.dataset['lastCommand'] = `${name} failed`;
-              notice.textContent = `napari did not take ${name}: ${(error as Error).message}`;
+              root.dataset['commandError'] = typeof code === 'string' ? code : 'error';
+              // Kept over the next polls (showNotice would blank it at once while tiles arrive), then cleared.
+              commandProblem = `napari did not take ${name}: ${(error as Error).message}${typeof code === 'string' ? ` (${code})` : ''}`;
+              clearTimeout(problemTimer);
+              problemTimer = setTimeout(() => {
+                commandProblem = undefined;
+                showNotice();
+              }, 8_000);
+              showNotice();
             },
           );
         });
@@ -85,6 +98,7 @@ export const page = definePageFor<NapariTopicPayloads>()({
     });
 
     return () => {
+      clearTimeout(problemTimer);
       viewer?.dispose();
       root.remove();
     };
