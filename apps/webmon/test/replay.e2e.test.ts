@@ -296,7 +296,7 @@ describe('webmon replay of a recording of the simulator, in Chromium', () => {
     // For the README: paused late in the recording, the chart holding the minute before the cursor.
     const late = await status(url);
     expect(await replayAction(page, { action: 'seek', cursor: late.replay.start + 0.9 * (late.replay.end - late.replay.start) })).toBe(204);
-    await expect.poll(async () => Number(await page.locator('[data-role="charts"] .wx-chart').nth(1).getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThan(100);
+    await expect.poll(async () => Number(await page.locator('[data-role="charts"] .wx-chart').nth(1).getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThan(20); // (a minute of history: its exact count is checked against the file above)
     await page.locator('body').click({ position: { x: 5, y: 780 } }); // no focus ring on a control
     mkdirSync(join(APP_DIR, 'docs'), { recursive: true });
     await page.screenshot({ path: join(APP_DIR, 'docs', 'replay.png') });
