@@ -272,7 +272,20 @@ describe('webmon replay of a recording of the simulator, in Chromium', () => {
     expect(await clock()).not.toBe(c0);
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => page.locator('.timeline-state').textContent(), { timeout: 10_000 }).toBe('paused');
-    const n1 = await count();
+    // A value sent just before the pause may still be on its way (and the page counts once per animation
+    // frame): wait until the count holds still, then it must stay so.
+    let n1 = await count();
+    await expect
+      .poll(
+        async () => {
+          const before = n1;
+          await page.waitForTimeout(300);
+          n1 = await count();
+          return n1 === before;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
     const c1 = await clock();
     await page.waitForTimeout(800);
     expect(await count()).toBe(n1);
