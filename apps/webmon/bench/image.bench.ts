@@ -33,11 +33,12 @@
  *    alone, then on a page that also takes the saturating image topic: put → page p50/p99 of both.
  * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4),
  * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
- * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_CHUNK_KIB and
+ * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_VIEW_DTYPES (float32,uint16: one view-mode run per dtype), BENCH_IMAGE_CHUNK_KIB and
  * BENCH_IMAGE_BULK_WINDOW_KIB (the relay's `chunkBytes` / `bulkWindowBytes` for pages that take chunks,
  * protocol 1.5; default: the relay's, 128 / 512).
  */
 import { createServer, type Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -58,6 +59,8 @@ const WARMUP_SECONDS = Number(process.env['BENCH_IMAGE_WARMUP_SECONDS'] ?? 3);
 const HZ = Number(process.env['BENCH_IMAGE_HZ'] ?? 60);
 const SIZE = Number(process.env['BENCH_IMAGE_SIZE'] ?? 1024);
 const VIEW_EDGE = Number(process.env['BENCH_IMAGE_VIEW'] ?? 800);
+/** The dtypes the view mode runs ask for, one run each (float32: exact; uint16 / float16 / uint8: fewer bytes). */
+const VIEW_DTYPES = (process.env['BENCH_IMAGE_VIEW_DTYPES'] ?? 'float32,uint16').split(',');
 const CHUNK_BYTES = process.env['BENCH_IMAGE_CHUNK_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_CHUNK_KIB']) * 1024;
 const BULK_WINDOW_BYTES = process.env['BENCH_IMAGE_BULK_WINDOW_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_BULK_WINDOW_KIB']) * 1024;
 const FRAME_BYTES = SIZE * SIZE * 4;
@@ -80,6 +83,7 @@ interface Sample {
   errors: string[];
   smallLatencies?: number[];
   smallNumbers?: number[];
+  loopLags?: number[];
 }
 
 interface Result {
@@ -109,6 +113,12 @@ interface Result {
   /** Image frames' age when the relay published them (writer → relay), p50 / p99 ms, over the window. */
   relayAgeP50: number;
   relayAgeP99: number;
+  /** How late the page's 10 ms timer fired (its main thread busy), p99 / max ms. */
+  pageLagP99: number;
+  pageLagMax: number;
+  /** This process's (the relay's) event-loop delay over the window, p99 / max ms. */
+  relayLoopP99: number;
+  relayLoopMax: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -167,7 +177,11 @@ function reportFairness({ alone, withImage }: { alone: Result; withImage: Result
   console.log(`${SMALL_TOPIC} messages published in the window / received / missing between the first and last received: ` +
     `alone ${alone.smallSent} / ${alone.smallCount} / ${alone.smallMissing}, with the image ${withImage.smallSent} / ${withImage.smallCount} / ${withImage.smallMissing} ` +
     `(timer nominal ${SMALL_HZ * SECONDS}); numbers published in the window / received: alone ${alone.smallRange.slice(0, 2).join('–')} / ${alone.smallRange.slice(2).join('–')}, ` +
-    `with the image ${withImage.smallRange.slice(0, 2).join('–')} / ${withImage.smallRange.slice(2).join('–')}\n`);
+    `with the image ${withImage.smallRange.slice(0, 2).join('–')} / ${withImage.smallRange.slice(2).join('–')}`);
+  // Where a late small message waited: the page's main thread (its timer late) or the relay's event loop.
+  console.log(`where the time goes: the page's main thread late by p99 / max ${fixed(withImage.pageLagP99)} / ${fixed(withImage.pageLagMax)} ms with the image vs ` +
+    `${fixed(alone.pageLagP99)} / ${fixed(alone.pageLagMax)} ms without; the relay's event loop delayed p99 / max ${fixed(withImage.relayLoopP99)} / ${fixed(withImage.relayLoopMax)} ms vs ` +
+    `${fixed(alone.relayLoopP99)} / ${fixed(alone.relayLoopMax)} ms\n`);
 }
 
 /** The simulator's image stream on its own: prints the ring name, runs until stdin closes. */
@@ -308,6 +322,8 @@ async function main(): Promise<void> {
     const published0 = published();
     const small0 = smallPublished;
     relayAges.length = 0;
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const wall0 = performance.timeOrigin + t0;
@@ -316,6 +332,7 @@ async function main(): Promise<void> {
     const elapsed = (t1 - t0) / 1000;
     const wall1 = performance.timeOrigin + t1;
     const cpu = process.cpuUsage(cpu0);
+    loop.disable();
     // Counters first: collecting from a busy page can take a while.
     const written = probe.writeSeq() - seq0;
     const small1 = smallPublished;
@@ -327,6 +344,7 @@ async function main(): Promise<void> {
       if (sample.errors.length > 0) console.warn(`${name}: client errors: ${sample.errors.slice(0, 3).join('; ')}`);
       const sorted = [...sample.latencies].sort((a, b) => a - b);
       const small = [...(sample.smallLatencies ?? [])].sort((a, b) => a - b);
+      const lags = [...(sample.loopLags ?? [])].sort((a, b) => a - b);
       return {
         name,
         writerHz: written / elapsed,
@@ -345,6 +363,10 @@ async function main(): Promise<void> {
         inWindowHz: sample.arrivals.filter((at) => at >= wall0 && at <= wall1).length / elapsed,
         relayAgeP50: percentile(ages, 50),
         relayAgeP99: percentile(ages, 99),
+        pageLagP99: percentile(lags, 99),
+        pageLagMax: lags.at(-1) ?? Number.NaN,
+        relayLoopP99: loop.percentile(99) / 1e6,
+        relayLoopMax: loop.max / 1e6,
       };
     });
   }
@@ -364,11 +386,12 @@ async function main(): Promise<void> {
       state.latencies.length = 0;
       state.smallLatencies?.splice(0);
       state.smallNumbers?.splice(0);
+      state.loopLags?.splice(0);
     });
   const collectPage = (page: BenchPage): Promise<Sample> =>
     page.evaluate(() => {
-      const { frames, bytes, arrivals, latencies, errors, smallLatencies, smallNumbers } = (globalThis as unknown as { imageBench: Sample }).imageBench;
-      return { frames, bytes, arrivals, latencies, errors, smallLatencies, smallNumbers };
+      const { frames, bytes, arrivals, latencies, errors, smallLatencies, smallNumbers, loopLags } = (globalThis as unknown as { imageBench: Sample }).imageBench;
+      return { frames, bytes, arrivals, latencies, errors, smallLatencies, smallNumbers, loopLags };
     });
 
   /**
@@ -457,25 +480,30 @@ async function main(): Promise<void> {
 
   const results: Result[] = [];
   let legacy: Result | undefined;
-  let viewed: Result | undefined;
-  let viewCost: { computed: number; ms: number; ahead: number; replaced: number; sooner: number; shared: number } | undefined;
+  const viewed: { dtype: string; result: Result; cost: { computed: number; ms: number; ahead: number; replaced: number; sooner: number; shared: number } }[] = [];
   let ceilingHz = Number.NaN;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
     await source.attach(BINARY_TOPIC, ringName);
     if (GROUPS.has('main')) {
       results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
-      const views0 = relay.stats().views;
-      viewed = await inBrowser(`same, view mode: ${VIEW_EDGE} × ${VIEW_EDGE} canvas (1.4 area view)`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}`);
-      const views1 = relay.stats().views;
-      viewCost = {
-        computed: views1.computed - views0.computed,
-        ms: views1.computeMs - views0.computeMs,
-        ahead: views1.computedAhead - views0.computedAhead,
-        replaced: views1.replacedAhead - views0.replacedAhead,
-        sooner: views1.sentSooner - views0.sentSooner,
-        shared: views1.shared - views0.shared,
-      };
+      for (const dtype of VIEW_DTYPES) {
+        const views0 = relay.stats().views;
+        const result = await inBrowser(`same, view mode: ${VIEW_EDGE}² canvas, area view, ${dtype}`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}&dtype=${dtype}`);
+        const views1 = relay.stats().views;
+        viewed.push({
+          dtype,
+          result,
+          cost: {
+            computed: views1.computed - views0.computed,
+            ms: views1.computeMs - views0.computeMs,
+            ahead: views1.computedAhead - views0.computedAhead,
+            replaced: views1.replacedAhead - views0.replacedAhead,
+            sooner: views1.sentSooner - views0.sentSooner,
+            shared: views1.shared - views0.shared,
+          },
+        });
+      }
       legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
     }
 
@@ -522,7 +550,7 @@ async function main(): Promise<void> {
       } catch (error) {
         // On a heavily loaded machine the base64 page may not get one frame in two minutes: say so and go on.
         console.warn(`${base64Name}: ${(error as Error).message.split('\n')[0]}`);
-        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0, smallSent: 0, smallMissing: 0, smallRange: [0, 0, 0, 0], inWindowHz: Number.NaN, relayAgeP50: Number.NaN, relayAgeP99: Number.NaN });
+        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0, smallSent: 0, smallMissing: 0, smallRange: [0, 0, 0, 0], inWindowHz: Number.NaN, relayAgeP50: Number.NaN, relayAgeP99: Number.NaN, pageLagP99: Number.NaN, pageLagMax: Number.NaN, relayLoopP99: Number.NaN, relayLoopMax: Number.NaN });
       }
       stop.abort();
       await baseline;
@@ -552,7 +580,7 @@ async function main(): Promise<void> {
   }
 
   console.log(TABLE_HEADER);
-  for (const r of [results[0], viewed, legacy, ...results.slice(1)].filter((r): r is Result => r !== undefined)) console.log(tableRow(r));
+  for (const r of [results[0], ...viewed.map((v) => v.result), legacy, ...results.slice(1)].filter((r): r is Result => r !== undefined)) console.log(tableRow(r));
   const [ring, base] = results;
   if (ring && base) {
     console.log(`\nring vs baseline in Chromium: ${fixed(ring.mbPerSecond / base.mbPerSecond, 2)}× the MB/s and Hz; age p50 ${fixed(ring.p50)} vs ${fixed(base.p50)} ms (${fixed(ring.p50 / base.p50, 2)}×), p99 ${fixed(ring.p99)} vs ${fixed(base.p99)} ms (${fixed(ring.p99 / base.p99, 2)}×)`);
@@ -563,17 +591,15 @@ async function main(): Promise<void> {
       `p99 ${fixed(ring.p99)} vs ${fixed(legacy.p99)} ms (${fixed(ring.p99 / legacy.p99, 2)}×); page ${fixed(ring.receivedHz)} vs ${fixed(legacy.receivedHz)} Hz; ` +
       `goal age p99 ≤ 2 × the page's frame interval (${fixed(2000 / ring.receivedHz)} ms): ${ring.p99 <= 2000 / ring.receivedHz ? 'met' : 'NOT met'}`);
   }
-  if (ring && viewed) {
-    console.log(`view mode (${VIEW_EDGE} × ${VIEW_EDGE} canvas) vs full resolution: page ${fixed(viewed.receivedHz)} vs ${fixed(ring.receivedHz)} Hz ` +
-      `(writer ${fixed(viewed.writerHz)} / ${fixed(ring.writerHz)} Hz), age p50 ${fixed(viewed.p50)} vs ${fixed(ring.p50)} ms, p99 ${fixed(viewed.p99)} vs ${fixed(ring.p99)} ms, ` +
-      `${fixed(viewed.mbPerSecond, 0)} vs ${fixed(ring.mbPerSecond, 0)} MB/s`);
-    if (viewCost) {
-      console.log(`view cost on the relay: ${viewCost.computed} views computed, ${fixed(viewCost.computed > 0 ? viewCost.ms / viewCost.computed : Number.NaN, 2)} ms each; ` +
-        `${viewCost.ahead} of them computed ahead (when published), ${viewCost.replaced} values replaced before their turn, ` +
-        `${viewCost.shared} frames taken ready-made, ${viewCost.sooner} sent sooner (an older value's view in the making)`);
-    }
-    console.log(`goals (view mode): page Hz ≥ 0.9 × writer Hz → ${fixed(viewed.receivedHz / viewed.writerHz, 2)}× ${viewed.receivedHz >= 0.9 * viewed.writerHz ? 'met' : 'NOT met'}; ` +
-      `age p99 < 100 ms → ${fixed(viewed.p99)} ms ${viewed.p99 < 100 ? 'met' : 'NOT met'}`);
+  for (const { dtype, result: view, cost } of ring ? viewed : []) {
+    console.log(`view mode (${VIEW_EDGE}² canvas, ${dtype}) vs full resolution: page ${fixed(view.receivedHz)} vs ${fixed(ring!.receivedHz)} Hz ` +
+      `(writer ${fixed(view.writerHz)} / ${fixed(ring!.writerHz)} Hz), age p50 ${fixed(view.p50)} vs ${fixed(ring!.p50)} ms, p99 ${fixed(view.p99)} vs ${fixed(ring!.p99)} ms, ` +
+      `${fixed(view.mbPerSecond, 0)} vs ${fixed(ring!.mbPerSecond, 0)} MB/s`);
+    console.log(`  view cost on the relay: ${cost.computed} views computed, ${fixed(cost.computed > 0 ? cost.ms / cost.computed : Number.NaN, 2)} ms each; ` +
+      `${cost.ahead} of them computed ahead (when published), ${cost.replaced} values replaced before their turn, ` +
+      `${cost.shared} frames taken ready-made, ${cost.sooner} sent sooner (an older value's view in the making)`);
+    console.log(`  goals (view mode, ${dtype}): page Hz ≥ 0.9 × writer Hz → ${fixed(view.receivedHz / view.writerHz, 2)}× ${view.receivedHz >= 0.9 * view.writerHz ? 'met' : 'NOT met'}; ` +
+      `age p99 < 100 ms → ${fixed(view.p99)} ms ${view.p99 < 100 ? 'met' : 'NOT met'}`);
   }
   const node = results[2];
   if (node) console.log(`without a browser (Node client): ${fixed(node.mbPerSecond, 0)} MB/s at ${fixed(node.receivedHz)} Hz, age p50 ${fixed(node.p50)} ms, p99 ${fixed(node.p99)} ms`);

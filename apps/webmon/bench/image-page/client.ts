@@ -4,7 +4,7 @@
  * for a binary frame, base64-decoded for the JSON baseline. Results live in `globalThis.imageBench`.
  * `?window=0` makes it a page that never acknowledges (a protocol 1.1 client); by default it acknowledges
  * each frame when its handler returns, as a webmon page does. `?view=800` asks for an array view of at
- * most 800 × 800 resampled by area (protocol 1.4: what the image page does for an 800 × 800 canvas), float32.
+ * most 800 × 800 resampled by area (protocol 1.4: what the image page does for an 800 × 800 canvas), in `?dtype=` (float32 by default).
  * `?small=<topic>` also subscribes to a small JSON stream topic whose payload carries its publish wall time
  * (`{time}`, ms, the same machine clock) and records put → page for each message (`smallLatencies`);
  * `?topic=` (empty) subscribes to that small topic alone.
@@ -22,10 +22,25 @@ interface BenchState {
   smallLatencies: number[];
   /** The publisher's count `n` of each message of the `?small=` topic received (a gap in them is a loss). */
   smallNumbers: number[];
+  /**
+   * How late a 10 ms timer fired, ms, each time: the page's main thread busy (message handling, garbage
+   * collection) — what a small message arriving meanwhile waits for before its handler runs.
+   */
+  loopLags: number[];
 }
 
-const state: BenchState = { frames: 0, bytes: 0, arrivals: [], latencies: [], checksum: 0, errors: [], smallLatencies: [], smallNumbers: [] };
+const state: BenchState = { frames: 0, bytes: 0, arrivals: [], latencies: [], checksum: 0, errors: [], smallLatencies: [], smallNumbers: [], loopLags: [] };
 (globalThis as unknown as { imageBench: BenchState }).imageBench = state;
+
+const LAG_PROBE_MS = 10;
+let lagProbeDue = performance.now() + LAG_PROBE_MS;
+const probeLag = (): void => {
+  const now = performance.now();
+  state.loopLags.push(Math.max(0, now - lagProbeDue));
+  lagProbeDue = now + LAG_PROBE_MS;
+  setTimeout(probeLag, LAG_PROBE_MS);
+};
+setTimeout(probeLag, LAG_PROBE_MS);
 
 const query = new URLSearchParams(location.search);
 const topic = query.get('topic') ?? 'bench.image';
@@ -42,7 +57,7 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-function record(time: number, pixels: Float32Array, replay: boolean): void {
+function record(time: number, pixels: Float32Array | Uint16Array | Uint8Array, replay: boolean): void {
   // Touch the data (as a renderer would) so nothing is left lazy.
   state.checksum += pixels[pixels.length >> 1] ?? 0;
   if (replay) return;
@@ -56,7 +71,8 @@ function record(time: number, pixels: Float32Array, replay: boolean): void {
 const client = createRelayClient({ url: `ws://${location.host}/ws`, payloadValidators: {}, window: ackWindow });
 client.onError((error) => state.errors.push(error.message));
 // Resampled by area (protocol 1.4), as the image page asks: the view fills the canvas (800², not 512²).
-const options = viewEdge === null ? {} : { view: { maxShape: [Number(viewEdge), Number(viewEdge)] as [number, number], dtype: 'float32' as const, resample: 'area' as const } };
+const viewDtype = (query.get('dtype') ?? 'float32') as 'float32' | 'float16' | 'uint16' | 'uint8';
+const options = viewEdge === null ? {} : { view: { maxShape: [Number(viewEdge), Number(viewEdge)] as [number, number], dtype: viewDtype, resample: 'area' as const } };
 const small = query.get('small');
 if (small) {
   client.subscribe(small, (event) => {
@@ -68,7 +84,8 @@ if (small) {
 }
 if (topic) client.subscribe(topic, (event) => {
   if (event.kind === 'frame') {
-    if (event.frame.data instanceof Float32Array) record(event.frame.time, event.frame.data, event.replay);
+    const { data } = event.frame;
+    if (data instanceof Float32Array || data instanceof Uint16Array || data instanceof Uint8Array) record(event.frame.time, data, event.replay);
     return;
   }
   const payload = event.payload as { time: number; data: string };
