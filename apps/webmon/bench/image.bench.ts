@@ -589,7 +589,9 @@ async function main(): Promise<void> {
   if (ring && legacy) {
     console.log(`credits (window 1) vs a page that never acknowledges: age p50 ${fixed(ring.p50)} vs ${fixed(legacy.p50)} ms (${fixed(ring.p50 / legacy.p50, 2)}×), ` +
       `p99 ${fixed(ring.p99)} vs ${fixed(legacy.p99)} ms (${fixed(ring.p99 / legacy.p99, 2)}×); page ${fixed(ring.receivedHz)} vs ${fixed(legacy.receivedHz)} Hz; ` +
-      `goal age p99 ≤ 2 × the page's frame interval (${fixed(2000 / ring.receivedHz)} ms): ${ring.p99 <= 2000 / ring.receivedHz ? 'met' : 'NOT met'}`);
+      `goal age p99 ≤ 2 × the page's frame interval (${fixed(2000 / ring.receivedHz)} ms): ${ring.p99 <= 2000 / ring.receivedHz ? 'met' : 'NOT met'}; ` +
+      `age at the relay p50 / p99 ${fixed(ring.relayAgeP50)} / ${fixed(ring.relayAgeP99)} ms; page main thread late p99 / max ${fixed(ring.pageLagP99)} / ${fixed(ring.pageLagMax)} ms; ` +
+      `relay event loop delayed p99 / max ${fixed(ring.relayLoopP99)} / ${fixed(ring.relayLoopMax)} ms`);
   }
   for (const { dtype, result: view, cost } of ring ? viewed : []) {
     console.log(`view mode (${VIEW_EDGE}² canvas, ${dtype}) vs full resolution: page ${fixed(view.receivedHz)} vs ${fixed(ring!.receivedHz)} Hz ` +
