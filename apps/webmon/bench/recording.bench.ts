@@ -2,7 +2,7 @@
  * What recording costs webmon, against a baseline measured in the same run.
  *
  *   pnpm --filter webmon bench:recording     (BENCH_SECONDS=20 per run by default; about 5 minutes)
- *   BENCH_RECORDING_SOAK_S=600 pnpm --filter webmon bench:recording     (the flight recorder's memory over 10 minutes)
+ *   BENCH_RECORDING_SOAK_S=600 pnpm --filter webmon bench:recording     (the flight recorder's memory over 10 minutes, beside a webmon without one)
  *   BENCH_WEBMON_CLI=/other/checkout/apps/webmon/dist/cli.js …          (the same runs against another build)
  *
  * Each run: the real simulator (CPython, napari 0.4 at 60 Hz, plus the float32 image stream through a
@@ -207,39 +207,61 @@ async function measure(name: string, webmonArgs: string[], imageHz: number, opti
 
 const mib = (bytes: number | undefined): string => (bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
 
-/** The demo with the default flight recorder for SOAK_SECONDS: memory against the budget every 30 s. */
+/**
+ * The demo with the default flight recorder for SOAK_SECONDS, and beside it the same demo without one
+ * (`--flight-recorder-bytes 0`), started together: every 30 s each webmon's RSS and external memory and the
+ * bytes the recorder holds against its budget; then the maxima, and what the recorder adds (with − without)
+ * against its budget.
+ */
 async function soak(): Promise<void> {
-  const simulator = startDemo([], 30);
+  const withRecorder = startDemo([], 30);
+  const without = startDemo(['--flight-recorder-bytes', '0'], 30);
   try {
-    const url = (await simulator.waitFor(/webmon: serving (http:\/\/\S+\/)/, 90_000))[1] ?? '';
-    const pid = webmonPid(simulator.child.pid ?? 0);
+    const urlOf = async (demo: ReturnType<typeof startDemo>): Promise<string> => (await demo.waitFor(/webmon: serving (http:\/\/\S+\/)/, 90_000))[1] ?? '';
+    const [url, baseUrl] = await Promise.all([urlOf(withRecorder), urlOf(without)]);
+    const pid = webmonPid(withRecorder.child.pid ?? 0);
+    const basePid = webmonPid(without.child.pid ?? 0);
     const started = performance.now();
-    const max = { rss: 0, external: 0, held: 0 };
+    const max = { rss: 0, external: 0, held: 0, baseRss: 0, baseExternal: 0, rssAdded: 0, externalAdded: 0 };
     let budget = 0;
     let lastPrint = -Infinity;
-    console.log(`\nflight recorder soak: the demo (napari 0.4 at 60 Hz + ${IMAGE}² float32 at 30 Hz) for ${SOAK_SECONDS} s\n`);
-    console.log('| s | RSS | external | held by the recorder / budget | evicted |');
+    console.log(`\nflight recorder soak: the demo (napari 0.4 at 60 Hz + ${IMAGE}² float32 at 30 Hz) for ${SOAK_SECONDS} s, with the default flight recorder and, beside it, without one\n`);
+    console.log('| s | RSS with / without | external with / without | held by the recorder / budget | evicted |');
     console.log('| ---: | ---: | ---: | ---: | ---: |');
     for (;;) {
       const seconds = (performance.now() - started) / 1000;
-      const now = await status(url);
+      const [now, base] = await Promise.all([status(url), status(baseUrl)]);
       const rss = rssBytes(pid);
+      const baseRss = rssBytes(basePid);
+      const external = now.memory?.external ?? 0;
+      const baseExternal = base.memory?.external ?? 0;
       const held = now.flightRecorder?.bytes ?? 0;
       budget = now.flightRecorder?.maxBytes ?? 0;
       max.rss = Math.max(max.rss, rss);
-      max.external = Math.max(max.external, now.memory?.external ?? 0);
+      max.baseRss = Math.max(max.baseRss, baseRss);
+      max.external = Math.max(max.external, external);
+      max.baseExternal = Math.max(max.baseExternal, baseExternal);
       max.held = Math.max(max.held, held);
+      // After the first minute (both warmed up, the recorder's window full): what it adds at the same moment.
+      if (seconds >= 60) {
+        max.rssAdded = Math.max(max.rssAdded, rss - baseRss);
+        max.externalAdded = Math.max(max.externalAdded, external - baseExternal);
+      }
       const end = seconds >= SOAK_SECONDS;
       if (seconds - lastPrint >= 30 || end) {
         lastPrint = seconds;
-        console.log(`| ${seconds.toFixed(0)} | ${mib(rss)} | ${mib(now.memory?.external)} | ${mib(held)} / ${mib(budget)} (${((held / budget) * 100).toFixed(1)} %) | ${now.flightRecorder?.evicted ?? '–'} |`);
+        console.log(`| ${seconds.toFixed(0)} | ${mib(rss)} / ${mib(baseRss)} | ${mib(external)} / ${mib(baseExternal)} | ${mib(held)} / ${mib(budget)} (${((held / budget) * 100).toFixed(1)} %) | ${now.flightRecorder?.evicted ?? '–'} |`);
       }
       if (end) break;
       await sleep(1000);
     }
-    console.log(`\nmaxima: RSS ${mib(max.rss)}, external ${mib(max.external)} (${((max.external / budget) * 100).toFixed(0)} % of the budget), held ${mib(max.held)} of ${mib(budget)} (${((max.held / budget) * 100).toFixed(1)} %; goal within ±10 %)`);
+    const share = (bytes: number): string => `${((bytes / budget) * 100).toFixed(0)} % of the budget`;
+    console.log(`\nmaxima: RSS ${mib(max.rss)} (without a recorder ${mib(max.baseRss)}), external ${mib(max.external)} (without ${mib(max.baseExternal)}), ` +
+      `held ${mib(max.held)} of ${mib(budget)} (${((max.held / budget) * 100).toFixed(1)} %; goal within ±10 %)`);
+    console.log(`what the flight recorder adds, with − without at the same moment, max after the first minute: RSS ${mib(max.rssAdded)} (${share(max.rssAdded)}), ` +
+      `external ${mib(max.externalAdded)} (${share(max.externalAdded)})`);
   } finally {
-    await simulator.stop();
+    await Promise.all([withRecorder.stop(), without.stop()]);
   }
 }
 
