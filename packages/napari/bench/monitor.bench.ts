@@ -20,11 +20,12 @@ const DRAIN_ROUNDS = Number(process.env['BENCH_DRAIN_ROUNDS'] ?? 3);
 const POLL_REPS = Number(process.env['BENCH_POLL_REPS'] ?? 25);
 /**
  * Untimed calls each side makes before a size is timed (a twentieth of it for 1 MB, whose code paths the
- * smaller sizes have warmed; BENCH_POLL_REPS in the 16–64 KiB stall zone, where CPython's calls take 44 ms). It has to cover V8's tier-up: the numpy path of the decoder runs in V8's
- * baseline tiers for the first few hundred polls (a 1 KB poll decodes in ~80–120 µs there, ~13–20 µs once
- * optimized; the 64 KB poll, after the 1 KB one, ~60 µs for ~450 more calls, then ~20 µs). With only
- * BENCH_POLL_REPS (25) warm-up calls, the 1 KB and 64 KB rows timed that start-up, not a polling client
- * (at 60 Hz, 1000 polls are the first 17 s). The cold start is printed in a row of its own.
+ * smaller sizes have warmed; BENCH_POLL_REPS in the 16–64 KiB stall zone, where CPython's calls take 44 ms).
+ * It has to cover V8's tier-up: the numpy path of the decoder runs in V8's baseline tiers for the first few
+ * hundred polls (a 1 KB poll decoded in ~80–120 µs there, ~13–20 µs once optimized; the 64 KB poll, after the
+ * 1 KB one, ~60 µs for ~450 more calls, then ~20 µs). With only BENCH_POLL_REPS (25) warm-up calls, the 1 KB
+ * and 64 KB rows timed that start-up, not a polling client (at 60 Hz, 1000 polls are the first 17 s). The
+ * cold start is printed in a row of its own.
  */
 const POLL_WARMUP = Number(process.env['BENCH_POLL_WARMUP'] ?? 1000);
 const LATENCY_COUNT = Number(process.env['BENCH_LATENCY_COUNT'] ?? 240);
