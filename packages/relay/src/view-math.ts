@@ -355,6 +355,14 @@ interface AxisTaps {
   taps: number;
   index: Int32Array;
   weight: Float64Array;
+  /**
+   * The pattern repeats: pixel i + `period` takes the taps of pixel i moved by `sourcePeriod` source
+   * pixels, with the same weights, for the first `periodic` pixels (all of them for area views, where
+   * period = count / gcd(length, count); blocks: period 1, all but a narrower last block).
+   */
+  period: number;
+  sourcePeriod: number;
+  periodic: number;
 }
 
 // The taps of the axes seen lately: a stream of frames asks the same few views, and a computation allocates only its result.
@@ -381,7 +389,8 @@ function blockTaps(length: number, count: number, step: number): AxisTaps {
     end[i] = Math.min((i + 1) * step, length);
     norm[i] = 1 / (end[i]! - start[i]!);
   }
-  return padded(length, { start, end, first: new Float64Array(count).fill(1), last: new Float64Array(count).fill(1), middle: 1, norm });
+  const periods = { period: 1, sourcePeriod: step, periodic: length % step === 0 ? count : count - 1 };
+  return padded(length, periods, { start, end, first: new Float64Array(count).fill(1), last: new Float64Array(count).fill(1), middle: 1, norm });
 }
 
 function areaTaps(length: number, count: number): AxisTaps {
@@ -402,10 +411,17 @@ function areaTaps(length: number, count: number): AxisTaps {
     }
   }
   // Every pixel covers length/count source pixels: `length` units of 1/count.
-  return padded(length, { start, end, first, last, middle: count, norm: new Float64Array(count).fill(1 / length) });
+  const common = gcd(length, count);
+  const periods = { period: count / common, sourcePeriod: length / common, periodic: count };
+  return padded(length, periods, { start, end, first, last, middle: count, norm: new Float64Array(count).fill(1 / length) });
 }
 
-function padded(length: number, axis: Omit<AxisTaps, 'taps' | 'index' | 'weight'>): AxisTaps {
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+function padded(length: number, periods: Pick<AxisTaps, 'period' | 'sourcePeriod' | 'periodic'>, axis: Omit<AxisTaps, 'taps' | 'index' | 'weight' | 'period' | 'sourcePeriod' | 'periodic'>): AxisTaps {
   const count = axis.start.length;
   let taps = 1;
   for (let i = 0; i < count; i++) taps = Math.max(taps, axis.end[i]! - axis.start[i]!);
@@ -420,7 +436,7 @@ function padded(length: number, axis: Omit<AxisTaps, 'taps' | 'index' | 'weight'
     }
     weight[i * (taps + 1) + taps] = axis.norm[i]!;
   }
-  return { ...axis, taps, index, weight };
+  return { ...axis, ...periods, taps, index, weight };
 }
 
 /**
@@ -430,6 +446,36 @@ function padded(length: number, axis: Omit<AxisTaps, 'taps' | 'index' | 'weight'
  * exactly 0, as the mean is.
  */
 function reduceRowInto32(row: Float64Array, axis: AxisTaps, outCols: number, channels: number, scale: number, out: Float32Array, at: number): void {
+  if (channels === 1 && axis.period * 4 <= outCols) {
+    // By phase: the pixels p, p + period, … take the same taps `sourcePeriod` apart — weights held in
+    // locals, no index, no padding.
+    const { period, sourcePeriod, periodic, start, end, first, last, middle, norm } = axis;
+    for (let p = 0; p < period; p++) {
+      const taps = end[p]! - start[p]!;
+      const f = first[p]!;
+      const l = last[p]!;
+      const n = norm[p]! * scale;
+      if (taps === 2) {
+        for (let c = p, s = start[p]!; c < periodic; c += period, s += sourcePeriod) out[at + c] = (row[s]! * f + row[s + 1]! * l) * n;
+      } else if (taps === 3) {
+        for (let c = p, s = start[p]!; c < periodic; c += period, s += sourcePeriod) out[at + c] = (row[s]! * f + row[s + 1]! * middle + row[s + 2]! * l) * n;
+      } else {
+        for (let c = p, s = start[p]!; c < periodic; c += period, s += sourcePeriod) {
+          let sum = row[s]! * f;
+          for (let x = s + 1; x < s + taps - 1; x++) sum += row[x]! * middle;
+          if (taps > 1) sum += row[s + taps - 1]! * l;
+          out[at + c] = sum * n;
+        }
+      }
+    }
+    // A narrower last block.
+    for (let c = periodic; c < outCols; c++) {
+      let sum = 0;
+      for (let x = start[c]!; x < end[c]!; x++) sum += row[x]!;
+      out[at + c] = sum * norm[c]! * scale;
+    }
+    return;
+  }
   const { taps, index, weight } = axis;
   if (channels === 1 && taps === 2) {
     for (let c = 0, t = 0, w = 0; c < outCols; c++, t += 2, w += 3) out[at + c] = (row[index[t]!]! * weight[w]! + row[index[t + 1]!]! * weight[w + 1]!) * weight[w + 2]! * scale;
@@ -452,6 +498,36 @@ function reduceRowInto32(row: Float64Array, axis: AxisTaps, outCols: number, cha
 
 /** `reduceRowInto32` into float64 (the same text: see `computeView` for why). */
 function reduceRowInto64(row: Float64Array, axis: AxisTaps, outCols: number, channels: number, scale: number, out: Float64Array, at: number): void {
+  if (channels === 1 && axis.period * 4 <= outCols) {
+    // By phase: the pixels p, p + period, … take the same taps `sourcePeriod` apart — weights held in
+    // locals, no index, no padding.
+    const { period, sourcePeriod, periodic, start, end, first, last, middle, norm } = axis;
+    for (let p = 0; p < period; p++) {
+      const taps = end[p]! - start[p]!;
+      const f = first[p]!;
+      const l = last[p]!;
+      const n = norm[p]! * scale;
+      if (taps === 2) {
+        for (let c = p, s = start[p]!; c < periodic; c += period, s += sourcePeriod) out[at + c] = (row[s]! * f + row[s + 1]! * l) * n;
+      } else if (taps === 3) {
+        for (let c = p, s = start[p]!; c < periodic; c += period, s += sourcePeriod) out[at + c] = (row[s]! * f + row[s + 1]! * middle + row[s + 2]! * l) * n;
+      } else {
+        for (let c = p, s = start[p]!; c < periodic; c += period, s += sourcePeriod) {
+          let sum = row[s]! * f;
+          for (let x = s + 1; x < s + taps - 1; x++) sum += row[x]! * middle;
+          if (taps > 1) sum += row[s + taps - 1]! * l;
+          out[at + c] = sum * n;
+        }
+      }
+    }
+    // A narrower last block.
+    for (let c = periodic; c < outCols; c++) {
+      let sum = 0;
+      for (let x = start[c]!; x < end[c]!; x++) sum += row[x]!;
+      out[at + c] = sum * norm[c]! * scale;
+    }
+    return;
+  }
   const { taps, index, weight } = axis;
   if (channels === 1 && taps === 2) {
     for (let c = 0, t = 0, w = 0; c < outCols; c++, t += 2, w += 3) out[at + c] = (row[index[t]!]! * weight[w]! + row[index[t + 1]!]! * weight[w + 1]!) * weight[w + 2]! * scale;
@@ -517,8 +593,9 @@ function finiteRange(means: Float64Array, total: number): [number, number] {
 
 /**
  * The codes (top = 2^bits − 2; NaN → top + 1). With a range, rounded as `Math.round` does for the
- * non-negative (value − low) / scale: the floor of it + ½; ±∞ reach the end codes through the comparisons,
- * and NaN is the one value that fails all of them. Without one (one finite value, or none), every finite
+ * non-negative (value − low) / scale: the floor of it + ½ (`| 0`: an int32 store, not a double's
+ * conversion); ±∞ reach the end codes through the comparisons, and NaN is the one value that fails all of
+ * them. Without one (one finite value, or none), every finite
  * value is code 0.
  */
 function toCodes8(means: Float64Array, total: number, low: number, scale: number, codes: Uint8Array): void {
@@ -528,7 +605,7 @@ function toCodes8(means: Float64Array, total: number, low: number, scale: number
     for (let i = 0; i < total; i++) {
       const value = means[i]!;
       const code = (value - low) * inverse + 0.5;
-      codes[i] = code >= top ? top : code >= 1 ? code : value === value ? 0 : top + 1;
+      codes[i] = code >= top ? top : code >= 1 ? code | 0 : value === value ? 0 : top + 1;
     }
   } else {
     for (let i = 0; i < total; i++) {
@@ -546,7 +623,7 @@ function toCodes16(means: Float64Array, total: number, low: number, scale: numbe
     for (let i = 0; i < total; i++) {
       const value = means[i]!;
       const code = (value - low) * inverse + 0.5;
-      codes[i] = code >= top ? top : code >= 1 ? code : value === value ? 0 : top + 1;
+      codes[i] = code >= top ? top : code >= 1 ? code | 0 : value === value ? 0 : top + 1;
     }
   } else {
     for (let i = 0; i < total; i++) {
