@@ -24,9 +24,10 @@
  * Why by hand and not a library (ndarray, TensorFlow.js, sharp): the work is three loops over rows, and
  * the libraries that do it either resample images of bytes (sharp, canvas: no float32, no NaN), want their
  * own array objects and allocate per call (ndarray-ops, tfjs, which also brings a 1 MB runtime), or are
- * native add-ons the relay should not depend on. Here every source row is converted to float64 once by
- * `TypedArray.prototype.set` (native, any dtype to float64), the sums run on one scratch row, and the only
- * allocation per computation is the view itself — nothing per pixel.
+ * native add-ons the relay should not depend on. Here the sums run over reused scratch rows (float32 and
+ * float64 sources read in place; other dtypes converted to float64 rows by `TypedArray.prototype.set`,
+ * native), the pixel taps of a view's axes are cached across frames, and the only allocation per
+ * computation is the view itself — nothing per pixel. How the loops are kept fast: see `computeView`.
  */
 import {
   float16Bits,
