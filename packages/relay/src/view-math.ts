@@ -26,8 +26,9 @@
  * own array objects and allocate per call (ndarray-ops, tfjs, which also brings a 1 MB runtime), or are
  * native add-ons the relay should not depend on. Here the sums run over reused scratch rows (float32 and
  * float64 sources read in place; other dtypes converted to float64 rows by `TypedArray.prototype.set`,
- * native), the pixel taps of a view's axes are cached across frames, and the only allocation per
- * computation is the view itself — nothing per pixel. How the loops are kept fast: see `computeView`.
+ * native), the pixel taps of a view's axes are cached across frames, and the only buffer allocated per
+ * computation is the view itself (besides a few small objects, and a subarray per converted row) — nothing
+ * per pixel. How the loops are kept fast: see `computeView`.
  */
 import {
   float16Bits,
@@ -210,7 +211,7 @@ export function computeView(bytes: Uint8Array, dtype: string, plan: ViewPlan, ou
 /** `Float16Array` where the runtime has it (Node ≥ 24); else float16 is converted by hand. */
 const NativeFloat16Array = (globalThis as { Float16Array?: new (buffer: ArrayBuffer) => { [index: number]: number } }).Float16Array;
 
-// Scratch, grown as needed and reused by every computation on this thread: a computation allocates only its result.
+// Scratch, grown as needed and reused by every computation on this thread: the only buffer a computation allocates is its result.
 let columnScratch: Float64Array<ArrayBuffer> = new Float64Array(0); // weighted column sums of one view row
 let windowScratch: Float64Array<ArrayBuffer> = new Float64Array(0); // a view row's source rows, as float64
 let meanScratch: Float64Array<ArrayBuffer> = new Float64Array(0); // every mean (integer views)
@@ -253,13 +254,25 @@ function columnSource(bytes: Uint8Array, dtype: Exclude<NumericDType, 'complex64
       return columns;
     };
   }
-  // Any other dtype: the view row's source rows converted to float64, one under the other in a window.
+  // Any other dtype: the view row's source rows converted to float64, one under the other in a window of
+  // three rows; a taller view row (a large reduction) adds its middle rows one at a time.
   const read = rowReader(buffer, byteOffset, byteLength, dtype);
-  const window = (windowScratch = grow(windowScratch, ys.taps * span));
+  const window = (windowScratch = grow(windowScratch, 3 * span));
   return (r) => {
     const rows = end[r]! - start[r]!;
-    for (let y = 0, at = origin + start[r]! * stride; y < rows; y++, at += stride) read(at, span, window, y * span);
-    columnsFloat64(window, 0, span, rows, first[r]!, middle, last[r]!, span, columns);
+    const at = origin + start[r]! * stride;
+    if (rows <= 3) {
+      for (let y = 0; y < rows; y++) read(at + y * stride, span, window, y * span);
+      columnsFloat64(window, 0, span, rows, first[r]!, middle, last[r]!, span, columns);
+      return columns;
+    }
+    read(at, span, window, 0);
+    read(at + (rows - 1) * stride, span, window, span);
+    columnsFloat64(window, 0, span, 2, first[r]!, middle, last[r]!, span, columns);
+    for (let y = 1; y < rows - 1; y++) {
+      read(at + y * stride, span, window, 0);
+      addWeighted(window, middle, span, columns);
+    }
     return columns;
   };
 }
@@ -310,6 +323,11 @@ function columnsFloat32(source: Float32Array, at: number, stride: number, rows: 
       for (let i = 0; i < span; i++) out[i] = out[i]! + source[c + i]! * m;
     }
   }
+}
+
+/** `out` += `m` × `row`, over `span` values. */
+function addWeighted(row: Float64Array, m: number, span: number, out: Float64Array): void {
+  for (let i = 0; i < span; i++) out[i] = out[i]! + row[i]! * m;
 }
 
 /** `columnsFloat32` for float64 sources and converted rows (the same text: see `computeView` for why). */
@@ -366,7 +384,7 @@ interface AxisTaps {
   periodic: number;
 }
 
-// The taps of the axes seen lately: a stream of frames asks the same few views, and a computation allocates only its result.
+// The taps of the axes seen lately: a stream of frames asks the same few views, each frame the same taps.
 const tapsCache = new Map<string, AxisTaps>();
 const TAPS_CACHED = 32;
 
