@@ -264,8 +264,10 @@ describe('view arithmetic against the reference', () => {
     // whole numbers) and the reference's floating-point overlaps leave ~1e-14, beyond a float32 step of 0.
     // After conversion to float64 every dtype takes the same path.
     for (const dtype of REAL_DTYPES.filter((each) => !/^int/.test(each))) {
-      // 128 → 100 columns: 25 phases of 2 or 3 source columns; 64 → 48: 3 phases; 53 → 9 blocks of 6, the last of 5.
-      for (const [shape, maxShape] of [[[8, 128], [100, 100]], [[9, 64], [48, 48]], [[7, 53], [10, 10]], [[12, 40], [6, 10]]] as [number[], [number, number]][]) {
+      // 128 → 100 columns: 25 phases of 2 or 3 source columns; 96 → 75: the same 25 phases, 3 pixels each
+      // (an odd count: the loops take two a turn); 64 → 48: 3 phases; 53 → 9 blocks of 6, the last of 5;
+      // 22 → 11 blocks of 2 and 27 → 9 blocks of 3 (odd counts again).
+      for (const [shape, maxShape] of [[[8, 128], [100, 100]], [[8, 96], [75, 75]], [[9, 64], [48, 48]], [[7, 53], [10, 10]], [[12, 40], [6, 10]], [[6, 22], [11, 11]], [[6, 27], [9, 9]]] as [number[], [number, number]][]) {
         for (const out of VIEW_DTYPES) {
           check(dtype, shape, { maxShape, dtype: out, resample: 'area' }, seed++);
           check(dtype, shape, { maxShape, dtype: out }, seed++);
