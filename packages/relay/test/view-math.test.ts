@@ -258,6 +258,61 @@ describe('view arithmetic against the reference', () => {
     expect(planView([1024, 512], 'float32', 'C', canonicalView({ maxShape: [256, 256], resample: 'area' }))).toMatchObject({ resample: 'block', shape: [256, 128], step: 4 });
   });
 
+  it('resamples by phase where the pixel pattern repeats (1024 → 800 is 32 → 25 over and over), NaNs', () => {
+    let seed = 40_000;
+    // Not the signed integers: where their values cancel, the mean is exactly 0 (the relay's weights are
+    // whole numbers) and the reference's floating-point overlaps leave ~1e-14, beyond a float32 step of 0.
+    // After conversion to float64 every dtype takes the same path.
+    for (const dtype of REAL_DTYPES.filter((each) => !/^int/.test(each))) {
+      // 128 → 100 columns: 25 phases of 2 or 3 source columns; 96 → 75: the same 25 phases, 3 pixels each
+      // (an odd count: the loops take two a turn); 64 → 48: 3 phases; 53 → 9 blocks of 6, the last of 5;
+      // 22 → 11 blocks of 2 and 27 → 9 blocks of 3 (odd counts again).
+      for (const [shape, maxShape] of [[[8, 128], [100, 100]], [[8, 96], [75, 75]], [[9, 64], [48, 48]], [[7, 53], [10, 10]], [[12, 40], [6, 10]], [[6, 22], [11, 11]], [[6, 27], [9, 9]]] as [number[], [number, number]][]) {
+        for (const out of VIEW_DTYPES) {
+          check(dtype, shape, { maxShape, dtype: out, resample: 'area' }, seed++);
+          check(dtype, shape, { maxShape, dtype: out }, seed++);
+        }
+      }
+    }
+  });
+
+  it('keeps ±Infinity to the pixels that cover it: +Infinity alone → +Infinity, with −Infinity → NaN, the rest finite', () => {
+    // [9, 64] → 48 columns goes by phase; [33, 17] → 4 columns, and 3 channels, by padded taps.
+    for (const [shape, maxShape] of [[[9, 64], [48, 48]], [[33, 17], [8, 8]], [[13, 11, 3], [5, 5]]] as [number[], [number, number]][]) {
+      const count = shape.reduce((a, b) => a * b, 1);
+      const plan = planView(shape, 'float32', 'C', canonicalView({ maxShape, resample: 'area' }))!;
+      const width = shape[1]!;
+      const channels = shape[2] ?? 1;
+      for (const [at, other] of [[5 * width * channels + 7 * channels, undefined], [2 * width * channels, 2 * width * channels + channels]] as [number, number | undefined][]) {
+        const values = new Float32Array(count).map((_, i) => (i % 7) - 3);
+        values[at] = Infinity;
+        if (other !== undefined) values[other] = -Infinity;
+        const view = computeView(new Uint8Array(values.buffer), 'float32', plan, 'float32').data as Float32Array;
+        // The view pixels whose area reaches the source pixel: by the plan's pixel edges, in floating point.
+        const [outRows, outCols] = plan.shape as [number, number];
+        const rows = plan.region.y1 - plan.region.y0;
+        const cols = plan.region.x1 - plan.region.x0;
+        const reaches = (index: number, r: number, c: number): boolean => {
+          const y = Math.floor(index / channels / width);
+          const x = Math.floor(index / channels) % width;
+          return y + 1 > (r * rows) / outRows && y < ((r + 1) * rows) / outRows && x + 1 > (c * cols) / outCols && x < ((c + 1) * cols) / outCols;
+        };
+        const what = `${shape.join('x')} → ${plan.shape.join('x')}, ±∞ at ${at}/${other}`;
+        for (let r = 0; r < outRows; r++) {
+          for (let c = 0; c < outCols; c++) {
+            const got = view[(r * outCols + c) * channels + (at % channels)]!;
+            const plus = reaches(at, r, c);
+            const minus = other !== undefined && reaches(other, r, c);
+            if (plus && minus) expect(got, `${what} (${r}, ${c})`).toBeNaN();
+            else if (plus) expect(got, `${what} (${r}, ${c})`).toBe(Infinity);
+            else if (minus) expect(got, `${what} (${r}, ${c})`).toBe(-Infinity);
+            else expect(Number.isFinite(got), `${what} (${r}, ${c}): ${got}`).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
   it('reads a source buffer at an unaligned offset', () => {
     for (const dtype of ['float32', 'float64', 'int16', 'uint64', 'float16'] as RealDType[]) {
       check(dtype, [9, 14], { maxShape: [4, 4] }, 7, { unaligned: true });
