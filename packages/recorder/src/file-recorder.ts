@@ -66,6 +66,9 @@ export interface FileRecorderStats {
   /** The code of that error: `RECORDER_WRITE_FAILED`, `RECORDER_WORKER_FAILED`. */
   errorCode: RecorderErrorCode | undefined;
   closed: boolean;
+  /** Frames copied for the writer thread into a buffer it gave back, and into a new one. */
+  framesReused: number;
+  framesAllocated: number;
 }
 
 export interface FileRecorder {
@@ -165,6 +168,8 @@ class Recorder implements FileRecorder {
       error: error?.message,
       errorCode: error?.code,
       closed: this.closed,
+      framesReused: this.writer.framesReused,
+      framesAllocated: this.writer.framesAllocated,
     };
   }
 

@@ -11,7 +11,7 @@
  */
 import { crc32 } from './crc.js';
 import { McapChunkBuilder, McapRecordBuilder, Opcode, type IWritable, type McapTypes } from '@mcap/core';
-import type { CompressChunk } from './compression.js';
+import { BULK_COMPRESSION_MUST_SAVE, type CompressChunk } from './compression.js';
 
 /** `@mcap/core`'s writable, with a gathered write when it has one (a file: one `writev` per frame chunk). */
 export interface GatheringWritable extends IWritable {
@@ -200,8 +200,9 @@ export class LanedMcapWriter {
   }
 
   /**
-   * zstd for a big message's chunk, decided per channel: after a try that saved too little (the
-   * compressor stored the chunk), the channel's next chunks are stored without trying — 8, then twice
+   * zstd for a big message's chunk, only when it saves at least half (`BULK_COMPRESSION_MUST_SAVE`: below
+   * that, compressing frames as they come costs more CPU than the bytes are worth), decided per channel:
+   * after a try that saved too little (the compressor stored the chunk), the channel's next chunks are stored without trying — 8, then twice
    * as many after each further failed try, up to 64 (about 2 s of a 30 Hz stream) — so an image stream
    * of noisy floats costs no compression at all most of the time, and one whose content turns
    * compressible is compressed again within that many frames.
@@ -224,7 +225,7 @@ export class LanedMcapWriter {
       joined.set(piece, offset);
       offset += piece.byteLength;
     }
-    const result = this.compressChunk(joined);
+    const result = this.compressChunk(joined, BULK_COMPRESSION_MUST_SAVE);
     if (result.compression !== '') {
       state.backoff = 0;
       return result;
