@@ -75,7 +75,6 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
       sourceLabel: label,
       flightRecorderBytes: options.flightRecorderBytes,
       rawImageHz: options.recordRawImageHz,
-    rawImageHz: options.recordRawImageHz,
       schemas: recordingSchemas(),
       relay: { ...(token === undefined ? {} : { token }), ...RELAY_LIMITS },
       status: () => ({
