@@ -136,9 +136,9 @@ Options:
       --flight-recorder-bytes <n>  memory for the last minutes of every topic, saved
                          with POST /api/recording or a page's "Save" button; K, M, G
                          suffixes (MiB); 0 turns it off               (default 256M)
-      --record-raw-image-hz <n>  Foxglove RawImage copies of image frames per second in
-                         recordings and saves (every frame stays in the binary channel); 0:
-                         none; at or above the source's rate: every frame (default ${DEFAULTS.recordRawImageHz})
+      --record-raw-image-hz <n>  Foxglove RawImage copies of each image topic per second
+                         in recordings and saves (the binary channel keeps every frame);
+                         0: none; above the source's rate: every frame  (default ${DEFAULTS.recordRawImageHz})
       --log-level <l>    error | warn | info | debug                 (default ${DEFAULTS.logLevel})
   -q, --quiet            same as --log-level warn
   -h, --help             show this help

@@ -29,8 +29,8 @@ export interface RecordingOptions {
    * Most `foxglove.RawImage` messages per second on each `<topic>/image` channel, by the frames' own clock
    * (the binary channel keeps every frame). The RawImage copy is base64 text, the costliest part of
    * recording an image stream and a third more bytes than the frame: written for Foxglove's eyes, it
-   * need not be written at the stream's full rate. 0 writes none; a rate at or above the source's keeps
-   * every frame (`Infinity` does so whatever the rate). @default 5
+   * need not be written at the stream's full rate. 0 writes none; a rate above the source's keeps every
+   * frame (`Infinity` does so whatever the rate). @default 5
    */
   rawImageHz?: number;
 }
