@@ -63,8 +63,6 @@ export class LanedMcapWriter {
   private readonly chunkIndexes: McapTypes.ChunkIndex[] = [];
   /** Per channel: big chunks still to store untried, and how many the last failed try set. */
   private readonly bulkCompression = new Map<number, { skip: number; backoff: number }>();
-  /** Big chunks stored without trying compression (their channel's last try saved too little). */
-  bulkStoredUntried = 0;
   private readonly metadataIndexes: McapTypes.MetadataIndex[] = [];
   private readonly statistics: McapTypes.Statistics = {
     messageCount: 0n,
@@ -216,7 +214,6 @@ export class LanedMcapWriter {
     }
     if (state.skip > 0) {
       state.skip -= 1;
-      this.bulkStoredUntried += 1;
       return undefined;
     }
     const joined = new Uint8Array(size);
