@@ -192,6 +192,9 @@ async function measure(name: string, webmonArgs: string[], imageHz: number, opti
     const recordedSeconds = (performance.now() - recordingFrom) / 1000;
     const grown = file === undefined ? undefined : statSync(file).size;
     const counts = file === undefined ? undefined : await fileCounts(file);
+    // Gone before the next run: a run writing GiBs leaves them in the page cache, and the kernel's
+    // reclaim of them would be charged to the next run's writes.
+    if (file !== undefined) rmSync(file, { force: true });
     return {
       name,
       cpuPercent: (cpu / elapsed) * 100,
