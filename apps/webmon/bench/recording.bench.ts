@@ -12,7 +12,9 @@
  * - "no recorder": `--flight-recorder-bytes 0` (nothing taps the relay); "flight recorder": the default
  *   (256 MiB in memory); "--record": the default plus a file (zstd level 1). The ratio the issue asks for
  *   is --record / flight recorder (both with webmon's defaults otherwise), and --record / no recorder.
- * - bytes on disk per minute, with the image stream (at the image size below) and without it (--image-hz 0).
+ * - bytes on disk per minute, with the image stream (at the image size below) and without it (--image-hz 0);
+ *   the RawImage messages written per second (`--record-raw-image-hz`, default 5; BENCH_RAW_IMAGE_HZ sets it
+ *   for every --record run, e.g. 1000 to measure a RawImage of every frame).
  * - frames recorded and dropped with the image stream at 60 Hz (the file's own statistics record).
  * - a save of the last 60 s (`POST /api/recording`) while webmon serves: HTTP round trips to webmon every
  *   10 ms, p99 without a save and during one — what a page's requests (and so its frames) wait for when
@@ -35,6 +37,7 @@ const SOAK_SECONDS = Number(process.env['BENCH_RECORDING_SOAK_S'] ?? 0);
 const CLI = process.env['BENCH_WEBMON_CLI'] ?? BUILT_CLI;
 const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
 const IMAGE = Number(process.env['BENCH_IMAGE'] ?? 1024);
+const RAW_IMAGE_HZ = process.env['BENCH_RAW_IMAGE_HZ'];
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const PAGE_SIZE = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
 const dir = mkdtempSync(join(tmpdir(), 'webmon-bench-recording-'));
@@ -75,6 +78,8 @@ interface Run {
   /** Image frames in the file (its statistics record) and image frames dropped by the recorder, whole run. */
   imageFramesRecorded: number | undefined;
   imageFramesDropped: number | undefined;
+  /** RawImage messages in the file per second recorded (`--record-raw-image-hz`, default 5: the binary channel keeps every frame). */
+  rawImagesPerSecond: number | undefined;
   rssMiB: number;
   flightMaxBytes: number;
   flightBudget: number;
@@ -151,7 +156,7 @@ async function fileCounts(path: string): Promise<Map<string, number>> {
 }
 
 function startDemo(webmonArgs: string[], imageHz: number, file?: string) {
-  return startProcess(PYTHON, [SIMULATOR, '--quiet', '--exit-with-client', '--image-hz', String(imageHz), '--image-size', String(IMAGE), '--', process.execPath, CLI, '--port', '0', '--log-level', 'warn', ...webmonArgs, ...(file === undefined ? [] : ['--record', file])]);
+  return startProcess(PYTHON, [SIMULATOR, '--quiet', '--exit-with-client', '--image-hz', String(imageHz), '--image-size', String(IMAGE), '--', process.execPath, CLI, '--port', '0', '--log-level', 'warn', ...webmonArgs, ...(file === undefined ? [] : ['--record', file, ...(RAW_IMAGE_HZ === undefined ? [] : ['--record-raw-image-hz', RAW_IMAGE_HZ])])]);
 }
 
 async function measure(name: string, webmonArgs: string[], imageHz: number, options: { file?: string; save?: boolean } = {}): Promise<Run> {
@@ -186,6 +191,10 @@ async function measure(name: string, webmonArgs: string[], imageHz: number, opti
     await simulator.stop();
     const recordedSeconds = (performance.now() - recordingFrom) / 1000;
     const grown = file === undefined ? undefined : statSync(file).size;
+    const counts = file === undefined ? undefined : await fileCounts(file);
+    // Gone before the next run: a run writing GiBs leaves them in the page cache, and the kernel's
+    // reclaim of them would be charged to the next run's writes.
+    if (file !== undefined) rmSync(file, { force: true });
     return {
       name,
       cpuPercent: (cpu / elapsed) * 100,
@@ -193,8 +202,9 @@ async function measure(name: string, webmonArgs: string[], imageHz: number, opti
       cpuMsPerFrame: frames > 0 ? (cpu * 1000) / frames : Number.NaN,
       bytesPerMinute: grown === undefined ? undefined : (grown / recordedSeconds) * 60,
       dropped: last.recording?.droppedTotal,
-      imageFramesRecorded: file === undefined ? undefined : (await fileCounts(file)).get(IMAGE_TOPIC) ?? 0,
+      imageFramesRecorded: counts === undefined ? undefined : counts.get(IMAGE_TOPIC) ?? 0,
       imageFramesDropped: last.recording?.dropped[IMAGE_TOPIC] ?? (file === undefined ? undefined : 0),
+      rawImagesPerSecond: counts === undefined ? undefined : (counts.get(`${IMAGE_TOPIC}/image`) ?? 0) / recordedSeconds,
       rssMiB: rss / 2 ** 20,
       flightMaxBytes,
       flightBudget,
@@ -286,10 +296,10 @@ try {
 
 const [none, flight, recordAll, recordOnly, noImage, flight64, record60] = runs as [Run, Run, Run, Run, Run, Run, Run];
 console.log(`\nwebmon recording, simulator napari 0.4 at 60 Hz + ${IMAGE}×${IMAGE} float32 image at 30 Hz, ${SECONDS} s per run${CLI === BUILT_CLI ? '' : ` (webmon: ${CLI})`}\n`);
-console.log('| run | webmon CPU | image frames/s | CPU ms / frame | bytes on disk / min | dropped | peak RSS | flight recorder held (max) / budget |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| run | webmon CPU | image frames/s | CPU ms / frame | bytes on disk / min | dropped | RawImage messages/s | peak RSS | flight recorder held (max) / budget |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const run of runs) {
-  console.log(`| ${run.name} | ${run.cpuPercent.toFixed(1)} % | ${run.framesPerSecond.toFixed(1)} | ${run.cpuMsPerFrame.toFixed(2)} | ${mib(run.bytesPerMinute)} | ${run.dropped ?? '–'} | ${run.rssMiB.toFixed(0)} MiB | ${run.flightBudget === 0 ? 'off' : `${mib(run.flightMaxBytes)} / ${mib(run.flightBudget)}`} |`);
+  console.log(`| ${run.name} | ${run.cpuPercent.toFixed(1)} % | ${run.framesPerSecond.toFixed(1)} | ${run.cpuMsPerFrame.toFixed(2)} | ${mib(run.bytesPerMinute)} | ${run.dropped ?? '–'} | ${run.rawImagesPerSecond?.toFixed(1) ?? '–'} | ${run.rssMiB.toFixed(0)} MiB | ${run.flightBudget === 0 ? 'off' : `${mib(run.flightMaxBytes)} / ${mib(run.flightBudget)}`} |`);
 }
 const ratio = (a: Run, b: Run): string => `${(a.cpuPercent / b.cpuPercent).toFixed(2)} (per image frame ${(a.cpuMsPerFrame / b.cpuMsPerFrame).toFixed(2)})`;
 console.log(`\nCPU ratio --record / flight recorder (webmon's defaults): ${ratio(recordAll, flight)} (goal ≤ 1.15)`);

@@ -74,6 +74,7 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
       assetsDir: ASSETS_DIR,
       sourceLabel: label,
       flightRecorderBytes: options.flightRecorderBytes,
+      rawImageHz: options.recordRawImageHz,
       schemas: recordingSchemas(),
       relay: { ...(token === undefined ? {} : { token }), ...RELAY_LIMITS },
       status: () => ({
@@ -115,7 +116,7 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
 
   if (options.record !== undefined) {
     try {
-      recorder = await startRecording(server.relay, options.record, logger);
+      recorder = await startRecording(server.relay, options.record, logger, options.recordRawImageHz);
     } catch (error) {
       await server.close();
       throw error;
@@ -181,7 +182,7 @@ async function recordHeadless(options: WebmonOptions, io: Io, signalled: Promise
   const relay = createRelay({});
   let recorder: FileRecorder;
   try {
-    recorder = await startRecording(relay, options.record as string, logger);
+    recorder = await startRecording(relay, options.record as string, logger, options.recordRawImageHz);
   } catch (error) {
     await relay.close();
     throw error;

@@ -73,6 +73,8 @@ export interface WebmonOptions {
   headless: boolean;
   /** Bytes the flight recorder keeps in memory (`POST /api/recording`); 0 turns it off. */
   flightRecorderBytes: number;
+  /** Most `foxglove.RawImage` messages per second per image topic in recordings (--record and saves); 0: none. */
+  recordRawImageHz: number;
   /** The arguments as given, so the simulator can launch webmon with the same ones. */
   argv: string[];
 }
@@ -89,6 +91,7 @@ export const DEFAULTS = {
   logLevel: 'info' as LogLevel,
   pollMs: 4,
   flightRecorderBytes: 256 * 2 ** 20,
+  recordRawImageHz: 5,
 } as const;
 
 export const HELP = `Usage: webmon [options]
@@ -133,6 +136,9 @@ Options:
       --flight-recorder-bytes <n>  memory for the last minutes of every topic, saved
                          with POST /api/recording or a page's "Save" button; K, M, G
                          suffixes (MiB); 0 turns it off               (default 256M)
+      --record-raw-image-hz <n>  Foxglove RawImage copies of each image topic per second
+                         in recordings and saves (the binary channel keeps every frame);
+                         0: none; above the source's rate: every frame  (default ${DEFAULTS.recordRawImageHz})
       --log-level <l>    error | warn | info | debug                 (default ${DEFAULTS.logLevel})
   -q, --quiet            same as --log-level warn
   -h, --help             show this help
@@ -209,6 +215,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
   const replayFile = parseReplayCommand(parsed.positionals, values.record, cwd);
   const { record, headless } = replayFile === undefined ? parseRecordCommand(parsed.positionals, values.record, cwd) : { record: undefined, headless: false };
   const flightRecorderBytes = values['flight-recorder-bytes'] === undefined ? DEFAULTS.flightRecorderBytes : parseBytes(values['flight-recorder-bytes'], '--flight-recorder-bytes');
+  const recordRawImageHz = values['record-raw-image-hz'] === undefined ? DEFAULTS.recordRawImageHz : parseNumber(values['record-raw-image-hz'], '--record-raw-image-hz', 0, 100_000);
 
   const configPath = values.config !== undefined ? resolve(cwd, values.config) : defaultConfig(env);
   const config = configPath === undefined ? {} : readConfig(configPath);
@@ -269,6 +276,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv = process.en
       record,
       headless,
       flightRecorderBytes,
+      recordRawImageHz,
       argv,
     },
   };
@@ -290,6 +298,7 @@ const OPTIONS = {
   'simulate-image': { type: 'string' },
   record: { type: 'string' },
   'flight-recorder-bytes': { type: 'string' },
+  'record-raw-image-hz': { type: 'string' },
   'log-level': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },

@@ -14,10 +14,10 @@ export function recordingSchemas(): JsonSchemaLookup {
   return (id) => byId.get(id);
 }
 
-export async function startRecording(relay: Relay, path: string, logger: Logger): Promise<FileRecorder> {
+export async function startRecording(relay: Relay, path: string, logger: Logger, rawImageHz: number): Promise<FileRecorder> {
   let recorder: FileRecorder;
   try {
-    recorder = await recordToFile(relay, { path, schemas: recordingSchemas() });
+    recorder = await recordToFile(relay, { path, schemas: recordingSchemas(), rawImageHz });
   } catch (error) {
     throw new WebmonError(WebmonErrorCode.RECORD_FAILED, `cannot record to ${path}: ${(error as Error).message}`, { cause: error });
   }

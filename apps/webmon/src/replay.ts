@@ -45,6 +45,7 @@ export async function runReplay(options: WebmonOptions, io: Io, file: string): P
     assetsDir: ASSETS_DIR,
     sourceLabel: `the recording ${basename(file)}`,
     flightRecorderBytes: options.flightRecorderBytes,
+    rawImageHz: options.recordRawImageHz,
     schemas: recordingSchemas(),
     relay: { ...RELAY_LIMITS },
     status: () => ({

@@ -39,6 +39,7 @@ export async function runProgram(options: WebmonOptions, io: Io, run: { command:
     assetsDir: ASSETS_DIR,
     sourceLabel: 'the program',
     flightRecorderBytes: options.flightRecorderBytes,
+    rawImageHz: options.recordRawImageHz,
     schemas: recordingSchemas(),
     relay: { ...(token === undefined ? {} : { token }), ...RELAY_LIMITS },
     status: () => ({
@@ -66,7 +67,7 @@ export async function runProgram(options: WebmonOptions, io: Io, run: { command:
   let recorder: FileRecorder | undefined;
   if (options.record !== undefined) {
     try {
-      recorder = await startRecording(server.relay, options.record, logger);
+      recorder = await startRecording(server.relay, options.record, logger, options.recordRawImageHz);
     } catch (error) {
       signals.release();
       await server.close();

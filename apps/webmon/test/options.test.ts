@@ -36,7 +36,10 @@ describe('parseCommand', () => {
     expect(run(['--flight-recorder-bytes', '1G']).flightRecorderBytes).toBe(2 ** 30);
     expect(run(['--flight-recorder-bytes', '0']).flightRecorderBytes).toBe(0);
     expect(run(['--flight-recorder-bytes', '512KiB']).flightRecorderBytes).toBe(512 * 1024);
-    for (const argv of [['record'], ['record', 'a', 'b'], ['record', 'a', '--record', 'b'], ['--record', ' '], ['--flight-recorder-bytes', '-1'], ['--flight-recorder-bytes', '65G'], ['play']]) {
+    expect(run([]).recordRawImageHz).toBe(5);
+    expect(run(['--record', 'run.mcap', '--record-raw-image-hz', '0']).recordRawImageHz).toBe(0);
+    expect(run(['--record', 'run.mcap', '--record-raw-image-hz', '12.5']).recordRawImageHz).toBe(12.5);
+    for (const argv of [['record'], ['record', 'a', 'b'], ['record', 'a', '--record', 'b'], ['--record', ' '], ['--flight-recorder-bytes', '-1'], ['--flight-recorder-bytes', '65G'], ['play'], ['--record-raw-image-hz', '-1'], ['--record-raw-image-hz', 'many']]) {
       expect(codeOf(() => run(argv)), argv.join(' ')).toBe('WEBMON_BAD_ARGUMENT');
     }
   });

@@ -5,7 +5,8 @@
 import { createRequire } from 'node:module';
 
 export type ChunkCompression = 'zstd' | 'none';
-export type CompressChunk = (chunk: Uint8Array) => { compression: string; compressedData: Uint8Array };
+/** `mustSave`: the share of the chunk zstd must save, else it is stored (default `COMPRESSION_MUST_SAVE`). */
+export type CompressChunk = (chunk: Uint8Array, mustSave?: number) => { compression: string; compressedData: Uint8Array };
 
 interface WasmZstd {
   isLoaded: Promise<boolean>;
@@ -27,6 +28,14 @@ function loadZstd(): Promise<WasmZstd> {
 
 /** A chunk is stored as it is (MCAP compression "") when zstd would save less than this share of it. */
 export const COMPRESSION_MUST_SAVE = 0.1;
+/**
+ * …and a chunk of one big message (an image frame, its RawImage copy) when zstd would save less than
+ * half of it. zstd (WebAssembly, level 1) takes ~30–50 ms for a 4 MiB float32 frame here: a 30 Hz stream
+ * would need a core for it, where storing costs a write. The demo's smooth float images save ~12 %, their
+ * base64 RawImage copies ~27 %: not worth that much CPU. Frames that are mostly one value (masks, labels,
+ * blank images) save far more than half and compress fast; they are still compressed.
+ */
+export const BULK_COMPRESSION_MUST_SAVE = 0.5;
 /** Bytes of each of the three pieces a big chunk is tried on before all of it is compressed. */
 const SAMPLE_PIECE_BYTES = 32 * 1024;
 
@@ -35,7 +44,7 @@ const SAMPLE_PIECE_BYTES = 32 * 1024;
  *
  * Image frames of noisy float data hardly compress, and zstd on a 4 MiB chunk costs more than writing it:
  * a big chunk is first tried on three 32 KiB pieces (start, middle, end); when they save less than
- * `COMPRESSION_MUST_SAVE`, the chunk is stored uncompressed (MCAP allows "" per chunk; readers need no
+ * `mustSave`, the chunk is stored uncompressed (MCAP allows "" per chunk; readers need no
  * handler for it). Chunks whose whole compression saves too little are stored uncompressed as well, so
  * readers do not pay a decompression for nothing.
  */
@@ -43,17 +52,17 @@ export async function chunkCompressor(compression: ChunkCompression, level: numb
   if (compression === 'none') return undefined;
   const module = await loadZstd();
   const stored = (chunk: Uint8Array) => ({ compression: '', compressedData: chunk });
-  return (chunk) => {
+  return (chunk, mustSave = COMPRESSION_MUST_SAVE) => {
     if (chunk.byteLength > 8 * SAMPLE_PIECE_BYTES) {
       const sample = new Uint8Array(3 * SAMPLE_PIECE_BYTES);
       const middle = Math.floor(chunk.byteLength / 2 - SAMPLE_PIECE_BYTES / 2);
       sample.set(chunk.subarray(0, SAMPLE_PIECE_BYTES), 0);
       sample.set(chunk.subarray(middle, middle + SAMPLE_PIECE_BYTES), SAMPLE_PIECE_BYTES);
       sample.set(chunk.subarray(chunk.byteLength - SAMPLE_PIECE_BYTES), 2 * SAMPLE_PIECE_BYTES);
-      if (module.compress(sample, level).byteLength > sample.byteLength * (1 - COMPRESSION_MUST_SAVE)) return stored(chunk);
+      if (module.compress(sample, level).byteLength > sample.byteLength * (1 - mustSave)) return stored(chunk);
     }
     const compressed = module.compress(chunk, level);
-    if (compressed.byteLength > chunk.byteLength * (1 - COMPRESSION_MUST_SAVE)) return stored(chunk);
+    if (compressed.byteLength > chunk.byteLength * (1 - mustSave)) return stored(chunk);
     return { compression: 'zstd', compressedData: compressed };
   };
 }

@@ -25,6 +25,14 @@ export interface RecordingOptions {
   chunkSize?: number;
   /** Also write a `foxglove.RawImage` channel (`<topic>/image`) for 2-D mono image frames. @default true */
   images?: boolean;
+  /**
+   * Most `foxglove.RawImage` messages per second on each `<topic>/image` channel, by the frames' own clock
+   * (the binary channel keeps every frame). The RawImage copy is base64 text, the costliest part of
+   * recording an image stream and a third more bytes than the frame: written for Foxglove's eyes, it
+   * need not be written at the stream's full rate. 0 writes none; a rate above the source's keeps every
+   * frame (`Infinity` does so whatever the rate). @default 5
+   */
+  rawImageHz?: number;
 }
 
 export interface FileRecorderOptions extends RecordingOptions {
@@ -58,6 +66,9 @@ export interface FileRecorderStats {
   /** The code of that error: `RECORDER_WRITE_FAILED`, `RECORDER_WORKER_FAILED`. */
   errorCode: RecorderErrorCode | undefined;
   closed: boolean;
+  /** Frames copied for the writer thread into a buffer it gave back, and into a new one. */
+  framesReused: number;
+  framesAllocated: number;
 }
 
 export interface FileRecorder {
@@ -68,7 +79,7 @@ export interface FileRecorder {
   close(): Promise<void>;
 }
 
-const DEFAULTS = { compression: 'zstd', compressionLevel: 1, chunkSize: 2 ** 20, maxQueuedBytes: 64 * 2 ** 20, images: true, maxCpuShare: 0.5 } as const;
+const DEFAULTS = { compression: 'zstd', compressionLevel: 1, chunkSize: 2 ** 20, maxQueuedBytes: 64 * 2 ** 20, images: true, rawImageHz: 5, maxCpuShare: 0.5 } as const;
 
 export function checkRecordingOptions(options: RecordingOptions): void {
   const level = options.compressionLevel ?? DEFAULTS.compressionLevel;
@@ -77,6 +88,13 @@ export function checkRecordingOptions(options: RecordingOptions): void {
   if (!Number.isInteger(chunkSize) || chunkSize < 1024) throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `chunkSize must be an integer of at least 1024 bytes, got ${chunkSize}`);
   const compression = options.compression ?? DEFAULTS.compression;
   if (compression !== 'zstd' && compression !== 'none') throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `compression must be 'zstd' or 'none', got ${String(compression)}`);
+  const rawImageHz = options.rawImageHz ?? DEFAULTS.rawImageHz;
+  if (typeof rawImageHz !== 'number' || !(rawImageHz >= 0)) throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `rawImageHz must be a number >= 0 (0: no RawImage channel), got ${String(rawImageHz)}`);
+}
+
+/** The `rawImageHz` a writer thread uses: 0 when RawImage channels are off altogether (`images: false`). */
+export function rawImageHzOf(options: RecordingOptions): number {
+  return (options.images ?? DEFAULTS.images) ? (options.rawImageHz ?? DEFAULTS.rawImageHz) : 0;
 }
 
 /** Creates the file, writes its header and starts recording every topic of `relay`. */
@@ -96,7 +114,7 @@ export async function recordToFile(relay: Tappable, options: FileRecorderOptions
         compression: options.compression ?? DEFAULTS.compression,
         compressionLevel: options.compressionLevel ?? DEFAULTS.compressionLevel,
         chunkSize: options.chunkSize ?? DEFAULTS.chunkSize,
-        images: options.images ?? DEFAULTS.images,
+        rawImageHz: rawImageHzOf(options),
         maxCpuShare,
       },
       options.writable,
@@ -150,6 +168,8 @@ class Recorder implements FileRecorder {
       error: error?.message,
       errorCode: error?.code,
       closed: this.closed,
+      framesReused: this.writer.framesReused,
+      framesAllocated: this.writer.framesAllocated,
     };
   }
 

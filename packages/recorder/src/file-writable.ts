@@ -2,9 +2,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { IWritable } from '@mcap/core';
 import { RecorderError, RecorderErrorCode } from './errors.js';
 
-/** Where a recording goes: `@mcap/core`'s writable, plus a close. */
+/** Where a recording goes: `@mcap/core`'s writable, plus a close and (optionally) a gathered write. */
 export interface RecordingWritable extends IWritable {
   close?(): Promise<void>;
+  /** Writes the buffers in order, as `write` would one after the other (a file: one `writev`). */
+  writev?(buffers: Uint8Array[]): Promise<void>;
 }
 
 /** A new file (an existing one is replaced), written in order from the start. */
@@ -26,6 +28,19 @@ export async function openFileWritable(path: string): Promise<RecordingWritable>
       }
       position += BigInt(buffer.byteLength);
     },
+    // A frame's chunk is five pieces (chunk header, definitions, message header, the frame, its index):
+    // one system call instead of five, and no joining them into one buffer first.
+    writev: async (buffers) => {
+      let pending = buffers.filter((buffer) => buffer.byteLength > 0);
+      const total = pending.reduce((sum, buffer) => sum + buffer.byteLength, 0);
+      while (pending.length > 0) {
+        let { bytesWritten } = await handle.writev(pending);
+        // A short write (rare for a file): go on from where it stopped.
+        while (pending.length > 0 && bytesWritten >= (pending[0] as Uint8Array).byteLength) bytesWritten -= (pending.shift() as Uint8Array).byteLength;
+        if (bytesWritten > 0) pending[0] = (pending[0] as Uint8Array).subarray(bytesWritten);
+      }
+      position += BigInt(total);
+    },
     close: () => handle.close(),
   };
 }
@@ -40,8 +55,9 @@ export class MemoryWritable implements RecordingWritable {
   }
 
   write(buffer: Uint8Array): Promise<void> {
-    // McapWriter reuses its buffers: keep a copy.
-    this.parts.push(buffer.slice());
+    // The writer reuses its buffers (and frames' go back to the event loop): keep a copy (not `slice`,
+    // which on a Buffer is a view).
+    this.parts.push(new Uint8Array(buffer));
     this.length += buffer.byteLength;
     return Promise.resolve();
   }

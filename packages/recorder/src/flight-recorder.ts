@@ -15,7 +15,7 @@
  */
 import type { TopicInfo } from '@webmon/protocol';
 import { RecorderError, RecorderErrorCode } from './errors.js';
-import { checkRecordingOptions, type RecordingOptions } from './file-recorder.js';
+import { checkRecordingOptions, rawImageHzOf, type RecordingOptions } from './file-recorder.js';
 import { msToNs } from './clock.js';
 import { RECORD_OVERHEAD_BYTES, frameRecord, jsonRecord, type Recorded } from './record.js';
 import type { Tappable } from './tap.js';
@@ -172,7 +172,7 @@ class Flight implements FlightRecorder {
         compression: this.options.compression ?? 'zstd',
         compressionLevel: this.options.compressionLevel ?? 1,
         chunkSize: this.options.chunkSize ?? 2 ** 20,
-        images: this.options.images ?? true,
+        rawImageHz: rawImageHzOf(this.options),
         maxCpuShare: 1,
       },
       undefined,

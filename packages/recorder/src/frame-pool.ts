@@ -27,17 +27,26 @@ export class FramePool {
 
   /** A copy of `data` in a buffer of the pool's own. */
   copy(data: Uint8Array): Uint8Array {
-    const list = this.free.get(data.byteLength);
-    let copy = list?.pop();
-    if (copy === undefined) {
-      copy = new Uint8Array(data.byteLength);
-      this.allocated += 1;
-    } else {
-      this.freeBytes -= copy.byteLength;
-      this.reused += 1;
-    }
+    const copy = this.take(data.byteLength);
     copy.set(data);
     return copy;
+  }
+
+  /**
+   * A buffer of `byteLength` bytes, whole (its own `ArrayBuffer`, so it may be transferred to a thread),
+   * with whatever it held before: the caller writes every byte. A new one is not zero-filled either
+   * (`Buffer.allocUnsafeSlow`): zeroing 4 MiB that is overwritten at once cost more than the copy itself
+   * (a fresh zeroed 4 MiB buffer plus the copy ≈ 2.6 ms here, unzeroed ≈ 0.6 ms, a reused one ≈ 0.2 ms).
+   */
+  take(byteLength: number): Uint8Array {
+    const buffer = this.free.get(byteLength)?.pop();
+    if (buffer === undefined) {
+      this.allocated += 1;
+      return Buffer.allocUnsafeSlow(byteLength);
+    }
+    this.freeBytes -= buffer.byteLength;
+    this.reused += 1;
+    return buffer;
   }
 
   /** A copy made by `copy` that nothing reads any more. */

@@ -11,10 +11,15 @@
  */
 import { crc32 } from './crc.js';
 import { McapChunkBuilder, McapRecordBuilder, Opcode, type IWritable, type McapTypes } from '@mcap/core';
-import type { CompressChunk } from './compression.js';
+import { BULK_COMPRESSION_MUST_SAVE, type CompressChunk } from './compression.js';
+
+/** `@mcap/core`'s writable, with a gathered write when it has one (a file: one `writev` per frame chunk). */
+export interface GatheringWritable extends IWritable {
+  writev?(buffers: Uint8Array[]): Promise<void>;
+}
 
 export interface LanedWriterOptions {
-  writable: IWritable;
+  writable: GatheringWritable;
   compressChunk: CompressChunk | undefined;
   /** Uncompressed bytes of small messages per chunk. */
   chunkSize: number;
@@ -29,6 +34,9 @@ const DEFAULT_BULK_BYTES = 64 * 1024;
 const MESSAGE_HEADER_BYTES = 1 + 8 + 2 + 4 + 8 + 8;
 const utf8 = new TextEncoder();
 const DEFAULT_MAX_CHUNK_AGE_NS = 1_000_000_000n;
+/** Chunks of a channel stored without trying compression after a failed try: the first time, and at most. */
+const MIN_UNTRIED_CHUNKS = 8;
+const MAX_UNTRIED_CHUNKS = 64;
 
 interface Lane {
   builder: McapChunkBuilder;
@@ -42,7 +50,7 @@ function newLane(): Lane {
 }
 
 export class LanedMcapWriter {
-  private readonly writable: IWritable;
+  private readonly writable: GatheringWritable;
   private readonly compressChunk: CompressChunk | undefined;
   private readonly chunkSize: number;
   private readonly bulkBytes: number;
@@ -53,6 +61,8 @@ export class LanedMcapWriter {
   private readonly schemas = new Map<number, McapTypes.Schema>();
   private readonly channels = new Map<number, McapTypes.Channel>();
   private readonly chunkIndexes: McapTypes.ChunkIndex[] = [];
+  /** Per channel: big chunks still to store untried, and how many the last failed try set. */
+  private readonly bulkCompression = new Map<number, { skip: number; backoff: number }>();
   private readonly metadataIndexes: McapTypes.MetadataIndex[] = [];
   private readonly statistics: McapTypes.Statistics = {
     messageCount: 0n,
@@ -121,9 +131,11 @@ export class LanedMcapWriter {
   }
 
   /**
-   * A big message as a chunk of its own, assembled once: its channel (and schema) record, the message
-   * record, then the chunk record's header written before the data instead of the data copied into a
-   * record builder (a chunk builder would copy a 4 MiB frame three more times).
+   * A big message as a chunk of its own, written without copying the message: the chunk record's header,
+   * the channel (and schema) records, the message record's header, the message's bytes (the frame the
+   * writer thread was handed) and the chunk's message index go to the file in one gathered write; the
+   * CRC runs over the pieces in turn. Only when compression is tried are the pieces joined (zstd wants one
+   * buffer). A chunk builder would copy a 4 MiB frame three more times.
    */
   private async writeBulkChunk(message: McapTypes.Message): Promise<void> {
     const lane = this.bulk;
@@ -131,41 +143,46 @@ export class LanedMcapWriter {
     lane.channels.clear();
     lane.schemas.clear();
     this.define(lane, message.channelId);
-    const definitions = lane.builder.buffer; // the schema and channel records (a copy, small)
+    const definitions = lane.builder.buffer; // the schema and channel records (small)
+    lane.builder.reset();
     const { data } = message;
-    const records = new Uint8Array(definitions.byteLength + MESSAGE_HEADER_BYTES + data.byteLength);
-    records.set(definitions, 0);
-    const head = new DataView(records.buffer, definitions.byteLength, MESSAGE_HEADER_BYTES);
-    head.setUint8(0, Opcode.MESSAGE);
-    head.setBigUint64(1, BigInt(MESSAGE_HEADER_BYTES - 9 + data.byteLength), true);
-    head.setUint16(9, message.channelId, true);
-    head.setUint32(11, message.sequence, true);
-    head.setBigUint64(15, message.logTime, true);
-    head.setBigUint64(23, message.publishTime, true);
-    records.set(data, definitions.byteLength + MESSAGE_HEADER_BYTES);
-    const uncompressedCrc = crc32(records);
-    const { compression, compressedData } = this.compressChunk?.(records) ?? { compression: '', compressedData: records };
+    const head = new Uint8Array(MESSAGE_HEADER_BYTES);
+    const headView = new DataView(head.buffer);
+    headView.setUint8(0, Opcode.MESSAGE);
+    headView.setBigUint64(1, BigInt(MESSAGE_HEADER_BYTES - 9 + data.byteLength), true);
+    headView.setUint16(9, message.channelId, true);
+    headView.setUint32(11, message.sequence, true);
+    headView.setBigUint64(15, message.logTime, true);
+    headView.setBigUint64(23, message.publishTime, true);
+    const pieces = [definitions, head, data];
+    const uncompressedSize = definitions.byteLength + MESSAGE_HEADER_BYTES + data.byteLength;
+    const uncompressedCrc = crc32(data, crc32(head, crc32(definitions)));
+    const compressed = this.compressBulk(message.channelId, pieces, uncompressedSize);
+    const compression = compressed?.compression ?? '';
+    const body = compressed === undefined ? pieces : [compressed.compressedData];
+    const bodyLength = compressed === undefined ? uncompressedSize : compressed.compressedData.byteLength;
 
     const name = utf8.encode(compression);
-    const contentLength = 8 + 8 + 8 + 4 + 4 + name.byteLength + 8 + compressedData.byteLength;
-    const header = new Uint8Array(9 + contentLength - compressedData.byteLength);
+    const contentLength = 8 + 8 + 8 + 4 + 4 + name.byteLength + 8 + bodyLength;
+    const header = new Uint8Array(9 + contentLength - bodyLength);
     const view = new DataView(header.buffer);
     view.setUint8(0, Opcode.CHUNK);
     view.setBigUint64(1, BigInt(contentLength), true);
     view.setBigUint64(9, message.logTime, true);
     view.setBigUint64(17, message.logTime, true);
-    view.setBigUint64(25, BigInt(records.byteLength), true);
+    view.setBigUint64(25, BigInt(uncompressedSize), true);
     view.setUint32(33, uncompressedCrc, true);
     view.setUint32(37, name.byteLength, true);
     header.set(name, 41);
-    view.setBigUint64(41 + name.byteLength, BigInt(compressedData.byteLength), true);
+    view.setBigUint64(41 + name.byteLength, BigInt(bodyLength), true);
 
     const chunkStartOffset = this.writable.position();
-    const chunkLength = BigInt(header.byteLength + compressedData.byteLength);
-    await this.writable.write(header);
-    await this.writable.write(compressedData);
+    const chunkLength = BigInt(header.byteLength + bodyLength);
     const messageIndexStart = chunkStartOffset + chunkLength;
+    // Pending records were flushed by the previous call: the builder holds only this chunk's index.
     const messageIndexLength = this.records.writeMessageIndex({ channelId: message.channelId, records: [[message.logTime, BigInt(definitions.byteLength)]] });
+    await this.writeAll([header, ...body, this.records.buffer.subarray(0, this.records.length)]);
+    this.records.reset();
     this.chunkIndexes.push({
       messageStartTime: message.logTime,
       messageEndTime: message.logTime,
@@ -174,12 +191,54 @@ export class LanedMcapWriter {
       messageIndexOffsets: new Map([[message.channelId, messageIndexStart]]),
       messageIndexLength,
       compression,
-      compressedSize: BigInt(compressedData.byteLength),
-      uncompressedSize: BigInt(records.byteLength),
+      compressedSize: BigInt(bodyLength),
+      uncompressedSize: BigInt(uncompressedSize),
     });
     this.statistics.chunkCount++;
-    lane.builder.reset();
-    await this.flushRecords();
+  }
+
+  /**
+   * zstd for a big message's chunk, only when it saves at least half (`BULK_COMPRESSION_MUST_SAVE`: below
+   * that, compressing frames as they come costs more CPU than the bytes are worth), decided per channel:
+   * after a try that saved too little (the compressor stored the chunk), the channel's next chunks are stored without trying — 8, then twice
+   * as many after each further failed try, up to 64 (about 2 s of a 30 Hz stream) — so an image stream
+   * of noisy floats costs no compression at all most of the time, and one whose content turns
+   * compressible is compressed again within that many frames.
+   */
+  private compressBulk(channelId: number, pieces: Uint8Array[], size: number): { compression: string; compressedData: Uint8Array } | undefined {
+    if (this.compressChunk === undefined) return undefined;
+    let state = this.bulkCompression.get(channelId);
+    if (state === undefined) {
+      state = { skip: 0, backoff: 0 };
+      this.bulkCompression.set(channelId, state);
+    }
+    if (state.skip > 0) {
+      state.skip -= 1;
+      return undefined;
+    }
+    const joined = new Uint8Array(size);
+    let offset = 0;
+    for (const piece of pieces) {
+      joined.set(piece, offset);
+      offset += piece.byteLength;
+    }
+    const result = this.compressChunk(joined, BULK_COMPRESSION_MUST_SAVE);
+    if (result.compression !== '') {
+      state.backoff = 0;
+      return result;
+    }
+    state.backoff = Math.min(MAX_UNTRIED_CHUNKS, state.backoff === 0 ? MIN_UNTRIED_CHUNKS : state.backoff * 2);
+    state.skip = state.backoff;
+    return undefined;
+  }
+
+  /** One gathered write when the writable can (a file), else the pieces in order. */
+  private async writeAll(pieces: Uint8Array[]): Promise<void> {
+    if (this.writable.writev !== undefined) {
+      await this.writable.writev(pieces);
+      return;
+    }
+    for (const piece of pieces) if (piece.byteLength > 0) await this.writable.write(piece);
   }
 
   async end(): Promise<void> {

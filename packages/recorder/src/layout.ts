@@ -124,14 +124,25 @@ export function imageShapeOf(header: FrameInit): { width: number; height: number
   return { width, height, ...format };
 }
 
-/** The RawImage JSON message of an image frame; undefined when the frame is no 2-D mono image. */
+/**
+ * The RawImage JSON message of an image frame; undefined when the frame is no 2-D mono image. Built in
+ * one buffer of its final size (the base64 text written into it as Latin-1, which it is): no JSON string
+ * of the whole message is made and encoded again, which for a 4 MiB frame is a 5.6 MB string.
+ */
 export function rawImageMessage(topic: string, publishTime: bigint, header: FrameInit, data: Uint8Array): Uint8Array | undefined {
   const image = imageShapeOf(header);
   if (image === undefined) return undefined;
-  const pixels = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const pixels = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
   const sec = publishTime / 1_000_000_000n;
-  const message =
+  const head = utf8.encode(
     `{"timestamp":{"sec":${sec},"nsec":${publishTime - sec * 1_000_000_000n}},"frame_id":${JSON.stringify(topic)},` +
-    `"width":${image.width},"height":${image.height},"encoding":"${image.encoding}","step":${image.width * image.itemSize},"data":"${pixels.toString('base64')}"}`;
-  return Buffer.from(message, 'utf8');
+      `"width":${image.width},"height":${image.height},"encoding":"${image.encoding}","step":${image.width * image.itemSize},"data":"`,
+  );
+  const tail = '"}';
+  // Not zero-filled: every byte is written below.
+  const message = Buffer.allocUnsafeSlow(head.byteLength + pixels.length + tail.length);
+  message.set(head, 0);
+  message.write(pixels, head.byteLength, 'latin1');
+  message.write(tail, head.byteLength + pixels.length, 'latin1');
+  return message;
 }

@@ -3,20 +3,45 @@
  * into messages. The writer wants every call awaited before the next; callers keep that order. Big
  * values (frames) get chunks of their own (`laned-writer.ts`), so a topic's history reads without them.
  */
-import type { IWritable } from '@mcap/core';
 import type { TopicInfo } from '@webmon/protocol';
 import type { CompressChunk } from './compression.js';
-import { FILE_FORMAT_VERSION, FORMAT_METADATA_NAME, IMAGE_CHANNEL_SUFFIX, LIBRARY, channelOf, imageChannelOf, rawImageMessage, type ChannelSpec, type JsonSchemaLookup } from './layout.js';
-import { LanedMcapWriter } from './laned-writer.js';
+import { FILE_FORMAT_VERSION, FORMAT_METADATA_NAME, IMAGE_CHANNEL_SUFFIX, LIBRARY, channelOf, imageChannelOf, imageShapeOf, rawImageMessage, type ChannelSpec, type JsonSchemaLookup } from './layout.js';
+import { LanedMcapWriter, type GatheringWritable } from './laned-writer.js';
 import { frameMessage, type Recorded } from './record.js';
 
 export interface SessionOptions {
-  writable: IWritable;
+  writable: GatheringWritable;
   schemas: JsonSchemaLookup | undefined;
   compressChunk: CompressChunk | undefined;
   chunkSize: number;
-  /** Also write a `foxglove.RawImage` channel for 2-D mono image frames. */
-  images: boolean;
+  /** Most `foxglove.RawImage` messages per second per image topic, by the frames' clock (0: no RawImage channel). */
+  rawImageHz: number;
+}
+
+/**
+ * Which frames of one topic also get a RawImage message: at most `hz` per second of the frames' own clock
+ * (publish time: steady even when webmon receives frames in bursts). A frame is taken once it is due; the
+ * next is due one period after the previous due time, but never less than half a period after the frame
+ * taken — so the long-run rate stays ≤ hz, and a stream at exactly hz whose frames come up to a quarter
+ * period early or late still has every frame taken (the due time then never runs more than a quarter
+ * period past a frame's place). A clock that goes back (a restarted source) starts over.
+ */
+export class RateGate {
+  private due = -Infinity;
+  private last = -Infinity;
+  private readonly periodMs: number;
+
+  constructor(hz: number) {
+    this.periodMs = 1000 / hz;
+  }
+
+  admit(timeMs: number): boolean {
+    if (timeMs < this.last) this.due = -Infinity;
+    if (timeMs < this.due) return false;
+    this.due = Math.max(this.due + this.periodMs, timeMs + this.periodMs / 2);
+    this.last = timeMs;
+    return true;
+  }
 }
 
 const utf8 = new TextEncoder();
@@ -28,6 +53,7 @@ export class McapSession {
   private readonly byInfo = new WeakMap<TopicInfo, number>();
   private readonly byKey = new Map<string, number>();
   private readonly imageChannels = new Map<number, number>();
+  private readonly imageGates = new Map<number, RateGate>();
   private readonly schemaIds = new Map<string, number>();
   /** Messages written, by channel topic. */
   readonly counts = new Map<string, number>();
@@ -60,7 +86,14 @@ export class McapSession {
     const channelId = await this.declare(record.info);
     const data = record.kind === 'json' ? utf8.encode(record.json) : frameMessage(record);
     await this.add(channelId, record.info.name, record, data);
-    if (record.kind !== 'frame' || !this.options.images) return;
+    if (record.kind !== 'frame' || !(this.options.rawImageHz > 0)) return;
+    let gate = this.imageGates.get(channelId);
+    if (gate === undefined) {
+      gate = new RateGate(this.options.rawImageHz);
+      this.imageGates.set(channelId, gate);
+    }
+    // Not an image, or not due: nothing to write (thinning on purpose is not a drop, and is not counted).
+    if (imageShapeOf(record.header) === undefined || !gate.admit(record.header.time)) return;
     const image = rawImageMessage(record.info.name, record.publishTime, record.header, record.data);
     if (image === undefined) return;
     let imageId = this.imageChannels.get(channelId);

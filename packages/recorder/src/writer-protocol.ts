@@ -15,7 +15,8 @@ export interface WriterSetup {
   compression: ChunkCompression;
   compressionLevel: number;
   chunkSize: number;
-  images: boolean;
+  /** Most RawImage messages per second per image topic (0: none, `Infinity`: every frame). */
+  rawImageHz: number;
   /** Most of one core's time the thread may take, averaged over about a second. */
   maxCpuShare: number;
 }
@@ -33,8 +34,11 @@ export type ToWriter =
 
 export type FromWriter =
   | { type: 'ready' }
-  /** `bytes`: queued bytes the thread has dealt with since its last report. */
-  | { type: 'progress'; bytes: number; position: number; counts: [string, number][] }
+  /**
+   * `bytes`: queued bytes the thread has dealt with since its last report; `buffers`: the frames' buffers
+   * it is done with, transferred back for the event loop's next copies.
+   */
+  | { type: 'progress'; bytes: number; position: number; counts: [string, number][]; buffers: ArrayBuffer[] }
   | { type: 'write'; id: number; data: Uint8Array }
   | { type: 'ended'; position: number; counts: [string, number][]; file?: Uint8Array }
   | { type: 'failed'; code: RecorderErrorCode; message: string };

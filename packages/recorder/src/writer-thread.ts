@@ -4,6 +4,10 @@
  * stays with the relay for late joiners, so it cannot be transferred), and counts the bytes the thread
  * has not dealt with yet — the recorder's queue bound. A thread that fails or dies leaves a typed error
  * (`error`); nothing here ever waits on the thread while publishing.
+ *
+ * The thread sends each frame's buffer back once written (transferred with its progress report), and the
+ * next frame of that size is copied into it: an image stream's copies then go into memory already
+ * mapped, which costs a third of copying into a new buffer (see `frame-pool.ts`).
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -12,10 +16,15 @@ import type { TopicInfo } from '@webmon/protocol';
 import { RecorderError, RecorderErrorCode } from './errors.js';
 import type { RecordingWritable } from './file-writable.js';
 import type { JsonSchemaLookup } from './layout.js';
-import { frameMessage, type Recorded } from './record.js';
+import { FramePool } from './frame-pool.js';
+import type { Recorded } from './record.js';
 import type { FromWriter, ToWriter, WireItem, WriterSetup } from './writer-protocol.js';
 
 type WorkerScript = { url: URL } | { code: string };
+
+/** Buffers the thread gave back, kept for the next frames: at most this many bytes, and 3 of one size. */
+const RETURNED_BUFFER_BYTES = 32 * 2 ** 20;
+const RETURNED_PER_SIZE = 3;
 
 /**
  * `writer-worker.js` beside this module once built. Run from the TypeScript sources (tests, tsx) it is
@@ -57,6 +66,7 @@ export class WriterThread {
   private settleEnded!: { resolve: (file: Uint8Array | undefined) => void; reject: (error: RecorderError) => void };
   private progressWaiters: (() => void)[] = [];
   private finished = false;
+  private readonly buffers = new FramePool(RETURNED_BUFFER_BYTES, RETURNED_PER_SIZE);
 
   private constructor(
     setup: WriterSetup,
@@ -82,6 +92,15 @@ export class WriterThread {
     const thread = new WriterThread(setup, forward, schemas);
     await thread.ready;
     return thread;
+  }
+
+  /** Frames copied into a buffer the thread gave back, and into a new one. */
+  get framesReused(): number {
+    return this.buffers.reused;
+  }
+
+  get framesAllocated(): number {
+    return this.buffers.allocated;
   }
 
   /** Registers the topic's channel (it shows in the file even if it never publishes). */
@@ -157,7 +176,10 @@ export class WriterThread {
       if (item.kind !== 'record') return item;
       const { record, topic } = item;
       if (record.kind === 'json') return { kind: 'json', topic, seq: record.seq, logTime: record.logTime, publishTime: record.publishTime, json: record.json };
-      const message = frameMessage(record);
+      // The one copy of the frame on this side: header and data into one buffer, then transferred.
+      const message = this.buffers.take(record.headerBytes.byteLength + record.data.byteLength);
+      message.set(record.headerBytes, 0);
+      message.set(record.data, record.headerBytes.byteLength);
       transfer.push(message.buffer as ArrayBuffer);
       return { kind: 'frame', topic, seq: record.seq, logTime: record.logTime, publishTime: record.publishTime, header: record.header, headerLength: record.headerBytes.byteLength, message };
     });
@@ -180,6 +202,7 @@ export class WriterThread {
         this.queuedBytes -= message.bytes;
         this.position = message.position;
         this.counts = new Map(message.counts);
+        for (const buffer of message.buffers) this.buffers.release(new Uint8Array(buffer));
         for (const wake of this.progressWaiters.splice(0)) wake();
         return;
       case 'write': {

@@ -56,8 +56,8 @@ function forwardWritable(): RecordingWritable {
           },
           reject,
         });
-        // McapWriter reuses its buffer: the event loop gets a copy of its own.
-        const data = buffer.slice();
+        // The writer reuses its buffers: the event loop gets a copy of its own (not `slice`: a view on a Buffer).
+        const data = new Uint8Array(buffer);
         send({ type: 'write', id, data }, [data.buffer as ArrayBuffer]);
       }),
   };
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     schemas: (id) => schemas.get(id),
     compressChunk: await chunkCompressor(setup.compression, setup.compressionLevel),
     chunkSize: setup.chunkSize,
-    images: setup.images,
+    rawImageHz: setup.rawImageHz,
   });
   try {
     await session.start();
@@ -101,8 +101,11 @@ async function main(): Promise<void> {
   let cpuTokensAt = performance.now();
   let doneBytes = 0;
   let reportedAt = performance.now();
+  let doneBuffers: ArrayBuffer[] = [];
   const report = () => {
-    send({ type: 'progress', bytes: doneBytes, position: Number(writable.position()), counts: [...session.counts] });
+    const buffers = doneBuffers;
+    doneBuffers = [];
+    send({ type: 'progress', bytes: doneBytes, position: Number(writable.position()), counts: [...session.counts], buffers }, buffers);
     doneBytes = 0;
     reportedAt = performance.now();
   };
@@ -125,6 +128,8 @@ async function main(): Promise<void> {
     const data = message.subarray(headerLength);
     await session.write({ kind: 'frame', info, seq: item.seq, logTime: item.logTime, publishTime: item.publishTime, header: item.header, headerBytes, data, bytes: message.byteLength });
     doneBytes += message.byteLength;
+    // Written (every writable has copied it or handed it to the kernel by now): the event loop may reuse it.
+    if (message.byteOffset === 0 && message.byteLength === message.buffer.byteLength) doneBuffers.push(message.buffer as ArrayBuffer);
   };
 
   for (;;) {

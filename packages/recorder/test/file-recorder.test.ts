@@ -81,7 +81,8 @@ describe('recordToFile', () => {
 
   it('uint8 and uint16 images are mono8 and mono16', async () => {
     const path = join(dir, 'mono.mcap');
-    const recorder = await recordToFile(relay, { path, compression: 'none' });
+    // Two frames in the same millisecond: every frame gets its RawImage only when the rate allows any.
+    const recorder = await recordToFile(relay, { path, compression: 'none', rawImageHz: Infinity });
     relay.publishFrame('camera', { dtype: 'uint8', shape: [2, 3, 1] }, new Uint8Array([1, 2, 3, 4, 5, 6]));
     relay.publishFrame('camera', { dtype: 'uint16', shape: [1, 2] }, new Uint16Array([513, 65535]));
     await recorder.close();
@@ -155,6 +156,8 @@ describe('recordToFile', () => {
 
   it('refuses bad options with RECORDER_INVALID_OPTIONS and an unwritable path with RECORDER_OPEN_FAILED', async () => {
     await expect(recordToFile(relay, { path: join(dir, 'x.mcap'), compressionLevel: 0 })).rejects.toMatchObject({ code: RecorderErrorCode.INVALID_OPTIONS });
+    await expect(recordToFile(relay, { path: join(dir, 'x.mcap'), rawImageHz: -1 })).rejects.toMatchObject({ code: RecorderErrorCode.INVALID_OPTIONS, message: expect.stringMatching(/rawImageHz/) });
+    await expect(recordToFile(relay, { path: join(dir, 'x.mcap'), rawImageHz: Number.NaN })).rejects.toMatchObject({ code: RecorderErrorCode.INVALID_OPTIONS });
     await expect(recordToFile(relay, {})).rejects.toMatchObject({ code: RecorderErrorCode.INVALID_OPTIONS });
     await expect(recordToFile(relay, { path: join(dir, 'missing', 'x.mcap') })).rejects.toMatchObject({ code: RecorderErrorCode.OPEN_FAILED });
   });
@@ -197,7 +200,7 @@ describe('recordToFile', () => {
 
   it('close() writes everything handed over before it, even values published in the same turn', async () => {
     const path = join(dir, 'flush.mcap');
-    const recorder = await recordToFile(relay, { path, chunkSize: 4096 });
+    const recorder = await recordToFile(relay, { path, chunkSize: 4096, rawImageHz: Infinity });
     const frame = new Uint8Array(32 * 32).fill(7);
     for (let n = 0; n < 2000; n++) relay.publish('events', { n });
     for (let n = 0; n < 20; n++) relay.publishFrame('camera', { dtype: 'uint8', shape: [32, 32] }, frame);
@@ -208,21 +211,57 @@ describe('recordToFile', () => {
     expect(Object.fromEntries(back.counts)).toEqual(Object.fromEntries(recorder.counts()));
   });
 
-  it('chunks zstd does not shrink (random bits) are stored uncompressed, others compressed', async () => {
+  it('chunks zstd does not shrink (random bits) are stored uncompressed; after such a try a channel stores 8 frames untried, then tries again', async () => {
     const path = join(dir, 'mixed.mcap');
     const recorder = await recordToFile(relay, { path, images: false, chunkSize: 512 * 1024 });
     const noise = new Float32Array(randomBytes(1 << 20).buffer); // incompressible: every bit random
     const smooth = new Float32Array(256 * 1024).map((_, index) => Math.floor(index / 1024));
     relay.publishFrame('camera', { dtype: 'float32', shape: [512, 512] }, noise);
-    relay.publishFrame('camera', { dtype: 'float32', shape: [512, 512] }, smooth);
+    for (let n = 0; n < 10; n++) relay.publishFrame('camera', { dtype: 'float32', shape: [512, 512] }, smooth);
+    relay.publishFrame('camera', { dtype: 'float32', shape: [512, 512] }, noise); // tried (the last try paid), stored
+    relay.publishFrame('camera', { dtype: 'float32', shape: [512, 512] }, smooth); // untried again
     await recorder.close();
     const bytes = await readFile(path);
     const reader = await McapIndexedReader.Initialize({ readable: { size: async () => BigInt(bytes.byteLength), read: async (offset, size) => bytes.subarray(Number(offset), Number(offset + size)) } });
-    expect(reader.chunkIndexes.map((chunk) => chunk.compression)).toEqual(['', 'zstd']);
+    expect(reader.chunkIndexes.map((chunk) => chunk.compression)).toEqual(['', ...Array<string>(8).fill(''), 'zstd', 'zstd', '', '']);
     const frames = (await readIndexed(path)).messages.map((entry) => decodeFrame(entry.message.data).data as Float32Array);
     const same = (a: Float32Array | undefined, b: Float32Array) => a !== undefined && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer));
-    expect(same(frames[0], noise)).toBe(true);
-    expect(same(frames[1], smooth)).toBe(true);
+    expect(frames).toHaveLength(13);
+    expect(frames.map((frame, index) => same(frame, index === 0 || index === 11 ? noise : smooth))).toEqual(Array(13).fill(true));
+  });
+
+  it('writes RawImage messages at most rawImageHz per second of the frames\' clock; at the source rate or above, every frame', async () => {
+    // 2 s of a 30 Hz stream, its time stamps (the source's clock) up to 8 ms early or late.
+    const jitter = [3, -8, 5, 0, 7, -2, -6, 8, 1, -4];
+    const publish = () => {
+      for (let n = 0; n < 60; n++) relay.publishFrame('camera', { dtype: 'uint8', shape: [4, 4], time: 1_700_000_000_000 + (n * 1000) / 30 + (jitter[n % jitter.length] as number) }, new Uint8Array(16).fill(n));
+    };
+    const imagesIn = async (options: { rawImageHz?: number }) => {
+      const path = join(dir, `rate-${String(options.rawImageHz)}.mcap`);
+      const recorder = await recordToFile(relay, { path, ...options });
+      publish();
+      await recorder.close();
+      const back = await readIndexed(path);
+      expect(back.counts.get('camera')).toBe(60); // the binary channel keeps every frame
+      const images = back.messages.filter((entry) => entry.topic === 'camera/image').map((entry) => JSON.parse(new TextDecoder().decode(entry.message.data)) as { data: string; timestamp: { sec: number; nsec: number } });
+      // Each decodes to its own frame (the frames are filled with their number).
+      const frameNumbers = images.map((image) => Buffer.from(image.data, 'base64')[0] as number);
+      for (const image of images) expect([...Buffer.from(image.data, 'base64')]).toEqual(Array(16).fill(Buffer.from(image.data, 'base64')[0]));
+      expect(back.counts.get('camera/image') ?? 0).toBe(recorder.counts().get('camera/image') ?? 0);
+      return { frameNumbers, channels: back.channels.map((channel) => channel.topic) };
+    };
+    const byDefault = await imagesIn({});
+    // 5 per second over 2 s (the first frame, then one per 200 ms of the frames' clock), evenly spaced.
+    expect(byDefault.frameNumbers.length).toBeGreaterThanOrEqual(10);
+    expect(byDefault.frameNumbers.length).toBeLessThanOrEqual(11);
+    const gaps = byDefault.frameNumbers.slice(2).map((frame, index) => frame - (byDefault.frameNumbers[index + 1] as number));
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(5);
+    for (const gap of gaps) expect(gap).toBeLessThanOrEqual(7);
+    expect((await imagesIn({ rawImageHz: 2 })).frameNumbers.length).toBeLessThanOrEqual(5);
+    expect((await imagesIn({ rawImageHz: 30 })).frameNumbers).toEqual([...Array(60).keys()]);
+    const none = await imagesIn({ rawImageHz: 0 });
+    expect(none.frameNumbers).toEqual([]);
+    expect(none.channels).not.toContain('camera/image');
   });
 
   it('a full disk at the start (/dev/full) is RECORDER_WRITE_FAILED from recordToFile', async () => {

@@ -15,6 +15,8 @@ import { CONNECTIONS_CHECKING_INTERVAL_MS, limitSockets, type SocketLimits } fro
 export interface WebmonServerOptions extends Omit<WebmonRoutesOptions, 'session' | 'flightRecorder'> {
   /** Bytes of the flight recorder (the last minutes of every topic, in memory); 0 turns it off. @default 256 MiB */
   flightRecorderBytes?: number;
+  /** Most RawImage messages per second per image topic in the flight recorder's saves. @default 5 (the recorder's) */
+  rawImageHz?: number;
   /** The topics' JSON Schemas for recordings. */
   schemas?: JsonSchemaLookup;
   port: number;
@@ -46,7 +48,7 @@ export async function startWebmonServer(options: WebmonServerOptions): Promise<W
     // The session cookie stands for the token on the WebSocket too (pages opened after the exchange).
     ...(session === undefined ? {} : { authorizeRequest: (request: IncomingMessage) => session.admits(request) }),
   });
-  const flightRecorder = createFlightRecorder(relay, { maxBytes: options.flightRecorderBytes ?? DEFAULT_FLIGHT_RECORDER_BYTES, ...(options.schemas === undefined ? {} : { schemas: options.schemas }) });
+  const flightRecorder = createFlightRecorder(relay, { maxBytes: options.flightRecorderBytes ?? DEFAULT_FLIGHT_RECORDER_BYTES, ...(options.schemas === undefined ? {} : { schemas: options.schemas }), ...(options.rawImageHz === undefined ? {} : { rawImageHz: options.rawImageHz }) });
   const handle = createRequestHandler({ ...options, flightRecorder, ...(session === undefined ? {} : { session }) }, relay);
   http.on('request', (request, response) => {
     try {

@@ -1,0 +1,161 @@
+/**
+ * What recording an image stream costs the process, in one process, against a baseline measured in the
+ * same run (`pnpm --filter @webmon/recorder bench:record-cpu`; BENCH_SECONDS per run, default 10; rounds
+ * alternate the variants, BENCH_ROUNDS, default 2).
+ *
+ * A relay with no page open gets 1024² float32 frames at 30 Hz (as the demo's image ring: each frame a new
+ * buffer, filled from one of 8 precomputed images of Gaussian blobs over stripes, the simulator's picture)
+ * and a JSON topic at 60 Hz. CPU is the process's own (`process.cpuUsage`: every thread, the writer
+ * threads included) per frame published. This is the tap → copy → writer thread → file path without
+ * webmon's sources (`apps/webmon`'s bench:recording measures the whole app with the real simulator).
+ *
+ * Variants: nothing tapped (the baseline); the flight recorder (webmon's default, 256 MiB); the flight
+ * recorder and a file (RawImage at the default 5 Hz, at every frame, none); a file alone.
+ * `node --cpu-prof` on this script profiles every thread (a file per thread), the writer threads included.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { McapIndexedReader } from '@mcap/core';
+import { createRelay } from '@webmon/relay';
+import { createFlightRecorder, recordToFile, type FileRecorder, type FlightRecorder } from '../src/index.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
+const EDGE = Number(process.env['BENCH_IMAGE'] ?? 1024);
+const HZ = 30;
+const dir = mkdtempSync(join(tmpdir(), 'webmon-record-cpu-'));
+
+/** The simulator's picture: moving Gaussian blobs over rotating stripes (float32, values 0 … ~1.2). */
+function picture(phase: number): Float32Array {
+  const image = new Float32Array(EDGE * EDGE);
+  const blobs = [...Array(6).keys()].map((k) => ({ cx: 0.5 + 0.35 * Math.cos(phase + k), cy: 0.5 + 0.35 * Math.sin(1.3 * phase + k), s: 0.05 + 0.02 * k }));
+  const kx = 12 * Math.cos(phase);
+  const ky = 12 * Math.sin(phase);
+  for (let row = 0; row < EDGE; row++) {
+    const y = row / EDGE;
+    for (let column = 0; column < EDGE; column++) {
+      const x = column / EDGE;
+      let value = 0.2 + 0.1 * Math.cos(ky * y + kx * x);
+      for (const { cx, cy, s } of blobs) value += Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * s * s));
+      image[row * EDGE + column] = value;
+    }
+  }
+  return image;
+}
+
+const pictures = [...Array(8).keys()].map((index) => picture(index * 0.4));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Variant {
+  name: string;
+  flight: boolean;
+  file: { rawImageHz: number } | undefined;
+}
+
+const ALL_VARIANTS: Variant[] = [
+  { name: 'nothing tapped', flight: false, file: undefined },
+  { name: 'flight recorder (256 MiB)', flight: true, file: undefined },
+  { name: 'flight + file, RawImage 5 Hz (default)', flight: true, file: { rawImageHz: 5 } },
+  { name: 'flight + file, RawImage every frame', flight: true, file: { rawImageHz: Infinity } },
+  { name: 'flight + file, no RawImage', flight: true, file: { rawImageHz: 0 } },
+  { name: 'file alone, RawImage 5 Hz', flight: false, file: { rawImageHz: 5 } },
+];
+/** BENCH_VARIANTS=a,b: only the variants whose names contain one of these (the first two are always run: the ratios need them). */
+const only = process.env['BENCH_VARIANTS']?.split(',');
+const VARIANTS = ALL_VARIANTS.filter((variant, index) => index < 2 || only === undefined || only.some((part) => variant.name.includes(part)));
+
+interface Result {
+  cpuMsPerFrame: number;
+  frames: number;
+  dropped: number;
+  rawImagesPerSecond: number;
+  bytesPerMinute: number;
+  /** Frames copied into buffers the writer thread gave back / into new ones. */
+  reused: number;
+  allocated: number;
+  /** Frame chunks stored / zstd-compressed. */
+  stored: number;
+  compressed: number;
+}
+
+async function chunkKinds(path: string): Promise<{ stored: number; compressed: number }> {
+  const bytes = await readFile(path);
+  const reader = await McapIndexedReader.Initialize({ readable: { size: async () => BigInt(bytes.byteLength), read: async (offset, size) => bytes.subarray(Number(offset), Number(offset + size)) } });
+  const big = reader.chunkIndexes.filter((chunk) => chunk.uncompressedSize > 1_000_000n);
+  return { stored: big.filter((chunk) => chunk.compression === '').length, compressed: big.filter((chunk) => chunk.compression !== '').length };
+}
+
+async function run(variant: Variant, round: number): Promise<Result> {
+  const relay = createRelay({ topics: [{ name: 'image', mode: 'latest', binary: true }, { name: 'frame_time', mode: 'latest' }] });
+  const flight: FlightRecorder | undefined = variant.flight ? createFlightRecorder(relay) : undefined;
+  const path = join(dir, `${round}-${variant.name.replace(/\W+/g, '-')}.mcap`);
+  const file: FileRecorder | undefined = variant.file === undefined ? undefined : await recordToFile(relay, { path, rawImageHz: variant.file.rawImageHz });
+  let frames = 0;
+  let ticks = 0;
+  const publishFor = async (ms: number): Promise<void> => {
+    const started = performance.now();
+    while (performance.now() - started < ms) {
+      const due = started + (ticks + 1) * (1000 / (2 * HZ));
+      await sleep(Math.max(0, due - performance.now()));
+      ticks++;
+      relay.publish('frame_time', { frame: ticks, delta_ms: 16.7 });
+      if (ticks % 2 !== 0) continue;
+      // A new buffer per frame, as the shared-memory ring reader hands webmon.
+      const source = pictures[frames % pictures.length] as Float32Array;
+      const frame = new Float32Array(Buffer.allocUnsafeSlow(source.byteLength).buffer);
+      frame.set(source);
+      relay.publishFrame('image', { dtype: 'float32', shape: [EDGE, EDGE] }, frame);
+      frames++;
+    }
+  };
+  await publishFor(2000); // warm-up: the flight recorder fills part of its budget, the threads start
+  const framesBefore = frames;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await publishFor(SECONDS * 1000);
+  const cpu = process.cpuUsage(cpuBefore);
+  const elapsed = (performance.now() - started) / 1000;
+  const measured = frames - framesBefore;
+  const result: Result = { cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / measured, frames: measured, dropped: 0, rawImagesPerSecond: 0, bytesPerMinute: 0, reused: 0, allocated: 0, stored: 0, compressed: 0 };
+  if (file !== undefined) {
+    await file.close();
+    const stats = file.stats();
+    result.dropped = stats.droppedTotal;
+    result.reused = stats.framesReused;
+    result.allocated = stats.framesAllocated;
+    result.rawImagesPerSecond = (file.counts().get('image/image') ?? 0) / (elapsed + 2);
+    result.bytesPerMinute = (statSync(path).size / (elapsed + 2)) * 60;
+    Object.assign(result, await chunkKinds(path));
+    rmSync(path, { force: true });
+  }
+  flight?.close();
+  await relay.close();
+  void elapsed;
+  return result;
+}
+
+const results = new Map<string, Result[]>(VARIANTS.map((variant) => [variant.name, []]));
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const variant of VARIANTS) results.get(variant.name)?.push(await run(variant, round));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const cpuOf = (name: string) => median((results.get(name) ?? []).map((result) => result.cpuMsPerFrame));
+const base = cpuOf('nothing tapped');
+const flightCpu = cpuOf('flight recorder (256 MiB)');
+console.log(`\nrecording ${EDGE}² float32 at ${HZ} Hz + JSON at 60 Hz in one process, ${SECONDS} s × ${ROUNDS} rounds per variant (median)\n`);
+console.log('| variant | CPU ms / frame | × nothing tapped | × flight recorder | dropped | RawImage/s | MiB on disk / min | frame chunks stored / zstd | frame copies into returned / new buffers |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const variant of VARIANTS) {
+  const all = results.get(variant.name) ?? [];
+  const last = all[all.length - 1] as Result;
+  const cpu = cpuOf(variant.name);
+  const fileColumns = variant.file === undefined ? '– | – | – | – | –' : `${all.reduce((sum, result) => sum + result.dropped, 0)} | ${last.rawImagesPerSecond.toFixed(1)} | ${(last.bytesPerMinute / 2 ** 20).toFixed(0)} | ${last.stored} / ${last.compressed} | ${last.reused} / ${last.allocated}`;
+  console.log(`| ${variant.name} | ${cpu.toFixed(2)} | ${(cpu / base).toFixed(2)} | ${(cpu / flightCpu).toFixed(2)} | ${fileColumns} |`);
+}
