@@ -27,6 +27,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McapIndexedReader } from '@mcap/core';
@@ -145,8 +146,18 @@ async function probeSave(url: string): Promise<SaveProbe> {
 
 /** Messages per topic from a closed file's statistics record (no message is read). */
 async function fileCounts(path: string): Promise<Map<string, number>> {
-  const bytes = readFileSync(path);
-  const reader = await McapIndexedReader.Initialize({ readable: { size: async () => BigInt(bytes.byteLength), read: async (offset, size) => bytes.subarray(Number(offset), Number(offset + size)) } });
+  // Read where the reader asks (the footer, the summary): with every frame stored a 20 s file passes 2 GiB.
+  const handle = await open(path, 'r');
+  const size = (await handle.stat()).size;
+  const readable = {
+    size: async () => BigInt(size),
+    read: async (offset: bigint, length: bigint) => {
+      const buffer = new Uint8Array(Number(length));
+      await handle.read(buffer, 0, buffer.byteLength, Number(offset));
+      return buffer;
+    },
+  };
+  const reader = await McapIndexedReader.Initialize({ readable }).finally(() => handle.close());
   const counts = new Map<string, number>();
   for (const [id, count] of reader.statistics?.channelMessageCounts ?? []) {
     const topic = reader.channelsById.get(id)?.topic ?? '?';
