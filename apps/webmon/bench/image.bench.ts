@@ -33,7 +33,7 @@
  *    alone, then on a page that also takes the saturating image topic: put → page p50/p99 of both.
  * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4),
  * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
- * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_VIEW_DTYPES (float32,uint16: one view-mode run per dtype), BENCH_IMAGE_CHUNK_KIB and
+ * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_VIEW_DTYPES (float32,uint16,uint8: one view-mode run per dtype), BENCH_IMAGE_CHUNK_KIB and
  * BENCH_IMAGE_BULK_WINDOW_KIB (the relay's `chunkBytes` / `bulkWindowBytes` for pages that take chunks,
  * protocol 1.5; default: the relay's, 128 / 512).
  */
@@ -60,7 +60,7 @@ const HZ = Number(process.env['BENCH_IMAGE_HZ'] ?? 60);
 const SIZE = Number(process.env['BENCH_IMAGE_SIZE'] ?? 1024);
 const VIEW_EDGE = Number(process.env['BENCH_IMAGE_VIEW'] ?? 800);
 /** The dtypes the view mode runs ask for, one run each (float32: exact; uint16 / float16 / uint8: fewer bytes). */
-const VIEW_DTYPES = (process.env['BENCH_IMAGE_VIEW_DTYPES'] ?? 'float32,uint16').split(',');
+const VIEW_DTYPES = (process.env['BENCH_IMAGE_VIEW_DTYPES'] ?? 'float32,uint16,uint8').split(',');
 const CHUNK_BYTES = process.env['BENCH_IMAGE_CHUNK_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_CHUNK_KIB']) * 1024;
 const BULK_WINDOW_BYTES = process.env['BENCH_IMAGE_BULK_WINDOW_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_BULK_WINDOW_KIB']) * 1024;
 const FRAME_BYTES = SIZE * SIZE * 4;

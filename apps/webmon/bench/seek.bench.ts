@@ -15,13 +15,14 @@
  * paused), and the recorder's own read of the state at the cursor (`stateAt`, the index lookups and
  * reads a seek starts with).
  * Also: play at ×1 for BENCH_SEEK_PLAY_S (5) seconds — frames the page drew against frames recorded in the
- * span it played.
+ * span it played, and against the same page drawing the simulator's stream live (its own drawing rate is
+ * the bound on a 2-core machine with software WebGL, live or replayed).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRecording } from '@webmon/recorder';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { CLI, PYTHON, SIMULATOR, launchChromium, startProcess, startWebmon, type Proc } from '../test/helpers.js';
 
 const TARGET_BYTES = Number(process.env['BENCH_SEEK_BYTES'] ?? 2 ** 30);
@@ -38,6 +39,30 @@ const quantile = (values: readonly number[], q: number): number => {
 };
 const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const sizeOf = (file: string): number => statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+
+/** Frames the image page draws per second live, on the same simulator stream: the baseline of replay at ×1. */
+async function liveDrawnHz(browser: Browser): Promise<number> {
+  const procs: Proc[] = [];
+  try {
+    const simulator = startProcess(PYTHON, [SIMULATOR, '--no-clients', '--watch-stdin', '--napari', '0.4', '--image-hz', '60', '--image-size', String(IMAGE)]);
+    procs.push(simulator);
+    const port = Number((await simulator.waitFor(/napari simulator: manager port (\d+)/, 60_000))[1]);
+    const { proc, url } = await startWebmon(['--port', '0', '--connect', `127.0.0.1:${port}`]);
+    procs.push(proc);
+    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    await page.goto(`${url}image`);
+    await page.waitForFunction(() => Number((document.querySelector('[data-role="image-page"]') as HTMLElement | null)?.dataset['drawn']) > 0, undefined, { timeout: 120_000 });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const drawn0 = await drawnCount(page);
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, PLAY_SECONDS * 1000));
+    const hz = ((await drawnCount(page)) - drawn0) / ((performance.now() - started) / 1000);
+    await page.close();
+    return hz;
+  } finally {
+    for (const proc of procs.reverse()) await proc.stop();
+  }
+}
 
 /** The simulator recorded by `webmon record` until the file is big enough (reused when it already is). */
 async function makeRecording(): Promise<void> {
@@ -148,8 +173,9 @@ async function main(): Promise<void> {
   // The cursor just after the frame's log time (a seek includes what was logged at the cursor).
   const cursorOf = (frame: Frame): number => frame.logMs + 0.001;
 
-  const { proc, url } = await startWebmon(['replay', FILE, '--port', '0']);
   const browser = await launchChromium();
+  const liveHz = await liveDrawnHz(browser);
+  const { proc, url } = await startWebmon(['replay', FILE, '--port', '0']);
   try {
     const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
     await page.goto(`${url}image`);
@@ -184,7 +210,9 @@ async function main(): Promise<void> {
     console.log(`baselines, same run: the page's POST /api/replay round trip p50 ${fixed(quantile(roundTripMs, 0.5), 2)} ms; ` +
       `the state read at the cursor (stateAt) p50 ${fixed(quantile(readMs, 0.5))} ms, max ${fixed(Math.max(...readMs))} ms; ` +
       `seek / state read (p50) ${fixed(quantile(seekMs, 0.5) / quantile(readMs, 0.5), 2)}×`);
-    console.log(`play at ×1 for ${fixed(playedMs / 1000)} s: the page drew ${drawn} frames of ${recorded} recorded in that span (${fixed(drawn / Math.max(1, recorded), 2)}×)`);
+    const replayHz = drawn / (playedMs / 1000);
+    console.log(`play at ×1 for ${fixed(playedMs / 1000)} s: the page drew ${drawn} frames of ${recorded} recorded in that span, ${fixed(replayHz)} Hz; ` +
+      `the same page live on the same stream (baseline, same run) ${fixed(liveHz)} Hz: replay / live ${fixed(replayHz / liveHz, 2)}×`);
     await page.close();
   } finally {
     await browser.close();
