@@ -47,7 +47,8 @@ async function liveDrawnHz(browser: Browser): Promise<number> {
     const simulator = startProcess(PYTHON, [SIMULATOR, '--no-clients', '--watch-stdin', '--napari', '0.4', '--image-hz', '60', '--image-size', String(IMAGE)]);
     procs.push(simulator);
     const port = Number((await simulator.waitFor(/napari simulator: manager port (\d+)/, 60_000))[1]);
-    const { proc, url } = await startWebmon(['--port', '0', '--connect', `127.0.0.1:${port}`]);
+    // A napari reached by --connect gets the image page only when asked (its plugins may publish no ring).
+    const { proc, url } = await startWebmon(['--port', '0', '--connect', `127.0.0.1:${port}`, '--page', '@webmon/page-image']);
     procs.push(proc);
     const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
     await page.goto(`${url}image`);
