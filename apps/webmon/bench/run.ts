@@ -16,7 +16,8 @@
  * CPU is webmon's own process (user + system) over the measured window, from /proc. The page also records
  * napari `frame_time` put → page / put → relay, and splits put → drawn into stages with performance.now()
  * marks (put → relay, relay → handler, wait for the draw, draw, draw end → next animation frame).
- * BENCH_RUNS=ours,baseline,raf,transport,ours3,baseline3,transport3 picks runs.
+ * BENCH_RUNS=ours,baseline,raf,transport,ours3,baseline3,transport3 picks runs; BENCH_RUN_IMAGE_HZ (0) turns the
+ * simulator's image stream on.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,6 +27,11 @@ import { PYTHON, SIMULATOR, CLI, launchChromium, startProcess } from '../test/he
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 4);
+/**
+ * The simulator's image stream (1024² float32 through a ring) is off by default: these runs measure napari's
+ * own topics, as the goals state them; its load is bench:image's subject. BENCH_RUN_IMAGE_HZ=30 adds it back.
+ */
+const IMAGE_HZ = Number(process.env['BENCH_RUN_IMAGE_HZ'] ?? 0);
 const PAGE_DIR = fileURLToPath(new URL('./latency-page', import.meta.url));
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -74,7 +80,7 @@ function stagePercentiles(stages: number[][], p: number): number[] {
 
 async function measure(name: string, webmonArgs: string[], pageQuery: string, extraTabs: boolean): Promise<Result> {
   console.error(`… ${name}`);
-  const simulator = startProcess(PYTHON, [SIMULATOR, '--stamp', '--quiet', '--exit-with-client', '--', process.execPath, CLI, '--port', '0', '--log-level', 'warn', '--page', PAGE_DIR, ...webmonArgs]);
+  const simulator = startProcess(PYTHON, [SIMULATOR, '--stamp', '--quiet', '--exit-with-client', '--image-hz', String(IMAGE_HZ), '--', process.execPath, CLI, '--port', '0', '--log-level', 'warn', '--page', PAGE_DIR, ...webmonArgs]);
   const browser = await launchChromium();
   try {
     const url = (await simulator.waitFor(/webmon: serving (http:\/\/\S+\/)/, 90_000))[1] ?? '';
@@ -142,7 +148,7 @@ async function main(): Promise<void> {
     silent: true,
     config: false,
   });
-  console.log(`webmon end-to-end bench: simulator at 60 Hz → webmon → Chromium (3 tabs); ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up\n`);
+  console.log(`webmon end-to-end bench: simulator at 60 Hz → webmon → Chromium (3 tabs); ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up; the simulator's image stream ${IMAGE_HZ > 0 ? `on at ${IMAGE_HZ} Hz` : "off (BENCH_RUN_IMAGE_HZ)"}\n`);
   // BENCH_RUNS=key,key… measures only those runs (the summary lines need the ones they compare).
   const only = process.env['BENCH_RUNS']?.split(',');
   const run = async (key: string, ...args: Parameters<typeof measure>): Promise<Result | undefined> => (only && !only.includes(key) ? undefined : measure(...args));
