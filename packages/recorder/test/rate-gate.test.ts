@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateGate } from '../src/mcap-session.js';
+import { RateGate } from '../src/rate-gate.js';
 
 const admitted = (gate: RateGate, times: number[]) => times.filter((time) => gate.admit(time));
 
