@@ -13,7 +13,7 @@
  * recorder and a file (RawImage at the default 5 Hz, at every frame, none); a file alone.
  * `node --cpu-prof` on this script profiles every thread (a file per thread), the writer threads included.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +69,9 @@ const VARIANTS = ALL_VARIANTS.filter((variant, index) => index < 2 || only === u
 
 interface Result {
   cpuMsPerFrame: number;
+  /** The same, split: user time and system (kernel) time. */
+  userMsPerFrame: number;
+  systemMsPerFrame: number;
   frames: number;
   dropped: number;
   rawImagesPerSecond: number;
@@ -88,6 +91,25 @@ async function chunkKinds(path: string): Promise<{ stored: number; compressed: n
   const big = reader.chunkIndexes.filter((chunk) => chunk.uncompressedSize > 1_000_000n);
   return { stored: big.filter((chunk) => chunk.compression === '').length, compressed: big.filter((chunk) => chunk.compression !== '').length };
 }
+
+/** CPU seconds of each of this process's threads by name (Linux /proc; V8's GC helpers, libuv's pool, the writer threads). */
+function threadCpu(): Map<string, number> {
+  const byName = new Map<string, number>();
+  const ticks = 100;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Node names no thread (all are "node"): the main one is the process's id, the others are told apart by id.
+      const name = tid === String(process.pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}#${tid}`;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / ticks);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+}
+const SHOW_THREADS = process.env['BENCH_THREADS'] === '1';
 
 async function run(variant: Variant, round: number): Promise<Result> {
   const relay = createRelay({ topics: [{ name: 'image', mode: 'latest', binary: true }, { name: 'frame_time', mode: 'latest' }] });
@@ -115,12 +137,17 @@ async function run(variant: Variant, round: number): Promise<Result> {
   await publishFor(2000); // warm-up: the flight recorder fills part of its budget, the threads start
   const framesBefore = frames;
   const cpuBefore = process.cpuUsage();
+  const threadsBefore = SHOW_THREADS ? threadCpu() : new Map<string, number>();
   const started = performance.now();
   await publishFor(SECONDS * 1000);
   const cpu = process.cpuUsage(cpuBefore);
+  if (SHOW_THREADS) {
+    const byThread = [...threadCpu()].map(([name, seconds]) => [name, seconds - (threadsBefore.get(name) ?? 0)] as const).filter(([, seconds]) => seconds > 0).sort((a, b) => b[1] - a[1]);
+    console.log(`${variant.name}, round ${round}: CPU ms per frame by thread: ${byThread.map(([name, seconds]) => `${name} ${((seconds * 1000) / (frames - framesBefore)).toFixed(2)}`).join(', ')}`);
+  }
   const elapsed = (performance.now() - started) / 1000;
   const measured = frames - framesBefore;
-  const result: Result = { cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / measured, frames: measured, dropped: 0, rawImagesPerSecond: 0, bytesPerMinute: 0, reused: 0, allocated: 0, stored: 0, compressed: 0 };
+  const result: Result = { cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / measured, userMsPerFrame: cpu.user / 1000 / measured, systemMsPerFrame: cpu.system / 1000 / measured, frames: measured, dropped: 0, rawImagesPerSecond: 0, bytesPerMinute: 0, reused: 0, allocated: 0, stored: 0, compressed: 0 };
   if (file !== undefined) {
     await file.close();
     const stats = file.stats();
@@ -152,12 +179,12 @@ const cpuOf = (name: string) => median((results.get(name) ?? []).map((result) =>
 const base = cpuOf('nothing tapped');
 const flightCpu = cpuOf('flight recorder (256 MiB)');
 console.log(`\nrecording ${EDGE}² float32 at ${HZ} Hz + JSON at 60 Hz in one process, ${SECONDS} s × ${ROUNDS} rounds per variant (median)\n`);
-console.log('| variant | CPU ms / frame | × nothing tapped | × flight recorder | dropped | RawImage/s | MiB on disk / min | frame chunks stored / zstd | frame copies into returned / new buffers |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| variant | CPU ms / frame | user / system | × nothing tapped | × flight recorder | dropped | RawImage/s | MiB on disk / min | frame chunks stored / zstd | frame copies into returned / new buffers |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const variant of VARIANTS) {
   const all = results.get(variant.name) ?? [];
   const last = all[all.length - 1] as Result;
   const cpu = cpuOf(variant.name);
   const fileColumns = variant.file === undefined ? '– | – | – | – | –' : `${all.reduce((sum, result) => sum + result.dropped, 0)} | ${last.rawImagesPerSecond.toFixed(1)} | ${(last.bytesPerMinute / 2 ** 20).toFixed(0)} | ${last.stored} / ${last.compressed} | ${last.reused} / ${last.allocated}`;
-  console.log(`| ${variant.name} | ${cpu.toFixed(2)} | ${(cpu / base).toFixed(2)} | ${(cpu / flightCpu).toFixed(2)} | ${fileColumns} |`);
+  console.log(`| ${variant.name} | ${cpu.toFixed(2)} | ${median(all.map((result) => result.userMsPerFrame)).toFixed(2)} / ${median(all.map((result) => result.systemMsPerFrame)).toFixed(2)} | ${(cpu / base).toFixed(2)} | ${(cpu / flightCpu).toFixed(2)} | ${fileColumns} |`);
 }

@@ -5,8 +5,11 @@
 import { createRequire } from 'node:module';
 
 export type ChunkCompression = 'zstd' | 'none';
-/** `mustSave`: the share of the chunk zstd must save, else it is stored (default `COMPRESSION_MUST_SAVE`). */
-export type CompressChunk = (chunk: Uint8Array, mustSave?: number) => { compression: string; compressedData: Uint8Array };
+/**
+ * A chunk's bytes (given in pieces, in order) compressed, or `undefined`: store them as they are.
+ * `mustSave`: the share of the chunk zstd must save, else it is stored (default `COMPRESSION_MUST_SAVE`).
+ */
+export type CompressChunk = (pieces: readonly Uint8Array[], mustSave?: number) => { compression: 'zstd'; compressedData: Uint8Array } | undefined;
 
 interface WasmZstd {
   isLoaded: Promise<boolean>;
@@ -51,20 +54,50 @@ const SAMPLE_PIECE_BYTES = 32 * 1024;
 export async function chunkCompressor(compression: ChunkCompression, level: number): Promise<CompressChunk | undefined> {
   if (compression === 'none') return undefined;
   const module = await loadZstd();
-  const stored = (chunk: Uint8Array) => ({ compression: '', compressedData: chunk });
-  return (chunk, mustSave = COMPRESSION_MUST_SAVE) => {
-    if (chunk.byteLength > 8 * SAMPLE_PIECE_BYTES) {
+  return (pieces, mustSave = COMPRESSION_MUST_SAVE) => {
+    const size = pieces.reduce((sum, piece) => sum + piece.byteLength, 0);
+    // Sampled from the pieces: a chunk the sample rules out is never joined into one buffer (for a frame,
+    // a 4 MiB copy for nothing).
+    if (size > 8 * SAMPLE_PIECE_BYTES) {
       const sample = new Uint8Array(3 * SAMPLE_PIECE_BYTES);
-      const middle = Math.floor(chunk.byteLength / 2 - SAMPLE_PIECE_BYTES / 2);
-      sample.set(chunk.subarray(0, SAMPLE_PIECE_BYTES), 0);
-      sample.set(chunk.subarray(middle, middle + SAMPLE_PIECE_BYTES), SAMPLE_PIECE_BYTES);
-      sample.set(chunk.subarray(chunk.byteLength - SAMPLE_PIECE_BYTES), 2 * SAMPLE_PIECE_BYTES);
-      if (module.compress(sample, level).byteLength > sample.byteLength * (1 - mustSave)) return stored(chunk);
+      const middle = Math.floor(size / 2 - SAMPLE_PIECE_BYTES / 2);
+      copyRange(pieces, 0, sample, 0);
+      copyRange(pieces, middle, sample, SAMPLE_PIECE_BYTES);
+      copyRange(pieces, size - SAMPLE_PIECE_BYTES, sample, 2 * SAMPLE_PIECE_BYTES);
+      if (module.compress(sample, level).byteLength > sample.byteLength * (1 - mustSave)) return undefined;
     }
+    const chunk = pieces.length === 1 ? (pieces[0] as Uint8Array) : join(pieces, size);
     const compressed = module.compress(chunk, level);
-    if (compressed.byteLength > chunk.byteLength * (1 - mustSave)) return stored(chunk);
+    if (compressed.byteLength > size * (1 - mustSave)) return undefined;
     return { compression: 'zstd', compressedData: compressed };
   };
+}
+
+/** The bytes of `pieces` (one stream) from `from` on, as many as fit a SAMPLE_PIECE_BYTES piece of `target` at `at`. */
+function copyRange(pieces: readonly Uint8Array[], from: number, target: Uint8Array, at: number): void {
+  let skip = from;
+  let written = 0;
+  for (const piece of pieces) {
+    if (written === SAMPLE_PIECE_BYTES) return;
+    if (skip >= piece.byteLength) {
+      skip -= piece.byteLength;
+      continue;
+    }
+    const part = piece.subarray(skip, skip + SAMPLE_PIECE_BYTES - written);
+    target.set(part, at + written);
+    written += part.byteLength;
+    skip = 0;
+  }
+}
+
+function join(pieces: readonly Uint8Array[], size: number): Uint8Array {
+  const joined = new Uint8Array(size);
+  let offset = 0;
+  for (const piece of pieces) {
+    joined.set(piece, offset);
+    offset += piece.byteLength;
+  }
+  return joined;
 }
 
 /** Decompression handlers for `@mcap/core`'s readers (tests, and anyone reading a recording in Node). */

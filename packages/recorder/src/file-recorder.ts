@@ -48,6 +48,12 @@ export interface FileRecorderOptions extends RecordingOptions {
    * cannot take the CPU the live pages (and the source) need. @default 0.5
    */
   maxCpuShare?: number;
+  /**
+   * Write the file with `O_DIRECT` where the platform and filesystem allow it (Linux), so an image
+   * stream's gigabytes go to the disk without costing the page cache's kernel time; `false` writes
+   * through the page cache. @default true
+   */
+  directIo?: boolean;
 }
 
 export interface FileRecorderStats {
@@ -66,7 +72,9 @@ export interface FileRecorderStats {
   /** The code of that error: `RECORDER_WRITE_FAILED`, `RECORDER_WORKER_FAILED`. */
   errorCode: RecorderErrorCode | undefined;
   closed: boolean;
-  /** Frames copied for the writer thread into a buffer it gave back, and into a new one. */
+  /** Frames copied for the writer thread into the ring both threads share (the usual way). */
+  framesInRing: number;
+  /** Frames that did not fit the ring, copied into a buffer the thread gave back, and into a new one. */
   framesReused: number;
   framesAllocated: number;
 }
@@ -111,6 +119,7 @@ export async function recordToFile(relay: Tappable, options: FileRecorderOptions
       {
         target: options.path === undefined ? 'forward' : 'file',
         ...(options.path === undefined ? {} : { path: options.path }),
+        directIo: options.directIo ?? true,
         compression: options.compression ?? DEFAULTS.compression,
         compressionLevel: options.compressionLevel ?? DEFAULTS.compressionLevel,
         chunkSize: options.chunkSize ?? DEFAULTS.chunkSize,
@@ -168,6 +177,7 @@ class Recorder implements FileRecorder {
       error: error?.message,
       errorCode: error?.code,
       closed: this.closed,
+      framesInRing: this.writer.framesInRing,
       framesReused: this.writer.framesReused,
       framesAllocated: this.writer.framesAllocated,
     };

@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { IWritable } from '@mcap/core';
+import { openDirectFileWritable } from './direct-file-writable.js';
 import { RecorderError, RecorderErrorCode } from './errors.js';
 
 /** Where a recording goes: `@mcap/core`'s writable, plus a close and (optionally) a gathered write. */
@@ -7,10 +8,24 @@ export interface RecordingWritable extends IWritable {
   close?(): Promise<void>;
   /** Writes the buffers in order, as `write` would one after the other (a file: one `writev`). */
   writev?(buffers: Uint8Array[]): Promise<void>;
+  /** Milliseconds spent so far waiting for the device (not CPU), for a writer that budgets its CPU. */
+  waitedMs?(): number;
+}
+
+export interface FileWritableOptions {
+  /**
+   * Write with `O_DIRECT` where the platform and filesystem allow it (Linux), else buffered: see
+   * `direct-file-writable.ts` for why, and what it costs. @default true
+   */
+  direct?: boolean;
 }
 
 /** A new file (an existing one is replaced), written in order from the start. */
-export async function openFileWritable(path: string): Promise<RecordingWritable> {
+export async function openFileWritable(path: string, options: FileWritableOptions = {}): Promise<RecordingWritable> {
+  if (options.direct ?? true) {
+    const direct = await openDirectFileWritable(path);
+    if (direct !== undefined) return direct;
+  }
   let handle: FileHandle;
   try {
     handle = await open(path, 'w');

@@ -157,7 +157,7 @@ export class LanedMcapWriter {
     const pieces = [definitions, head, data];
     const uncompressedSize = definitions.byteLength + MESSAGE_HEADER_BYTES + data.byteLength;
     const uncompressedCrc = crc32(data, crc32(head, crc32(definitions)));
-    const compressed = this.compressBulk(message.channelId, pieces, uncompressedSize);
+    const compressed = this.compressBulk(message.channelId, pieces);
     const compression = compressed?.compression ?? '';
     const body = compressed === undefined ? pieces : [compressed.compressedData];
     const bodyLength = compressed === undefined ? uncompressedSize : compressed.compressedData.byteLength;
@@ -205,7 +205,7 @@ export class LanedMcapWriter {
    * of noisy floats costs no compression at all most of the time, and one whose content turns
    * compressible is compressed again within that many frames.
    */
-  private compressBulk(channelId: number, pieces: Uint8Array[], size: number): { compression: string; compressedData: Uint8Array } | undefined {
+  private compressBulk(channelId: number, pieces: Uint8Array[]): { compression: string; compressedData: Uint8Array } | undefined {
     if (this.compressChunk === undefined) return undefined;
     let state = this.bulkCompression.get(channelId);
     if (state === undefined) {
@@ -216,14 +216,8 @@ export class LanedMcapWriter {
       state.skip -= 1;
       return undefined;
     }
-    const joined = new Uint8Array(size);
-    let offset = 0;
-    for (const piece of pieces) {
-      joined.set(piece, offset);
-      offset += piece.byteLength;
-    }
-    const result = this.compressChunk(joined, BULK_COMPRESSION_MUST_SAVE);
-    if (result.compression !== '') {
+    const result = this.compressChunk(pieces, BULK_COMPRESSION_MUST_SAVE);
+    if (result !== undefined) {
       state.backoff = 0;
       return result;
     }
@@ -286,7 +280,7 @@ export class LanedMcapWriter {
     if (builder.numMessages === 0) return;
     const data = builder.buffer;
     const uncompressedCrc = crc32(data);
-    const { compression, compressedData } = this.compressChunk?.(data) ?? { compression: '', compressedData: data };
+    const { compression, compressedData } = this.compressChunk?.([data]) ?? { compression: '', compressedData: data };
     const chunkStartOffset = this.writable.position();
     const chunkLength = this.records.writeChunk({
       messageStartTime: builder.messageStartTime,

@@ -129,7 +129,14 @@ export function imageShapeOf(header: FrameInit): { width: number; height: number
  * one buffer of its final size (the base64 text written into it as Latin-1, which it is): no JSON string
  * of the whole message is made and encoded again, which for a 4 MiB frame is a 5.6 MB string.
  */
-export function rawImageMessage(topic: string, publishTime: bigint, header: FrameInit, data: Uint8Array): Uint8Array | undefined {
+export function rawImageMessage(
+  topic: string,
+  publishTime: bigint,
+  header: FrameInit,
+  data: Uint8Array,
+  /** Where the message is built: a buffer of its own by default (not zero-filled: every byte is written). */
+  allocate: (byteLength: number) => Uint8Array = (byteLength) => Buffer.allocUnsafeSlow(byteLength),
+): Uint8Array | undefined {
   const image = imageShapeOf(header);
   if (image === undefined) return undefined;
   const pixels = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
@@ -139,10 +146,10 @@ export function rawImageMessage(topic: string, publishTime: bigint, header: Fram
       `"width":${image.width},"height":${image.height},"encoding":"${image.encoding}","step":${image.width * image.itemSize},"data":"`,
   );
   const tail = '"}';
-  // Not zero-filled: every byte is written below.
-  const message = Buffer.allocUnsafeSlow(head.byteLength + pixels.length + tail.length);
-  message.set(head, 0);
-  message.write(pixels, head.byteLength, 'latin1');
-  message.write(tail, head.byteLength + pixels.length, 'latin1');
+  const message = allocate(head.byteLength + pixels.length + tail.length);
+  const bytes = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  bytes.set(head, 0);
+  bytes.write(pixels, head.byteLength, 'latin1');
+  bytes.write(tail, head.byteLength + pixels.length, 'latin1');
   return message;
 }

@@ -30,6 +30,7 @@ export class McapSession {
   private readonly imageChannels = new Map<number, number>();
   private readonly imageGates = new Map<number, RateGate>();
   private readonly schemaIds = new Map<string, number>();
+  private rawImageScratch: Uint8Array | undefined;
   /** Messages written, by channel topic. */
   readonly counts = new Map<string, number>();
 
@@ -69,7 +70,7 @@ export class McapSession {
     }
     // Not an image, or not due: nothing to write (thinning on purpose is not a drop, and is not counted).
     if (imageShapeOf(record.header) === undefined || !gate.admit(record.header.time)) return;
-    const image = rawImageMessage(record.info.name, record.publishTime, record.header, record.data);
+    const image = rawImageMessage(record.info.name, record.publishTime, record.header, record.data, (byteLength) => this.rawImageBuffer(byteLength));
     if (image === undefined) return;
     let imageId = this.imageChannels.get(channelId);
     if (imageId === undefined) {
@@ -77,6 +78,16 @@ export class McapSession {
       this.imageChannels.set(channelId, imageId);
     }
     await this.add(imageId, `${record.info.name}${IMAGE_CHANNEL_SUFFIX}`, record, image);
+  }
+
+  /**
+   * The buffer RawImage messages are built in, reused: every writable has copied a message (or the kernel
+   * has it) once its write resolves, and a new 5.6 MB buffer per message (a 4 MiB frame in base64) was
+   * external memory enough to start a full garbage collection every few messages.
+   */
+  private rawImageBuffer(byteLength: number): Uint8Array {
+    if (this.rawImageScratch === undefined || this.rawImageScratch.byteLength < byteLength) this.rawImageScratch = Buffer.allocUnsafeSlow(byteLength);
+    return this.rawImageScratch.subarray(0, byteLength);
   }
 
   end(): Promise<void> {

@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   let writable: RecordingWritable;
   const memory = setup.target === 'memory' ? new MemoryWritable() : undefined;
   try {
-    writable = memory ?? (setup.target === 'file' ? await openFileWritable(setup.path as string) : forwardWritable());
+    writable = memory ?? (setup.target === 'file' ? await openFileWritable(setup.path as string, { direct: setup.directIo ?? true }) : forwardWritable());
   } catch (error) {
     fail(RecorderErrorCode.OPEN_FAILED, error);
   }
@@ -102,10 +102,11 @@ async function main(): Promise<void> {
   let doneBytes = 0;
   let reportedAt = performance.now();
   let doneBuffers: ArrayBuffer[] = [];
+  let ringEnd = 0;
   const report = () => {
     const buffers = doneBuffers;
     doneBuffers = [];
-    send({ type: 'progress', bytes: doneBytes, position: Number(writable.position()), counts: [...session.counts], buffers }, buffers);
+    send({ type: 'progress', bytes: doneBytes, position: Number(writable.position()), counts: [...session.counts], buffers, ringEnd }, buffers);
     doneBytes = 0;
     reportedAt = performance.now();
   };
@@ -123,13 +124,17 @@ async function main(): Promise<void> {
       doneBytes += item.json.length;
       return;
     }
-    const { message, headerLength } = item;
+    const { headerLength } = item;
+    // A frame in the shared ring is read in place: every writable has copied it (or the kernel has it) once
+    // `session.write` resolves, so its space may then be used again.
+    const message = item.ring === undefined ? item.message : new Uint8Array(setup.ring as SharedArrayBuffer, item.ring.offset, item.ring.length);
     const headerBytes = message.subarray(0, headerLength);
     const data = message.subarray(headerLength);
     await session.write({ kind: 'frame', info, seq: item.seq, logTime: item.logTime, publishTime: item.publishTime, header: item.header, headerBytes, data, bytes: message.byteLength });
     doneBytes += message.byteLength;
     // Written (every writable has copied it or handed it to the kernel by now): the event loop may reuse it.
-    if (message.byteOffset === 0 && message.byteLength === message.buffer.byteLength) doneBuffers.push(message.buffer as ArrayBuffer);
+    if (item.ring !== undefined) ringEnd = item.ring.end;
+    else if (message.byteOffset === 0 && message.byteLength === message.buffer.byteLength) doneBuffers.push(message.buffer as ArrayBuffer);
   };
 
   for (;;) {
@@ -144,6 +149,7 @@ async function main(): Promise<void> {
     if (message.type !== 'items') continue;
     for (const item of message.items) {
       const workStart = performance.now();
+      const waitedBefore = writable.waitedMs?.() ?? 0;
       try {
         await write(item);
       } catch (error) {
@@ -151,7 +157,9 @@ async function main(): Promise<void> {
         fail(RecorderErrorCode.WRITE_FAILED, error);
       }
       const now = performance.now();
-      cpuTokens = Math.min(CPU_BURST_MS, cpuTokens + (now - cpuTokensAt) * setup.maxCpuShare) - (now - workStart);
+      // Time spent waiting for the disk is not the thread's CPU: a slow disk shows as a full queue instead.
+      const worked = now - workStart - ((writable.waitedMs?.() ?? 0) - waitedBefore);
+      cpuTokens = Math.min(CPU_BURST_MS, cpuTokens + (now - cpuTokensAt) * setup.maxCpuShare) - worked;
       cpuTokensAt = now;
       if (now - reportedAt > REPORT_MS) report();
       // Over its share of a core: pause (meanwhile the event loop's queue fills and drops are counted).
