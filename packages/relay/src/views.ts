@@ -75,6 +75,13 @@ export interface ViewStats {
   failed: number;
   /** Time spent computing views, ms, wherever it ran. */
   computeMs: number;
+  /**
+   * Values copied into shared memory for the threads (once per value whose view is computed on a thread,
+   * unless it was published in shared memory), and of those, copies made into a buffer reused from an
+   * older value of the topic (no new memory).
+   */
+  sourceCopies: number;
+  sourceCopiesReused: number;
   /** The threads views are computed on. */
   pool: ViewPoolStats;
 }
@@ -85,16 +92,64 @@ export interface ViewStats {
  */
 const VIEW_HEADER_BYTES = 512;
 
+/** A value's bytes in shared memory, and how many computations read them now. */
+interface SharedCopy {
+  bytes: Uint8Array;
+  readers: number;
+  /** The value is no longer its topic's newest: the copy goes back to `SharedCopies` once nobody reads it. */
+  retired: boolean;
+  /** Made here (not the published buffer itself). */
+  owned: boolean;
+}
+
+/**
+ * SharedArrayBuffers reused by size for the values' copies. Why: a new 4 MiB SharedArrayBuffer per value of a
+ * 60 Hz image topic is 240 MB/s of new external memory on the event loop, and external memory is what starts
+ * V8's full garbage collections — pauses every small topic on the relay waits behind. An image stream of one
+ * size then copies into the same two or three buffers.
+ */
+class SharedCopies {
+  private readonly free = new Map<number, Uint8Array[]>();
+  private freeBytes = 0;
+  reused = 0;
+
+  take(byteLength: number): Uint8Array {
+    const reused = this.free.get(byteLength)?.pop();
+    if (reused !== undefined) {
+      this.freeBytes -= byteLength;
+      this.reused += 1;
+      return reused;
+    }
+    return new Uint8Array(new SharedArrayBuffer(byteLength));
+  }
+
+  release(bytes: Uint8Array): void {
+    const list = this.free.get(bytes.byteLength) ?? [];
+    if (list.length >= SHARED_COPIES_PER_SIZE || this.freeBytes + bytes.byteLength > SHARED_COPIES_MAX_BYTES) return;
+    list.push(bytes);
+    this.free.set(bytes.byteLength, list);
+    this.freeBytes += bytes.byteLength;
+  }
+}
+
+/** Free shared copies kept: at most this many of one size, and this many bytes in all. */
+const SHARED_COPIES_PER_SIZE = 2;
+const SHARED_COPIES_MAX_BYTES = 64 * 2 ** 20;
+
 export class ViewMaker {
-  private readonly counts = { computed: 0, computedAhead: 0, replacedAhead: 0, sentSooner: 0, computedInline: 0, shared: 0, whole: 0, failed: 0, computeMs: 0 };
+  private readonly counts = { computed: 0, computedAhead: 0, replacedAhead: 0, sentSooner: 0, computedInline: 0, shared: 0, whole: 0, failed: 0, computeMs: 0, sourceCopies: 0, sourceCopiesReused: 0 };
   /** Each value's bytes copied once into shared memory for the threads, while any of its views is computed. */
-  private readonly shared = new WeakMap<FrameEntry, Uint8Array>();
+  private readonly shared = new WeakMap<FrameEntry, SharedCopy>();
+  /** Shared copies a topic's value no longer needs, kept to copy the next values into (see `SharedCopies`). */
+  private readonly copies = new SharedCopies();
+  /** Each topic's value whose views were last started ahead: when the next comes, its copy can be reused. */
+  private readonly lastAhead = new WeakMap<Topic, FrameEntry>();
   private closing = false;
 
   constructor(private readonly pool: ViewPool) {}
 
   get stats(): ViewStats {
-    return { ...this.counts, pool: this.pool.stats() };
+    return { ...this.counts, sourceCopiesReused: this.copies.reused, pool: this.pool.stats() };
   }
 
   /**
@@ -155,6 +210,9 @@ export class ViewMaker {
    * them.
    */
   ahead(topic: Topic, entry: FrameEntry, views: ReadonlyMap<string, PeerView>): void {
+    const previous = this.lastAhead.get(topic);
+    this.lastAhead.set(topic, entry);
+    if (previous !== undefined && previous !== entry) this.retire(previous);
     for (const view of views.values()) {
       if (topic.latest !== entry || topic.views.has(view.key)) continue;
       const plan = this.plan(entry, view);
@@ -193,9 +251,11 @@ export class ViewMaker {
   private start(topic: Topic | undefined, entry: FrameEntry, view: PeerView, plan: ViewPlan, pending: PendingView, caller = false): FrameEntry | undefined {
     pending.started = true;
     let computed: ComputedView | Promise<ComputedView>;
+    const copy = this.sourceOf(entry);
     try {
-      computed = this.pool.compute(this.sourceOf(entry), entry.header.dtype, plan, view.view.dtype);
+      computed = this.pool.compute(copy.bytes, entry.header.dtype, plan, view.view.dtype);
     } catch {
+      this.done(copy);
       this.counts.failed += 1;
       if (topic?.views.get(view.key) === pending) topic.views.delete(view.key);
       if (caller) return entry;
@@ -203,6 +263,7 @@ export class ViewMaker {
       return undefined;
     }
     if (!(computed instanceof Promise)) {
+      this.done(copy);
       // Inline (no thread): only ever a page asking now, or ahead with nobody waiting yet.
       const made = this.frame(entry, view.view, plan, computed);
       if (topic !== undefined && topic.latest === entry) topic.views.set(view.key, made);
@@ -217,6 +278,7 @@ export class ViewMaker {
     }
     computed.then(
       (values) => {
+        this.done(copy);
         const made = this.frame(entry, view.view, plan, values);
         if (topic?.views.get(view.key) === pending) topic.views.set(view.key, made);
         if (slot?.newest?.made === pending) slot.newest.made = made;
@@ -224,6 +286,7 @@ export class ViewMaker {
         this.next(topic, view.key, slot);
       },
       () => {
+        this.done(copy);
         // The relay closed (nobody is waiting any more), or the math threw: the value goes whole.
         if (topic?.views.get(view.key) === pending) topic.views.delete(view.key);
         if (slot?.newest?.made === pending) slot.newest = undefined;
@@ -279,18 +342,40 @@ export class ViewMaker {
 
   /**
    * The value's bytes where a thread can read them: the published buffer itself when it is shared memory,
-   * else one copy into a SharedArrayBuffer, made once per value and shared by all of its views.
+   * else one copy into a SharedArrayBuffer, made once per value and shared by all of its views. Counts one
+   * more computation reading it: `done` when that one is over.
    */
-  private sourceOf(entry: FrameEntry): Uint8Array {
+  private sourceOf(entry: FrameEntry): SharedCopy {
     const { data } = entry;
-    if (this.pool.size === 0 || data.buffer instanceof SharedArrayBuffer) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (this.pool.size === 0 || data.buffer instanceof SharedArrayBuffer) return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), readers: 1, retired: false, owned: false };
     let copy = this.shared.get(entry);
     if (copy === undefined) {
-      copy = new Uint8Array(new SharedArrayBuffer(data.byteLength));
-      copy.set(data);
+      copy = { bytes: this.copies.take(data.byteLength), readers: 0, retired: false, owned: true };
+      this.counts.sourceCopies += 1;
+      copy.bytes.set(data);
       this.shared.set(entry, copy);
     }
+    copy.readers += 1;
     return copy;
+  }
+
+  /** A computation reading `copy` is over; a copy no value needs any more serves the next one. */
+  private done(copy: SharedCopy): void {
+    copy.readers -= 1;
+    if (copy.readers === 0 && copy.retired && copy.owned) this.copies.release(copy.bytes);
+  }
+
+  /**
+   * `entry` is no longer its topic's newest value: no computation ahead will start for it, and one a page
+   * still asks (a value it was promised) makes a copy of its own. Its copy is reused once the computations
+   * reading it are over.
+   */
+  private retire(entry: FrameEntry): void {
+    const copy = this.shared.get(entry);
+    if (copy === undefined) return;
+    this.shared.delete(entry);
+    copy.retired = true;
+    if (copy.readers === 0 && copy.owned) this.copies.release(copy.bytes);
   }
 
   private frame(entry: FrameEntry, view: CanonicalArrayView, plan: ViewPlan, values: ComputedView): FrameEntry {

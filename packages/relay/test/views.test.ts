@@ -74,10 +74,15 @@ describe('array views through the relay', () => {
     // Two distinct views × five values, computed once each (ahead, when published), and every page with a
     // view takes its frame from that one computation.
     expect(relay.stats().views).toMatchObject({ computed: 10, computedAhead: 10, shared: 20, whole: 0 });
+    // Each value copied once into shared memory for the view thread; from the second on, into the copy of
+    // the value before it (its views were done): no new SharedArrayBuffer per value.
+    expect(relay.stats().views).toMatchObject({ sourceCopies: 5, sourceCopiesReused: 4 });
     const received = pages.map(({ client }) => frames(client));
     for (let index = 0; index < 5; index += 1) {
       const [a, b, c, bytes, whole] = received.map((list) => list[index]!);
       expect(a!.shape).toEqual([8, 8]);
+      // Each value's own numbers (a reused copy holds the new value, not the one before it): block means.
+      expect([...(a!.data as Float32Array)].slice(0, 2)).toEqual([3503.5 + index, 3511.5 + index]);
       expect(b!.data).toEqual(a!.data);
       expect(c!.data).toEqual(a!.data);
       expect(bytes).toMatchObject({ dtype: 'uint8', shape: [8, 8], view: { step: 8, request: { dtype: 'uint8' } } });
