@@ -50,11 +50,6 @@ function cpuTimes(pid: number): { user: number; system: number } {
   return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
 }
 
-function cpuSeconds(pid: number): number {
-  const { user, system } = cpuTimes(pid);
-  return user + system;
-}
-
 function rssBytes(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_SIZE;
 }
@@ -185,8 +180,7 @@ async function measure(name: string, webmonArgs: string[], imageHz: number, opti
     const recordingFrom = performance.now();
     const pid = webmonPid(simulator.child.pid ?? 0);
     await sleep(WARMUP_SECONDS * 1000);
-    const cpuBefore = cpuSeconds(pid);
-    const systemBefore = cpuTimes(pid).system;
+    const before = cpuTimes(pid);
     const framesBefore = await framesPublished(url);
     const started = performance.now();
     let flightMaxBytes = 0;
@@ -199,8 +193,9 @@ async function measure(name: string, webmonArgs: string[], imageHz: number, opti
       flightBudget = now.flightRecorder?.maxBytes ?? 0;
       rss = Math.max(rss, rssBytes(pid));
     }
-    const cpu = cpuSeconds(pid) - cpuBefore;
-    const system = cpuTimes(pid).system - systemBefore;
+    const after = cpuTimes(pid);
+    const cpu = after.user + after.system - (before.user + before.system);
+    const system = after.system - before.system;
     const elapsed = (performance.now() - started) / 1000;
     const frames = (await framesPublished(url)) - framesBefore;
     // After the CPU window: a save's own cost is not in the ratios.

@@ -66,7 +66,7 @@ export async function chunkCompressor(compression: ChunkCompression, level: numb
       copyRange(pieces, size - SAMPLE_PIECE_BYTES, sample, 2 * SAMPLE_PIECE_BYTES);
       if (module.compress(sample, level).byteLength > sample.byteLength * (1 - mustSave)) return undefined;
     }
-    const chunk = pieces.length === 1 ? (pieces[0] as Uint8Array) : join(pieces, size);
+    const chunk = pieces.length === 1 ? (pieces[0] as Uint8Array) : Buffer.concat(pieces, size);
     const compressed = module.compress(chunk, level);
     if (compressed.byteLength > size * (1 - mustSave)) return undefined;
     return { compression: 'zstd', compressedData: compressed };
@@ -88,16 +88,6 @@ function copyRange(pieces: readonly Uint8Array[], from: number, target: Uint8Arr
     written += part.byteLength;
     skip = 0;
   }
-}
-
-function join(pieces: readonly Uint8Array[], size: number): Uint8Array {
-  const joined = new Uint8Array(size);
-  let offset = 0;
-  for (const piece of pieces) {
-    joined.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  return joined;
 }
 
 /** Decompression handlers for `@mcap/core`'s readers (tests, and anyone reading a recording in Node). */

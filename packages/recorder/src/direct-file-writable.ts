@@ -30,6 +30,7 @@
 import { close, constants, ftruncate, open, write } from 'node:fs';
 import { RecorderError, RecorderErrorCode } from './errors.js';
 import type { RecordingWritable } from './file-writable.js';
+import { SHARED_COPY_ALIGNMENT, alignLike } from './shared-ring.js';
 
 /** Alignment of buffers, lengths and offsets: the page size, a multiple of every block size in use. */
 const BLOCK = 4096;
@@ -202,12 +203,12 @@ export class DirectFileWritable implements RecordingWritable {
    */
   private copyIn(data: Uint8Array): void {
     const target = this.stage.byteOffset + this.fill;
-    if (data.byteLength < BOUNCE_FROM_BYTES || !(data.buffer instanceof SharedArrayBuffer) || (data.byteOffset - target) % 8 === 0) {
+    if (data.byteLength < BOUNCE_FROM_BYTES || !(data.buffer instanceof SharedArrayBuffer) || alignLike(target, data.byteOffset) === target) {
       this.stage.set(data, this.fill);
       return;
     }
-    this.bounce ??= new Uint8Array(STAGE_BYTES + 8);
-    const shift = (((data.byteOffset - this.bounce.byteOffset) % 8) + 8) % 8;
+    this.bounce ??= new Uint8Array(STAGE_BYTES + SHARED_COPY_ALIGNMENT);
+    const shift = alignLike(this.bounce.byteOffset, data.byteOffset) - this.bounce.byteOffset;
     this.bounce.set(data, shift);
     this.stage.set(this.bounce.subarray(shift, shift + data.byteLength), this.fill);
   }

@@ -55,3 +55,15 @@ export class SharedRing {
     return this.reserved - this.releasedUpTo;
   }
 }
+
+/**
+ * V8 copies into or out of a SharedArrayBuffer a word at a time only when source and target have the same
+ * remainder modulo this; otherwise byte by byte, 7× slower (1.35 ms against 0.2 ms for 4 MiB, measured).
+ */
+export const SHARED_COPY_ALIGNMENT = 8;
+
+/** The first offset from `offset` on with the same remainder as `like` modulo SHARED_COPY_ALIGNMENT. */
+export function alignLike(offset: number, like: number): number {
+  const a = SHARED_COPY_ALIGNMENT;
+  return offset + ((((like - offset) % a) + a) % a);
+}

@@ -18,20 +18,15 @@ import type { RecordingWritable } from './file-writable.js';
 import type { JsonSchemaLookup } from './layout.js';
 import { FramePool } from './frame-pool.js';
 import type { Recorded } from './record.js';
-import { SharedRing } from './shared-ring.js';
+import { SHARED_COPY_ALIGNMENT, SharedRing, alignLike } from './shared-ring.js';
 import type { FromWriter, ToWriter, WireItem, WriterSetup } from './writer-protocol.js';
 
 type WorkerScript = { url: URL } | { code: string };
 
 /** The ring frames cross in (`shared-ring.ts`): 8 frames of a 1024² float32 stream. */
 const RING_BYTES = 32 * 2 ** 20;
-/** Room a ring slot keeps for moving the data to the alignment of its source (`alignAs`). */
-const RING_ALIGN_SLACK = 8;
-
-/** The first offset from `offset` on with the same remainder modulo 8 as `like`. */
-function alignAs(offset: number, like: number): number {
-  return offset + ((((like - offset) % 8) + 8) % 8);
-}
+/** Room a ring slot keeps for moving the data to the alignment of its source (`alignLike`). */
+const RING_ALIGN_SLACK = SHARED_COPY_ALIGNMENT;
 
 /** Buffers the thread gave back (frames that went without the ring), kept for the next ones: at most this many bytes, and 3 of one size. */
 const RETURNED_BUFFER_BYTES = 16 * 2 ** 20;
@@ -199,7 +194,7 @@ export class WriterThread {
       const slot = this.ring.reserve(length + RING_ALIGN_SLACK);
       if (slot !== undefined) {
         const headerLength = record.headerBytes.byteLength;
-        const dataOffset = alignAs(slot.offset + headerLength, record.data.byteOffset);
+        const dataOffset = alignLike(slot.offset + headerLength, record.data.byteOffset);
         this.ring.bytes.set(record.headerBytes, dataOffset - headerLength);
         this.ring.bytes.set(record.data, dataOffset);
         this.framesInRing += 1;
