@@ -8,10 +8,13 @@
  * while the big ones keep seconds. The newest value a `latest` topic gave up is kept as its baseline, so a
  * saved file opens with each `latest` topic's value as of the window start (a snapshot), as a page would.
  *
- * Frames are copied once into buffers of the recorder's own (`frame-pool.ts`), reused when a frame of the
- * same size leaves the window: the producers' buffers are not kept alive, which is what made the garbage
- * collector run full collections several times a second under an image stream. Every value is kept —
- * nothing is thinned — until the budget evicts it (counted in `evicted`).
+ * Frames are copied once into memory of the recorder's own, allocated once for the whole budget
+ * (`frame-arena.ts`): the producers' buffers are not kept alive (which made the garbage collector run full
+ * collections several times a second under an image stream), and the process holds no more for frames
+ * than the budget, however long it runs. Every value is kept — nothing is thinned — until the budget
+ * evicts it (counted in `evicted`). A save pins the frames it chose until its thread has copied them: a
+ * frame evicted meanwhile keeps its place in the arena until then, and a new frame that finds no room
+ * left is dropped and counted (`droppedWhileSaving`) rather than going over the budget.
  */
 import type { TopicInfo } from '@webmon/protocol';
 import { RecorderError, RecorderErrorCode } from './errors.js';
@@ -20,7 +23,7 @@ import { msToNs } from './clock.js';
 import { RECORD_OVERHEAD_BYTES, frameRecord, jsonRecord, type Recorded } from './record.js';
 import type { Tappable } from './tap.js';
 import { WriterThread, queuedBytesOf } from './writer-thread.js';
-import { FramePool } from './frame-pool.js';
+import { FrameArena } from './frame-arena.js';
 
 export interface FlightRecorderOptions extends RecordingOptions {
   /** Most bytes held in memory; 0 turns the flight recorder off. @default 256 MiB */
@@ -38,11 +41,15 @@ export interface FlightRecorderStats {
   evicted: number;
   /** Values larger than the whole budget, never held. */
   tooLarge: number;
-  /** Frames copied into a buffer reused from one that left the window, and into a new buffer. */
-  framesReused: number;
-  framesAllocated: number;
-  /** Bytes of buffers kept for reuse (not counted in `bytes`: at most `maxBytes / 16`, and 2 per frame size). */
-  poolBytes: number;
+  /**
+   * Bytes of the frame memory (allocated once, `maxBytes`) that have been used at some point: the
+   * most the flight recorder's frames can hold in the process.
+   */
+  frameMemoryTouched: number;
+  /** Free pieces of the frame memory (1 when all free memory is one piece). */
+  frameMemoryFragments: number;
+  /** Frames dropped because a save still held the memory they needed. */
+  droppedWhileSaving: number;
 }
 
 export interface FlightRecorder {
@@ -90,9 +97,13 @@ class Flight implements FlightRecorder {
   private tooLarge = 0;
   private readonly untap: () => void;
   private closed = false;
-  private readonly pool: FramePool;
-  /** Saves running: they read the values they chose, so evicted frames' buffers are not reused meanwhile. */
-  private saving = 0;
+  /** Made at the first frame (a flight recorder of JSON topics only never touches it). */
+  private arena: FrameArena | undefined;
+  /** Frames a save still reads, with how many saves read each. */
+  private readonly pinned = new Map<Uint8Array, number>();
+  /** Frames evicted while pinned: their memory is freed when the last save lets go. */
+  private readonly evictedWhilePinned = new Set<Uint8Array>();
+  private droppedWhileSaving = 0;
 
   constructor(
     relay: Tappable,
@@ -100,15 +111,20 @@ class Flight implements FlightRecorder {
     private readonly options: RecordingOptions,
   ) {
     this.enabled = maxBytes > 0;
-    this.pool = new FramePool(maxBytes / 16);
     this.untap = this.enabled
       ? relay.tap({
           declared: (info) => this.history(info),
           json: (info, seq, time, payloadJson) => this.add(jsonRecord(info, seq, time, payloadJson)),
           frame: (info, header, headerBytes, data) => {
-            // Room first, so the frame that leaves the window lends its buffer to the one that comes in.
+            // Room first, so the frame that leaves the window lends its memory to the one that comes in.
             if (!this.makeRoom(headerBytes.length + data.byteLength + RECORD_OVERHEAD_BYTES)) return;
-            this.add(frameRecord(info, header, headerBytes, this.pool.copy(data)));
+            const copy = this.place(data.byteLength);
+            if (copy === undefined) {
+              this.droppedWhileSaving += 1;
+              return;
+            }
+            copy.set(data);
+            this.add(frameRecord(info, header, headerBytes, copy));
           },
         })
       : () => undefined;
@@ -128,9 +144,9 @@ class Flight implements FlightRecorder {
       windowSeconds,
       evicted: this.evicted,
       tooLarge: this.tooLarge,
-      framesReused: this.pool.reused,
-      framesAllocated: this.pool.allocated,
-      poolBytes: this.pool.bytesFree,
+      frameMemoryTouched: this.arena?.touchedBytes ?? 0,
+      frameMemoryFragments: this.arena?.fragments ?? 0,
+      droppedWhileSaving: this.droppedWhileSaving,
     };
   }
 
@@ -140,12 +156,7 @@ class Flight implements FlightRecorder {
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_SAVE_SECONDS) {
       throw new RecorderError(RecorderErrorCode.INVALID_OPTIONS, `seconds must be a number in (0, ${MAX_SAVE_SECONDS}], got ${seconds}`);
     }
-    this.saving += 1;
-    try {
-      return await this.write(seconds);
-    } finally {
-      this.saving -= 1;
-    }
+    return this.write(seconds);
   }
 
   private async write(seconds: number): Promise<Uint8Array> {
@@ -163,6 +174,7 @@ class Flight implements FlightRecorder {
       }
       if (snapshot !== undefined) chosen.push(snapshot);
     }
+    for (const value of chosen) if (value.kind === 'frame') this.pin(value.data);
     chosen.sort((a, b) => (a.logTime < b.logTime ? -1 : a.logTime > b.logTime ? 1 : 0));
     // Encoding and compression happen in a writer thread of its own: a save (hundreds of MiB) does not
     // stall the pages. The values go over in slices, one event-loop turn each (a frame is copied once).
@@ -178,20 +190,33 @@ class Flight implements FlightRecorder {
       undefined,
       this.options.schemas,
     );
+    // Values up to here have been handed over; their frames are let go once the thread has them.
+    let handed = 0;
+    const letGo = (upTo: number): void => {
+      for (; handed < upTo; handed++) {
+        const value = chosen[handed] as Recorded;
+        if (value.kind === 'frame') this.unpin(value.data);
+      }
+    };
     try {
       for (const info of infos) writer.declare(info);
       let slice = 0;
-      for (const value of chosen) {
+      for (let index = 0; index < chosen.length; index++) {
+        const value = chosen[index] as Recorded;
         writer.add(value);
         slice += queuedBytesOf(value);
         if (slice < SAVE_SLICE_BYTES) continue;
         slice = 0;
+        // The thread's side copies what was added on the next turn (`WriterThread.flush`), before this.
         await new Promise((resolve) => setImmediate(resolve));
+        letGo(index + 1);
         await writer.drain(SAVE_AHEAD_BYTES);
       }
-      const file = await writer.end();
+      const file = await writer.end(); // copies the rest at once
+      letGo(chosen.length);
       return file ?? new Uint8Array(0);
     } finally {
+      letGo(chosen.length);
       await writer.terminate();
     }
   }
@@ -200,7 +225,9 @@ class Flight implements FlightRecorder {
     this.closed = true;
     this.untap();
     this.topics.clear();
-    this.pool.clear();
+    this.arena = undefined;
+    this.pinned.clear();
+    this.evictedWhilePinned.clear();
     this.bytes = 0;
     this.count = 0;
   }
@@ -235,15 +262,62 @@ class Flight implements FlightRecorder {
     this.count += 1;
   }
 
-  /** A value that left the memory: its frame buffer may serve the next frame (not while a save reads). */
+  /**
+   * Memory for a frame of `length` bytes, evicting more while the free memory is in pieces too small;
+   * `undefined` when frames a save still reads hold what is left.
+   */
+  private place(length: number): Uint8Array | undefined {
+    this.arena ??= new FrameArena(this.maxBytes);
+    for (;;) {
+      const copy = this.arena.allocate(length);
+      if (copy !== undefined) return copy;
+      // The binary topic holding the most whose next eviction can free memory (a frame no save reads).
+      let victim: TopicHistory | undefined;
+      for (const history of this.topics.values()) {
+        if (history.info.binary !== true || (victim !== undefined && history.bytes <= victim.bytes)) continue;
+        if (this.canFree(history)) victim = history;
+      }
+      if (victim === undefined) return undefined;
+      this.evictOldest(victim);
+    }
+  }
+
+  /** Whether evicting from `history` makes progress without touching a frame a save reads. */
+  private canFree(history: TopicHistory): boolean {
+    const next = history.info.mode === 'latest' ? history.baseline : history.values[history.head];
+    if (next === undefined) return history.values[history.head] !== undefined; // a latest topic's first eviction only moves a value to the baseline
+    return next.kind !== 'frame' || !this.pinned.has(next.data);
+  }
+
+  /** A value that left the memory: its frame's memory serves the next frames (once no save reads it). */
   private discard(value: Recorded): void {
-    if (value.kind === 'frame' && this.saving === 0) this.pool.release(value.data);
+    if (value.kind !== 'frame') return;
+    if (this.pinned.has(value.data)) this.evictedWhilePinned.add(value.data);
+    else this.arena?.free(value.data);
+  }
+
+  private pin(data: Uint8Array): void {
+    this.pinned.set(data, (this.pinned.get(data) ?? 0) + 1);
+  }
+
+  private unpin(data: Uint8Array): void {
+    const count = (this.pinned.get(data) ?? 1) - 1;
+    if (count > 0) {
+      this.pinned.set(data, count);
+      return;
+    }
+    this.pinned.delete(data);
+    if (this.evictedWhilePinned.delete(data) && !this.closed) this.arena?.free(data);
   }
 
   private evictFromLargest(): void {
     let largest: TopicHistory | undefined;
     for (const history of this.topics.values()) if (largest === undefined || history.bytes > largest.bytes) largest = history;
-    if (largest === undefined) return;
+    if (largest !== undefined) this.evictOldest(largest);
+  }
+
+  /** The topic's oldest value leaves (a `latest` topic's becomes its baseline; one with only a baseline loses it). */
+  private evictOldest(largest: TopicHistory): void {
     const value = largest.values[largest.head];
     if (value === undefined) {
       // Only a baseline left: it goes too.
@@ -277,6 +351,8 @@ class Flight implements FlightRecorder {
   }
 
   private forget(history: TopicHistory): void {
+    for (let index = history.head; index < history.values.length; index++) this.discard(history.values[index] as Recorded);
+    if (history.baseline !== undefined) this.discard(history.baseline);
     this.bytes -= history.bytes;
     this.count -= history.values.length - history.head;
     this.topics.delete(history.info.name);
