@@ -2,25 +2,32 @@
  * The flight recorder: the last minutes of every topic, in memory, bounded in bytes; `save(seconds)`
  * writes the last N seconds as an MCAP file (in memory, for a download).
  *
- * Invariant: the bytes held (values + per-value bookkeeping, `RECORD_OVERHEAD_BYTES` each) never exceed
- * `maxBytes`. When a new value would pass it, the topic holding the most bytes gives up its oldest value:
- * a 4 MiB image stream cannot push a 100-byte status topic out of the window, so small topics keep minutes
- * while the big ones keep seconds. The newest value a `latest` topic gave up is kept as its baseline, so a
- * saved file opens with each `latest` topic's value as of the window start (a snapshot), as a page would.
+ * Invariant: the memory held never exceeds `maxBytes`, and does not creep over a long run. Every value's
+ * bytes — JSON text (UTF-8) and binary frames (header and data) alike — live in memory allocated once
+ * (`frame-arena.ts`, `maxBytes` less the bookkeeping's share), and the bookkeeping each value costs on the
+ * JS heap (`RECORD_OVERHEAD_BYTES`, counted) is capped at that share, `maxBytes / 16`. Why both: with
+ * frames in buffers of their own and JSON text on the heap, a 10-minute run with an image stream grew
+ * webmon's RSS to 130 % of the budget (malloc fragmentation, the garbage collector's lag), and with only
+ * frames allocated once, the JSON history growing on the heap beside the (by then wholly touched) frame
+ * memory went past the budget in the same way.
  *
- * Frames are copied once into memory of the recorder's own, allocated once for the whole budget
- * (`frame-arena.ts`): the producers' buffers are not kept alive (which made the garbage collector run full
- * collections several times a second under an image stream), and the process holds no more for frames
- * than the budget, however long it runs. Every value is kept — nothing is thinned — until the budget
- * evicts it (counted in `evicted`). A save pins the frames it chose until its thread has copied them: a
- * frame evicted meanwhile keeps its place in the arena until then, and a new frame that finds no room
- * left is dropped and counted (`droppedWhileSaving`) rather than going over the budget.
+ * When a new value finds no room, the topic holding the most bytes gives up its oldest value: a 4 MiB image
+ * stream cannot push a 100-byte status topic out of the window, so small topics keep minutes while the big
+ * ones keep seconds. When the bookkeeping's share is used up, the topic holding the most values gives up
+ * its oldest. The newest value a `latest` topic gave up is kept as its baseline, so a saved file opens
+ * with each `latest` topic's value as of the window start (a snapshot), as a page would. Nothing is thinned:
+ * every value stays until it is evicted (counted in `evicted`).
+ *
+ * Copying each value once keeps the producers' buffers from living on (which made the garbage collector
+ * run full collections several times a second under an image stream). A save pins the values it chose
+ * until its thread has copied them: a value evicted meanwhile keeps its memory until then, and a new value
+ * that finds none free is dropped and counted (`droppedWhileSaving`) rather than going over the budget.
  */
-import type { TopicInfo } from '@webmon/protocol';
+import type { FrameInit, TopicInfo } from '@webmon/protocol';
 import { RecorderError, RecorderErrorCode } from './errors.js';
 import { checkRecordingOptions, rawImageHzOf, type RecordingOptions } from './file-recorder.js';
-import { msToNs } from './clock.js';
-import { RECORD_OVERHEAD_BYTES, frameRecord, jsonRecord, type Recorded } from './record.js';
+import { msToNs, nowNs } from './clock.js';
+import { RECORD_OVERHEAD_BYTES, type Recorded } from './record.js';
 import type { Tappable } from './tap.js';
 import { WriterThread, queuedBytesOf } from './writer-thread.js';
 import { FrameArena } from './frame-arena.js';
@@ -42,13 +49,13 @@ export interface FlightRecorderStats {
   /** Values larger than the whole budget, never held. */
   tooLarge: number;
   /**
-   * Bytes of the frame memory (allocated once, `maxBytes`) that have been used at some point: the
-   * most the flight recorder's frames can hold in the process.
+   * Bytes of the values' memory (allocated once: `maxBytes` less the bookkeeping's share, a sixteenth)
+   * that have been used at some point: what the values can take of the process's memory.
    */
-  frameMemoryTouched: number;
-  /** Free pieces of the frame memory (1 when all free memory is one piece). */
-  frameMemoryFragments: number;
-  /** Frames dropped because a save still held the memory they needed. */
+  memoryTouched: number;
+  /** Free pieces of that memory besides its untouched end (0 or 1 when it is not fragmented). */
+  memoryFragments: number;
+  /** Values dropped because a save still held the memory they needed. */
   droppedWhileSaving: number;
 }
 
@@ -72,13 +79,59 @@ const SAVE_SLICE_BYTES = 8 * 2 ** 20;
 /** …and lets the thread run at most this far behind, so a save's copies do not pile up in memory. */
 const SAVE_AHEAD_BYTES = 64 * 2 ** 20;
 
+/** What the bookkeeping of held values may take of the budget (the rest is the arena's). */
+const OVERHEAD_SHARE = 1 / 16;
+/** A topic's slab (small values packed one after another, freed whole when its last value has left): a 256th of the memory, 4–256 KiB. */
+const slabBytesFor = (arenaBytes: number): number => Math.ceil(Math.min(256 * 1024, Math.max(4096, arenaBytes / 256)) / 8) * 8;
+/** Values up to a sixteenth of a slab go into one; bigger ones get a piece of their own. */
+const SMALL_PER_SLAB = 16;
+/**
+ * The top of the memory kept for slabs (a sixteenth, at least 2 slabs): frames cannot take it, so while a
+ * save pins every frame the small topics still find room.
+ */
+const slabReserveFor = (arenaBytes: number, slabBytes: number): number => Math.max(2 * slabBytes, arenaBytes / 16);
+
+/**
+ * Why slabs: a topic's values leave oldest first, so a slab empties as a whole. Small values with pieces
+ * of their own would leave thousands of small holes between the frames' pieces (and a free list as long).
+ */
+interface Slab {
+  memory: Uint8Array;
+  /** Bytes of `memory` handed out (8-byte units). */
+  used: number;
+  /** Values in it still held (or read by a save). */
+  live: number;
+  /** A newer slab took over: this one frees when `live` reaches 0. */
+  sealed: boolean;
+}
+
+/** A value as the flight recorder holds it: its bytes in the arena, the rest on the heap. */
+interface Held {
+  kind: 'json' | 'frame';
+  info: TopicInfo;
+  seq: number;
+  logTime: bigint;
+  publishTime: bigint;
+  /** Frames: the header the relay stamped. */
+  header: FrameInit | undefined;
+  /** Frames: the length of the encoded header at the start of `bytes` (the data follows it). */
+  headerLength: number;
+  /** The JSON text as UTF-8, or the frame's encoded header then its data: a piece of the arena. */
+  bytes: Uint8Array;
+  /** The slab `bytes` is in, for a small value. */
+  slab: Slab | undefined;
+}
+
 interface TopicHistory {
   info: TopicInfo;
-  values: Recorded[];
+  values: Held[];
   head: number;
+  /** Arena bytes plus bookkeeping of the values and baseline. */
   bytes: number;
   /** `latest` topics: the newest value evicted (the value as of the window start). */
-  baseline: Recorded | undefined;
+  baseline: Held | undefined;
+  /** Where the topic's next small value goes. */
+  slab: Slab | undefined;
 }
 
 export function createFlightRecorder(relay: Tappable, options: FlightRecorderOptions = {}): FlightRecorder {
@@ -88,21 +141,44 @@ export function createFlightRecorder(relay: Tappable, options: FlightRecorderOpt
   return new Flight(relay, maxBytes, options);
 }
 
+const utf8 = new TextDecoder();
+
+/** The value as the writer takes it (views of the arena: nothing is copied until the writer does). */
+function recordOf(value: Held): Recorded {
+  const base = { info: value.info, seq: value.seq, logTime: value.logTime, publishTime: value.publishTime };
+  if (value.kind === 'json') {
+    const json = utf8.decode(value.bytes);
+    return { kind: 'json', ...base, json, bytes: json.length + RECORD_OVERHEAD_BYTES };
+  }
+  const headerBytes = value.bytes.subarray(0, value.headerLength);
+  const data = value.bytes.subarray(value.headerLength);
+  return { kind: 'frame', ...base, header: value.header as FrameInit, headerBytes, data, bytes: value.bytes.byteLength + RECORD_OVERHEAD_BYTES };
+}
+
+/** What a held value counts against the budget. */
+const sizeOf = (value: Held): number => value.bytes.byteLength + RECORD_OVERHEAD_BYTES;
+
 class Flight implements FlightRecorder {
   readonly enabled: boolean;
   private readonly topics = new Map<string, TopicHistory>();
   private bytes = 0;
+  /** Values in the windows (baselines not included). */
   private count = 0;
+  /** Values held, baselines included: what the bookkeeping cap counts. */
+  private held = 0;
+  private readonly maxHeld: number;
   private evicted = 0;
   private tooLarge = 0;
   private readonly untap: () => void;
   private closed = false;
-  /** Made at the first frame (a flight recorder of JSON topics only never touches it). */
+  /** Made at the first value. */
   private arena: FrameArena | undefined;
-  /** Frames a save still reads, with how many saves read each. */
-  private readonly pinned = new Map<Uint8Array, number>();
-  /** Frames evicted while pinned: their memory is freed when the last save lets go. */
-  private readonly evictedWhilePinned = new Set<Uint8Array>();
+  private readonly arenaBytes: number;
+  private readonly slabBytes: number;
+  /** Values a save still reads, with how many saves read each. */
+  private readonly pinned = new Map<Held, number>();
+  /** Values evicted while pinned: their memory is freed when the last save lets go. */
+  private readonly evictedWhilePinned = new Set<Held>();
   private droppedWhileSaving = 0;
 
   constructor(
@@ -111,20 +187,30 @@ class Flight implements FlightRecorder {
     private readonly options: RecordingOptions,
   ) {
     this.enabled = maxBytes > 0;
+    const overhead = Math.floor(maxBytes * OVERHEAD_SHARE);
+    this.maxHeld = Math.max(1, Math.floor(overhead / RECORD_OVERHEAD_BYTES));
+    this.arenaBytes = maxBytes - overhead;
+    this.slabBytes = slabBytesFor(this.arenaBytes);
     this.untap = this.enabled
       ? relay.tap({
           declared: (info) => this.history(info),
-          json: (info, seq, time, payloadJson) => this.add(jsonRecord(info, seq, time, payloadJson)),
+          json: (info, seq, time, payloadJson) => {
+            const history = this.history(info);
+            const room = this.room(history, Buffer.byteLength(payloadJson, 'utf8'));
+            if (room === undefined) return;
+            const { bytes, slab } = room;
+            Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).write(payloadJson, 'utf8');
+            this.add(history, { kind: 'json', info, seq, logTime: nowNs(), publishTime: msToNs(time), header: undefined, headerLength: 0, bytes, slab });
+          },
           frame: (info, header, headerBytes, data) => {
-            // Room first, so the frame that leaves the window lends its memory to the one that comes in.
-            if (!this.makeRoom(headerBytes.length + data.byteLength + RECORD_OVERHEAD_BYTES)) return;
-            const copy = this.place(data.byteLength);
-            if (copy === undefined) {
-              this.droppedWhileSaving += 1;
-              return;
-            }
-            copy.set(data);
-            this.add(frameRecord(info, header, headerBytes, copy));
+            const history = this.history(info);
+            const room = this.room(history, headerBytes.byteLength + data.byteLength);
+            if (room === undefined) return;
+            const { bytes, slab } = room;
+            // Header then data, as one message: the data stays 8-byte aligned (headers are whole 8-byte units).
+            bytes.set(headerBytes, 0);
+            bytes.set(data, headerBytes.byteLength);
+            this.add(history, { kind: 'frame', info, seq: header.seq, logTime: nowNs(), publishTime: msToNs(header.time), header, headerLength: headerBytes.byteLength, bytes, slab });
           },
         })
       : () => undefined;
@@ -144,8 +230,8 @@ class Flight implements FlightRecorder {
       windowSeconds,
       evicted: this.evicted,
       tooLarge: this.tooLarge,
-      frameMemoryTouched: this.arena?.touchedBytes ?? 0,
-      frameMemoryFragments: this.arena?.fragments ?? 0,
+      memoryTouched: this.arena?.touchedBytes ?? 0,
+      memoryFragments: this.arena?.fragments ?? 0,
       droppedWhileSaving: this.droppedWhileSaving,
     };
   }
@@ -162,62 +248,59 @@ class Flight implements FlightRecorder {
   private async write(seconds: number): Promise<Uint8Array> {
     // Taken synchronously: values arriving while the file is written belong to the next save.
     const from = msToNs(Date.now() - seconds * 1000);
-    const chosen: Recorded[] = [];
+    const chosen: Held[] = [];
     const infos: TopicInfo[] = [];
     for (const history of this.topics.values()) {
       infos.push(history.info);
       let snapshot = history.info.mode === 'latest' ? history.baseline : undefined;
       for (let index = history.head; index < history.values.length; index++) {
-        const value = history.values[index] as Recorded;
+        const value = history.values[index] as Held;
         if (value.logTime >= from) chosen.push(value);
         else if (history.info.mode === 'latest') snapshot = value;
       }
       if (snapshot !== undefined) chosen.push(snapshot);
     }
-    for (const value of chosen) if (value.kind === 'frame') this.pin(value.data);
+    for (const value of chosen) this.pin(value);
     chosen.sort((a, b) => (a.logTime < b.logTime ? -1 : a.logTime > b.logTime ? 1 : 0));
     // Encoding and compression happen in a writer thread of its own: a save (hundreds of MiB) does not
     // stall the pages. The values go over in slices, one event-loop turn each (a frame is copied once).
-    const writer = await WriterThread.start(
-      {
-        target: 'memory',
-        compression: this.options.compression ?? 'zstd',
-        compressionLevel: this.options.compressionLevel ?? 1,
-        chunkSize: this.options.chunkSize ?? 2 ** 20,
-        rawImageHz: rawImageHzOf(this.options),
-        maxCpuShare: 1,
-      },
-      undefined,
-      this.options.schemas,
-    );
-    // Values up to here have been handed over; their frames are let go once the thread has them.
     let handed = 0;
     const letGo = (upTo: number): void => {
-      for (; handed < upTo; handed++) {
-        const value = chosen[handed] as Recorded;
-        if (value.kind === 'frame') this.unpin(value.data);
-      }
+      for (; handed < upTo; handed++) this.unpin(chosen[handed] as Held);
     };
+    let writer: WriterThread | undefined;
     try {
+      writer = await WriterThread.start(
+        {
+          target: 'memory',
+          compression: this.options.compression ?? 'zstd',
+          compressionLevel: this.options.compressionLevel ?? 1,
+          chunkSize: this.options.chunkSize ?? 2 ** 20,
+          rawImageHz: rawImageHzOf(this.options),
+          maxCpuShare: 1,
+        },
+        undefined,
+        this.options.schemas,
+      );
       for (const info of infos) writer.declare(info);
       let slice = 0;
       for (let index = 0; index < chosen.length; index++) {
-        const value = chosen[index] as Recorded;
-        writer.add(value);
-        slice += queuedBytesOf(value);
+        const record = recordOf(chosen[index] as Held);
+        writer.add(record);
+        slice += queuedBytesOf(record);
         if (slice < SAVE_SLICE_BYTES) continue;
         slice = 0;
-        // The thread's side copies what was added on the next turn (`WriterThread.flush`), before this.
+        // The thread's side copies what was added on the next turn (`WriterThread.flush`), before this;
+        // from then on the save no longer reads those values.
         await new Promise((resolve) => setImmediate(resolve));
         letGo(index + 1);
         await writer.drain(SAVE_AHEAD_BYTES);
       }
       const file = await writer.end(); // copies the rest at once
-      letGo(chosen.length);
       return file ?? new Uint8Array(0);
     } finally {
       letGo(chosen.length);
-      await writer.terminate();
+      await writer?.terminate();
     }
   }
 
@@ -230,6 +313,7 @@ class Flight implements FlightRecorder {
     this.evictedWhilePinned.clear();
     this.bytes = 0;
     this.count = 0;
+    this.held = 0;
   }
 
   private history(info: TopicInfo): TopicHistory {
@@ -237,124 +321,192 @@ class Flight implements FlightRecorder {
     if (history === undefined || history.info !== info) {
       // A topic declared again (after a retirement) may differ: its history starts over.
       if (history !== undefined) this.forget(history);
-      history = { info, values: [], head: 0, bytes: 0, baseline: undefined };
+      history = { info, values: [], head: 0, bytes: 0, baseline: undefined, slab: undefined };
       this.topics.set(info.name, history);
     }
     return history;
   }
 
-  /** Evicts until `bytes` more fit; false (counted) when they never would. */
-  private makeRoom(bytes: number): boolean {
-    if (bytes > this.maxBytes) {
+  /**
+   * A piece of the arena for a new value of `length` bytes, after evicting what must go: the bookkeeping's
+   * share first (the topic with the most values gives one up), then memory (the topic with the most bytes).
+   * `undefined` (counted) when the value could never fit, or when values a save still reads hold the rest.
+   */
+  private room(history: TopicHistory, length: number): { bytes: Uint8Array; slab: Slab | undefined } | undefined {
+    if (length + RECORD_OVERHEAD_BYTES > this.arenaBytes) {
       this.tooLarge += 1;
-      return false;
+      return undefined;
     }
-    while (this.bytes + bytes > this.maxBytes && this.bytes > 0) this.evictFromLargest();
-    return true;
+    while (this.held >= this.maxHeld && this.evictFrom(this.mostValues())) {
+      // evicted one
+    }
+    if (this.held >= this.maxHeld) {
+      this.droppedWhileSaving += 1;
+      return undefined;
+    }
+    const arena = (this.arena ??= new FrameArena(this.arenaBytes, undefined, slabReserveFor(this.arenaBytes, this.slabBytes)));
+    for (;;) {
+      const room = this.take(arena, history, length);
+      if (room !== undefined) return room;
+      // A big value needs a piece that a value in a slab cannot give back.
+      if (!this.evictFrom(this.mostBytes(length > this.slabBytes / SMALL_PER_SLAB))) {
+        this.droppedWhileSaving += 1;
+        return undefined;
+      }
+    }
   }
 
-  private add(value: Recorded): void {
-    if (value.kind === 'json' && !this.makeRoom(value.bytes)) return;
-    const history = this.history(value.info);
+  /** A piece for a value: in the topic's slab when small (a new slab, from the arena's top, when full). */
+  private take(arena: FrameArena, history: TopicHistory, length: number): { bytes: Uint8Array; slab: Slab | undefined } | undefined {
+    if (length > this.slabBytes / SMALL_PER_SLAB) {
+      const bytes = arena.allocate(length);
+      return bytes === undefined ? undefined : { bytes, slab: undefined };
+    }
+    const need = Math.ceil(Math.max(1, length) / 8) * 8;
+    let slab = history.slab;
+    if (slab === undefined || slab.used + need > slab.memory.byteLength) {
+      const memory = arena.allocate(this.slabBytes, true);
+      if (memory === undefined) return undefined;
+      if (slab !== undefined) {
+        slab.sealed = true;
+        if (slab.live === 0) arena.free(slab.memory);
+      }
+      slab = { memory, used: 0, live: 0, sealed: false };
+      history.slab = slab;
+    }
+    const bytes = slab.memory.subarray(slab.used, slab.used + length);
+    slab.used += need;
+    slab.live += 1;
+    return { bytes, slab };
+  }
+
+  private add(history: TopicHistory, value: Held): void {
     history.values.push(value);
-    history.bytes += value.bytes;
-    this.bytes += value.bytes;
+    const size = sizeOf(value);
+    history.bytes += size;
+    this.bytes += size;
     this.count += 1;
+    this.held += 1;
   }
 
   /**
-   * Memory for a frame of `length` bytes, evicting more while the free memory is in pieces too small;
-   * `undefined` when frames a save still reads hold what is left.
+   * The topic with the most bytes whose next eviction makes progress without touching what a save reads;
+   * with `big`, only one whose next eviction gives back a piece of its own (not a slab's).
    */
-  private place(length: number): Uint8Array | undefined {
-    this.arena ??= new FrameArena(this.maxBytes);
-    for (;;) {
-      const copy = this.arena.allocate(length);
-      if (copy !== undefined) return copy;
-      // The binary topic holding the most whose next eviction can free memory (a frame no save reads).
-      let victim: TopicHistory | undefined;
-      for (const history of this.topics.values()) {
-        if (history.info.binary !== true || (victim !== undefined && history.bytes <= victim.bytes)) continue;
-        if (this.canFree(history)) victim = history;
+  private mostBytes(big: boolean): TopicHistory | undefined {
+    let most: TopicHistory | undefined;
+    for (const history of this.topics.values()) if ((most === undefined || history.bytes > most.bytes) && this.canEvict(history, big)) most = history;
+    return most;
+  }
+
+  /** The topic holding the most values (baseline included) that can give one up. */
+  private mostValues(): TopicHistory | undefined {
+    let most: TopicHistory | undefined;
+    let mostHeld = 0;
+    for (const history of this.topics.values()) {
+      const held = history.values.length - history.head + (history.baseline === undefined ? 0 : 1);
+      if (held > mostHeld && this.canEvict(history)) {
+        most = history;
+        mostHeld = held;
       }
-      if (victim === undefined) return undefined;
-      this.evictOldest(victim);
     }
+    return most;
   }
 
-  /** Whether evicting from `history` makes progress without touching a frame a save reads. */
-  private canFree(history: TopicHistory): boolean {
-    const next = history.info.mode === 'latest' ? history.baseline : history.values[history.head];
-    if (next === undefined) return history.values[history.head] !== undefined; // a latest topic's first eviction only moves a value to the baseline
-    return next.kind !== 'frame' || !this.pinned.has(next.data);
+  /**
+   * Whether evicting from `history` frees something no save reads (or moves a value to the baseline);
+   * with `big`, something not in a slab.
+   */
+  private canEvict(history: TopicHistory, big = false): boolean {
+    const oldest = history.values[history.head];
+    const next = history.info.mode === 'latest' ? history.baseline : oldest;
+    // A latest topic's first eviction only moves a value to the baseline.
+    if (next === undefined) return oldest !== undefined && !(big && oldest.slab !== undefined);
+    return !this.pinned.has(next) && !(big && next.slab !== undefined);
   }
 
-  /** A value that left the memory: its frame's memory serves the next frames (once no save reads it). */
-  private discard(value: Recorded): void {
-    if (value.kind !== 'frame') return;
-    if (this.pinned.has(value.data)) this.evictedWhilePinned.add(value.data);
-    else this.arena?.free(value.data);
-  }
-
-  private pin(data: Uint8Array): void {
-    this.pinned.set(data, (this.pinned.get(data) ?? 0) + 1);
-  }
-
-  private unpin(data: Uint8Array): void {
-    const count = (this.pinned.get(data) ?? 1) - 1;
-    if (count > 0) {
-      this.pinned.set(data, count);
-      return;
-    }
-    this.pinned.delete(data);
-    if (this.evictedWhilePinned.delete(data) && !this.closed) this.arena?.free(data);
-  }
-
-  private evictFromLargest(): void {
-    let largest: TopicHistory | undefined;
-    for (const history of this.topics.values()) if (largest === undefined || history.bytes > largest.bytes) largest = history;
-    if (largest !== undefined) this.evictOldest(largest);
-  }
-
-  /** The topic's oldest value leaves (a `latest` topic's becomes its baseline; one with only a baseline loses it). */
-  private evictOldest(largest: TopicHistory): void {
-    const value = largest.values[largest.head];
+  /**
+   * The topic's oldest value leaves the window (a `latest` topic's becomes its baseline, and the baseline
+   * before it goes; one with only a baseline loses it). False when there was nothing to evict.
+   */
+  private evictFrom(history: TopicHistory | undefined): boolean {
+    if (history === undefined) return false;
+    const value = history.values[history.head];
     if (value === undefined) {
-      // Only a baseline left: it goes too.
-      this.dropBaseline(largest);
-      return;
+      if (history.baseline === undefined) return false;
+      this.drop(history, history.baseline);
+      history.baseline = undefined;
+      return true;
     }
-    largest.values[largest.head] = undefined as unknown as Recorded;
-    largest.head += 1;
+    history.values[history.head] = undefined as unknown as Held;
+    history.head += 1;
     this.count -= 1;
     this.evicted += 1;
-    if (largest.info.mode === 'latest') {
-      this.dropBaseline(largest);
-      largest.baseline = value; // stays counted: its bytes move from the window to the baseline
+    if (history.info.mode === 'latest') {
+      if (history.baseline !== undefined) this.drop(history, history.baseline);
+      history.baseline = value; // stays counted: it moves from the window to the baseline
     } else {
-      largest.bytes -= value.bytes;
-      this.bytes -= value.bytes;
-      this.discard(value);
+      this.drop(history, value);
     }
-    if (largest.head > 1024 && largest.head * 2 > largest.values.length) {
-      largest.values = largest.values.slice(largest.head);
-      largest.head = 0;
+    if (history.head > 1024 && history.head * 2 > history.values.length) {
+      history.values = history.values.slice(history.head);
+      history.head = 0;
     }
+    return true;
   }
 
-  private dropBaseline(history: TopicHistory): void {
-    if (history.baseline === undefined) return;
-    history.bytes -= history.baseline.bytes;
-    this.bytes -= history.baseline.bytes;
-    this.discard(history.baseline);
-    history.baseline = undefined;
+  /** A value that left the memory: its piece of the arena serves the next values (once no save reads it). */
+  private drop(history: TopicHistory, value: Held): void {
+    const size = sizeOf(value);
+    history.bytes -= size;
+    this.bytes -= size;
+    this.held -= 1;
+    this.release(value);
+  }
+
+  /** The value's memory goes back (its slab's, once the slab's last value has gone), unless a save reads it. */
+  private release(value: Held): void {
+    if (this.pinned.has(value)) {
+      this.evictedWhilePinned.add(value);
+      return;
+    }
+    const arena = this.arena;
+    if (arena === undefined) return;
+    const slab = value.slab;
+    if (slab === undefined) {
+      arena.free(value.bytes);
+      return;
+    }
+    slab.live -= 1;
+    if (slab.live > 0) return;
+    if (slab.sealed) arena.free(slab.memory);
+    else slab.used = 0; // still the topic's slab: it starts over
+  }
+
+  private pin(value: Held): void {
+    this.pinned.set(value, (this.pinned.get(value) ?? 0) + 1);
+  }
+
+  private unpin(value: Held): void {
+    const count = (this.pinned.get(value) ?? 1) - 1;
+    if (count > 0) {
+      this.pinned.set(value, count);
+      return;
+    }
+    this.pinned.delete(value);
+    if (this.evictedWhilePinned.delete(value) && !this.closed) this.release(value);
   }
 
   private forget(history: TopicHistory): void {
-    for (let index = history.head; index < history.values.length; index++) this.discard(history.values[index] as Recorded);
-    if (history.baseline !== undefined) this.discard(history.baseline);
+    for (let index = history.head; index < history.values.length; index++) this.release(history.values[index] as Held);
+    if (history.baseline !== undefined) this.release(history.baseline);
+    if (history.slab !== undefined) {
+      history.slab.sealed = true;
+      if (history.slab.live === 0) this.arena?.free(history.slab.memory);
+    }
     this.bytes -= history.bytes;
     this.count -= history.values.length - history.head;
+    this.held -= history.values.length - history.head + (history.baseline === undefined ? 0 : 1);
     this.topics.delete(history.info.name);
   }
 }

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FrameArena } from '../src/frame-arena.js';
 
-const KIB = 1024;
+/** Where a piece starts in its segment. */
+const at = (view: Uint8Array | undefined): number => {
+  if (view === undefined) throw new Error('no room');
+  return view.byteOffset;
+};
 
 /** Fills every piece with its own byte and checks that each still holds only that byte. */
 function expectApart(views: Uint8Array[]): void {
@@ -10,62 +14,78 @@ function expectApart(views: Uint8Array[]): void {
 }
 
 describe('FrameArena', () => {
-  it('hands out 8-byte aligned pieces that do not overlap, until the memory is used', () => {
-    const arena = new FrameArena(64 * KIB);
-    const views: Uint8Array[] = [];
-    for (let view = arena.allocate(1000); view !== undefined; view = arena.allocate(1000 + views.length)) views.push(view);
-    expect(views.length).toBeGreaterThan(55);
-    expect(views.length).toBeLessThan(66);
-    for (const view of views) expect(view.byteOffset % 8).toBe(0);
-    expectApart(views);
-    expect(arena.touchedBytes).toBeLessThanOrEqual(64 * KIB);
-    expect(arena.freeBytes).toBeLessThan(2 * KIB);
+  it('hands out 8-byte aligned pieces from the low end, and refuses what does not fit', () => {
+    const arena = new FrameArena(100); // 96 usable: whole 8-byte units only
+    expect(arena.size).toBe(96);
+    expect(at(arena.allocate(10))).toBe(0);
+    expect(at(arena.allocate(1))).toBe(16);
+    expect(at(arena.allocate(24))).toBe(24);
+    expect(arena.freeBytes).toBe(96 - 48);
+    expect(arena.touchedBytes).toBe(48);
+    expect(arena.allocate(49)).toBeUndefined();
+    expect(arena.allocate(48)?.byteLength).toBe(48);
+    expect(arena.freeBytes).toBe(0);
+    expect(arena.touchedBytes).toBe(96);
   });
 
-  it('merges a freed piece with free neighbours, so a bigger frame fits where small ones were', () => {
-    const arena = new FrameArena(16 * KIB);
-    const [a, b, c] = [arena.allocate(4 * KIB), arena.allocate(4 * KIB), arena.allocate(4 * KIB)] as Uint8Array[];
-    const d = arena.allocate(3 * KIB) as Uint8Array;
-    expect(arena.allocate(4 * KIB)).toBeUndefined();
-    arena.free(a as Uint8Array);
-    arena.free(c as Uint8Array);
-    expect(arena.fragments).toBe(2);
-    expect(arena.allocate(8 * KIB)).toBeUndefined(); // 8 KiB free, but in two pieces
-    arena.free(b as Uint8Array);
-    expect(arena.fragments).toBe(1);
-    const big = arena.allocate(12 * KIB - 64) as Uint8Array;
-    expect(big).toBeDefined();
-    expectApart([big, d]);
+  it('hands out pieces from the high end on request, and the two ends meet', () => {
+    const arena = new FrameArena(64);
+    expect(at(arena.allocate(8, true))).toBe(56);
+    expect(at(arena.allocate(16, true))).toBe(40);
+    expect(at(arena.allocate(16))).toBe(0);
+    expect(arena.touchedBytes).toBe(16 + 24);
+    expect(arena.allocate(24, true)).toBeDefined(); // the 24 left between them
+    expect(arena.allocate(1)).toBeUndefined();
+    expect(arena.touchedBytes).toBe(64);
   });
 
-  it('is a ring for a stream of equal frames freed oldest first: the same memory, over and over', () => {
-    const arena = new FrameArena(100 * KIB);
+  it('merges a freed piece with free neighbours on both sides, and refuses a double free', () => {
+    const arena = new FrameArena(64);
+    const a = arena.allocate(16) as Uint8Array;
+    const b = arena.allocate(16) as Uint8Array;
+    const c = arena.allocate(16) as Uint8Array;
+    expect(arena.fragments).toBe(1); // [48, 64)
+    arena.free(a);
+    arena.free(c);
+    expect(arena.fragments).toBe(2); // [0, 16) and [32, 64)
+    expect(() => arena.free(a)).toThrow(RangeError);
+    expect(at(arena.allocate(32))).toBe(32);
+    arena.free(b);
+    expect(arena.fragments).toBe(1); // [0, 32)
+    expect(at(arena.allocate(32))).toBe(0);
+    expect(arena.freeBytes).toBe(0);
+  });
+
+  it('is a ring for a stream of equal frames freed oldest first, beside small pieces at the top', () => {
+    const arena = new FrameArena(100 * 1024);
+    const small = [arena.allocate(4096, true), arena.allocate(4096, true)] as Uint8Array[];
     const held: Uint8Array[] = [];
     for (let n = 0; n < 2000; n++) {
-      let view = arena.allocate(10 * KIB);
+      let view = arena.allocate(10 * 1024);
       while (view === undefined) {
         arena.free(held.shift() as Uint8Array);
-        view = arena.allocate(10 * KIB);
+        view = arena.allocate(10 * 1024);
       }
       held.push(view);
     }
     expect(held.length).toBe(9);
-    expect(arena.touchedBytes).toBeLessThanOrEqual(100 * KIB);
-    expect(arena.fragments).toBeLessThanOrEqual(1);
-    expectApart(held);
+    expect(arena.fragments).toBeLessThanOrEqual(2);
+    expectApart([...held, ...small]);
   });
 
-  it('never hands out a piece across segments, and refuses a view it did not make', () => {
-    const arena = new FrameArena(2 * 48 * KIB, 48 * KIB);
-    const first = arena.allocate(40 * KIB) as Uint8Array;
-    const second = arena.allocate(40 * KIB) as Uint8Array; // does not fit the rest of the first segment
+  it('never hands out a piece across segments, merges only within one, and refuses a view it did not make', () => {
+    const arena = new FrameArena(96, 48); // two segments of 48
+    const first = arena.allocate(40) as Uint8Array;
+    const second = arena.allocate(40) as Uint8Array; // does not fit the 8 left in the first segment
     expect(second.buffer).not.toBe(first.buffer);
-    expect(arena.allocate(16 * KIB)).toBeUndefined(); // ~8 KiB free in each segment
-    expect(arena.freeBytes).toBeGreaterThan(14 * KIB);
+    expect(second.byteOffset).toBe(0);
+    expect(arena.allocate(16)).toBeUndefined(); // 8 + 8 free, in two segments
     arena.free(first);
-    expect(arena.allocate(44 * KIB)?.buffer).toBe(first.buffer);
+    arena.free(second);
+    expect(arena.fragments).toBe(2); // one per segment, not merged across
+    expect(arena.allocate(48)).toBeDefined();
+    expect(arena.allocate(48)).toBeDefined();
+    expect(arena.allocate(1)).toBeUndefined();
     expect(() => arena.free(new Uint8Array(8))).toThrow(RangeError);
-    expect(() => arena.free(first.subarray(8))).toThrow(RangeError);
-    expect(arena.touchedBytes).toBeLessThanOrEqual(2 * 48 * KIB);
   });
 });
