@@ -1,6 +1,6 @@
 /**
  * `webmon replay` waits for someone to watch: a real `webmon replay` process on port 0 serves a small
- * recording made here (a real relay recorded with `recordToFile`), stays paused at the start until the first
+ * recording made here (a real relay recorded with `recordToFile`: `recordings.ts`), stays paused at the start until the first
  * page connects (a real WebSocket: `@webmon/relay/client` on `ws`, as page-kit uses it) and then plays from
  * the start at ×1. A control sent before any page (`POST /api/replay`) stands: the first page starts nothing.
  */
@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { recordToFile } from '@webmon/recorder';
-import { createRelay } from '@webmon/relay';
 import { createRelayClient, type RelayClient, type TimelineMessage, type TopicEvent, type WebSocketConstructor } from '@webmon/relay/client';
 import { eventually, getJson, startWebmon, stopAfterEach } from './helpers.js';
+import { recordTicks } from './recordings.js';
 
 interface ReplayStatus {
   replay: { state: string; cursor: number; start: number; end: number; speed: number };
@@ -29,14 +28,7 @@ const TICK_MS = 30;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'webmon-replay-wait-'));
   file = join(dir, 'ticks.mcap');
-  const live = createRelay({ topics: [{ name: 'demo.ticks', mode: 'stream', replayMs: 1_000 }] });
-  const recorder = await recordToFile(live, { path: file });
-  for (let n = 0; n < TICKS; n++) {
-    live.publish('demo.ticks', { n });
-    await new Promise((resolve) => setTimeout(resolve, TICK_MS));
-  }
-  await recorder.close();
-  await live.close();
+  await recordTicks(file, TICKS, TICK_MS);
 });
 
 afterEach(() => {
