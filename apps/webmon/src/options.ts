@@ -112,6 +112,7 @@ no napari it runs the built-in napari simulator (needs Python >= 3.8).
   webmon python-path: prints the folder to put on PYTHONPATH for programs started another way.
   webmon replay: serves the same pages from an MCAP recording (--record, webmon record, a page's
   Save button), with a timeline in the page header: play, pause, speed, step, drag to seek.
+  It waits, paused at the start, until the first page opens, then plays at x1.
   Commands from pages are refused (NOT_LIVE). A file cut off by a crash replays up to the cut.
 
 Options:

@@ -38,6 +38,15 @@ export async function runReplay(options: WebmonOptions, io: Io, file: string): P
   const imageTopics = recording.topics.some((topic) => topic.binary === true);
   const pages = loadPages(DIST_DIR, options.pages, pageSearchPaths(options), defaultPages(options, imageTopics));
   let player: ReplayPlayer | undefined;
+  // The replay waits, paused at its start, until someone watches: it plays at the first page that connects,
+  // so a page opened a few seconds after the start misses nothing. A control used before that (POST
+  // /api/replay) is the user's choice and stands: the first page then does not start it.
+  let waitingForPage = true;
+  let pageSeen = false;
+  const byUser = (): ReplayPlayer | undefined => {
+    waitingForPage = false;
+    return player;
+  };
   const server: WebmonServer = await startWebmonServer({
     host: options.host,
     port: options.port,
@@ -55,11 +64,11 @@ export async function runReplay(options: WebmonOptions, io: Io, file: string): P
       flightRecorder: server.flightRecorder.stats(),
     }),
     replay: {
-      play: () => player?.play(),
-      pause: () => player?.pause(),
-      seek: async (cursor) => player?.seek(cursor),
-      setSpeed: (speed) => player?.setSpeed(speed),
-      step: async (direction) => player?.step(direction),
+      play: () => byUser()?.play(),
+      pause: () => byUser()?.pause(),
+      seek: async (cursor) => byUser()?.seek(cursor),
+      setSpeed: (speed) => byUser()?.setSpeed(speed),
+      step: async (direction) => byUser()?.step(direction),
     },
   }).catch(async (error: unknown) => {
     signals.release();
@@ -71,12 +80,23 @@ export async function runReplay(options: WebmonOptions, io: Io, file: string): P
     throw new RelayCommandError('NOT_LIVE', `this is a replay of ${basename(file)}: commands are not run`);
   });
   for (const source of recordedSources(recording)) relay.setStatus('source.connected', { source, message: `replay of ${basename(file)}` });
+  const playIfWatched = (): void => {
+    if (!waitingForPage || !pageSeen || player === undefined) return;
+    waitingForPage = false; // once: later pages join where the cursor is
+    player.play();
+  };
+  const stopWaiting = relay.onConnect(() => {
+    pageSeen = true;
+    playIfWatched();
+  });
   try {
-    player = await replayToRelay(recording, relay);
+    player = await replayToRelay(recording, relay, { paused: true });
+    playIfWatched(); // a page that connected while the recording was being opened
     io.out(`webmon: serving ${server.url} (replay of ${file}: ${recording.topics.length} topics, ${formatSpan(recording)}; pages: ${pages.map((page) => `/${page.id}`).join(' ')})`);
     const signal = await signals.next;
     logger.debug(`stopping (${signal})`);
   } finally {
+    stopWaiting();
     signals.release();
     player?.close();
     await server.close();

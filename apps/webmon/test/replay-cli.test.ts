@@ -46,6 +46,7 @@ describe('webmon replay on the command line', () => {
     expect(stdout).toMatch(/^ {7}webmon replay <file\.mcap> \[options\] +serve the pages from a recording$/m);
     expect(stdout).toMatch(/webmon replay: serves the same pages from an MCAP recording/);
     expect(stdout).toMatch(/Commands from pages are refused \(NOT_LIVE\)/);
+    expect(stdout).toMatch(/It waits, paused at the start, until the first page opens, then plays at x1\./);
   });
 
   it('a bad command line is a usage error: no file, an extra argument, --record with it', async () => {

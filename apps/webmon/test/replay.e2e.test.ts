@@ -141,6 +141,8 @@ describe('webmon replay of a recording of the simulator, in Chromium', () => {
     procs.push(replay.proc);
     url = replay.url;
     expect(replay.proc.output()).toMatch(/replay of .*live\.mcap: \d+ topics/);
+    // No page yet: the replay waits at its start (replay-wait.test.ts checks this closely).
+    expect((await status(url)).replay).toMatchObject({ state: 'paused', seeks: 0 });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${url}explorer${CHART}`);
     await page.locator('#webmon-timeline').waitFor({ state: 'visible' });
@@ -160,7 +162,7 @@ describe('webmon replay of a recording of the simulator, in Chromium', () => {
     expect(narrowClock.x + narrowClock.width).toBeLessThanOrEqual(900);
     await page.setViewportSize({ width: 1280, height: 800 });
 
-    // A replay starts playing from the beginning: pause it, so the state at the sought cursor stays.
+    // The first page started the replay from its beginning: pause it, so the state at the sought cursor stays.
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => page.locator('.timeline-state').textContent(), { timeout: 10_000 }).toBe('paused');
     const seeksBefore = (await status(url)).replay.seeks;

@@ -187,4 +187,15 @@ describe('the header timeline, in Chromium', () => {
     // The page shows the sought cursor once the server says so (the seek restarted the relay's session).
     await eventually(async () => ((await rangeValue()) === last - START ? true : undefined), 10_000, 'the slider at the sought cursor');
   });
+
+  it('goes when the relay drops the timeline (protocol 1.6 notimeline), on the open connection', async () => {
+    const sessionId = server.relay.sessionId;
+    server.relay.setTimeline(undefined);
+    await page.locator('#webmon-timeline').waitFor({ state: 'hidden', timeout: 10_000 });
+    // Not by a reconnect or a new session: the page is still the relay's one connection.
+    expect(server.relay.sessionId).toBe(sessionId);
+    expect(server.relay.stats().connections).toBe(1);
+    control.publish();
+    await page.locator('#webmon-timeline').waitFor({ state: 'visible', timeout: 10_000 });
+  });
 });

@@ -198,6 +198,18 @@ export const TimelineMessageSchema = z.object({
 });
 export type TimelineMessage = z.infer<typeof TimelineMessageSchema>;
 
+/**
+ * (1.6) The timeline is gone: the server no longer replays a recording (it stopped, or went live). Sent to
+ * every client when a server that had a timeline drops it; the client forgets its timeline (one that has
+ * none has nothing to forget).
+ */
+export const NoTimelineMessageSchema = z.object({
+  type: z.literal('notimeline'),
+  /** Server time when sent (ms since the epoch). */
+  time: TimeSchema,
+});
+export type NoTimelineMessage = z.infer<typeof NoTimelineMessageSchema>;
+
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   HelloMessageSchema,
   TopicsMessageSchema,
@@ -209,6 +221,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   StatusMessageSchema,
   PongMessageSchema,
   TimelineMessageSchema,
+  NoTimelineMessageSchema,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 

@@ -31,8 +31,11 @@ export const SUBPROTOCOL = 'webmon.v1';
  * A client asks for chunks (its first `received`) only when the server's `hello` says 1.5 or later, and
  * then reassembles chunks and still takes whole frames; a client that never asks (1.4 and older) gets
  * whole frames, as before. Acknowledgements (`handled`) and views are per frame, as before.
+ * 1.6: the server message `notimeline` (a server that had a timeline dropped it: the client forgets its
+ * timeline). A 1.5 client reports it as a bad server message and goes on, keeping its timeline until its
+ * session or connection ends (see the README).
  */
-export const PROTOCOL_VERSION = '1.5.0';
+export const PROTOCOL_VERSION = '1.6.0';
 
 /** (1.5) Where a replay is: running, held, or at the end of the recording. */
 export const TIMELINE_STATES = ['playing', 'paused', 'ended'] as const;

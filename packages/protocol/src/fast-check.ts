@@ -307,6 +307,7 @@ const serverMessages: Readonly<Record<string, (m: Fields) => Issue | undefined>>
     field(m, 'end', time) ??
     field(m, 'speed', speed) ??
     field(m, 'time', time),
+  notimeline: (m) => field(m, 'time', time),
 };
 
 const requestTopics = array(topicName, 1, ProtocolLimits.maxTopicsPerRequest);

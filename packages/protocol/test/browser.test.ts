@@ -35,6 +35,7 @@ const serverMessages: ServerMessage[] = [
   { type: 'status', code: 'source.connected', source: 'app', time: 5 },
   { type: 'pong', id: 'p1', clientTime: 10, time: 11 },
   { type: 'timeline', state: 'playing', cursor: 1_700_000_005_000, start: 1_700_000_000_000, end: 1_700_000_060_000, speed: 0.25, time: 12 },
+  { type: 'notimeline', time: 13 },
   { type: 'error', id: 'c3', code: 'NOT_LIVE', message: 'replaying a recording: commands are refused' },
 ];
 
@@ -122,7 +123,12 @@ describe('webmon.v1 envelopes', () => {
     expect(codeOf(() => parseServerMessage(JSON.stringify({ ...timeline, state: 'live' })))).toBe('PROTOCOL_INVALID_MESSAGE');
   });
 
-  it('an unknown message type is an invalid message (what a 1.4 client does with a 1.5 timeline)', () => {
+  it('(1.6) notimeline carries only its time', () => {
+    expect(codeOf(() => parseServerMessage('{"type":"notimeline"}'))).toBe('PROTOCOL_INVALID_MESSAGE');
+    expect(codeOf(() => encodeServerMessage({ type: 'notimeline', time: -1 }))).toBe('PROTOCOL_INVALID_MESSAGE');
+  });
+
+  it('an unknown message type is an invalid message (what a 1.4 client does with a 1.5 timeline, a 1.5 client with notimeline)', () => {
     // The compatibility rule of 1.5 in the README rests on this: the client's codec refuses the message
     // with a typed error, and the relay client reports it through onError and goes on.
     expect(codeOf(() => parseServerMessage('{"type":"newer","time":1}'))).toBe('PROTOCOL_INVALID_MESSAGE');

@@ -79,6 +79,7 @@ const serverMessage = fc.oneof(
     speed: fc.oneof(fc.constantFrom(0.25, 0.5, 1, 2, 4, 8), fc.double({ min: 0.25, max: 8, noNaN: true })),
     time,
   }),
+  fc.record({ type: fc.constant('notimeline'), time }),
 );
 
 const clientMessage = fc.oneof(
@@ -229,7 +230,7 @@ function agree(name: string, schema: z.ZodType, check: Check, inputs: fc.Arbitra
 }
 
 const serverKeys = ['protocol', 'version', 'sessionId', 'topics', 'time', 'added', 'removed', 'topic', 'seq', 'payload', 'items', 'binaryFrames', 'dropped', 'fromSeq', 'toSeq', 'id', 'result', 'code', 'message', 'source', 'clientTime', 'state', 'cursor', 'start', 'end', 'speed'];
-const serverTypes = ['hello', 'topics', 'data', 'snapshot', 'gap', 'ack', 'error', 'status', 'pong', 'timeline'];
+const serverTypes = ['hello', 'topics', 'data', 'snapshot', 'gap', 'ack', 'error', 'status', 'pong', 'timeline', 'notimeline'];
 const clientKeys = ['id', 'topics', 'window', 'name', 'args', 'topic', 'time', 'seq', 'view', 'bytes'];
 const clientTypes = ['subscribe', 'unsubscribe', 'command', 'ping', 'handled', 'view', 'received'];
 const headerKeys = ['topic', 'seq', 'time', 'dtype', 'shape', 'byteLength', 'order', 'itemSize', 'fields', 'meta', 'view'];

@@ -224,8 +224,8 @@ export interface RelayClient<Map = TopicPayloadMap> {
   readonly sessionId: string | undefined;
   /**
    * (Protocol 1.5) Where the recording the server replays is, while it replays one; `undefined` for a live
-   * server, and after the connection closed. While `state` is `playing` the cursor moves on: see
-   * `timelineCursor`.
+   * server, once the server dropped it (1.6 `notimeline`), and after the connection closed. While `state`
+   * is `playing` the cursor moves on: see `timelineCursor`.
    */
   readonly timeline: TimelineMessage | undefined;
   /** Topics the server announced (kept current as topics are declared and retired). */
@@ -590,6 +590,9 @@ class Client<Map> implements RelayClient<Map> {
       }
       case 'timeline':
         this.setTimeline(message);
+        break;
+      case 'notimeline':
+        this.setTimeline(undefined);
         break;
       case 'gap':
         this.gapListeners.emit(message);

@@ -282,9 +282,11 @@ export interface Relay {
   restartSession(): string;
   /**
    * (Protocol 1.5) Sets the timeline of the recording being replayed and sends it to every page (and to
-   * every page that connects later, after its `hello`); `undefined` forgets it (pages that have one keep it
-   * until their connection or session ends). While there is a timeline, the relay's clock — which
-   * decides what a late joiner's replay window holds — is the timeline's cursor, not the wall clock.
+   * every page that connects later, after its `hello`). `undefined` drops it and (protocol 1.6) sends
+   * `notimeline` to every page, whose client forgets its timeline (a 1.5 client reports a bad server
+   * message and keeps it until its connection or session ends). While there is a timeline, the relay's
+   * clock — which decides what a late joiner's replay window holds — is the timeline's cursor, not the wall
+   * clock.
    */
   setTimeline(timeline: RelayTimeline | undefined): void;
   stats(): RelayStats;
@@ -296,6 +298,12 @@ export interface Relay {
    * A listener that throws is removed, so a broken tap cannot break publishing. Returns the remover.
    */
   tap(listener: RelayTap): () => void;
+  /**
+   * Calls `listener` for every client that connects, once the relay admitted it and sent it its `hello`
+   * (a replay that waits for its first page). Refused handshakes are not reported. A listener that throws
+   * is removed. Returns the remover.
+   */
+  onConnect(listener: (client: RelayClientInfo) => void): () => void;
   /** Tells clients `server.closing`, closes every connection (1001) and, standalone, the server. */
   close(): Promise<void>;
 }
@@ -392,6 +400,7 @@ class RelayServer implements Relay {
   private closed = false;
   private readonly options: RelayOptions;
   private taps: RelayTap[] = [];
+  private connectListeners: ((client: RelayClientInfo) => void)[] = [];
 
   constructor(options: RelayOptions) {
     this.options = options;
@@ -522,6 +531,13 @@ class RelayServer implements Relay {
     for (const topic of this.topicsByName.values()) this.tell(listener, () => listener.declared?.(topic.info));
     return () => {
       this.taps = this.taps.filter((tap) => tap !== listener);
+    };
+  }
+
+  onConnect(listener: (client: RelayClientInfo) => void): () => void {
+    this.connectListeners = [...this.connectListeners, listener];
+    return () => {
+      this.connectListeners = this.connectListeners.filter((other) => other !== listener);
     };
   }
 
@@ -767,6 +783,13 @@ class RelayServer implements Relay {
       peer.subscriptions.clear();
     });
     this.greet(peer);
+    for (const listener of this.connectListeners) {
+      try {
+        listener(connection.info);
+      } catch {
+        this.connectListeners = this.connectListeners.filter((other) => other !== listener);
+      }
+    }
   }
 
   /** What a page gets when its session starts: hello, the timeline if any, the last status of each source. */
@@ -792,7 +815,10 @@ class RelayServer implements Relay {
 
   setTimeline(timeline: RelayTimeline | undefined): void {
     if (timeline === undefined) {
+      if (this.timeline === undefined) return;
       this.timeline = undefined;
+      // Pages that got the timeline would show it until their session ends: tell them it is gone (1.6).
+      this.broadcast(encodeServerMessage({ type: 'notimeline', time: Date.now() }));
       return;
     }
     const { state, cursor, start, end, speed } = timeline;

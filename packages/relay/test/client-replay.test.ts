@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { TimelineMessage } from '@webmon/protocol';
 import { createRelayClient, timelineCursor, type RelayClient, type RelayClientError, type SessionChange, type TopicEvent, type WebSocketConstructor } from '../src/client.js';
-import { cleanup, startRelay, waitFor } from './helpers.js';
+import { cleanup, record, startRelay, waitFor } from './helpers.js';
 
 const clients: RelayClient[] = [];
 afterEach(async () => {
@@ -44,6 +44,63 @@ describe('relay client during replay', () => {
     await relay.close();
     await waitFor(() => client.timeline === undefined, 'the timeline gone with the connection');
     expect(seen.at(-1)).toBeUndefined();
+  });
+
+  it('(1.6) setTimeline(undefined) reaches the pages: their timeline goes (notimeline), and a new one comes back', async () => {
+    const { relay, url } = await startRelay({ topics });
+    relay.setTimeline({ state: 'playing', cursor: T0, start: T0, end: T0 + 10_000, speed: 1 });
+    const client = connect(url);
+    const errors: RelayClientError[] = [];
+    client.onError((error) => errors.push(error));
+    const seen: (TimelineMessage | undefined)[] = [];
+    client.onTimeline((timeline) => seen.push(timeline));
+    await waitFor(() => client.timeline, 'the timeline after hello');
+
+    relay.setTimeline(undefined);
+    expect(relay.timeline).toBeUndefined();
+    await waitFor(() => client.timeline === undefined, 'the timeline cleared on the page');
+    expect(seen.map((timeline) => timeline?.state)).toEqual(['playing', undefined]);
+    // Still connected: the clearing is a message on the open connection, not a reconnect.
+    expect(client.state).toBe('open');
+
+    // Cleared twice: nothing more is sent. A timeline set again reaches the page again.
+    relay.setTimeline(undefined);
+    relay.setTimeline({ state: 'paused', cursor: T0 + 1_000, start: T0, end: T0 + 10_000, speed: 1 });
+    await waitFor(() => client.timeline?.state === 'paused', 'a new timeline');
+    expect(seen.map((timeline) => timeline?.state)).toEqual(['playing', undefined, 'paused']);
+    expect(errors).toEqual([]);
+  });
+
+  it('onConnect tells of each admitted client after its hello and timeline, not of a refused one', async () => {
+    const { relay, url } = await startRelay({ topics });
+    relay.setTimeline({ state: 'paused', cursor: T0, start: T0, end: T0 + 10_000, speed: 1 });
+    const connected: string[] = [];
+    // What a waiting replay does: play when the first page is there. The page then sees paused, then playing.
+    relay.onConnect((client) => {
+      connected.push(client.id);
+      if (connected.length === 1) relay.setTimeline({ state: 'playing', cursor: T0, start: T0, end: T0 + 10_000, speed: 1 });
+    });
+    let brokenCalls = 0;
+    relay.onConnect(() => {
+      brokenCalls++;
+      throw new Error('a broken listener');
+    });
+    const refused = record(url, { headers: { origin: 'http://evil.example' } });
+    expect(await refused.opened).toBe(true);
+    expect((await refused.closed).code).toBe(4003);
+    expect(connected).toEqual([]);
+
+    const client = connect(url);
+    const seen: (TimelineMessage | undefined)[] = [];
+    client.onTimeline((timeline) => seen.push(timeline));
+    await waitFor(() => client.timeline?.state === 'playing', 'playing once the page is there');
+    expect(seen.map((timeline) => timeline?.state)).toEqual(['paused', 'playing']);
+    expect(connected).toHaveLength(1);
+    // The broken listener was removed after its throw; the second client is reported too, and changes nothing.
+    const second = connect(url);
+    await waitFor(() => second.timeline?.state === 'playing', 'the second page');
+    expect(connected).toHaveLength(2);
+    expect(brokenCalls).toBe(1);
   });
 
   it('restartSession: handlers get the new snapshot (replay: true), acknowledgements keep flowing, no BAD_ACK', async () => {

@@ -34,7 +34,7 @@ describe('array views through the relay', () => {
     relay.publishFrame('image', { dtype: 'float32', shape: [6, 9], meta: { colormap: 'gray' } }, ramp(6, 9));
     const client = await connect(url);
     expect(client.messages[0]).toMatchObject({ type: 'hello', version: PROTOCOL_VERSION });
-    expect(PROTOCOL_VERSION).toBe('1.5.0');
+    expect(PROTOCOL_VERSION).toBe('1.6.0');
     await subscribe(client, { topics: ['image'], view: { maxShape: [3, 4] } });
     await waitFor(() => client.binary.length === 1 || undefined, 'the snapshot in the view');
     const [snapshot] = frames(client);

@@ -2,7 +2,8 @@
  * /topics: every topic of every source, as it arrives — any `napari_data` key, any message kind, any
  * ring — with its newest value (or the last few messages of a stream), so whatever a Python program
  * shares is visible with no page to write. Topics that appear later show up at once; a retired topic
- * is greyed, not dropped.
+ * is greyed, not dropped. "N received" counts the values that arrived live since the page subscribed; the
+ * history a late page gets first (a stream's window, a JSON `latest` topic's last minute) is "M in snapshot".
  */
 import { definePage } from '@webmon/page-kit';
 import type { DecodedFrame, TopicInfo } from '@webmon/protocol';
@@ -16,7 +17,18 @@ const MAX_TEXT = 2_000;
 interface Row {
   info: TopicInfo;
   element: HTMLElement;
+  /** Values received live since the page subscribed: what "N received" says. */
   count: number;
+  /**
+   * Values in the topic's last snapshot (history the server sends on subscribing: a stream's window, a JSON
+   * `latest` topic's last minute), shown apart — counted as received, a page opened late would claim a
+   * burst it never saw arrive.
+   */
+  snapshot: number;
+  /** The seq of the last value when it came from a snapshot, else undefined: a snapshot's items come in a row, seq rising. */
+  snapshotSeq: number | undefined;
+  /** Whether any value arrived yet (live or from a snapshot). */
+  seen: boolean;
   values: string[];
   retired: boolean;
   dirty: boolean;
@@ -52,9 +64,10 @@ export const page = definePage({
         if (!row.dirty) continue;
         row.dirty = false;
         const [head, body] = row.element.children as unknown as [HTMLElement, HTMLElement];
-        head.textContent = `${row.info.name} · ${row.info.mode}${row.info.binary ? ' · binary' : ''} · ${row.count} received${row.retired ? ' · retired' : ''}`;
+        head.textContent = `${row.info.name} · ${row.info.mode}${row.info.binary ? ' · binary' : ''} · ${row.count} received${row.snapshot > 0 ? ` · ${row.snapshot} in snapshot` : ''}${row.retired ? ' · retired' : ''}`;
         body.textContent = row.values.join('\n');
         row.element.dataset['count'] = String(row.count);
+        row.element.dataset['snapshot'] = String(row.snapshot);
         row.element.dataset['state'] = row.retired ? 'retired' : 'live';
         row.element.style.opacity = row.retired ? '0.5' : '1';
       }
@@ -86,16 +99,25 @@ export const page = definePage({
       // Sorted by name, so a source's topics stay together.
       const after = [...rows.keys()].sort().find((name) => name > info.name);
       root.insertBefore(item, after === undefined ? null : (rows.get(after)?.element ?? null));
-      const row: Row = { info, element: item, count: 0, values: [], retired: false, dirty: true };
+      const row: Row = { info, element: item, count: 0, snapshot: 0, snapshotSeq: undefined, seen: false, values: [], retired: false, dirty: true };
       rows.set(info.name, row);
-      context.subscribe(info.name, (payload) => {
+      context.subscribe(info.name, (payload, { replayed, seq }) => {
         const text = describeValue(payload);
         // When the first value arrived (wall clock) and what it was, so its trip from Python can be measured.
-        if (row.count === 0) {
+        if (!row.seen) {
+          row.seen = true;
           item.dataset['firstAt'] = String(performance.timeOrigin + performance.now());
           item.dataset['firstValue'] = text.slice(0, 256);
         }
-        row.count++;
+        if (replayed) {
+          // A new snapshot (after live values, or a resubscribe that starts over) replaces the last one's count.
+          if (row.snapshotSeq === undefined || seq <= row.snapshotSeq) row.snapshot = 0;
+          row.snapshot++;
+          row.snapshotSeq = seq;
+        } else {
+          row.count++;
+          row.snapshotSeq = undefined;
+        }
         row.values = info.mode === 'stream' ? [...row.values, text].slice(-STREAM_ROWS) : [text];
         row.dirty = true;
         schedule();
