@@ -99,7 +99,7 @@ interface SaveProbe {
 }
 
 interface Status {
-  flightRecorder?: { bytes: number; maxBytes: number; evicted: number };
+  flightRecorder?: { bytes: number; maxBytes: number; evicted: number; memoryTouched: number };
   recording?: { droppedTotal: number; dropped: Record<string, number> };
   memory?: { rss: number; external: number; arrayBuffers: number; heapUsed: number };
 }
@@ -260,8 +260,8 @@ async function soak(): Promise<void> {
     let budget = 0;
     let lastPrint = -Infinity;
     console.log(`\nflight recorder soak: the demo (napari 0.4 at 60 Hz + ${IMAGE}² float32 at 30 Hz) for ${SOAK_SECONDS} s, with the default flight recorder and, beside it, without one\n`);
-    console.log('| s | RSS with / without | external with / without | held by the recorder / budget | evicted |');
-    console.log('| ---: | ---: | ---: | ---: | ---: |');
+    console.log('| s | RSS with / without | external with / without | held by the recorder / budget | its memory touched | evicted |');
+    console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
     for (;;) {
       const seconds = (performance.now() - started) / 1000;
       const [now, base] = await Promise.all([status(url), status(baseUrl)]);
@@ -284,7 +284,7 @@ async function soak(): Promise<void> {
       const end = seconds >= SOAK_SECONDS;
       if (seconds - lastPrint >= 30 || end) {
         lastPrint = seconds;
-        console.log(`| ${seconds.toFixed(0)} | ${mib(rss)} / ${mib(baseRss)} | ${mib(external)} / ${mib(baseExternal)} | ${mib(held)} / ${mib(budget)} (${((held / budget) * 100).toFixed(1)} %) | ${now.flightRecorder?.evicted ?? '–'} |`);
+        console.log(`| ${seconds.toFixed(0)} | ${mib(rss)} / ${mib(baseRss)} | ${mib(external)} / ${mib(baseExternal)} | ${mib(held)} / ${mib(budget)} (${((held / budget) * 100).toFixed(1)} %) | ${mib(now.flightRecorder?.memoryTouched)} | ${now.flightRecorder?.evicted ?? '–'} |`);
       }
       if (end) break;
       await sleep(1000);

@@ -5,7 +5,7 @@
  * Invariant: the memory held never exceeds `maxBytes`, and does not creep over a long run. Every value's
  * bytes — JSON text (UTF-8) and binary frames (header and data) alike — live in memory allocated once
  * (`frame-arena.ts`, `maxBytes` less the bookkeeping's share), and the bookkeeping each value costs on the
- * JS heap (`RECORD_OVERHEAD_BYTES`, counted) is capped at that share, `maxBytes / 16`. Why both: with
+ * JS heap (`HELD_HEAP_BYTES`, counted) is capped at that share, `maxBytes / 16`. Why both: with
  * frames in buffers of their own and JSON text on the heap, a 10-minute run with an image stream grew
  * webmon's RSS to 130 % of the budget (malloc fragmentation, the garbage collector's lag), and with only
  * frames allocated once, the JSON history growing on the heap beside the (by then wholly touched) frame
@@ -30,7 +30,7 @@ import { msToNs, nowNs } from './clock.js';
 import { RECORD_OVERHEAD_BYTES, type Recorded } from './record.js';
 import type { Tappable } from './tap.js';
 import { WriterThread, queuedBytesOf } from './writer-thread.js';
-import { FrameArena } from './frame-arena.js';
+import { ARENA_SEGMENT_BYTES, FrameArena } from './frame-arena.js';
 
 export interface FlightRecorderOptions extends RecordingOptions {
   /** Most bytes held in memory; 0 turns the flight recorder off. @default 256 MiB */
@@ -46,7 +46,7 @@ export interface FlightRecorderStats {
   windowSeconds: Record<string, number>;
   /** Values evicted to stay within the budget, all topics. */
   evicted: number;
-  /** Values larger than the whole budget, never held. */
+  /** Values too large ever to be held (more than the memory less the slabs' sixteenth, or 1 GiB), never held. */
   tooLarge: number;
   /**
    * Bytes of the values' memory (allocated once: `maxBytes` less the bookkeeping's share, a sixteenth)
@@ -81,15 +81,18 @@ const SAVE_AHEAD_BYTES = 64 * 2 ** 20;
 
 /** What the bookkeeping of held values may take of the budget (the rest is the arena's). */
 const OVERHEAD_SHARE = 1 / 16;
-/** A topic's slab (small values packed one after another, freed whole when its last value has left): a 256th of the memory, 4–256 KiB. */
-const slabBytesFor = (arenaBytes: number): number => Math.ceil(Math.min(256 * 1024, Math.max(4096, arenaBytes / 256)) / 8) * 8;
+/**
+ * A topic's slab (small values packed one after another, freed whole when its last value has left): a
+ * 256th of the memory, 4–256 KiB (at most a quarter of a tiny memory).
+ */
+const slabBytesFor = (arenaBytes: number): number => Math.floor(Math.min(arenaBytes / 4, 256 * 1024, Math.max(4096, arenaBytes / 256)) / 8) * 8;
 /** Values up to a sixteenth of a slab go into one; bigger ones get a piece of their own. */
 const SMALL_PER_SLAB = 16;
 /**
  * The top of the memory kept for slabs (a sixteenth, at least 2 slabs): frames cannot take it, so while a
  * save pins every frame the small topics still find room.
  */
-const slabReserveFor = (arenaBytes: number, slabBytes: number): number => Math.max(2 * slabBytes, arenaBytes / 16);
+const slabReserveFor = (arenaBytes: number, slabBytes: number): number => Math.max(2 * slabBytes, Math.floor(arenaBytes / 16));
 
 /**
  * Why slabs: a topic's values leave oldest first, so a slab empties as a whole. Small values with pieces
@@ -105,6 +108,14 @@ interface Slab {
   sealed: boolean;
 }
 
+/** Where a new value goes: `bytes` to write it into, and where that is (see `Held`). */
+interface Room {
+  bytes: Uint8Array;
+  piece: Uint8Array | undefined;
+  slab: Slab | undefined;
+  offset: number;
+}
+
 /** A value as the flight recorder holds it: its bytes in the arena, the rest on the heap. */
 interface Held {
   kind: 'json' | 'frame';
@@ -116,10 +127,20 @@ interface Held {
   header: FrameInit | undefined;
   /** Frames: the length of the encoded header at the start of `bytes` (the data follows it). */
   headerLength: number;
-  /** The JSON text as UTF-8, or the frame's encoded header then its data: a piece of the arena. */
-  bytes: Uint8Array;
-  /** The slab `bytes` is in, for a small value. */
+  /**
+   * Where its bytes are (the JSON text as UTF-8, or the frame's encoded header then its data): a small
+   * value `length` bytes at `offset` in its `slab`, a big one a piece of the arena of its own (`piece`).
+   * Small values keep numbers, not a view: a typed array costs ~90 bytes of heap, and a minute of small
+   * topics is tens of thousands of values (`bytesOf` makes the view when needed).
+   */
+  piece: Uint8Array | undefined;
   slab: Slab | undefined;
+  offset: number;
+  length: number;
+}
+
+function bytesOf(value: Held): Uint8Array {
+  return value.piece ?? (value.slab as Slab).memory.subarray(value.offset, value.offset + value.length);
 }
 
 interface TopicHistory {
@@ -147,16 +168,23 @@ const utf8 = new TextDecoder();
 function recordOf(value: Held): Recorded {
   const base = { info: value.info, seq: value.seq, logTime: value.logTime, publishTime: value.publishTime };
   if (value.kind === 'json') {
-    const json = utf8.decode(value.bytes);
+    const json = utf8.decode(bytesOf(value));
     return { kind: 'json', ...base, json, bytes: json.length + RECORD_OVERHEAD_BYTES };
   }
-  const headerBytes = value.bytes.subarray(0, value.headerLength);
-  const data = value.bytes.subarray(value.headerLength);
-  return { kind: 'frame', ...base, header: value.header as FrameInit, headerBytes, data, bytes: value.bytes.byteLength + RECORD_OVERHEAD_BYTES };
+  const bytes = bytesOf(value);
+  const headerBytes = bytes.subarray(0, value.headerLength);
+  const data = bytes.subarray(value.headerLength);
+  return { kind: 'frame', ...base, header: value.header as FrameInit, headerBytes, data, bytes: bytes.byteLength + RECORD_OVERHEAD_BYTES };
 }
 
+/**
+ * The heap a held value costs (its object, two bigints, its slot in the topic's array), counted against
+ * the budget: 162 bytes measured with `--expose-gc` for 200 000 values on Node 20, rounded up.
+ */
+const HELD_HEAP_BYTES = 176;
+
 /** What a held value counts against the budget. */
-const sizeOf = (value: Held): number => value.bytes.byteLength + RECORD_OVERHEAD_BYTES;
+const sizeOf = (value: Held): number => value.length + HELD_HEAP_BYTES;
 
 class Flight implements FlightRecorder {
   readonly enabled: boolean;
@@ -175,6 +203,9 @@ class Flight implements FlightRecorder {
   private arena: FrameArena | undefined;
   private readonly arenaBytes: number;
   private readonly slabBytes: number;
+  private readonly slabReserve: number;
+  /** The largest value that can ever be held: big values cannot use the slabs' reserve, nor cross a segment. */
+  private readonly maxValueBytes: number;
   /** Values a save still reads, with how many saves read each. */
   private readonly pinned = new Map<Held, number>();
   /** Values evicted while pinned: their memory is freed when the last save lets go. */
@@ -188,29 +219,33 @@ class Flight implements FlightRecorder {
   ) {
     this.enabled = maxBytes > 0;
     const overhead = Math.floor(maxBytes * OVERHEAD_SHARE);
-    this.maxHeld = Math.max(1, Math.floor(overhead / RECORD_OVERHEAD_BYTES));
+    this.maxHeld = Math.max(1, Math.floor(overhead / HELD_HEAP_BYTES));
     this.arenaBytes = maxBytes - overhead;
     this.slabBytes = slabBytesFor(this.arenaBytes);
+    this.slabReserve = slabReserveFor(this.arenaBytes, this.slabBytes);
+    this.maxValueBytes = Math.min(this.arenaBytes - this.slabReserve, ARENA_SEGMENT_BYTES);
     this.untap = this.enabled
       ? relay.tap({
           declared: (info) => this.history(info),
           json: (info, seq, time, payloadJson) => {
             const history = this.history(info);
-            const room = this.room(history, Buffer.byteLength(payloadJson, 'utf8'));
+            const length = Buffer.byteLength(payloadJson, 'utf8');
+            const room = this.room(history, length);
             if (room === undefined) return;
-            const { bytes, slab } = room;
+            const { bytes, piece, slab, offset } = room;
             Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).write(payloadJson, 'utf8');
-            this.add(history, { kind: 'json', info, seq, logTime: nowNs(), publishTime: msToNs(time), header: undefined, headerLength: 0, bytes, slab });
+            this.add(history, { kind: 'json', info, seq, logTime: nowNs(), publishTime: msToNs(time), header: undefined, headerLength: 0, piece, slab, offset, length });
           },
           frame: (info, header, headerBytes, data) => {
             const history = this.history(info);
-            const room = this.room(history, headerBytes.byteLength + data.byteLength);
+            const length = headerBytes.byteLength + data.byteLength;
+            const room = this.room(history, length);
             if (room === undefined) return;
-            const { bytes, slab } = room;
+            const { bytes, piece, slab, offset } = room;
             // Header then data, as one message: the data stays 8-byte aligned (headers are whole 8-byte units).
             bytes.set(headerBytes, 0);
             bytes.set(data, headerBytes.byteLength);
-            this.add(history, { kind: 'frame', info, seq: header.seq, logTime: nowNs(), publishTime: msToNs(header.time), header, headerLength: headerBytes.byteLength, bytes, slab });
+            this.add(history, { kind: 'frame', info, seq: header.seq, logTime: nowNs(), publishTime: msToNs(header.time), header, headerLength: headerBytes.byteLength, piece, slab, offset, length });
           },
         })
       : () => undefined;
@@ -332,8 +367,8 @@ class Flight implements FlightRecorder {
    * share first (the topic with the most values gives one up), then memory (the topic with the most bytes).
    * `undefined` (counted) when the value could never fit, or when values a save still reads hold the rest.
    */
-  private room(history: TopicHistory, length: number): { bytes: Uint8Array; slab: Slab | undefined } | undefined {
-    if (length + RECORD_OVERHEAD_BYTES > this.arenaBytes) {
+  private room(history: TopicHistory, length: number): Room | undefined {
+    if (length > this.maxValueBytes) {
       this.tooLarge += 1;
       return undefined;
     }
@@ -344,7 +379,7 @@ class Flight implements FlightRecorder {
       this.droppedWhileSaving += 1;
       return undefined;
     }
-    const arena = (this.arena ??= new FrameArena(this.arenaBytes, undefined, slabReserveFor(this.arenaBytes, this.slabBytes)));
+    const arena = (this.arena ??= new FrameArena(this.arenaBytes, ARENA_SEGMENT_BYTES, this.slabReserve));
     for (;;) {
       const room = this.take(arena, history, length);
       if (room !== undefined) return room;
@@ -357,10 +392,10 @@ class Flight implements FlightRecorder {
   }
 
   /** A piece for a value: in the topic's slab when small (a new slab, from the arena's top, when full). */
-  private take(arena: FrameArena, history: TopicHistory, length: number): { bytes: Uint8Array; slab: Slab | undefined } | undefined {
+  private take(arena: FrameArena, history: TopicHistory, length: number): Room | undefined {
     if (length > this.slabBytes / SMALL_PER_SLAB) {
-      const bytes = arena.allocate(length);
-      return bytes === undefined ? undefined : { bytes, slab: undefined };
+      const piece = arena.allocate(length);
+      return piece === undefined ? undefined : { bytes: piece, piece, slab: undefined, offset: 0 };
     }
     const need = Math.ceil(Math.max(1, length) / 8) * 8;
     let slab = history.slab;
@@ -374,10 +409,10 @@ class Flight implements FlightRecorder {
       slab = { memory, used: 0, live: 0, sealed: false };
       history.slab = slab;
     }
-    const bytes = slab.memory.subarray(slab.used, slab.used + length);
+    const offset = slab.used;
     slab.used += need;
     slab.live += 1;
-    return { bytes, slab };
+    return { bytes: slab.memory.subarray(offset, offset + length), piece: undefined, slab, offset };
   }
 
   private add(history: TopicHistory, value: Held): void {
@@ -474,7 +509,7 @@ class Flight implements FlightRecorder {
     if (arena === undefined) return;
     const slab = value.slab;
     if (slab === undefined) {
-      arena.free(value.bytes);
+      arena.free(value.piece as Uint8Array);
       return;
     }
     slab.live -= 1;
