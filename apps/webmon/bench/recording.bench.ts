@@ -259,6 +259,8 @@ async function soak(): Promise<void> {
     const max = { rss: 0, external: 0, held: 0, baseRss: 0, baseExternal: 0, rssAdded: 0, externalAdded: 0 };
     let budget = 0;
     let lastPrint = -Infinity;
+    /** What the recorder adds (with − without) at each sample after the first minute: RSS, external. */
+    const added = { rss: [] as number[], external: [] as number[] };
     console.log(`\nflight recorder soak: the demo (napari 0.4 at 60 Hz + ${IMAGE}² float32 at 30 Hz) for ${SOAK_SECONDS} s, with the default flight recorder and, beside it, without one\n`);
     console.log('| s | RSS with / without | external with / without | held by the recorder / budget | its memory touched | evicted |');
     console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -280,6 +282,8 @@ async function soak(): Promise<void> {
       if (seconds >= 60) {
         max.rssAdded = Math.max(max.rssAdded, rss - baseRss);
         max.externalAdded = Math.max(max.externalAdded, external - baseExternal);
+        added.rss.push(rss - baseRss);
+        added.external.push(external - baseExternal);
       }
       const end = seconds >= SOAK_SECONDS;
       if (seconds - lastPrint >= 30 || end) {
@@ -294,6 +298,11 @@ async function soak(): Promise<void> {
       `held ${mib(max.held)} of ${mib(budget)} (${((max.held / budget) * 100).toFixed(1)} %; goal within ±10 %)`);
     console.log(`what the flight recorder adds, with − without at the same moment, max after the first minute: RSS ${mib(max.rssAdded)} (${share(max.rssAdded)}), ` +
       `external ${mib(max.externalAdded)} (${share(max.externalAdded)})`);
+    // Each process's garbage comes and goes on its own schedule (4 MiB frames freed by its collector), so one
+    // sample's difference swings by tens of MiB either way: the median and the maxima's difference say more.
+    const quantile = (values: number[], q: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))] ?? 0;
+    console.log(`  median of those differences: RSS ${mib(quantile(added.rss, 0.5))} (${share(quantile(added.rss, 0.5))}), external ${mib(quantile(added.external, 0.5))} (${share(quantile(added.external, 0.5))}); ` +
+      `p90 RSS ${mib(quantile(added.rss, 0.9))} (${share(quantile(added.rss, 0.9))}); difference of the maxima: RSS ${mib(max.rss - max.baseRss)} (${share(max.rss - max.baseRss)})`);
   } finally {
     await Promise.all([withRecorder.stop(), without.stop()]);
   }
