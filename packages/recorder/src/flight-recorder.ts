@@ -384,16 +384,21 @@ class Flight implements FlightRecorder {
       const room = this.take(arena, history, length);
       if (room !== undefined) return room;
       // A big value needs a piece that a value in a slab cannot give back.
-      if (!this.evictFrom(this.mostBytes(length > this.slabBytes / SMALL_PER_SLAB))) {
+      if (!this.evictFrom(this.mostBytes(this.isBig(length)))) {
         this.droppedWhileSaving += 1;
         return undefined;
       }
     }
   }
 
+  /** Whether a value of `length` bytes gets a piece of its own (else it goes into its topic's slab). */
+  private isBig(length: number): boolean {
+    return length > this.slabBytes / SMALL_PER_SLAB;
+  }
+
   /** A piece for a value: in the topic's slab when small (a new slab, from the arena's top, when full). */
   private take(arena: FrameArena, history: TopicHistory, length: number): Room | undefined {
-    if (length > this.slabBytes / SMALL_PER_SLAB) {
+    if (this.isBig(length)) {
       const piece = arena.allocate(length);
       return piece === undefined ? undefined : { bytes: piece, piece, slab: undefined, offset: 0 };
     }

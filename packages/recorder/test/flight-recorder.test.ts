@@ -1,5 +1,5 @@
 import { decodeFrame } from '@webmon/protocol';
-import { createRelay, type Relay } from '@webmon/relay';
+import { createRelay, type Relay, type RelayTopicOptions } from '@webmon/relay';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecorderErrorCode, createFlightRecorder } from '../src/index.js';
 import { readIndexed } from './helpers.js';
@@ -19,6 +19,12 @@ beforeEach(() => {
 afterEach(async () => {
   await relay.close();
 });
+
+/** Replaces the shared relay with one of these topics (closed after the test as usual). */
+async function useRelay(topics: RelayTopicOptions[]): Promise<void> {
+  await relay.close();
+  relay = createRelay({ topics });
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -122,14 +128,11 @@ describe('the flight recorder’s frame memory', () => {
   });
 
   it('frames of mixed sizes from two topics stay within the memory, each readable as it was', async () => {
-    await relay.close();
-    relay = createRelay({
-      topics: [
-        { name: 'ticks', mode: 'stream' },
-        { name: 'image', mode: 'latest', binary: true },
-        { name: 'tiles', mode: 'stream', binary: true },
-      ],
-    });
+    await useRelay([
+      { name: 'ticks', mode: 'stream' },
+      { name: 'image', mode: 'latest', binary: true },
+      { name: 'tiles', mode: 'stream', binary: true },
+    ]);
     const maxBytes = 2 * 2 ** 20;
     const flight = createFlightRecorder(relay, { maxBytes });
     let seed = 7;
@@ -181,15 +184,12 @@ describe('the flight recorder’s frame memory', () => {
   });
 
   it('over a long run, small topics beside an image stream neither crowd the frames out nor pass the bookkeeping cap', async () => {
-    await relay.close();
-    relay = createRelay({
-      topics: [
-        { name: 'image', mode: 'latest', binary: true },
-        { name: 'ticks', mode: 'stream' },
-        { name: 'status', mode: 'latest' },
-        { name: 'poll', mode: 'latest' },
-      ],
-    });
+    await useRelay([
+      { name: 'image', mode: 'latest', binary: true },
+      { name: 'ticks', mode: 'stream' },
+      { name: 'status', mode: 'latest' },
+      { name: 'poll', mode: 'latest' },
+    ]);
     const maxBytes = 4 * 2 ** 20;
     const flight = createFlightRecorder(relay, { maxBytes });
     const frame = new Uint8Array(64 * 1024);
