@@ -10,6 +10,15 @@ export interface RecordingWritable extends IWritable {
   writev?(buffers: Uint8Array[]): Promise<void>;
   /** Milliseconds spent so far waiting for the device (not CPU), for a writer that budgets its CPU. */
   waitedMs?(): number;
+  /**
+   * Bytes of padding the MCAP writer should put before `after` more bytes and then `piece`, for the
+   * writable to write `piece` from where it is rather than copy it (0: none). See `direct-file-writable.ts`.
+   */
+  paddingFor?(piece: Uint8Array, after: number): number;
+  /** Resolves once the pieces written from where they are (see `paddingFor`) are done with. */
+  whenWritten?(): Promise<void>;
+  /** More shared memory whose big pieces may be written from where they are (`FileWritableOptions.inPlace`). */
+  addInPlace?(memory: SharedArrayBuffer): Promise<void>;
 }
 
 export interface FileWritableOptions {
@@ -18,12 +27,14 @@ export interface FileWritableOptions {
    * `direct-file-writable.ts` for why, and what it costs. @default true
    */
   direct?: boolean;
+  /** Direct only: shared memory whose big pieces are written from where they are (`DirectFileOptions`). */
+  inPlace?: SharedArrayBuffer[];
 }
 
 /** A new file (an existing one is replaced), written in order from the start. */
 export async function openFileWritable(path: string, options: FileWritableOptions = {}): Promise<RecordingWritable> {
   if (options.direct ?? true) {
-    const direct = await openDirectFileWritable(path);
+    const direct = await openDirectFileWritable(path, options.inPlace === undefined ? {} : { inPlace: options.inPlace });
     if (direct !== undefined) return direct;
   }
   let handle: FileHandle;

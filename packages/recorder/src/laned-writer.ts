@@ -16,6 +16,25 @@ import { BULK_COMPRESSION_MUST_SAVE, type CompressChunk } from './compression.js
 /** `@mcap/core`'s writable, with a gathered write when it has one (a file: one `writev` per frame chunk). */
 export interface GatheringWritable extends IWritable {
   writev?(buffers: Uint8Array[]): Promise<void>;
+  /** Padding wanted before `after` more bytes and then `piece` (see `RecordingWritable.paddingFor`). */
+  paddingFor?(piece: Uint8Array, after: number): number;
+}
+
+/**
+ * A private MCAP record (opcodes 0x80–0xFF are the spec's for private records, which readers skip) of
+ * zeros: put before a frame's chunk so the frame lands in the file where the writable can write it from
+ * where it is (`paddingFor`). Readers skip it; indexed readers never see it.
+ */
+export const PADDING_OPCODE = 0x80;
+const PADDING_RECORD_MIN_BYTES = 9;
+
+function paddingRecord(bytes: number): Uint8Array {
+  if (bytes < PADDING_RECORD_MIN_BYTES) throw new RangeError(`a padding record takes at least ${PADDING_RECORD_MIN_BYTES} bytes, not ${bytes}`);
+  const record = new Uint8Array(bytes);
+  const view = new DataView(record.buffer);
+  view.setUint8(0, PADDING_OPCODE);
+  view.setBigUint64(1, BigInt(bytes - PADDING_RECORD_MIN_BYTES), true);
+  return record;
 }
 
 export interface LanedWriterOptions {
@@ -176,12 +195,13 @@ export class LanedMcapWriter {
     header.set(name, 41);
     view.setBigUint64(41 + name.byteLength, BigInt(bodyLength), true);
 
-    const chunkStartOffset = this.writable.position();
+    const padding = compressed === undefined ? (this.writable.paddingFor?.(data, header.byteLength + definitions.byteLength + MESSAGE_HEADER_BYTES) ?? 0) : 0;
+    const chunkStartOffset = this.writable.position() + BigInt(padding);
     const chunkLength = BigInt(header.byteLength + bodyLength);
     const messageIndexStart = chunkStartOffset + chunkLength;
     // Pending records were flushed by the previous call: the builder holds only this chunk's index.
     const messageIndexLength = this.records.writeMessageIndex({ channelId: message.channelId, records: [[message.logTime, BigInt(definitions.byteLength)]] });
-    await this.writeAll([header, ...body, this.records.buffer.subarray(0, this.records.length)]);
+    await this.writeAll([...(padding > 0 ? [paddingRecord(padding)] : []), header, ...body, this.records.buffer.subarray(0, this.records.length)]);
     this.records.reset();
     this.chunkIndexes.push({
       messageStartTime: message.logTime,

@@ -73,6 +73,43 @@ describe('openDirectFileWritable', () => {
     expect((await readFile(path)).equals(joined(parts.map((part) => new Uint8Array(part))))).toBe(true);
   });
 
+  it('writes big pieces of shared memory it was told about from where they are, once padded as paddingFor says', async () => {
+    const path = join(dir, 'in-place.bin');
+    const ring = new Uint8Array(new SharedArrayBuffer(16 * 2 ** 20));
+    ring.set(randomBytes(ring.byteLength));
+    const writable = (await openDirectFileWritable(path, { inPlace: [ring.buffer as SharedArrayBuffer] }))!;
+    const later = new Uint8Array(new SharedArrayBuffer(8 * 2 ** 20));
+    later.set(randomBytes(later.byteLength));
+    await writable.addInPlace(later.buffer as SharedArrayBuffer); // told about after the file's first bytes
+    const expected: Uint8Array[] = [];
+    const put = async (pieces: Uint8Array[]) => {
+      await writable.writev(pieces);
+      for (const piece of pieces) expected.push(new Uint8Array(piece)); // a copy: the memory changes below
+    };
+    // Frames at awkward offsets in both buffers, each after a header of its own length, as a chunk would be.
+    const frames = [ring.subarray(12_345, 12_345 + 3 * 2 ** 20 + 7), later.subarray(8, 8 + 2 ** 20), ring.subarray(5 * 2 ** 20 + 1, 9 * 2 ** 20), later.subarray(4097, 4097 + 5 * 2 ** 20)];
+    for (const [index, frame] of frames.entries()) {
+      const header = randomBytes(31 + index * 100);
+      const padding = writable.paddingFor(frame, header.byteLength);
+      expect(padding === 0 || (padding >= 9 && padding <= 4096 + 8)).toBe(true);
+      await put([new Uint8Array(padding), header, frame, randomBytes(77)]);
+    }
+    expect(writable.piecesInPlace).toBe(frames.length);
+    // A big piece that is not padded for its place is copied, whatever its memory.
+    const unpadded = ring.subarray(100, 100 + 2 ** 20);
+    if (writable.paddingFor(unpadded, 0) !== 0) {
+      await put([unpadded]);
+      expect(writable.piecesInPlace).toBe(frames.length);
+    }
+    // Once `whenWritten` resolves, the memory may change: the file keeps what was handed over.
+    await writable.whenWritten();
+    ring.fill(0);
+    later.fill(0);
+    await writable.close();
+    const bytes = await readFile(path);
+    expect(bytes.equals(joined(expected))).toBe(true);
+  });
+
   it('replaces an existing file, and an empty recording is an empty file', async () => {
     const path = join(dir, 'old.bin');
     const before = (await openDirectFileWritable(path))!;

@@ -1,16 +1,16 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { McapIndexedReader } from '@mcap/core';
+import { McapIndexedReader, McapStreamReader } from '@mcap/core';
 import { decodeFrame } from '@webmon/protocol';
 import { createRelay, type Relay } from '@webmon/relay';
 import { createRelayClient } from '@webmon/relay/client';
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RecorderErrorCode, recordToFile, type RecordingWritable } from '../src/index.js';
+import { RecorderErrorCode, createFlightRecorder, decompressHandlers, openRecording, recordToFile, type RecordingWritable } from '../src/index.js';
 import { readIndexed, readStream } from './helpers.js';
 
 let dir: string;
@@ -184,6 +184,53 @@ describe('recordToFile', () => {
     expect(read).toBeLessThanOrEqual(published);
     // Values arrive in order: what was read is a prefix of what was published.
     expect([...back.channels.values()].map((channel) => channel.topic)).toContain('events');
+  });
+
+  it('frames the flight recorder holds are written from its memory, padded into place; every reader reads them back, a file cut short too', async () => {
+    const path = join(dir, 'lent.mcap');
+    const flight = createFlightRecorder(relay, { maxBytes: 16 * 2 ** 20 });
+    const recorder = await recordToFile(relay, { path, images: false, flightRecorder: flight });
+    // Frames of ~1 MiB, of awkward lengths and random bits (zstd cannot shrink them, so they are stored as
+    // they are): each is written from the flight recorder's memory.
+    const count = 12;
+    const published = [...Array(count).keys()].map((n) => randomBytes(2 ** 20 + 5 * n));
+    for (const data of published) relay.publishFrame('camera', { dtype: 'uint8', shape: [data.byteLength] }, new Uint8Array(data));
+    relay.publish('stats', { done: true });
+    await recorder.close();
+    expect(recorder.stats().framesLent).toBe(count);
+    expect(recorder.stats().framesInRing).toBe(0);
+
+    // Compared by digest: deep equality of megabytes element by element takes minutes.
+    const digest = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+    const expected = published.map(digest);
+    const readFrames = (messages: { topic: string; message: { data: Uint8Array } }[]) =>
+      messages.filter((entry) => entry.topic === 'camera').map((entry) => digest(decodeFrame(entry.message.data).data as Uint8Array));
+    expect(readFrames((await readIndexed(path)).messages)).toEqual(expected);
+    // Front to back, the stream reader steps over the padding records (private records, which readers skip).
+    const bytes = await readFile(path);
+    const stream = new McapStreamReader({ decompressHandlers: await decompressHandlers() });
+    stream.append(bytes);
+    let paddings = 0;
+    for (let record; (record = stream.nextRecord()); ) if (record.type === 'Unknown' && record.opcode === 0x80) paddings += 1;
+    expect(paddings).toBeGreaterThan(0);
+    expect((await readStream(bytes)).counts.get('camera')).toBe(count);
+    // Cut after the seventh frame's chunk, as a crash would: the scan that rebuilds the index reads past the padding.
+    const cutPath = join(dir, 'cut.mcap');
+    await writeFile(cutPath, bytes.subarray(0, Math.floor(bytes.byteLength * 0.6)));
+    const cut = await openRecording(cutPath);
+    try {
+      expect(cut.problems.truncated).toBe(true);
+      const frames: string[] = [];
+      for await (const message of cut.messages()) if (message.kind === 'frame') frames.push(digest(message.frame.data as Uint8Array));
+      expect(frames.length).toBeGreaterThanOrEqual(6);
+      expect(frames).toEqual(expected.slice(0, frames.length));
+    } finally {
+      await cut.close();
+    }
+    // Every lent frame was given back: with its 16 MiB the flight recorder takes many more frames and drops none.
+    for (let n = 0; n < 40; n++) relay.publishFrame('camera', { dtype: 'uint8', shape: [2 ** 20] }, new Uint8Array(2 ** 20));
+    expect(flight.stats().droppedWhileSaving).toBe(0);
+    flight.close();
   });
 
   it('channels say whether the topic is binary and, when it has one, its replay window', async () => {

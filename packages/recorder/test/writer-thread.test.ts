@@ -22,14 +22,14 @@ describe('WriterThread', () => {
     const writer = await WriterThread.start(SETUP, undefined, undefined);
     const info = { name: 'camera', mode: 'latest', schema: 'webmon.v1/frame', binary: true } as const;
     const headerBytes = new Uint8Array(16).fill(32);
-    // 40 MiB of 1 MiB frames through a 32 MiB ring: it wraps, and a reused place holds the new frame.
-    const sizes = [...Array(40).fill(1 << 20), 20 << 20, 1 << 20];
+    // 72 MiB of 1 MiB frames through a 64 MiB ring: it wraps, and a reused place holds the new frame.
+    const sizes = [...Array(72).fill(1 << 20), 40 << 20, 1 << 20];
     for (const [n, size] of sizes.entries()) {
       const data = new Uint8Array(size).fill(n);
       writer.add(frameRecord(info, { topic: 'camera', seq: n, time: Date.now(), dtype: 'uint8', shape: [size] }, headerBytes, data));
       await writer.drain(0);
     }
-    expect(writer.framesInRing).toBe(41);
+    expect(writer.framesInRing).toBe(73);
     expect(writer.framesAllocated + writer.framesReused).toBe(1);
     const back = await readIndexed((await writer.end()) as Uint8Array);
     const frames = back.messages.filter((entry) => entry.topic === 'camera').map((entry) => entry.message.data);

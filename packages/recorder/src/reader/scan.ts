@@ -37,6 +37,8 @@ function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** Opcodes 0x80–0xFF are the MCAP spec's for private records, which readers skip. */
+const PRIVATE_OPCODES_FROM = 0x80;
 /** Opcodes whose records the scan keeps (what the summary needs); messages are found by their framing alone. */
 const DEFINITIONS = new Set<number>([Opcode.SCHEMA, Opcode.CHANNEL, Opcode.METADATA]);
 
@@ -156,6 +158,8 @@ export async function scanRecording(readable: Readable, size: bigint, decompress
       for (const record of records) if (record.type === 'Metadata') metadataIndexes.push({ offset: at, length: end - at, name: record.name });
     } else if (opcode === Opcode.MESSAGE) {
       unchunkedMessages++;
+    } else if (opcode >= PRIVATE_OPCODES_FROM) {
+      // A private record (webmon's padding before a frame's chunk, or another writer's): skipped.
     } else if (opcode === 0 || opcode > Opcode.MAX) {
       // Not a record webmon or any MCAP writer makes: damage. What follows cannot be trusted.
       ending = 'damage';
