@@ -116,7 +116,7 @@ async function serve(options: WebmonOptions, io: Io, signalled: Promise<NodeJS.S
 
   if (options.record !== undefined) {
     try {
-      recorder = await startRecording(server.relay, options.record, logger, options.recordRawImageHz, server.flightRecorder);
+      recorder = await startRecording(server.relay, options.record, logger, options.recordRawImageHz);
     } catch (error) {
       await server.close();
       throw error;

@@ -4,7 +4,7 @@
  */
 import { napariJsonSchemas } from '@webmon/napari';
 import type { Relay } from '@webmon/relay';
-import { recordToFile, type FileRecorder, type FrameLender, type JsonSchemaLookup } from '@webmon/recorder';
+import { recordToFile, type FileRecorder, type JsonSchemaLookup } from '@webmon/recorder';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -14,11 +14,10 @@ export function recordingSchemas(): JsonSchemaLookup {
   return (id) => byId.get(id);
 }
 
-/** `flightRecorder`: the server's, when it has one: frames it holds are written from its memory (no second copy). */
-export async function startRecording(relay: Relay, path: string, logger: Logger, rawImageHz: number, flightRecorder?: FrameLender & { enabled: boolean }): Promise<FileRecorder> {
+export async function startRecording(relay: Relay, path: string, logger: Logger, rawImageHz: number): Promise<FileRecorder> {
   let recorder: FileRecorder;
   try {
-    recorder = await recordToFile(relay, { path, schemas: recordingSchemas(), rawImageHz, ...(flightRecorder?.enabled === true ? { flightRecorder } : {}) });
+    recorder = await recordToFile(relay, { path, schemas: recordingSchemas(), rawImageHz });
   } catch (error) {
     throw new WebmonError(WebmonErrorCode.RECORD_FAILED, `cannot record to ${path}: ${(error as Error).message}`, { cause: error });
   }

@@ -67,7 +67,7 @@ export async function runProgram(options: WebmonOptions, io: Io, run: { command:
   let recorder: FileRecorder | undefined;
   if (options.record !== undefined) {
     try {
-      recorder = await startRecording(server.relay, options.record, logger, options.recordRawImageHz, server.flightRecorder);
+      recorder = await startRecording(server.relay, options.record, logger, options.recordRawImageHz);
     } catch (error) {
       signals.release();
       await server.close();

@@ -115,7 +115,7 @@ async function run(variant: Variant, round: number): Promise<Result> {
   const relay = createRelay({ topics: [{ name: 'image', mode: 'latest', binary: true }, { name: 'frame_time', mode: 'latest' }] });
   const flight: FlightRecorder | undefined = variant.flight ? createFlightRecorder(relay) : undefined;
   const path = join(dir, `${round}-${variant.name.replace(/\W+/g, '-')}.mcap`);
-  const file: FileRecorder | undefined = variant.file === undefined ? undefined : await recordToFile(relay, { path, rawImageHz: variant.file.rawImageHz, ...(flight === undefined ? {} : { flightRecorder: flight }) });
+  const file: FileRecorder | undefined = variant.file === undefined ? undefined : await recordToFile(relay, { path, rawImageHz: variant.file.rawImageHz });
   let frames = 0;
   let ticks = 0;
   const publishFor = async (ms: number): Promise<void> => {

@@ -36,7 +36,7 @@
  * `openDirectFileWritable` answers `undefined` where `O_DIRECT` is not available (not Linux; a filesystem
  * that refuses it, such as some network ones): the caller then writes buffered.
  */
-import { close, constants, ftruncate, open, unlink, write } from 'node:fs';
+import { close, constants, ftruncate, open, write } from 'node:fs';
 import { RecorderError, RecorderErrorCode } from './errors.js';
 import type { RecordingWritable } from './file-writable.js';
 import { SHARED_COPY_ALIGNMENT, alignLike } from './shared-ring.js';
@@ -140,7 +140,7 @@ export async function openDirectFileWritable(path: string, options: DirectFileOp
       const offset = await firstAlignedOffset(fd, new Uint8Array(shared));
       if (offset !== undefined) inPlace.set(shared, offset);
     }
-    return new DirectFileWritable(path, fd, tailFd, stages, inPlace);
+    return new DirectFileWritable(fd, tailFd, stages, inPlace);
   } catch (error) {
     await closeFd(fd).catch(() => undefined);
     throw new RecorderError(RecorderErrorCode.OPEN_FAILED, `cannot write ${path}: ${(error as Error).message}`, { cause: error });
@@ -173,12 +173,11 @@ export class DirectFileWritable implements RecordingWritable {
   piecesInPlace = 0;
 
   constructor(
-    private readonly path: string,
     private readonly fd: number,
     private readonly tailFd: number,
     stages: Uint8Array[],
     /** Shared buffers whose pieces may be written in place: the first offset the kernel accepts in each. */
-    private readonly inPlace = new Map<ArrayBufferLike, number>(),
+    private readonly inPlace: ReadonlyMap<ArrayBufferLike, number> = new Map(),
   ) {
     this.stage = stages[0] as Uint8Array;
     this.free = stages.slice(1);
@@ -210,24 +209,6 @@ export class DirectFileWritable implements RecordingWritable {
     if (aligned === undefined || piece.byteLength < IN_PLACE_FROM_BYTES) return 0;
     const gap = modBlock(piece.byteOffset - aligned - (Number(this.length) + after));
     return gap === 0 || gap >= PADDING_RECORD_MIN_BYTES ? gap : gap + BLOCK;
-  }
-
-  /**
-   * More shared memory whose big pieces are written in place. Where it is aligned is found as at the
-   * start, but on a file of its own beside the recording (deleted at once): the recording's first block
-   * is taken by then.
-   */
-  async addInPlace(memory: SharedArrayBuffer): Promise<void> {
-    if (this.inPlace.has(memory)) return;
-    const probePath = `${this.path}.${process.pid}.align`;
-    const fd = await openFd(probePath, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants as { O_DIRECT: number }).O_DIRECT);
-    try {
-      const offset = await firstAlignedOffset(fd, new Uint8Array(memory));
-      if (offset !== undefined) this.inPlace.set(memory, offset);
-    } finally {
-      await closeFd(fd).catch(() => undefined);
-      await new Promise<void>((resolve) => unlink(probePath, () => resolve()));
-    }
   }
 
   /** Resolves once every piece written in place so far is on disk (its memory may then change). */

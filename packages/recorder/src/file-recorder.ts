@@ -9,7 +9,6 @@
 import type { ChunkCompression } from './compression.js';
 import { RecorderError, RecorderErrorCode, isRecorderError } from './errors.js';
 import type { RecordingWritable } from './file-writable.js';
-import type { FrameLender } from './frame-loan.js';
 import type { JsonSchemaLookup } from './layout.js';
 import { frameRecord, jsonRecord } from './record.js';
 import type { Tappable } from './tap.js';
@@ -50,12 +49,6 @@ export interface FileRecorderOptions extends RecordingOptions {
    */
   maxCpuShare?: number;
   /**
-   * The flight recorder of the same relay, created before this recorder: frames it holds are written to
-   * the file from its memory rather than copied once more for the writer thread (one 4 MiB copy less per
-   * frame of a 1024² float32 stream on the event loop).
-   */
-  flightRecorder?: FrameLender;
-  /**
    * Write the file with `O_DIRECT` where the platform and filesystem allow it (Linux), so an image
    * stream's gigabytes go to the disk without costing the page cache's kernel time; `false` writes
    * through the page cache. @default true
@@ -79,9 +72,7 @@ export interface FileRecorderStats {
   /** The code of that error: `RECORDER_WRITE_FAILED`, `RECORDER_WORKER_FAILED`. */
   errorCode: RecorderErrorCode | undefined;
   closed: boolean;
-  /** Frames written from the flight recorder's memory (no copy on the event loop). */
-  framesLent: number;
-  /** Frames copied for the writer thread into the ring both threads share (the usual way without a flight recorder). */
+  /** Frames copied for the writer thread into the ring both threads share (the usual way). */
   framesInRing: number;
   /** Frames that did not fit the ring, copied into a buffer the thread gave back, and into a new one. */
   framesReused: number;
@@ -144,7 +135,7 @@ export async function recordToFile(relay: Tappable, options: FileRecorderOptions
     throw new RecorderError((error as RecorderError).code ?? RecorderErrorCode.WRITE_FAILED, `cannot write ${options.path ?? 'the recording'}: ${(error as Error).message}`, { cause: error });
   }
   writer.unref();
-  return new Recorder(relay, writer, options.writable, options.path, maxQueuedBytes, options.flightRecorder);
+  return new Recorder(relay, writer, options.writable, options.path, maxQueuedBytes);
 }
 
 class Recorder implements FileRecorder {
@@ -160,7 +151,6 @@ class Recorder implements FileRecorder {
     private readonly writable: RecordingWritable | undefined,
     private readonly path: string | undefined,
     private readonly maxQueuedBytes: number,
-    lender: FrameLender | undefined,
   ) {
     this.untap = relay.tap({
       declared: (info) => {
@@ -170,7 +160,7 @@ class Recorder implements FileRecorder {
         if (this.admit(info.name, payloadJson.length)) this.writer.add(jsonRecord(info, seq, time, payloadJson));
       },
       frame: (info, header, headerBytes, data) => {
-        if (this.admit(info.name, headerBytes.length + data.byteLength)) this.writer.add(frameRecord(info, header, headerBytes, data), lender?.lendFrame(info, header.seq));
+        if (this.admit(info.name, headerBytes.length + data.byteLength)) this.writer.add(frameRecord(info, header, headerBytes, data));
       },
     });
   }
@@ -187,7 +177,6 @@ class Recorder implements FileRecorder {
       error: error?.message,
       errorCode: error?.code,
       closed: this.closed,
-      framesLent: this.writer.framesLent,
       framesInRing: this.writer.framesInRing,
       framesReused: this.writer.framesReused,
       framesAllocated: this.writer.framesAllocated,

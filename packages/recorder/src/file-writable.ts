@@ -17,8 +17,6 @@ export interface RecordingWritable extends IWritable {
   paddingFor?(piece: Uint8Array, after: number): number;
   /** Resolves once the pieces written from where they are (see `paddingFor`) are done with. */
   whenWritten?(): Promise<void>;
-  /** More shared memory whose big pieces may be written from where they are (`FileWritableOptions.inPlace`). */
-  addInPlace?(memory: SharedArrayBuffer): Promise<void>;
 }
 
 export interface FileWritableOptions {

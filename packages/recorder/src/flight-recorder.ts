@@ -31,8 +31,6 @@ import { RECORD_OVERHEAD_BYTES, type Recorded } from './record.js';
 import type { Tappable } from './tap.js';
 import { WriterThread, queuedBytesOf } from './writer-thread.js';
 import { ARENA_SEGMENT_BYTES, FrameArena } from './frame-arena.js';
-import type { FrameLender, FrameLoan } from './frame-loan.js';
-import { copyIntoShared } from './shared-ring.js';
 
 export interface FlightRecorderOptions extends RecordingOptions {
   /** Most bytes held in memory; 0 turns the flight recorder off. @default 256 MiB */
@@ -57,11 +55,11 @@ export interface FlightRecorderStats {
   memoryTouched: number;
   /** Free pieces of that memory besides its untouched end (0 or 1 when it is not fragmented). */
   memoryFragments: number;
-  /** Values dropped because a save (or a file recorder writing a lent frame) still held the memory they needed. */
+  /** Values dropped because a save still held the memory they needed. */
   droppedWhileSaving: number;
 }
 
-export interface FlightRecorder extends FrameLender {
+export interface FlightRecorder {
   readonly enabled: boolean;
   stats(): FlightRecorderStats;
   /**
@@ -246,7 +244,7 @@ class Flight implements FlightRecorder {
             const { bytes, piece, slab, offset } = room;
             // Header then data, as one message: the data stays 8-byte aligned (headers are whole 8-byte units).
             bytes.set(headerBytes, 0);
-            copyIntoShared(bytes, headerBytes.byteLength, data);
+            bytes.set(data, headerBytes.byteLength);
             this.add(history, { kind: 'frame', info, seq: header.seq, logTime: nowNs(), publishTime: msToNs(header.time), header, headerLength: headerBytes.byteLength, piece, slab, offset, length });
           },
         })
@@ -339,24 +337,6 @@ class Flight implements FlightRecorder {
       letGo(chosen.length);
       await writer?.terminate();
     }
-  }
-
-  lendFrame(info: TopicInfo, seq: number): FrameLoan | undefined {
-    const history = this.topics.get(info.name);
-    if (this.closed || history === undefined || history.info !== info || history.values.length <= history.head) return undefined;
-    const value = history.values[history.values.length - 1] as Held;
-    if (value.kind !== 'frame' || value.seq !== seq || value.piece === undefined) return undefined;
-    // Pinned as a save pins: evicted meanwhile, it keeps its memory until given back.
-    this.pin(value);
-    let lent = true;
-    return {
-      bytes: value.piece,
-      release: () => {
-        if (!lent) return;
-        lent = false;
-        this.unpin(value);
-      },
-    };
   }
 
   close(): void {

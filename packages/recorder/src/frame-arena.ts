@@ -18,9 +18,6 @@
  * only, and its `free` walks the list of pieces in use. Here the free pieces are two sorted arrays of
  * numbers, searched by bisection when freeing. Pieces are 8-byte aligned (lengths rounded up to 8) so a
  * typed array may view a frame in place.
- *
- * Why shared memory (`SharedArrayBuffer`): a file recorder's writer thread writes a held frame to disk from
- * here (`FrameLender`), instead of the event loop copying it once more for the thread.
  */
 export const ARENA_SEGMENT_BYTES = 2 ** 30;
 const ALIGN = 8;
@@ -150,7 +147,7 @@ export class FrameArena {
     const segmentStart = segment * this.segmentBytes;
     let bytes = this.segments[segment];
     if (bytes === undefined) {
-      bytes = new Uint8Array(new SharedArrayBuffer(Math.min(this.size, segmentStart + this.segmentBytes) - segmentStart));
+      bytes = new Uint8Array(Math.min(this.size, segmentStart + this.segmentBytes) - segmentStart);
       this.segments[segment] = bytes;
     }
     return bytes.subarray(start - segmentStart, start - segmentStart + length);

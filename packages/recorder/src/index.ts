@@ -9,7 +9,6 @@ export type { RecordingWritable } from './file-writable.js';
 // Flight recorder
 export { createFlightRecorder, DEFAULT_FLIGHT_RECORDER_BYTES, MAX_SAVE_SECONDS } from './flight-recorder.js';
 export type { FlightRecorder, FlightRecorderOptions, FlightRecorderStats } from './flight-recorder.js';
-export type { FrameLender, FrameLoan } from './frame-loan.js';
 
 // File layout
 export { FRAME_MESSAGE_ENCODING, IMAGE_CHANNEL_SUFFIX, RAW_IMAGE_SCHEMA } from './layout.js';

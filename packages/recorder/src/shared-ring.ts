@@ -1,7 +1,7 @@
 /**
  * The frames on their way to a writer thread, in one `SharedArrayBuffer` both threads see: the event loop
- * copies a frame in and posts only where it is; the thread says how far it has read, and that space is
- * used again.
+ * copies a frame in and posts only where it is; the thread says how far it is done with the ring (a big
+ * frame is written to the file from here, so that is once its write is done), and that space is used again.
  *
  * Why not a buffer per frame, transferred and sent back: every ArrayBuffer that arrives in a thread is new
  * external memory to its V8 heap, and external memory is what starts V8's full garbage collections. With
@@ -66,26 +66,4 @@ export const SHARED_COPY_ALIGNMENT = 8;
 export function alignLike(offset: number, like: number): number {
   const a = SHARED_COPY_ALIGNMENT;
   return offset + ((((like - offset) % a) + a) % a);
-}
-
-/** Copies at least this long into shared memory go through `copyIntoShared`'s bounce when misaligned. */
-const BOUNCE_FROM_BYTES = 64 * 1024;
-let bounce: Uint8Array | undefined;
-
-/**
- * `source` into `target` (shared memory) at `offset`, fast whatever the source's alignment: a big copy
- * whose source and target disagree modulo SHARED_COPY_ALIGNMENT goes through a buffer placed to agree with
- * the target (a plain copy, then a word-wise one: ≈ 0.4 ms for 4 MiB, against 1.6 ms byte by byte). The
- * buffer is kept for the next one (as big as the largest such copy so far).
- */
-export function copyIntoShared(target: Uint8Array, offset: number, source: Uint8Array): void {
-  const at = target.byteOffset + offset;
-  if (source.byteLength < BOUNCE_FROM_BYTES || alignLike(at, source.byteOffset) === at) {
-    target.set(source, offset);
-    return;
-  }
-  if (bounce === undefined || bounce.byteLength < source.byteLength + SHARED_COPY_ALIGNMENT) bounce = new Uint8Array(source.byteLength + SHARED_COPY_ALIGNMENT);
-  const shift = alignLike(bounce.byteOffset, at) - bounce.byteOffset;
-  bounce.set(source, shift);
-  target.set(bounce.subarray(shift, shift + source.byteLength), offset);
 }

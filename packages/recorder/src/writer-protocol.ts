@@ -29,20 +29,17 @@ export type WireItem =
   | { kind: 'declare'; topic: number; info: TopicInfo; schema: Record<string, unknown> | undefined }
   | { kind: 'json'; topic: number; seq: number; logTime: bigint; publishTime: bigint; json: string }
   /**
-   * The whole webmon.v1 frame (header then data): lent by the flight recorder, `length` bytes at `offset`
-   * in shared memory `memory` (sent before, in `items.memories`), given back by `loan` in a progress
-   * report; or `length` bytes at `offset` in the shared ring (`ringEnd`: the ring position to release once
-   * read); or, when the ring had no room, `message`: a copy the thread owns (transferred).
+   * The whole webmon.v1 frame (header then data) is `length` bytes at `offset` in the shared ring (`ringEnd`:
+   * the ring position to release once written), or, when the ring had no room, `message`: a copy the thread
+   * owns (transferred).
    */
   | { kind: 'frame'; topic: number; seq: number; logTime: bigint; publishTime: bigint; header: FrameInit; headerLength: number } & (
-      | { message: Uint8Array; ring?: undefined; lent?: undefined }
-      | { message?: undefined; ring: { offset: number; length: number; end: number }; lent?: undefined }
-      | { message?: undefined; ring?: undefined; lent: { memory: number; offset: number; length: number; loan: number } }
+      | { message: Uint8Array; ring?: undefined }
+      | { message?: undefined; ring: { offset: number; length: number; end: number } }
     );
 
 export type ToWriter =
-  /** `memories`: shared memory lent frames are in, each sent once, before the first item in it. */
-  | { type: 'items'; items: WireItem[]; bytes: number; memories?: [number, SharedArrayBuffer][] }
+  | { type: 'items'; items: WireItem[]; bytes: number }
   | { type: 'end' }
   | { type: 'written'; id: number; error?: string };
 
@@ -51,9 +48,9 @@ export type FromWriter =
   /**
    * `bytes`: queued bytes the thread has dealt with since its last report; `buffers`: the frames' buffers
    * it is done with, transferred back for the event loop's next copies; `ringEnd`: the shared ring is read
-   * up to there; `loans`: lent frames it is done with.
+   * up to there (the frames before it are written).
    */
-  | { type: 'progress'; bytes: number; position: number; counts: [string, number][]; buffers: ArrayBuffer[]; ringEnd: number; loans: number[] }
+  | { type: 'progress'; bytes: number; position: number; counts: [string, number][]; buffers: ArrayBuffer[]; ringEnd: number }
   | { type: 'write'; id: number; data: Uint8Array }
   | { type: 'ended'; position: number; counts: [string, number][]; file?: Uint8Array }
   | { type: 'failed'; code: RecorderErrorCode; message: string };

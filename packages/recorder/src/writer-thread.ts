@@ -17,7 +17,6 @@ import { RecorderError, RecorderErrorCode } from './errors.js';
 import type { RecordingWritable } from './file-writable.js';
 import type { JsonSchemaLookup } from './layout.js';
 import { FramePool } from './frame-pool.js';
-import type { FrameLoan } from './frame-loan.js';
 import type { Recorded } from './record.js';
 import { SHARED_COPY_ALIGNMENT, SharedRing, alignLike } from './shared-ring.js';
 import type { FromWriter, ToWriter, WireItem, WriterSetup } from './writer-protocol.js';
@@ -66,7 +65,7 @@ export class WriterThread {
   error: RecorderError | undefined;
 
   private readonly worker: Worker;
-  private pending: (WireItem | { kind: 'record'; topic: number; record: Recorded; loan: FrameLoan | undefined })[] = [];
+  private pending: (WireItem | { kind: 'record'; topic: number; record: Recorded })[] = [];
   private pendingBytes = 0;
   private flushing = false;
   private readonly topicIds = new WeakMap<TopicInfo, number>();
@@ -82,13 +81,6 @@ export class WriterThread {
   private readonly ring = new SharedRing(RING_BYTES);
   /** Frames that crossed in the shared ring. */
   framesInRing = 0;
-  /** Frames written from the flight recorder's memory (no copy on this side). */
-  framesLent = 0;
-  /** Lent frames the thread has not given back yet, by loan number. */
-  private readonly loans = new Map<number, FrameLoan>();
-  private nextLoan = 1;
-  /** Shared memory the thread has been sent, by number. */
-  private readonly memories = new Map<SharedArrayBuffer, number>();
 
   private constructor(
     setup: WriterSetup,
@@ -132,18 +124,12 @@ export class WriterThread {
     this.schedule();
   }
 
-  /**
-   * Queues a value; the caller has checked the queue bound. `loan`: the frame's bytes as the flight
-   * recorder holds them, written from there (given back once written).
-   */
-  add(record: Recorded, loan?: FrameLoan): void {
-    if (this.error !== undefined) {
-      loan?.release();
-      return;
-    }
+  /** Queues a value; the caller has checked the queue bound. */
+  add(record: Recorded): void {
+    if (this.error !== undefined) return;
     const topic = this.topicOf(record.info);
     const bytes = queuedBytesOf(record);
-    this.pending.push({ kind: 'record', topic, record, loan });
+    this.pending.push({ kind: 'record', topic, record });
     this.pendingBytes += bytes;
     this.queuedBytes += bytes;
     this.schedule();
@@ -177,7 +163,6 @@ export class WriterThread {
   /** Stops the thread without finishing the file. */
   async terminate(): Promise<void> {
     this.finished = true;
-    this.giveBackAll();
     await this.worker.terminate();
   }
 
@@ -202,27 +187,12 @@ export class WriterThread {
     this.flushing = false;
     if (this.pending.length === 0 || this.error !== undefined) return;
     const transfer: ArrayBuffer[] = [];
-    const memories: [number, SharedArrayBuffer][] = [];
     const items: WireItem[] = this.pending.map((item) => {
       if (item.kind !== 'record') return item;
-      const { record, topic, loan } = item;
+      const { record, topic } = item;
       if (record.kind === 'json') return { kind: 'json', topic, seq: record.seq, logTime: record.logTime, publishTime: record.publishTime, json: record.json };
       const length = record.headerBytes.byteLength + record.data.byteLength;
       const fields = { kind: 'frame', topic, seq: record.seq, logTime: record.logTime, publishTime: record.publishTime, header: record.header, headerLength: record.headerBytes.byteLength } as const;
-      if (loan !== undefined) {
-        // No copy at all: the thread writes the frame from the flight recorder's memory.
-        const shared = loan.bytes.buffer as SharedArrayBuffer;
-        let memory = this.memories.get(shared);
-        if (memory === undefined) {
-          memory = this.memories.size + 1;
-          this.memories.set(shared, memory);
-          memories.push([memory, shared]);
-        }
-        const id = this.nextLoan++;
-        this.loans.set(id, loan);
-        this.framesLent += 1;
-        return { ...fields, lent: { memory, offset: loan.bytes.byteOffset, length: loan.bytes.byteLength, loan: id } };
-      }
       // The one copy of the frame on this side: header and data into the ring, the data placed 8-byte
       // aligned as it is in its own buffer (V8 copies into a SharedArrayBuffer word by word otherwise, 7×
       // slower), the header just before it…
@@ -245,7 +215,7 @@ export class WriterThread {
     const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    this.post({ type: 'items', items, bytes, ...(memories.length === 0 ? {} : { memories }) }, transfer);
+    this.post({ type: 'items', items, bytes }, transfer);
   }
 
   private post(message: ToWriter, transfer: ArrayBuffer[] = []): void {
@@ -263,7 +233,6 @@ export class WriterThread {
         this.counts = new Map(message.counts);
         for (const buffer of message.buffers) this.buffers.release(new Uint8Array(buffer));
         this.ring.release(message.ringEnd);
-        for (const id of message.loans) this.giveBack(id);
         for (const wake of this.progressWaiters.splice(0)) wake();
         return;
       case 'write': {
@@ -279,7 +248,6 @@ export class WriterThread {
       }
       case 'ended':
         this.finished = true;
-        this.giveBackAll();
         this.queuedBytes = 0;
         this.position = message.position;
         this.counts = new Map(message.counts);
@@ -291,22 +259,10 @@ export class WriterThread {
     }
   }
 
-  private giveBack(id: number): void {
-    this.loans.get(id)?.release();
-    this.loans.delete(id);
-  }
-
-  private giveBackAll(): void {
-    for (const item of this.pending) if (item.kind === 'record') item.loan?.release();
-    for (const loan of this.loans.values()) loan.release();
-    this.loans.clear();
-  }
-
   private failed(error: RecorderError): void {
     if (this.error !== undefined || this.finished) return;
     this.error = error;
     this.finished = true;
-    this.giveBackAll();
     this.pending = [];
     this.queuedBytes = 0;
     this.settleReady.reject(error);

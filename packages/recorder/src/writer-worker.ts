@@ -103,18 +103,13 @@ async function main(): Promise<void> {
   let reportedAt = performance.now();
   let doneBuffers: ArrayBuffer[] = [];
   let ringEnd = 0;
-  let loansDone: number[] = [];
-  /** Shared memory lent frames are in, by the number the event loop gave it. */
-  const memories = new Map<number, SharedArrayBuffer>();
-  /** Frames the file writes from where they are (ring, lent): given back in order once written. */
+  /** Ring frames the file writes from where they are: their space is released in order once written. */
   let inPlaceWrites: Promise<void> = Promise.resolve();
   let reportSoon: ReturnType<typeof setImmediate> | undefined;
   const report = () => {
     const buffers = doneBuffers;
     doneBuffers = [];
-    const loans = loansDone;
-    loansDone = [];
-    send({ type: 'progress', bytes: doneBytes, position: Number(writable.position()), counts: [...session.counts], buffers, ringEnd, loans }, buffers);
+    send({ type: 'progress', bytes: doneBytes, position: Number(writable.position()), counts: [...session.counts], buffers, ringEnd }, buffers);
     doneBytes = 0;
     reportedAt = performance.now();
   };
@@ -133,32 +128,23 @@ async function main(): Promise<void> {
       return;
     }
     const { headerLength } = item;
-    // A frame in the shared ring or lent is read where it is.
-    const message =
-      item.ring !== undefined
-        ? new Uint8Array(setup.ring as SharedArrayBuffer, item.ring.offset, item.ring.length)
-        : item.lent !== undefined
-          ? new Uint8Array(memories.get(item.lent.memory) as SharedArrayBuffer, item.lent.offset, item.lent.length)
-          : item.message;
+    // A frame in the shared ring is read where it is.
+    const message = item.ring === undefined ? item.message : new Uint8Array(setup.ring as SharedArrayBuffer, item.ring.offset, item.ring.length);
     const headerBytes = message.subarray(0, headerLength);
     const data = message.subarray(headerLength);
     await session.write({ kind: 'frame', info, seq: item.seq, logTime: item.logTime, publishTime: item.publishTime, header: item.header, headerBytes, data, bytes: message.byteLength });
     doneBytes += message.byteLength;
     // Written (every writable has copied it, or written it from where it is once `whenWritten` resolves):
     // the event loop may use its memory again.
-    if (item.ring !== undefined || item.lent !== undefined) {
-      const { ring, lent } = item;
-      const giveBack = () => {
-        if (ring !== undefined) ringEnd = ring.end;
-        if (lent !== undefined) loansDone.push(lent.loan);
-      };
+    if (item.ring !== undefined) {
+      const { end } = item.ring;
       const written = writable.whenWritten?.();
-      if (written === undefined) giveBack();
+      if (written === undefined) ringEnd = end;
       else
         inPlaceWrites = inPlaceWrites
           .then(() => written)
           .then(() => {
-            giveBack();
+            ringEnd = end;
             reportSoon ??= setImmediate(() => {
               reportSoon = undefined;
               report();
@@ -170,22 +156,13 @@ async function main(): Promise<void> {
   for (;;) {
     const message = work.shift();
     if (message === undefined) {
-      if (doneBytes > 0 || loansDone.length > 0) report();
+      if (doneBytes > 0) report();
       await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
       continue;
     }
     if (message.type === 'end') break;
     if (message.type !== 'items') continue;
-    for (const [id, memory] of message.memories ?? []) {
-      memories.set(id, memory);
-      try {
-        await writable.addInPlace?.(memory);
-      } catch (error) {
-        await writable.close?.().catch(() => undefined);
-        fail(RecorderErrorCode.WRITE_FAILED, error);
-      }
-    }
     for (const item of message.items) {
       const workStart = performance.now();
       const waitedBefore = writable.waitedMs?.() ?? 0;

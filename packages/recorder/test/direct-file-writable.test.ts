@@ -77,10 +77,9 @@ describe('openDirectFileWritable', () => {
     const path = join(dir, 'in-place.bin');
     const ring = new Uint8Array(new SharedArrayBuffer(16 * 2 ** 20));
     ring.set(randomBytes(ring.byteLength));
-    const writable = (await openDirectFileWritable(path, { inPlace: [ring.buffer as SharedArrayBuffer] }))!;
     const later = new Uint8Array(new SharedArrayBuffer(8 * 2 ** 20));
     later.set(randomBytes(later.byteLength));
-    await writable.addInPlace(later.buffer as SharedArrayBuffer); // told about after the file's first bytes
+    const writable = (await openDirectFileWritable(path, { inPlace: [ring.buffer as SharedArrayBuffer, later.buffer as SharedArrayBuffer] }))!;
     const expected: Uint8Array[] = [];
     const put = async (pieces: Uint8Array[]) => {
       await writable.writev(pieces);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
-import { SharedRing, copyIntoShared } from '../src/shared-ring.js';
+import { SharedRing } from '../src/shared-ring.js';
 
 describe('SharedRing', () => {
   it('hands out space in order, never splits a frame at the end, and reuses what the reader released', () => {
@@ -39,26 +38,5 @@ describe('SharedRing', () => {
     const slot = ring.reserve(4)!;
     ring.bytes.set([1, 2, 3, 4], slot.offset);
     expect([...new Uint8Array(ring.buffer, slot.offset, 4)]).toEqual([1, 2, 3, 4]);
-  });
-});
-
-describe('copyIntoShared', () => {
-  it('copies every byte whatever the source and target alignments, small and big (through its bounce buffer)', () => {
-    const target = new Uint8Array(new SharedArrayBuffer(300_000));
-    const source = randomBytes(200_016);
-    for (const [from, to, length] of [
-      [0, 0, 100],
-      [3, 8, 100_000],
-      [8, 8, 100_000],
-      [1, 5, 200_000],
-      [7, 0, 70_000],
-    ] as const) {
-      target.fill(0);
-      copyIntoShared(target, to, source.subarray(from, from + length));
-      expect(Buffer.from(target.buffer, to, length).equals(source.subarray(from, from + length))).toBe(true);
-      // Nothing around it is touched.
-      expect(target[to - 1] ?? 0).toBe(0);
-      expect(target[to + length]).toBe(0);
-    }
   });
 });
