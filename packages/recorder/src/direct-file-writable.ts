@@ -169,7 +169,7 @@ export class DirectFileWritable implements RecordingWritable {
   private stageWrites: Promise<void>[] = [];
   /** Writes straight from shared memory not yet done. */
   private readonly inPlaceWrites = new Set<Promise<void>>();
-  /** Pieces written in place, and their bytes (for tests and benchmarks). */
+  /** Pieces written in place so far (for tests and benchmarks). */
   piecesInPlace = 0;
 
   constructor(
