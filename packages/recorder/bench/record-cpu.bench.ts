@@ -46,6 +46,12 @@ function picture(phase: number): Float32Array {
   return image;
 }
 
+/**
+ * BENCH_REUSE_FRAMES=1: the producer fills 4 buffers in turn instead of a new one per frame (safe here: no
+ * page reads the relay's frames, and the recorders copy them). What the per-frame allocation costs webmon.
+ */
+const REUSE_FRAMES = process.env['BENCH_REUSE_FRAMES'] === '1';
+const reused: Float32Array[] = new Array<Float32Array>(4);
 const pictures = [...Array(8).keys()].map((index) => picture(index * 0.4));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -126,9 +132,9 @@ async function run(variant: Variant, round: number): Promise<Result> {
       ticks++;
       relay.publish('frame_time', { frame: ticks, delta_ms: 16.7 });
       if (ticks % 2 !== 0) continue;
-      // A new buffer per frame, as the shared-memory ring reader hands webmon.
+      // A new buffer per frame, as the shared-memory ring reader hands webmon (unless BENCH_REUSE_FRAMES).
       const source = pictures[frames % pictures.length] as Float32Array;
-      const frame = new Float32Array(Buffer.allocUnsafeSlow(source.byteLength).buffer);
+      const frame = REUSE_FRAMES ? (reused[frames % reused.length] ??= new Float32Array(source.length)) : new Float32Array(Buffer.allocUnsafeSlow(source.byteLength).buffer);
       frame.set(source);
       relay.publishFrame('image', { dtype: 'float32', shape: [EDGE, EDGE] }, frame);
       frames++;
