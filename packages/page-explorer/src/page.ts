@@ -38,7 +38,9 @@ interface Card {
   body: HTMLElement;
   retired: boolean;
   open: boolean;
+  /** Live values, and values from the snapshot a (re)subscription starts with (history, not news). */
   received: number;
+  snapshot: number;
   /** The newest value not drawn yet (`undefined`: nothing new). */
   pending: { value: unknown } | undefined;
   tree: JsonTree | undefined;
@@ -114,9 +116,10 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
     card.dirty = false;
     const { info } = card;
     card.element.dataset['count'] = String(card.received);
+    card.element.dataset['snapshot'] = String(card.snapshot);
     card.element.dataset['state'] = card.retired ? 'retired' : 'live';
     const log = card.log?.state;
-    const parts = [info.mode, ...(info.binary ? ['binary'] : []), `${card.received} received`, ...(log && log.dropped > 0 ? [`${log.dropped} dropped`] : []), ...(card.retired ? ['retired'] : [])];
+    const parts = [info.mode, ...(info.binary ? ['binary'] : []), `${card.received} received`, ...(card.snapshot > 0 ? [`${card.snapshot} in snapshot`] : []), ...(log && log.dropped > 0 ? [`${log.dropped} dropped`] : []), ...(card.retired ? ['retired'] : [])];
     const meta = card.head.querySelector('.wx-topic-meta') as HTMLElement;
     const text = parts.join(' · ');
     if (meta.textContent !== text) meta.textContent = text;
@@ -190,7 +193,8 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
   // ---- topics
 
   const onData = (card: Card, payload: unknown, info: DataInfo): void => {
-    card.received += 1;
+    if (info.replayed) card.snapshot += 1;
+    else card.received += 1;
     if (card.log) card.log.add(info.seq, info.time, oneLine(payload));
     if (!card.info.binary && charts.wants(card.info.name)) charts.push(card.info.name, payload, info.time);
     card.pending = { value: payload };
@@ -230,6 +234,7 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
       retired: false,
       open: true,
       received: 0,
+      snapshot: 0,
       pending: undefined,
       tree: undefined,
       log: undefined,

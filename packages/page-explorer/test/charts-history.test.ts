@@ -1,7 +1,8 @@
 /**
  * A chart of a `latest` topic opened late starts with the window before now (protocol 1.5: the topic's
- * `replayMs` puts it in the snapshot) — and again after a new session (a replay that seeks): the explorer
- * page in real Chromium, mounted by the real page host on the real relay client, against a real relay.
+ * `replayMs` puts it in the snapshot) — and again after a new session (a replay that seeks); and a late
+ * page's topic counts, which keep that snapshot apart from live values: the explorer page in real
+ * Chromium, mounted by the real page host on the real relay client, against a real relay.
  */
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -39,6 +40,24 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+describe('explorer topic counts', () => {
+  it('a page opened late counts its snapshot apart from the values it receives live', async () => {
+    // A topic of its own (the chart test below counts every value of `stats` in its window).
+    relay.declareTopic({ name: 'counted', mode: 'latest', replayMs: 60_000 });
+    relay.publish('counted', { value: 1 });
+    relay.publish('counted', { value: 2 });
+    page = await openPage(site.browser, `${site.url}#relay=${encodeURIComponent(relayUrl)}`, 'hostHarness');
+    const card = page.locator('[data-topic="counted"]');
+    const counts = async () => [await card.getAttribute('data-count'), await card.getAttribute('data-snapshot')];
+    // The values published before it opened arrive as its snapshot (it keeps a minute: both of them).
+    await eventually(async () => (await counts()).join() === '0,2', 'the snapshot counted apart');
+    expect(await card.locator('.wx-topic-meta').textContent()).toContain('0 received · 2 in snapshot');
+    relay.publish('counted', { value: 3 });
+    await eventually(async () => (await counts()).join() === '1,2', 'a live value counted as received');
+    expect(await card.locator('.wx-topic-meta').textContent()).toContain('1 received · 2 in snapshot');
+  });
+});
 
 describe('explorer charts of a latest topic with history', () => {
   it('a page opened late charts the last minute at once; after a new session, the new session’s minute', async () => {
