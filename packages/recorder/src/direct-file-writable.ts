@@ -39,6 +39,7 @@
 import { close, constants, ftruncate, open, write } from 'node:fs';
 import { RecorderError, RecorderErrorCode } from './errors.js';
 import type { RecordingWritable } from './file-writable.js';
+import { MIN_RECORD_BYTES } from './layout.js';
 import { SHARED_COPY_ALIGNMENT, alignLike } from './shared-ring.js';
 
 /** Alignment of buffers, lengths and offsets: the page size, a multiple of every block size in use. */
@@ -53,8 +54,6 @@ const BOUNCE_FROM_BYTES = 64 * 1024;
 const IN_PLACE_FROM_BYTES = 2 ** 20;
 /** Writes from shared memory in flight at once; beyond it `write` waits (as it does for a free stage). */
 const MAX_IN_PLACE_WRITES = 2;
-/** The smallest MCAP record (an opcode and a u64 length): `paddingFor` answers 0 or at least this. */
-const PADDING_RECORD_MIN_BYTES = 9;
 
 const roundDown = (n: number): number => n - (n % BLOCK);
 const roundUp = (n: number): number => roundDown(n + BLOCK - 1);
@@ -202,13 +201,13 @@ export class DirectFileWritable implements RecordingWritable {
 
   /**
    * Bytes of padding to write before `after` more bytes and then `piece`, so that `piece` can be written
-   * in place: 0 (none needed, or the piece is copied anyway) or at least PADDING_RECORD_MIN_BYTES.
+   * in place: 0 (none needed, or the piece is copied anyway) or at least MIN_RECORD_BYTES (a padding record).
    */
   paddingFor(piece: Uint8Array, after: number): number {
     const aligned = this.inPlace.get(piece.buffer);
     if (aligned === undefined || piece.byteLength < IN_PLACE_FROM_BYTES) return 0;
     const gap = modBlock(piece.byteOffset - aligned - (Number(this.length) + after));
-    return gap === 0 || gap >= PADDING_RECORD_MIN_BYTES ? gap : gap + BLOCK;
+    return gap === 0 || gap >= MIN_RECORD_BYTES ? gap : gap + BLOCK;
   }
 
   /** Resolves once every piece written in place so far is on disk (its memory may then change). */

@@ -12,6 +12,7 @@
 import { crc32 } from './crc.js';
 import { McapChunkBuilder, McapRecordBuilder, Opcode, type IWritable, type McapTypes } from '@mcap/core';
 import { BULK_COMPRESSION_MUST_SAVE, type CompressChunk } from './compression.js';
+import { MIN_RECORD_BYTES, PADDING_OPCODE } from './layout.js';
 
 /** `@mcap/core`'s writable, with a gathered write when it has one (a file: one `writev` per frame chunk). */
 export interface GatheringWritable extends IWritable {
@@ -20,20 +21,13 @@ export interface GatheringWritable extends IWritable {
   paddingFor?(piece: Uint8Array, after: number): number;
 }
 
-/**
- * A private MCAP record (opcodes 0x80–0xFF are the spec's for private records, which readers skip) of
- * zeros: put before a frame's chunk so the frame lands in the file where the writable can write it from
- * where it is (`paddingFor`). Readers skip it; indexed readers never see it.
- */
-export const PADDING_OPCODE = 0x80;
-const PADDING_RECORD_MIN_BYTES = 9;
-
+/** A padding record of `bytes` bytes (`PADDING_OPCODE`), asked for by the writable's `paddingFor`. */
 function paddingRecord(bytes: number): Uint8Array {
-  if (bytes < PADDING_RECORD_MIN_BYTES) throw new RangeError(`a padding record takes at least ${PADDING_RECORD_MIN_BYTES} bytes, not ${bytes}`);
+  if (bytes < MIN_RECORD_BYTES) throw new RangeError(`a padding record takes at least ${MIN_RECORD_BYTES} bytes, not ${bytes}`);
   const record = new Uint8Array(bytes);
   const view = new DataView(record.buffer);
   view.setUint8(0, PADDING_OPCODE);
-  view.setBigUint64(1, BigInt(bytes - PADDING_RECORD_MIN_BYTES), true);
+  view.setBigUint64(1, BigInt(bytes - MIN_RECORD_BYTES), true);
   return record;
 }
 

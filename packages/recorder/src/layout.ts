@@ -21,6 +21,16 @@ export const IMAGE_CHANNEL_SUFFIX = '/image';
  */
 export const FORMAT_METADATA_NAME = 'webmon';
 export const FILE_FORMAT_VERSION = 1;
+/** Opcodes 0x80–0xFF are the MCAP spec's for private records, which readers skip. */
+export const PRIVATE_OPCODES_FROM = 0x80;
+/**
+ * webmon's padding record, a private record of zeros: put before a frame's chunk so the frame lands in
+ * the file where it can be written from its own memory (`direct-file-writable.ts`). Readers skip it;
+ * indexed readers never reach it.
+ */
+export const PADDING_OPCODE = PRIVATE_OPCODES_FROM;
+/** The smallest MCAP record: an opcode and a u64 length (a padding record is at least this long). */
+export const MIN_RECORD_BYTES = 9;
 /** MCAP header `profile`: empty (no ROS profile), the library string names webmon. */
 export const LIBRARY = 'webmon recorder (@webmon/recorder)';
 

@@ -11,6 +11,7 @@ import { createRelayClient } from '@webmon/relay/client';
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecorderErrorCode, decompressHandlers, openRecording, recordToFile, type RecordingWritable } from '../src/index.js';
+import { PADDING_OPCODE } from '../src/layout.js';
 import { readIndexed, readStream } from './helpers.js';
 
 let dir: string;
@@ -209,7 +210,7 @@ describe('recordToFile', () => {
     const stream = new McapStreamReader({ decompressHandlers: await decompressHandlers() });
     stream.append(bytes);
     let paddings = 0;
-    for (let record; (record = stream.nextRecord()); ) if (record.type === 'Unknown' && record.opcode === 0x80) paddings += 1;
+    for (let record; (record = stream.nextRecord()); ) if (record.type === 'Unknown' && record.opcode === PADDING_OPCODE) paddings += 1;
     expect(paddings).toBeGreaterThan(0);
     expect((await readStream(bytes)).counts.get('camera')).toBe(count);
     // Cut after the seventh frame's chunk, as a crash would: the scan that rebuilds the index reads past the padding.

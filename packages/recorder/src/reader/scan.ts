@@ -7,6 +7,7 @@
  * whole record is the cut: what is before it replays.
  */
 import { McapRecordBuilder, McapStreamReader, Opcode, type McapTypes } from '@mcap/core';
+import { PRIVATE_OPCODES_FROM } from '../layout.js';
 import { MAX_READ_BYTES, type Readable } from './readable.js';
 import type { RecordingIndex } from './summary.js';
 
@@ -37,8 +38,6 @@ function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Opcodes 0x80–0xFF are the MCAP spec's for private records, which readers skip. */
-const PRIVATE_OPCODES_FROM = 0x80;
 /** Opcodes whose records the scan keeps (what the summary needs); messages are found by their framing alone. */
 const DEFINITIONS = new Set<number>([Opcode.SCHEMA, Opcode.CHANNEL, Opcode.METADATA]);
 
