@@ -47,11 +47,12 @@ function picture(phase: number): Float32Array {
 }
 
 /**
- * BENCH_REUSE_FRAMES=1: the producer fills 4 buffers in turn instead of a new one per frame (safe here: no
- * page reads the relay's frames, and the recorders copy them). What the per-frame allocation costs webmon.
+ * The producer reuses the buffers the relay hands back (`publishFrame`'s `release`), as webmon's ring
+ * reader does. BENCH_NEW_FRAMES=1: a new buffer per frame instead (what webmon did before: the garbage
+ * collector's cost of per-frame buffers).
  */
-const REUSE_FRAMES = process.env['BENCH_REUSE_FRAMES'] === '1';
-const reused: Float32Array[] = new Array<Float32Array>(4);
+const NEW_FRAMES = process.env['BENCH_NEW_FRAMES'] === '1';
+const handedBack: Float32Array[] = [];
 const pictures = [...Array(8).keys()].map((index) => picture(index * 0.4));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -132,11 +133,11 @@ async function run(variant: Variant, round: number): Promise<Result> {
       ticks++;
       relay.publish('frame_time', { frame: ticks, delta_ms: 16.7 });
       if (ticks % 2 !== 0) continue;
-      // A new buffer per frame, as the shared-memory ring reader hands webmon (unless BENCH_REUSE_FRAMES).
+      // A buffer handed back by the relay when there is one (as the ring reader's pool), else a new one.
       const source = pictures[frames % pictures.length] as Float32Array;
-      const frame = REUSE_FRAMES ? (reused[frames % reused.length] ??= new Float32Array(source.length)) : new Float32Array(Buffer.allocUnsafeSlow(source.byteLength).buffer);
+      const frame = (NEW_FRAMES ? undefined : handedBack.pop()) ?? new Float32Array(Buffer.allocUnsafeSlow(source.byteLength).buffer);
       frame.set(source);
-      relay.publishFrame('image', { dtype: 'float32', shape: [EDGE, EDGE] }, frame);
+      relay.publishFrame('image', { dtype: 'float32', shape: [EDGE, EDGE] }, frame, NEW_FRAMES ? undefined : () => handedBack.length < 8 && handedBack.push(frame));
       frames++;
     }
   };
@@ -167,6 +168,7 @@ async function run(variant: Variant, round: number): Promise<Result> {
   }
   flight?.close();
   await relay.close();
+  handedBack.length = 0;
   void elapsed;
   return result;
 }
@@ -184,7 +186,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const cpuOf = (name: string) => median((results.get(name) ?? []).map((result) => result.cpuMsPerFrame));
 const base = cpuOf('nothing tapped');
 const flightCpu = cpuOf('flight recorder (256 MiB)');
-console.log(`\nrecording ${EDGE}² float32 at ${HZ} Hz + JSON at 60 Hz in one process, ${SECONDS} s × ${ROUNDS} rounds per variant (median)\n`);
+console.log(`\nrecording ${EDGE}² float32 at ${HZ} Hz + JSON at 60 Hz in one process, ${SECONDS} s × ${ROUNDS} rounds per variant (median); frames in ${NEW_FRAMES ? 'a new buffer each' : 'buffers the relay hands back'}\n`);
 console.log('| variant | CPU ms / frame | user / system | × nothing tapped | × flight recorder | dropped | RawImage/s | MiB on disk / min | frame chunks stored / zstd | frame copies into returned / new buffers |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const variant of VARIANTS) {

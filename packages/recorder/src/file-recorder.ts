@@ -159,8 +159,9 @@ class Recorder implements FileRecorder {
       json: (info, seq, time, payloadJson) => {
         if (this.admit(info.name, payloadJson.length)) this.writer.add(jsonRecord(info, seq, time, payloadJson));
       },
-      frame: (info, header, headerBytes, data) => {
-        if (this.admit(info.name, headerBytes.length + data.byteLength)) this.writer.add(frameRecord(info, header, headerBytes, data));
+      frame: (info, header, headerBytes, data, keep) => {
+        // Kept (not copied) until the writer copies it on the next turn, once, into its ring.
+        if (this.admit(info.name, headerBytes.length + data.byteLength)) this.writer.add(frameRecord(info, header, headerBytes, data, keep()));
       },
     });
   }

@@ -31,11 +31,13 @@ export interface RecordedFrame {
   /** The encoded webmon.v1 frame prefix and JSON header, as the relay sends it. */
   headerBytes: Uint8Array;
   /**
-   * The array data: the producer's buffer itself, not a copy. `publishFrame` hands it over for good (the
-   * relay keeps it for late joiners the same way), so holding it costs no copy on the publishing path.
+   * The array data: the producer's buffer itself, not a copy, kept through the relay tap's `keep` — so
+   * holding it costs no copy on the publishing path. `release` (once) when it has been copied: the
+   * producer may reuse the buffer then.
    */
   data: Uint8Array;
   bytes: number;
+  release?: () => void;
 }
 
 export type Recorded = RecordedJson | RecordedFrame;
@@ -47,8 +49,9 @@ export function jsonRecord(info: TopicInfo, seq: number, time: number, json: str
   return { kind: 'json', info, seq, logTime: nowNs(), publishTime: msToNs(time), json, bytes: json.length + RECORD_OVERHEAD_BYTES };
 }
 
-export function frameRecord(info: TopicInfo, header: FrameInit, headerBytes: Uint8Array, data: Uint8Array): RecordedFrame {
+export function frameRecord(info: TopicInfo, header: FrameInit, headerBytes: Uint8Array, data: Uint8Array, release?: () => void): RecordedFrame {
   return {
+    ...(release === undefined ? {} : { release }),
     kind: 'frame',
     info,
     seq: header.seq,

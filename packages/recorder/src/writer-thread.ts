@@ -126,7 +126,10 @@ export class WriterThread {
 
   /** Queues a value; the caller has checked the queue bound. */
   add(record: Recorded): void {
-    if (this.error !== undefined) return;
+    if (this.error !== undefined) {
+      if (record.kind === 'frame') record.release?.();
+      return;
+    }
     const topic = this.topicOf(record.info);
     const bytes = queuedBytesOf(record);
     this.pending.push({ kind: 'record', topic, record });
@@ -202,6 +205,7 @@ export class WriterThread {
         const dataOffset = alignLike(slot.offset + headerLength, record.data.byteOffset);
         this.ring.bytes.set(record.headerBytes, dataOffset - headerLength);
         this.ring.bytes.set(record.data, dataOffset);
+        record.release?.();
         this.framesInRing += 1;
         return { ...fields, ring: { offset: dataOffset - headerLength, length, end: slot.end } };
       }
@@ -209,6 +213,7 @@ export class WriterThread {
       const message = this.buffers.take(length);
       message.set(record.headerBytes, 0);
       message.set(record.data, record.headerBytes.byteLength);
+      record.release?.();
       transfer.push(message.buffer as ArrayBuffer);
       return { ...fields, message };
     });

@@ -51,6 +51,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+import { HeldEntries, holdEntry, letGo, lettingGo } from './frame-hold.js';
 import type { Entry, FrameEntry } from './topic.js';
 import type { PeerView } from './views.js';
 import { CHUNK_HEADER_BYTES, encodeChunkHeader } from '@webmon/protocol';
@@ -183,7 +184,7 @@ export class Peer {
   private head = 0;
   private queuedBytes = 0;
   /** The newest unsent value of each latest topic that has one waiting (socket backed up, or window full). */
-  private readonly pendingLatest = new Map<string, Entry>();
+  private readonly pendingLatest = new HeldEntries<string>();
   private readonly credits = new Map<string, Credit>();
   /** The array view asked for each topic that has one. */
   private readonly views = new Map<string, PeerView>();
@@ -240,6 +241,11 @@ export class Peer {
     if (this.detached) return;
     this.pool.bytes -= this.heldBytes;
     this.detached = true;
+    // Nothing parked here will be sent any more: the frames' buffers go back to their producers (writes
+    // the socket has not finished still hold theirs until their callbacks).
+    this.pendingLatest.clear();
+    this.letGoOfQueue();
+    this.letGoOfLane();
   }
 
   private account(delta: number): void {
@@ -263,6 +269,7 @@ export class Peer {
       this.write(entry);
       return;
     }
+    holdEntry(entry);
     this.queue.push(entry);
     this.queuedBytes += entry.bytes;
     this.account(entry.bytes);
@@ -273,6 +280,7 @@ export class Peer {
       this.head += 1;
       this.queuedBytes -= oldest.bytes;
       this.account(-oldest.bytes);
+      letGo(oldest);
       this.droppedMessages += 1;
       const gap = this.gaps.get(oldest.topic);
       if (gap) {
@@ -383,8 +391,7 @@ export class Peer {
   reset(): void {
     this.subscriptions.clear();
     this.account(-this.queuedBytes);
-    this.queue = [];
-    this.head = 0;
+    this.letGoOfQueue();
     this.queuedBytes = 0;
     this.pendingLatest.clear();
     this.credits.clear();
@@ -395,9 +402,25 @@ export class Peer {
     // Frames due in chunks and not all sent are dropped too (the new hello must not wait behind them): the
     // page drops a frame it got only part of when the next frame's first chunk comes. Receipts count on.
     this.account(-this.laneBytes);
+    this.letGoOfLane();
+    this.laneBytes = 0;
+  }
+
+  private letGoOfQueue(): void {
+    const queue = this.queue;
+    const head = this.head;
+    this.queue = [];
+    this.head = 0;
+    for (let i = head; i < queue.length; i++) letGo(queue[i]);
+  }
+
+  /** Frames of the lane not all written: what was written still holds them until its callback. */
+  private letGoOfLane(): void {
+    const lane = this.lane;
+    const head = this.laneHead;
     this.lane = [];
     this.laneHead = 0;
-    this.laneBytes = 0;
+    for (let i = head; i < lane.length; i++) letGo(lane[i]?.frame);
   }
 
   /**
@@ -529,7 +552,7 @@ export class Peer {
     // One WebSocket frame from two buffers: the (possibly huge) array data is never copied.
     this.socket.cork();
     this.socket.write(frame.prefix);
-    this.socket.write(frame.data, this.callbackFor(frame.bytes));
+    this.socket.write(frame.data, lettingGo(frame, this.callbackFor(frame.bytes)));
     this.socket.uncork();
     this.afterWrite();
   }
@@ -612,6 +635,7 @@ export class Peer {
       this.queuedBytes -= entry.bytes;
       this.account(-entry.bytes);
       this.write(entry);
+      letGo(entry); // after the write, which holds it until the socket has it
     }
     this.compact();
     this.flushLatest(false);
@@ -664,6 +688,7 @@ export class Peer {
     const code = (frame.prefix[1] as number) & 0x7f;
     const skip = code === 127 ? 10 : code === 126 ? 4 : 2;
     const total = frame.bytes - skip;
+    holdEntry(frame);
     this.lane.push({ frame, skip, total, offset: 0, number: this.nextChunkedFrame });
     this.nextChunkedFrame = (this.nextChunkedFrame + 1) >>> 0;
     this.laneBytes += total;
@@ -689,6 +714,7 @@ export class Peer {
       if (item.offset === item.total) {
         this.lane[this.laneHead] = undefined as unknown as LaneFrame; // release the reference
         this.laneHead += 1;
+        letGo(item.frame); // its last chunk's write holds it until the socket has it
         finished = true;
       }
     }
@@ -728,7 +754,8 @@ export class Peer {
     if (end > webmon) parts.push(frame.data.subarray(Math.max(0, start - webmon), end - webmon));
     this.socket.cork();
     for (let i = 0; i < parts.length - 1; i++) this.socket.write(parts[i]);
-    this.socket.write(parts[parts.length - 1], this.callbackFor(wire)); // the last write carries the callback
+    // The last write carries the callback (and the hold on the frame's buffer: writes finish in order).
+    this.socket.write(parts[parts.length - 1], lettingGo(frame, this.callbackFor(wire)));
     this.socket.uncork();
     if (this.inflight >= this.budget.highWaterMark) this.blocked = true;
   }

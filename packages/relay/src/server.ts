@@ -47,6 +47,7 @@ import {
   tokensEqual,
   type OriginPolicy,
 } from './security.js';
+import { FrameHold } from './frame-hold.js';
 import { Topic, type Entry, type FrameEntry, type JsonEntry, type RelayTopicOptions } from './topic.js';
 import { TokenBucket } from './token-bucket.js';
 import { clipRegion, imageGeometry } from './view-math.js';
@@ -219,8 +220,13 @@ export interface RelayTap {
   retired?(name: string): void;
   /** A JSON value as published: its JSON text (not parsed again) and the relay's time stamp (ms). */
   json?(info: TopicInfo, seq: number, time: number, payloadJson: string): void;
-  /** A binary frame: its header as sent (`header.time` is the source's clock when it gave one), the encoded webmon frame header and the data (the producer's bytes, not a copy: read-only). */
-  frame?(info: TopicInfo, header: FrameInit, headerBytes: Uint8Array, data: Uint8Array): void;
+  /**
+   * A binary frame: its header as sent (`header.time` is the source's clock when it gave one), the encoded
+   * webmon frame header and the data (the producer's bytes, not a copy: read-only). `data` may be read
+   * during the call; to read it later without copying, call `keep()` now and the function it returns once
+   * done — the producer may reuse the buffer after that (see `publishFrame`'s `release`).
+   */
+  frame?(info: TopicInfo, header: FrameInit, headerBytes: Uint8Array, data: Uint8Array, keep: () => () => void): void;
 }
 
 /**
@@ -262,8 +268,16 @@ export interface Relay {
   address(): RelayAddress | undefined;
   /** Publishes a JSON value on a JSON topic; returns its sequence number. */
   publish(topic: string, payload: unknown, options?: PublishOptions): number;
-  /** Publishes a binary frame; `data` is referenced, not copied — do not modify it afterwards. */
-  publishFrame(topic: string, frame: FrameDescription, data: ArrayBufferView): number;
+  /**
+   * Publishes a binary frame; `data` is referenced, not copied — do not modify it afterwards. With
+   * `release`, the producer wants the buffer back: the relay calls it (once, never synchronously from
+   * here) when nothing it holds reads `data` any more — not the topic's newest value, no page's parked
+   * value or unfinished write, no view being computed from it, no tap that kept it — and the producer may
+   * then reuse the buffer (a pool instead of a new buffer per frame: no garbage for V8 to collect).
+   * Without `release` the relay keeps references and the garbage collector frees the buffer. When this
+   * throws, `release` is never called: the buffer is the producer's again.
+   */
+  publishFrame(topic: string, frame: FrameDescription, data: ArrayBufferView, release?: () => void): number;
   /** Broadcasts a status; new clients receive the last one of each source after `hello`. */
   setStatus(code: StatusCode, details?: StatusDetails): void;
   /**
@@ -293,8 +307,8 @@ export interface Relay {
   /**
    * Sees every topic declared or retired and every value published, in process (a recorder): the topics
    * already declared are reported at once. Listeners run synchronously on the publishing path, so they
-   * must be quick. A frame's `data` is the producer's buffer, handed over for good by `publishFrame`: a
-   * tap may keep it without copying (as the relay does for late joiners) but must not modify it.
+   * must be quick. A frame's `data` is the producer's buffer: a tap must not modify it, and keeps it
+   * past the call only with `keep` (the producer may reuse it otherwise).
    * A listener that throws is removed, so a broken tap cannot break publishing. Returns the remover.
    */
   tap(listener: RelayTap): () => void;
@@ -514,6 +528,7 @@ class RelayServer implements Relay {
     const topic = this.topicsByName.get(name);
     if (topic === undefined || this.closed) return false;
     this.topicsByName.delete(name);
+    topic.clear(); // its newest value goes back to its producer once the pages have it
     for (const peer of this.subscribers.get(name) ?? []) {
       peer.subscriptions.delete(name);
       peer.forget(name);
@@ -598,7 +613,7 @@ class RelayServer implements Relay {
     return seq;
   }
 
-  publishFrame(topicName: string, frame: FrameDescription, data: ArrayBufferView): number {
+  publishFrame(topicName: string, frame: FrameDescription, data: ArrayBufferView, release?: () => void): number {
     const topic = this.topicFor(topicName, true);
     const seq = topic.nextSeq();
     const time = frame.time ?? Date.now();
@@ -612,9 +627,15 @@ class RelayServer implements Relay {
     const wsHeader = frameHeader(Opcode.BINARY, header.length + bytes.length);
     const prefix = Buffer.concat([wsHeader, header]);
     const init: FrameInit = { ...frame, topic: topicName, seq, time };
-    const entry: FrameEntry = { kind: 'frame', topic: topicName, seq, time, prefix, data: bytes, bytes: prefix.length + bytes.length, header: init };
-    this.fanOut(topic, entry);
-    for (const tap of this.taps) if (tap.frame !== undefined) this.tell(tap, () => tap.frame?.(topic.info, init, header, bytes));
+    // `release` is called after this returns: the hold below is the publisher's own until then.
+    const hold = release === undefined ? undefined : new FrameHold(() => queueMicrotask(() => callSafely(release)));
+    const entry: FrameEntry = { kind: 'frame', topic: topicName, seq, time, prefix, data: bytes, bytes: prefix.length + bytes.length, header: init, ...(hold === undefined ? {} : { hold }) };
+    try {
+      this.fanOut(topic, entry);
+      for (const tap of this.taps) if (tap.frame !== undefined) this.tell(tap, () => tap.frame?.(topic.info, init, header, bytes, () => keepFrame(hold)));
+    } finally {
+      hold?.letGo();
+    }
     return seq;
   }
 
@@ -1201,4 +1222,25 @@ function requestIdOf(text: string): string | undefined {
     // not JSON: no id to echo
   }
   return undefined;
+}
+
+/** A tap's `keep`: a hold on the frame's buffer until the function returned is called (once). */
+function keepFrame(hold: FrameHold | undefined): () => void {
+  if (hold === undefined) return () => undefined;
+  hold.take();
+  let kept = true;
+  return () => {
+    if (!kept) return;
+    kept = false;
+    hold.letGo();
+  };
+}
+
+/** A producer's `release` that throws must not take the relay down (it runs from a microtask). */
+function callSafely(release: () => void): void {
+  try {
+    release();
+  } catch {
+    // the producer's bug; its buffer is simply not reused
+  }
 }

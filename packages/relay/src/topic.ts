@@ -3,6 +3,7 @@
  * `latest` topics with `replayMs`).
  */
 import type { DeliveryMode, FrameInit, TopicInfo } from '@webmon/protocol';
+import { holdEntry, letGo, type FrameHold } from './frame-hold.js';
 import type { PendingView, ViewSlot } from './views.js';
 
 /** A JSON data message, framed once and shared by every peer. */
@@ -29,6 +30,8 @@ export interface FrameEntry {
   bytes: number;
   /** The frame's header as encoded in `prefix`: what an array view is computed from. */
   header: FrameInit;
+  /** Who still reads `data`, when its producer wants the buffer back (`publishFrame`'s `release`; see `frame-hold.ts`). */
+  hold?: FrameHold;
 }
 
 export type Entry = JsonEntry | FrameEntry;
@@ -116,10 +119,14 @@ export class Topic {
 
   record(entry: Entry): void {
     if (this.mode === 'latest') {
+      const previous = this.latest;
+      holdEntry(entry);
       this.latest = entry;
       this.views.clear();
+      letGo(previous);
     }
     if (this.replayMs === 0) return;
+    holdEntry(entry);
     this.replay.push(entry);
     this.replayBytes += entry.bytes;
     this.trim(entry.time);
@@ -139,8 +146,17 @@ export class Topic {
 
   /** A new session (`relay.restartSession`): the values of the old one are gone; seq numbers go on. */
   clear(): void {
+    letGo(this.latest);
     this.latest = undefined;
     this.views.clear();
+    // What the view slots keep of the old values (computations running hold theirs until they end).
+    for (const slot of this.viewSlots.values()) {
+      letGo(slot.queued?.entry);
+      letGo(slot.newest?.entry);
+      slot.queued = undefined;
+      slot.newest = undefined;
+    }
+    for (let i = this.replayHead; i < this.replay.length; i++) letGo(this.replay[i]);
     this.replay = [];
     this.replayHead = 0;
     this.replayBytes = 0;
@@ -155,6 +171,7 @@ export class Topic {
       this.replay[this.replayHead] = undefined as unknown as Entry;
       this.replayHead += 1;
       this.replayBytes -= entry.bytes;
+      letGo(entry);
     }
     if (this.replayHead > 1024 && this.replayHead * 2 > this.replay.length) {
       this.replay = this.replay.slice(this.replayHead);

@@ -19,6 +19,7 @@
 import { encodeFrameHeader, type CanonicalArrayView, type FrameInit, type FrameView } from '@webmon/protocol';
 import { planView, viewDataBytes, type ViewPlan } from './view-math.js';
 import { ViewPool, type ComputedView, type ViewPoolStats } from './view-pool.js';
+import { holdEntry, letGo } from './frame-hold.js';
 import type { FrameEntry, Topic } from './topic.js';
 import { Opcode, frameHeader } from './ws-frame.js';
 
@@ -228,18 +229,25 @@ export class ViewMaker {
         // A page already waits on the value queued (it was the newest when it asked): it was promised it.
         if (previous.pending.waiters.length > 0) this.start(topic, previous.entry, previous.view, previous.plan, previous.pending);
         else this.counts.replacedAhead += 1;
+        letGo(previous.entry); // the queue's hold (a computation started holds it on its own)
       }
       const pending: PendingView = { kind: 'pending', waiters: [], started: false };
       if (slot.running === 0) {
         this.counts.computedAhead += 1;
         this.start(topic, entry, view, plan, pending);
       } else {
+        holdEntry(entry);
         slot.queued = { entry, view, plan, pending };
         topic.views.set(view.key, pending);
       }
     }
     // Views nobody asks any more: their slots go (what runs still finishes for its waiters).
-    for (const [key, slot] of topic.viewSlots) if (!views.has(key) && slot.running === 0) topic.viewSlots.delete(key);
+    for (const [key, slot] of topic.viewSlots) {
+      if (views.has(key) || slot.running > 0) continue;
+      topic.viewSlots.delete(key);
+      letGo(slot.queued?.entry);
+      letGo(slot.newest?.entry);
+    }
   }
 
   /**
@@ -259,7 +267,11 @@ export class ViewMaker {
       this.counts.failed += 1;
       if (topic?.views.get(view.key) === pending) topic.views.delete(view.key);
       if (caller) return entry;
-      queueMicrotask(() => this.settle(pending, entry));
+      holdEntry(entry); // its waiters are sent the value whole, after this returns
+      queueMicrotask(() => {
+        this.settle(pending, entry);
+        letGo(entry);
+      });
       return undefined;
     }
     if (!(computed instanceof Promise)) {
@@ -274,8 +286,15 @@ export class ViewMaker {
     const slot = topic?.viewSlots.get(view.key);
     if (slot !== undefined) {
       slot.running += 1;
-      if (slot.newest === undefined || slot.newest.entry.seq < entry.seq) slot.newest = { entry, made: pending };
+      if (slot.newest === undefined || slot.newest.entry.seq < entry.seq) {
+        // Held: a page may yet be sent this value (`sooner`), which it takes from here.
+        holdEntry(entry);
+        letGo(slot.newest?.entry);
+        slot.newest = { entry, made: pending };
+      }
     }
+    // The computation reads the value (when it lives in shared memory), and a failure sends it whole.
+    holdEntry(entry);
     computed.then(
       (values) => {
         this.done(copy);
@@ -283,16 +302,24 @@ export class ViewMaker {
         if (topic?.views.get(view.key) === pending) topic.views.set(view.key, made);
         if (slot?.newest?.made === pending) slot.newest.made = made;
         this.settle(pending, made);
+        letGo(entry);
         this.next(topic, view.key, slot);
       },
       () => {
         this.done(copy);
         // The relay closed (nobody is waiting any more), or the math threw: the value goes whole.
         if (topic?.views.get(view.key) === pending) topic.views.delete(view.key);
-        if (slot?.newest?.made === pending) slot.newest = undefined;
-        if (this.closing) return;
+        if (slot?.newest?.made === pending) {
+          letGo(slot.newest.entry);
+          slot.newest = undefined;
+        }
+        if (this.closing) {
+          letGo(entry);
+          return;
+        }
         this.counts.failed += 1;
         this.settle(pending, entry);
+        letGo(entry);
         this.next(topic, view.key, slot);
       },
     );
@@ -310,9 +337,11 @@ export class ViewMaker {
     if (topic === undefined || current === undefined || current.running > 0 || current.queued === undefined) return;
     const { entry, view, plan, pending } = current.queued;
     current.queued = undefined;
-    if (topic.views.get(key) !== pending) return; // replaced meanwhile (a newer value is queued or running)
-    this.counts.computedAhead += 1;
-    this.start(topic, entry, view, plan, pending);
+    if (topic.views.get(key) === pending) {
+      this.counts.computedAhead += 1;
+      this.start(topic, entry, view, plan, pending);
+    } // else replaced meanwhile (a newer value is queued or running)
+    letGo(entry); // the queue's hold (the computation started holds it on its own)
   }
 
   /**

@@ -12,6 +12,9 @@ import { RingError, RingReader, ShmReaderErrorCode, type RingRecord } from '@web
 import type { BridgeLogger } from './logger.js';
 import { RepeatedWarnings } from './repeated-warnings.js';
 
+/** Buffers a ring's reader keeps for reuse once the relay has handed them back. */
+const RING_BUFFERS_REUSED = 8;
+
 export interface RingTopicStats {
   ring: string;
   frames: number;
@@ -67,10 +70,13 @@ export class RingTopics {
     const entry: Attached = { name, reader: undefined, stats: { ring: name, frames: 0, bytes: 0, superseded: 0, unsupported: 0 } };
     this.attached.set(topic, entry);
     // `latest`: a display wants the newest record; older ones would only be dropped by the relay later.
-    // Copies (not zero-copy views): the relay keeps a reference to each frame until every page has it.
+    // Copies (not zero-copy views): the relay keeps a reference to each frame until every page has it,
+    // then hands the buffer back (`publishFrame`'s release) for the reader to copy a later record into —
+    // no new buffer per frame. The pool covers what the relay holds at once: the newest value, one parked
+    // per page, one being written per page, one a view or the recorder reads.
     let reader: RingReader;
     try {
-      reader = await RingReader.open(name, { start: 'latest', policy: 'latest', copy: true, openTimeoutMs: 2_000 });
+      reader = await RingReader.open(name, { start: 'latest', policy: 'latest', copy: true, poolSize: RING_BUFFERS_REUSED, openTimeoutMs: 2_000 });
     } catch (error) {
       if (this.attached.get(topic) === entry) this.attached.delete(topic);
       throw error;
@@ -145,14 +151,16 @@ export class RingTopics {
     if (dtype === undefined) {
       stats.unsupported++;
       this.warnOnce(`dtype:${topic}:${record.dtype}`, `ring ${stats.ring} on ${topic}: dtype ${record.dtype} cannot be sent as a frame (little-endian numeric dtypes only); skipped`);
+      record.release();
       return;
     }
     const meta = record.meta === undefined || record.meta === null ? {} : { meta: record.meta as never };
     // The writer's wall clock, µs precision: pages measure a frame's age against it.
     const time = Number(record.timeNs / 1000n) / 1000;
     try {
-      this.relay.publishFrame(topic, { dtype, shape: record.shape, time, ...meta }, record.bytes);
+      this.relay.publishFrame(topic, { dtype, shape: record.shape, time, ...meta }, record.bytes, () => record.release());
     } catch (error) {
+      record.release();
       stats.unsupported++;
       this.warnOnce(`frame:${topic}`, `ring ${stats.ring} on ${topic}: ${(error as Error).message}`);
       return;
