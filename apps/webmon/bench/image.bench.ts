@@ -34,8 +34,8 @@
  * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4),
  * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
  * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_VIEW_DTYPES (float32,uint16,uint8: one view-mode run per dtype), BENCH_IMAGE_CHUNK_KIB and
- * BENCH_IMAGE_BULK_WINDOW_KIB (the relay's `chunkBytes` / `bulkWindowBytes` for pages that take chunks,
- * protocol 1.5; default: the relay's, 128 / 512).
+ * BENCH_IMAGE_BULK_WINDOW_KIB, BENCH_IMAGE_BESIDE_SMALL_KIB (the relay's `chunkBytes` / `bulkWindowBytes` /
+ * `bulkWindowBesideSmallBytes` for pages that take chunks, protocol 1.5; default: the relay's, 128 / 512 / 128).
  */
 import { createServer, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -63,6 +63,7 @@ const VIEW_EDGE = Number(process.env['BENCH_IMAGE_VIEW'] ?? 800);
 const VIEW_DTYPES = (process.env['BENCH_IMAGE_VIEW_DTYPES'] ?? 'float32,uint16,uint8').split(',');
 const CHUNK_BYTES = process.env['BENCH_IMAGE_CHUNK_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_CHUNK_KIB']) * 1024;
 const BULK_WINDOW_BYTES = process.env['BENCH_IMAGE_BULK_WINDOW_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_BULK_WINDOW_KIB']) * 1024;
+const BESIDE_SMALL_BYTES = process.env['BENCH_IMAGE_BESIDE_SMALL_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_BESIDE_SMALL_KIB']) * 1024;
 const FRAME_BYTES = SIZE * SIZE * 4;
 const PYTHON_DIR = fileURLToPath(new URL('../python', import.meta.url));
 const CLIENT_SOURCE = fileURLToPath(new URL('./image-page/client.ts', import.meta.url));
@@ -231,6 +232,7 @@ async function serve(clientJs: string): Promise<{ server: Server; relay: Relay; 
     // Chunked frames (protocol 1.5): the relay's defaults unless set, to tune them.
     ...(CHUNK_BYTES === undefined ? {} : { chunkBytes: CHUNK_BYTES }),
     ...(BULK_WINDOW_BYTES === undefined ? {} : { bulkWindowBytes: BULK_WINDOW_BYTES }),
+    ...(BESIDE_SMALL_BYTES === undefined ? {} : { bulkWindowBesideSmallBytes: BESIDE_SMALL_BYTES }),
     topics: [
       { name: JSON_TOPIC, mode: 'latest' },
       { name: SMALL_TOPIC, mode: 'stream' },
@@ -311,7 +313,7 @@ async function main(): Promise<void> {
   const probe = await RingReader.open(ringName);
   const browser = await launchChromium();
   console.log(`image bench: ${SIZE}×${SIZE} float32 (${(FRAME_BYTES / 2 ** 20).toFixed(0)} MiB) frames, writer target ${HZ} Hz; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up; ` +
-    `chunks (1.5) of ${(CHUNK_BYTES ?? ChunkDefaults.chunkBytes) / 1024} KiB, bulk window ${(BULK_WINDOW_BYTES ?? ChunkDefaults.bulkWindowBytes) / 1024} KiB\n`);
+    `chunks (1.5) of ${(CHUNK_BYTES ?? ChunkDefaults.chunkBytes) / 1024} KiB, bulk window ${(BULK_WINDOW_BYTES ?? ChunkDefaults.bulkWindowBytes) / 1024} KiB (${(BESIDE_SMALL_BYTES ?? ChunkDefaults.bulkWindowBesideSmallBytes) / 1024} KiB while small messages flow)\n`);
 
   /** One measured window: `collect` returns each receiver's samples since `reset` (one per name). */
   async function windowOf(names: string[], reset: () => Promise<void>, collect: () => Promise<Sample[]>, published: () => number): Promise<Result[]> {

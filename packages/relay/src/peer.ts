@@ -54,7 +54,7 @@ import type { WebSocket } from 'ws';
 import { HeldEntries, holdEntry, letGo, lettingGo } from './frame-hold.js';
 import type { Entry, FrameEntry } from './topic.js';
 import type { PeerView } from './views.js';
-import { CHUNK_HEADER_BYTES, encodeChunkHeader } from '@webmon/protocol';
+import { CHUNK_HEADER_BYTES, ChunkDefaults, encodeChunkHeader } from '@webmon/protocol';
 
 /** How a peer gets its frames of a topic in the view it asked (the relay's `ViewMaker`, per topic). */
 export interface ViewSource {
@@ -84,6 +84,8 @@ export interface PeerBudget {
   chunkBytes: number;
   /** (1.5) Bytes sent in chunks and not yet confirmed by the page (`received`) beyond which no chunk leaves. */
   bulkWindowBytes: number;
+  /** (1.5) The same while small data messages flow to the page (see `bulkWindow`). */
+  bulkWindowBesideSmallBytes: number;
 }
 
 /** The relay-wide count of bytes held for peers (the sum of every peer's in-flight + parked bytes). */
@@ -185,6 +187,8 @@ export class Peer {
   private queuedBytes = 0;
   /** The newest unsent value of each latest topic that has one waiting (socket backed up, or window full). */
   private readonly pendingLatest = new HeldEntries<string>();
+  /** When a small data message last went to this page (`performance.now()`): the bulk window shrinks meanwhile. */
+  private smallSentAt = Number.NEGATIVE_INFINITY;
   private readonly credits = new Map<string, Credit>();
   /** The array view asked for each topic that has one. */
   private readonly views = new Map<string, PeerView>();
@@ -495,6 +499,7 @@ export class Peer {
 
   private write(entry: Entry): void {
     if (entry.kind === 'json') {
+      this.smallSentAt = performance.now();
       this.writeBuffer(entry.frame, entry.bytes);
       return;
     }
@@ -546,6 +551,7 @@ export class Peer {
       return;
     }
     this.flushBatch(); // keep order: small frames batched earlier go first
+    if (frame.bytes <= SMALL_ENTRY) this.smallSentAt = performance.now();
     this.inflight += frame.bytes;
     this.account(frame.bytes);
     this.sentMessages += 1;
@@ -705,11 +711,16 @@ export class Peer {
    */
   private pumpLane(): void {
     let finished = false;
+    const besideSmall = performance.now() - this.smallSentAt < ChunkDefaults.smallTrafficMs;
+    const window = besideSmall ? Math.min(this.budget.bulkWindowBytes, this.budget.bulkWindowBesideSmallBytes) : this.budget.bulkWindowBytes;
+    // Beside small messages, chunks of a quarter of the window: several in flight keep the bulk going
+    // while each confirmation comes back.
+    const chunkBytes = besideSmall ? Math.min(this.budget.chunkBytes, Math.max(1024, Math.floor(window / 4))) : this.budget.chunkBytes;
     while (this.laneHead < this.lane.length && !this.blocked && this.writable()) {
       const item = this.lane[this.laneHead] as LaneFrame;
       const inFlight = this.bulkSent - this.bulkConfirmed;
-      const size = Math.min(this.budget.chunkBytes, item.total - item.offset);
-      if (inFlight > 0 && inFlight + size > this.budget.bulkWindowBytes) break;
+      const size = Math.min(chunkBytes, item.total - item.offset);
+      if (inFlight > 0 && inFlight + size > window) break;
       this.writeChunk(item, size);
       if (item.offset === item.total) {
         this.lane[this.laneHead] = undefined as unknown as LaneFrame; // release the reference

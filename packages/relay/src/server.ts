@@ -147,6 +147,13 @@ export interface RelayOptions {
    */
   bulkWindowBytes?: number;
   /**
+   * (1.5) The bulk window while small messages (JSON values, frames sent whole) flow to the same client —
+   * sent to it within the last 500 ms: then a small message waits behind this much bulk data at most, and
+   * chunks are at most a quarter of it. Larger than `bulkWindowBytes`: that one always.
+   * @default 128 KiB (`ChunkDefaults.bulkWindowBesideSmallBytes`)
+   */
+  bulkWindowBesideSmallBytes?: number;
+  /**
    * Ceiling of bytes held for all clients together (in flight + parked); beyond, the client holding most
    * is cut off (its socket is destroyed: close 1006), so stalled pages cannot add up their budgets.
    * @default 256 MiB
@@ -436,6 +443,7 @@ class RelayServer implements Relay {
       maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes),
       chunkBytes: positive('chunkBytes', options.chunkBytes ?? ChunkDefaults.chunkBytes),
       bulkWindowBytes: positive('bulkWindowBytes', options.bulkWindowBytes ?? ChunkDefaults.bulkWindowBytes),
+      bulkWindowBesideSmallBytes: positive('bulkWindowBesideSmallBytes', options.bulkWindowBesideSmallBytes ?? ChunkDefaults.bulkWindowBesideSmallBytes),
     };
     if (!Number.isInteger(this.budget.chunkBytes) || this.budget.chunkBytes > 2 ** 30) fail('chunkBytes must be a whole number of bytes up to 1 GiB');
     if (this.budget.lowWaterMark > this.budget.highWaterMark) fail('lowWaterMark must not exceed highWaterMark');

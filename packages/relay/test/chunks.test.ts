@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import {
   CHUNK_HEADER_BYTES,
   ChunkAssembler,
+  ChunkDefaults,
   decodeChunkHeader,
   decodeFrame,
   isChunk,
@@ -101,7 +102,8 @@ function sameBytes(frame: DecodedFrame, values: Float32Array): boolean {
 
 describe('chunked frames (1.5)', () => {
   it('sends a big frame in chunks that the relay client puts back together bit-exact, and small frames whole', async () => {
-    const { relay, url } = await startRelay({ topics, chunkBytes: 100_000 });
+    // The window beside small messages as big as the other: chunk sizes as asked, whatever else is sent.
+    const { relay, url } = await startRelay({ topics, chunkBytes: 100_000, bulkWindowBesideSmallBytes: ChunkDefaults.bulkWindowBytes });
     const client = createRelayClient({ url, WebSocket: WebSocket as unknown as WebSocketConstructor });
     clients.push(client);
     const received: DecodedFrame[] = [];
@@ -125,8 +127,8 @@ describe('chunked frames (1.5)', () => {
     await waitFor(() => relay.stats().clients[0]!.bulkInFlightBytes === 0 || undefined, 'every chunk confirmed');
   });
 
-  it('lets a small message published after a big frame started overtake the rest of it', async () => {
-    const { relay, url } = await startRelay({ topics, chunkBytes: 64 * 1024, bulkWindowBytes: 256 * 1024 });
+  it('lets a small message published after a big frame started overtake the rest of it, then keeps less bulk data ahead of the next', async () => {
+    const { relay, url } = await startRelay({ topics, chunkBytes: 64 * 1024, bulkWindowBytes: 256 * 1024, bulkWindowBesideSmallBytes: 128 * 1024 });
     const page = await chunkingPage(url, { topics: ['image', 'frame_time'] });
     relay.publishFrame('image', { dtype: 'float32', shape: [MiB] }, noise(MiB, 4)); // 4 MiB: 64 chunks
     await waitFor(() => page.events.some((event) => event.kind === 'chunk') || undefined, 'the first chunk');
@@ -142,9 +144,36 @@ describe('chunked frames (1.5)', () => {
     expect(small).toBeLessThan(order.indexOf('chunk-last'));
     // At most the window's worth of chunks (4 of 64 KiB) came between the first chunk and the small message.
     expect(order.slice(0, small).filter((kind) => kind.startsWith('chunk')).length).toBeLessThanOrEqual(4);
-    expect(order.filter((kind) => kind.startsWith('chunk'))).toHaveLength(65); // 4 MiB and the frame's header
+    // After it, while small messages flow, the window is 128 KiB and chunks a quarter of it.
+    const chunks = page.events.filter((event) => event.kind === 'chunk');
+    const before = order.slice(0, small).filter((kind) => kind.startsWith('chunk')).length;
+    expect(chunks.slice(0, before).every((chunk) => chunk.bytes <= 64 * 1024)).toBe(true);
+    expect(chunks.slice(before + 1).every((chunk) => chunk.bytes <= 32 * 1024)).toBe(true);
+    expect(chunks.reduce((sum, chunk) => sum + chunk.bytes, 0)).toBe(chunks[0]!.total); // 4 MiB and the frame's header
     expect(page.events.some((event) => event.kind === 'frame')).toBe(false);
     expect(sameBytes(page.assembled[0]!, noise(MiB, 4))).toBe(true);
+  });
+
+  it('keeps less bulk data in flight while small messages flow to the page, and the whole window once they stop', async () => {
+    const { relay, url } = await startRelay({ topics, chunkBytes: 100_000, bulkWindowBytes: 400_000, bulkWindowBesideSmallBytes: 100_000 });
+    const page = await chunkingPage(url, { topics: ['image', 'frame_time'] });
+    relay.publish('frame_time', { ms: 1 });
+    relay.publishFrame('image', { dtype: 'float32', shape: [MiB / 2] }, noise(MiB / 2, 5)); // 2 MiB
+    await sleep(200);
+    const chunks = () => page.events.flatMap((event) => (event.kind === 'chunk' ? [event] : []));
+    // Beside the small message: 100 000 bytes in flight, in chunks of a quarter of that.
+    expect(chunks().map((chunk) => chunk.bytes)).toEqual([25_000, 25_000, 25_000, 25_000]);
+    // No small message for longer than ChunkDefaults.smallTrafficMs: the next chunks use the whole window.
+    await sleep(ChunkDefaults.smallTrafficMs + 100);
+    page.confirm();
+    await waitFor(() => chunks().length === 8 || undefined, 'four more chunks');
+    await sleep(100);
+    expect(chunks().slice(4).map((chunk) => chunk.bytes)).toEqual([100_000, 100_000, 100_000, 100_000]);
+    while (page.assembled.length === 0) {
+      page.confirm();
+      await sleep(5);
+    }
+    expect(sameBytes(page.assembled[0]!, noise(MiB / 2, 5))).toBe(true);
   });
 
   it('keeps what is sent in chunks and not confirmed within the bulk window, and goes on as the page confirms', async () => {
