@@ -23,6 +23,8 @@ export interface RingTopicStats {
   superseded: number;
   /** Records with a dtype the frame codec has no name for. */
   unsupported: number;
+  /** Records copied into a buffer the relay had handed back, not a new one (no garbage per frame). */
+  reusedBuffers: number;
 }
 
 interface Attached {
@@ -57,7 +59,10 @@ export class RingTopics {
   /** Per topic: the ring read and what went through. */
   get stats(): Record<string, RingTopicStats> {
     const stats: Record<string, RingTopicStats> = {};
-    for (const [topic, entry] of this.attached) stats[topic] = { ...entry.stats, superseded: entry.reader?.stats.superseded ?? entry.stats.superseded };
+    for (const [topic, entry] of this.attached) {
+      const reader = entry.reader?.stats;
+      stats[topic] = { ...entry.stats, superseded: reader?.superseded ?? entry.stats.superseded, reusedBuffers: reader?.pooledCopies ?? entry.stats.reusedBuffers };
+    }
     return stats;
   }
 
@@ -67,7 +72,7 @@ export class RingTopics {
    */
   async attach(topic: string, name: string): Promise<void> {
     this.detach(topic);
-    const entry: Attached = { name, reader: undefined, stats: { ring: name, frames: 0, bytes: 0, superseded: 0, unsupported: 0 } };
+    const entry: Attached = { name, reader: undefined, stats: { ring: name, frames: 0, bytes: 0, superseded: 0, unsupported: 0, reusedBuffers: 0 } };
     this.attached.set(topic, entry);
     // `latest`: a display wants the newest record; older ones would only be dropped by the relay later.
     // Copies (not zero-copy views): the relay keeps a reference to each frame until every page has it,
@@ -137,6 +142,7 @@ export class RingTopics {
       );
     } finally {
       entry.stats.superseded = reader.stats.superseded;
+      entry.stats.reusedBuffers = reader.stats.pooledCopies;
       reader.close();
       // Forget it, so discovery opens the ring again if the producer still names it (or a new one).
       if (this.attached.get(topic) === entry) {

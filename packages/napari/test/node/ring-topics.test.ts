@@ -83,6 +83,27 @@ describe('RingTopics', () => {
     expect(pair.relay.hasTopic(TOPIC)).toBe(false);
   });
 
+  it('copies records into the buffers the relay hands back, not a new one each, and every page frame is the record it was', async () => {
+    // 40 records of 64 KiB, each every value its index: a buffer reused too early would show another index.
+    const writer = startWriter(['import array', 'for i in range(40):', '    ring.publish(memoryview(array.array("I", [i]) * 16384), {"i": i}, shape=(16384,))', '    time.sleep(0.01)'].join('\n'));
+    children.push(writer);
+    const name = (await writer.waitFor(/ring (wmr_[0-9a-f]+)/))[1] ?? '';
+    const ringTopics = topics();
+    await ringTopics.attach(TOPIC, name);
+    await eventually(() => pair.client.topics.some((topic) => topic.name === TOPIC), 10_000, 'the topic announced');
+    writer.send('go');
+    await eventually(() => frames.some((frame) => (frame.meta as { i: number }).i === 39), 30_000, 'the last record');
+    for (const frame of frames) {
+      const { i } = frame.meta as { i: number };
+      expect((frame.data as Uint32Array).every((value) => value === i)).toBe(true);
+    }
+    const { frames: published, reusedBuffers } = ringTopics.stats[TOPIC]!;
+    expect(published).toBeGreaterThanOrEqual(20);
+    // The first few records need new buffers (the relay holds the newest, the page's socket one more);
+    // after that they come back as fast as they go out.
+    expect(reusedBuffers).toBeGreaterThanOrEqual(published - 8);
+  });
+
   it('skips and counts a record whose dtype has no frame type, and carries on', async () => {
     const writer = startWriter(['ring.publish(b"\\x00" * 16, {"bad": True}, dtype="|V8", shape=(2,))', 'time.sleep(0.3)', 'ring.publish(bytes(range(4)), None, dtype="|u1", shape=(4,))'].join('\n'));
     children.push(writer);

@@ -144,6 +144,8 @@ export interface RingStats {
   corrupt: number;
   /** Times the reader switched to a recreated ring. */
   recreated: number;
+  /** Copies made into a buffer a record's owner had handed back (`release`), not a new one (see `poolSize`). */
+  pooledCopies: number;
 }
 
 type ResolvedOptions = Required<Omit<RingReaderOptions, 'staleAfterMs' | 'onEvent'>> & Pick<RingReaderOptions, 'staleAfterMs' | 'onEvent'>;
@@ -180,7 +182,7 @@ const crc32: (data: Uint8Array, value?: number) => number =
 export class RingReader implements AsyncIterable<RingRecord> {
   readonly name: string;
   readonly path: string;
-  readonly stats: RingStats = { received: 0, overrun: 0, torn: 0, superseded: 0, checksumFailures: 0, corrupt: 0, recreated: 0 };
+  readonly stats: RingStats = { received: 0, overrun: 0, torn: 0, superseded: 0, checksumFailures: 0, corrupt: 0, recreated: 0, pooledCopies: 0 };
   private readonly opts: ResolvedOptions;
   private ring: OpenedRing;
   private nextSeq = 1;
@@ -415,6 +417,7 @@ export class RingReader implements AsyncIterable<RingRecord> {
       // reused when they are big enough.
       const pooled = this.pool.findIndex((buffer) => buffer.byteLength >= bodyLen);
       owned = pooled >= 0 ? this.pool.splice(pooled, 1)[0]! : Buffer.allocUnsafeSlow(bodyLen);
+      if (pooled >= 0) this.stats.pooledCopies++;
       const body = owned.subarray(0, bodyLen);
       store.readInto(body, base + SLOT_HEADER_SIZE);
       metaBytes = body.subarray(0, metaLen);
