@@ -46,6 +46,18 @@ function topics(): RingTopics {
   return created;
 }
 
+/** A writer running `lines`, its ring attached on TOPIC and announced to the client, then told to go. */
+async function publishing(lines: string[]): Promise<RingTopics> {
+  const writer = startWriter(lines.join('\n'));
+  children.push(writer);
+  const name = (await writer.waitFor(/ring (wmr_[0-9a-f]+)/))[1] ?? '';
+  const ringTopics = topics();
+  await ringTopics.attach(TOPIC, name);
+  await eventually(() => pair.client.topics.some((topic) => topic.name === TOPIC), 10_000, 'the topic announced');
+  writer.send('go');
+  return ringTopics;
+}
+
 describe('RingTopics', () => {
   it('declares the topic when the ring opens and publishes each record: dtype, shape, metadata and the writer clock', async () => {
     const writer = startWriter(
@@ -85,13 +97,7 @@ describe('RingTopics', () => {
 
   it('copies records into the buffers the relay hands back, not a new one each, and every page frame is the record it was', async () => {
     // 40 records of 64 KiB, each every value its index: a buffer reused too early would show another index.
-    const writer = startWriter(['import array', 'for i in range(40):', '    ring.publish(memoryview(array.array("I", [i]) * 16384), {"i": i}, shape=(16384,))', '    time.sleep(0.01)'].join('\n'));
-    children.push(writer);
-    const name = (await writer.waitFor(/ring (wmr_[0-9a-f]+)/))[1] ?? '';
-    const ringTopics = topics();
-    await ringTopics.attach(TOPIC, name);
-    await eventually(() => pair.client.topics.some((topic) => topic.name === TOPIC), 10_000, 'the topic announced');
-    writer.send('go');
+    const ringTopics = await publishing(['import array', 'for i in range(40):', '    ring.publish(memoryview(array.array("I", [i]) * 16384), {"i": i}, shape=(16384,))', '    time.sleep(0.01)']);
     await eventually(() => frames.some((frame) => (frame.meta as { i: number }).i === 39), 30_000, 'the last record');
     for (const frame of frames) {
       const { i } = frame.meta as { i: number };
@@ -105,13 +111,7 @@ describe('RingTopics', () => {
   });
 
   it('skips and counts a record whose dtype has no frame type, and carries on', async () => {
-    const writer = startWriter(['ring.publish(b"\\x00" * 16, {"bad": True}, dtype="|V8", shape=(2,))', 'time.sleep(0.3)', 'ring.publish(bytes(range(4)), None, dtype="|u1", shape=(4,))'].join('\n'));
-    children.push(writer);
-    const name = (await writer.waitFor(/ring (wmr_[0-9a-f]+)/))[1] ?? '';
-    const ringTopics = topics();
-    await ringTopics.attach(TOPIC, name);
-    await eventually(() => pair.client.topics.some((topic) => topic.name === TOPIC), 10_000, 'the topic announced');
-    writer.send('go');
+    const ringTopics = await publishing(['ring.publish(b"\\x00" * 16, {"bad": True}, dtype="|V8", shape=(2,))', 'time.sleep(0.3)', 'ring.publish(bytes(range(4)), None, dtype="|u1", shape=(4,))']);
     await eventually(() => frames.length >= 1, 30_000, 'the uint8 frame');
     expect(frames[0]?.dtype).toBe('uint8');
     expect(frames).toHaveLength(1);
