@@ -15,7 +15,11 @@
  * garbage collector reclaims it as before. Not releasing is always safe; releasing early is not — so
  * every holder that is unsure pins.
  */
-import type { Entry } from './topic.js';
+/** What may carry a hold: a relay entry (`topic.ts`; only frames published with `release` have one). */
+export interface Held {
+  readonly kind: string;
+  readonly hold?: FrameHold;
+}
 
 export class FrameHold {
   /** The publisher's own hold, let go when `publishFrame` returns. */
@@ -43,18 +47,18 @@ export class FrameHold {
 }
 
 /** Takes a hold on `entry`'s buffer (a no-op for JSON values and frames published without `release`). */
-export function holdEntry(entry: Entry | undefined): void {
-  if (entry?.kind === 'frame') entry.hold?.take();
+export function holdEntry(entry: Held | undefined): void {
+  entry?.hold?.take();
 }
 
 /** Lets go of a hold taken with `holdEntry`. */
-export function letGo(entry: Entry | undefined): void {
-  if (entry?.kind === 'frame') entry.hold?.letGo();
+export function letGo(entry: Held | undefined): void {
+  entry?.hold?.letGo();
 }
 
 /** A write's callback that also lets go of the frame it wrote (the frame's buffer is free once the kernel has it). */
-export function lettingGo(entry: Entry, callback: () => void): () => void {
-  if (entry.kind !== 'frame' || entry.hold === undefined) return callback;
+export function lettingGo(entry: Held, callback: () => void): () => void {
+  if (entry.hold === undefined) return callback;
   const hold = entry.hold;
   hold.take();
   return () => {
@@ -64,8 +68,8 @@ export function lettingGo(entry: Entry, callback: () => void): () => void {
 }
 
 /** A map of entries that holds each value it stores and lets go of it when it is replaced or removed. */
-export class HeldEntries<K> {
-  private readonly map = new Map<K, Entry>();
+export class HeldEntries<K, V extends Held> {
+  private readonly map = new Map<K, V>();
 
   get size(): number {
     return this.map.size;
@@ -75,11 +79,11 @@ export class HeldEntries<K> {
     return this.map.has(key);
   }
 
-  get(key: K): Entry | undefined {
+  get(key: K): V | undefined {
     return this.map.get(key);
   }
 
-  set(key: K, entry: Entry): void {
+  set(key: K, entry: V): void {
     const previous = this.map.get(key);
     if (previous === entry) return;
     holdEntry(entry);
@@ -101,7 +105,7 @@ export class HeldEntries<K> {
   }
 
   /** Insertion order; deleting the current key while iterating is allowed (as with a `Map`). */
-  [Symbol.iterator](): IterableIterator<[K, Entry]> {
+  [Symbol.iterator](): IterableIterator<[K, V]> {
     return this.map[Symbol.iterator]();
   }
 }

@@ -186,7 +186,7 @@ export class Peer {
   private head = 0;
   private queuedBytes = 0;
   /** The newest unsent value of each latest topic that has one waiting (socket backed up, or window full). */
-  private readonly pendingLatest = new HeldEntries<string>();
+  private readonly pendingLatest = new HeldEntries<string, Entry>();
   /** When a small data message last went to this page (`performance.now()`): the bulk window shrinks meanwhile. */
   private smallSentAt = Number.NEGATIVE_INFINITY;
   private readonly credits = new Map<string, Credit>();
