@@ -188,7 +188,13 @@ export class WriterThread {
   /** One message per event-loop turn; each frame copied here, once, into the shared ring (else into a buffer the thread gets by transfer). */
   private flush(): void {
     this.flushing = false;
-    if (this.pending.length === 0 || this.error !== undefined) return;
+    if (this.error !== undefined) {
+      // The file has failed: what waits is never written, and frames kept for it go back to their producers.
+      for (const item of this.pending.splice(0)) if (item.kind === 'record' && item.record.kind === 'frame') item.record.release?.();
+      this.pendingBytes = 0;
+      return;
+    }
+    if (this.pending.length === 0) return;
     const transfer: ArrayBuffer[] = [];
     const items: WireItem[] = this.pending.map((item) => {
       if (item.kind !== 'record') return item;

@@ -4,18 +4,22 @@
  *
  * Why: a producer that hands the relay a new 4 MiB buffer per frame (the shm ring reader, 60 times a
  * second) makes 240 MB/s of new external memory, and external memory is what starts V8's full garbage
- * collections: measured, 8.8 ms of CPU per frame against 1.8 ms with four buffers reused, and pauses that
- * every small topic waits behind. Reusing a buffer is only safe once nothing reads it any more, and the
- * relay knows who does: its topic's newest value, a page's parked value, the stream queue, the bulk lane,
- * a write the socket has not finished, a view being computed from it, a tap that kept it.
+ * collections: measured (`@webmon/recorder`'s bench:record-cpu), 5.6 ms of CPU per 1024² float32 frame
+ * against 1.1 ms with buffers handed back, and pauses that every small topic waits behind. Reusing a
+ * buffer is only safe once nothing reads it any more, and the relay knows who does: its topic's newest
+ * value and replay window, a page's parked value, the stream queue, the bulk lane, a write the socket has
+ * not finished, a view being computed (or queued to be) from it, a tap that kept it.
  *
  * Each of those takes a hold (`holdEntry`) and lets it go (`letGo`) when it is done; the last one out
- * calls the producer's `release`. A holder the relay cannot follow (for example a binary `stream` topic's
- * replay window, which lives until it is trimmed) pins the frame: then it is never released and the
- * garbage collector reclaims it as before. Not releasing is always safe; releasing early is not — so
- * every holder that is unsure pins.
+ * calls the producer's `release`. A hold never let go (a path that ends without its `letGo`, a write
+ * whose callback never comes) only means the buffer is not handed back and the garbage collector frees it
+ * as before: a missing `letGo` costs memory reuse, a missing hold costs correctness — so every new place
+ * that keeps an entry past the call that gave it must take a hold.
  */
-/** What may carry a hold: a relay entry (`topic.ts`; only frames published with `release` have one). */
+/**
+ * What may carry a hold: a relay entry (`topic.ts`; only frames published with `release` have one).
+ * `kind` is there so that a JSON entry, which has no `hold`, still matches the type.
+ */
 export interface Held {
   readonly kind: string;
   readonly hold?: FrameHold;
@@ -24,7 +28,6 @@ export interface Held {
 export class FrameHold {
   /** The publisher's own hold, let go when `publishFrame` returns. */
   private holders = 1;
-  private pinned = false;
   private released = false;
 
   constructor(private readonly release: () => void) {}
@@ -35,14 +38,9 @@ export class FrameHold {
 
   letGo(): void {
     this.holders -= 1;
-    if (this.holders > 0 || this.pinned || this.released) return;
+    if (this.holders > 0 || this.released) return;
     this.released = true;
     this.release();
-  }
-
-  /** Someone keeps the buffer in a way we cannot follow: it is never handed back. */
-  pin(): void {
-    this.pinned = true;
   }
 }
 

@@ -282,7 +282,8 @@ export interface Relay {
    * value or unfinished write, no view being computed from it, no tap that kept it — and the producer may
    * then reuse the buffer (a pool instead of a new buffer per frame: no garbage for V8 to collect).
    * Without `release` the relay keeps references and the garbage collector frees the buffer. When this
-   * throws, `release` is never called: the buffer is the producer's again.
+   * throws for its arguments (`RELAY_UNKNOWN_TOPIC`, `RELAY_WRONG_TOPIC_KIND`, `RELAY_BAD_PAYLOAD`), it
+   * does so before anything holds `data`: `release` is never called and the buffer is the producer's again.
    */
   publishFrame(topic: string, frame: FrameDescription, data: ArrayBufferView, release?: () => void): number;
   /** Broadcasts a status; new clients receive the last one of each source after `hello`. */

@@ -189,6 +189,24 @@ describe("publishFrame's release: buffers handed back only when nothing reads th
     await waitFor(() => producer.released === producer.published || undefined, 'the newest handed back after its topic went');
   });
 
+  it('hands back what a page held when the page goes away mid-stream (its socket stopped, then cut)', async () => {
+    const { relay, url } = await startRelay({ topics: [{ name: 'image', mode: 'latest', binary: true }], highWaterMark: 256 * 1024, lowWaterMark: 64 * 1024 });
+    const producer = new ScribblingProducer();
+    const page = await connect(url);
+    page.send({ type: 'received', bytes: 0 }); // chunks: frames wait in the bulk lane too
+    await subscribe(page, { topics: ['image'] });
+    (page.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    for (let i = 0; i < 40; i++) {
+      producer.publish((data, release) => relay.publishFrame('image', { dtype: 'float32', shape: [SIDE, SIDE] }, data, release));
+      await sleep(1);
+    }
+    await waitFor(() => (relay.stats().clients[0]?.laneFrames ?? 0) > 0 || undefined, 'a frame waiting in the lane');
+    expect(producer.released).toBeLessThan(producer.published - 1); // the page holds some
+    page.socket.terminate();
+    // Everything but the topic's newest value comes back once the relay sees the connection gone.
+    await waitFor(() => producer.released === producer.published - 1 || undefined, 'the dead page’s frames handed back');
+  });
+
   it("never calls release from publishFrame itself, calls it once, and not at all when publishFrame throws", async () => {
     const { relay } = await startRelay({ topics: [{ name: 'image', mode: 'latest', binary: true }, { name: 'state', mode: 'latest' }] });
     const calls: string[] = [];
