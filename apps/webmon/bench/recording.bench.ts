@@ -4,6 +4,8 @@
  *   pnpm --filter webmon bench:recording     (BENCH_SECONDS=20 per run, BENCH_ROUNDS=3 of the runs the ratios use; about 10 minutes)
  *   BENCH_RECORDING_SOAK_S=600 pnpm --filter webmon bench:recording     (the flight recorder's memory over 10 minutes, beside a webmon without one)
  *   BENCH_WEBMON_CLI=/other/checkout/apps/webmon/dist/cli.js …          (the same runs against another build)
+ *   BENCH_BASELINE_CLI=/other/checkout/apps/webmon/dist/cli.js …        (A/B instead: no recorder, flight recorder and --record,
+ *                                                                         each on this build and on that one, interleaved)
  *
  * Each run: the real simulator (CPython, napari 0.4 at 60 Hz, plus the float32 image stream through a
  * shared-memory ring, 30 Hz) launches webmon the napari way; no page is open. CPU is webmon's own process
@@ -168,13 +170,13 @@ async function fileCounts(path: string): Promise<Map<string, number>> {
   return counts;
 }
 
-function startDemo(webmonArgs: string[], imageHz: number, file?: string) {
-  return startProcess(PYTHON, [SIMULATOR, '--quiet', '--exit-with-client', '--image-hz', String(imageHz), '--image-size', String(IMAGE), '--', process.execPath, CLI, '--port', '0', '--log-level', 'warn', ...webmonArgs, ...(file === undefined ? [] : ['--record', file, ...(RAW_IMAGE_HZ === undefined ? [] : ['--record-raw-image-hz', RAW_IMAGE_HZ])])]);
+function startDemo(webmonArgs: string[], imageHz: number, file?: string, cli = CLI) {
+  return startProcess(PYTHON, [SIMULATOR, '--quiet', '--exit-with-client', '--image-hz', String(imageHz), '--image-size', String(IMAGE), '--', process.execPath, cli, '--port', '0', '--log-level', 'warn', ...webmonArgs, ...(file === undefined ? [] : ['--record', file, ...(RAW_IMAGE_HZ === undefined ? [] : ['--record-raw-image-hz', RAW_IMAGE_HZ])])]);
 }
 
-async function measure(name: string, webmonArgs: string[], imageHz: number, options: { file?: string; save?: boolean } = {}): Promise<Run> {
+async function measure(name: string, webmonArgs: string[], imageHz: number, options: { file?: string; save?: boolean; cli?: string } = {}): Promise<Run> {
   const { file } = options;
-  const simulator = startDemo(webmonArgs, imageHz, file);
+  const simulator = startDemo(webmonArgs, imageHz, file, options.cli);
   try {
     const url = (await simulator.waitFor(/webmon: serving (http:\/\/\S+\/)/, 90_000))[1] ?? '';
     const recordingFrom = performance.now();
@@ -320,6 +322,42 @@ if (SOAK_SECONDS > 0) {
  * what is measured. The other runs are made once.
  */
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const BASELINE_CLI = process.env['BENCH_BASELINE_CLI'];
+if (BASELINE_CLI !== undefined) {
+  // A/B: the three runs the ratios use, on this build and on the baseline build, interleaved.
+  const kinds = [
+    { name: 'no recorder', args: ['--flight-recorder-bytes', '0'], file: undefined },
+    { name: 'flight recorder', args: [], file: undefined },
+    { name: '--record + flight recorder', args: [], file: join(dir, 'ab.mcap') },
+  ];
+  const builds = [{ name: 'this build', cli: CLI }, { name: 'baseline build', cli: BASELINE_CLI }];
+  const measured = new Map<string, Run[]>();
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of kinds) {
+        for (const build of builds) {
+          const run = await measure(`${kind.name}, ${build.name}`, kind.args, 30, { cli: build.cli, ...(kind.file === undefined ? {} : { file: kind.file }) });
+          measured.set(run.name, [...(measured.get(run.name) ?? []), run]);
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\nA/B, simulator napari 0.4 at 60 Hz + ${IMAGE}² float32 image at 30 Hz, ${SECONDS} s per run, ${ROUNDS} rounds interleaved (median)\nthis build: ${CLI}\nbaseline build: ${BASELINE_CLI}\n`);
+  console.log('| run | this build: CPU ms / frame | baseline build | this / baseline |');
+  console.log('| --- | ---: | ---: | ---: |');
+  const msOf = (name: string): number => medianRun(measured.get(name) ?? []).cpuMsPerFrame;
+  for (const kind of kinds) {
+    const [mine, theirs] = builds.map((build) => msOf(`${kind.name}, ${build.name}`)) as [number, number];
+    console.log(`| ${kind.name} | ${mine.toFixed(2)} | ${theirs.toFixed(2)} | ${(mine / theirs).toFixed(2)} |`);
+  }
+  for (const build of builds) {
+    const ms = (kind: string) => msOf(`${kind}, ${build.name}`);
+    console.log(`${build.name}: --record / flight recorder ${(ms('--record + flight recorder') / ms('flight recorder')).toFixed(2)}, --record / no recorder ${(ms('--record + flight recorder') / ms('no recorder')).toFixed(2)}`);
+  }
+  process.exit(0);
+}
 const runs: Run[] = [];
 try {
   const repeated: Run[][] = [[], [], [], []];

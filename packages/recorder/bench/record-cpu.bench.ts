@@ -3,14 +3,16 @@
  * same run (`pnpm --filter @webmon/recorder bench:record-cpu`; BENCH_SECONDS per run, default 10; rounds
  * alternate the variants, BENCH_ROUNDS, default 2).
  *
- * A relay with no page open gets 1024² float32 frames at 30 Hz (as the demo's image ring: each frame a new
- * buffer, filled from one of 8 precomputed images of Gaussian blobs over stripes, the simulator's picture)
+ * A relay with no page open gets 1024² float32 frames at 30 Hz (as the demo's image ring: SharedArrayBuffers
+ * the relay hands back, each filled from one of 8 precomputed images of Gaussian blobs over stripes, the
+ * simulator's picture)
  * and a JSON topic at 60 Hz. CPU is the process's own (`process.cpuUsage`: every thread, the writer
  * threads included) per frame published. This is the tap → copy → writer thread → file path without
  * webmon's sources (`apps/webmon`'s bench:recording measures the whole app with the real simulator).
  *
  * Variants: nothing tapped (the baseline); the flight recorder (webmon's default, 256 MiB); the flight
- * recorder and a file (RawImage at the default 5 Hz, at every frame, none); a file alone.
+ * recorder and a file (RawImage at the default 5 Hz, at every frame, none); a file alone; the file
+ * variants again with the frames in Node Buffers (`in Buffers`: the writer copies them, in the same run).
  * `node --cpu-prof` on this script profiles every thread (a file per thread), the writer threads included.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -52,6 +54,11 @@ function picture(phase: number): Float32Array {
  * collector's cost of per-frame buffers).
  */
 const NEW_FRAMES = process.env['BENCH_NEW_FRAMES'] === '1';
+/**
+ * Frames in SharedArrayBuffers, as webmon's ring reader makes them (`sharedMemory`): the writer thread
+ * reads them where they are. The variants marked `buffers` have them in Node Buffers (copied into the
+ * writer's ring, as any producer's frames that are not in shared memory).
+ */
 const handedBack: Float32Array[] = [];
 const pictures = [...Array(8).keys()].map((index) => picture(index * 0.4));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,6 +67,7 @@ interface Variant {
   name: string;
   flight: boolean;
   file: { rawImageHz: number } | undefined;
+  buffers?: true;
 }
 
 const ALL_VARIANTS: Variant[] = [
@@ -68,6 +76,8 @@ const ALL_VARIANTS: Variant[] = [
   { name: 'flight + file, RawImage 5 Hz (default)', flight: true, file: { rawImageHz: 5 } },
   { name: 'flight + file, RawImage every frame', flight: true, file: { rawImageHz: Infinity } },
   { name: 'flight + file, no RawImage', flight: true, file: { rawImageHz: 0 } },
+  { name: 'flight + file, RawImage 5 Hz, frames in Buffers', flight: true, file: { rawImageHz: 5 }, buffers: true },
+  { name: 'flight + file, no RawImage, frames in Buffers', flight: true, file: { rawImageHz: 0 }, buffers: true },
   { name: 'file alone, RawImage 5 Hz', flight: false, file: { rawImageHz: 5 } },
 ];
 /** BENCH_VARIANTS=a,b: only the variants whose names contain one of these (the first two are always run: the ratios need them). */
@@ -83,6 +93,9 @@ interface Result {
   dropped: number;
   rawImagesPerSecond: number;
   bytesPerMinute: number;
+  /** Frames the writer thread read where they were (shared memory) / copied into its ring. */
+  shared: number;
+  inRing: number;
   /** Frames copied into buffers the writer thread gave back / into new ones. */
   reused: number;
   allocated: number;
@@ -135,7 +148,7 @@ async function run(variant: Variant, round: number): Promise<Result> {
       if (ticks % 2 !== 0) continue;
       // A buffer handed back by the relay when there is one (as the ring reader's pool), else a new one.
       const source = pictures[frames % pictures.length] as Float32Array;
-      const frame = (NEW_FRAMES ? undefined : handedBack.pop()) ?? new Float32Array(Buffer.allocUnsafeSlow(source.byteLength).buffer);
+      const frame = (NEW_FRAMES ? undefined : handedBack.pop()) ?? new Float32Array(variant.buffers ? Buffer.allocUnsafeSlow(source.byteLength).buffer : new SharedArrayBuffer(source.byteLength));
       frame.set(source);
       relay.publishFrame('image', { dtype: 'float32', shape: [EDGE, EDGE] }, frame, NEW_FRAMES ? undefined : () => handedBack.length < 8 && handedBack.push(frame));
       frames++;
@@ -154,11 +167,13 @@ async function run(variant: Variant, round: number): Promise<Result> {
   }
   const elapsed = (performance.now() - started) / 1000;
   const measured = frames - framesBefore;
-  const result: Result = { cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / measured, userMsPerFrame: cpu.user / 1000 / measured, systemMsPerFrame: cpu.system / 1000 / measured, frames: measured, dropped: 0, rawImagesPerSecond: 0, bytesPerMinute: 0, reused: 0, allocated: 0, stored: 0, compressed: 0 };
+  const result: Result = { cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / measured, userMsPerFrame: cpu.user / 1000 / measured, systemMsPerFrame: cpu.system / 1000 / measured, frames: measured, dropped: 0, rawImagesPerSecond: 0, bytesPerMinute: 0, shared: 0, inRing: 0, reused: 0, allocated: 0, stored: 0, compressed: 0 };
   if (file !== undefined) {
     await file.close();
     const stats = file.stats();
     result.dropped = stats.droppedTotal;
+    result.shared = stats.framesShared;
+    result.inRing = stats.framesInRing;
     result.reused = stats.framesReused;
     result.allocated = stats.framesAllocated;
     result.rawImagesPerSecond = (file.counts().get('image/image') ?? 0) / (elapsed + 2);
@@ -186,13 +201,13 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const cpuOf = (name: string) => median((results.get(name) ?? []).map((result) => result.cpuMsPerFrame));
 const base = cpuOf('nothing tapped');
 const flightCpu = cpuOf('flight recorder (256 MiB)');
-console.log(`\nrecording ${EDGE}² float32 at ${HZ} Hz + JSON at 60 Hz in one process, ${SECONDS} s × ${ROUNDS} rounds per variant (median); frames in ${NEW_FRAMES ? 'a new buffer each' : 'buffers the relay hands back'}\n`);
-console.log('| variant | CPU ms / frame | user / system | × nothing tapped | × flight recorder | dropped | RawImage/s | MiB on disk / min | frame chunks stored / zstd | frame copies into returned / new buffers |');
+console.log(`\nrecording ${EDGE}² float32 at ${HZ} Hz + JSON at 60 Hz in one process, ${SECONDS} s × ${ROUNDS} rounds per variant (median); frames in ${NEW_FRAMES ? 'a new' : 'reused'} SharedArrayBuffer${NEW_FRAMES ? ' each' : 's handed back by the relay'} (unless "in Buffers")\n`);
+console.log('| variant | CPU ms / frame | user / system | × nothing tapped | × flight recorder | dropped | RawImage/s | MiB on disk / min | frame chunks stored / zstd | frames read in place / copied to the ring / to returned / to new buffers |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const variant of VARIANTS) {
   const all = results.get(variant.name) ?? [];
   const last = all[all.length - 1] as Result;
   const cpu = cpuOf(variant.name);
-  const fileColumns = variant.file === undefined ? '– | – | – | – | –' : `${all.reduce((sum, result) => sum + result.dropped, 0)} | ${last.rawImagesPerSecond.toFixed(1)} | ${(last.bytesPerMinute / 2 ** 20).toFixed(0)} | ${last.stored} / ${last.compressed} | ${last.reused} / ${last.allocated}`;
+  const fileColumns = variant.file === undefined ? '– | – | – | – | –' : `${all.reduce((sum, result) => sum + result.dropped, 0)} | ${last.rawImagesPerSecond.toFixed(1)} | ${(last.bytesPerMinute / 2 ** 20).toFixed(0)} | ${last.stored} / ${last.compressed} | ${last.shared} / ${last.inRing} / ${last.reused} / ${last.allocated}`;
   console.log(`| ${variant.name} | ${cpu.toFixed(2)} | ${median(all.map((result) => result.userMsPerFrame)).toFixed(2)} / ${median(all.map((result) => result.systemMsPerFrame)).toFixed(2)} | ${(cpu / base).toFixed(2)} | ${(cpu / flightCpu).toFixed(2)} | ${fileColumns} |`);
 }

@@ -36,7 +36,7 @@
  * `openDirectFileWritable` answers `undefined` where `O_DIRECT` is not available (not Linux; a filesystem
  * that refuses it, such as some network ones): the caller then writes buffered.
  */
-import { close, constants, ftruncate, open, write } from 'node:fs';
+import { close, constants, ftruncate, open, unlink, write } from 'node:fs';
 import { RecorderError, RecorderErrorCode } from './errors.js';
 import type { RecordingWritable } from './file-writable.js';
 import { MIN_RECORD_BYTES } from './layout.js';
@@ -139,7 +139,7 @@ export async function openDirectFileWritable(path: string, options: DirectFileOp
       const offset = await firstAlignedOffset(fd, new Uint8Array(shared));
       if (offset !== undefined) inPlace.set(shared, offset);
     }
-    return new DirectFileWritable(fd, tailFd, stages, inPlace);
+    return new DirectFileWritable(fd, tailFd, stages, inPlace, `${path}.probe`);
   } catch (error) {
     await closeFd(fd).catch(() => undefined);
     throw new RecorderError(RecorderErrorCode.OPEN_FAILED, `cannot write ${path}: ${(error as Error).message}`, { cause: error });
@@ -170,13 +170,17 @@ export class DirectFileWritable implements RecordingWritable {
   private readonly inPlaceWrites = new Set<Promise<void>>();
   /** Pieces written in place so far (for tests and benchmarks). */
   piecesInPlace = 0;
+  /** The descriptor `adopt` probes alignments on; `null` once it could not be opened (nothing more is adopted). */
+  private probeFd: Promise<number | null> | undefined;
 
   constructor(
     private readonly fd: number,
     private readonly tailFd: number,
     stages: Uint8Array[],
     /** Shared buffers whose pieces may be written in place: the first offset the kernel accepts in each. */
-    private readonly inPlace: ReadonlyMap<ArrayBufferLike, number> = new Map(),
+    private readonly inPlace: Map<ArrayBufferLike, number> = new Map(),
+    /** Where `adopt` tries alignments (a file of its own, unlinked at once: the recording's first block is taken). */
+    private readonly probePath: string = '',
   ) {
     this.stage = stages[0] as Uint8Array;
     this.free = stages.slice(1);
@@ -210,6 +214,34 @@ export class DirectFileWritable implements RecordingWritable {
     return gap === 0 || gap >= MIN_RECORD_BYTES ? gap : gap + BLOCK;
   }
 
+  /**
+   * Shared memory met after opening (a producer's frames that arrive in it): its big pieces are written
+   * from where they are, as the ring's, once the kernel's alignment for it is known. Probed on a file of
+   * its own (a one-block write per offset tried, as at opening); resolves `false` when no offset is
+   * accepted or the probe file cannot be made: its pieces are then copied, as any other.
+   */
+  async adopt(shared: SharedArrayBuffer): Promise<boolean> {
+    if (this.inPlace.has(shared)) return true;
+    this.probeFd ??= openFd(this.probePath, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants as { O_DIRECT: number }).O_DIRECT).then(
+      async (fd) => {
+        await new Promise<void>((resolve) => unlink(this.probePath, () => resolve()));
+        return fd;
+      },
+      () => null,
+    );
+    const fd = await this.probeFd;
+    if (fd === null || this.closed) return false;
+    const offset = await firstAlignedOffset(fd, new Uint8Array(shared)).catch(() => undefined);
+    if (offset === undefined) return false;
+    this.inPlace.set(shared, offset);
+    return true;
+  }
+
+  /** Stops treating `shared` as adopted (its pieces already handed over are still written from it). */
+  forget(shared: SharedArrayBuffer): void {
+    this.inPlace.delete(shared);
+  }
+
   /** Resolves once every piece written in place so far is on disk (its memory may then change). */
   whenWritten(): Promise<void> {
     return this.inPlaceWrites.size === 0 ? Promise.resolve() : Promise.all([...this.inPlaceWrites]).then(() => undefined);
@@ -231,7 +263,8 @@ export class DirectFileWritable implements RecordingWritable {
       this.check();
       await new Promise<void>((resolve, reject) => ftruncate(this.fd, Number(this.length), (error) => (error ? reject(error) : resolve())));
     } finally {
-      await Promise.all([closeFd(this.fd).catch(() => undefined), closeFd(this.tailFd).catch(() => undefined)]);
+      const probeFd = await this.probeFd;
+      await Promise.all([closeFd(this.fd).catch(() => undefined), closeFd(this.tailFd).catch(() => undefined), probeFd == null ? undefined : closeFd(probeFd).catch(() => undefined)]);
     }
   }
 

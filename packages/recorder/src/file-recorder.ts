@@ -72,7 +72,12 @@ export interface FileRecorderStats {
   /** The code of that error: `RECORDER_WRITE_FAILED`, `RECORDER_WORKER_FAILED`. */
   errorCode: RecorderErrorCode | undefined;
   closed: boolean;
-  /** Frames copied for the writer thread into the ring both threads share (the usual way). */
+  /**
+   * Frames whose array was in shared memory already (a ring reader's `sharedMemory`): the writer thread
+   * read it there and the file was written from it, with no copy on the event loop.
+   */
+  framesShared: number;
+  /** Frames copied for the writer thread into the ring both threads share (any other frame). */
   framesInRing: number;
   /** Frames that did not fit the ring, copied into a buffer the thread gave back, and into a new one. */
   framesReused: number;
@@ -178,6 +183,7 @@ class Recorder implements FileRecorder {
       error: error?.message,
       errorCode: error?.code,
       closed: this.closed,
+      framesShared: this.writer.framesShared,
       framesInRing: this.writer.framesInRing,
       framesReused: this.writer.framesReused,
       framesAllocated: this.writer.framesAllocated,

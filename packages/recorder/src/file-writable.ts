@@ -17,6 +17,13 @@ export interface RecordingWritable extends IWritable {
   paddingFor?(piece: Uint8Array, after: number): number;
   /** Resolves once the pieces written from where they are (see `paddingFor`) are done with. */
   whenWritten?(): Promise<void>;
+  /**
+   * Shared memory met after opening whose big pieces may be written from where they are (`false`: they
+   * will be copied). See `DirectFileWritable.adopt`.
+   */
+  adopt?(shared: SharedArrayBuffer): Promise<boolean>;
+  /** The writable may drop what it knows of `shared` (pieces already handed over are still written). */
+  forget?(shared: SharedArrayBuffer): void;
 }
 
 export interface FileWritableOptions {

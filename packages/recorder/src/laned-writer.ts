@@ -21,6 +21,15 @@ export interface GatheringWritable extends IWritable {
   paddingFor?(piece: Uint8Array, after: number): number;
 }
 
+const EMPTY = new Uint8Array(0);
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const both = new Uint8Array(a.byteLength + b.byteLength);
+  both.set(a, 0);
+  both.set(b, a.byteLength);
+  return both;
+}
+
 /** A padding record of `bytes` bytes (`PADDING_OPCODE`), asked for by the writable's `paddingFor`. */
 function paddingRecord(bytes: number): Uint8Array {
   if (bytes < MIN_RECORD_BYTES) throw new RangeError(`a padding record takes at least ${MIN_RECORD_BYTES} bytes, not ${bytes}`);
@@ -43,6 +52,13 @@ export interface LanedWriterOptions {
 }
 
 const DEFAULT_BULK_BYTES = 64 * 1024;
+
+/**
+ * A message whose data may come in two pieces: `prefix` then `data` (a frame's webmon header, then its
+ * array where the producer left it). Joined only for the small lane; a big message's pieces are written as
+ * they are, so an array in shared memory is not copied to be put behind its header.
+ */
+export type PiecedMessage = McapTypes.Message & { prefix?: Uint8Array };
 /** A message record before its data: opcode, length, channel id, sequence, log time, publish time. */
 const MESSAGE_HEADER_BYTES = 1 + 8 + 2 + 4 + 8 + 8;
 const utf8 = new TextEncoder();
@@ -125,7 +141,7 @@ export class LanedMcapWriter {
     await this.flushRecords();
   }
 
-  async addMessage(message: McapTypes.Message): Promise<void> {
+  async addMessage(message: PiecedMessage): Promise<void> {
     const stats = this.statistics;
     if (stats.messageCount === 0n || message.logTime < stats.messageStartTime) stats.messageStartTime = message.logTime;
     if (stats.messageCount === 0n || message.logTime > stats.messageEndTime) stats.messageEndTime = message.logTime;
@@ -134,12 +150,13 @@ export class LanedMcapWriter {
 
     const small = this.small.builder;
     if (small.numMessages > 0 && message.logTime - small.messageStartTime >= this.maxChunkAgeNs) await this.finishChunk(this.small);
-    if (message.data.byteLength >= this.bulkBytes) {
+    const prefix = message.prefix;
+    if ((prefix?.byteLength ?? 0) + message.data.byteLength >= this.bulkBytes) {
       await this.writeBulkChunk(message);
       return;
     }
     this.define(this.small, message.channelId);
-    small.addMessage(message);
+    small.addMessage(prefix === undefined ? message : { ...message, data: joined(prefix, message.data) });
     if (small.byteLength >= this.chunkSize) await this.finishChunk(this.small);
   }
 
@@ -150,7 +167,7 @@ export class LanedMcapWriter {
    * CRC runs over the pieces in turn. Only when compression is tried are the pieces joined (zstd wants one
    * buffer). A chunk builder would copy a 4 MiB frame three more times.
    */
-  private async writeBulkChunk(message: McapTypes.Message): Promise<void> {
+  private async writeBulkChunk(message: PiecedMessage): Promise<void> {
     const lane = this.bulk;
     lane.builder.reset();
     lane.channels.clear();
@@ -159,16 +176,18 @@ export class LanedMcapWriter {
     const definitions = lane.builder.buffer; // the schema and channel records (small)
     lane.builder.reset();
     const { data } = message;
-    const head = new Uint8Array(MESSAGE_HEADER_BYTES);
+    const prefix = message.prefix ?? EMPTY;
+    const head = new Uint8Array(MESSAGE_HEADER_BYTES + prefix.byteLength);
+    head.set(prefix, MESSAGE_HEADER_BYTES);
     const headView = new DataView(head.buffer);
     headView.setUint8(0, Opcode.MESSAGE);
-    headView.setBigUint64(1, BigInt(MESSAGE_HEADER_BYTES - 9 + data.byteLength), true);
+    headView.setBigUint64(1, BigInt(MESSAGE_HEADER_BYTES - 9 + prefix.byteLength + data.byteLength), true);
     headView.setUint16(9, message.channelId, true);
     headView.setUint32(11, message.sequence, true);
     headView.setBigUint64(15, message.logTime, true);
     headView.setBigUint64(23, message.publishTime, true);
     const pieces = [definitions, head, data];
-    const uncompressedSize = definitions.byteLength + MESSAGE_HEADER_BYTES + data.byteLength;
+    const uncompressedSize = definitions.byteLength + head.byteLength + data.byteLength;
     const uncompressedCrc = crc32(data, crc32(head, crc32(definitions)));
     const compressed = this.compressBulk(message.channelId, pieces);
     const compression = compressed?.compression ?? '';
@@ -189,7 +208,7 @@ export class LanedMcapWriter {
     header.set(name, 41);
     view.setBigUint64(41 + name.byteLength, BigInt(bodyLength), true);
 
-    const padding = compressed === undefined ? (this.writable.paddingFor?.(data, header.byteLength + definitions.byteLength + MESSAGE_HEADER_BYTES) ?? 0) : 0;
+    const padding = compressed === undefined ? (this.writable.paddingFor?.(data, header.byteLength + definitions.byteLength + head.byteLength) ?? 0) : 0;
     const chunkStartOffset = this.writable.position() + BigInt(padding);
     const chunkLength = BigInt(header.byteLength + bodyLength);
     const messageIndexStart = chunkStartOffset + chunkLength;

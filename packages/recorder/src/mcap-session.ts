@@ -7,7 +7,7 @@ import type { TopicInfo } from '@webmon/protocol';
 import type { CompressChunk } from './compression.js';
 import { FILE_FORMAT_VERSION, FORMAT_METADATA_NAME, IMAGE_CHANNEL_SUFFIX, LIBRARY, channelOf, imageChannelOf, imageShapeOf, rawImageMessage, type ChannelSpec, type JsonSchemaLookup } from './layout.js';
 import { LanedMcapWriter, type GatheringWritable } from './laned-writer.js';
-import { frameMessage, type Recorded } from './record.js';
+import type { Recorded } from './record.js';
 import { RateGate } from './rate-gate.js';
 
 export interface SessionOptions {
@@ -60,8 +60,10 @@ export class McapSession {
 
   async write(record: Recorded): Promise<void> {
     const channelId = await this.declare(record.info);
-    const data = record.kind === 'json' ? utf8.encode(record.json) : frameMessage(record);
-    await this.add(channelId, record.info.name, record, data);
+    // A frame's message is its webmon header then its array, written as two pieces: the array is not
+    // copied to be put behind the header (it may be in shared memory the file is written from).
+    if (record.kind === 'json') await this.add(channelId, record.info.name, record, utf8.encode(record.json));
+    else await this.add(channelId, record.info.name, record, record.data, record.headerBytes);
     if (record.kind !== 'frame' || !(this.options.rawImageHz > 0)) return;
     let gate = this.imageGates.get(channelId);
     if (gate === undefined) {
@@ -94,9 +96,9 @@ export class McapSession {
     return this.writer.end();
   }
 
-  private async add(channelId: number, topic: string, record: Recorded, data: Uint8Array): Promise<void> {
+  private async add(channelId: number, topic: string, record: Recorded, data: Uint8Array, prefix?: Uint8Array): Promise<void> {
     // The relay's own per-topic sequence number: a reader sees from gaps what was dropped.
-    await this.writer.addMessage({ channelId, sequence: record.seq >>> 0, logTime: record.logTime, publishTime: record.publishTime, data });
+    await this.writer.addMessage({ channelId, sequence: record.seq >>> 0, logTime: record.logTime, publishTime: record.publishTime, data, ...(prefix === undefined ? {} : { prefix }) });
     this.counts.set(topic, (this.counts.get(topic) ?? 0) + 1);
   }
 

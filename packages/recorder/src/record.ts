@@ -63,16 +63,3 @@ export function frameRecord(info: TopicInfo, header: FrameInit, headerBytes: Uin
     bytes: headerBytes.length + data.byteLength + RECORD_OVERHEAD_BYTES,
   };
 }
-
-/** The whole binary frame as one message (the one copy, made when the message is written). */
-export function frameMessage(record: RecordedFrame): Uint8Array {
-  const { headerBytes, data } = record;
-  // Already one message (the writer thread receives it whole, header then data in one buffer): no copy.
-  if (headerBytes.buffer === data.buffer && headerBytes.byteOffset + headerBytes.byteLength === data.byteOffset) {
-    return new Uint8Array(data.buffer, headerBytes.byteOffset, headerBytes.byteLength + data.byteLength);
-  }
-  const message = new Uint8Array(record.headerBytes.length + record.data.byteLength);
-  message.set(record.headerBytes, 0);
-  message.set(record.data, record.headerBytes.length);
-  return message;
-}

@@ -33,13 +33,29 @@ export type WireItem =
    * the ring position to release once written), or, when the ring had no room, `message`: a copy the thread
    * owns (transferred).
    */
+  /**
+   * …or, when the producer's array is in shared memory already (`shared`), the header is `headerBytes` and
+   * the array is read where it is: `length` bytes at `offset` in the shared buffer `id` (sent once as
+   * `buffer`, the first time it is used, and known by its id until `forget`). The event loop keeps the
+   * producer's buffer until the thread reports `ref` done (`sharedDone`).
+   */
   | { kind: 'frame'; topic: number; seq: number; logTime: bigint; publishTime: bigint; header: FrameInit; headerLength: number } & (
-      | { message: Uint8Array; ring?: undefined }
-      | { message?: undefined; ring: { offset: number; length: number; end: number } }
+      | { message: Uint8Array; ring?: undefined; shared?: undefined }
+      | { message?: undefined; ring: { offset: number; length: number; end: number }; shared?: undefined }
+      | { message?: undefined; ring?: undefined; headerBytes: Uint8Array; shared: SharedFrame }
     );
 
+export interface SharedFrame {
+  id: number;
+  buffer?: SharedArrayBuffer;
+  offset: number;
+  length: number;
+  ref: number;
+}
+
 export type ToWriter =
-  | { type: 'items'; items: WireItem[]; bytes: number }
+  /** `forget`: shared buffers (by id) no longer used after these items. */
+  | { type: 'items'; items: WireItem[]; bytes: number; forget: number[] }
   | { type: 'end' }
   | { type: 'written'; id: number; error?: string };
 
@@ -48,9 +64,10 @@ export type FromWriter =
   /**
    * `bytes`: queued bytes the thread has dealt with since its last report; `buffers`: the frames' buffers
    * it is done with, transferred back for the event loop's next copies; `ringEnd`: the shared ring is read
-   * up to there (the frames before it are written).
+   * up to there (the frames before it are written); `sharedDone`: the `ref`s of frames read from shared
+   * memory that are written (their producers may have their buffers back).
    */
-  | { type: 'progress'; bytes: number; position: number; counts: [string, number][]; buffers: ArrayBuffer[]; ringEnd: number }
+  | { type: 'progress'; bytes: number; position: number; counts: [string, number][]; buffers: ArrayBuffer[]; ringEnd: number; sharedDone: number[] }
   | { type: 'write'; id: number; data: Uint8Array }
   | { type: 'ended'; position: number; counts: [string, number][]; file?: Uint8Array }
   | { type: 'failed'; code: RecorderErrorCode; message: string };

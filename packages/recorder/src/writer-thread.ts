@@ -33,6 +33,14 @@ const RING_BYTES = 64 * 2 ** 20;
 /** Room a ring slot keeps for moving the data to the alignment of its source (`alignLike`). */
 const RING_ALIGN_SLACK = SHARED_COPY_ALIGNMENT;
 
+/**
+ * Frames at least this big whose array is in shared memory already (a ring reader's buffers) are not
+ * copied: the thread reads, and the file is written from, where they are. Smaller ones go through the ring.
+ */
+const SHARED_FROM_BYTES = 2 ** 20;
+/** Shared buffers the thread knows by id at once; the least recently used is forgotten past this. */
+const SHARED_BUFFERS_KNOWN = 32;
+
 /** Buffers the thread gave back (frames that went without the ring), kept for the next ones: at most this many bytes, and 3 of one size. */
 const RETURNED_BUFFER_BYTES = 16 * 2 ** 20;
 const RETURNED_PER_SIZE = 3;
@@ -81,6 +89,15 @@ export class WriterThread {
   private readonly ring = new SharedRing(RING_BYTES);
   /** Frames that crossed in the shared ring. */
   framesInRing = 0;
+  /** Frames read where the producer left them (in shared memory): no copy on the event loop. */
+  framesShared = 0;
+  /** Shared buffers the thread knows, by id, least recently used first; ids it is to forget. */
+  private readonly sharedIds = new Map<SharedArrayBuffer, number>();
+  private nextSharedId = 1;
+  private forget: number[] = [];
+  /** Producers' `release` of frames the thread reads in shared memory, until it says they are written. */
+  private readonly heldShared = new Map<number, (() => void) | undefined>();
+  private nextRef = 1;
 
   private constructor(
     setup: WriterSetup,
@@ -167,6 +184,7 @@ export class WriterThread {
   async terminate(): Promise<void> {
     this.finished = true;
     await this.worker.terminate();
+    this.letGoOfShared();
   }
 
   private topicOf(info: TopicInfo): number {
@@ -192,6 +210,7 @@ export class WriterThread {
       // The file has failed: what waits is never written, and frames kept for it go back to their producers.
       for (const item of this.pending.splice(0)) if (item.kind === 'record' && item.record.kind === 'frame') item.record.release?.();
       this.pendingBytes = 0;
+      this.letGoOfShared();
       return;
     }
     if (this.pending.length === 0) return;
@@ -202,6 +221,14 @@ export class WriterThread {
       if (record.kind === 'json') return { kind: 'json', topic, seq: record.seq, logTime: record.logTime, publishTime: record.publishTime, json: record.json };
       const length = record.headerBytes.byteLength + record.data.byteLength;
       const fields = { kind: 'frame', topic, seq: record.seq, logTime: record.logTime, publishTime: record.publishTime, header: record.header, headerLength: record.headerBytes.byteLength } as const;
+      // No copy at all when the array is in shared memory already: the thread reads it there, and the
+      // producer gets it back once it is written. (The header is small; `slice` so only it is cloned.)
+      if (record.data.buffer instanceof SharedArrayBuffer && record.data.byteLength >= SHARED_FROM_BYTES) {
+        const ref = this.nextRef++;
+        this.heldShared.set(ref, record.release);
+        this.framesShared += 1;
+        return { ...fields, headerBytes: record.headerBytes.slice(), shared: { ...this.sharedIdOf(record.data.buffer), offset: record.data.byteOffset, length: record.data.byteLength, ref } };
+      }
       // The one copy of the frame on this side: header and data into the ring, the data placed 8-byte
       // aligned as it is in its own buffer (V8 copies into a SharedArrayBuffer word by word otherwise, 7×
       // slower), the header just before it…
@@ -224,9 +251,37 @@ export class WriterThread {
       return { ...fields, message };
     });
     const bytes = this.pendingBytes;
+    const forget = this.forget;
     this.pending = [];
     this.pendingBytes = 0;
-    this.post({ type: 'items', items, bytes }, transfer);
+    this.forget = [];
+    this.post({ type: 'items', items, bytes, forget }, transfer);
+  }
+
+  /** The id the thread knows `buffer` by, and the buffer itself when the thread does not know it yet. */
+  private sharedIdOf(buffer: SharedArrayBuffer): { id: number; buffer?: SharedArrayBuffer } {
+    const known = this.sharedIds.get(buffer);
+    if (known !== undefined) {
+      // Most recently used last.
+      this.sharedIds.delete(buffer);
+      this.sharedIds.set(buffer, known);
+      return { id: known };
+    }
+    if (this.sharedIds.size >= SHARED_BUFFERS_KNOWN) {
+      const [oldest, oldestId] = this.sharedIds.entries().next().value as [SharedArrayBuffer, number];
+      this.sharedIds.delete(oldest);
+      this.forget.push(oldestId);
+    }
+    const id = this.nextSharedId++;
+    this.sharedIds.set(buffer, id);
+    return { id, buffer };
+  }
+
+  /** Hands back every frame still kept for the thread (the file is complete, or has failed). */
+  private letGoOfShared(): void {
+    const releases = [...this.heldShared.values()];
+    this.heldShared.clear();
+    for (const release of releases) release?.();
   }
 
   private post(message: ToWriter, transfer: ArrayBuffer[] = []): void {
@@ -244,6 +299,11 @@ export class WriterThread {
         this.counts = new Map(message.counts);
         for (const buffer of message.buffers) this.buffers.release(new Uint8Array(buffer));
         this.ring.release(message.ringEnd);
+        for (const ref of message.sharedDone) {
+          const release = this.heldShared.get(ref);
+          this.heldShared.delete(ref);
+          release?.();
+        }
         for (const wake of this.progressWaiters.splice(0)) wake();
         return;
       case 'write': {
@@ -262,6 +322,7 @@ export class WriterThread {
         this.queuedBytes = 0;
         this.position = message.position;
         this.counts = new Map(message.counts);
+        this.letGoOfShared();
         this.settleEnded.resolve(message.file);
         return;
       case 'failed':
@@ -279,6 +340,7 @@ export class WriterThread {
     this.settleReady.reject(error);
     this.settleEnded.reject(error);
     for (const wake of this.progressWaiters.splice(0)) wake();
-    void this.worker.terminate();
+    // The thread is stopped: nothing reads the frames it was given any more.
+    void this.worker.terminate().finally(() => this.letGoOfShared());
   }
 }

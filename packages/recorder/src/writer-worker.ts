@@ -103,13 +103,18 @@ async function main(): Promise<void> {
   let reportedAt = performance.now();
   let doneBuffers: ArrayBuffer[] = [];
   let ringEnd = 0;
+  /** Shared buffers frames are read from where they are (`SharedFrame`), by id; refs of those written. */
+  const sharedBuffers = new Map<number, SharedArrayBuffer>();
+  let sharedDone: number[] = [];
   /** Ring frames the file writes from where they are: their space is released in order once written. */
   let inPlaceWrites: Promise<void> = Promise.resolve();
   let reportSoon: ReturnType<typeof setImmediate> | undefined;
   const report = () => {
     const buffers = doneBuffers;
+    const done = sharedDone;
     doneBuffers = [];
-    send({ type: 'progress', bytes: doneBytes, position: Number(writable.position()), counts: [...session.counts], buffers, ringEnd }, buffers);
+    sharedDone = [];
+    send({ type: 'progress', bytes: doneBytes, position: Number(writable.position()), counts: [...session.counts], buffers, ringEnd, sharedDone: done }, buffers);
     doneBytes = 0;
     reportedAt = performance.now();
   };
@@ -125,6 +130,28 @@ async function main(): Promise<void> {
     if (item.kind === 'json') {
       await session.write({ kind: 'json', info, seq: item.seq, logTime: item.logTime, publishTime: item.publishTime, json: item.json, bytes: item.json.length });
       doneBytes += item.json.length;
+      return;
+    }
+    if (item.shared !== undefined) {
+      const { id, buffer, offset, length, ref } = item.shared;
+      if (buffer !== undefined) {
+        sharedBuffers.set(id, buffer);
+        await writable.adopt?.(buffer);
+      }
+      const data = new Uint8Array(sharedBuffers.get(id) as SharedArrayBuffer, offset, length);
+      const bytes = item.headerBytes.byteLength + length;
+      await session.write({ kind: 'frame', info, seq: item.seq, logTime: item.logTime, publishTime: item.publishTime, header: item.header, headerBytes: item.headerBytes, data, bytes });
+      doneBytes += bytes;
+      // The producer's buffer goes back once the file no longer reads it (as the ring's space, below).
+      const written = writable.whenWritten?.();
+      if (written === undefined) sharedDone.push(ref);
+      else inPlaceWrites = inPlaceWrites.then(() => written).then(() => {
+        sharedDone.push(ref);
+        reportSoon ??= setImmediate(() => {
+          reportSoon = undefined;
+          report();
+        });
+      });
       return;
     }
     const { headerLength } = item;
@@ -180,6 +207,12 @@ async function main(): Promise<void> {
       if (now - reportedAt > REPORT_MS) report();
       // Over its share of a core: pause (meanwhile the event loop's queue fills and drops are counted).
       if (cpuTokens < 0) await new Promise((resolve) => setTimeout(resolve, -cpuTokens / setup.maxCpuShare));
+    }
+    // After the items: they may use a buffer the event loop has since stopped naming.
+    for (const id of message.forget) {
+      const buffer = sharedBuffers.get(id);
+      sharedBuffers.delete(id);
+      if (buffer !== undefined) writable.forget?.(buffer);
     }
   }
   try {

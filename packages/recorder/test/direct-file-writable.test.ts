@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -106,6 +106,38 @@ describe('openDirectFileWritable', () => {
     await writable.close();
     const bytes = await readFile(path);
     expect(bytes.equals(joined(expected))).toBe(true);
+  });
+
+  it('adopts shared memory met after opening without touching what is written, and forgets it when told', async () => {
+    const path = join(dir, 'adopted.bin');
+    const writable = (await openDirectFileWritable(path))!;
+    const expected: Uint8Array[] = [];
+    const put = async (pieces: Uint8Array[]) => {
+      await writable.writev(pieces);
+      for (const piece of pieces) expected.push(new Uint8Array(piece));
+    };
+    // The file's first blocks are on disk before anything is adopted (two full stages, written when full):
+    // the alignment probe must not land there.
+    await put([randomBytes(17 * 2 ** 20 + 5)]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const frames = new Uint8Array(new SharedArrayBuffer(4 * 2 ** 20));
+    frames.set(randomBytes(frames.byteLength));
+    const frame = frames.subarray(64, 64 + 2 ** 20 + 3);
+    expect(writable.paddingFor(frame, 40)).toBe(0); // not adopted yet: copied, no padding asked
+    expect(await writable.adopt(frames.buffer as SharedArrayBuffer)).toBe(true);
+    const padding = writable.paddingFor(frame, 40);
+    await put([new Uint8Array(padding), randomBytes(40), frame, randomBytes(9)]);
+    expect(writable.piecesInPlace).toBe(1);
+    writable.forget(frames.buffer as SharedArrayBuffer);
+    expect(writable.paddingFor(frame, 0)).toBe(0);
+    await put([frame]);
+    expect(writable.piecesInPlace).toBe(1);
+    await writable.whenWritten();
+    frames.fill(0);
+    await writable.close();
+    expect((await readFile(path)).equals(joined(expected))).toBe(true);
+    // The probe's own file is gone.
+    expect((await readdir(dir)).sort()).toEqual(['adopted.bin']);
   });
 
   it('replaces an existing file, and an empty recording is an empty file', async () => {

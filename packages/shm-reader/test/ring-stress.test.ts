@@ -129,6 +129,24 @@ describe('buffer pool', () => {
     expect(fourth.bytes.buffer).not.toBe(first.bytes.buffer);
     for (const record of [second, third, fourth]) expect(verify(record)).toBe(true);
   });
+
+  it('with sharedMemory, copies records into SharedArrayBuffers (another thread reads them there) and reuses those', async () => {
+    const writer = await PythonWriter.start('python3', { mode: 'pattern', slots: 8, count: 4, max_payload: 4096 });
+    writers.push(writer);
+    await writer.done();
+    const reader = await RingReader.open(writer.hello.name, { start: 'oldest', access: 'fs', sharedMemory: true });
+    readers.push(reader);
+    const first = reader.read()!;
+    const second = reader.read()!;
+    expect(first.bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(verify(first)).toBe(true);
+    first.release();
+    // As in the test above: the third record fits where the first was.
+    const third = reader.read()!;
+    expect(third.bytes.buffer).toBe(first.bytes.buffer);
+    expect([verify(second), verify(third)]).toEqual([true, true]);
+    expect(reader.stats.pooledCopies).toBe(1);
+  });
 });
 
 if (nativeAddon()) {

@@ -78,10 +78,11 @@ export class RingTopics {
     // Copies (not zero-copy views): the relay keeps a reference to each frame until every page has it,
     // then hands the buffer back (`publishFrame`'s release) for the reader to copy a later record into —
     // no new buffer per frame. The pool covers what the relay holds at once: the newest value, one parked
-    // per page, one being written per page, one a view or the recorder reads.
+    // per page, one being written per page, one a view or the recorder reads. In shared memory, so the
+    // relay's view threads and the recorder's writer thread read a frame where it is (no copy each).
     let reader: RingReader;
     try {
-      reader = await RingReader.open(name, { start: 'latest', policy: 'latest', copy: true, poolSize: RING_BUFFERS_REUSED, openTimeoutMs: 2_000 });
+      reader = await RingReader.open(name, { start: 'latest', policy: 'latest', copy: true, sharedMemory: true, poolSize: RING_BUFFERS_REUSED, openTimeoutMs: 2_000 });
     } catch (error) {
       if (this.attached.get(topic) === entry) this.attached.delete(topic);
       throw error;

@@ -110,6 +110,15 @@ describe('RingTopics', () => {
     expect(reusedBuffers).toBeGreaterThanOrEqual(published - 8);
   });
 
+  it('publishes frames in shared memory, so the view threads and the recorder thread read them where they are', async () => {
+    const shared: boolean[] = [];
+    const untap = pair.relay.tap({ frame: (_info, _header, _headerBytes, data) => void shared.push(data.buffer instanceof SharedArrayBuffer) });
+    await publishing(['import array', 'for i in range(5):', '    ring.publish(memoryview(array.array("I", [i]) * 1024), {"i": i}, shape=(1024,))', '    time.sleep(0.01)']);
+    await eventually(() => shared.length >= 3, 30_000, 'three frames tapped');
+    untap();
+    expect(shared.every(Boolean)).toBe(true);
+  });
+
   it('skips and counts a record whose dtype has no frame type, and carries on', async () => {
     const ringTopics = await publishing(['ring.publish(b"\\x00" * 16, {"bad": True}, dtype="|V8", shape=(2,))', 'time.sleep(0.3)', 'ring.publish(bytes(range(4)), None, dtype="|u1", shape=(4,))']);
     await eventually(() => frames.length >= 1, 30_000, 'the uint8 frame');

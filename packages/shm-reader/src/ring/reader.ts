@@ -43,6 +43,11 @@ export interface RingReaderOptions {
    */
   poolSize?: number;
   /**
+   * Copy records into `SharedArrayBuffer`s instead of Node `Buffer`s: another thread (a file writer, an
+   * image computation) can then read a record where it is instead of copying it again. Default `false`.
+   */
+  sharedMemory?: boolean;
+  /**
    * `'auto'`: when the writer announces a notification socket (Linux abstract UNIX socket), sleep until it
    * sends a wake byte (polling only for liveness); otherwise poll. `'poll'`: always poll.
    */
@@ -78,6 +83,7 @@ export const RING_READER_DEFAULTS = {
   policy: 'every',
   copy: true,
   poolSize: 4,
+  sharedMemory: false,
   minPollMs: 1,
   maxPollMs: 10,
   pollBackoff: 0.25,
@@ -416,7 +422,7 @@ export class RingReader implements AsyncIterable<RingRecord> {
       // Exact-size allocations (a ring sized for big frames may carry small records); pooled buffers are
       // reused when they are big enough.
       const pooled = this.pool.findIndex((buffer) => buffer.byteLength >= bodyLen);
-      owned = pooled >= 0 ? this.pool.splice(pooled, 1)[0]! : Buffer.allocUnsafeSlow(bodyLen);
+      owned = pooled >= 0 ? this.pool.splice(pooled, 1)[0]! : this.opts.sharedMemory ? new Uint8Array(new SharedArrayBuffer(bodyLen)) : Buffer.allocUnsafeSlow(bodyLen);
       if (pooled >= 0) this.stats.pooledCopies++;
       const body = owned.subarray(0, bodyLen);
       store.readInto(body, base + SLOT_HEADER_SIZE);
