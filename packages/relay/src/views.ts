@@ -42,12 +42,21 @@ export interface PendingView {
  */
 export interface ViewSlot {
   running: number;
-  queued: { entry: FrameEntry; view: PeerView; plan: ViewPlan; pending: PendingView } | undefined;
+  queued: { entry: FrameEntry; view: PeerView; plan: ViewPlan; pending: PendingView; deferred: boolean } | undefined;
   /**
    * The value whose computation started last, and its view (made, or in the making): what a page can be
    * sent sooner than a newer value still queued (`sooner`), after the topic moved on.
    */
   newest: { entry: FrameEntry; made: FrameEntry | PendingView } | undefined;
+  /** Pacing (see `ViewMaker.ahead`): when a page last took a value of this view (ms, `performance.now()`). */
+  takenAt: number | undefined;
+  /** The time between takes, and a computation's time, smoothed (ms); undefined until measured. */
+  takeEvery: number | undefined;
+  computeMs: number | undefined;
+  /** No view of this slot is made (or in the making) that no page has taken yet: one more may be computed ahead. */
+  taken: boolean;
+  /** A computation ahead put off until shortly before the next take is due. */
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** What views cost since the relay started (`relay.stats().views`). */
@@ -61,6 +70,12 @@ export interface ViewStats {
   computedAhead: number;
   /** Values queued to be computed ahead and replaced by a newer one before their turn (never computed). */
   replacedAhead: number;
+  /**
+   * Computations ahead put off (pacing): the pages of that view took values more slowly than they were
+   * published, so the view of the newest value is started shortly before the next take is due rather than
+   * at once — or not at all while the last one made is not taken yet.
+   */
+  deferredAhead: number;
   /**
    * Frames sent of a value older than the topic's newest, because its view was made or in the making while
    * the newest one's waited its turn (still newer than what the page had): sooner than waiting for both.
@@ -133,12 +148,37 @@ class SharedCopies {
   }
 }
 
+/**
+ * Pacing (see `ViewMaker.ahead`): a computation ahead starts this share of the take interval after the last
+ * take, less its own expected time and a lead — ready a little before the next take is due. A take gap longer
+ * than the cap (a page in the background) counts as the cap; takes and computations are smoothed by SMOOTHING.
+ */
+const PACE_SHARE = 0.9;
+/** Paced only when the takes are at least this many computations apart (else every value is computed ahead). */
+const PACE_FROM_COMPUTATIONS = 3;
+/** No take for this many take intervals (and this long), with a view made and not taken: the pages stopped taking. */
+const STALLED_AFTER_TAKES = 4;
+const STALLED_AFTER_MS = 500;
+const PACE_LEAD_MS = 4;
+const TAKE_GAP_CAP_MS = 1000;
+const SMOOTHING = 0.25;
+
+const smoothed = (previous: number | undefined, sample: number): number => (previous === undefined ? sample : previous + SMOOTHING * (sample - previous));
+
+/** A page takes a value of the slot's view now. */
+function took(slot: ViewSlot): void {
+  const now = performance.now();
+  if (slot.takenAt !== undefined) slot.takeEvery = smoothed(slot.takeEvery, Math.min(now - slot.takenAt, TAKE_GAP_CAP_MS));
+  slot.takenAt = now;
+  slot.taken = true;
+}
+
 /** Free shared copies kept: at most this many of one size, and this many bytes in all. */
 const SHARED_COPIES_PER_SIZE = 2;
 const SHARED_COPIES_MAX_BYTES = 64 * 2 ** 20;
 
 export class ViewMaker {
-  private readonly counts = { computed: 0, computedAhead: 0, replacedAhead: 0, sentSooner: 0, computedInline: 0, shared: 0, whole: 0, failed: 0, computeMs: 0, sourceCopies: 0, sourceCopiesReused: 0 };
+  private readonly counts = { computed: 0, computedAhead: 0, replacedAhead: 0, deferredAhead: 0, sentSooner: 0, computedInline: 0, shared: 0, whole: 0, failed: 0, computeMs: 0, sourceCopies: 0, sourceCopiesReused: 0 };
   /** Each value's bytes copied once into shared memory for the threads, while any of its views is computed. */
   private readonly shared = new WeakMap<FrameEntry, SharedCopy>();
   /** Shared copies a topic's value no longer needs, kept to copy the next values into (see `SharedCopies`). */
@@ -160,6 +200,15 @@ export class ViewMaker {
    * cannot be asked for again).
    */
   resolve(topic: Topic | undefined, entry: FrameEntry, view: PeerView, ready: (frame: FrameEntry) => void): FrameEntry | undefined {
+    const slot = topic?.viewSlots.get(view.key);
+    if (slot !== undefined) took(slot);
+    const frame = this.resolveNow(topic, entry, view, ready);
+    // A take may let the next computation ahead go (or set when it should).
+    if (topic !== undefined && slot !== undefined) this.pace(topic, view.key);
+    return frame;
+  }
+
+  private resolveNow(topic: Topic | undefined, entry: FrameEntry, view: PeerView, ready: (frame: FrameEntry) => void): FrameEntry | undefined {
     const cacheable = topic !== undefined && topic.latest === entry;
     if (cacheable) {
       const hit = topic.views.get(view.key);
@@ -167,6 +216,8 @@ export class ViewMaker {
         this.counts.shared += 1;
         if (hit.kind === 'frame') return hit;
         hit.waiters.push(ready);
+        // Queued ahead and put off (pacing): a page waits on it now.
+        if (!hit.started) this.startQueued(topic, view.key);
         return undefined;
       }
     }
@@ -209,6 +260,15 @@ export class ViewMaker {
    * ahead per distinct view: while one runs, the newest value waits its turn (a newer one replaces it, never
    * computed). The views are cached on the topic like any other, so every page with the same view shares
    * them.
+   *
+   * Paced: when the pages of a view take values more slowly than they are published (a page at 20 Hz
+   * on a 60 Hz image), computing every value ahead spends a thread's whole time on views nobody takes — on
+   * a 2-core machine, a core the page and its producer then lack. So once a view's takes have been timed,
+   * and when they are at least three computations apart, its next computation ahead starts shortly before
+   * the next take is due (`pace`), from the value newest then: one computation per take, and the view a
+   * page gets is as fresh as that allows. None starts while the last one made is not taken yet, nor (at
+   * any pace) once the pages have stopped taking: a page that stopped acknowledging costs nothing. A page
+   * that asks a value queued and put off starts it at once.
    */
   ahead(topic: Topic, entry: FrameEntry, views: ReadonlyMap<string, PeerView>): void {
     const previous = this.lastAhead.get(topic);
@@ -220,7 +280,7 @@ export class ViewMaker {
       if (plan === undefined) continue;
       let slot = topic.viewSlots.get(view.key);
       if (slot === undefined) {
-        slot = { running: 0, queued: undefined, newest: undefined };
+        slot = { running: 0, queued: undefined, newest: undefined, takenAt: undefined, takeEvery: undefined, computeMs: undefined, taken: true, timer: undefined };
         topic.viewSlots.set(view.key, slot);
       }
       const previous = slot.queued;
@@ -232,19 +292,16 @@ export class ViewMaker {
         letGo(previous.entry); // the queue's hold (a computation started holds it on its own)
       }
       const pending: PendingView = { kind: 'pending', waiters: [], started: false };
-      if (slot.running === 0) {
-        this.counts.computedAhead += 1;
-        this.start(topic, entry, view, plan, pending);
-      } else {
-        holdEntry(entry);
-        slot.queued = { entry, view, plan, pending };
-        topic.views.set(view.key, pending);
-      }
+      holdEntry(entry);
+      slot.queued = { entry, view, plan, pending, deferred: false };
+      topic.views.set(view.key, pending);
+      this.pace(topic, view.key);
     }
     // Views nobody asks any more: their slots go (what runs still finishes for its waiters).
     for (const [key, slot] of topic.viewSlots) {
       if (views.has(key) || slot.running > 0) continue;
       topic.viewSlots.delete(key);
+      clearTimeout(slot.timer);
       letGo(slot.queued?.entry);
       letGo(slot.newest?.entry);
     }
@@ -286,6 +343,8 @@ export class ViewMaker {
     const slot = topic?.viewSlots.get(view.key);
     if (slot !== undefined) {
       slot.running += 1;
+      // Made for no page yet (ahead): until one takes it, no other starts ahead (`pace`).
+      if (!caller && pending.waiters.length === 0) slot.taken = false;
       if (slot.newest === undefined || slot.newest.entry.seq < entry.seq) {
         // Held: a page may yet be sent this value (`sooner`), which it takes from here.
         holdEntry(entry);
@@ -298,6 +357,7 @@ export class ViewMaker {
     computed.then(
       (values) => {
         this.done(copy);
+        if (slot !== undefined) slot.computeMs = smoothed(slot.computeMs, values.ms);
         const made = this.frame(entry, view.view, plan, values);
         if (topic?.views.get(view.key) === pending) topic.views.set(view.key, made);
         if (slot?.newest?.made === pending) slot.newest.made = made;
@@ -330,13 +390,61 @@ export class ViewMaker {
     for (const waiter of pending.waiters) waiter(frame);
   }
 
-  /** A computation of a slot is done: the value queued ahead of it starts, if it is still the newest. */
+  /** A computation of a slot is done: the value queued ahead of it starts (when `pace` says), if it is still the newest. */
   private next(topic: Topic | undefined, key: string, slot: ViewSlot | undefined): void {
     if (slot !== undefined) slot.running -= 1;
-    const current = topic?.viewSlots.get(key);
-    if (topic === undefined || current === undefined || current.running > 0 || current.queued === undefined) return;
-    const { entry, view, plan, pending } = current.queued;
-    current.queued = undefined;
+    if (topic !== undefined) this.pace(topic, key);
+  }
+
+  /**
+   * Starts the slot's queued value now, or when it is due (see `ahead`): at once when a page waits on it,
+   * the slot's takes and computations are not timed yet, or takes come less than three computations apart;
+   * else shortly before the next take is due, and not while the view made last is not taken; never while
+   * the pages have stopped taking (none for four take intervals and 500 ms).
+   */
+  private pace(topic: Topic, key: string): void {
+    const slot = topic.viewSlots.get(key);
+    if (slot === undefined || slot.running > 0 || slot.queued === undefined || this.closing) return;
+    if (slot.queued.pending.waiters.length > 0 || slot.takeEvery === undefined || slot.takenAt === undefined || slot.computeMs === undefined) {
+      this.startQueued(topic, key);
+      return;
+    }
+    const now = performance.now();
+    // Pages that stopped taking (a stalled or hidden page): nothing more until one takes again. Not sooner
+    // than STALLED_AFTER_MS: a fast page's takes jitter by several intervals (chunked frames, a busy page).
+    const stalled = !slot.taken && now - slot.takenAt > Math.max(STALLED_AFTER_TAKES * slot.takeEvery, STALLED_AFTER_MS);
+    // Takes less than three computations apart: computing every value wastes little, and pacing cost pages
+    // frames there (`bench:image`, paced from two computations apart: a uint16 view page at 1.4–1.5
+    // computations per take got 9 % fewer frames, in each of five runs).
+    if (!stalled && slot.takeEvery < PACE_FROM_COMPUTATIONS * slot.computeMs) {
+      this.startQueued(topic, key);
+      return;
+    }
+    const wait = slot.taken && !stalled ? slot.takenAt + PACE_SHARE * slot.takeEvery - slot.computeMs - PACE_LEAD_MS - now : Infinity;
+    if (wait <= 0) {
+      this.startQueued(topic, key);
+      return;
+    }
+    if (!slot.queued.deferred) {
+      slot.queued.deferred = true;
+      this.counts.deferredAhead += 1;
+    }
+    if (wait === Infinity || slot.timer !== undefined) return; // a take calls `pace` again; a timer is set
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined;
+      this.pace(topic, key);
+    }, wait);
+    slot.timer.unref?.();
+  }
+
+  /** The slot's queued value starts now, if it is still the newest and nothing of the slot runs. */
+  private startQueued(topic: Topic, key: string): void {
+    const slot = topic.viewSlots.get(key);
+    if (slot === undefined || slot.running > 0 || slot.queued === undefined) return;
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    const { entry, view, plan, pending } = slot.queued;
+    slot.queued = undefined;
     if (topic.views.get(key) === pending) {
       this.counts.computedAhead += 1;
       this.start(topic, entry, view, plan, pending);

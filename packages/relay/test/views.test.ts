@@ -149,6 +149,78 @@ describe('array views through the relay', () => {
     expect(relay.stats().views).toMatchObject({ computed: 3, computedAhead: 2, sentSooner: 1 });
   });
 
+  it('paces views to a page slower than its producer: about one computation per frame it takes, each of a value newest then', async () => {
+    const { relay, url } = await startRelay({ topics });
+    let published = 0;
+    const publish = () => relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32, published++));
+    publish();
+    const client = await connect(url);
+    await subscribe(client, { topics: ['image'], window: 1, view: { maxShape: [4, 4] } });
+    await waitFor(() => client.binary.length === 1 || undefined, 'the snapshot');
+    let computedBefore = Number.NaN;
+    // A value every 10 ms; the page takes 60 ms over each frame before it acknowledges it.
+    const lags: number[] = [];
+    let acked = 0;
+    let arrivedAt = performance.now();
+    const started = performance.now();
+    while (performance.now() - started < 1500) {
+      await sleep(10);
+      publish();
+      const received = frames(client);
+      if (received.length > lags.length) {
+        arrivedAt = performance.now();
+        lags.push(published - 1 - received.at(-1)!.seq); // how many values newer than it existed
+        // Counted from the page's third frame on: its pace is known from its second take.
+        if (lags.length === 3) computedBefore = relay.stats().views.computed;
+      }
+      if (received.length > acked && performance.now() - arrivedAt >= 60) {
+        client.send({ type: 'handled', topic: 'image', seq: received.at(-1)!.seq });
+        acked = received.length;
+      }
+    }
+    const taken = client.binary.length - 1 - 3;
+    const computed = relay.stats().views.computed - computedBefore;
+    expect(published).toBeGreaterThan(80);
+    expect(taken).toBeGreaterThan(8);
+    // Unpaced, every value would be computed ahead (about 7 per take here); paced, one per take.
+    expect(computed).toBeLessThanOrEqual(taken + 2);
+    expect(relay.stats().views.deferredAhead).toBeGreaterThan(published / 2);
+    // And what the page gets is about as new as it was when the page acknowledged (a value is 10 ms): the
+    // view was started shortly before the take was due, not right after the previous one.
+    expect(lags.slice(3).sort((a, b) => a - b)[Math.floor((lags.length - 3) / 2)]).toBeLessThanOrEqual(3);
+  });
+
+  it('computes nothing more ahead for a page that stopped acknowledging, once its pace is known', async () => {
+    const { relay, url } = await startRelay({ topics });
+    let published = 0;
+    const publish = () => relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32, published++));
+    publish();
+    const client = await connect(url);
+    await subscribe(client, { topics: ['image'], window: 1, view: { maxShape: [4, 4] } });
+    for (let taken = 1; taken <= 4; taken += 1) {
+      await waitFor(() => client.binary.length === taken || undefined, `frame ${taken}`);
+      await sleep(20);
+      publish();
+      client.send({ type: 'handled', topic: 'image', seq: frames(client).at(-1)!.seq });
+    }
+    await waitFor(() => client.binary.length === 5 || undefined, 'frame 5, then the page stops');
+    await sleep(50);
+    const computedBefore = relay.stats().views.computed;
+    for (let index = 0; index < 30; index += 1) {
+      publish();
+      await sleep(5);
+    }
+    await sleep(50);
+    // At most the one view made ahead for the page's next take, whatever was published meanwhile.
+    expect(relay.stats().views.computed - computedBefore).toBeLessThanOrEqual(1);
+    // When the page comes back it is served at once, and the value after it is as new as can be.
+    client.send({ type: 'handled', topic: 'image', seq: frames(client).at(-1)!.seq });
+    await waitFor(() => client.binary.length === 6 || undefined, 'a frame after the page came back');
+    client.send({ type: 'handled', topic: 'image', seq: frames(client).at(-1)!.seq });
+    await waitFor(() => client.binary.length === 7 || undefined, 'the next one');
+    expect(frames(client)[6]!.seq).toBe(published - 1);
+  });
+
   it('computes a view ahead once for every page that asks it, and one per distinct view', async () => {
     const { relay, url } = await startRelay({ topics });
     relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32));
