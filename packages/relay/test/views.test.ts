@@ -28,6 +28,17 @@ function ramp(rows: number, cols: number, offset = 0): Float32Array {
 const frames = (client: Recorder): DecodedFrame[] => client.binary.map((bytes) => decodeFrame(bytes));
 const errors = (client: Recorder): ErrorMessage[] => client.messages.filter((message): message is ErrorMessage => message.type === 'error');
 
+/** A relay, an image topic with one value, a page with window 1 and a 4 × 4 view of it, and a publisher. */
+async function viewPage() {
+  const { relay, url } = await startRelay({ topics });
+  let count = 0;
+  const publish = () => relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32, count++));
+  publish();
+  const client = await connect(url);
+  await subscribe(client, { topics: ['image'], window: 1, view: { maxShape: [4, 4] } });
+  return { relay, client, publish, published: () => count };
+}
+
 describe('array views through the relay', () => {
   it('says 1.3 in hello, and sends a page the view it asked for: reduced by block means, labelled in the header', async () => {
     const { relay, url } = await startRelay({ topics });
@@ -150,12 +161,7 @@ describe('array views through the relay', () => {
   });
 
   it('paces views to a page slower than its producer: about one computation per frame it takes, each of a value newest then', async () => {
-    const { relay, url } = await startRelay({ topics });
-    let published = 0;
-    const publish = () => relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32, published++));
-    publish();
-    const client = await connect(url);
-    await subscribe(client, { topics: ['image'], window: 1, view: { maxShape: [4, 4] } });
+    const { relay, client, publish, published } = await viewPage();
     await waitFor(() => client.binary.length === 1 || undefined, 'the snapshot');
     let computedBefore = Number.NaN;
     // A value every 10 ms; the page takes 60 ms over each frame before it acknowledges it.
@@ -169,7 +175,7 @@ describe('array views through the relay', () => {
       const received = frames(client);
       if (received.length > lags.length) {
         arrivedAt = performance.now();
-        lags.push(published - 1 - received.at(-1)!.seq); // how many values newer than it existed
+        lags.push(published() - 1 - received.at(-1)!.seq); // how many values newer than it existed
         // Counted from the page's third frame on: its pace is known from its second take.
         if (lags.length === 3) computedBefore = relay.stats().views.computed;
       }
@@ -180,23 +186,18 @@ describe('array views through the relay', () => {
     }
     const taken = client.binary.length - 1 - 3;
     const computed = relay.stats().views.computed - computedBefore;
-    expect(published).toBeGreaterThan(80);
+    expect(published()).toBeGreaterThan(80);
     expect(taken).toBeGreaterThan(8);
     // Unpaced, every value would be computed ahead (about 7 per take here); paced, one per take.
     expect(computed).toBeLessThanOrEqual(taken + 2);
-    expect(relay.stats().views.deferredAhead).toBeGreaterThan(published / 2);
+    expect(relay.stats().views.deferredAhead).toBeGreaterThan(published() / 2);
     // And what the page gets is about as new as it was when the page acknowledged (a value is 10 ms): the
     // view was started shortly before the take was due, not right after the previous one.
     expect(lags.slice(3).sort((a, b) => a - b)[Math.floor((lags.length - 3) / 2)]).toBeLessThanOrEqual(3);
   });
 
   it('computes nothing more ahead for a page that stopped acknowledging, once its pace is known', async () => {
-    const { relay, url } = await startRelay({ topics });
-    let published = 0;
-    const publish = () => relay.publishFrame('image', { dtype: 'float32', shape: [32, 32] }, ramp(32, 32, published++));
-    publish();
-    const client = await connect(url);
-    await subscribe(client, { topics: ['image'], window: 1, view: { maxShape: [4, 4] } });
+    const { relay, client, publish, published } = await viewPage();
     for (let taken = 1; taken <= 4; taken += 1) {
       await waitFor(() => client.binary.length === taken || undefined, `frame ${taken}`);
       await sleep(20);
@@ -218,7 +219,7 @@ describe('array views through the relay', () => {
     await waitFor(() => client.binary.length === 6 || undefined, 'a frame after the page came back');
     client.send({ type: 'handled', topic: 'image', seq: frames(client).at(-1)!.seq });
     await waitFor(() => client.binary.length === 7 || undefined, 'the next one');
-    expect(frames(client)[6]!.seq).toBe(published - 1);
+    expect(frames(client)[6]!.seq).toBe(published() - 1);
   });
 
   it('computes a view ahead once for every page that asks it, and one per distinct view', async () => {
