@@ -429,7 +429,10 @@ export class ViewMaker {
       slot.queued.deferred = true;
       this.counts.deferredAhead += 1;
     }
-    if (wait === Infinity || slot.timer !== undefined) return; // a take calls `pace` again; a timer is set
+    // Set again on every call: a take since the last one moves the due time.
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    if (wait === Infinity) return; // a take calls `pace` again
     slot.timer = setTimeout(() => {
       slot.timer = undefined;
       this.pace(topic, key);
