@@ -489,7 +489,7 @@ async function main(): Promise<void> {
 
   const results: Result[] = [];
   let legacy: Result | undefined;
-  const viewed: { dtype: string; result: Result; cost: { computed: number; ms: number; ahead: number; replaced: number; sooner: number; shared: number } }[] = [];
+  const viewed: { dtype: string; result: Result; cost: { computed: number; ms: number; ahead: number; replaced: number; deferred: number; sooner: number; shared: number; copies: number } }[] = [];
   let ceilingHz = Number.NaN;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
@@ -508,8 +508,10 @@ async function main(): Promise<void> {
             ms: views1.computeMs - views0.computeMs,
             ahead: views1.computedAhead - views0.computedAhead,
             replaced: views1.replacedAhead - views0.replacedAhead,
+            deferred: views1.deferredAhead - views0.deferredAhead,
             sooner: views1.sentSooner - views0.sentSooner,
             shared: views1.shared - views0.shared,
+            copies: views1.sourceCopies - views0.sourceCopies,
           },
         });
       }
@@ -622,7 +624,8 @@ async function main(): Promise<void> {
       `${fixed(view.mbPerSecond, 0)} vs ${fixed(ring!.mbPerSecond, 0)} MB/s`);
     console.log(`  view cost on the relay: ${cost.computed} views computed, ${fixed(cost.computed > 0 ? cost.ms / cost.computed : Number.NaN, 2)} ms each; ` +
       `${cost.ahead} of them computed ahead (when published), ${cost.replaced} values replaced before their turn, ` +
-      `${cost.shared} frames taken ready-made, ${cost.sooner} sent sooner (an older value's view in the making)`);
+      `${cost.deferred} put off to the page's pace, ${cost.shared} frames taken ready-made, ${cost.sooner} sent sooner (an older value's view in the making); ` +
+      `${cost.copies} values copied for the view threads (0: the ring's frames are read in shared memory)`);
     console.log(`  goals (view mode, ${dtype}): page Hz ≥ 0.9 × writer Hz → ${fixed(view.receivedHz / view.writerHz, 2)}× ${view.receivedHz >= 0.9 * view.writerHz ? 'met' : 'NOT met'}; ` +
       `age p99 < 100 ms → ${fixed(view.p99)} ms ${view.p99 < 100 ? 'met' : 'NOT met'}`);
   }
