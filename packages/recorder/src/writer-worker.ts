@@ -119,6 +119,27 @@ async function main(): Promise<void> {
     reportedAt = performance.now();
   };
 
+  /**
+   * Runs `done` once the pieces handed to the file so far are written (now, when the writable copies them;
+   * else when its writes from where they are end, in order), and reports soon after.
+   */
+  const onceWritten = (done: () => void): void => {
+    const written = writable.whenWritten?.();
+    if (written === undefined) {
+      done();
+      return;
+    }
+    inPlaceWrites = inPlaceWrites
+      .then(() => written)
+      .then(() => {
+        done();
+        reportSoon ??= setImmediate(() => {
+          reportSoon = undefined;
+          report();
+        });
+      });
+  };
+
   const write = async (item: WireItem) => {
     if (item.kind === 'declare') {
       topics.set(item.topic, item.info);
@@ -143,15 +164,7 @@ async function main(): Promise<void> {
       await session.write({ kind: 'frame', info, seq: item.seq, logTime: item.logTime, publishTime: item.publishTime, header: item.header, headerBytes: item.headerBytes, data, bytes });
       doneBytes += bytes;
       // The producer's buffer goes back once the file no longer reads it (as the ring's space, below).
-      const written = writable.whenWritten?.();
-      if (written === undefined) sharedDone.push(ref);
-      else inPlaceWrites = inPlaceWrites.then(() => written).then(() => {
-        sharedDone.push(ref);
-        reportSoon ??= setImmediate(() => {
-          reportSoon = undefined;
-          report();
-        });
-      });
+      onceWritten(() => sharedDone.push(ref));
       return;
     }
     const { headerLength } = item;
@@ -165,18 +178,7 @@ async function main(): Promise<void> {
     // the event loop may use its memory again.
     if (item.ring !== undefined) {
       const { end } = item.ring;
-      const written = writable.whenWritten?.();
-      if (written === undefined) ringEnd = end;
-      else
-        inPlaceWrites = inPlaceWrites
-          .then(() => written)
-          .then(() => {
-            ringEnd = end;
-            reportSoon ??= setImmediate(() => {
-              reportSoon = undefined;
-              report();
-            });
-          });
+      onceWritten(() => (ringEnd = end));
     } else if (message.byteOffset === 0 && message.byteLength === message.buffer.byteLength) doneBuffers.push(message.buffer as ArrayBuffer);
   };
 
