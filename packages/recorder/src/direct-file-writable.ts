@@ -36,6 +36,7 @@
  * `openDirectFileWritable` answers `undefined` where `O_DIRECT` is not available (not Linux; a filesystem
  * that refuses it, such as some network ones): the caller then writes buffered.
  */
+import { randomUUID } from 'node:crypto';
 import { close, constants, ftruncate, open, unlink, write } from 'node:fs';
 import { RecorderError, RecorderErrorCode } from './errors.js';
 import type { RecordingWritable } from './file-writable.js';
@@ -139,7 +140,8 @@ export async function openDirectFileWritable(path: string, options: DirectFileOp
       const offset = await firstAlignedOffset(fd, new Uint8Array(shared));
       if (offset !== undefined) inPlace.set(shared, offset);
     }
-    return new DirectFileWritable(fd, tailFd, stages, inPlace, `${path}.probe`);
+    // A name of its own (never an existing file: `O_EXCL`), unlinked as soon as it is open.
+    return new DirectFileWritable(fd, tailFd, stages, inPlace, `${path}.${process.pid}-${randomUUID()}.probe`);
   } catch (error) {
     await closeFd(fd).catch(() => undefined);
     throw new RecorderError(RecorderErrorCode.OPEN_FAILED, `cannot write ${path}: ${(error as Error).message}`, { cause: error });
@@ -222,7 +224,7 @@ export class DirectFileWritable implements RecordingWritable {
    */
   async adopt(shared: SharedArrayBuffer): Promise<boolean> {
     if (this.inPlace.has(shared)) return true;
-    this.probeFd ??= openFd(this.probePath, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants as { O_DIRECT: number }).O_DIRECT).then(
+    this.probeFd ??= openFd(this.probePath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants as { O_DIRECT: number }).O_DIRECT).then(
       async (fd) => {
         await new Promise<void>((resolve) => unlink(this.probePath, () => resolve()));
         return fd;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -110,6 +110,8 @@ describe('openDirectFileWritable', () => {
 
   it('adopts shared memory met after opening without touching what is written, and forgets it when told', async () => {
     const path = join(dir, 'adopted.bin');
+    // A file of the user's that a fixed probe name would have taken: left alone.
+    await writeFile(`${path}.probe`, 'mine');
     const writable = (await openDirectFileWritable(path))!;
     const expected: Uint8Array[] = [];
     const put = async (pieces: Uint8Array[]) => {
@@ -136,8 +138,9 @@ describe('openDirectFileWritable', () => {
     frames.fill(0);
     await writable.close();
     expect((await readFile(path)).equals(joined(expected))).toBe(true);
-    // The probe's own file is gone.
-    expect((await readdir(dir)).sort()).toEqual(['adopted.bin']);
+    // The probe's own file is gone; the user's is as it was.
+    expect((await readdir(dir)).sort()).toEqual(['adopted.bin', 'adopted.bin.probe']);
+    expect(await readFile(`${path}.probe`, 'utf8')).toBe('mine');
   });
 
   it('replaces an existing file, and an empty recording is an empty file', async () => {
