@@ -32,9 +32,9 @@
  *    and age against itself alone and beside the idle throttled tab;
  * 6. fairness in Chromium: a `frame_time`-like stream (60 Hz, its publish wall time inside) on a page
  *    alone, then on a page that also takes the saturating image topic: put → page p50/p99 of both.
- * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4),
+ * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4; views = the view mode runs of 1 alone),
  * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
- * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_VIEW_DTYPES (float32,uint16,uint8: one view-mode run per dtype), BENCH_IMAGE_CHUNK_KIB and
+ * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_VIEW_DTYPES (float32,uint16,uint8: one view-mode run per dtype), BENCH_IMAGE_VIEW_WINDOWS (1: the credit windows, one view-mode run each per dtype), BENCH_IMAGE_CHUNK_KIB and
  * BENCH_IMAGE_BULK_WINDOW_KIB, BENCH_IMAGE_BESIDE_SMALL_KIB (the relay's `chunkBytes` / `bulkWindowBytes` /
  * `bulkWindowBesideSmallBytes` for pages that take chunks, protocol 1.5; default: the relay's, 128 / 512 / 128).
  */
@@ -62,6 +62,8 @@ const SIZE = Number(process.env['BENCH_IMAGE_SIZE'] ?? 1024);
 const VIEW_EDGE = Number(process.env['BENCH_IMAGE_VIEW'] ?? 800);
 /** The dtypes the view mode runs ask for, one run each (float32: exact; uint16 / float16 / uint8: fewer bytes). */
 const VIEW_DTYPES = (process.env['BENCH_IMAGE_VIEW_DTYPES'] ?? 'float32,uint16,uint8').split(',');
+/** The credit windows the view mode runs ask for, one run each per dtype (1: what webmon's pages ask). */
+const VIEW_WINDOWS = (process.env['BENCH_IMAGE_VIEW_WINDOWS'] ?? '1').split(',').map(Number);
 const CHUNK_BYTES = process.env['BENCH_IMAGE_CHUNK_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_CHUNK_KIB']) * 1024;
 const BULK_WINDOW_BYTES = process.env['BENCH_IMAGE_BULK_WINDOW_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_BULK_WINDOW_KIB']) * 1024;
 const BESIDE_SMALL_BYTES = process.env['BENCH_IMAGE_BESIDE_SMALL_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_BESIDE_SMALL_KIB']) * 1024;
@@ -197,8 +199,9 @@ function startWriter(unthrottled = false): Proc {
   const script = unthrottled
     ? [
         // One frame drawn once, then published back to back: the ring → relay path, not numpy, is measured.
-        'import sys, threading, numpy',
+        // The simulator first: it keeps numpy's BLAS to one thread, which only works before numpy is imported.
         'import napari_simulator as simulator',
+        'import sys, threading, numpy',
         `stream = simulator.ImageStream(simulator.import_ring_writer(), numpy, ${SIZE}, 1)`,
         'frame = stream._numpy_frame(1.0).copy()',
         'print("ring", stream.name, flush=True)',
@@ -211,8 +214,8 @@ function startWriter(unthrottled = false): Proc {
         'stream.ring.close()',
       ].join('\n')
     : [
-        'import sys, numpy',
         'import napari_simulator as simulator',
+        'import sys, numpy',
         `stream = simulator.ImageStream(simulator.import_ring_writer(), numpy, ${SIZE}, ${HZ})`,
         'print("ring", stream.name, flush=True)',
         'stream.start()',
@@ -494,14 +497,15 @@ async function main(): Promise<void> {
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
     await source.attach(BINARY_TOPIC, ringName);
-    if (GROUPS.has('main')) {
-      results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
-      for (const dtype of VIEW_DTYPES) {
+    if (GROUPS.has('main')) results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
+    if (GROUPS.has('main') || GROUPS.has('views')) {
+      for (const dtype of VIEW_DTYPES) for (const viewWindow of VIEW_WINDOWS) {
         const views0 = relay.stats().views;
-        const result = await inBrowser(`same, view mode: ${VIEW_EDGE}² canvas, area view, ${dtype}`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}&dtype=${dtype}`);
+        const windowed = viewWindow === 1 ? '' : `, window ${viewWindow}`;
+        const result = await inBrowser(`same, view mode: ${VIEW_EDGE}² canvas, area view, ${dtype}${windowed}`, BINARY_TOPIC, ringFrames, `&view=${VIEW_EDGE}&dtype=${dtype}&window=${viewWindow}`);
         const views1 = relay.stats().views;
         viewed.push({
-          dtype,
+          dtype: dtype + windowed,
           result,
           cost: {
             computed: views1.computed - views0.computed,
@@ -515,8 +519,8 @@ async function main(): Promise<void> {
           },
         });
       }
-      legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
     }
+    if (GROUPS.has('main')) legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
 
     if (GROUPS.has('throttled')) {
       // A CPU-throttled page beside an unthrottled one on the same topic, and that unthrottled page alone
@@ -618,10 +622,12 @@ async function main(): Promise<void> {
       `age at the relay p50 / p99 ${fixed(ring.relayAgeP50)} / ${fixed(ring.relayAgeP99)} ms; page main thread late p99 / max ${fixed(ring.pageLagP99)} / ${fixed(ring.pageLagMax)} ms; ` +
       `relay event loop delayed p99 / max ${fixed(ring.relayLoopP99)} / ${fixed(ring.relayLoopMax)} ms`);
   }
-  for (const { dtype, result: view, cost } of ring ? viewed : []) {
-    console.log(`view mode (${VIEW_EDGE}² canvas, ${dtype}) vs full resolution: page ${fixed(view.receivedHz)} vs ${fixed(ring!.receivedHz)} Hz ` +
-      `(writer ${fixed(view.writerHz)} / ${fixed(ring!.writerHz)} Hz), age p50 ${fixed(view.p50)} vs ${fixed(ring!.p50)} ms, p99 ${fixed(view.p99)} vs ${fixed(ring!.p99)} ms, ` +
-      `${fixed(view.mbPerSecond, 0)} vs ${fixed(ring!.mbPerSecond, 0)} MB/s`);
+  for (const { dtype, result: view, cost } of viewed) {
+    if (ring) {
+      console.log(`view mode (${VIEW_EDGE}² canvas, ${dtype}) vs full resolution: page ${fixed(view.receivedHz)} vs ${fixed(ring.receivedHz)} Hz ` +
+        `(writer ${fixed(view.writerHz)} / ${fixed(ring.writerHz)} Hz), age p50 ${fixed(view.p50)} vs ${fixed(ring.p50)} ms, p99 ${fixed(view.p99)} vs ${fixed(ring.p99)} ms, ` +
+        `${fixed(view.mbPerSecond, 0)} vs ${fixed(ring.mbPerSecond, 0)} MB/s`);
+    } else console.log(`view mode (${VIEW_EDGE}² canvas, ${dtype}): page ${fixed(view.receivedHz)} Hz (writer ${fixed(view.writerHz)} Hz), age p50 ${fixed(view.p50)} ms, p99 ${fixed(view.p99)} ms, ${fixed(view.mbPerSecond, 0)} MB/s`);
     console.log(`  view cost on the relay: ${cost.computed} views computed, ${fixed(cost.computed > 0 ? cost.ms / cost.computed : Number.NaN, 2)} ms each; ` +
       `${cost.ahead} of them computed ahead (when published), ${cost.replaced} values replaced before their turn, ` +
       `${cost.deferred} put off to the page's pace, ${cost.shared} frames taken ready-made, ${cost.sooner} sent sooner (an older value's view in the making); ` +

@@ -69,6 +69,14 @@ if sys.version_info < (3, 8):  # pragma: no cover - the app checks this before s
 
 from multiprocessing.managers import BaseManager, SharedMemoryManager
 
+# The image is one small matrix product per frame (a rank-9 outer product, about a millisecond on one
+# core). A multi-threaded BLAS (OpenBLAS, numpy's wheels) keeps its other threads spinning between calls:
+# measured on a 2-core machine, the 60 Hz stream took 113 % of a core with OpenBLAS's default threads and
+# 13 % with one, and that core was taken from webmon and the browser the simulator is there to exercise.
+# Only read when numpy is first imported, so set here, before any import of it; a user's own setting wins.
+for _blas_threads in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+    os.environ.setdefault(_blas_threads, '1')
+
 AUTHKEY = b'napari'
 NAPARI_VERSIONS = ('0.4', '0.5')
 MIMICS = {'0.4': 'napari 0.4.3-0.4.19 (octree)', '0.5': 'napari 0.5-0.9 (no octree, no commands)'}

@@ -4,6 +4,7 @@
  * (empty polls, frame_time only, no commands run), `--napari 0.4` like napari 0.4 (octree layer, load_chunk,
  * show_grid), and `--plugin-after` like a plugin calling monitor.add_data / send_message mid-run.
  */
+import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { ManagerClient, QueueEmptyError, ringWriterPythonPath, type DictProxy, type QueueProxy } from '@webmon/shm-reader';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -183,5 +184,22 @@ describe('napari simulator serving only (no client)', () => {
     expect(sim.proc.stdout()).toBe(`napari simulator: manager port ${sim.port}\n`);
     sim.proc.child.stdin?.end();
     expect(await sim.proc.exited(30_000), sim.proc.output()).toBe(0);
+  });
+});
+
+describe('napari simulator and numpy', () => {
+  /** The BLAS thread settings numpy would see after `import napari_simulator`, with `env` given. */
+  function blasThreadsAfterImport(env: Record<string, string>): string[] {
+    const script = 'import napari_simulator, os\nprint(",".join(os.environ.get(k, "-") for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")))';
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(OPENBLAS|OMP|MKL)_NUM_THREADS$/.test(key)));
+    const out = execFileSync(PYTHON, ['-c', script], { env: { ...clean, ...env, PYTHONPATH: `${dirname(SIMULATOR)}:${PYTHONPATH}` }, encoding: 'utf8' });
+    return out.trim().split(',');
+  }
+
+  // A multi-threaded BLAS spins its idle threads: the image stream took a whole core of the two it shares
+  // with webmon and the browser. One thread draws the frame in about a millisecond.
+  it('keeps BLAS to one thread when imported before numpy, unless the user set a number', () => {
+    expect(blasThreadsAfterImport({})).toEqual(['1', '1', '1']);
+    expect(blasThreadsAfterImport({ OPENBLAS_NUM_THREADS: '2', MKL_NUM_THREADS: '4' })).toEqual(['2', '1', '4']);
   });
 });

@@ -119,6 +119,28 @@ describe('RingTopics', () => {
     expect(shared.every(Boolean)).toBe(true);
   });
 
+  it('lets the event loop run between records when the writer publishes faster than they are read', async () => {
+    // Back to back for 3 s: a record is almost always ready, which once kept the loop reading (no socket
+    // written) because a ready record resolves as a microtask.
+    const ringTopics = await publishing(['payload = bytes(1 << 16)', 'end = time.monotonic() + 3', 'while time.monotonic() < end:', '    ring.publish(payload, None, dtype="|u1", shape=(1 << 16,))']);
+    let turns = 0;
+    let mostInOneTurn = 0;
+    let last = 0;
+    const started = Date.now();
+    while (Date.now() - started < 2_000) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turns++;
+      const published = ringTopics.stats[TOPIC]?.frames ?? 0;
+      mostInOneTurn = Math.max(mostInOneTurn, published - last);
+      last = published;
+    }
+    expect(last, 'records were read').toBeGreaterThan(50);
+    expect(turns).toBeGreaterThan(50);
+    expect(mostInOneTurn).toBeLessThanOrEqual(2);
+    // and what was read reached the page
+    await eventually(() => frames.length >= 10, 30_000, 'frames at the page');
+  });
+
   it('skips and counts a record whose dtype has no frame type, and carries on', async () => {
     const ringTopics = await publishing(['ring.publish(b"\\x00" * 16, {"bad": True}, dtype="|V8", shape=(2,))', 'time.sleep(0.3)', 'ring.publish(bytes(range(4)), None, dtype="|u1", shape=(4,))']);
     await eventually(() => frames.length >= 1, 30_000, 'the uint8 frame');
