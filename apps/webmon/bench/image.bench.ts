@@ -273,12 +273,12 @@ async function publishBase64(relay: Relay, ringName: string, signal: AbortSignal
 }
 
 /** Plain ws, closed loop: Chromium asks for the next 4 MiB message when it has the previous one. */
-async function chromiumCeiling(browser: Awaited<ReturnType<typeof launchChromium>>): Promise<number> {
-  const payload = Buffer.alloc(FRAME_BYTES, 7);
+async function chromiumCeiling(browser: Awaited<ReturnType<typeof launchChromium>>, bytes = FRAME_BYTES): Promise<number> {
+  const payload = Buffer.alloc(bytes, 7);
   const server = createServer((_request, response) =>
     response.writeHead(200, { 'content-type': 'text/html' }).end(`<script>
       const socket = new WebSocket('ws://' + location.host); socket.binaryType = 'arraybuffer'; globalThis.received = 0;
-      socket.onmessage = (event) => { const pixels = new Float32Array(event.data); globalThis.checksum = pixels[1000]; globalThis.received++; socket.send('next'); };
+      socket.onmessage = (event) => { const pixels = new Uint8Array(event.data); globalThis.checksum = pixels[1000]; globalThis.received++; socket.send('next'); };
       socket.onopen = () => socket.send('next');
     </script>`),
   );
@@ -492,7 +492,7 @@ async function main(): Promise<void> {
 
   const results: Result[] = [];
   let legacy: Result | undefined;
-  const viewed: { dtype: string; result: Result; cost: { computed: number; ms: number; ahead: number; replaced: number; deferred: number; sooner: number; shared: number; copies: number } }[] = [];
+  const viewed: { dtype: string; ceilingHz?: number; result: Result; cost: { computed: number; ms: number; ahead: number; replaced: number; deferred: number; sooner: number; shared: number; copies: number } }[] = [];
   let ceilingHz = Number.NaN;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
@@ -519,6 +519,13 @@ async function main(): Promise<void> {
           },
         });
       }
+    }
+    // The same Chromium with plain `ws`, closed loop, one message of each view's size in flight: what this
+    // machine's browser takes at that size, measured beside the same writer.
+    for (const dtype of viewed.length > 0 ? VIEW_DTYPES : []) {
+      const bytes = VIEW_EDGE * VIEW_EDGE * (dtype === 'float32' ? 4 : dtype === 'uint8' ? 1 : 2);
+      const hz = await chromiumCeiling(browser, bytes);
+      for (const view of viewed) if (view.dtype.split(',')[0] === dtype) view.ceilingHz = hz;
     }
     if (GROUPS.has('main')) legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
 
@@ -622,7 +629,7 @@ async function main(): Promise<void> {
       `age at the relay p50 / p99 ${fixed(ring.relayAgeP50)} / ${fixed(ring.relayAgeP99)} ms; page main thread late p99 / max ${fixed(ring.pageLagP99)} / ${fixed(ring.pageLagMax)} ms; ` +
       `relay event loop delayed p99 / max ${fixed(ring.relayLoopP99)} / ${fixed(ring.relayLoopMax)} ms`);
   }
-  for (const { dtype, result: view, cost } of viewed) {
+  for (const { dtype, ceilingHz: viewCeiling, result: view, cost } of viewed) {
     if (ring) {
       console.log(`view mode (${VIEW_EDGE}² canvas, ${dtype}) vs full resolution: page ${fixed(view.receivedHz)} vs ${fixed(ring.receivedHz)} Hz ` +
         `(writer ${fixed(view.writerHz)} / ${fixed(ring.writerHz)} Hz), age p50 ${fixed(view.p50)} vs ${fixed(ring.p50)} ms, p99 ${fixed(view.p99)} vs ${fixed(ring.p99)} ms, ` +
@@ -633,7 +640,8 @@ async function main(): Promise<void> {
       `${cost.deferred} put off to the page's pace, ${cost.shared} frames taken ready-made, ${cost.sooner} sent sooner (an older value's view in the making); ` +
       `${cost.copies} values copied for the view threads (0: the ring's frames are read in shared memory)`);
     console.log(`  goals (view mode, ${dtype}): page Hz ≥ 0.9 × writer Hz → ${fixed(view.receivedHz / view.writerHz, 2)}× ${view.receivedHz >= 0.9 * view.writerHz ? 'met' : 'NOT met'}; ` +
-      `age p99 < 100 ms → ${fixed(view.p99)} ms ${view.p99 < 100 ? 'met' : 'NOT met'}`);
+      `age p99 < 100 ms → ${fixed(view.p99)} ms ${view.p99 < 100 ? 'met' : 'NOT met'}` +
+      (viewCeiling === undefined ? '' : `; this Chromium with plain ws, closed loop, one ${dtype.split(',')[0]} view's bytes in flight: ${fixed(viewCeiling)} Hz (page ${fixed(view.receivedHz / viewCeiling, 2)}× that)`));
   }
   const node = results[2];
   if (node) console.log(`without a browser (Node client): ${fixed(node.mbPerSecond, 0)} MB/s at ${fixed(node.receivedHz)} Hz, age p50 ${fixed(node.p50)} ms, p99 ${fixed(node.p99)} ms`);

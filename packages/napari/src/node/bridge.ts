@@ -405,6 +405,8 @@ export class NapariBridge {
       try {
         await this.rings.attach(topic, ring);
       } catch (error) {
+        // Stopped meanwhile: the ring's producer may be gone with napari, and there is nothing to say.
+        if (this.stopped) return;
         missing = true;
         this.rings.warnOnce(`open:${topic}:${ring}`, `cannot open ring ${ring} for ${topic}: ${(error as Error).message}`);
       }

@@ -151,6 +151,22 @@ describe('napari bridge', () => {
     await eventually(() => !pair.relay.hasTopic('napari.image'), 10_000, 'the ring topic retired');
   });
 
+  it('says nothing of a ring it was still opening when it was stopped (its producer may be gone with napari)', async () => {
+    const said: string[] = [];
+    const logger = { info: (message: string) => said.push(message), warn: (message: string) => said.push(message), debug: () => undefined };
+    const napari = createNapariBridge({ relay: pair.relay, address: { host: '127.0.0.1', port: fixture.port }, logger, pollIntervalMs: 10 });
+    bridges.push(napari);
+    await napari.start();
+    // A ring that does not exist: opening it waits for it (2 s) before it fails.
+    await fixture.command('set_data', { value: { webmon_rings: { 'napari.image': 'wmr_00000000dead' } } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await napari.close();
+    const atClose = said.length;
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(said.slice(atClose)).toEqual([]);
+    expect(said.some((line) => line.includes('cannot open ring'))).toBe(false);
+  });
+
   it('keeps two napari sources apart under their prefixes', async () => {
     const second = await NapariFixture.start(PYTHON, { FIXTURE_SHARED_LIST: '0' });
     try {
