@@ -59,21 +59,34 @@ export const ProtocolLimits = {
 
 /** (1.5) How a server sends big frames to a client that asked for chunks (`chunks.ts`); a server may choose others. */
 export const ChunkDefaults = {
-  /** Frames of more than this many bytes go in chunks of at most this many (and the chunk header). */
-  chunkBytes: 128 * 1024,
   /**
-   * Bytes sent in chunks and not yet confirmed (`received`) per client: beyond, the server waits. A small
-   * message waits behind at most this much bulk data (~14 ms at the ~37 MB/s a headless Chromium reads);
-   * smaller costs throughput when the page's confirmations are slow to come back.
+   * Frames of more than this many bytes go in chunks of at most this many (and the chunk header), to a
+   * client that takes only bulk data. Each chunk costs the page a message and a confirmation from its main
+   * thread. Measured (bench:image, 800² uint16 views of a 60 Hz image, 1.28 MB each), page Hz: 128 KiB
+   * chunks in a 512 KiB window 32–37 (7 runs), 1 MiB in 4 MiB 34–39 (3), the frame in one chunk 39–43 (6).
    */
-  bulkWindowBytes: 512 * 1024,
+  chunkBytes: 8 * 1024 * 1024,
+  /**
+   * Bytes sent in chunks and not yet confirmed (`received`) per client that takes only bulk data: beyond,
+   * the server waits. One chunk: a 1024² float32 frame (4 MiB and its header) leaves whole, in one chunk,
+   * and is confirmed before the page's handler runs. The first small message after `smallTrafficMs` without
+   * any waits behind at most this much (~100 ms at the ~85 MB/s a headless Chromium reads here); the next
+   * ones get the window below.
+   */
+  bulkWindowBytes: 8 * 1024 * 1024,
   /**
    * The window while small messages flow to the same client (sent in the last `smallTrafficMs`): what a
-   * `frame_time` waits behind then. Smaller windows cost bulk throughput (measured: a 1024² float32 image
-   * page 16 → 12 Hz), so the big window serves a client that takes only bulk data.
+   * `frame_time` waits behind then; chunks are a quarter of it. Smaller windows cost bulk throughput
+   * (measured: a 1024² float32 image page 16 → 12 Hz), so the big window serves a client that takes only
+   * bulk data.
    */
   bulkWindowBesideSmallBytes: 128 * 1024,
-  smallTrafficMs: 500,
+  /**
+   * How long after a small message a client counts as taking small messages. Long enough that a topic of
+   * one message a second keeps the small window (each of its messages would otherwise wait behind a
+   * whole frame), short enough that a page that only shows an image soon gets whole frames.
+   */
+  smallTrafficMs: 2_000,
 } as const;
 
 /** Bounds of a binary frame (layout in `frame.ts`). */

@@ -137,18 +137,19 @@ export interface RelayOptions {
   maxBufferedBytes?: number;
   /**
    * (1.5) To a client that asked for chunks: binary frames of more than 16 KiB leave in chunks of at most
-   * this many bytes, so small messages go between them. @default 128 KiB (`ChunkDefaults.chunkBytes`)
+   * this many bytes, so small messages go between them (while small messages flow to the client, chunks are a
+   * quarter of `bulkWindowBesideSmallBytes`). @default 8 MiB (`ChunkDefaults.chunkBytes`)
    */
   chunkBytes?: number;
   /**
    * (1.5) Bytes sent in chunks to one client and not yet confirmed by it (`received`) beyond which no chunk
    * leaves: what a small message may wait behind, bulk data in the kernel's and the browser's buffers.
-   * @default 512 KiB (`ChunkDefaults.bulkWindowBytes`)
+   * @default 8 MiB (`ChunkDefaults.bulkWindowBytes`)
    */
   bulkWindowBytes?: number;
   /**
    * (1.5) The bulk window while small messages (JSON values, frames sent whole) flow to the same client —
-   * sent to it within the last 500 ms: then a small message waits behind this much bulk data at most, and
+   * sent to it within the last 2 s (`ChunkDefaults.smallTrafficMs`): then a small message waits behind this much bulk data at most, and
    * chunks are at most a quarter of it. Larger than `bulkWindowBytes`: that one always.
    * @default 128 KiB (`ChunkDefaults.bulkWindowBesideSmallBytes`)
    */

@@ -176,6 +176,26 @@ describe('chunked frames (1.5)', () => {
     expect(sameBytes(page.assembled[0]!, noise(MiB / 2, 5))).toBe(true);
   });
 
+  it('by default sends a page that takes only bulk data a 1024² float32 frame in one chunk, and small chunks once small messages flow', async () => {
+    const { relay, url } = await startRelay({ topics });
+    const page = await chunkingPage(url, { topics: ['image', 'frame_time'] });
+    const chunks = () => page.events.flatMap((event) => (event.kind === 'chunk' ? [event] : []));
+    relay.publishFrame('image', { dtype: 'float32', shape: [MiB] }, noise(MiB, 1)); // 4 MiB
+    await waitFor(() => page.assembled.length === 1 || undefined, 'the first frame');
+    expect(chunks()).toHaveLength(1);
+    expect(chunks()[0]!.bytes).toBe(chunks()[0]!.total);
+    relay.publish('frame_time', { ms: 1 });
+    relay.publishFrame('image', { dtype: 'float32', shape: [MiB] }, noise(MiB, 2));
+    while (page.assembled.length < 2) {
+      page.confirm();
+      await sleep(5);
+    }
+    const second = chunks().slice(1);
+    expect(second.length).toBeGreaterThanOrEqual(128); // 4 MiB in chunks of a quarter of 128 KiB
+    expect(second.every((chunk) => chunk.bytes <= ChunkDefaults.bulkWindowBesideSmallBytes / 4)).toBe(true);
+    expect(sameBytes(page.assembled[1]!, noise(MiB, 2))).toBe(true);
+  });
+
   it('keeps what is sent in chunks and not confirmed within the bulk window, and goes on as the page confirms', async () => {
     const window = 300_000;
     const { relay, url } = await startRelay({ topics, chunkBytes: 100_000, bulkWindowBytes: window });

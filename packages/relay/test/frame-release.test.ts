@@ -190,10 +190,11 @@ describe("publishFrame's release: buffers handed back only when nothing reads th
   });
 
   it('hands back what a page held when the page goes away mid-stream (its socket stopped, then cut)', async () => {
-    const { relay, url } = await startRelay({ topics: [{ name: 'image', mode: 'latest', binary: true }], highWaterMark: 256 * 1024, lowWaterMark: 64 * 1024 });
+    // Chunks smaller than a frame, so that frames wait in the bulk lane too.
+    const { relay, url } = await startRelay({ topics: [{ name: 'image', mode: 'latest', binary: true }], highWaterMark: 256 * 1024, lowWaterMark: 64 * 1024, chunkBytes: 32 * 1024, bulkWindowBytes: 64 * 1024 });
     const producer = new ScribblingProducer();
     const page = await connect(url);
-    page.send({ type: 'received', bytes: 0 }); // chunks: frames wait in the bulk lane too
+    page.send({ type: 'received', bytes: 0 }); // chunks
     await subscribe(page, { topics: ['image'] });
     (page.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     for (let i = 0; i < 40; i++) {
