@@ -482,10 +482,13 @@ def main(argv):
             stop_reason[0] = reason
             stop.set()
 
-    signal.signal(signal.SIGTERM, lambda *_: request_stop('SIGTERM'))
-    signal.signal(signal.SIGINT, lambda *_: request_stop('SIGINT'))
     manager = NapariManager(address=('127.0.0.1', args.port), authkey=AUTHKEY)
     manager.start()
+    # Only after the manager's process is forked, as in napari (which sets no handler): a forked server
+    # would inherit this one and ignore SIGTERM, so an orphaned manager (its simulator killed hard) could
+    # only be stopped with SIGKILL, and the manager's own finalizer's terminate() did nothing.
+    signal.signal(signal.SIGTERM, lambda *_: request_stop('SIGTERM'))
+    signal.signal(signal.SIGINT, lambda *_: request_stop('SIGINT'))
     # Only after the manager's process is forked: its bootstrap closes sys.stdin, which would deadlock
     # on the buffer lock if a thread were blocked reading stdin at the moment of the fork.
     if args.watch_stdin:

@@ -5,6 +5,7 @@
  * show_grid), and `--plugin-after` like a plugin calling monitor.add_data / send_message mid-run.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ManagerClient, QueueEmptyError, ringWriterPythonPath, type DictProxy, type QueueProxy } from '@webmon/shm-reader';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -184,6 +185,37 @@ describe('napari simulator serving only (no client)', () => {
     expect(sim.proc.stdout()).toBe(`napari simulator: manager port ${sim.port}\n`);
     sim.proc.child.stdin?.end();
     expect(await sim.proc.exited(30_000), sim.proc.output()).toBe(0);
+  });
+});
+
+describe('napari simulator killed hard', () => {
+  /** Alive and not a zombie (an orphan's new parent may not reap it at once). */
+  const running = (pid: number): boolean => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+
+  it('leaves its manager serving, as napari does, and that manager stops on SIGTERM', async () => {
+    const sim = await simulator(PYTHON, ['--seconds', '0', '--napari', '0.5']);
+    const pid = sim.proc.child.pid!;
+    // The manager's server is a fork of the simulator (same command line); the resource tracker is not.
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const servers = children.filter((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('napari_simulator'));
+    expect(servers).toHaveLength(1);
+    const server = servers[0]!;
+    try {
+      sim.proc.child.kill('SIGKILL');
+      await sim.proc.exited(30_000);
+      expect(running(server)).toBe(true);
+      expect(await sim.data.keys()).toContain('poll'); // still serving napari's objects
+      process.kill(server, 'SIGTERM');
+      await eventually(() => (running(server) ? undefined : true), 10_000, 'the orphaned manager gone after SIGTERM');
+    } finally {
+      for (const child of children) if (running(child)) process.kill(child, 'SIGKILL');
+    }
   });
 });
 
