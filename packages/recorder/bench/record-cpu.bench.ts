@@ -12,10 +12,12 @@
  *
  * Variants: nothing tapped (the baseline); the flight recorder (webmon's default, 256 MiB); the flight
  * recorder and a file (RawImage at the default 5 Hz, at every frame, none); a file alone; the file
- * variants again with the frames in Node Buffers (`in Buffers`: the writer copies them, in the same run).
+ * variants again with the frames in Node Buffers (`in Buffers`: the writer copies them, in the same run);
+ * the floor beside the flight recorder: each frame written in place with O_DIRECT and nothing else, with and
+ * without its CRC-32 (`BENCH_VARIANTS=floor`).
  * `node --cpu-prof` on this script profiles every thread (a file per thread), the writer threads included.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, write as fsWrite, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ import { McapIndexedReader } from '@mcap/core';
 import { createRelay } from '@webmon/relay';
 import { createFlightRecorder, recordToFile, type FileRecorder, type FlightRecorder } from '../src/index.js';
 import { FileReadable } from '../src/reader/readable.js';
+import { crc32 } from '../src/crc.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
@@ -68,6 +71,13 @@ interface Variant {
   flight: boolean;
   file: { rawImageHz: number } | undefined;
   buffers?: true;
+  /**
+   * The floor, beside the flight recorder: a tap that writes each frame's size with O_DIRECT (libuv's pool,
+   * as the recorder) from one buffer the kernel takes as it is, nothing else — no MCAP, no thread, no
+   * index, no copy; `crc` adds the CRC-32 of the frame that its chunk needs (on the event loop). What no
+   * recorder of every frame can go below.
+   */
+  floor?: 'write' | 'crc+write';
 }
 
 const ALL_VARIANTS: Variant[] = [
@@ -79,6 +89,8 @@ const ALL_VARIANTS: Variant[] = [
   { name: 'flight + file, RawImage 5 Hz, frames in Buffers', flight: true, file: { rawImageHz: 5 }, buffers: true },
   { name: 'flight + file, no RawImage, frames in Buffers', flight: true, file: { rawImageHz: 0 }, buffers: true },
   { name: 'file alone, RawImage 5 Hz', flight: false, file: { rawImageHz: 5 } },
+  { name: 'floor: flight + bare O_DIRECT write of each frame', flight: true, file: undefined, floor: 'write' },
+  { name: 'floor: flight + CRC-32 and bare O_DIRECT write of each frame', flight: true, file: undefined, floor: 'crc+write' },
 ];
 /** BENCH_VARIANTS=a,b: only the variants whose names contain one of these (the first two are always run: the ratios need them). */
 const only = process.env['BENCH_VARIANTS']?.split(',');
@@ -131,11 +143,56 @@ function threadCpu(): Map<string, number> {
 }
 const SHOW_THREADS = process.env['BENCH_THREADS'] === '1';
 
+/**
+ * The floor's writer: a frame's size at the next offset, O_DIRECT, from one buffer at an offset the kernel
+ * accepts (found by trying: JavaScript cannot ask where memory lies, and frames in SharedArrayBuffers are
+ * not aligned for O_DIRECT). The bytes written do not matter to the cost; the CRC is of the frame itself.
+ */
+function bareWriter(path: string, crc: boolean): { write(data: Uint8Array, done: () => void): void; close(): Promise<number> } {
+  const fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_DIRECT);
+  const raw = Buffer.allocUnsafeSlow(EDGE * EDGE * 4 + 4096);
+  let aligned: Uint8Array | undefined;
+  for (let offset = 0; offset < 4096 && aligned === undefined; offset += 8) {
+    try {
+      writeSync(fd, raw, offset, 4096, 0);
+      aligned = raw.subarray(offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+    }
+  }
+  if (aligned === undefined) throw new Error('no offset of a Buffer that O_DIRECT takes');
+  const source = aligned;
+  let position = 0;
+  let pending = 0;
+  let failure: Error | undefined;
+  return {
+    write(data, done) {
+      if (crc) checksum ^= crc32(data);
+      pending++;
+      fsWrite(fd, source, 0, data.byteLength, position, (error) => {
+        pending--;
+        failure ??= error ?? undefined;
+        done();
+      });
+      position += data.byteLength;
+    },
+    async close() {
+      while (pending > 0) await sleep(5);
+      closeSync(fd);
+      if (failure) throw new Error(`the floor's O_DIRECT write failed (memory or length not aligned?): ${failure.message}`);
+      return position;
+    },
+  };
+}
+let checksum = 0;
+
 async function run(variant: Variant, round: number): Promise<Result> {
   const relay = createRelay({ topics: [{ name: 'image', mode: 'latest', binary: true }, { name: 'frame_time', mode: 'latest' }] });
   const flight: FlightRecorder | undefined = variant.flight ? createFlightRecorder(relay) : undefined;
   const path = join(dir, `${round}-${variant.name.replace(/\W+/g, '-')}.mcap`);
   const file: FileRecorder | undefined = variant.file === undefined ? undefined : await recordToFile(relay, { path, rawImageHz: variant.file.rawImageHz });
+  const floor = variant.floor === undefined ? undefined : bareWriter(path, variant.floor === 'crc+write');
+  const untapFloor = floor === undefined ? undefined : relay.tap({ frame: (_info, _header, _headerBytes, data, keep) => floor.write(data, keep()) });
   let frames = 0;
   let ticks = 0;
   const publishFor = async (ms: number): Promise<void> => {
@@ -179,6 +236,11 @@ async function run(variant: Variant, round: number): Promise<Result> {
     result.rawImagesPerSecond = (file.counts().get('image/image') ?? 0) / (elapsed + 2);
     result.bytesPerMinute = (statSync(path).size / (elapsed + 2)) * 60;
     Object.assign(result, await chunkKinds(path));
+    rmSync(path, { force: true });
+  }
+  untapFloor?.();
+  if (floor !== undefined) {
+    result.bytesPerMinute = ((await floor.close()) / (elapsed + 2)) * 60;
     rmSync(path, { force: true });
   }
   flight?.close();
