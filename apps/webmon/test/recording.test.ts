@@ -195,8 +195,13 @@ describe('webmon record (headless)', () => {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect(proc.output()).not.toMatch(/webmon: serving/);
     } finally {
-      await proc.stop();
+      // The chain stops in steps (webmon → simulator → napari_shutdown → the recording client closes its
+      // file → the simulator exits): on a loaded machine that once took more than the usual 10 s of grace,
+      // and the file was read while still being closed. Wait for it; a SIGKILL here would say so below.
+      await proc.stop(60_000);
     }
+    expect(await proc.exited(), proc.output()).toBe(0);
+    expect(proc.output()).toMatch(/recording \S+ closed: \d+ messages/);
     const back = await readIndexed(await readFile(file));
     const topics = new Set(back.messages.map((entry) => entry.topic));
     for (const topic of ['napari.layers', 'napari.frame_time', 'napari.image', 'napari.image/image']) expect(topics.has(topic), topic).toBe(true);
