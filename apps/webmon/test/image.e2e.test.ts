@@ -109,7 +109,15 @@ describe('the live image through shared memory, in Chromium', () => {
     const drawnAbove = (n: number): Promise<unknown> =>
       page.waitForFunction((count) => Number((document.querySelector('[data-role="image-page"]') as HTMLElement | null)?.dataset['drawn']) > count, n, { timeout: 60_000 });
     await drawnAbove(2);
-    const whole = await dataset(page);
+    // The canvas may settle a few pixels after the first view was asked (a CI run saw 880 rows drawn in a
+    // canvas of 878): the page asks again, debounced. Wait for a frame that answers the canvas as it is.
+    const fits = (shown: Record<string, string | undefined>): boolean => {
+      const [width, height] = (shown['canvas'] ?? '').split('x').map(Number) as [number, number];
+      const [rows, cols] = (shown['viewShape'] ?? '').split('x').map(Number) as [number, number];
+      return rows <= height && cols <= width && (rows === height || cols === width);
+    };
+    let whole = await dataset(page);
+    await expect.poll(async () => fits((whole = await dataset(page))), { timeout: 30_000 }).toBe(true);
     const [canvasWidth, canvasHeight] = (whole['canvas'] ?? '').split('x').map(Number) as [number, number];
     const [viewRows, viewCols] = (whole['viewShape'] ?? '').split('x').map(Number) as [number, number];
     // The whole 1024² image into a canvas of fewer device pixels: the server sends at most the canvas.
