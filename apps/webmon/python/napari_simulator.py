@@ -487,8 +487,14 @@ def main(argv):
     # Only after the manager's process is forked, as in napari (which sets no handler): a forked server
     # would inherit this one and ignore SIGTERM, so an orphaned manager (its simulator killed hard) could
     # only be stopped with SIGKILL, and the manager's own finalizer's terminate() did nothing.
-    signal.signal(signal.SIGTERM, lambda *_: request_stop('SIGTERM'))
-    signal.signal(signal.SIGINT, lambda *_: request_stop('SIGINT'))
+    # The handler runs in the main thread between two bytecodes, possibly while that thread holds `stop`'s
+    # lock inside `stop.wait()`; `stop.set()` from there would wait for that lock forever (a CI run's
+    # simulator was found so, 45 minutes after its SIGTERM). A thread of its own sets it instead.
+    def on_signal(name):
+        return lambda *_: threading.Thread(target=request_stop, args=(name,), daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_signal('SIGTERM'))
+    signal.signal(signal.SIGINT, on_signal('SIGINT'))
     # Only after the manager's process is forked: its bootstrap closes sys.stdin, which would deadlock
     # on the buffer lock if a thread were blocked reading stdin at the moment of the fork.
     if args.watch_stdin:
