@@ -25,25 +25,33 @@
  *    and a client that does not acknowledge (the most the ring → relay path carries: 60 Hz of 4 MiB is
  *    only 252 MB/s);
  * 4. reference: plain `ws` sending the same 4 MiB message to Chromium each time the page asks for the
- *    next (closed loop, one message in flight, no webmon code): how fast this Chromium takes such messages.
+ *    next (closed loop, one message in flight, no webmon code): how fast this Chromium takes such messages;
+ *    then run 1's page again with the writer at BENCH_IMAGE_FAST_HZ (240), faster than that, so that the
+ *    page, not the writer, sets the rate: webmon's full-resolution page against that ceiling.
  * 5. a page CPU-throttled 4× (DevTools protocol `Emulation.setCPUThrottlingRate`) beside an unthrottled
  *    page on the same topic, and that unthrottled page alone first, then beside an idle throttled tab
  *    (the throttling's own CPU): the slow page's age against its own frame interval, the other page's Hz
  *    and age against itself alone and beside the idle throttled tab;
  * 6. fairness in Chromium: a `frame_time`-like stream (60 Hz, its publish wall time inside) on a page
- *    alone, then on a page that also takes the saturating image topic: put → page p50/p99 of both.
+ *    alone, then on a page that also takes the saturating image topic: put → page p50/p99 of both; and
+ *    the same page taking the image on a connection of its own in a dedicated worker (its bytes moved to
+ *    the page), to measure whether taking the bulk bytes off the page's main thread helps the small
+ *    stream (issue 13 item 4). Each with the cores the whole machine kept busy.
  * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4; views = the view mode runs of 1 alone),
  * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
  * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_VIEW_DTYPES (float32,uint16,uint8: one view-mode run per dtype), BENCH_IMAGE_VIEW_WINDOWS (1: the credit windows, one view-mode run each per dtype), BENCH_IMAGE_CHUNK_KIB and
  * BENCH_IMAGE_BULK_WINDOW_KIB, BENCH_IMAGE_BESIDE_SMALL_KIB (the relay's `chunkBytes` / `bulkWindowBytes` /
- * `bulkWindowBesideSmallBytes` for pages that take chunks, protocol 1.5; default: the relay's, 128 / 512 / 128).
+ * `bulkWindowBesideSmallBytes` for pages that take chunks, protocol 1.5; default: the relay's),
+ * BENCH_PLAYWRIGHT_PAGES=1 (playwright's own pages, its network instrumentation on, instead of quiet pages),
+ * BENCH_IMAGE_TRACE (a path prefix: a Chromium trace of each window of the throttled and fairness groups,
+ * their first page; the trace costs time itself, so that run's figures are not the bench's).
  */
 import { createServer, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -53,6 +61,8 @@ import { createRelayClient } from '@webmon/relay/client';
 import { RingReader, ringWriterPythonPath } from '@webmon/shm-reader';
 import { createLogger } from '../src/logger.js';
 import { RingTopics } from '@webmon/napari/node';
+import { openBenchPage, type QuietPage } from '@webmon/test-chromium';
+import type { Browser } from 'playwright-core';
 import { PYTHON, launchChromium, startProcess, type Proc } from '../test/helpers.js';
 
 const SECONDS = Number(process.env['BENCH_IMAGE_SECONDS'] ?? 8);
@@ -68,6 +78,8 @@ const CHUNK_BYTES = process.env['BENCH_IMAGE_CHUNK_KIB'] === undefined ? undefin
 const BULK_WINDOW_BYTES = process.env['BENCH_IMAGE_BULK_WINDOW_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_BULK_WINDOW_KIB']) * 1024;
 const BESIDE_SMALL_BYTES = process.env['BENCH_IMAGE_BESIDE_SMALL_KIB'] === undefined ? undefined : Number(process.env['BENCH_IMAGE_BESIDE_SMALL_KIB']) * 1024;
 const FRAME_BYTES = SIZE * SIZE * 4;
+/** The writer's rate for the full-resolution run against this Chromium's ceiling (main group): faster than the page takes. */
+const FAST_HZ = Number(process.env['BENCH_IMAGE_FAST_HZ'] ?? 240);
 const PYTHON_DIR = fileURLToPath(new URL('../python', import.meta.url));
 const CLIENT_SOURCE = fileURLToPath(new URL('./image-page/client.ts', import.meta.url));
 const BINARY_TOPIC = 'bench.image';
@@ -77,6 +89,10 @@ const SMALL_TOPIC = 'bench.frame_time';
 const SMALL_HZ = 60;
 /** CPU throttling of the slow page (Chrome DevTools Protocol `Emulation.setCPUThrottlingRate`). */
 const THROTTLE = Number(process.env['BENCH_IMAGE_THROTTLE'] ?? 4);
+/** A Chromium trace of each window of the throttled and fairness groups (its first page), to `<prefix>-<n>.json`. */
+const TRACE_PREFIX = process.env['BENCH_IMAGE_TRACE'];
+/** Enough to see the page's main thread task by task: message handling, script, garbage collection. */
+const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'toplevel', 'v8', 'v8.gc'];
 const GROUPS = new Set((process.env['BENCH_IMAGE_RUNS'] ?? 'main,throttled,fairness').split(','));
 
 interface Sample {
@@ -123,6 +139,8 @@ interface Result {
   /** This process's (the relay's) event-loop delay over the window, p99 / max ms. */
   relayLoopP99: number;
   relayLoopMax: number;
+  /** Cores the whole machine kept busy during the window (/proc/stat; NaN elsewhere): out of `os.cpus().length`. */
+  machineBusyCores: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -176,9 +194,9 @@ function reportThrottled({ alone, besideIdle, slow, beside }: { alone: Result; b
     `same reading (Hz ≥ 0.9×, p99 ≤ 1.5×): ${hzIdle >= 0.9 && p99Idle <= 1.5 ? 'met' : 'NOT met'}\n`);
 }
 
-function reportFairness({ alone, withImage }: { alone: Result; withImage: Result }): void {
+function reportFairness({ alone, withImage, how }: { alone: Result; withImage: Result; how: string }): void {
   const ratio = withImage.smallP99 / alone.smallP99;
-  console.log(`${SMALL_TOPIC} (${SMALL_HZ} Hz) put → page with the image topic on the same page / without (same run): p99 ${fixed(ratio, 2)}× (goal ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}), ` +
+  console.log(`${SMALL_TOPIC} (${SMALL_HZ} Hz) put → page with the image topic on the same page ${how} / without (same run): p99 ${fixed(ratio, 2)}× (goal ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}), ` +
     `p50 ${fixed(withImage.smallP50 / alone.smallP50, 2)}×; p50 / p99 ${fixed(withImage.smallP50, 2)} / ${fixed(withImage.smallP99, 2)} ms vs ${fixed(alone.smallP50, 2)} / ${fixed(alone.smallP99, 2)} ms ` +
     `(${withImage.smallCount} and ${alone.smallCount} messages; the image meanwhile at ${fixed(withImage.receivedHz)} Hz, age p99 ${fixed(withImage.p99)} ms)`);
   // Received against published in the same window: fewer received than published would be a loss; fewer
@@ -191,11 +209,11 @@ function reportFairness({ alone, withImage }: { alone: Result; withImage: Result
   // Where a late small message waited: the page's main thread (its timer late) or the relay's event loop.
   console.log(`where the time goes: the page's main thread late by p99 / max ${fixed(withImage.pageLagP99)} / ${fixed(withImage.pageLagMax)} ms with the image vs ` +
     `${fixed(alone.pageLagP99)} / ${fixed(alone.pageLagMax)} ms without; the relay's event loop delayed p99 / max ${fixed(withImage.relayLoopP99)} / ${fixed(withImage.relayLoopMax)} ms vs ` +
-    `${fixed(alone.relayLoopP99)} / ${fixed(alone.relayLoopMax)} ms\n`);
+    `${fixed(alone.relayLoopP99)} / ${fixed(alone.relayLoopMax)} ms; the machine kept ${fixed(withImage.machineBusyCores, 2)} of its ${cpus().length} cores busy vs ${fixed(alone.machineBusyCores, 2)}\n`);
 }
 
 /** The simulator's image stream on its own: prints the ring name, runs until stdin closes. */
-function startWriter(unthrottled = false): Proc {
+function startWriter(unthrottled = false, hz = HZ): Proc {
   const script = unthrottled
     ? [
         // One frame drawn once, then published back to back: the ring → relay path, not numpy, is measured.
@@ -216,7 +234,7 @@ function startWriter(unthrottled = false): Proc {
     : [
         'import napari_simulator as simulator',
         'import sys, numpy',
-        `stream = simulator.ImageStream(simulator.import_ring_writer(), numpy, ${SIZE}, ${HZ})`,
+        `stream = simulator.ImageStream(simulator.import_ring_writer(), numpy, ${SIZE}, ${hz})`,
         'print("ring", stream.name, flush=True)',
         'stream.start()',
         'sys.stdin.read()',
@@ -226,10 +244,12 @@ function startWriter(unthrottled = false): Proc {
   return startProcess(PYTHON, ['-c', script], { env: { ...process.env, PYTHONPATH: pythonPath } });
 }
 
+let bulkWorkerJs = '';
 async function serve(clientJs: string): Promise<{ server: Server; relay: Relay; url: string }> {
   const html = '<!doctype html><meta charset="utf-8"><title>image bench</title><script type="module" src="/client.js"></script>';
   const server = createServer((request, response) => {
-    if (request.url?.startsWith('/client.js')) response.writeHead(200, { 'content-type': 'text/javascript' }).end(clientJs);
+    if (request.url?.startsWith('/bulk-worker.js')) response.writeHead(200, { 'content-type': 'text/javascript' }).end(bulkWorkerJs);
+    else if (request.url?.startsWith('/client.js')) response.writeHead(200, { 'content-type': 'text/javascript' }).end(clientJs);
     else response.writeHead(200, { 'content-type': 'text/html' }).end(html);
   });
   // webmon's relay settings (app.ts): little in flight, so a slow page gets the newest frame.
@@ -252,6 +272,27 @@ async function serve(clientJs: string): Promise<{ server: Server; relay: Relay; 
   return { server, relay, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
+/** The machine's CPU time so far (Linux /proc/stat, in ticks), busy and in all; undefined where there is none. */
+function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((sum, value) => sum + value, 0);
+    // idle and iowait are not busy.
+    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Bench pages are quiet (`openQuietPage`): playwright reports every WebSocket frame a page of its own
+ * receives, base64, to this process, which also runs the relay: about a core's worth of work between
+ * Chromium and this process at the image's rates, which no user's browser does. BENCH_PLAYWRIGHT_PAGES=1
+ * uses playwright's pages instead (how this bench measured before December 2026), to see what that costs.
+ */
+const WATCHED_PAGES = process.env['BENCH_PLAYWRIGHT_PAGES'] === '1';
+const openPageAt = (browser: Browser, url: string): Promise<QuietPage> => openBenchPage(browser, url, { watched: WATCHED_PAGES });
+
 /** Baseline publisher: each ring record as base64 in a JSON `latest` value. */
 async function publishBase64(relay: Relay, ringName: string, signal: AbortSignal, counter: { published: number }): Promise<void> {
   const reader = await RingReader.open(ringName, { start: 'latest', policy: 'latest' });
@@ -273,7 +314,7 @@ async function publishBase64(relay: Relay, ringName: string, signal: AbortSignal
 }
 
 /** Plain ws, closed loop: Chromium asks for the next 4 MiB message when it has the previous one. */
-async function chromiumCeiling(browser: Awaited<ReturnType<typeof launchChromium>>, bytes = FRAME_BYTES): Promise<number> {
+async function chromiumCeiling(browser: Browser, bytes = FRAME_BYTES): Promise<number> {
   const payload = Buffer.alloc(bytes, 7);
   const server = createServer((_request, response) =>
     response.writeHead(200, { 'content-type': 'text/html' }).end(`<script>
@@ -285,9 +326,8 @@ async function chromiumCeiling(browser: Awaited<ReturnType<typeof launchChromium
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket) => socket.on('message', () => socket.send(payload)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const page = await browser.newPage();
+  const page = await openPageAt(browser, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
   try {
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
     const count = (): Promise<number> => page.evaluate(() => (globalThis as unknown as { received: number }).received);
     const n0 = await count();
@@ -303,8 +343,9 @@ async function chromiumCeiling(browser: Awaited<ReturnType<typeof launchChromium
 
 async function main(): Promise<void> {
   const outDir = mkdtempSync(join(tmpdir(), 'webmon-image-bench-'));
-  await build({ entry: { client: CLIENT_SOURCE }, outDir, format: ['esm'], platform: 'browser', target: 'es2022', noExternal: [/.*/], minify: true, silent: true, config: false });
+  await build({ entry: { client: CLIENT_SOURCE, 'bulk-worker': CLIENT_SOURCE.replace('client.ts', 'bulk-worker.ts') }, outDir, format: ['esm'], platform: 'browser', target: 'es2022', noExternal: [/.*/], minify: true, splitting: false, silent: true, config: false });
   const clientJs = readFileSync(join(outDir, 'client.js'), 'utf8');
+  bulkWorkerJs = readFileSync(join(outDir, 'bulk-worker.js'), 'utf8');
   rmSync(outDir, { recursive: true, force: true });
 
   const writer = startWriter();
@@ -337,6 +378,7 @@ async function main(): Promise<void> {
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     const cpu0 = process.cpuUsage();
+    const machine0 = machineTicks();
     const t0 = performance.now();
     const wall0 = performance.timeOrigin + t0;
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
@@ -344,6 +386,7 @@ async function main(): Promise<void> {
     const elapsed = (t1 - t0) / 1000;
     const wall1 = performance.timeOrigin + t1;
     const cpu = process.cpuUsage(cpu0);
+    const machine1 = machineTicks();
     loop.disable();
     // Counters first: collecting from a busy page can take a while.
     const written = probe.writeSeq() - seq0;
@@ -379,6 +422,7 @@ async function main(): Promise<void> {
         pageLagMax: lags.at(-1) ?? Number.NaN,
         relayLoopP99: loop.percentile(99) / 1e6,
         relayLoopMax: loop.max / 1e6,
+        machineBusyCores: machine0 && machine1 ? ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * cpus().length : Number.NaN,
       };
     });
   }
@@ -388,8 +432,7 @@ async function main(): Promise<void> {
     return result!;
   }
 
-  type BenchPage = Awaited<ReturnType<typeof browser.newPage>>;
-  const resetPage = (page: BenchPage): Promise<void> =>
+  const resetPage = (page: QuietPage): Promise<void> =>
     page.evaluate(() => {
       const state = (globalThis as unknown as { imageBench: Sample }).imageBench;
       state.frames = 0;
@@ -400,7 +443,7 @@ async function main(): Promise<void> {
       state.smallNumbers?.splice(0);
       state.loopLags?.splice(0);
     });
-  const collectPage = (page: BenchPage): Promise<Sample> =>
+  const collectPage = (page: QuietPage): Promise<Sample> =>
     page.evaluate(() => {
       const { frames, bytes, arrivals, latencies, errors, smallLatencies, smallNumbers, loopLags } = (globalThis as unknown as { imageBench: Sample }).imageBench;
       return { frames, bytes, arrivals, latencies, errors, smallLatencies, smallNumbers, loopLags };
@@ -410,40 +453,44 @@ async function main(): Promise<void> {
    * Opens the bench page with `query`, CPU-throttled `throttle` × through the DevTools protocol (1 = not),
    * and waits until it has received a frame (or, without an image topic, a small message).
    */
-  async function openPage(query: string, throttle = 1): Promise<BenchPage> {
-    const page = await browser.newPage();
-    await page.goto(`${url}?${query}`);
-    if (throttle !== 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: throttle });
-    await page.waitForFunction(() => {
+  async function openPage(query: string, throttle = 1): Promise<QuietPage> {
+    const page = await openPageAt(browser, `${url}?${query}`);
+    if (throttle !== 1) await page.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+    await page.waitFor(() => {
       const state = (globalThis as { imageBench?: Sample }).imageBench;
       return (state?.frames ?? 0) > 0 || (state?.smallLatencies?.length ?? 0) > 0;
-    }, undefined, { timeout: 120_000, polling: 250 });
+    }, { timeoutMs: 120_000, pollMs: 250 });
     return page;
   }
 
+  let traces = 0;
   /** Several bench pages open at once, measured in one window (each page's own figures). */
   async function pagesTogether(runs: { name: string; query: string; throttle?: number }[], published: () => number): Promise<Result[]> {
-    const pages: BenchPage[] = [];
+    const pages: QuietPage[] = [];
     try {
       for (const run of runs) pages.push(await openPage(run.query, run.throttle));
-      return await windowOf(
-        runs.map((run) => run.name),
-        async () => void (await Promise.all(pages.map(resetPage))),
-        () => Promise.all(pages.map(collectPage)),
-        published,
-      );
+      if (TRACE_PREFIX) await browser.startTracing(undefined, { path: `${TRACE_PREFIX}-${++traces}.json`, categories: TRACE_CATEGORIES });
+      try {
+        return await windowOf(
+          runs.map((run) => run.name),
+          async () => void (await Promise.all(pages.map(resetPage))),
+          () => Promise.all(pages.map(collectPage)),
+          published,
+        );
+      } finally {
+        if (TRACE_PREFIX) await browser.stopTracing();
+      }
     } finally {
       await Promise.all(pages.map((page) => page.close()));
     }
   }
 
   async function inBrowser(name: string, topic: string, published: () => number, query = ''): Promise<Result> {
-    const page = await browser.newPage();
+    const page = await openPageAt(browser, `${url}?topic=${topic}${query}`);
     try {
-      await page.goto(`${url}?topic=${topic}${query}`);
       // One frame says the stream reached the page (the warm-up follows). The base64 baseline can take well
       // over a minute for three on a loaded machine (it managed 0.4 Hz there), so wait for one, longer.
-      await page.waitForFunction(() => ((globalThis as { imageBench?: { frames: number } }).imageBench?.frames ?? 0) > 0, undefined, { timeout: 120_000 });
+      await page.waitFor(() => ((globalThis as { imageBench?: { frames: number } }).imageBench?.frames ?? 0) > 0, { timeoutMs: 120_000, pollMs: 250 });
       return await window(
         name,
         () => page.evaluate(() => {
@@ -494,6 +541,7 @@ async function main(): Promise<void> {
   let legacy: Result | undefined;
   const viewed: { dtype: string; ceilingHz?: number; result: Result; cost: { computed: number; ms: number; ahead: number; replaced: number; deferred: number; sooner: number; shared: number; copies: number } }[] = [];
   let ceilingHz = Number.NaN;
+  let fastPage: Result | undefined;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
     await source.attach(BINARY_TOPIC, ringName);
@@ -538,11 +586,10 @@ async function main(): Promise<void> {
       // burns most of a core whatever it does, and on two cores that alone slows every other page. So the
       // unthrottled page is also measured beside a throttled tab that takes nothing (about:blank): what
       // webmon's delivery to the slow page costs the other page is the difference between those two.
-      const idle = await browser.newPage();
+      const idle = await openPageAt(browser, 'about:blank');
       let besideIdle: Result | undefined;
       try {
-        await idle.goto('about:blank');
-        await (await idle.context().newCDPSession(idle)).send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
+        await idle.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
         [besideIdle] = await pagesTogether([{ name: `unthrottled page beside an idle tab throttled ${THROTTLE}×`, query: `topic=${BINARY_TOPIC}` }], ringFrames);
       } finally {
         await idle.close();
@@ -564,7 +611,9 @@ async function main(): Promise<void> {
       try {
         const [smallAlone] = await pagesTogether([{ name: `${SMALL_TOPIC} alone on a page (baseline)`, query: `topic=&small=${SMALL_TOPIC}` }], ringFrames);
         const [smallWithImage] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}` }], ringFrames);
-        if (smallAlone && smallWithImage) reportFairness({ alone: smallAlone, withImage: smallWithImage });
+        if (smallAlone && smallWithImage) reportFairness({ alone: smallAlone, withImage: smallWithImage, how: '(one connection, as webmon pages do)' });
+        const [smallWithWorker] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic in a worker, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}&bulk=worker` }], ringFrames);
+        if (smallAlone && smallWithWorker) reportFairness({ alone: smallAlone, withImage: smallWithWorker, how: '(its own connection in a worker, bytes moved to the page)' });
       } finally {
         clearInterval(smallTimer);
       }
@@ -586,7 +635,7 @@ async function main(): Promise<void> {
       } catch (error) {
         // On a heavily loaded machine the base64 page may not get one frame in two minutes: say so and go on.
         console.warn(`${base64Name}: ${(error as Error).message.split('\n')[0]}`);
-        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0, smallSent: 0, smallMissing: 0, smallRange: [0, 0, 0, 0], inWindowHz: Number.NaN, relayAgeP50: Number.NaN, relayAgeP99: Number.NaN, pageLagP99: Number.NaN, pageLagMax: Number.NaN, relayLoopP99: Number.NaN, relayLoopMax: Number.NaN });
+        results.push({ name: `${base64Name} (failed)`, writerHz: Number.NaN, publishedHz: Number.NaN, receivedHz: Number.NaN, mbPerSecond: Number.NaN, p50: Number.NaN, p99: Number.NaN, nodeCpu: Number.NaN, smallP50: Number.NaN, smallP99: Number.NaN, smallCount: 0, smallSent: 0, smallMissing: 0, smallRange: [0, 0, 0, 0], inWindowHz: Number.NaN, relayAgeP50: Number.NaN, relayAgeP99: Number.NaN, pageLagP99: Number.NaN, pageLagMax: Number.NaN, relayLoopP99: Number.NaN, relayLoopMax: Number.NaN, machineBusyCores: Number.NaN });
       }
       stop.abort();
       await baseline;
@@ -605,6 +654,18 @@ async function main(): Promise<void> {
         await fast.stop();
       }
       ceilingHz = await chromiumCeiling(browser);
+      // Full resolution against that ceiling: a writer faster than the page can take, so that the page, not
+      // the writer, sets the rate (at 60 Hz the page takes every frame and the ceiling is never reached).
+      const faster = startWriter(false, FAST_HZ);
+      try {
+        const fasterName = (await faster.waitFor(/ring (wmr_[0-9a-f]+)/, 60_000))[1] ?? '';
+        await source.attach(BINARY_TOPIC, fasterName);
+        const sent = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
+        fastPage = { ...(await inBrowser(`ring → binary frames → Chromium (webmon), writer at ${FAST_HZ} Hz`, BINARY_TOPIC, sent)), writerHz: Number.NaN };
+        source.detach(BINARY_TOPIC);
+      } finally {
+        await faster.stop();
+      }
     }
   } finally {
     await browser.close();
@@ -647,7 +708,13 @@ async function main(): Promise<void> {
   if (node) console.log(`without a browser (Node client): ${fixed(node.mbPerSecond, 0)} MB/s at ${fixed(node.receivedHz)} Hz, age p50 ${fixed(node.p50)} ms, p99 ${fixed(node.p99)} ms`);
   const most = results[3];
   if (most) console.log(`ring → relay at most (writer unthrottled, Node client): ${fixed(most.mbPerSecond, 0)} MB/s at ${fixed(most.receivedHz)} Hz`);
-  console.log(`this Chromium with plain ws, closed loop (one 4 MiB message in flight): ${fixed(ceilingHz)} Hz = ${fixed((ceilingHz * FRAME_BYTES) / 1e6, 0)} MB/s${ring ? ` (webmon's page with credits: ${fixed((ring.mbPerSecond * 1e6) / (ceilingHz * FRAME_BYTES), 2)}× that)` : ''}`);
+  console.log(`this Chromium with plain ws, closed loop (one 4 MiB message in flight): ${fixed(ceilingHz)} Hz = ${fixed((ceilingHz * FRAME_BYTES) / 1e6, 0)} MB/s${ring ? ` (webmon's page with credits, writer at ${HZ} Hz: ${fixed((ring.mbPerSecond * 1e6) / (ceilingHz * FRAME_BYTES), 2)}× that)` : ''}`);
+  if (fastPage) {
+    const ratio = fastPage.receivedHz / ceilingHz;
+    const interval = 1000 / fastPage.receivedHz;
+    console.log(`full resolution, writer at ${FAST_HZ} Hz (sent ${fixed(fastPage.publishedHz)} Hz): page ${fixed(fastPage.receivedHz)} Hz vs plain ws ${fixed(ceilingHz)} Hz = ${fixed(ratio, 2)}× (goal ≥ 1: ${ratio >= 1 ? 'met' : 'NOT met'}); ` +
+      `age p50 / p99 ${fixed(fastPage.p50)} / ${fixed(fastPage.p99)} ms against 2 × its frame interval ${fixed(2 * interval)} ms (${fastPage.p99 <= 2 * interval ? 'met' : 'NOT met'})`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -17,12 +17,13 @@
  * napari `frame_time` put → page / put → relay, and splits put → drawn into stages with performance.now()
  * marks (put → relay, relay → handler, wait for the draw, draw, draw end → next animation frame).
  * BENCH_RUNS=ours,baseline,raf,transport,ours3,baseline3,transport3 picks runs; BENCH_RUN_IMAGE_HZ (0) turns the
- * simulator's image stream on.
+ * simulator's image stream on; BENCH_PLAYWRIGHT_PAGES=1 opens playwright's own pages instead of quiet ones.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
+import { openBenchPage } from '@webmon/test-chromium';
 import { PYTHON, SIMULATOR, CLI, launchChromium, startProcess } from '../test/helpers.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -32,6 +33,12 @@ const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 4);
  * own topics, as the goals state them; its load is bench:image's subject. BENCH_RUN_IMAGE_HZ=30 adds it back.
  */
 const IMAGE_HZ = Number(process.env['BENCH_RUN_IMAGE_HZ'] ?? 0);
+/**
+ * The pages are quiet (`openQuietPage`: playwright's network instrumentation, which reports every WebSocket
+ * frame with its payload to this process, stays off, as in a user's browser); BENCH_PLAYWRIGHT_PAGES=1 uses
+ * playwright's own pages, as this bench did before December 2026.
+ */
+const WATCHED_PAGES = process.env['BENCH_PLAYWRIGHT_PAGES'] === '1';
 const PAGE_DIR = fileURLToPath(new URL('./latency-page', import.meta.url));
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -85,10 +92,9 @@ async function measure(name: string, webmonArgs: string[], pageQuery: string, ex
   try {
     const url = (await simulator.waitFor(/webmon: serving (http:\/\/\S+\/)/, 90_000))[1] ?? '';
     const webmonPid = Number(execFileSync('pgrep', ['-P', String(simulator.child.pid), '-f', 'cli.js'], { encoding: 'utf8' }).trim().split('\n')[0]);
-    const bench = await browser.newPage({ viewport: { width: 1000, height: 700 } });
-    await bench.goto(`${url}bench-latency${pageQuery}`);
-    if (extraTabs) for (const path of ['loader', 'viewer']) await (await browser.newPage()).goto(`${url}${path}`);
-    await bench.waitForFunction(() => ((globalThis as { webmonBench?: { polls: number } }).webmonBench?.polls ?? 0) > 30, undefined, { timeout: 60_000 });
+    const bench = await openBenchPage(browser, `${url}bench-latency${pageQuery}`, { viewport: { width: 1000, height: 700 }, watched: WATCHED_PAGES });
+    if (extraTabs) for (const path of ['loader', 'viewer']) await openBenchPage(browser, `${url}${path}`, { viewport: { width: 1280, height: 720 }, watched: WATCHED_PAGES });
+    await bench.waitFor(() => ((globalThis as { webmonBench?: { polls: number } }).webmonBench?.polls ?? 0) > 30, { timeoutMs: 60_000 });
     await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
     await bench.evaluate(() => {
       const state = (globalThis as unknown as { webmonBench: BenchState }).webmonBench;

@@ -24,3 +24,13 @@ export class BundleError extends Error {
     this.entry = entry;
   }
 }
+
+/** A quiet page's DevTools command failed, its script threw, or what it waited for did not come. */
+export class QuietPageError extends Error {
+  readonly code = 'QUIET_PAGE_FAILED' as const;
+
+  constructor(message: string) {
+    super(`quiet page: ${message}`);
+    this.name = 'QuietPageError';
+  }
+}

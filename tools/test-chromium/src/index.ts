@@ -6,5 +6,9 @@ export type { LaunchChromiumOptions } from './launch.js';
 export { bundleBrowserEntry, openPage, openTestSite, servePage } from './page-server.js';
 export type { BundleOptions, OpenTestSiteOptions, PageOptions, PageServer, TestSite } from './page-server.js';
 
+// A page playwright does not instrument (benchmarks pushing bytes through a page's WebSocket)
+export { openBenchPage, openQuietPage } from './quiet-page.js';
+export type { BenchPageOptions, PageScript, QuietPage, QuietPageOptions } from './quiet-page.js';
+
 // Errors
-export { BundleError, ChromiumNotFoundError } from './errors.js';
+export { BundleError, ChromiumNotFoundError, QuietPageError } from './errors.js';

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChromiumNotFoundError, chromiumExecutablePath, launchChromium, openPage, openTestSite, servePage, type TestSite } from '../src/index.js';
+import { ChromiumNotFoundError, QuietPageError, chromiumExecutablePath, launchChromium, openBenchPage, openPage, openQuietPage, openTestSite, servePage, type TestSite } from '../src/index.js';
 
 const ENTRY = fileURLToPath(new URL('./fixtures/entry.ts', import.meta.url));
 
@@ -84,6 +84,71 @@ worker.postMessage('ping');`;
     } finally {
       if (saved === undefined) delete process.env['WEBMON_CHROMIUM'];
       else process.env['WEBMON_CHROMIUM'] = saved;
+    }
+  });
+});
+
+describe('openQuietPage', () => {
+  it('runs the page outside playwright (no playwright page, so no network instrumentation) and evaluates in it', async () => {
+    const server = await servePage('window.quietReady = location.pathname; window.twice = (n) => n * 2;', { title: 'quiet' });
+    const browser = await launchChromium();
+    try {
+      const page = await openQuietPage(browser, server.url, { viewport: { width: 640, height: 360 } });
+      await page.waitFor('window.quietReady === "/"', { timeoutMs: 10_000 });
+      expect(await page.evaluate<string>('document.title')).toBe('quiet');
+      expect(await page.evaluate<number[]>('[innerWidth, innerHeight]')).toEqual([640, 360]);
+      // A second quiet page does not hide the first (each has a window of its own, and focus).
+      const second = await openQuietPage(browser, server.url);
+      await second.waitFor('window.quietReady === "/"', { timeoutMs: 10_000 });
+      for (const each of [page, second]) expect(await each.evaluate<string>('document.visibilityState + " " + document.hasFocus()')).toBe('visible true');
+      await second.close();
+      expect(await page.evaluate<number>('Promise.resolve(twice(21))')).toBe(42);
+      // Playwright opened no page for it: its Network domain (every WebSocket frame, base64) is never enabled there.
+      expect(browser.contexts().flatMap((context) => context.pages())).toHaveLength(0);
+      await page.send('Emulation.setCPUThrottlingRate', { rate: 2 });
+      await page.close();
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+
+  it('gives typed errors: a throw in the page, a bad command, a wait that times out, a closed page', async () => {
+    const server = await servePage('window.ready = true;');
+    const browser = await launchChromium();
+    try {
+      const page = await openQuietPage(browser, server.url);
+      await page.waitFor('window.ready === true');
+      const thrown = await page.evaluate('(() => { throw new Error("boom in quiet page"); })()').catch((caught: unknown) => caught);
+      expect(thrown).toBeInstanceOf(QuietPageError);
+      expect((thrown as QuietPageError).code).toBe('QUIET_PAGE_FAILED');
+      expect((thrown as Error).message).toContain('boom in quiet page');
+      await expect(page.send('No.suchMethod')).rejects.toThrow(/No\.suchMethod/);
+      await expect(page.waitFor('window.never === 1', { timeoutMs: 300, pollMs: 50 })).rejects.toThrow(/waited 300 ms for `window.never === 1` \(last: false\)/);
+      await page.close();
+      await expect(page.evaluate('1')).rejects.toThrow(/closed/);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+
+  it('openBenchPage: the same interface on a quiet page or, watched, on a playwright page', async () => {
+    const server = await servePage('window.answer = { n: 42 };');
+    const browser = await launchChromium();
+    try {
+      for (const watched of [false, true]) {
+        const page = await openBenchPage(browser, server.url, { watched, viewport: { width: 500, height: 300 } });
+        await page.waitFor(() => (window as unknown as { answer?: unknown }).answer !== undefined, { timeoutMs: 10_000 });
+        expect(await page.evaluate(() => (window as unknown as { answer: { n: number } }).answer)).toEqual({ n: 42 });
+        expect(await page.evaluate('innerWidth')).toBe(500);
+        expect(await page.send('Runtime.evaluate', { expression: '6 * 7', returnByValue: true })).toMatchObject({ result: { value: 42 } });
+        expect(browser.contexts().flatMap((context) => context.pages())).toHaveLength(watched ? 1 : 0);
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+      await server.close();
     }
   });
 });

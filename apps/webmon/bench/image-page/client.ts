@@ -7,7 +7,9 @@
  * most 800 × 800 resampled by area (protocol 1.4: what the image page does for an 800 × 800 canvas), in `?dtype=` (float32 by default).
  * `?small=<topic>` also subscribes to a small JSON stream topic whose payload carries its publish wall time
  * (`{time}`, ms, the same machine clock) and records put → page for each message (`smallLatencies`);
- * `?topic=` (empty) subscribes to that small topic alone.
+ * `?topic=` (empty) subscribes to that small topic alone. `?bulk=worker` takes the image topic on a connection of
+ * its own in a dedicated worker (`bulk-worker.ts`), which moves each frame's bytes to the page and
+ * acknowledges it when the page has handled it.
  */
 import { createRelayClient } from '@webmon/relay/client';
 
@@ -82,7 +84,16 @@ if (small) {
     if (typeof n === 'number') state.smallNumbers.push(n);
   });
 }
-if (topic) client.subscribe(topic, (event) => {
+if (topic && query.get('bulk') === 'worker') {
+  const worker = new Worker('/bulk-worker.js', { type: 'module' });
+  worker.onmessage = ({ data }: MessageEvent) => {
+    if (data.type === 'error') state.errors.push(data.message);
+    if (data.type !== 'frame') return;
+    record(data.time, data.pixels, data.replay);
+    worker.postMessage({ type: 'handled', seq: data.seq });
+  };
+  worker.postMessage({ type: 'start', url: `ws://${location.host}/ws`, topic, options });
+} else if (topic) client.subscribe(topic, (event) => {
   if (event.kind === 'frame') {
     const { data } = event.frame;
     if (data instanceof Float32Array || data instanceof Uint16Array || data instanceof Uint8Array) record(event.frame.time, data, event.replay);
