@@ -8,8 +8,8 @@
  * browser (parsing), which in a benchmark is also the process that runs the server being measured. A
  * person's browser does none of it.
  *
- * How: the page is created with a raw DevTools command in Chromium's default browser context, which
- * playwright ignores (it detaches from targets outside its own contexts), and driven through a session of
+ * How: the page is created with raw DevTools commands in a browser context of its own that playwright
+ * does not know, so playwright ignores it (it detaches from targets outside its contexts), and driven through a session of
  * our own that enables nothing but what the caller sends. That session is attached with `flatten: false`
  * (messages wrapped in `Target.sendMessageToTarget`) because playwright's `CDPSession` cannot address a
  * flattened child session.
@@ -55,7 +55,11 @@ export async function openQuietPage(browser: Browser, url: string, options: Quie
   // Blank first, so that the viewport is in place before the page's script first measures anything. A window
   // of its own, as playwright gives each page: a second tab in one window would hide the first (no frames,
   // timers throttled).
-  const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank', newWindow: true });
+  // A browser context of its own, as playwright's `browser.newPage()` gives: closing the page then closes its
+  // connections (a context's idle keep-alive sockets would otherwise outlive the page and hold up a server's
+  // `close()`), and pages share no cookies or cache. Playwright does not know the context, so it leaves the page alone.
+  const { browserContextId } = await cdp.send('Target.createBrowserContext', {});
+  const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank', newWindow: true, browserContextId });
   const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: false });
   let nextId = 0;
   let closed = false;
@@ -75,6 +79,12 @@ export async function openQuietPage(browser: Browser, url: string, options: Quie
     for (const pending of waiting.values()) pending.reject(new QuietPageError(`${pending.method}: the page went away`));
     waiting.clear();
   });
+
+  const dispose = async (): Promise<void> => {
+    await cdp.send('Target.closeTarget', { targetId }).catch(() => undefined);
+    await cdp.send('Target.disposeBrowserContext', { browserContextId }).catch(() => undefined);
+    await cdp.detach().catch(() => undefined);
+  };
 
   const send = <T>(method: string, params: Record<string, unknown> = {}): Promise<T> => {
     if (closed) return Promise.reject(new QuietPageError(`${method}: the page is closed`));
@@ -101,7 +111,7 @@ export async function openQuietPage(browser: Browser, url: string, options: Quie
     await send('Emulation.setFocusEmulationEnabled', { enabled: true });
     await send('Page.navigate', { url });
   } catch (error) {
-    await cdp.send('Target.closeTarget', { targetId }).catch(() => undefined);
+    await dispose();
     throw error;
   }
 
@@ -126,8 +136,7 @@ export async function openQuietPage(browser: Browser, url: string, options: Quie
     async close() {
       if (closed) return;
       closed = true;
-      await cdp.send('Target.closeTarget', { targetId }).catch(() => undefined);
-      await cdp.detach().catch(() => undefined);
+      await dispose();
     },
   };
 }

@@ -107,6 +107,15 @@ describe('openQuietPage', () => {
       expect(browser.contexts().flatMap((context) => context.pages())).toHaveLength(0);
       await page.send('Emulation.setCPUThrottlingRate', { rate: 2 });
       await page.close();
+      // Its connections went with it (a browser context of its own): the server closes without waiting for
+      // them (`server.close()` alone, not the page server's `close`, which drops them first).
+      let timer: NodeJS.Timeout | undefined;
+      const closedInTime = await Promise.race([
+        new Promise<boolean>((resolve) => server.server.close(() => resolve(true))),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5_000))),
+      ]);
+      clearTimeout(timer);
+      expect(closedInTime).toBe(true);
     } finally {
       await browser.close();
       await server.close();
