@@ -85,7 +85,8 @@ export interface ChunkAssemblerOptions {
 
 /**
  * Puts a connection's chunks back together: one buffer per frame, allocated at its first chunk, each
- * chunk copied into it once — the frame then decodes in place (`decodeFrame`: zero-copy, aligned). Counts
+ * chunk copied into it once — the frame then decodes in place (`decodeFrame`: zero-copy, aligned). A frame
+ * in a single chunk is not copied at all (see `push`). Counts
  * the bytes received in chunks (`received`), what the client confirms to the server. A chunk out of
  * order (another frame's before this one ended, a gap, past the end) throws `ProtocolError` and drops the
  * frame being assembled: the next frame's first chunk starts afresh.
@@ -107,7 +108,10 @@ export class ChunkAssembler {
     return this.buffer !== undefined;
   }
 
-  /** Adds a chunk; returns the whole frame's bytes (its own ArrayBuffer, offset 0) when this was its last chunk. */
+  /**
+   * Adds a chunk; returns the whole frame's bytes when this was its last chunk: its own ArrayBuffer
+   * (offset 0) when it came in pieces, a view of the chunk after its header when it came in one.
+   */
   push(input: ArrayBuffer | ArrayBufferView): Uint8Array | undefined {
     const bytes = asBytes(input);
     const header = decodeChunkHeader(bytes);
@@ -116,6 +120,11 @@ export class ChunkAssembler {
     if (header.offset === 0) {
       if (this.buffer !== undefined) this.drop();
       if (header.total > this.maxTotal) throw chunkError(ProtocolErrorCode.FRAME_TOO_LARGE, `a frame of ${header.total} bytes exceeds the limit of ${this.maxTotal}`);
+      // The whole frame in one chunk (what a server sends a page that takes only bulk data): nothing to
+      // assemble, so no copy and no allocation (4 MiB each for a 1024² float32 frame, on a page's main
+      // thread). A view of the chunk after its 16-byte header: in a browser's message buffer (offset 0)
+      // the frame's data stays 8-byte aligned; where it is not, `decodeFrame` copies it.
+      if (body.length === header.total) return body;
       this.buffer = new Uint8Array(header.total);
       this.frame = header.frame;
       this.filled = 0;

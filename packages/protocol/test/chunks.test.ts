@@ -58,6 +58,22 @@ describe('chunks', () => {
     }
   });
 
+  it('returns a frame that came in one chunk without copying it, and one that came in pieces in a buffer of its own', () => {
+    const assembler = new ChunkAssembler();
+    const [single] = cut(frame, frame.length, 1);
+    const whole = assembler.push(single!)!;
+    expect(whole.buffer).toBe(single!.buffer);
+    expect(whole.byteOffset).toBe(CHUNK_HEADER_BYTES);
+    expect(decodeFrame(whole).zeroCopy).toBe(true);
+    expect(decodeFrame(whole).data).toEqual(values);
+    expect(assembler.received).toBe(frame.length);
+    const pieces = cut(frame, 4096, 2);
+    const assembled = pieces.map((chunk) => assembler.push(chunk)).at(-1)!;
+    expect(pieces.some((chunk) => chunk.buffer === assembled.buffer)).toBe(false);
+    expect(assembled.byteOffset).toBe(0);
+    expect(assembler.received).toBe(2 * frame.length);
+  });
+
   it('refuses a chunk out of order, and starts afresh at the next first chunk', () => {
     const assembler = new ChunkAssembler();
     const chunks = cut(frame, 50_000, 3);
