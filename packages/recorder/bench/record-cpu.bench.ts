@@ -17,7 +17,7 @@
  * without its CRC-32 (`BENCH_VARIANTS=floor`).
  * `node --cpu-prof` on this script profiles every thread (a file per thread), the writer threads included.
  */
-import { closeSync, constants as fsConstants, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, write as fsWrite, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, write as fsWrite } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { createRelay } from '@webmon/relay';
 import { createFlightRecorder, recordToFile, type FileRecorder, type FlightRecorder } from '../src/index.js';
 import { FileReadable } from '../src/reader/readable.js';
 import { crc32 } from '../src/crc.js';
+import { alignedMemory } from '../src/direct-file-writable.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
@@ -144,22 +145,13 @@ function threadCpu(): Map<string, number> {
 const SHOW_THREADS = process.env['BENCH_THREADS'] === '1';
 
 /**
- * The floor's writer: a frame's size at the next offset, O_DIRECT, from one buffer at an offset the kernel
- * accepts (found by trying: JavaScript cannot ask where memory lies, and frames in SharedArrayBuffers are
+ * The floor's writer: a frame's size at the next offset, O_DIRECT, from one buffer at an address the kernel
+ * accepts (`alignedMemory`, as the recorder's own direct writer finds it: frames in SharedArrayBuffers are
  * not aligned for O_DIRECT). The bytes written do not matter to the cost; the CRC is of the frame itself.
  */
-function bareWriter(path: string, crc: boolean): { write(data: Uint8Array, done: () => void): void; close(): Promise<number> } {
+async function bareWriter(path: string, crc: boolean): Promise<{ write(data: Uint8Array, done: () => void): void; close(): Promise<number> }> {
   const fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_DIRECT);
-  const raw = Buffer.allocUnsafeSlow(EDGE * EDGE * 4 + 4096);
-  let aligned: Uint8Array | undefined;
-  for (let offset = 0; offset < 4096 && aligned === undefined; offset += 8) {
-    try {
-      writeSync(fd, raw, offset, 4096, 0);
-      aligned = raw.subarray(offset);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-    }
-  }
+  const aligned = await alignedMemory(fd, EDGE * EDGE * 4);
   if (aligned === undefined) throw new Error('no offset of a Buffer that O_DIRECT takes');
   const source = aligned;
   let position = 0;
@@ -191,7 +183,7 @@ async function run(variant: Variant, round: number): Promise<Result> {
   const flight: FlightRecorder | undefined = variant.flight ? createFlightRecorder(relay) : undefined;
   const path = join(dir, `${round}-${variant.name.replace(/\W+/g, '-')}.mcap`);
   const file: FileRecorder | undefined = variant.file === undefined ? undefined : await recordToFile(relay, { path, rawImageHz: variant.file.rawImageHz });
-  const floor = variant.floor === undefined ? undefined : bareWriter(path, variant.floor === 'crc+write');
+  const floor = variant.floor === undefined ? undefined : await bareWriter(path, variant.floor === 'crc+write');
   const untapFloor = floor === undefined ? undefined : relay.tap({ frame: (_info, _header, _headerBytes, data, keep) => floor.write(data, keep()) });
   let frames = 0;
   let ticks = 0;
