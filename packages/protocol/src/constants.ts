@@ -76,7 +76,8 @@ export const ChunkDefaults = {
   bulkWindowBytes: 8 * 1024 * 1024,
   /**
    * The window while small messages flow to the same client (sent in the last `smallTrafficMs`): what a
-   * `frame_time` waits behind then; chunks are a quarter of it. Smaller windows cost bulk throughput
+   * `frame_time` waits behind then; it leaves as one chunk at a time (each chunk costs the page a message
+   * from its main thread, and those, not the confirmations' round trips, held its small messages up). Smaller windows cost bulk throughput
    * (measured: a 1024² float32 image page 16 → 12 Hz), so the big window serves a client that takes only
    * bulk data.
    */

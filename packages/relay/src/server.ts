@@ -137,8 +137,8 @@ export interface RelayOptions {
   maxBufferedBytes?: number;
   /**
    * (1.5) To a client that asked for chunks: binary frames of more than 16 KiB leave in chunks of at most
-   * this many bytes, so small messages go between them (while small messages flow to the client, chunks are a
-   * quarter of `bulkWindowBesideSmallBytes`). @default 8 MiB (`ChunkDefaults.chunkBytes`)
+   * this many bytes, so small messages go between them (while small messages flow to the client, chunks are
+   * `bulkWindowBesideSmallBytes`, one in flight). @default 8 MiB (`ChunkDefaults.chunkBytes`)
    */
   chunkBytes?: number;
   /**
@@ -150,7 +150,7 @@ export interface RelayOptions {
   /**
    * (1.5) The bulk window while small messages (JSON values, frames sent whole) flow to the same client —
    * sent to it within the last 2 s (`ChunkDefaults.smallTrafficMs`): then a small message waits behind this much bulk data at most, and
-   * chunks are at most a quarter of it. Larger than `bulkWindowBytes`: that one always.
+   * it leaves as one chunk at a time. Larger than `bulkWindowBytes`: that one always.
    * @default 128 KiB (`ChunkDefaults.bulkWindowBesideSmallBytes`)
    */
   bulkWindowBesideSmallBytes?: number;

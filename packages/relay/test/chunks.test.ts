@@ -128,7 +128,7 @@ describe('chunked frames (1.5)', () => {
   });
 
   it('lets a small message published after a big frame started overtake the rest of it, then keeps less bulk data ahead of the next', async () => {
-    const { relay, url } = await startRelay({ topics, chunkBytes: 64 * 1024, bulkWindowBytes: 256 * 1024, bulkWindowBesideSmallBytes: 128 * 1024 });
+    const { relay, url } = await startRelay({ topics, chunkBytes: 64 * 1024, bulkWindowBytes: 256 * 1024, bulkWindowBesideSmallBytes: 32 * 1024 });
     const page = await chunkingPage(url, { topics: ['image', 'frame_time'] });
     relay.publishFrame('image', { dtype: 'float32', shape: [MiB] }, noise(MiB, 4)); // 4 MiB: 64 chunks
     await waitFor(() => page.events.some((event) => event.kind === 'chunk') || undefined, 'the first chunk');
@@ -144,11 +144,12 @@ describe('chunked frames (1.5)', () => {
     expect(small).toBeLessThan(order.indexOf('chunk-last'));
     // At most the window's worth of chunks (4 of 64 KiB) came between the first chunk and the small message.
     expect(order.slice(0, small).filter((kind) => kind.startsWith('chunk')).length).toBeLessThanOrEqual(4);
-    // After it, while small messages flow, the window is 128 KiB and chunks a quarter of it.
+    // After it, while small messages flow, the window is 32 KiB, sent as one chunk of the whole window.
     const chunks = page.events.filter((event) => event.kind === 'chunk');
     const before = order.slice(0, small).filter((kind) => kind.startsWith('chunk')).length;
     expect(chunks.slice(0, before).every((chunk) => chunk.bytes <= 64 * 1024)).toBe(true);
-    expect(chunks.slice(before + 1).every((chunk) => chunk.bytes <= 32 * 1024)).toBe(true);
+    expect(chunks.slice(before + 1, -1).every((chunk) => chunk.bytes === 32 * 1024)).toBe(true);
+    expect(chunks.at(-1)!.bytes).toBeLessThanOrEqual(32 * 1024);
     expect(chunks.reduce((sum, chunk) => sum + chunk.bytes, 0)).toBe(chunks[0]!.total); // 4 MiB and the frame's header
     expect(page.events.some((event) => event.kind === 'frame')).toBe(false);
     expect(sameBytes(page.assembled[0]!, noise(MiB, 4))).toBe(true);
@@ -161,14 +162,14 @@ describe('chunked frames (1.5)', () => {
     relay.publishFrame('image', { dtype: 'float32', shape: [MiB / 2] }, noise(MiB / 2, 5)); // 2 MiB
     await sleep(200);
     const chunks = () => page.events.flatMap((event) => (event.kind === 'chunk' ? [event] : []));
-    // Beside the small message: 100 000 bytes in flight, in chunks of a quarter of that.
-    expect(chunks().map((chunk) => chunk.bytes)).toEqual([25_000, 25_000, 25_000, 25_000]);
+    // Beside the small message: 100 000 bytes in flight, as one chunk (each chunk costs the page a message).
+    expect(chunks().map((chunk) => chunk.bytes)).toEqual([100_000]);
     // No small message for longer than ChunkDefaults.smallTrafficMs: the next chunks use the whole window.
     await sleep(ChunkDefaults.smallTrafficMs + 100);
     page.confirm();
-    await waitFor(() => chunks().length === 8 || undefined, 'four more chunks');
+    await waitFor(() => chunks().length === 5 || undefined, 'four more chunks');
     await sleep(100);
-    expect(chunks().slice(4).map((chunk) => chunk.bytes)).toEqual([100_000, 100_000, 100_000, 100_000]);
+    expect(chunks().slice(1).map((chunk) => chunk.bytes)).toEqual([100_000, 100_000, 100_000, 100_000]);
     while (page.assembled.length === 0) {
       page.confirm();
       await sleep(5);
@@ -191,8 +192,8 @@ describe('chunked frames (1.5)', () => {
       await sleep(5);
     }
     const second = chunks().slice(1);
-    expect(second.length).toBeGreaterThanOrEqual(128); // 4 MiB in chunks of a quarter of 128 KiB
-    expect(second.every((chunk) => chunk.bytes <= ChunkDefaults.bulkWindowBesideSmallBytes / 4)).toBe(true);
+    expect(second.length).toBeGreaterThanOrEqual(32); // 4 MiB in chunks of the whole 128 KiB window
+    expect(second.slice(0, -1).every((chunk) => chunk.bytes === ChunkDefaults.bulkWindowBesideSmallBytes)).toBe(true);
     expect(sameBytes(page.assembled[1]!, noise(MiB, 2))).toBe(true);
   });
 
