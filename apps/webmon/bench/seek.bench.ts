@@ -22,7 +22,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRecording } from '@webmon/recorder';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { openBenchPage, type QuietPage as Page } from '@webmon/test-chromium';
 import { CLI, PYTHON, SIMULATOR, launchChromium, startProcess, startWebmon, type Proc } from '../test/helpers.js';
 
 const TARGET_BYTES = Number(process.env['BENCH_SEEK_BYTES'] ?? 2 ** 30);
@@ -40,6 +41,12 @@ const quantile = (values: readonly number[], q: number): number => {
 const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const sizeOf = (file: string): number => statSync(file, { throwIfNoEntry: false })?.size ?? 0;
 
+/**
+ * Quiet pages (playwright's network instrumentation off, as in a user's browser: see `openQuietPage`);
+ * BENCH_PLAYWRIGHT_PAGES=1 opens playwright's own pages, as this bench did before December 2026.
+ */
+const WATCHED_PAGES = process.env['BENCH_PLAYWRIGHT_PAGES'] === '1';
+
 /** Frames the image page draws per second live, on the same simulator stream: the baseline of replay at ×1. */
 async function liveDrawnHz(browser: Browser): Promise<number> {
   const procs: Proc[] = [];
@@ -50,9 +57,8 @@ async function liveDrawnHz(browser: Browser): Promise<number> {
     // A napari reached by --connect gets the image page only when asked (its plugins may publish no ring).
     const { proc, url } = await startWebmon(['--port', '0', '--connect', `127.0.0.1:${port}`, '--page', '@webmon/page-image']);
     procs.push(proc);
-    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
-    await page.goto(`${url}image`);
-    await page.waitForFunction(() => Number((document.querySelector('[data-role="image-page"]') as HTMLElement | null)?.dataset['drawn']) > 0, undefined, { timeout: 120_000 });
+    const page = await openBenchPage(browser, `${url}image`, { viewport: { width: 900, height: 700 }, watched: WATCHED_PAGES });
+    await page.waitFor(() => Number((document.querySelector('[data-role="image-page"]') as HTMLElement | null)?.dataset['drawn']) > 0, { timeoutMs: 120_000 });
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const drawn0 = await drawnCount(page);
     const started = performance.now();
@@ -178,9 +184,8 @@ async function main(): Promise<void> {
   const liveHz = await liveDrawnHz(browser);
   const { proc, url } = await startWebmon(['replay', FILE, '--port', '0']);
   try {
-    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
-    await page.goto(`${url}image`);
-    await page.waitForFunction(() => Number((document.querySelector('[data-role="image-page"]') as HTMLElement | null)?.dataset['drawn']) > 0, undefined, { timeout: 120_000 });
+    const page = await openBenchPage(browser, `${url}image`, { viewport: { width: 900, height: 700 }, watched: WATCHED_PAGES });
+    await page.waitFor(() => Number((document.querySelector('[data-role="image-page"]') as HTMLElement | null)?.dataset['drawn']) > 0, { timeoutMs: 120_000 });
     await timedAction(page, { action: 'pause' }, null);
     // One seek unmeasured (the first through each path warms caches and the JIT), then the measured ones.
     await timedAction(page, { action: 'seek', cursor: cursorOf(frames[1]!) }, frames[1]!.time);
