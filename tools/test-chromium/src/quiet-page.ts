@@ -52,13 +52,13 @@ export interface QuietPageOptions {
 /** Opens `url` in a new page of `browser` that playwright does not instrument (see the file's comment). */
 export async function openQuietPage(browser: Browser, url: string, options: QuietPageOptions = {}): Promise<QuietPage> {
   const cdp: CDPSession = await browser.newBrowserCDPSession();
-  // Blank first, so that the viewport is in place before the page's script first measures anything. A window
-  // of its own, as playwright gives each page: a second tab in one window would hide the first (no frames,
-  // timers throttled).
   // A browser context of its own, as playwright's `browser.newPage()` gives: closing the page then closes its
   // connections (a context's idle keep-alive sockets would otherwise outlive the page and hold up a server's
   // `close()`), and pages share no cookies or cache. Playwright does not know the context, so it leaves the page alone.
   const { browserContextId } = await cdp.send('Target.createBrowserContext', {});
+  // Blank first, so that the viewport is in place before the page's script first measures anything. A window
+  // of its own, as playwright gives each page: a second tab in one window would hide the first (no frames,
+  // timers throttled).
   const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank', newWindow: true, browserContextId });
   const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: false });
   let nextId = 0;
@@ -158,9 +158,8 @@ export async function openBenchPage(browser: Browser, url: string, options: Benc
   const page = await browser.newPage(options.viewport ? { viewport: options.viewport } : {});
   await page.goto(url);
   const session = await page.context().newCDPSession(page);
-  const evaluate = <T>(script: PageScript<T>): Promise<T> => (typeof script === 'string' ? page.evaluate(script) : page.evaluate(script)) as Promise<T>;
   return {
-    evaluate,
+    evaluate: <T>(script: PageScript<T>) => page.evaluate(script) as Promise<T>,
     async waitFor(script, { timeoutMs = 30_000, pollMs = 100 } = {}) {
       await page.waitForFunction(script, undefined, { timeout: timeoutMs, polling: pollMs });
     },

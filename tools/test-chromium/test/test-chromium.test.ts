@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChromiumNotFoundError, QuietPageError, chromiumExecutablePath, launchChromium, openBenchPage, openPage, openQuietPage, openTestSite, servePage, type TestSite } from '../src/index.js';
+import { ChromiumNotFoundError, QuietPageError, chromiumExecutablePath, launchChromium, openBenchPage, openPage, openQuietPage, openTestSite, servePage, type PageServer, type TestSite } from '../src/index.js';
 
 const ENTRY = fileURLToPath(new URL('./fixtures/entry.ts', import.meta.url));
 
@@ -88,11 +88,21 @@ worker.postMessage('ping');`;
   });
 });
 
+/** A page server for `script` and a browser of its own, both closed after `body` (whatever it did to them). */
+async function onSite(script: string, options: Parameters<typeof servePage>[1], body: (server: PageServer, browser: Browser) => Promise<void>): Promise<void> {
+  const server = await servePage(script, options);
+  const browser = await launchChromium();
+  try {
+    await body(server, browser);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 describe('openQuietPage', () => {
   it('runs the page outside playwright (no playwright page, so no network instrumentation) and evaluates in it', async () => {
-    const server = await servePage('window.quietReady = location.pathname; window.twice = (n) => n * 2;', { title: 'quiet' });
-    const browser = await launchChromium();
-    try {
+    await onSite('window.quietReady = location.pathname; window.twice = (n) => n * 2;', { title: 'quiet' }, async (server, browser) => {
       const page = await openQuietPage(browser, server.url, { viewport: { width: 640, height: 360 } });
       await page.waitFor('window.quietReady === "/"', { timeoutMs: 10_000 });
       expect(await page.evaluate<string>('document.title')).toBe('quiet');
@@ -116,16 +126,11 @@ describe('openQuietPage', () => {
       ]);
       clearTimeout(timer);
       expect(closedInTime).toBe(true);
-    } finally {
-      await browser.close();
-      await server.close();
-    }
+    });
   });
 
   it('gives typed errors: a throw in the page, a bad command, a wait that times out, a closed page', async () => {
-    const server = await servePage('window.ready = true;');
-    const browser = await launchChromium();
-    try {
+    await onSite('window.ready = true;', {}, async (server, browser) => {
       const page = await openQuietPage(browser, server.url);
       await page.waitFor('window.ready === true');
       const thrown = await page.evaluate('(() => { throw new Error("boom in quiet page"); })()').catch((caught: unknown) => caught);
@@ -136,16 +141,11 @@ describe('openQuietPage', () => {
       await expect(page.waitFor('window.never === 1', { timeoutMs: 300, pollMs: 50 })).rejects.toThrow(/waited 300 ms for `window.never === 1` \(last: false\)/);
       await page.close();
       await expect(page.evaluate('1')).rejects.toThrow(/closed/);
-    } finally {
-      await browser.close();
-      await server.close();
-    }
+    });
   });
 
   it('openBenchPage: the same interface on a quiet page or, watched, on a playwright page', async () => {
-    const server = await servePage('window.answer = { n: 42 };');
-    const browser = await launchChromium();
-    try {
+    await onSite('window.answer = { n: 42 };', {}, async (server, browser) => {
       for (const watched of [false, true]) {
         const page = await openBenchPage(browser, server.url, { watched, viewport: { width: 500, height: 300 } });
         await page.waitFor(() => (window as unknown as { answer?: unknown }).answer !== undefined, { timeoutMs: 10_000 });
@@ -155,9 +155,6 @@ describe('openQuietPage', () => {
         expect(browser.contexts().flatMap((context) => context.pages())).toHaveLength(watched ? 1 : 0);
         await page.close();
       }
-    } finally {
-      await browser.close();
-      await server.close();
-    }
+    });
   });
 });
