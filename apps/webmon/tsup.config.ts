@@ -30,10 +30,12 @@ export default defineConfig([
     clean: false,
     // The loader page runs its charts in a worker that it loads from beside its module
     // (`new URL('./charts-worker.js', import.meta.url)` → /pages/loader/charts-worker.js). The package ships
-    // that file self-contained, so it is copied as it is.
+    // that file self-contained, so it is copied as it is. So is the relay client's bulk worker, which the
+    // shell loads from beside itself (/assets/relay-bulk-worker.js) for the pages' binary topics.
     onSuccess: async () => {
-      const worker = createRequire(import.meta.url).resolve('@webmon/loader-charts/charts-worker.js');
-      copyFileSync(worker, `dist/${builtInModule('loader').replace(/\/page$/, '')}/charts-worker.js`);
+      const resolve = createRequire(import.meta.url).resolve;
+      copyFileSync(resolve('@webmon/loader-charts/charts-worker.js'), `dist/${builtInModule('loader').replace(/\/page$/, '')}/charts-worker.js`);
+      copyFileSync(resolve('@webmon/relay/bulk-worker.js'), 'dist/public/relay-bulk-worker.js');
     },
   },
 ]);

@@ -43,4 +43,20 @@ export default defineConfig([
     noExternal: [/^node:/, 'ws', new RegExp(`^(${[...builtins].map((name) => name.replace(/[/]/g, '\\/')).join('|')})(\\/|$)`)],
     esbuildPlugins: [browserOnly],
   },
+  {
+    // The bulk worker's script (`bulkWorker`): loaded by URL in a worker, where no bare import resolves,
+    // so it is one self-contained module.
+    entry: { 'bulk-worker': 'src/bulk-worker.ts' },
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2022',
+    // An empty declaration, so the `./bulk-worker.js` export resolves to types like every other entry.
+    dts: true,
+    sourcemap: true,
+    minify: true,
+    clean: ['bulk-worker.*'],
+    removeNodeProtocol: false,
+    noExternal: [/.*/],
+    esbuildPlugins: [browserOnly],
+  },
 ]);

@@ -16,7 +16,7 @@
  * CPU is webmon's own process (user + system) over the measured window, from /proc. The page also records
  * napari `frame_time` put → page / put → relay, and splits put → drawn into stages with performance.now()
  * marks (put → relay, relay → handler, wait for the draw, draw, draw end → next animation frame).
- * BENCH_RUNS=ours,baseline,raf,transport,ours3,baseline3,transport3 picks runs; BENCH_RUN_IMAGE_HZ (0) turns the
+ * BENCH_RUNS=ours,baseline,raf,transport,ours3,raf3,baseline3,transport3 picks runs; BENCH_RUN_IMAGE_HZ (0) turns the
  * simulator's image stream on; BENCH_PLAYWRIGHT_PAGES=1 opens playwright's own pages instead of quiet ones.
  */
 import { execFileSync } from 'node:child_process';
@@ -163,10 +163,12 @@ async function main(): Promise<void> {
   const raf = await run('raf', 'webmon, 1 tab, drawn on the next animation frame', [], '?mode=raf', false);
   const transport = await run('transport', 'webmon, 1 tab, no drawing (transport only)', [], '?draw=0', false);
   const ours3 = await run('ours3', 'webmon, 3 tabs', [], '', true);
+  // The bench tab drawing as /viewer does (next animation frame), beside /loader and /viewer.
+  const raf3 = await run('raf3', 'webmon, 3 tabs, drawn on the next animation frame', [], '?mode=raf', true);
   const baseline3 = await run('baseline3', 'baseline (16.7 ms polls ×2), 3 tabs', ['--poll-ms', '16.7'], '?mode=poll', true);
   // The bench tab not drawing while /loader and /viewer draw: what the other tabs' load does to transport.
   const transport3 = await run('transport3', 'webmon, 3 tabs, bench tab not drawing', [], '?draw=0', true);
-  const rows = [ours, baseline, raf, transport, ours3, baseline3, transport3].filter((row): row is Result => row !== undefined);
+  const rows = [ours, baseline, raf, transport, ours3, raf3, baseline3, transport3].filter((row): row is Result => row !== undefined);
   const fmt = (value: number): string => value.toFixed(2).padStart(8);
   console.log('run                                              samples   polls/s   p50 ms   p99 ms   max ms   webmon CPU %');
   for (const row of rows) {

@@ -117,27 +117,34 @@ describe('live means live, in Chromium', () => {
     await Promise.all([slow.close(), fast.close()]);
     const publishedInWindow = [...published.values()].filter((at) => at >= from).length;
 
-    // Both pages received frames all along, in order; the unthrottled one at least as many as the slow one.
+    // Both pages received frames all along, in order. The pages put frames together in their relay
+    // client's bulk worker, which the throttling does not slow, so the throttled page is not the slower
+    // one any more (with the chunks on its main thread it took 25 frames to the other's 87 here; now both
+    // take about 60 of this busy machine's frames): the unthrottled page keeps at least most of its share.
     expect(slowImages.length).toBeGreaterThan(3);
-    expect(fastImages.length).toBeGreaterThanOrEqual(slowImages.length);
+    const counts = `frames in the window: published ${publishedInWindow}, slow page ${slowImages.length}, fast page ${fastImages.length}`;
+    expect(fastImages.length, counts).toBeGreaterThanOrEqual(0.75 * slowImages.length);
     for (const images of [slowImages, fastImages]) {
       for (let i = 1; i < images.length; i++) expect(images[i]!.seq).toBeGreaterThan(images[i - 1]!.seq);
     }
     // The throttled page cannot take every frame: the relay coalesced what it could not take (else this
     // test would prove nothing about staleness).
-    expect(slowImages.length).toBeLessThan(publishedInWindow);
+    expect(slowImages.length, counts).toBeLessThan(publishedInWindow);
     // No frame either page received was older than the newest out when it asked for the next one.
     expect(staleFrames(slowImages, published)).toEqual([]);
     expect(staleFrames(fastImages, published)).toEqual([]);
   });
 
-  it('beside a saturating image topic, frame_time arrives in order without gaps, between the chunks of the image frame in flight', { timeout: 240_000 }, async () => {
-    // What Chromium's WebSocket received, in order, as the network saw it (DevTools): image frames in
-    // chunks (protocol 1.5: the relay client asks for them), frame_time data between them.
-    const wire: ('chunk' | 'chunk-last' | 'whole-frame' | 'frame_time' | 'other')[] = [];
+  it('beside a saturating image topic, frame_time arrives in order without gaps, on the page\'s connection while the image comes in chunks on the bulk worker\'s', { timeout: 240_000 }, async () => {
+    // What Chromium's WebSockets received, in order, per socket, as the network saw it (DevTools: the
+    // page's and its relay client's bulk worker's): image frames in chunks (protocol 1.5), frame_time data.
+    type Kind = 'chunk' | 'chunk-last' | 'whole-frame' | 'frame_time' | 'other';
+    const sockets: Kind[][] = [];
     let recording = false;
     const page = await openProbe('', 1, (opened) => {
       opened.on('websocket', (socket) => {
+        const wire: Kind[] = [];
+        sockets.push(wire);
         socket.on('framereceived', ({ payload }) => {
           if (!recording) return;
           if (typeof payload === 'string') {
@@ -177,17 +184,17 @@ describe('live means live, in Chromium', () => {
     });
     const worst = Math.max(...ahead);
     expect(worst, `image frames handled between a frame_time's publish and its arrival (per message: ${ahead.join(',')})`).toBeLessThanOrEqual(1);
-    // Chunks (1.5): every image frame came in chunks, none whole, and frame_time messages came between the
-    // chunks of a frame — they overtook the rest of a frame already on its way instead of waiting for it.
-    expect(wire.filter((kind) => kind === 'chunk-last').length).toBeGreaterThan(10);
-    expect(wire.filter((kind) => kind === 'whole-frame')).toEqual([]);
-    let inFrame = false;
-    let overtaking = 0;
-    for (const kind of wire) {
-      if (kind === 'chunk') inFrame = true;
-      else if (kind === 'chunk-last') inFrame = false;
-      else if (kind === 'frame_time' && inFrame) overtaking += 1;
-    }
-    expect(overtaking, 'frame_time messages received between two chunks of one image frame').toBeGreaterThan(0);
+    // Two connections (webmon's shell gives its relay client a bulk worker): the image's chunks on one,
+    // frame_time on the other, never the two on the same one. Every image frame came in chunks, none whole.
+    const carrying = (kind: Kind) => sockets.filter((wire) => wire.includes(kind));
+    const [bulk, ...otherBulk] = carrying('chunk-last');
+    const [small, ...otherSmall] = carrying('frame_time');
+    expect(otherBulk).toEqual([]);
+    expect(otherSmall).toEqual([]);
+    expect(bulk).toBeDefined();
+    expect(bulk).not.toBe(small);
+    expect(bulk!.filter((kind) => kind === 'chunk-last').length).toBeGreaterThan(10);
+    expect(sockets.flat().filter((kind) => kind === 'whole-frame')).toEqual([]);
+    expect(small!.filter((kind) => kind === 'chunk' || kind === 'chunk-last')).toEqual([]);
   });
 });

@@ -26,6 +26,8 @@ import {
   type WireErrorCode,
 } from '@webmon/protocol';
 import { Acknowledger, versionAtLeast, type Defer } from './client-acks.js';
+import { BulkLane } from './client-bulk.js';
+import type { BackoffOptions, ConnectionState } from './client-connection.js';
 
 export type { Defer } from './client-acks.js';
 
@@ -49,6 +51,11 @@ export const RelayClientErrorCode = {
   REJECTED: 'RELAY_CLIENT_REJECTED',
   /** `close()` was called: pending requests fail with it, and so do new ones. */
   DISPOSED: 'RELAY_CLIENT_DISPOSED',
+  /**
+   * (via `onError`) The bulk worker (`bulkWorker`) could not start, failed, or its connection closed for
+   * good: its topics are taken on the page's own connection from then on.
+   */
+  BULK_WORKER_FAILED: 'RELAY_CLIENT_BULK_WORKER_FAILED',
 } as const;
 
 /** A local `RelayClientErrorCode` value, or the wire code the server answered with. */
@@ -134,18 +141,7 @@ export type TopicEvent<Payload> = TopicData<Payload> | TopicFrame;
  */
 export type TopicHandler<Payload> = (event: TopicEvent<Payload>) => unknown;
 
-export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-export interface BackoffOptions {
-  /** First delay. @default 250 */
-  initialMs?: number;
-  /** Ceiling. @default 10000 */
-  maxMs?: number;
-  /** Growth per attempt. @default 2 */
-  factor?: number;
-  /** Fraction of each delay that is random (0 = none, 1 = full jitter). @default 0.5 */
-  jitter?: number;
-}
+export type { BackoffOptions, ConnectionState } from './client-connection.js';
 
 export interface RelayClientOptions {
   /** `ws://host:port/ws` (or `wss://`). */
@@ -186,6 +182,19 @@ export interface RelayClientOptions {
    * check are delivered as plain JSON. @default {}
    */
   payloadValidators?: Readonly<Record<string, (payload: unknown) => unknown>>;
+  /**
+   * The URL of this package's `bulk-worker.js` (served by you: `@webmon/relay/bulk-worker.js` is one
+   * self-contained module). Binary topics (`TopicInfo.binary`) are then taken on a second connection to the
+   * same server, opened by that script in a dedicated worker: their chunks are put together off the page's
+   * main thread, and each frame's bytes are moved to the page (not copied), so the page's small messages do
+   * not wait behind megabytes. Handlers get the same events; a frame is acknowledged on the worker's
+   * connection when they are done with it. Needs module workers (and `worker-src` for the script's origin
+   * in a Content-Security-Policy); if the worker cannot start or its connection closes for good, the topics
+   * move to the page's connection and `onError` reports `RELAY_CLIENT_BULK_WORKER_FAILED`. Ignored where
+   * there is no `Worker`, and with an injected `WebSocket` (the worker uses its own global one).
+   * @default none: every topic on the page's connection
+   */
+  bulkWorker?: string | URL;
   /** Source of randomness for jitter (tests). @default Math.random */
   random?: () => number;
 }
@@ -327,6 +336,11 @@ class Client<Map> implements RelayClient<Map> {
   /** The server speaks 1.3 or later: it takes views. */
   private viewsSupported = false;
   private readonly acks: Acknowledger;
+  /** The bulk worker's lane (binary topics), once a binary topic is subscribed; its own acknowledger sends "handled" to it. */
+  private bulk: BulkLane | undefined;
+  /** A bulk worker may be started (`bulkWorker` given, no injected `WebSocket`, and none has failed yet). */
+  private bulkWanted: boolean;
+  private readonly bulkAcks: Acknowledger;
   /** (1.5) Reassembles chunked frames; set while the server sends them (asked after its hello). */
   private assembler: ChunkAssembler | undefined;
   private readonly pending = new Map<string, Pending>();
@@ -365,7 +379,50 @@ class Client<Map> implements RelayClient<Map> {
     this.acks = new Acknowledger(window, (topic, seq) => {
       if (this.isReady()) this.sendMessage({ type: 'handled', topic, seq });
     });
+    this.bulkAcks = new Acknowledger(window, (topic, seq) => this.bulk?.handled(topic, seq));
+    this.bulkWanted = options.bulkWorker !== undefined && options.WebSocket === undefined && typeof (globalThis as { Worker?: unknown }).Worker === 'function';
     this.connect();
+  }
+
+  /** Started with the first binary topic subscribed: a page without one opens no second connection. */
+  private startBulk(): BulkLane | undefined {
+    const script = this.options.bulkWorker;
+    if (this.bulk !== undefined || !this.bulkWanted || script === undefined) return this.bulk;
+    const { url, token, protocols, chunks, maxFrameBytes, backoff, reconnect, commandTimeoutMs, window = 1 } = this.options;
+    const defined = Object.fromEntries(Object.entries({ token, protocols, chunks, maxFrameBytes, backoff, reconnect, commandTimeoutMs }).filter(([, value]) => value !== undefined));
+    try {
+      this.bulk = new BulkLane(script, { url, window, ...defined }, {
+        frame: (frame, replay) => this.deliverBulkFrame(frame, replay),
+        gap: (gap) => this.gapListeners.emit(gap),
+        error: (code, message, topic) => this.emitError(new RelayClientError(code as RelayClientErrorCode, `bulk worker: ${message}`, topic === undefined ? undefined : { topic })),
+        failed: (reason) => this.bulkFailed(reason),
+      });
+    } catch (error) {
+      this.bulkWanted = false;
+      this.emitError(new RelayClientError(RelayClientErrorCode.BULK_WORKER_FAILED, `the bulk worker did not start: ${(error as Error).message}; its topics stay on the page's connection`, { cause: error }));
+    }
+    return this.bulk;
+  }
+
+  /** The worker is gone: its topics come back to this connection (subscribed now when it is open). */
+  private bulkFailed(reason: string): void {
+    const lane = this.bulk;
+    this.bulk = undefined;
+    this.bulkWanted = false;
+    this.emitError(new RelayClientError(RelayClientErrorCode.BULK_WORKER_FAILED, `${reason}; its topics move to the page's connection`));
+    if (lane === undefined || this.state === 'closed') return;
+    if (this.isReady() && !this.greeting) this.subscribeAnnounced([...lane.topics].filter((topic) => this.handlers.has(topic)));
+  }
+
+  /** A topic for the bulk worker: a binary one, while a worker is wanted. */
+  private isBulk(topic: string): boolean {
+    return this.bulkWanted && this.topics.some((info) => info.name === topic && info.binary === true);
+  }
+
+  private deliverBulkFrame(frame: DecodedFrame, replay: boolean): void {
+    // Handlers gone meanwhile: the empty dispatch still acknowledges, so the worker's topic does not stall.
+    const handlers = this.bulk?.topics.has(frame.topic) ? (this.handlers.get(frame.topic) ?? []) : [];
+    this.bulkAcks.dispatch(handlers, { kind: 'frame' as const, topic: frame.topic, seq: frame.seq, time: frame.time, frame, replay });
   }
 
   subscribe<Name extends string>(topic: Name, handler: TopicHandler<TopicPayload<Map, Name>>, options: SubscribeOptions = {}): () => void {
@@ -389,6 +446,11 @@ class Client<Map> implements RelayClient<Map> {
       this.handlers.delete(topic);
       this.views.delete(topic);
       this.acks.restart(topic);
+      if (this.bulk?.topics.has(topic)) {
+        this.bulkAcks.restart(topic);
+        this.bulk.unsubscribe(topic);
+        return;
+      }
       if (this.isReady() && !this.greeting && this.schemaOf.has(topic)) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
     };
   }
@@ -396,6 +458,13 @@ class Client<Map> implements RelayClient<Map> {
   setView(topic: string, view: ArrayView | undefined, options: CommandOptions = {}): Promise<void> {
     if (view === undefined) this.views.delete(topic);
     else this.views.set(topic, view);
+    if (this.bulk?.topics.has(topic)) {
+      const lane = this.bulk;
+      this.bulkAcks.restart(topic);
+      return lane.setView(topic, view).catch((error: { code: string; message: string }) => {
+        throw new RelayClientError(error.code as RelayClientErrorCode, error.message, { topic });
+      });
+    }
     // Not subscribed on the wire (yet): the view goes with the subscription.
     if (!this.isReady() || !this.viewsSupported || !this.handlers.has(topic) || !this.schemaOf.has(topic)) return Promise.resolve();
     const id = `v${this.nextId++}`;
@@ -447,6 +516,8 @@ class Client<Map> implements RelayClient<Map> {
   close(): void {
     if (this.state === 'closed') return;
     clearTimeout(this.reconnectTimer);
+    this.bulk?.close();
+    this.bulk = undefined;
     this.setState('closed');
     this.setTimeline(undefined);
     this.failPending(RelayClientErrorCode.DISPOSED, 'the client was closed');
@@ -646,6 +717,7 @@ class Client<Map> implements RelayClient<Map> {
     this.attempt = 0;
     this.serverClosing = false;
     this.acks.connected(message.version, message.topics);
+    this.bulkAcks.connected(message.version, message.topics);
     this.viewsSupported = versionAtLeast(message.version, 1, 3);
     // Chunks (1.5): asked before anything is subscribed, so even the snapshots' big frames come in chunks —
     // once per connection: a second hello on the same connection (a new session) keeps the count going.
@@ -678,6 +750,7 @@ class Client<Map> implements RelayClient<Map> {
     }
     for (const topic of message.added) this.schemaOf.set(topic.name, topic.schema);
     this.acks.topicsChanged(message.added, message.removed);
+    this.bulkAcks.topicsChanged(message.added, message.removed);
     this.topicsListeners.emit({ added: message.added, removed: message.removed, topics: this.topics });
     // Handlers stay registered for a retired topic: if it comes back, they get its new values.
     this.subscribeAnnounced(message.added.map((topic) => topic.name).filter((name) => this.handlers.has(name)));
@@ -694,7 +767,17 @@ class Client<Map> implements RelayClient<Map> {
    * for streams), and a topic with a view in a request of its own, so a view the server refuses costs no
    * other topic its subscription.
    */
-  private sendSubscribe(topics: string[]): void {
+  private sendSubscribe(all: string[]): void {
+    const topics: string[] = [];
+    for (const topic of all) {
+      const lane = this.isBulk(topic) ? this.startBulk() : undefined;
+      if (lane === undefined) topics.push(topic);
+      else {
+        this.bulkAcks.restart(topic);
+        lane.subscribe(topic, this.views.get(topic));
+      }
+    }
+    if (topics.length === 0) return;
     for (const topic of topics) this.acks.restart(topic);
     const window = this.acks.subscribeWindow;
     const plain = this.viewsSupported ? topics.filter((topic) => !this.views.has(topic)) : topics;

@@ -29,6 +29,7 @@ describe('error codes', () => {
     ]);
     expect(Object.values(RelayClientErrorCode).sort()).toEqual([
       'RELAY_CLIENT_BAD_SERVER_MESSAGE',
+      'RELAY_CLIENT_BULK_WORKER_FAILED',
       'RELAY_CLIENT_DISCONNECTED',
       'RELAY_CLIENT_DISPOSED',
       'RELAY_CLIENT_INVALID_OPTIONS',

@@ -7,9 +7,9 @@
  * most 800 × 800 resampled by area (protocol 1.4: what the image page does for an 800 × 800 canvas), in `?dtype=` (float32 by default).
  * `?small=<topic>` also subscribes to a small JSON stream topic whose payload carries its publish wall time
  * (`{time}`, ms, the same machine clock) and records put → page for each message (`smallLatencies`);
- * `?topic=` (empty) subscribes to that small topic alone. `?bulk=worker` takes the image topic on a connection of
- * its own in a dedicated worker (`bulk-worker.ts`), which moves each frame's bytes to the page and
- * acknowledges it when the page has handled it.
+ * `?topic=` (empty) subscribes to that small topic alone. `?bulk=worker` creates the client with `bulkWorker`
+ * (`@webmon/relay`): the image topic on a connection of its own in a dedicated worker, which moves each
+ * frame's bytes to the page and acknowledges it when the page has handled it.
  */
 import { createRelayClient } from '@webmon/relay/client';
 
@@ -70,7 +70,9 @@ function record(time: number, pixels: Float32Array | Uint16Array | Uint8Array, r
   state.latencies.push(now - time);
 }
 
-const client = createRelayClient({ url: `ws://${location.host}/ws`, payloadValidators: {}, window: ackWindow });
+// `?bulk=worker`: binary topics on the client's bulk worker (a second connection in a dedicated worker).
+const bulkWorker = query.get('bulk') === 'worker' ? '/bulk-worker.js' : undefined;
+const client = createRelayClient({ url: `ws://${location.host}/ws`, payloadValidators: {}, window: ackWindow, ...(bulkWorker === undefined ? {} : { bulkWorker }) });
 client.onError((error) => state.errors.push(error.message));
 // Resampled by area (protocol 1.4), as the image page asks: the view fills the canvas (800², not 512²).
 const viewDtype = (query.get('dtype') ?? 'float32') as 'float32' | 'float16' | 'uint16' | 'uint8';
@@ -84,16 +86,7 @@ if (small) {
     if (typeof n === 'number') state.smallNumbers.push(n);
   });
 }
-if (topic && query.get('bulk') === 'worker') {
-  const worker = new Worker('/bulk-worker.js', { type: 'module' });
-  worker.onmessage = ({ data }: MessageEvent) => {
-    if (data.type === 'error') state.errors.push(data.message);
-    if (data.type !== 'frame') return;
-    record(data.time, data.pixels, data.replay);
-    worker.postMessage({ type: 'handled', seq: data.seq });
-  };
-  worker.postMessage({ type: 'start', url: `ws://${location.host}/ws`, topic, options });
-} else if (topic) client.subscribe(topic, (event) => {
+if (topic) client.subscribe(topic, (event) => {
   if (event.kind === 'frame') {
     const { data } = event.frame;
     if (data instanceof Float32Array || data instanceof Uint16Array || data instanceof Uint8Array) record(event.frame.time, data, event.replay);

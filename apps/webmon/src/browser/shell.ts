@@ -28,7 +28,10 @@ function start(): void {
 
   const wsUrl = new URL(manifest.ws, location.href);
   wsUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const client = createRelayClient({ url: wsUrl.href, payloadValidators: napariPayloadValidators, ...(token ? { token } : {}) });
+  // Binary topics (images) on a second connection in a worker, so a page's small messages do not wait
+  // behind their chunks on the main thread (the script is @webmon/relay's, copied beside this one).
+  const bulkWorker = new URL('./relay-bulk-worker.js', import.meta.url);
+  const client = createRelayClient({ url: wsUrl.href, payloadValidators: napariPayloadValidators, bulkWorker, ...(token ? { token } : {}) });
   const host = createPageHost({
     client,
     statusElement: document.getElementById('webmon-status'),

@@ -1,0 +1,41 @@
+/**
+ * Test page for the relay client's bulk worker: a client with `bulkWorker` (`#worker=` picks the script's
+ * URL) subscribed to the binary topic `image` and the JSON stream `small`. `#hold=1` holds each frame's
+ * acknowledgement (`defer`) until the test calls `bulkPage.release()`.
+ */
+import { createRelayClient } from '../../src/client.js';
+
+export interface BulkPageState {
+  frames: { seq: number; first: number; length: number; shape: number[]; view: unknown; replay: boolean }[];
+  small: unknown[];
+  errors: string[];
+  release(): boolean;
+  setView(view: unknown): Promise<string>;
+}
+
+// Options in the fragment: the test server serves `/` only, without a query.
+const query = new URLSearchParams(location.hash.slice(1));
+const held: (() => void)[] = [];
+const client = createRelayClient({ url: `ws://${location.host}/ws`, bulkWorker: query.get('worker') ?? '/bulk-worker.js', payloadValidators: {} });
+const state: BulkPageState = {
+  frames: [],
+  small: [],
+  errors: [],
+  release: () => {
+    const done = held.shift();
+    done?.();
+    return done !== undefined;
+  },
+  setView: (view) => client.setView('image', view as never).then(() => 'ok', (error: { code?: string }) => String(error.code)),
+};
+client.onError((error) => state.errors.push(error.code));
+client.subscribe('small', (event) => {
+  if (event.kind === 'data') state.small.push(event.payload);
+});
+client.subscribe('image', (event) => {
+  if (event.kind !== 'frame') return;
+  const { data, shape, view } = event.frame;
+  state.frames.push({ seq: event.seq, first: Number((data as Float32Array)[0]), length: (data as Float32Array).length, shape: [...shape], view: view ?? null, replay: event.replay });
+  if (query.get('hold') === '1') held.push(event.defer());
+});
+(globalThis as unknown as { bulkPage: BulkPageState }).bulkPage = state;

@@ -1,0 +1,132 @@
+/**
+ * The relay client's bulk worker (`bulkWorker`) in Debian's Chromium against a real relay: binary topics on a
+ * second connection opened in a dedicated worker, frames moved to the page, the page's credit window kept
+ * across the worker, views through it, and the fall-back to the page's connection when the worker cannot start.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bundleBrowserEntry, launchChromium, servePage, type PageServer } from '@webmon/test-chromium';
+import { createRelay, type Relay } from '../src/index.js';
+import type { BulkPageState } from './bulk-page/page.js';
+
+let browser: Browser;
+let pageScript: string;
+let workerScript: string;
+let site: PageServer | undefined;
+let relay: Relay | undefined;
+
+beforeAll(async () => {
+  [pageScript, workerScript] = await Promise.all([
+    bundleBrowserEntry(fileURLToPath(new URL('./bulk-page/page.ts', import.meta.url))),
+    bundleBrowserEntry(fileURLToPath(new URL('../src/bulk-worker.ts', import.meta.url))),
+  ]);
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+afterEach(async () => {
+  await relay?.close();
+  await site?.close();
+  relay = undefined;
+  site = undefined;
+});
+
+async function start(query = ''): Promise<{ page: Page; relay: Relay }> {
+  site = await servePage(pageScript, { scripts: { '/bulk-worker.js': workerScript } });
+  relay = createRelay({ server: site.server, topics: [{ name: 'image', mode: 'latest', binary: true }, { name: 'small', mode: 'stream' }] });
+  const page = await browser.newPage();
+  await page.goto(`${site.url}#${query}`);
+  await page.waitForFunction(() => (globalThis as { bulkPage?: unknown }).bulkPage !== undefined);
+  return { page, relay };
+}
+
+/** The data of a 4 × 4 float32 frame, every pixel `value`. */
+const frame = (value: number): Float32Array => new Float32Array(16).fill(value);
+const state = (page: Page) => page.evaluate(() => {
+  const { frames, small, errors } = (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage;
+  return { frames, small, errors };
+});
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Both connections subscribed: the page's to `small`, the worker's to `image`. */
+async function bothSubscribed(relay: Relay): Promise<string[][]> {
+  return until(async () => {
+    const subscriptions = relay.stats().clients.map((client) => [...client.subscriptions].sort());
+    return subscriptions.length === 2 && subscriptions.every((list) => list.length > 0) ? subscriptions : undefined;
+  }, 'two subscribed connections');
+}
+
+describe('relay client with a bulk worker, in Chromium', () => {
+  it('takes binary topics on a connection of its own in the worker, JSON topics on the page\'s, and hands the frames over whole', async () => {
+    const { page, relay } = await start();
+    expect((await bothSubscribed(relay)).sort()).toEqual([['image'], ['small']]);
+    for (let value = 1; value <= 3; value++) {
+      relay.publishFrame('image', { dtype: 'float32', shape: [64, 64] }, new Float32Array(64 * 64).fill(value));
+      relay.publish('small', { n: value });
+      // Window 1: the next frame leaves once the page handled this one.
+      await until(async () => ((await state(page)).frames.some((received) => received.first === value) ? true : undefined), `frame ${value}`);
+    }
+    const { frames, small, errors } = await state(page);
+    expect(frames.map(({ first, length, shape }) => ({ first, length, shape }))).toEqual([1, 2, 3].map((first) => ({ first, length: 64 * 64, shape: [64, 64] })));
+    expect(small).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('keeps the page\'s credit window across the worker: nothing more is sent until the page\'s handler is done, then the newest', async () => {
+    const { page, relay } = await start('hold=1');
+    await bothSubscribed(relay);
+    relay.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(1));
+    await until(async () => ((await state(page)).frames.length === 1 ? true : undefined), 'the first frame');
+    for (let value = 2; value <= 6; value++) relay.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(value));
+    // The page holds frame 1: its window is full, so the relay keeps the newest for it and sends nothing.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await state(page)).frames.map((received) => received.first)).toEqual([1]);
+    const imagePeer = relay.stats().clients.find((client) => client.subscriptions.includes('image'));
+    expect(imagePeer?.unackedMessages).toBe(1);
+    expect(await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage.release())).toBe(true);
+    await until(async () => ((await state(page)).frames.length === 2 ? true : undefined), 'the frame after the acknowledgement');
+    expect((await state(page)).frames.map((received) => received.first)).toEqual([1, 6]);
+    await page.close();
+  });
+
+  it('sets a view through the worker: the frames that follow are reduced', async () => {
+    const { page, relay } = await start();
+    await bothSubscribed(relay);
+    relay.publishFrame('image', { dtype: 'float32', shape: [64, 64] }, new Float32Array(64 * 64).fill(5));
+    await until(async () => ((await state(page)).frames.length === 1 ? true : undefined), 'a whole frame');
+    const answer = await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage.setView({ maxShape: [8, 8] }));
+    expect(answer).toBe('ok');
+    relay.publishFrame('image', { dtype: 'float32', shape: [64, 64] }, new Float32Array(64 * 64).fill(7));
+    const viewed = await until(async () => (await state(page)).frames.find((received) => received.first === 7), 'a viewed frame');
+    expect(viewed.shape[0]).toBeLessThanOrEqual(8);
+    expect(viewed.shape[1]).toBeLessThanOrEqual(8);
+    expect(viewed.view).not.toBeNull();
+    await page.close();
+  });
+
+  it('falls back to the page\'s connection, with RELAY_CLIENT_BULK_WORKER_FAILED, when the worker script does not load', async () => {
+    const { page, relay } = await start('worker=/missing.js');
+    await until(async () => ((await state(page)).errors.includes('RELAY_CLIENT_BULK_WORKER_FAILED') ? true : undefined), 'the worker failure');
+    await until(async () => (relay.stats().clients.some((client) => client.subscriptions.includes('image')) ? true : undefined), 'image subscribed on the page connection');
+    relay.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(9));
+    await until(async () => ((await state(page)).frames.some((received) => received.first === 9) ? true : undefined), 'the frame on the page connection');
+    const clients = relay.stats().clients;
+    expect(clients).toHaveLength(1);
+    expect([...clients[0]!.subscriptions].sort()).toEqual(['image', 'small']);
+    await page.close();
+  });
+});
