@@ -39,7 +39,7 @@
  *    with the cores the whole machine kept busy; BENCH_IMAGE_FAIRNESS_ROUNDS rounds, the median ratio.
  * The webmon pages of every group take the image as BENCH_IMAGE_BULK says (default: the bulk worker).
  * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4; views = the view mode runs of 1 alone;
- * ceiling = 4 alone),
+ * ceiling = 4 alone; bulk = the full-resolution page on one connection and on the bulk worker, interleaved rounds),
  * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
  * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_VIEW_DTYPES (float32,uint16,uint8: one view-mode run per dtype), BENCH_IMAGE_VIEW_WINDOWS (1: the credit windows, one view-mode run each per dtype), BENCH_IMAGE_CHUNK_KIB and
  * BENCH_IMAGE_BULK_WINDOW_KIB, BENCH_IMAGE_BESIDE_SMALL_KIB (the relay's `chunkBytes` / `bulkWindowBytes` /
@@ -562,6 +562,20 @@ async function main(): Promise<void> {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
     await source.attach(BINARY_TOPIC, ringName);
     if (GROUPS.has('main')) results.push(await inBrowser('ring → binary frames → Chromium (webmon)', BINARY_TOPIC, ringFrames));
+    if (GROUPS.has('bulk')) {
+      // A/B, interleaved: the full-resolution page with the image on one connection and on the bulk worker.
+      // The relay client takes binary topics on its worker only beside a topic that is not binary, so both
+      // pages also subscribe to the small topic, on which nothing is published in this group.
+      const rows: Record<'page' | 'worker', Result[]> = { page: [], worker: [] };
+      for (let round = 1; round <= FAIRNESS_ROUNDS; round++) {
+        for (const bulk of ['page', 'worker'] as const) rows[bulk].push(await inBrowser(`full resolution, ${bulk === 'page' ? 'one connection' : 'bulk worker'}, round ${round}`, BINARY_TOPIC, ringFrames, `&bulk=${bulk}&small=${SMALL_TOPIC}`));
+      }
+      console.log(`\n${TABLE_HEADER}`);
+      for (const row of [...rows.page, ...rows.worker]) console.log(tableRow(row));
+      const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+      const summary = (list: Result[]) => `${fixed(median(list.map((row) => row.receivedHz)))} Hz, age p50 ${fixed(median(list.map((row) => row.p50)))} / p99 ${fixed(median(list.map((row) => row.p99)))} ms`;
+      console.log(`full resolution, writer at ${HZ} Hz, medians of ${FAIRNESS_ROUNDS} interleaved rounds: one connection ${summary(rows.page)}; bulk worker ${summary(rows.worker)}\n`);
+    }
     if (GROUPS.has('main') || GROUPS.has('views')) {
       for (const dtype of VIEW_DTYPES) for (const viewWindow of VIEW_WINDOWS) {
         const views0 = relay.stats().views;

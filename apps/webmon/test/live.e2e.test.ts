@@ -117,13 +117,12 @@ describe('live means live, in Chromium', () => {
     await Promise.all([slow.close(), fast.close()]);
     const publishedInWindow = [...published.values()].filter((at) => at >= from).length;
 
-    // Both pages received frames all along, in order. The pages put frames together in their relay
-    // client's bulk worker, which the throttling does not slow, so the throttled page is not the slower
-    // one any more (with the chunks on its main thread it took 25 frames to the other's 87 here; now both
-    // take about 60 of this busy machine's frames): the unthrottled page keeps at least most of its share.
+    // Both pages received frames all along, in order; the unthrottled one at least as many as the slow one.
+    // (Pages of image topics alone take them on their own connection: the relay client's bulk worker is
+    // only for pages that also take small topics, so the throttled page handles its chunks itself.)
     expect(slowImages.length).toBeGreaterThan(3);
     const counts = `frames in the window: published ${publishedInWindow}, slow page ${slowImages.length}, fast page ${fastImages.length}`;
-    expect(fastImages.length, counts).toBeGreaterThanOrEqual(0.75 * slowImages.length);
+    expect(fastImages.length, counts).toBeGreaterThanOrEqual(slowImages.length);
     for (const images of [slowImages, fastImages]) {
       for (let i = 1; i < images.length; i++) expect(images[i]!.seq).toBeGreaterThan(images[i - 1]!.seq);
     }

@@ -118,6 +118,22 @@ describe('relay client with a bulk worker, in Chromium', () => {
     await page.close();
   });
 
+  it('leaves a page of binary topics alone on one connection, and moves them to the worker with its first JSON topic', async () => {
+    const { page, relay } = await start('small=later');
+    await until(async () => (relay.stats().clients.some((client) => client.subscriptions.includes('image')) ? true : undefined), 'image subscribed');
+    relay.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(1));
+    await until(async () => ((await state(page)).frames.length === 1 ? true : undefined), 'a frame on the page connection');
+    expect(relay.stats().clients).toHaveLength(1);
+    await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage.subscribeSmall());
+    expect((await bothSubscribed(relay)).sort()).toEqual([['image'], ['small']]);
+    relay.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(2));
+    relay.publish('small', { n: 1 });
+    await until(async () => ((await state(page)).frames.some((received) => received.first === 2) ? true : undefined), 'a frame through the worker');
+    expect((await state(page)).small).toEqual([{ n: 1 }]);
+    expect((await state(page)).errors).toEqual([]);
+    await page.close();
+  });
+
   it('falls back to the page\'s connection, with RELAY_CLIENT_BULK_WORKER_FAILED, when the worker script does not load', async () => {
     const { page, relay } = await start('worker=/missing.js');
     await until(async () => ((await state(page)).errors.includes('RELAY_CLIENT_BULK_WORKER_FAILED') ? true : undefined), 'the worker failure');

@@ -1,5 +1,5 @@
 // Launching Debian's Chromium
-export { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH, chromiumExecutablePath, launchChromium } from './launch.js';
+export { CHROMIUM_ARGS, DEFAULT_CHROMIUM_PATH, GPU_COMPOSITING_ARGS, chromiumExecutablePath, launchChromium } from './launch.js';
 export type { LaunchChromiumOptions } from './launch.js';
 
 // Bundling a browser entry and serving it on a loopback port

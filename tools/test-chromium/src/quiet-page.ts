@@ -47,6 +47,11 @@ interface EvaluateResult {
 export interface QuietPageOptions {
   /** The page's size in CSS pixels (device scale 1), set before it loads (as playwright's `viewport`). */
   viewport?: { width: number; height: number };
+  /**
+   * A script run in every document of the page before its own scripts (as playwright's `addInitScript`):
+   * to watch a page a benchmark cannot change, e.g. wrap its WebSocket's message handler.
+   */
+  initScript?: string;
 }
 
 /** Opens `url` in a new page of `browser` that playwright does not instrument (see the file's comment). */
@@ -109,6 +114,11 @@ export async function openQuietPage(browser: Browser, url: string, options: Quie
     if (options.viewport) await send('Emulation.setDeviceMetricsOverride', { ...options.viewport, deviceScaleFactor: 1, mobile: false });
     // Focused, whichever window the browser thinks is in front (as playwright's pages are).
     await send('Emulation.setFocusEmulationEnabled', { enabled: true });
+    if (options.initScript !== undefined) {
+      // The Page domain must be on for the script to be registered (its events are few: a page's loads).
+      await send('Page.enable');
+      await send('Page.addScriptToEvaluateOnNewDocument', { source: options.initScript });
+    }
     await send('Page.navigate', { url });
   } catch (error) {
     await dispose();
@@ -156,6 +166,7 @@ export interface BenchPageOptions extends QuietPageOptions {
 export async function openBenchPage(browser: Browser, url: string, options: BenchPageOptions = {}): Promise<QuietPage> {
   if (!options.watched) return openQuietPage(browser, url, options);
   const page = await browser.newPage(options.viewport ? { viewport: options.viewport } : {});
+  if (options.initScript !== undefined) await page.addInitScript(options.initScript);
   await page.goto(url);
   const session = await page.context().newCDPSession(page);
   return {

@@ -36,6 +36,23 @@ describe('openTestSite', () => {
   });
 });
 
+describe('launchChromium({ gpuCompositing })', () => {
+  it('composites in the GPU process (SwiftShader) with it, in software without it, and has WebGL2 either way', async () => {
+    for (const gpuCompositing of [false, true]) {
+      const browser = await launchChromium({ gpuCompositing });
+      try {
+        const cdp = await browser.newBrowserCDPSession();
+        const { gpu } = (await cdp.send('SystemInfo.getInfo')) as { gpu: { featureStatus: Record<string, string> } };
+        expect(gpu.featureStatus['gpu_compositing']).toBe(gpuCompositing ? 'enabled' : 'disabled_software');
+        const page = await browser.newPage();
+        expect(await page.evaluate(() => document.createElement('canvas').getContext('webgl2') !== null)).toBe(true);
+      } finally {
+        await browser.close();
+      }
+    }
+  });
+});
+
 describe('failures', () => {
   it('names the missing binary', async () => {
     const missing = '/nonexistent/chromium-for-test';
@@ -144,12 +161,12 @@ describe('openQuietPage', () => {
     });
   });
 
-  it('openBenchPage: the same interface on a quiet page or, watched, on a playwright page', async () => {
-    await onSite('window.answer = { n: 42 };', {}, async (server, browser) => {
+  it('openBenchPage: the same interface on a quiet page or, watched, on a playwright page; its init script runs before the page\'s', async () => {
+    await onSite('window.answer = { n: 42, early: window.early };', {}, async (server, browser) => {
       for (const watched of [false, true]) {
-        const page = await openBenchPage(browser, server.url, { watched, viewport: { width: 500, height: 300 } });
+        const page = await openBenchPage(browser, server.url, { watched, viewport: { width: 500, height: 300 }, initScript: 'window.early = "before the page";' });
         await page.waitFor(() => (window as unknown as { answer?: unknown }).answer !== undefined, { timeoutMs: 10_000 });
-        expect(await page.evaluate(() => (window as unknown as { answer: { n: number } }).answer)).toEqual({ n: 42 });
+        expect(await page.evaluate(() => (window as unknown as { answer: { n: number } }).answer)).toEqual({ n: 42, early: 'before the page' });
         expect(await page.evaluate('innerWidth')).toBe(500);
         expect(await page.send('Runtime.evaluate', { expression: '6 * 7', returnByValue: true })).toMatchObject({ result: { value: 42 } });
         expect(browser.contexts().flatMap((context) => context.pages())).toHaveLength(watched ? 1 : 0);

@@ -37,7 +37,7 @@ export const BUNDLE_BUDGETS: readonly BundleBudget[] = [
     // 27 kB since array views (protocol 1.3): setView and the hand-written checks of views (+2.3 kB).
     // 30 kB since chunked frames (protocol 1.5): reassembling chunks and confirming them, so a page's small
     // messages are not held up ~100 ms behind each image frame (+2.4 kB; 27.7 kB with replay's timeline).
-    // 35 kB since the bulk worker's lane (2026-12-06, +4.1 kB): binary topics on a second connection in a
+    // 35 kB since the bulk worker's lane (2026-12-06, +4.7 kB): binary topics on a second connection in a
     // worker, so a page's small messages do not wait behind an image's chunks on its main thread.
     minified: 35_000,
     gzipped: 11_800,

@@ -1,6 +1,7 @@
 /**
  * Test page for the relay client's bulk worker: a client with `bulkWorker` (`#worker=` picks the script's
- * URL) subscribed to the binary topic `image` and the JSON stream `small`. `#hold=1` holds each frame's
+ * URL) subscribed to the binary topic `image` and the JSON stream `small` (`#small=later`: `image` alone until
+ * the test calls `bulkPage.subscribeSmall()`). `#hold=1` holds each frame's
  * acknowledgement (`defer`) until the test calls `bulkPage.release()`.
  */
 import { createRelayClient } from '../../src/client.js';
@@ -11,6 +12,8 @@ export interface BulkPageState {
   errors: string[];
   release(): boolean;
   setView(view: unknown): Promise<string>;
+  /** Subscribes to `small` (with `#small=later` the page starts with `image` alone). */
+  subscribeSmall(): void;
 }
 
 // Options in the fragment: the test server serves `/` only, without a query.
@@ -27,11 +30,13 @@ const state: BulkPageState = {
     return done !== undefined;
   },
   setView: (view) => client.setView('image', view as never).then(() => 'ok', (error: { code?: string }) => String(error.code)),
+  subscribeSmall: () =>
+    void client.subscribe('small', (event) => {
+      if (event.kind === 'data') state.small.push(event.payload);
+    }),
 };
 client.onError((error) => state.errors.push(error.code));
-client.subscribe('small', (event) => {
-  if (event.kind === 'data') state.small.push(event.payload);
-});
+if (query.get('small') !== 'later') state.subscribeSmall();
 client.subscribe('image', (event) => {
   if (event.kind !== 'frame') return;
   const { data, shape, view } = event.frame;
