@@ -64,15 +64,20 @@ describe('webmon on the simulator, in Chromium', () => {
     await expect.poll(() => statusText(page), { timeout: 60_000 }).toBe('connected');
     await page.waitForFunction(() => Number((document.querySelector('[data-polls]') as HTMLElement | null)?.dataset['polls']) > 5, undefined, { timeout: 60_000 });
     const canvas = page.locator('canvas').first();
-    const first = await summarizePixels(page, await canvas.screenshot());
+    const shoot = async () => summarizePixels(page, await canvas.screenshot());
+    const first = await shoot();
     await page.waitForTimeout(1_500);
-    const second = await summarizePixels(page, await canvas.screenshot());
+    const second = await shoot();
+    // Yellow comes only from the frustum (its outline, and its tint over gray and red tiles). Its size on
+    // screen follows the simulator's 24 s zoom cycle, and at its smallest it covered 85–92 pixels: every shot
+    // shows it, and within one cycle a shot shows it large.
     for (const shot of [first, second]) {
       expect(shot.red).toBeGreaterThan(500);
-      expect(shot.yellow).toBeGreaterThan(100);
+      expect(shot.yellow).toBeGreaterThan(20);
     }
     // The camera moves every frame: the picture must change between the two shots.
     expect(changedShare(first, second)).toBeGreaterThan(0.005);
+    await expect.poll(async () => (await shoot()).yellow, { timeout: 30_000, interval: 500 }).toBeGreaterThan(100);
     // For the README: a moment in the middle of the zoom cycle, where a level has many tiles.
     const level = page.locator('[data-role="level"]');
     await expect.poll(async () => /^Level [2-5] /.test((await level.textContent()) ?? ''), { timeout: 60_000, interval: 100 }).toBe(true);
