@@ -84,13 +84,14 @@ const FRAME_BYTES = SIZE * SIZE * 4;
 /** The writer's rate for the full-resolution run against this Chromium's ceiling (main group): faster than the page takes. */
 const FAST_HZ = Number(process.env['BENCH_IMAGE_FAST_HZ'] ?? 240);
 const PYTHON_DIR = fileURLToPath(new URL('../python', import.meta.url));
-/**
- * How the bench's webmon pages take the image topic: `worker` (default; what webmon's pages do since
- * 2026-12-06: the shell's relay client has a bulk worker, so binary topics come on a second connection in a
- * worker) or `page` (one connection, every chunk on the page's main thread). The fairness group measures both.
- */
 /** Rounds of the fairness group (alone, one connection, bulk worker in each); the median ratio is reported. */
 const FAIRNESS_ROUNDS = Math.max(1, Number(process.env['BENCH_IMAGE_FAIRNESS_ROUNDS'] ?? 3));
+/**
+ * How the bench's webmon pages take the image topic: `worker` (default; what webmon's pages do since
+ * 2026-12-06: the shell's relay client has a bulk worker, which it uses for a page's binary topics while the
+ * page also takes another topic) or `page` (one connection, every chunk on the page's main thread). The
+ * fairness group measures both.
+ */
 const PAGE_BULK = process.env['BENCH_IMAGE_BULK'] === 'page' ? 'page' : 'worker';
 const withBulk = (query: string): string => (/(^|&)bulk=/.test(query) ? query : `${query}&bulk=${PAGE_BULK}`);
 const CLIENT_SOURCE = fileURLToPath(new URL('./image-page/client.ts', import.meta.url));
@@ -175,6 +176,8 @@ function missingOf(numbers: readonly number[]): number {
   return Math.max(...numbers) - Math.min(...numbers) + 1 - distinct.size;
 }
 
+/** The middle value (the upper one of an even count), as the rounds' figure. */
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const TABLE_HEADER = `${pad('run', 52)} ${pad('writer Hz', 10)} ${pad('sent Hz', 8)} ${pad('page Hz', 8)} ${pad('MB/s', 7)} ${pad('age p50 / p99 ms', 18)} Node CPU`;
 function tableRow(r: Result): string {
@@ -572,7 +575,6 @@ async function main(): Promise<void> {
       }
       console.log(`\n${TABLE_HEADER}`);
       for (const row of [...rows.page, ...rows.worker]) console.log(tableRow(row));
-      const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
       const summary = (list: Result[]) => `${fixed(median(list.map((row) => row.receivedHz)))} Hz, age p50 ${fixed(median(list.map((row) => row.p50)))} / p99 ${fixed(median(list.map((row) => row.p99)))} ms`;
       console.log(`full resolution, writer at ${HZ} Hz, medians of ${FAIRNESS_ROUNDS} interleaved rounds: one connection ${summary(rows.page)}; bulk worker ${summary(rows.worker)}\n`);
     }
@@ -657,7 +659,6 @@ async function main(): Promise<void> {
             ratios.imageHz.worker.push(smallWithWorker.receivedHz);
           }
         }
-        const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
         const line = (values: number[]) => `median ${fixed(median(values), 2)}× (rounds: ${values.map((value) => `${fixed(value, 2)}×`).join(', ')})`;
         console.log(`fairness, ${FAIRNESS_ROUNDS} rounds: ${SMALL_TOPIC} p99 with the image / without — bulk worker (webmon's pages) ${line(ratios.worker)}, image ${ratios.imageHz.worker.map((hz) => fixed(hz)).join(', ')} Hz; ` +
           `one connection ${line(ratios.page)}, image ${ratios.imageHz.page.map((hz) => fixed(hz)).join(', ')} Hz. Goal ≤ 1.5× (median, webmon's pages): ${median(ratios.worker) <= 1.5 ? 'met' : 'NOT met'}\n`);
