@@ -184,3 +184,46 @@ describe('raw sockets', () => {
     }
   }, 180_000);
 });
+
+/** A raw request line, exactly as written (node:http would normalise the target); resolves with what came back before the server closed or `ms` passed. */
+function rawExchange(port: number, text: string, ms = 2_000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('error', () => undefined);
+    const timer = setTimeout(() => socket.destroy(), ms);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+  });
+}
+
+describe('request targets', () => {
+  it('a target of `//…`, `*` or absolute form gets 404 or 400, never the process: an HTTP request or a WebSocket upgrade (a page can open ws://host//)', async () => {
+    const { proc, url } = await startWebmon(['--port', '0']);
+    running.push(proc);
+    const port = Number(new URL(url).port);
+    let exited = false;
+    proc.child.once('exit', () => (exited = true));
+    // Resolved against a base, `//` threw (a 500 for HTTP; for an upgrade, an uncaught exception that ended webmon)
+    // and `//x/viewer` named the host `x` and served /viewer.
+    expect((await get(port, '//')).status).toBe(404);
+    expect((await get(port, '//x/viewer')).status).toBe(404);
+    expect((await get(port, '//x/api/status')).status).toBe(404);
+    expect((await rawExchange(port, `GET * HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`)).split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect((await rawExchange(port, `GET http://localhost:${port}/api/status HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`)).split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    for (const target of ['//', '//x/ws', '//ws']) {
+      const upgrade = `GET ${target} HTTP/1.1\r\nHost: localhost:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+      expect((await rawExchange(port, upgrade)).split('\r\n')[0]).toBe('HTTP/1.1 404 Not Found');
+    }
+    // Still serving, and the pages' own paths still answer.
+    expect((await get(port, '/api/status')).status).toBe(200);
+    expect((await get(port, '/viewer')).status).toBe(200);
+    expect(exited).toBe(false);
+  }, 120_000);
+});

@@ -25,7 +25,7 @@ export type { ViewStats } from './views.js';
 export type { ViewPoolStats } from './view-pool.js';
 
 // Security helpers
-export { generateToken, hostAllowed, hostNameOf, isLoopbackAddress, isLoopbackHostName, tokensEqual, TOKEN_PROTOCOL_PREFIX } from './security.js';
+export { generateToken, hostAllowed, hostNameOf, isLoopbackAddress, isLoopbackHostName, requestTarget, tokensEqual, TOKEN_PROTOCOL_PREFIX } from './security.js';
 export type { OriginPolicy } from './security.js';
 
 // Errors

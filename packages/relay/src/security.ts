@@ -49,13 +49,29 @@ export function tokensEqual(offered: string, expected: string): boolean {
   return timingSafeEqual(digest(offered), digest(expected));
 }
 
+/**
+ * A request's target (path and query) as a URL, or undefined when it is not a path (`*`, the
+ * absolute form a proxy is sent, garbage). The path is appended to a fixed origin rather than
+ * resolved against it: resolved, `//x/viewer` names the host `x` and the path `/viewer`, and `//`
+ * throws — which, in an `upgrade` listener, took the process down (any web page can open
+ * `ws://127.0.0.1:port//`).
+ */
+export function requestTarget(target: string | undefined): URL | undefined {
+  const raw = target ?? '/';
+  if (!raw.startsWith('/')) return undefined;
+  try {
+    return new URL(`http://request.invalid${raw}`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The token a client offered, from the subprotocol list or the `token` query parameter. */
 export function offeredToken(request: IncomingMessage, offeredProtocols: ReadonlySet<string>): string | undefined {
   for (const protocol of offeredProtocols) {
     if (protocol.startsWith(TOKEN_PROTOCOL_PREFIX)) return protocol.slice(TOKEN_PROTOCOL_PREFIX.length);
   }
-  const url = new URL(request.url ?? '/', 'http://relay.invalid');
-  return url.searchParams.get('token') ?? undefined;
+  return requestTarget(request.url)?.searchParams.get('token') ?? undefined;
 }
 
 export type OriginPolicy = 'same-origin' | '*' | readonly string[];

@@ -43,6 +43,7 @@ import {
   hostAllowed,
   isLoopbackAddress,
   offeredToken,
+  requestTarget,
   originAllowed,
   tokensEqual,
   type OriginPolicy,
@@ -726,8 +727,7 @@ class RelayServer implements Relay {
   // -------------------------------------------------------------------------------------------
 
   private readonly handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const pathname = new URL(request.url ?? '/', 'http://relay.invalid').pathname;
-    if (pathname !== this.path) {
+    if (requestTarget(request.url)?.pathname !== this.path) {
       // Another upgrade listener of the app may own this path; answer only if nobody else can.
       if (this.standalone || this.server.listenerCount('upgrade') === 1) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

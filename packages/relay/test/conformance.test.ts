@@ -3,9 +3,10 @@
  * security checks, malformed input, commands, binary frames.
  */
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, decodeFrame, type DataMessage, type ServerMessage } from '@webmon/protocol';
-import { RelayCommandError, RelayErrorCode, createRelay, generateToken } from '../src/index.js';
+import { RelayCommandError, RelayErrorCode, createRelay, generateToken, requestTarget } from '../src/index.js';
 import { cleanup, record, relays, spawnStallableClient, startRelay, waitFor } from './helpers.js';
 
 afterEach(cleanup);
@@ -344,6 +345,30 @@ describe('security', () => {
     const open = await startRelay({ topics, allowedOrigins: '*', token });
     const anyOrigin = record(`${open.url}?token=${token}`, { headers: { origin: 'https://elsewhere.example' } });
     await anyOrigin.next('hello');
+  });
+
+  it('answers an upgrade whose target is `//…` with 404 and keeps serving (resolved against a base, `//` threw in the upgrade listener and ended the process; `//x/ws` was taken for /ws)', async () => {
+    const { url, port } = await startRelay({ topics });
+    const path = new URL(url).pathname;
+    const upgrade = (target: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () =>
+          socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+        );
+        let answer = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (answer += chunk));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+        setTimeout(() => socket.destroy(), 2_000);
+      });
+    for (const target of ['//', `/${path}`, `//x${path}`, `//x${path}?token=t`]) expect(await upgrade(target)).toBe('HTTP/1.1 404 Not Found');
+    await record(url).next('hello');
+    // The parsing on its own: the path as sent, never a host; anything not a path is no target.
+    expect(requestTarget('//x/ws?token=t')?.pathname).toBe('//x/ws');
+    expect(requestTarget('/ws?token=t')?.searchParams.get('token')).toBe('t');
+    expect(requestTarget(undefined)?.pathname).toBe('/');
+    for (const target of ['*', 'http://127.0.0.1/ws', '', 'ws']) expect(requestTarget(target)).toBeUndefined();
   });
 });
 

@@ -4,7 +4,7 @@
  * upgrades at `WS_PATH` never reach this handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hostAllowed, isLoopbackHostName, type Relay } from '@webmon/relay';
+import { hostAllowed, isLoopbackHostName, requestTarget, type Relay } from '@webmon/relay';
 import type { FlightRecorder } from '@webmon/recorder';
 import type { PageEntry } from '../pages.js';
 import { allowedHostNames, hostNamed } from './allowed-hosts.js';
@@ -63,6 +63,12 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
       sendText(response, 403, 'forbidden host\n');
       return;
     }
+    const url = requestTarget(request.url);
+    if (url === undefined) {
+      request.resume();
+      sendText(response, 400, 'bad request target\n');
+      return;
+    }
     if (request.method === 'POST' && request.url === ATTACH_PATH) {
       handleAttach(request, response, options.onAttach);
       return;
@@ -76,9 +82,9 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
       else gate.exchange(request, response);
       return;
     }
-    if (request.method === 'POST' && (request.url ?? '').split('?')[0] === RECORDING_PATH) {
+    if (request.method === 'POST' && url.pathname === RECORDING_PATH) {
       if (gate !== undefined && !gate.admits(request)) sendText(response, 401, 'unauthorized\n');
-      else handleRecording(request, response, new URL(request.url ?? '/', 'http://webmon.invalid'), options.flightRecorder);
+      else handleRecording(request, response, url, options.flightRecorder);
       return;
     }
     if (request.method === 'POST' && request.url === REPLAY_PATH) {
@@ -93,7 +99,6 @@ export function createRequestHandler(options: WebmonRoutesOptions, relay: Relay)
       sendText(response, 405, 'method not allowed\n');
       return;
     }
-    const url = new URL(request.url ?? '/', 'http://webmon.invalid');
     const path = decodeURIComponentSafe(url.pathname);
     if (path === undefined) {
       sendText(response, 400, 'bad path\n');

@@ -10,6 +10,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { requestTarget } from '@webmon/relay';
 
 export interface SocketLimits {
   /** HTTP sockets open at most. @default 256 */
@@ -68,7 +69,6 @@ export function limitSockets(server: Server, limits: SocketLimits): void {
   server.prependListener('upgrade', (request, socket: Duplex) => {
     open.delete(socket as Socket);
     busy.delete(socket as Socket);
-    const pathname = new URL(request.url ?? '/', 'http://webmon.invalid').pathname;
-    if (pathname !== limits.upgradePath) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (requestTarget(request.url)?.pathname !== limits.upgradePath) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
 }
