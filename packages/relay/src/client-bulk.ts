@@ -13,7 +13,7 @@ export interface BulkLaneEvents {
   gap(gap: GapMessage): void;
   /** An error of the worker's connection (its code and message as the client reports them). */
   error(code: string, message: string, topic: string | undefined): void;
-  /** The worker cannot serve (it did not load, or its connection closed for good): take its topics back. */
+  /** The worker cannot serve (it did not load, its first connection was refused, or its connection closed for good): take its topics back. */
   failed(reason: string): void;
 }
 
@@ -31,6 +31,13 @@ export class BulkLane {
   private readonly views = new Map<number, { resolve(): void; reject(error: { code: string; message: string }): void }>();
   private nextView = 1;
   private over = false;
+  /**
+   * The worker's connection got the server's hello once. After that a drop is the server's (a restart), and
+   * the worker reconnects as the page's connection does; before it, a drop means this server will not take a
+   * second connection from the page (too many connections, a proxy that allows one), and retrying would
+   * leave the worker's topics undelivered for as long as the page lives.
+   */
+  private opened = false;
 
   /** Throws what `new Worker` throws (a Content-Security-Policy without the script's origin, say). */
   constructor(script: string | URL, start: Omit<BulkStart, 'type'>, private readonly events: BulkLaneEvents) {
@@ -105,7 +112,9 @@ export class BulkLane {
         this.events.error(message.code, message.message, message.topic);
         return;
       case 'state':
-        if (message.state === 'closed') this.fail('the bulk worker\'s connection closed');
+        if (message.state === 'open') this.opened = true;
+        else if (message.state === 'closed') this.fail('the bulk worker\'s connection closed');
+        else if (message.state === 'reconnecting' && !this.opened) this.fail('the bulk worker\'s connection was refused (closed before the server\'s hello)');
         return;
       case 'viewed': {
         const pending = this.views.get(message.id);

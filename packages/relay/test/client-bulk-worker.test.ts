@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleBrowserEntry, launchChromium, servePage, type PageServer } from '@webmon/test-chromium';
-import { createRelay, type Relay } from '../src/index.js';
+import { createRelay, type Relay, type RelayOptions } from '../src/index.js';
 import type { BulkPageState } from './bulk-page/page.js';
 
 let browser: Browser;
@@ -35,9 +35,11 @@ afterEach(async () => {
   site = undefined;
 });
 
-async function start(query = ''): Promise<{ page: Page; relay: Relay }> {
+const TOPICS = [{ name: 'image', mode: 'latest' as const, binary: true }, { name: 'small', mode: 'stream' as const }];
+
+async function start(query = '', options: Partial<RelayOptions> = {}): Promise<{ page: Page; relay: Relay }> {
   site = await servePage(pageScript, { scripts: { '/bulk-worker.js': workerScript } });
-  relay = createRelay({ server: site.server, topics: [{ name: 'image', mode: 'latest', binary: true }, { name: 'small', mode: 'stream' }] });
+  relay = createRelay({ server: site.server, topics: TOPICS, ...options });
   const page = await browser.newPage();
   await page.goto(`${site.url}#${query}`);
   await page.waitForFunction(() => (globalThis as { bulkPage?: unknown }).bulkPage !== undefined);
@@ -143,6 +145,38 @@ describe('relay client with a bulk worker, in Chromium', () => {
     const clients = relay.stats().clients;
     expect(clients).toHaveLength(1);
     expect([...clients[0]!.subscriptions].sort()).toEqual(['image', 'small']);
+    await page.close();
+  });
+
+  it('falls back to the page\'s connection when the server refuses the worker\'s (too many connections from the address), instead of retrying for ever', async () => {
+    const { page, relay } = await start('', { maxConnectionsPerAddress: 1 });
+    await until(async () => ((await state(page)).errors.includes('RELAY_CLIENT_BULK_WORKER_FAILED') ? true : undefined), 'the worker failure');
+    await until(async () => (relay.stats().clients.some((client) => client.subscriptions.includes('image')) ? true : undefined), 'image subscribed on the page connection');
+    relay.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(4));
+    relay.publish('small', { n: 4 });
+    await until(async () => ((await state(page)).frames.some((received) => received.first === 4) ? true : undefined), 'the frame on the page connection');
+    expect((await state(page)).small).toEqual([{ n: 4 }]);
+    expect(relay.stats().clients).toHaveLength(1);
+    await page.close();
+  });
+
+  it('after a server restart both connections come back: the worker reconnects and subscribes again, and frames flow through it', async () => {
+    const { page, relay: first } = await start();
+    await bothSubscribed(first);
+    first.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(1));
+    await until(async () => ((await state(page)).frames.length === 1 ? true : undefined), 'a frame before the restart');
+    await first.close();
+    // The same address, a new relay: the pages reconnect on their own (backoff), as after webmon restarts.
+    const second = createRelay({ server: site!.server, topics: TOPICS });
+    relay = second;
+    expect((await bothSubscribed(second)).sort()).toEqual([['image'], ['small']]);
+    second.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(2));
+    second.publish('small', { n: 2 });
+    await until(async () => ((await state(page)).frames.some((received) => received.first === 2) ? true : undefined), 'a frame after the restart');
+    const { small, errors } = await state(page);
+    expect(small).toEqual([{ n: 2 }]);
+    // Connection losses are reported (RELAY_CLIENT_DISCONNECTED and the like), but the worker was not given up.
+    expect(errors).not.toContain('RELAY_CLIENT_BULK_WORKER_FAILED');
     await page.close();
   });
 });
