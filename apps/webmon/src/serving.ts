@@ -22,6 +22,9 @@ export const RELAY_LIMITS = {
   lowWaterMark: 32 * 1024,
   // A 1024 × 1024 float32 frame is 4 MiB: room for one in flight plus one parked per page.
   maxBufferedBytes: 64 * 2 ** 20,
+  // Every local page comes from 127.0.0.1, and a page that takes an image beside other topics holds two
+  // connections (its own and its bulk worker's): the relay's 16 would lock out the ninth such tab.
+  maxConnectionsPerAddress: 32,
 } as const;
 
 /**

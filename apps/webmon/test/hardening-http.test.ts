@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, eventually, launchChromium, startProcess, startWebmon, type Proc } from './helpers.js';
+import WebSocket from 'ws';
 
 const running: Proc[] = [];
 afterEach(async () => {
@@ -202,6 +203,33 @@ function rawExchange(port: number, text: string, ms = 2_000): Promise<string> {
     });
   });
 }
+
+describe('connections', () => {
+  it('takes 32 WebSocket connections from loopback (16 tabs, each with its bulk worker), and refuses the 33rd with 4029', async () => {
+    const { proc, url } = await startWebmon(['--port', '0']);
+    running.push(proc);
+    const wsUrl = `${url.replace(/^http/, 'ws')}ws`;
+    const open = (): Promise<{ socket: WebSocket; outcome: string }> =>
+      new Promise((resolve) => {
+        const socket = new WebSocket(wsUrl, ['webmon.v1']);
+        socket.addEventListener('message', () => resolve({ socket, outcome: 'hello' }), { once: true });
+        socket.addEventListener('close', (event) => resolve({ socket, outcome: String(event.code) }), { once: true });
+      });
+    const sockets: WebSocket[] = [];
+    try {
+      for (let index = 0; index < 32; index++) {
+        const { socket, outcome } = await open();
+        sockets.push(socket);
+        expect(outcome, `connection ${index + 1}`).toBe('hello');
+      }
+      const { socket, outcome } = await open();
+      sockets.push(socket);
+      expect(outcome).toBe('4029');
+    } finally {
+      for (const socket of sockets) socket.close();
+    }
+  }, 120_000);
+});
 
 describe('request targets', () => {
   it('a target of `//…`, `*` or absolute form gets 404 or 400, never the process: an HTTP request or a WebSocket upgrade (a page can open ws://host//)', async () => {
