@@ -12,7 +12,7 @@ import { startWebmonServer, type WebmonServer } from './http/server.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages } from './pages.js';
 import { recordingSchemas } from './recording.js';
-import { DIST_DIR, RELAY_LIMITS, defaultPages, pageSearchPaths, takeSignals, ASSETS_DIR } from './serving.js';
+import { DIST_DIR, RELAY_LIMITS, logInternalError, defaultPages, pageSearchPaths, takeSignals, ASSETS_DIR } from './serving.js';
 
 /** The sources of a recording: the prefixes of its topic names (`napari.frame_time` → `napari`). */
 export function recordedSources(recording: Recording): string[] {
@@ -56,6 +56,7 @@ export async function runReplay(options: WebmonOptions, io: Io, file: string): P
     flightRecorderBytes: options.flightRecorderBytes,
     rawImageHz: options.recordRawImageHz,
     schemas: recordingSchemas(),
+    onInternalError: (error, request) => logInternalError(logger, error, request),
     relay: { ...RELAY_LIMITS },
     status: () => ({
       napari: 'replay',

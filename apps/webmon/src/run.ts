@@ -15,7 +15,7 @@ import { startWebmonServer } from './http/server.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages } from './pages.js';
 import { finishRecording, recordingSchemas, startRecording } from './recording.js';
-import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, defaultPages, pageSearchPaths, pythonPath, takeSignals } from './serving.js';
+import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, logInternalError, defaultPages, pageSearchPaths, pythonPath, takeSignals } from './serving.js';
 import { Sources, sourceSpecs } from './sources.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
 
@@ -41,6 +41,7 @@ export async function runProgram(options: WebmonOptions, io: Io, run: { command:
     flightRecorderBytes: options.flightRecorderBytes,
     rawImageHz: options.recordRawImageHz,
     schemas: recordingSchemas(),
+    onInternalError: (error, request) => logInternalError(logger, error, request),
     relay: { ...(token === undefined ? {} : { token }), ...RELAY_LIMITS },
     status: () => ({
       napari: sources?.primary?.state ?? 'waiting',

@@ -1,7 +1,9 @@
 /** What every way of serving shares (napari's client, `webmon run`): where the app's files are, relay limits, signals. */
+import type { IncomingMessage } from 'node:http';
 import { delimiter, dirname, join } from 'node:path';
 import { ringWriterPythonPath } from '@webmon/shm-reader';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from './logger.js';
 import type { WebmonOptions } from './options.js';
 import { locatePagePackage, type PageEntry } from './pages.js';
 
@@ -15,6 +17,11 @@ export const PYTHON_DIR = join(APP_DIR, 'python');
 export const IMAGE_PAGE_PACKAGE = '@webmon/page-image';
 /** The explorer page package: every topic of every source, shown by default with any source. */
 export const EXPLORER_PAGE_PACKAGE = '@webmon/page-explorer';
+
+/** A route that threw, for the terminal: the request and the stack (the page got a bare 500). */
+export function logInternalError(logger: Logger, error: unknown, request: IncomingMessage): void {
+  logger.error(`internal error answering ${request.method ?? '?'} ${request.url ?? '?'}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
 
 export const RELAY_LIMITS = {
   // A page that falls behind should get the newest poll, not a backlog: keep little in flight.

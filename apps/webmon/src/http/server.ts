@@ -24,6 +24,11 @@ export interface WebmonServerOptions extends Omit<WebmonRoutesOptions, 'session'
   relay: Omit<RelayOptions, 'server' | 'path' | 'authorizeRequest'>;
   /** Raw socket bounds (`socket-limits.ts`). @default { maxSockets: 256, idleMs: 5000 } */
   sockets?: Omit<SocketLimits, 'upgradePath'>;
+  /**
+   * A route threw: the request got `500 internal error` (the error's text stays on this side: it may name
+   * paths of this machine); this says what threw, for the log.
+   */
+  onInternalError?: (error: unknown, request: IncomingMessage) => void;
 }
 
 export interface WebmonServer {
@@ -54,7 +59,8 @@ export async function startWebmonServer(options: WebmonServerOptions): Promise<W
     try {
       handle(request, response);
     } catch (error) {
-      if (!response.headersSent) sendText(response, 500, `internal error: ${(error as Error).message}\n`);
+      options.onInternalError?.(error, request);
+      if (!response.headersSent) sendText(response, 500, 'internal error\n');
       else response.destroy();
     }
   });
