@@ -446,7 +446,7 @@ class Client<Map> implements RelayClient<Map> {
 
   /**
    * The page took its first topic that is not binary: its binary topics subscribed on this connection move
-   * to the bulk worker (they stay there when it later drops it).
+   * to the bulk worker (and back, `moveBinaryToPage`, when it drops its last such topic).
    */
   private moveBinaryToWorker(): void {
     if (!this.takesSmallTopic()) return;
@@ -455,6 +455,23 @@ class Client<Map> implements RelayClient<Map> {
     if (this.isReady()) this.sendMessage({ type: 'unsubscribe', topics: moving });
     for (const topic of moving) this.acks.restart(topic);
     this.sendSubscribe(moving);
+  }
+
+  /**
+   * The page dropped its last topic that is not binary: its binary topics come back from the bulk worker to
+   * this connection, where a frame is younger (the worker's two thread hops are for pages that have small
+   * messages to protect). The worker stays, idle, for the next small topic.
+   */
+  private moveBinaryToPage(): void {
+    const lane = this.bulk;
+    if (lane === undefined || lane.topics.size === 0 || this.takesSmallTopic()) return;
+    const moving = [...lane.topics].filter((topic) => this.handlers.has(topic));
+    for (const topic of [...lane.topics]) {
+      this.bulkAcks.restart(topic);
+      lane.unsubscribe(topic);
+    }
+    // Not ready: the next hello subscribes them here (no small topic, so none is for the worker).
+    if (moving.length > 0 && this.isReady() && !this.greeting) this.sendSubscribe(moving);
   }
 
   private deliverBulkFrame(frame: DecodedFrame, replay: boolean): void {
@@ -491,6 +508,7 @@ class Client<Map> implements RelayClient<Map> {
         return;
       }
       if (this.isReady() && !this.greeting && this.schemaOf.has(topic)) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
+      if (this.binaryTopic(topic) === false) this.moveBinaryToPage();
     };
   }
 

@@ -136,6 +136,31 @@ describe('relay client with a bulk worker, in Chromium', () => {
     await page.close();
   });
 
+  it('moves the binary topics back to the page\'s connection when the page drops its last JSON topic, and to the worker again with the next', async () => {
+    const { page, relay } = await start();
+    await bothSubscribed(relay);
+    const pageConnection = () => relay.stats().clients.find((client) => client.subscriptions.includes('small'))?.id;
+    const imageConnection = () => relay.stats().clients.find((client) => client.subscriptions.includes('image'))?.id;
+    const pageId = pageConnection();
+    expect(imageConnection()).not.toBe(pageId);
+    await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage.unsubscribeSmall());
+    // The page's own connection takes the image again; the worker's stays open, subscribed to nothing.
+    await until(async () => {
+      const clients = relay.stats().clients;
+      const onPage = clients.some((client) => client.id === pageId && client.subscriptions.includes('image'));
+      return onPage && clients.length === 2 && clients.filter((client) => client.subscriptions.length === 0).length === 1 ? true : undefined;
+    }, 'image on the page connection, none on the worker\'s');
+    relay.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(3));
+    await until(async () => ((await state(page)).frames.some((received) => received.first === 3) ? true : undefined), 'a frame on the page connection');
+    await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage.subscribeSmall());
+    await until(async () => (imageConnection() !== undefined && imageConnection() !== pageId && pageConnection() === pageId ? true : undefined), 'image on the worker again');
+    relay.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(5));
+    await until(async () => ((await state(page)).frames.some((received) => received.first === 5) ? true : undefined), 'a frame through the worker again');
+    expect((await state(page)).errors).toEqual([]);
+    expect(relay.stats().clients).toHaveLength(2);
+    await page.close();
+  });
+
   it('falls back to the page\'s connection, with RELAY_CLIENT_BULK_WORKER_FAILED, when the worker script does not load', async () => {
     const { page, relay } = await start('worker=/missing.js');
     await until(async () => ((await state(page)).errors.includes('RELAY_CLIENT_BULK_WORKER_FAILED') ? true : undefined), 'the worker failure');

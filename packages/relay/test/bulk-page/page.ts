@@ -14,11 +14,14 @@ export interface BulkPageState {
   setView(view: unknown): Promise<string>;
   /** Subscribes to `small` (with `#small=later` the page starts with `image` alone). */
   subscribeSmall(): void;
+  /** Drops the page's subscription to `small`. */
+  unsubscribeSmall(): void;
 }
 
 // Options in the fragment: the test server serves `/` only, without a query.
 const query = new URLSearchParams(location.hash.slice(1));
 const held: (() => void)[] = [];
+let dropSmall: (() => void) | undefined;
 const client = createRelayClient({ url: `ws://${location.host}/ws`, bulkWorker: query.get('worker') ?? '/bulk-worker.js', payloadValidators: {} });
 const state: BulkPageState = {
   frames: [],
@@ -30,10 +33,12 @@ const state: BulkPageState = {
     return done !== undefined;
   },
   setView: (view) => client.setView('image', view as never).then(() => 'ok', (error: { code?: string }) => String(error.code)),
-  subscribeSmall: () =>
-    void client.subscribe('small', (event) => {
+  subscribeSmall: () => {
+    dropSmall = client.subscribe('small', (event) => {
       if (event.kind === 'data') state.small.push(event.payload);
-    }),
+    });
+  },
+  unsubscribeSmall: () => dropSmall?.(),
 };
 client.onError((error) => state.errors.push(error.code));
 if (query.get('small') !== 'later') state.subscribeSmall();
