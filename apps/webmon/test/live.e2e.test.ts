@@ -3,7 +3,8 @@
  * (1024² float32 frames through shared memory) and `napari.frame_time`, received by a probe page that
  * webmon serves like any page package (`test/live-probe-page`, acknowledging each frame when its handler
  * returns: credit window 1). The properties are stated in sequence numbers and in the order things
- * happened, never as time limits: speed is for the benchmarks (`bench/image.bench.ts`).
+ * happened, never as time limits: speed is for the benchmarks (`bench/image.bench.ts`). And beyond loopback
+ * (token mode): the bulk worker's connection is admitted on the page's session cookie.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -195,5 +196,57 @@ describe('live means live, in Chromium', () => {
     expect(bulk!.filter((kind) => kind === 'chunk-last').length).toBeGreaterThan(10);
     expect(sockets.flat().filter((kind) => kind === 'whole-frame')).toEqual([]);
     expect(small!.filter((kind) => kind === 'chunk' || kind === 'chunk-last')).toEqual([]);
+  });
+});
+
+describe('beyond loopback (token mode)', () => {
+  it('the bulk worker\'s connection is admitted on the page\'s session: the image comes on a second socket, frame_time on the page\'s own', { timeout: 240_000 }, async () => {
+    const remoteProject = mkdtempSync(join(tmpdir(), 'webmon-live-e2e-token-'));
+    const { proc, url: signIn } = await startWebmon(['--port', '0', '--host', '0.0.0.0', '--page', PROBE_DIR], { cwd: remoteProject });
+    const context = await browser.newContext();
+    try {
+      expect(signIn).toContain('#token=');
+      const page = await context.newPage();
+      // Per socket, what it carried: binary image data (frames or chunks) and frame_time messages.
+      // Counted once the page is up: before its second topic, the first may come on the page's socket.
+      const sockets: { images: number; frameTimes: number; url: string }[] = [];
+      let counting = false;
+      page.on('websocket', (socket) => {
+        const wire = { images: 0, frameTimes: 0, url: socket.url() };
+        sockets.push(wire);
+        socket.on('framereceived', ({ payload }) => {
+          if (!counting) return;
+          if (typeof payload === 'string') {
+            if (payload.includes('"topic":"napari.frame_time"')) wire.frameTimes += 1;
+          } else if (['WMC', 'WMF'].includes(payload.subarray(0, 3).toString('latin1'))) {
+            wire.images += 1;
+          }
+        });
+      });
+      // The printed address carries the token in its fragment: the shell trades it for the session cookie.
+      await page.goto(signIn.replace('/#', '/live-probe#'));
+      const flowing = (images: number, frameTimes: number) =>
+        page.waitForFunction(([minImages, minFrameTimes]) => {
+          const events = (globalThis as { liveProbe?: ProbeState }).liveProbe?.events ?? [];
+          return events.filter((event) => event.topic === 'image').length > minImages! && events.filter((event) => event.topic === 'frame_time').length > minFrameTimes!;
+        }, [images, frameTimes], { timeout: 90_000, polling: 250 });
+      await flowing(2, 10);
+      counting = true;
+      await flowing(10, 60);
+      const imageSockets = sockets.filter((wire) => wire.images > 0);
+      const frameTimeSockets = sockets.filter((wire) => wire.frameTimes > 0);
+      // Had the worker's connection been refused (no session), the image would have fallen back to the page's socket.
+      expect(imageSockets, JSON.stringify(sockets)).toHaveLength(1);
+      expect(frameTimeSockets, JSON.stringify(sockets)).toHaveLength(1);
+      expect(imageSockets[0]).not.toBe(frameTimeSockets[0]);
+      expect(imageSockets[0]!.frameTimes).toBe(0);
+      // Neither socket carried the token: the session cookie stood for it.
+      const token = new URLSearchParams(new URL(signIn).hash.slice(1)).get('token') ?? '';
+      for (const wire of sockets) expect(wire.url).not.toContain(token);
+    } finally {
+      await context.close();
+      await proc.stop();
+      rmSync(remoteProject, { recursive: true, force: true });
+    }
   });
 });
