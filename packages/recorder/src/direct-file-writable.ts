@@ -39,7 +39,7 @@
 import { randomUUID } from 'node:crypto';
 import { close, constants, ftruncate, open, unlink, write } from 'node:fs';
 import { RecorderError, RecorderErrorCode } from './errors.js';
-import type { RecordingWritable } from './file-writable.js';
+import type { RecordingWritable } from './recording-writable.js';
 import { MIN_RECORD_BYTES } from './layout.js';
 import { SHARED_COPY_ALIGNMENT, alignLike } from './shared-ring.js';
 

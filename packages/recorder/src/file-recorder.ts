@@ -8,7 +8,7 @@
  */
 import type { ChunkCompression } from './compression.js';
 import { RecorderError, RecorderErrorCode, isRecorderError } from './errors.js';
-import type { RecordingWritable } from './file-writable.js';
+import type { RecordingWritable } from './recording-writable.js';
 import type { JsonSchemaLookup } from './layout.js';
 import { frameRecord, jsonRecord } from './record.js';
 import type { Tappable } from './tap.js';

@@ -4,7 +4,7 @@
 export { recordToFile } from './file-recorder.js';
 export type { FileRecorder, FileRecorderOptions, FileRecorderStats, RecordingOptions } from './file-recorder.js';
 export { openFileWritable } from './file-writable.js';
-export type { RecordingWritable } from './file-writable.js';
+export type { RecordingWritable } from './recording-writable.js';
 
 // Flight recorder
 export { createFlightRecorder, DEFAULT_FLIGHT_RECORDER_BYTES, MAX_SAVE_SECONDS } from './flight-recorder.js';

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TopicInfo } from '@webmon/protocol';
 import { RecorderError, RecorderErrorCode } from './errors.js';
-import type { RecordingWritable } from './file-writable.js';
+import type { RecordingWritable } from './recording-writable.js';
 import type { JsonSchemaLookup } from './layout.js';
 import { FramePool } from './frame-pool.js';
 import type { Recorded } from './record.js';

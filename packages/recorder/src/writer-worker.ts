@@ -9,7 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { TopicInfo } from '@webmon/protocol';
 import { chunkCompressor } from './compression.js';
 import { RecorderErrorCode } from './errors.js';
-import { MemoryWritable, openFileWritable, type RecordingWritable } from './file-writable.js';
+import { MemoryWritable, openFileWritable } from './file-writable.js';
+import type { RecordingWritable } from './recording-writable.js';
 import { McapSession } from './mcap-session.js';
 import type { FromWriter, ToWriter, WireItem, WriterSetup } from './writer-protocol.js';
 
