@@ -9,7 +9,7 @@ import { finishRecording, recordingSchemas, startRecording } from './recording.j
 import { handOver } from './http/attach.js';
 import { startWebmonServer, type WebmonServer } from './http/server.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type Io, type Logger } from './logger.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages } from './pages.js';
 import { watchParent } from './parent-watch.js';
@@ -21,12 +21,6 @@ import { runWithSimulator } from './simulator.js';
 import { Sources, sourceSpecs } from './sources.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
 
-
-export interface Io {
-  /** Where the URL goes (stdout): the one line scripts read. */
-  out: (line: string) => void;
-  logger: Logger;
-}
 
 /** Runs webmon until napari leaves (or a signal); resolves with the exit status. */
 export async function runWebmon(options: WebmonOptions, io: Io = defaultIo(options)): Promise<number> {

@@ -53,3 +53,9 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
     enabled: (at) => ORDER[at] <= ORDER[level],
   };
 }
+
+/** The terminal as a run writes to it: the URL on stdout (the one line scripts read), the rest through the logger. */
+export interface Io {
+  out: (line: string) => void;
+  logger: Logger;
+}

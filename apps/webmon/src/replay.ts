@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { RelayCommandError } from '@webmon/relay';
 import { isRecorderError, openRecording, replayToRelay, type Recording, type ReplayPlayer } from '@webmon/recorder';
-import type { Io } from './app.js';
+import type { Io } from './logger.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import { startWebmonServer, type WebmonServer } from './http/server.js';
 import type { WebmonOptions } from './options.js';

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { generateToken, isLoopbackHostName } from '@webmon/relay';
 import type { FileRecorder } from '@webmon/recorder';
-import type { Io } from './app.js';
+import type { Io } from './logger.js';
 import { WebmonError, WebmonErrorCode } from './errors.js';
 import { startWebmonServer } from './http/server.js';
 import type { WebmonOptions } from './options.js';
