@@ -1,7 +1,8 @@
 // @webmon/loader-charts — streaming Vega-Lite charts of napari's frame time and chunk loads.
 
 // The loader page
-export { LoaderChartsDefaults, createHeadlessLoaderCharts, createLoaderCharts, renderLoaderChartsSVG } from './loader-charts.js';
+export { createHeadlessLoaderCharts, createLoaderCharts, renderLoaderChartsSVG } from './loader-charts.js';
+export { LoaderChartsDefaults } from './loader-types.js';
 export { canUseChartsWorker } from './worker-charts.js';
 export type {
   FrameTimeRow,
@@ -15,7 +16,7 @@ export type {
   LoaderChartsOptions,
   LoaderSummary,
   LoaderUpdateInfo,
-} from './loader-charts.js';
+} from './loader-types.js';
 
 // Any Vega-Lite chart, streamed
 export { DEFAULT_RENDERER, StreamingChartDefaults, createHeadlessChart, createStreamingChart } from './streaming-chart.js';

@@ -1,5 +1,5 @@
 /** The loader page's DOM: the column the charts go in and the summary beside it (shared by both modes). */
-import type { LoaderSummary } from './loader-charts.js';
+import type { LoaderSummary } from './loader-types.js';
 
 function formatNumber(value: number | null, digits: number, unit = ''): string {
   return value === null || !Number.isFinite(value) ? '–' : `${value.toFixed(digits)}${unit}`;

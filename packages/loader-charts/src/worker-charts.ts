@@ -14,8 +14,8 @@ import { toLoaderSample } from './core/messages.js';
 import type { LoaderMessage } from './core/messages.js';
 import { rateSpanMs, summarizeFrameTimes, summarizeLoads } from './core/summary.js';
 import { LoaderChartsError, LoaderChartsErrorCode, checkPositive } from './errors.js';
-import type { LoaderChartName, LoaderCharts, LoaderChartsOptions, LoaderRows, LoaderSummary } from './loader-charts.js';
-import { LoaderChartsDefaults } from './loader-charts.js';
+import type { LoaderChartName, LoaderCharts, LoaderChartsOptions, LoaderRows, LoaderSummary } from './loader-types.js';
+import { LoaderChartsDefaults } from './loader-types.js';
 import { buildLoaderDom } from './loader-dom.js';
 import type { FromWorker, ToWorker, WorkerQuestion } from './worker/protocol.js';
 

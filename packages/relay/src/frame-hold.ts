@@ -17,7 +17,7 @@
  * that keeps an entry past the call that gave it must take a hold.
  */
 /**
- * What may carry a hold: a relay entry (`topic.ts`; only frames published with `release` have one).
+ * What may carry a hold: a relay entry (`entries.ts`; only frames published with `release` have one).
  * `kind` is there so that a JSON entry, which has no `hold`, still matches the type.
  */
 export interface Held {

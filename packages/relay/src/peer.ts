@@ -52,8 +52,8 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { HeldEntries, holdEntry, letGo, lettingGo } from './frame-hold.js';
-import type { Entry, FrameEntry } from './topic.js';
-import type { PeerView } from './views.js';
+import type { Entry, FrameEntry } from './entries.js';
+import type { PeerView } from './view-slots.js';
 import { CHUNK_HEADER_BYTES, ChunkDefaults, encodeChunkHeader } from '@webmon/protocol';
 
 /** How a peer gets its frames of a topic in the view it asked (the relay's `ViewMaker`, per topic). */

@@ -48,11 +48,13 @@ import {
   tokensEqual,
   type OriginPolicy,
 } from './security.js';
+import type { Entry, FrameEntry, JsonEntry } from './entries.js';
 import { FrameHold } from './frame-hold.js';
-import { Topic, type Entry, type FrameEntry, type JsonEntry, type RelayTopicOptions } from './topic.js';
+import { Topic, type RelayTopicOptions } from './topic.js';
 import { TokenBucket } from './token-bucket.js';
 import { clipRegion, imageGeometry } from './view-math.js';
-import { ViewMaker, type PeerView, type ViewStats } from './views.js';
+import type { PeerView } from './view-slots.js';
+import { ViewMaker, type ViewStats } from './views.js';
 import { ViewPool, defaultViewWorkers } from './view-pool.js';
 import { Opcode, frameHeader, textFrame } from './ws-frame.js';
 

@@ -11,7 +11,7 @@
 import * as vega from 'vega';
 import type { View } from 'vega';
 import { createHeadlessLoaderCharts } from '../loader-charts.js';
-import type { HeadlessLoaderCharts, LoaderChartName } from '../loader-charts.js';
+import type { HeadlessLoaderCharts, LoaderChartName } from '../loader-types.js';
 import type { FromWorker, ToWorker, WorkerChartOptions } from './protocol.js';
 
 /** The part of vega-scenegraph's CanvasRenderer used here (vega exports it; its typings do not list it). */

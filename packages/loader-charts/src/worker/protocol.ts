@@ -6,7 +6,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { LoaderMessage } from '../core/messages.js';
 import type { ClockMode } from '../core/window-clock.js';
-import type { LoaderChartName, LoaderSummary } from '../loader-charts.js';
+import type { LoaderChartName, LoaderSummary } from '../loader-types.js';
 
 /** The worker's half of the loader options: what can be cloned across (no functions, no DOM). */
 export interface WorkerChartOptions {

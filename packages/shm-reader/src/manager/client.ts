@@ -7,6 +7,7 @@ import { Connection, CONNECTION_DEFAULTS, type ConnectOptions } from '../connect
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
 import type { PickleDecodeOptions, PyEncodable, PyValue } from '../pickle/index.js';
 import { DictProxy, EventProxy, Proxy, QueueProxy } from './proxies.js';
+import type { CreatedObject } from './proxy-client.js';
 import { encodeRequest, interpretOwnedReply, interpretReply, type Kwargs } from './reply.js';
 import { ServingConnection, type CallOptions } from './serving-connection.js';
 
@@ -23,13 +24,6 @@ export const MANAGER_DEFAULTS = {
   callTimeoutMs: 30_000,
   clientName: 'node-client',
 } as const;
-
-/** What `create` returns: the server-side id of the object and the methods it exposes. */
-export interface CreatedObject {
-  typeid: string;
-  ident: string;
-  exposed: string[];
-}
 
 export class ManagerClient {
   private shared: Promise<ServingConnection> | null = null;

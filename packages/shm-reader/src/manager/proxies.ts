@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { ShmReaderError, ShmReaderErrorCode } from '../errors.js';
 import type { PyEncodable, PyValue } from '../pickle/index.js';
-import type { CreatedObject, ManagerClient } from './client.js';
 import { PythonExceptionError } from './errors.js';
+import type { CreatedObject, ProxyClient } from './proxy-client.js';
 import type { Kwargs } from './reply.js';
 import type { CallOptions } from './serving-connection.js';
 
@@ -21,7 +21,7 @@ export class Proxy {
   readonly exposed: readonly string[];
 
   constructor(
-    protected readonly client: ManagerClient,
+    protected readonly client: ProxyClient,
     created: CreatedObject,
   ) {
     this.typeid = created.typeid;
