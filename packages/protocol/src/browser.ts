@@ -16,7 +16,7 @@ import {
   TOPIC_NAME_RULE,
   WIRE_ERROR_CODES,
 } from './constants.js';
-import { parseJsonText } from './client-codec.js';
+import { parseJsonText } from './json-text.js';
 import { ProtocolError } from './errors.js';
 import { JsonValueSchema } from './json.js';
 import { ArrayViewSchema } from './views.js';

@@ -7,15 +7,8 @@ import type { ClientMessage, ServerMessage } from './browser.js';
 import type { ArrayView } from './views.js';
 import { ProtocolError, ProtocolErrorCode, type ProtocolIssue } from './errors.js';
 import { checkClientMessage, checkServerMessage } from './fast-check.js';
+import { parseJsonText } from './json-text.js';
 
-/** `JSON.parse`, failing with `PROTOCOL_INVALID_JSON`. */
-export function parseJsonText(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ProtocolError(ProtocolErrorCode.INVALID_JSON, `not JSON: ${(error as Error).message}`, { cause: error });
-  }
-}
 
 /**
  * Parses a text frame from the server. Throws `ProtocolError` (`INVALID_JSON` / `INVALID_MESSAGE`, with

@@ -1,4 +1,4 @@
-import type { NumericDType } from './frame-schema.js';
+import type { NumericDType } from './dtypes.js';
 
 /**
  * The protocol's constants and value lists, with no zod: the zod schemas (`browser.ts`) build their enums

@@ -9,16 +9,14 @@
  * `undefined` for them and readers that support them handle them on their own.
  */
 // No zod here: the frame decoder (and so every browser bundle) reads this table. `NumericDTypeSchema`
-// (frame-schema.ts) is built from `NUMERIC_DTYPE_NAMES`; the type comes from that schema.
-import type { NumericDType } from './frame-schema.js';
-
-export type { NumericDType };
+// (frame-schema.ts) is built from `NUMERIC_DTYPE_NAMES`, and so is the type, here.
 
 /** Every numeric dtype, little-endian. `float16` decodes to raw `Uint16Array` bits; complex to interleaved floats. */
 export const NUMERIC_DTYPE_NAMES = [
   'bool', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64',
   'float16', 'float32', 'float64', 'complex64', 'complex128',
 ] as const;
+export type NumericDType = (typeof NUMERIC_DTYPE_NAMES)[number];
 
 /** numpy's kind character: `b` bool, `i` signed, `u` unsigned integer, `f` float, `c` complex. */
 export type NumericKind = 'b' | 'i' | 'u' | 'f' | 'c';

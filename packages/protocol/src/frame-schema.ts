@@ -12,7 +12,7 @@ import { ArrayViewSchema, ViewRegionSchema } from './views.js';
 
 /** Every numeric dtype, little-endian. `float16` decodes to raw `Uint16Array` bits; complex to interleaved floats. */
 export const NumericDTypeSchema = z.enum(NUMERIC_DTYPE_NAMES);
-export type NumericDType = z.infer<typeof NumericDTypeSchema>;
+export type { NumericDType } from './dtypes.js';
 
 /** `record` = a structured dtype: each element is `itemSize` bytes holding the named `fields`. */
 export const FrameDTypeSchema = z.union([NumericDTypeSchema, z.literal('record')]);
