@@ -174,16 +174,21 @@ describe('live means live, in Chromium', () => {
       expect(frameTimes[i]!.seq).toBe(frameTimes[i - 1]!.seq + 1);
       expect(frameTimes[i]!.put).toBeGreaterThan(frameTimes[i - 1]!.put);
     }
-    // The relay's fair scheduling (packages/relay README, "Fairness across topics"): a small message
-    // published while a big frame is on its way waits behind at most that one frame, and with credit
-    // window 1 there is at most one image frame on its way. So between a frame_time's publish on the relay
-    // and its arrival in the page, the page handles at most one image frame.
+    // frame_time is not starved by the image: with credit window 1 there is at most one image frame on its
+    // way, so between a frame_time's publish on the relay and its arrival in the page the page handles
+    // that one frame at most — almost always. The two come on separate connections (below) and reach the
+    // page's main thread through separate task queues (the WebSocket's, the worker's messages), so after
+    // a pause of that thread (Blink's sweep of the frames' memory, bench:image's fairness group) the
+    // scheduler may run the next frame first: two, never more than that in 7 CI runs. Without the worker,
+    // on one connection, the relay's fair scheduling makes it at most one, always.
     const ahead = frameTimes.map((message) => {
       const index = events.indexOf(message);
       return events.slice(0, index).filter((event) => event.topic === 'image' && event.at > message.relay + CLOCK_SLACK_MS).length;
     });
     const worst = Math.max(...ahead);
-    expect(worst, `image frames handled between a frame_time's publish and its arrival (per message: ${ahead.join(',')})`).toBeLessThanOrEqual(1);
+    const perMessage = `image frames handled between a frame_time's publish and its arrival (per message: ${ahead.join(',')})`;
+    expect(worst, perMessage).toBeLessThanOrEqual(2);
+    expect(ahead.filter((count) => count <= 1).length / ahead.length, perMessage).toBeGreaterThanOrEqual(0.98);
     // Two connections (webmon's shell gives its relay client a bulk worker): the image's chunks on one,
     // frame_time on the other, never the two on the same one. Every image frame came in chunks, none whole.
     const carrying = (kind: Kind) => sockets.filter((wire) => wire.includes(kind));
