@@ -15,7 +15,7 @@ import { loadPages } from './pages.js';
 import { watchParent } from './parent-watch.js';
 import { runProgram } from './run.js';
 import { runReplay } from './replay.js';
-import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, logInternalError, defaultPages, pageSearchPaths, takeSignals } from './serving.js';
+import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, defaultPages, logInternalError, pageSearchPaths, takeSignals } from './serving.js';
 export { EXPLORER_PAGE_PACKAGE, IMAGE_PAGE_PACKAGE } from './serving.js';
 import { runWithSimulator } from './simulator.js';
 import { Sources, sourceSpecs } from './sources.js';

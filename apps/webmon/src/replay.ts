@@ -12,7 +12,7 @@ import { startWebmonServer, type WebmonServer } from './http/server.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages } from './pages.js';
 import { recordingSchemas } from './recording.js';
-import { DIST_DIR, RELAY_LIMITS, logInternalError, defaultPages, pageSearchPaths, takeSignals, ASSETS_DIR } from './serving.js';
+import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, defaultPages, logInternalError, pageSearchPaths, takeSignals } from './serving.js';
 
 /** The sources of a recording: the prefixes of its topic names (`napari.frame_time` → `napari`). */
 export function recordedSources(recording: Recording): string[] {

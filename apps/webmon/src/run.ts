@@ -15,7 +15,7 @@ import { startWebmonServer } from './http/server.js';
 import type { WebmonOptions } from './options.js';
 import { loadPages } from './pages.js';
 import { finishRecording, recordingSchemas, startRecording } from './recording.js';
-import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, logInternalError, defaultPages, pageSearchPaths, pythonPath, takeSignals } from './serving.js';
+import { ASSETS_DIR, DIST_DIR, RELAY_LIMITS, defaultPages, logInternalError, pageSearchPaths, pythonPath, takeSignals } from './serving.js';
 import { Sources, sourceSpecs } from './sources.js';
 import { RateMeter, formatStatus, startStatusLine, type RateSnapshot } from './status-line.js';
 

@@ -188,10 +188,11 @@ export interface RelayClientOptions {
    * same server, opened by that script in a dedicated worker, while the page also takes a topic that is not
    * binary: their chunks are put together off the page's main thread, and each frame's bytes are moved to the
    * page (not copied), so the page's small messages do not wait behind megabytes. (A page of binary topics
-   * alone keeps them on its connection: the worker's hop would only add to each frame's age.) Handlers get the same events; a frame is acknowledged on the worker's
-   * connection when they are done with it. Needs module workers (and `worker-src` for the script's origin
-   * in a Content-Security-Policy); if the worker cannot start or its connection closes for good, the topics
-   * move to the page's connection and `onError` reports `RELAY_CLIENT_BULK_WORKER_FAILED`. Ignored where
+   * alone keeps them on its connection: the worker's hop would only add to each frame's age.) Handlers get
+   * the same events; a frame is acknowledged on the worker's connection when they are done with it. Needs
+   * module workers (and `worker-src` for the script's origin in a Content-Security-Policy); if the worker
+   * cannot start, its first connection is refused, or its connection closes for good, the topics move to
+   * the page's connection and `onError` reports `RELAY_CLIENT_BULK_WORKER_FAILED`. Ignored where
    * there is no `Worker`, and with an injected `WebSocket` (the worker uses its own global one).
    * @default none: every topic on the page's connection
    */
