@@ -35,7 +35,8 @@
  * 6. fairness in Chromium: a `frame_time`-like stream (60 Hz, its publish wall time inside) on a page
  *    alone, then on a page that also takes the saturating image topic on one connection (a relay client
  *    without a bulk worker), then with the image on the client's bulk worker (a connection of its own in
- *    a dedicated worker, its bytes moved to the page: what webmon's pages do): put → page p50/p99 of each,
+ *    a dedicated worker, its bytes moved to the page), the page keeping its frames, then borrowing them
+ *    (`borrowFrames`: each buffer back to the worker once handled, what webmon's pages do): put → page p50/p99 of each,
  *    with the cores the whole machine kept busy; BENCH_IMAGE_FAIRNESS_ROUNDS rounds, the median ratio.
  * The webmon pages of every group take the image as BENCH_IMAGE_BULK says (default: the bulk worker).
  * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4; views = the view mode runs of 1 alone;
@@ -45,6 +46,7 @@
  * BENCH_IMAGE_BULK_WINDOW_KIB, BENCH_IMAGE_BESIDE_SMALL_KIB (the relay's `chunkBytes` / `bulkWindowBytes` /
  * `bulkWindowBesideSmallBytes` for pages that take chunks, protocol 1.5; default: the relay's),
  * BENCH_IMAGE_FAIRNESS_ROUNDS (3), BENCH_IMAGE_BULK (worker: the pages' relay client has a bulk worker, as webmon's pages; page: one connection),
+ * BENCH_IMAGE_BORROW (1: the pages borrow frames, as webmon's; 0: they keep them),
  * BENCH_PLAYWRIGHT_PAGES=1 (playwright's own pages, its network instrumentation on, instead of quiet pages),
  * BENCH_IMAGE_TRACE (a path prefix: a Chromium trace of each window of the throttled and fairness groups,
  * their first page; the trace costs time itself, so that run's figures are not the bench's).
@@ -93,7 +95,16 @@ const FAIRNESS_ROUNDS = Math.max(1, Number(process.env['BENCH_IMAGE_FAIRNESS_ROU
  * fairness group measures both.
  */
 const PAGE_BULK = process.env['BENCH_IMAGE_BULK'] === 'page' ? 'page' : 'worker';
-const withBulk = (query: string): string => (/(^|&)bulk=/.test(query) ? query : `${query}&bulk=${PAGE_BULK}`);
+/**
+ * Whether the bench's webmon pages borrow frames (`borrowFrames`, as webmon's topics and explorer pages do
+ * since 2026-12-06: through the bulk worker each frame's buffer goes back to the worker once handled);
+ * BENCH_IMAGE_BORROW=0: the page keeps them. The fairness group measures both.
+ */
+const PAGE_BORROW = process.env['BENCH_IMAGE_BORROW'] === '0' ? '0' : '1';
+const withBulk = (query: string): string => {
+  const bulk = /(^|&)bulk=/.test(query) ? query : `${query}&bulk=${PAGE_BULK}`;
+  return /(^|&)borrow=/.test(bulk) ? bulk : `${bulk}&borrow=${PAGE_BORROW}`;
+};
 const CLIENT_SOURCE = fileURLToPath(new URL('./image-page/client.ts', import.meta.url));
 /** The relay client's own bulk worker (`bulkWorker`), from the sources, as the client on the page is. */
 const BULK_WORKER_SOURCE = fileURLToPath(new URL('../../../packages/relay/src/bulk-worker.ts', import.meta.url));
@@ -644,7 +655,7 @@ async function main(): Promise<void> {
         // Rounds, each with its own baseline: a p99 of ~500 messages is their 5th worst, so one window's
         // ratio moves a lot from run to run (1.44–2.29× for the same code in one session); the median of the
         // rounds is the figure.
-        const ratios: { page: number[]; worker: number[]; imageHz: { page: number[]; worker: number[] } } = { page: [], worker: [], imageHz: { page: [], worker: [] } };
+        const ratios: { page: number[]; kept: number[]; worker: number[]; imageHz: { page: number[]; kept: number[]; worker: number[] } } = { page: [], kept: [], worker: [], imageHz: { page: [], kept: [], worker: [] } };
         for (let round = 1; round <= FAIRNESS_ROUNDS; round++) {
           console.log(`fairness round ${round} of ${FAIRNESS_ROUNDS}`);
           const [smallAlone] = await pagesTogether([{ name: `${SMALL_TOPIC} alone on a page (baseline)`, query: `topic=&small=${SMALL_TOPIC}` }], ringFrames);
@@ -653,15 +664,22 @@ async function main(): Promise<void> {
             ratios.page.push(reportFairness({ alone: smallAlone, withImage: smallWithImage, how: '(one connection: a relay client without a bulk worker)' }));
             ratios.imageHz.page.push(smallWithImage.receivedHz);
           }
-          const [smallWithWorker] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic in a worker, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}&bulk=worker` }], ringFrames);
+          const [smallWithKept] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic in a worker, frames kept, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}&bulk=worker&borrow=0` }], ringFrames);
+          if (smallAlone && smallWithKept) {
+            ratios.kept.push(reportFairness({ alone: smallAlone, withImage: smallWithKept, how: "(the relay client's bulk worker, the page keeping its frames: each buffer moved to the page and freed by the page's garbage collector)" }));
+            ratios.imageHz.kept.push(smallWithKept.receivedHz);
+          }
+          const [smallWithWorker] = await pagesTogether([{ name: `${SMALL_TOPIC} + the image topic in a worker, frames borrowed, one page`, query: `topic=${BINARY_TOPIC}&small=${SMALL_TOPIC}&bulk=worker&borrow=1` }], ringFrames);
           if (smallAlone && smallWithWorker) {
-            ratios.worker.push(reportFairness({ alone: smallAlone, withImage: smallWithWorker, how: "(the relay client's bulk worker, as webmon pages do: the image on a connection of its own in a worker, bytes moved to the page)" }));
+            ratios.worker.push(reportFairness({ alone: smallAlone, withImage: smallWithWorker, how: "(the relay client's bulk worker with borrowFrames, as webmon pages do: the image on a connection of its own in a worker, bytes moved to the page and given back once handled)" }));
             ratios.imageHz.worker.push(smallWithWorker.receivedHz);
           }
         }
         const line = (values: number[]) => `median ${fixed(median(values), 2)}× (rounds: ${values.map((value) => `${fixed(value, 2)}×`).join(', ')})`;
-        console.log(`fairness, ${FAIRNESS_ROUNDS} rounds: ${SMALL_TOPIC} p99 with the image / without — bulk worker (webmon's pages) ${line(ratios.worker)}, image ${ratios.imageHz.worker.map((hz) => fixed(hz)).join(', ')} Hz; ` +
-          `one connection ${line(ratios.page)}, image ${ratios.imageHz.page.map((hz) => fixed(hz)).join(', ')} Hz. Goal ≤ 1.5× (median, webmon's pages): ${median(ratios.worker) <= 1.5 ? 'met' : 'NOT met'}\n`);
+        const hz = (values: number[]) => values.map((value) => fixed(value)).join(', ');
+        console.log(`fairness, ${FAIRNESS_ROUNDS} rounds: ${SMALL_TOPIC} p99 with the image / without — bulk worker, frames borrowed (webmon's pages) ${line(ratios.worker)}, image ${hz(ratios.imageHz.worker)} Hz; ` +
+          `bulk worker, frames kept ${line(ratios.kept)}, image ${hz(ratios.imageHz.kept)} Hz; ` +
+          `one connection ${line(ratios.page)}, image ${hz(ratios.imageHz.page)} Hz. Goal ≤ 1.5× (median, webmon's pages): ${median(ratios.worker) <= 1.5 ? 'met' : 'NOT met'}\n`);
       } finally {
         clearInterval(smallTimer);
       }

@@ -1,7 +1,8 @@
 /**
  * The fallback when WebGL2 is unavailable: the frame coloured into RGBA on the CPU (`renderToRgba`) on
  * a second canvas, then drawn scaled (no smoothing: source pixels stay square) where it lies in the shown
- * rectangle. It takes float32 texels only: the caller converts the others (`toFloat32`).
+ * rectangle. It takes float32 texels only: the caller converts the others (`toFloat32`). It keeps a copy of
+ * the values, not the frame's buffer (see `ImageView.show`).
  */
 import { colormapLut, renderToRgba, type ColormapName } from './colormap.js';
 import { BACKGROUND, sizeCanvas, type AnyCanvas, type ImageRenderer } from './renderer.js';
@@ -34,7 +35,11 @@ export function createCanvasRenderer(canvas: AnyCanvas): ImageRenderer | undefin
         frameCanvas.height = height;
         image = frameContext.createImageData(width, height);
       }
-      values = texels.data as Float32Array;
+      // A copy of its own: a redraw (zoom, colour map) colours again, and by then the frame's buffer is the
+      // host's again (given back, moved on). One reused buffer; this path colours every pixel on the CPU anyway.
+      const data = texels.data as Float32Array;
+      if (values?.length !== data.length) values = new Float32Array(data.length);
+      values.set(data);
     },
     render({ width, height, visible, placement, limits, colormap }) {
       sizeCanvas(canvas, width, height);

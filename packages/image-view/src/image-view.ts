@@ -99,6 +99,9 @@ export interface ImageView {
    * Takes a decoded frame (a 2-D array; `[rows, cols, 1]` too) and draws it on the next animation frame.
    * Throws `IMAGE_VIEW_INVALID_FRAME` for a frame it cannot draw (nothing changes). The promise resolves
    * once the frame is on screen (`'drawn'`), or with `'replaced'` once a newer frame that replaced it is.
+   * From then on the view reads nothing more of the frame's buffer: the picture is on the GPU (or, with
+   * the 2D fallback, in a copy of its own) and the samples for `'auto'` limits are taken. So the host may
+   * give the buffer back then (the relay client's `borrowFrames`) or reuse it.
    */
   show(frame: ImageFrame): Promise<ShowOutcome>;
   /** The view to ask the server for now (for the first subscribe); later changes come to `onViewChange`. */
@@ -240,9 +243,11 @@ export function createImageView(container: HTMLElement, options: ImageViewOption
     const frame = pending;
     pending = undefined;
     if (frame) {
+      // Taken now, whatever the limits: 'auto' may be picked later, and by then the frame's buffer is not
+      // ours to read (moved to the worker, or the host's again once `show()` settled: see `show`).
+      samplesOf(frame);
       shown = frame;
       limits = limitsFor(frame);
-      if (target.worker) samplesOf(frame); // its buffer is about to move: 'auto' may be picked later
       const wanted = colormapFromMeta(frame.meta);
       if (wanted) producerColormap = wanted;
     } else if (shown && isLimits(limitsSetting)) limits = limitsSetting;

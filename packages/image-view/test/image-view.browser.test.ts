@@ -147,6 +147,24 @@ describe('the picture', () => {
   });
 });
 
+describe('frames given back once shown', () => {
+  it.each(['webgl2', 'canvas2d'])('%s: redraws with auto limits and another colour map after the frame\'s buffer was taken back', async (renderer) => {
+    await create('a', { renderer });
+    expect(await page.evaluate(([i, s]) => window.iv.showThenTakeBack(i, s), ['a', float32Frame] as const)).toEqual({ outcome: 'drawn', detached: true });
+    expect(await mismatches('a', values.map(Math.fround), [0.1, 0.9], 'magma')).toEqual([]);
+    const draws = await page.evaluate(() => window.iv.draws('a'));
+    await page.evaluate(() => {
+      window.iv.call('a', 'setContrastLimits', 'auto');
+      window.iv.call('a', 'setColormap', 'viridis');
+    });
+    await page.evaluate(([i, n]) => window.iv.drawn(i, n), ['a', draws] as const);
+    const { limits } = await page.evaluate(() => window.iv.readOut('a'));
+    // The samples were taken before the buffer went: the same limits as from the frame itself.
+    expect(limits).toEqual(autoContrast(Float32Array.from(values)));
+    expect(await mismatches('a', values.map(Math.fround), limits, 'viridis', 4)).toEqual([]);
+  });
+});
+
 describe('native texture formats, against the float32 path', () => {
   const half = values.map(float16Bits);
   const halfDecoded = (): number[] => {

@@ -144,11 +144,22 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
     if (card.log && card.logList) renderStreamLog(card.logList, card.log.state);
   };
 
+  /**
+   * Releases what a card holds acknowledged, except an image card's hold on the frame it has yet to show (a
+   * closed card, a retired topic's last frame): that frame is borrowed (see `subscribe` below), and its buffer
+   * may go back once acknowledged. A closed card's `latest` topic then sends nothing more until it is opened.
+   */
+  const releaseAcks = (card: Card): void => {
+    const held = card.image && card.pending !== undefined ? card.acks.pop() : undefined;
+    for (const done of card.acks.splice(0)) done();
+    if (held) card.acks.push(held);
+  };
+
   const render = (): void => {
     frame = 0;
     for (const card of cards.values()) {
       if (card.dirty) draw(card);
-      for (const done of card.acks.splice(0)) done();
+      releaseAcks(card);
     }
     empty.hidden = cards.size > 0;
     root.dataset['topics'] = String(cards.size);
@@ -199,7 +210,8 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
     if (!card.info.binary && charts.wants(card.info.name)) charts.push(card.info.name, payload, info.time);
     card.pending = { value: payload };
     card.dirty = true;
-    if (card.info.mode === 'latest') card.acks.push(info.defer());
+    // Held until shown: a `latest` topic's acknowledgement, and any image's borrowed buffer.
+    if (card.info.mode === 'latest' || card.image) card.acks.push(info.defer());
     schedule();
   };
 
@@ -272,8 +284,10 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
     if (info.binary) card.image = createImagePanel(body, { setView: (view) => context.setView(info.name, view) });
     if (!subscribed.has(info.name)) {
       subscribed.add(info.name);
-      // An array topic is asked for at the size of its canvas (the image view reports later changes).
-      context.subscribe(info.name, (payload, data) => onData(card, payload, data), card.image ? { view: card.image.view() } : {});
+      // An array topic is asked for at the size of its canvas (the image view reports later changes). Its
+      // frames are borrowed: each is acknowledged once shown (or replaced), and the image view reads nothing
+      // of it after that, so its buffer may go back to where it came from (the relay client's bulk worker).
+      context.subscribe(info.name, (payload, data) => onData(card, payload, data), card.image ? { view: card.image.view(), borrowFrames: true } : {});
     }
   };
 
@@ -283,7 +297,7 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
     card.retired = true;
     card.dirty = true;
     // Nothing will acknowledge what a retired topic held.
-    for (const done of card.acks.splice(0)) done();
+    releaseAcks(card);
     paintSource(card.source);
   };
 

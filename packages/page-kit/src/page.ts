@@ -65,6 +65,14 @@ export interface SubscribeOptions {
    * onto the source; a server before 1.3 sends whole frames (no `frame.view`). Change it with `setView`.
    */
   view?: ArrayView;
+  /**
+   * Binary topics: `onData` only borrows each frame. The page keeps nothing of `frame.data`'s buffer once
+   * `onData` is done with it (returned, its promise settled, every `info.defer()` called). The host's client
+   * may then take the buffer back (the relay client gives it back to its bulk worker), and `frame.data` is
+   * detached from that moment. That keeps freeing megabytes of frames off the page's main thread, where small
+   * messages would wait behind it. Copy what you keep. @default false
+   */
+  borrowFrames?: boolean;
 }
 
 export interface CommandOptions {

@@ -90,6 +90,9 @@ scope.onmessage = ({ data: message }) => {
       done();
       return;
     }
+    case 'give-back':
+      // Nothing to do with it: dropped here, it is freed by this thread's collector, not the page's.
+      return;
     case 'close':
       client?.close();
       client = undefined;

@@ -81,11 +81,14 @@ export class Acknowledger {
   /**
    * Runs every handler with the event (plus its `defer`) and acknowledges the value when all are done.
    * Handler errors are rethrown asynchronously and count as done: a bad value must not stall its topic.
+   * `settled`, when given, is called once at that same moment, acknowledged or not (a stream topic, no
+   * window): the value's bytes are free to be taken back then (`SubscribeOptions.borrowFrames`).
    */
-  dispatch<Event extends { topic: string; seq: number }>(handlers: Iterable<(event: Event & { defer: Defer }) => unknown>, event: Event, acknowledge = true): void {
+  dispatch<Event extends { topic: string; seq: number }>(handlers: Iterable<(event: Event & { defer: Defer }) => unknown>, event: Event, acknowledge = true, settled?: () => void): void {
     const { topic, seq } = event;
     // `acknowledge` false: an older item of a multi-item snapshot (1.5), covered by its newest item's acknowledgement.
-    if (!acknowledge || !this.active || !this.latest.has(topic)) {
+    const acknowledged = acknowledge && this.active && this.latest.has(topic);
+    if (!acknowledged && settled === undefined) {
       const plain = Object.assign(event, { defer: NO_DEFER });
       for (const handler of handlers) {
         try {
@@ -97,7 +100,7 @@ export class Acknowledger {
       }
       return;
     }
-    const generation = this.generationOf(topic);
+    const generation = acknowledged ? this.generationOf(topic) : undefined;
     // One count for the dispatch itself, so the value is not acknowledged before every handler has run.
     let open = 1;
     let sent = false;
@@ -105,7 +108,8 @@ export class Acknowledger {
       open -= 1;
       if (open === 0 && !sent) {
         sent = true;
-        this.acknowledge(topic, seq, generation);
+        if (generation !== undefined) this.acknowledge(topic, seq, generation);
+        settled?.();
       }
     };
     const hold = (): (() => void) => {

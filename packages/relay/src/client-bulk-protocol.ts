@@ -27,6 +27,8 @@ export type ToBulkWorker =
   | { type: 'view'; id: number; topic: string; view: ArrayView | null }
   /** The page's handlers are done with this frame: the worker acknowledges it on its connection. */
   | { type: 'handled'; topic: string; seq: number }
+  /** A frame's buffer moved back (transferred): the page keeps nothing of it, so the worker's thread frees it. */
+  | { type: 'give-back' }
   | { type: 'close' };
 
 export type FromBulkWorker =

@@ -20,7 +20,7 @@ export interface BulkLaneEvents {
 interface WorkerLike {
   onmessage: ((event: MessageEvent<FromBulkWorker>) => void) | null;
   onerror: ((event: ErrorEvent) => void) | null;
-  postMessage(message: ToBulkWorker): void;
+  postMessage(message: ToBulkWorker, transfer?: Transferable[]): void;
   terminate(): void;
 }
 
@@ -77,6 +77,20 @@ export class BulkLane {
 
   handled(topic: string, seq: number): void {
     if (!this.over) this.worker.postMessage({ type: 'handled', topic, seq });
+  }
+
+  /**
+   * A frame's buffer the page's handlers are done with (`borrowFrames`), moved back to the worker, whose
+   * thread then frees it instead of the page's (detached here). A buffer detached meanwhile (moved on, to a
+   * render worker say) has nothing to give.
+   */
+  giveBack(buffer: ArrayBuffer): void {
+    if (this.over || buffer.byteLength === 0) return;
+    try {
+      this.worker.postMessage({ type: 'give-back' }, [buffer]);
+    } catch {
+      // Not transferable after all (a buffer the page's script detached or pinned): it stays the page's.
+    }
   }
 
   close(): void {

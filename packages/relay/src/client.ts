@@ -213,6 +213,18 @@ export interface SubscribeOptions {
    * the last one given (here or with `setView`) is used. A server before 1.3 sends whole frames.
    */
   view?: ArrayView;
+  /**
+   * This handler only borrows each frame of a binary topic: it keeps nothing of `frame.data`'s buffer
+   * once it is done with the frame (returned, its promise settled, every `event.defer()` called). When every
+   * handler of the topic borrows and the frame came through the bulk worker (`bulkWorker`), the client then
+   * gives the buffer back to the worker: `frame.data`, and every view of its buffer, is detached on the page
+   * from that moment. Why: a frame moved in from a worker is freed by the page's garbage collector, late
+   * and all at once. Measured (webmon's `bench:image`, 4 MiB frames at 60 Hz), that was one sweep of 50–60 ms
+   * on the page's main thread every ~8 s, and the page's small messages waited behind it. Given back, the
+   * worker's thread frees them instead. Copy what you keep (or keep frames, and leave this unset). Frames on
+   * the page's own connection are not detached. @default false
+   */
+  borrowFrames?: boolean;
 }
 
 export interface CommandOptions {
@@ -333,6 +345,8 @@ class Client<Map> implements RelayClient<Map> {
   topics: readonly TopicInfo[] = [];
   private socket: WebSocketLike | undefined;
   private readonly handlers = new Map<string, Set<TopicHandler<never>>>();
+  /** Per topic, the handlers that subscribed with `borrowFrames` (a frame is given back when all of a topic's do). */
+  private readonly borrowers = new Map<string, Set<TopicHandler<never>>>();
   /** The array view asked for each topic that has one (sent with its subscription). */
   private readonly views = new Map<string, ArrayView>();
   /** The server speaks 1.3 or later: it takes views. */
@@ -477,8 +491,12 @@ class Client<Map> implements RelayClient<Map> {
 
   private deliverBulkFrame(frame: DecodedFrame, replay: boolean): void {
     // Handlers gone meanwhile: the empty dispatch still acknowledges, so the worker's topic does not stall.
-    const handlers = this.bulk?.topics.has(frame.topic) ? (this.handlers.get(frame.topic) ?? []) : [];
-    this.bulkAcks.dispatch(handlers, { kind: 'frame' as const, topic: frame.topic, seq: frame.seq, time: frame.time, frame, replay });
+    const handlers = this.bulk?.topics.has(frame.topic) ? [...(this.handlers.get(frame.topic) ?? [])] : [];
+    const borrowers = this.borrowers.get(frame.topic);
+    const { buffer } = frame.data;
+    // Nobody keeps it (every handler borrows, or none is left): back to the worker once they are done.
+    const giveBack = buffer instanceof ArrayBuffer && handlers.every((handler) => borrowers?.has(handler)) ? () => this.bulk?.giveBack(buffer) : undefined;
+    this.bulkAcks.dispatch(handlers, { kind: 'frame' as const, topic: frame.topic, seq: frame.seq, time: frame.time, frame, replay }, true, giveBack);
   }
 
   subscribe<Name extends string>(topic: Name, handler: TopicHandler<TopicPayload<Map, Name>>, options: SubscribeOptions = {}): () => void {
@@ -494,13 +512,22 @@ class Client<Map> implements RelayClient<Map> {
     }
     const erased = handler as TopicHandler<never>;
     set.add(erased);
+    // The same handler subscribed again: its newest options say whether it borrows.
+    if (options.borrowFrames === true) {
+      let borrowing = this.borrowers.get(topic);
+      if (borrowing === undefined) this.borrowers.set(topic, (borrowing = new Set()));
+      borrowing.add(erased);
+    } else this.borrowers.get(topic)?.delete(erased);
     // Not announced yet: `topics` will bring it, and we subscribe then.
     if (first && this.isReady() && !this.greeting && this.schemaOf.has(topic)) this.sendSubscribe([topic]);
     if (first && !this.greeting && this.bulkWanted && this.binaryTopic(topic) === false) this.moveBinaryToWorker();
     return () => {
       const current = this.handlers.get(topic);
-      if (!current?.delete(erased) || current.size > 0) return;
+      if (!current?.delete(erased)) return;
+      this.borrowers.get(topic)?.delete(erased);
+      if (current.size > 0) return;
       this.handlers.delete(topic);
+      this.borrowers.delete(topic);
       this.views.delete(topic);
       this.acks.restart(topic);
       if (this.bulk?.topics.has(topic)) {

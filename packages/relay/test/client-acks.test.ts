@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { ClientMessage } from '@webmon/protocol';
 import { createRelayClient, type RelayClient, type RelayClientOptions, type TopicEvent, type WebSocketConstructor } from '../src/client.js';
+import { Acknowledger } from '../src/client-acks.js';
 import type { Relay } from '../src/index.js';
 import { cleanup, startRelay, waitFor } from './helpers.js';
 
@@ -198,5 +199,60 @@ describe('relay client acknowledgements', () => {
     await client.ping(); // anything the client sent before the ping is in by now
     expect(received.find((message) => message.type === 'subscribe')).toEqual({ type: 'subscribe', topics: ['state'] });
     expect(received.filter((message) => message.type === 'handled')).toEqual([]);
+  });
+});
+
+describe('Acknowledger: when a value is settled (the moment a borrowed frame is given back)', () => {
+  const infos = [
+    { name: 'image', mode: 'latest' as const, schema: 'array', binary: true },
+    { name: 'events', mode: 'stream' as const, schema: 'events' },
+  ];
+  const acknowledger = (window = 1) => {
+    const sent: string[] = [];
+    const acks = new Acknowledger(window, (topic, seq) => sent.push(`${topic}#${seq}`));
+    acks.connected('1.6.0', infos);
+    return { acks, sent };
+  };
+  type Handler = Parameters<Acknowledger['dispatch']>[0] extends Iterable<infer H> ? H : never;
+
+  it('settles a value once, with its acknowledgement, after every handler and every defer is done', () => {
+    const { acks, sent } = acknowledger();
+    const settled: string[] = [];
+    const holds: (() => void)[] = [];
+    const handlers: Handler[] = [(event) => void holds.push(event.defer()), (event) => void holds.push(event.defer())];
+    acks.dispatch(handlers, { topic: 'image', seq: 4 }, true, () => settled.push(`settled, acks ${sent.join(' ')}`));
+    expect(settled).toEqual([]);
+    holds[0]!();
+    holds[0]!();
+    expect(settled).toEqual([]);
+    holds[1]!();
+    expect(settled).toEqual(['settled, acks image#4']);
+  });
+
+  it('settles values that are never acknowledged (a stream topic, no window) when their handlers are done, defer included', async () => {
+    for (const [window, topic] of [[1, 'events'], [0, 'image']] as const) {
+      const { acks, sent } = acknowledger(window);
+      let settled = 0;
+      let hold: (() => void) | undefined;
+      acks.dispatch([(event) => void (hold = event.defer())], { topic, seq: 1 }, true, () => (settled += 1));
+      expect(settled).toBe(0);
+      hold!();
+      expect(settled).toBe(1);
+      let finish: (() => void) | undefined;
+      acks.dispatch([() => new Promise<void>((resolve) => (finish = resolve))], { topic, seq: 2 }, true, () => (settled += 1));
+      await sleep(1);
+      expect(settled).toBe(1);
+      finish!();
+      await sleep(1);
+      expect(settled).toBe(2);
+      expect(sent).toEqual([]);
+    }
+  });
+
+  it('settles a value that reached no handler at once', () => {
+    const { acks } = acknowledger();
+    let settled = 0;
+    acks.dispatch([], { topic: 'image', seq: 2 }, true, () => (settled += 1));
+    expect(settled).toBe(1);
   });
 });

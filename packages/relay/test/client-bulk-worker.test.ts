@@ -105,6 +105,38 @@ describe('relay client with a bulk worker, in Chromium', () => {
     await page.close();
   });
 
+  it('gives a borrowed frame\'s buffer back to the worker once the page\'s handler is done with it (borrowFrames), and not before', async () => {
+    const { page, relay } = await start('hold=1&borrow=1');
+    await bothSubscribed(relay);
+    const bulkPage = (): Promise<{ detached: boolean[]; firsts: number[] }> =>
+      page.evaluate(() => {
+        const { bulkPage } = globalThis as unknown as { bulkPage: BulkPageState };
+        return { detached: bulkPage.detached(), firsts: bulkPage.frames.map((received) => received.first) };
+      });
+    relay.publishFrame('image', { dtype: 'float32', shape: [64, 64] }, new Float32Array(64 * 64).fill(1));
+    await until(async () => ((await state(page)).frames.length === 1 ? true : undefined), 'the first frame');
+    // Held (`defer`): the page may still read it.
+    expect((await bulkPage()).detached).toEqual([false]);
+    expect(await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage.release())).toBe(true);
+    await until(async () => ((await bulkPage()).detached[0] === true ? true : undefined), 'the first frame given back');
+    relay.publishFrame('image', { dtype: 'float32', shape: [64, 64] }, new Float32Array(64 * 64).fill(2));
+    await until(async () => ((await state(page)).frames.length === 2 ? true : undefined), 'the frame after it');
+    expect(await bulkPage()).toEqual({ detached: [true, false], firsts: [1, 2] });
+    expect((await state(page)).errors).toEqual([]);
+    await page.close();
+  });
+
+  it('leaves a frame on the page when its handler did not say it borrows it', async () => {
+    const { page, relay } = await start();
+    await bothSubscribed(relay);
+    for (let value = 1; value <= 2; value++) {
+      relay.publishFrame('image', { dtype: 'float32', shape: [64, 64] }, new Float32Array(64 * 64).fill(value));
+      await until(async () => ((await state(page)).frames.length === value ? true : undefined), `frame ${value}`);
+    }
+    expect(await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage.detached())).toEqual([false, false]);
+    await page.close();
+  });
+
   it('sets a view through the worker: the frames that follow are reduced', async () => {
     const { page, relay } = await start();
     await bothSubscribed(relay);

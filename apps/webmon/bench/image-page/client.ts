@@ -9,7 +9,9 @@
  * (`{time}`, ms, the same machine clock) and records put → page for each message (`smallLatencies`);
  * `?topic=` (empty) subscribes to that small topic alone. `?bulk=worker` creates the client with `bulkWorker`
  * (`@webmon/relay`): the image topic on a connection of its own in a dedicated worker, which moves each
- * frame's bytes to the page and acknowledges it when the page has handled it.
+ * frame's bytes to the page and acknowledges it when the page has handled it. `?borrow=1` subscribes to the
+ * image topic with `borrowFrames` (as webmon's topics and explorer pages do): the page keeps nothing of a
+ * frame once its handler returned, so through the bulk worker each buffer goes back to the worker then.
  */
 import { createRelayClient } from '@webmon/relay/client';
 
@@ -95,4 +97,4 @@ if (topic) client.subscribe(topic, (event) => {
   const payload = event.payload as { time: number; data: string };
   const bytes = decodeBase64(payload.data);
   record(payload.time, new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4), event.replay);
-}, options);
+}, { ...options, borrowFrames: query.get('borrow') === '1' });

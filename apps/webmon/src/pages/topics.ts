@@ -121,7 +121,8 @@ export const page = definePage({
         row.values = info.mode === 'stream' ? [...row.values, text].slice(-STREAM_ROWS) : [text];
         row.dirty = true;
         schedule();
-      });
+        // A frame is only described (its text kept, not its bytes): its buffer may go back at once.
+      }, { borrowFrames: true });
       schedule();
     };
 

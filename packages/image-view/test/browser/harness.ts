@@ -71,6 +71,17 @@ const harness = {
     return { outcome, kept: data.length === spec.data.length && data.buffer.byteLength > 0 };
   },
 
+  /**
+   * Shows a float32 frame, then takes its buffer away once `show()` settled (moved elsewhere, as a host that
+   * gives frames back does): the view must draw on without it. Says whether the buffer was detached.
+   */
+  async showThenTakeBack(id: string, spec: FrameSpec): Promise<{ outcome: ShowOutcome; detached: boolean }> {
+    const data = new Float32Array(spec.data);
+    const outcome = await entry(id).view.show({ data, shape: spec.shape, dtype: 'float32', meta: spec.meta });
+    structuredClone(data.buffer, { transfer: [data.buffer] });
+    return { outcome, detached: data.byteLength === 0 };
+  },
+
   /** Two frames at once: the first is replaced before it is drawn. */
   async showTwo(id: string, first: FrameSpec, second: FrameSpec): Promise<ShowOutcome[]> {
     const make = (spec: FrameSpec) => ({ data: new ARRAYS[spec.dtype](spec.data), shape: spec.shape, dtype: spec.dtype, view: spec.view, meta: spec.meta });

@@ -28,7 +28,10 @@ export function createPageContext(page: Page, client: PageHostClient, connection
         if (signal.aborted) return undefined;
         const info: DataInfo = { seq: event.seq, time: event.time, replayed: event.replay, defer: event.defer };
         return (onData as (payload: unknown, info: DataInfo) => unknown)(event.kind === 'frame' ? event.frame : event.payload, info);
-      }, options.view === undefined ? undefined : { view: options.view });
+      }, {
+        ...(options.view === undefined ? {} : { view: options.view }),
+        ...(options.borrowFrames === true ? { borrowFrames: true } : {}),
+      });
       subscribed.set(topic, (subscribed.get(topic) ?? 0) + 1);
       let done = false;
       const release = (): void => {

@@ -2,7 +2,9 @@
  * Test page for the relay client's bulk worker: a client with `bulkWorker` (`#worker=` picks the script's
  * URL) subscribed to the binary topic `image` and the JSON stream `small` (`#small=later`: `image` alone until
  * the test calls `bulkPage.subscribeSmall()`). `#hold=1` holds each frame's
- * acknowledgement (`defer`) until the test calls `bulkPage.release()`.
+ * acknowledgement (`defer`) until the test calls `bulkPage.release()`. `#borrow=1` subscribes to `image` with
+ * `borrowFrames`; either way the page keeps each frame's `data`, and `bulkPage.detached()` says which are
+ * detached now (their buffer given back to the worker).
  */
 import { createRelayClient } from '../../src/client.js';
 
@@ -16,11 +18,14 @@ export interface BulkPageState {
   subscribeSmall(): void;
   /** Drops the page's subscription to `small`. */
   unsubscribeSmall(): void;
+  /** Per frame received, whether its `data` is detached now. */
+  detached(): boolean[];
 }
 
 // Options in the fragment: the test server serves `/` only, without a query.
 const query = new URLSearchParams(location.hash.slice(1));
 const held: (() => void)[] = [];
+const kept: ArrayBufferView[] = [];
 let dropSmall: (() => void) | undefined;
 const client = createRelayClient({ url: `ws://${location.host}/ws`, bulkWorker: query.get('worker') ?? '/bulk-worker.js', payloadValidators: {} });
 const state: BulkPageState = {
@@ -39,6 +44,7 @@ const state: BulkPageState = {
     });
   },
   unsubscribeSmall: () => dropSmall?.(),
+  detached: () => kept.map((data) => data.byteLength === 0),
 };
 client.onError((error) => state.errors.push(error.code));
 if (query.get('small') !== 'later') state.subscribeSmall();
@@ -46,6 +52,7 @@ client.subscribe('image', (event) => {
   if (event.kind !== 'frame') return;
   const { data, shape, view } = event.frame;
   state.frames.push({ seq: event.seq, first: Number((data as Float32Array)[0]), length: (data as Float32Array).length, shape: [...shape], view: view ?? null, replay: event.replay });
+  kept.push(data);
   if (query.get('hold') === '1') held.push(event.defer());
-});
+}, { borrowFrames: query.get('borrow') === '1' });
 (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage = state;
