@@ -6,6 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { SUBPROTOCOL, encodeFrame } from '@webmon/protocol';
 import { bundleBrowserEntry, launchChromium, servePage, type PageServer } from '@webmon/test-chromium';
 import { createRelay, type Relay, type RelayOptions } from '../src/index.js';
 import type { BulkPageState } from './bulk-page/page.js';
@@ -215,6 +217,42 @@ describe('relay client with a bulk worker, in Chromium', () => {
     expect((await state(page)).small).toEqual([{ n: 4 }]);
     expect(relay.stats().clients).toHaveLength(1);
     await page.close();
+  });
+
+  it('reports a server\'s malformed frames on the worker\'s connection as the page\'s connection would, and takes the next good one', async () => {
+    // A server that breaks the protocol on the worker's connection only (a real socket, not the relay).
+    site = await servePage(pageScript, { scripts: { '/bulk-worker.js': workerScript } });
+    const server = new WebSocketServer({ server: site.server, handleProtocols: () => SUBPROTOCOL });
+    const frameOf = (seq: number, value: number) => encodeFrame({ topic: 'image', seq, time: 1, dtype: 'float32', shape: [2, 2] }, new Float32Array(4).fill(value));
+    server.on('connection', (socket) => {
+      const topics = [{ name: 'image', mode: 'latest', schema: 'webmon.v1/array', binary: true }, { name: 'small', mode: 'stream', schema: 'webmon.v1/json' }];
+      socket.send(JSON.stringify({ type: 'hello', protocol: SUBPROTOCOL, version: '1.2.0', sessionId: 's1', topics, time: 1 }));
+      socket.on('message', (data, isBinary) => {
+        const message = isBinary ? undefined : (JSON.parse(String(data)) as { type: string; topics?: string[] });
+        if (message?.type !== 'subscribe') return;
+        if (message.topics?.includes('small')) socket.send(JSON.stringify({ type: 'data', topic: 'small', seq: 0, time: 1, payload: { n: 1 } }));
+        if (!message.topics?.includes('image')) return;
+        const good = frameOf(0, 5);
+        socket.send(good.subarray(0, good.length - 1)); // truncated
+        socket.send(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)); // not a frame at all
+        socket.send(frameOf(1, 7));
+      });
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${site.url}#`);
+      await until(async () => ((await state(page)).frames.length === 1 ? true : undefined), 'the good frame after the bad ones');
+      const { frames, small, errorMessages } = await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage);
+      expect(frames.map(({ first, seq }) => ({ first, seq }))).toEqual([{ first: 7, seq: 1 }]);
+      expect(small).toEqual([{ n: 1 }]);
+      // Both came through the worker (its messages say so) and it kept its connection: no fall-back.
+      expect(errorMessages).toEqual([expect.stringMatching(/^bulk worker: binary frame: /), expect.stringMatching(/^bulk worker: binary frame: not a webmon frame/)]);
+      expect(server.clients.size).toBe(2);
+      await page.close();
+    } finally {
+      for (const socket of server.clients) socket.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('after a server restart both connections come back: the worker reconnects and subscribes again, and frames flow through it', async () => {

@@ -12,6 +12,8 @@ export interface BulkPageState {
   frames: { seq: number; first: number; length: number; shape: number[]; view: unknown; replay: boolean }[];
   small: unknown[];
   errors: string[];
+  /** The reported errors' messages, in the same order as `errors`. */
+  errorMessages: string[];
   release(): boolean;
   setView(view: unknown): Promise<string>;
   /** Subscribes to `small` (with `#small=later` the page starts with `image` alone). */
@@ -32,6 +34,7 @@ const state: BulkPageState = {
   frames: [],
   small: [],
   errors: [],
+  errorMessages: [],
   release: () => {
     const done = held.shift();
     done?.();
@@ -46,7 +49,10 @@ const state: BulkPageState = {
   unsubscribeSmall: () => dropSmall?.(),
   detached: () => kept.map((data) => data.byteLength === 0),
 };
-client.onError((error) => state.errors.push(error.code));
+client.onError((error) => {
+  state.errors.push(error.code);
+  state.errorMessages.push(error.message);
+});
 if (query.get('small') !== 'later') state.subscribeSmall();
 client.subscribe('image', (event) => {
   if (event.kind !== 'frame') return;
