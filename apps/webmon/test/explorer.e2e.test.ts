@@ -82,6 +82,28 @@ describe('/explorer on both napari modes, in Chromium', () => {
     expect(await page.locator('[data-source="n05"]').getAttribute('data-state')).toBe('connected');
   });
 
+  it('holds a closed image card\'s newest frame until it is opened: nothing more comes meanwhile, and it is drawn on opening', async () => {
+    // Its frames are borrowed (their buffers go back to the bulk worker once shown): the one a closed card
+    // has yet to show must stay, and so must its acknowledgement, or it would be gone by the time the card opens.
+    const card = topic('n05.image');
+    const drawn = async (): Promise<number> => Number(await card.locator('[data-role="image"]').getAttribute('data-drawn'));
+    await expect.poll(drawn, { timeout: 30_000 }).toBeGreaterThan(1);
+    await card.locator('summary').first().click();
+    expect(await card.evaluate((element) => (element as HTMLDetailsElement).open)).toBe(false);
+    const closedAt = await count('n05.image');
+    // 10 frames a second are published meanwhile; the card holds one, so at most one more arrives.
+    await page.waitForTimeout(1500);
+    const whileClosed = await count('n05.image');
+    expect(whileClosed - closedAt).toBeLessThanOrEqual(1);
+    const drawnClosed = await drawn();
+    await card.locator('summary').first().click();
+    await expect.poll(drawn, { timeout: 10_000 }).toBeGreaterThan(drawnClosed);
+    await expect.poll(() => count('n05.image'), { timeout: 10_000 }).toBeGreaterThan(whileClosed + 3);
+    const shot = await canvasPixels(page, '[data-topic="n05.image"] canvas');
+    expect(shot.lit).toBeGreaterThan(0.2);
+    expect(await card.locator('.wx-image-box').isHidden()).toBe(false);
+  });
+
   it('keeps a node the user closed closed while its value keeps changing', async () => {
     const root = topic('napari.frame_time').locator('.json-node[data-path=""]').first();
     await root.locator(':scope > .json-line > .json-toggle').click();
