@@ -87,6 +87,17 @@ async function mismatches(id: string, decoded: readonly number[], limits: Contra
   return wrong;
 }
 
+/** Switches view `id` to 'auto' limits and the viridis map, waits for the redraw, and returns the limits it took. */
+async function autoViridis(id: string): Promise<ContrastLimits> {
+  const draws = await page.evaluate((i) => window.iv.draws(i), id);
+  await page.evaluate((i) => {
+    window.iv.call(i, 'setContrastLimits', 'auto');
+    window.iv.call(i, 'setColormap', 'viridis');
+  }, id);
+  await page.evaluate(([i, n]) => window.iv.drawn(i, n), [id, draws] as const);
+  return (await page.evaluate((i) => window.iv.readOut(i), id)).limits;
+}
+
 const float32Frame: FrameSpec = { dtype: 'float32', shape: [ROWS, COLS], data: values, meta: { contrast_limits: [0.1, 0.9], colormap: 'magma' } };
 
 /** A uint view of `values` as the relay codes it: value = code × scale + offset, the top code for NaN. */
@@ -129,13 +140,7 @@ describe('the picture', () => {
     await create('a', { contrastLimits: [0, 0.5], colormap: 'gray' });
     await show('a', float32Frame);
     expect(await mismatches('a', values.map(Math.fround), [0, 0.5], 'gray')).toEqual([]);
-    const draws = await page.evaluate(() => window.iv.draws('a'));
-    await page.evaluate(() => {
-      window.iv.call('a', 'setContrastLimits', 'auto');
-      window.iv.call('a', 'setColormap', 'viridis');
-    });
-    await page.evaluate(([i, n]) => window.iv.drawn(i, n), ['a', draws] as const);
-    const { limits } = await page.evaluate(() => window.iv.readOut('a'));
+    const limits = await autoViridis('a');
     // 0.5–99.5 percentiles of the frame's values, as the rule computes them.
     expect(limits).toEqual(autoContrast(Float32Array.from(values)));
     expect(limits[0]).toBeLessThan(0.05);
@@ -152,13 +157,7 @@ describe('frames given back once shown', () => {
     await create('a', { renderer });
     expect(await page.evaluate(([i, s]) => window.iv.showThenTakeBack(i, s), ['a', float32Frame] as const)).toEqual({ outcome: 'drawn', detached: true });
     expect(await mismatches('a', values.map(Math.fround), [0.1, 0.9], 'magma')).toEqual([]);
-    const draws = await page.evaluate(() => window.iv.draws('a'));
-    await page.evaluate(() => {
-      window.iv.call('a', 'setContrastLimits', 'auto');
-      window.iv.call('a', 'setColormap', 'viridis');
-    });
-    await page.evaluate(([i, n]) => window.iv.drawn(i, n), ['a', draws] as const);
-    const { limits } = await page.evaluate(() => window.iv.readOut('a'));
+    const limits = await autoViridis('a');
     // The samples were taken before the buffer went: the same limits as from the frame itself.
     expect(limits).toEqual(autoContrast(Float32Array.from(values)));
     expect(await mismatches('a', values.map(Math.fround), limits, 'viridis', 4)).toEqual([]);
