@@ -128,8 +128,8 @@ describe('relay client with a bulk worker, in Chromium', () => {
     await page.close();
   });
 
-  it('leaves a frame on the page when its handler did not say it borrows it', async () => {
-    const { page, relay } = await start();
+  it.each([['its handler did not say it borrows it', ''], ['one of its two handlers did not', 'borrow=mixed']])('leaves a frame on the page when %s', async (_case, query) => {
+    const { page, relay } = await start(query);
     await bothSubscribed(relay);
     for (let value = 1; value <= 2; value++) {
       relay.publishFrame('image', { dtype: 'float32', shape: [64, 64] }, new Float32Array(64 * 64).fill(value));

@@ -3,7 +3,7 @@
  * URL) subscribed to the binary topic `image` and the JSON stream `small` (`#small=later`: `image` alone until
  * the test calls `bulkPage.subscribeSmall()`). `#hold=1` holds each frame's
  * acknowledgement (`defer`) until the test calls `bulkPage.release()`. `#borrow=1` subscribes to `image` with
- * `borrowFrames`; either way the page keeps each frame's `data`, and `bulkPage.detached()` says which are
+ * `borrowFrames` (`#borrow=mixed`: and a second handler without it); either way the page keeps each frame's `data`, and `bulkPage.detached()` says which are
  * detached now (their buffer given back to the worker).
  */
 import { createRelayClient } from '../../src/client.js';
@@ -60,5 +60,7 @@ client.subscribe('image', (event) => {
   state.frames.push({ seq: event.seq, first: Number((data as Float32Array)[0]), length: (data as Float32Array).length, shape: [...shape], view: view ?? null, replay: event.replay });
   kept.push(data);
   if (query.get('hold') === '1') held.push(event.defer());
-}, { borrowFrames: query.get('borrow') === '1' });
+}, { borrowFrames: query.get('borrow') === '1' || query.get('borrow') === 'mixed' });
+// `#borrow=mixed`: a second handler that does not say it borrows (it could keep the frame).
+if (query.get('borrow') === 'mixed') client.subscribe('image', () => undefined);
 (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage = state;
