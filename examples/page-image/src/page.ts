@@ -183,7 +183,8 @@ export const page = definePage({
         // The source's time stamp of the frame drawn: the same in a replay as when it was live (seq is not).
         root.dataset['drawnTime'] = String(frame.time);
       }).finally(done);
-    }, { view: initial });
+      // Borrowed: nothing of the frame's buffer is kept once it is shown (the image view reads none of it after).
+    }, { view: initial, borrowFrames: true });
 
     dtypeSelect.addEventListener('change', () => view.setViewDtype(dtype()), { signal: context.signal });
     colormapSelect.addEventListener('change', () => {
