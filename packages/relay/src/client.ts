@@ -219,7 +219,7 @@ export interface SubscribeOptions {
    * handler of the topic borrows and the frame came through the bulk worker (`bulkWorker`), the client then
    * gives the buffer back to the worker: `frame.data`, and every view of its buffer, is detached on the page
    * from that moment. Why: a frame moved in from a worker is freed by the page's garbage collector, late
-   * and all at once. Measured (webmon's `bench:image`, 4 MiB frames at 60 Hz), that was one sweep of 50–60 ms
+   * and all at once. Measured (webmon's `bench:image`, 4 MiB frames at 60 Hz), that was one sweep of 50–62 ms
    * on the page's main thread every ~8 s, and the page's small messages waited behind it. Given back, the
    * worker's thread frees them instead. Copy what you keep (or keep frames, and leave this unset). Frames on
    * the page's own connection are not detached. @default false
