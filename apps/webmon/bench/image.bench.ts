@@ -29,7 +29,8 @@
  *    then run 1's page again with the writer at BENCH_IMAGE_FAST_HZ (240), faster than that, so that the
  *    page, not the writer, sets the rate: webmon's full-resolution page against that ceiling.
  * 5. a page CPU-throttled 4× (DevTools protocol `Emulation.setCPUThrottlingRate`) beside an unthrottled
- *    page on the same topic, and that unthrottled page alone first, then beside an idle throttled tab
+ *    page on the same topic (at full resolution, then in the view the image page asks for by default), and
+ *    that unthrottled page alone first, then beside an idle throttled tab
  *    (the throttling's own CPU): the slow page's age against its own frame interval, the other page's Hz
  *    and age against itself alone and beside the idle throttled tab;
  * 6. fairness in Chromium: a `frame_time`-like stream (60 Hz, its publish wall time inside) on a page
@@ -41,7 +42,7 @@
  * The webmon pages of every group take the image as BENCH_IMAGE_BULK says (default: the bulk worker).
  * Environment: BENCH_IMAGE_RUNS (main,throttled,fairness: which of the groups above to run: main = 1–4; views = the view mode runs of 1 alone;
  * ceiling = 4 alone; bulk = the full-resolution page on one connection and on the bulk worker, interleaved rounds),
- * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
+ * BENCH_IMAGE_THROTTLE (4), BENCH_IMAGE_THROTTLED_MODES (full,view: the throttled group at full resolution, then in the image page's default view), BENCH_IMAGE_SECONDS (8) per run, BENCH_IMAGE_WARMUP_SECONDS (3), BENCH_IMAGE_HZ (60),
  * BENCH_IMAGE_SIZE (1024), BENCH_IMAGE_VIEW (800: the view mode's canvas edge), BENCH_IMAGE_VIEW_DTYPES (float32,uint16,uint8: one view-mode run per dtype), BENCH_IMAGE_VIEW_WINDOWS (1: the credit windows, one view-mode run each per dtype), BENCH_IMAGE_CHUNK_KIB and
  * BENCH_IMAGE_BULK_WINDOW_KIB, BENCH_IMAGE_BESIDE_SMALL_KIB (the relay's `chunkBytes` / `bulkWindowBytes` /
  * `bulkWindowBesideSmallBytes` for pages that take chunks, protocol 1.5; default: the relay's),
@@ -119,6 +120,17 @@ const THROTTLE = Number(process.env['BENCH_IMAGE_THROTTLE'] ?? 4);
 const TRACE_PREFIX = process.env['BENCH_IMAGE_TRACE'];
 /** Enough to see the page's main thread task by task: message handling, script, garbage collection. */
 const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'toplevel', 'v8', 'v8.gc'];
+/**
+ * The throttled group's modes, in order (BENCH_IMAGE_THROTTLED_MODES, default `full,view`): `full` = every
+ * frame at full resolution; `view` = what the image page asks for by default, an area view the size of its
+ * canvas (BENCH_IMAGE_VIEW², float32); `view:uint8` etc. the same view in another dtype.
+ */
+const THROTTLED_MODES = (process.env['BENCH_IMAGE_THROTTLED_MODES'] ?? 'full,view').split(',').map((mode) => {
+  if (mode === 'full') return { name: 'full resolution', query: '' };
+  const [kind, dtype = 'float32'] = mode.split(':');
+  if (kind === 'view') return { name: `view mode (${VIEW_EDGE}² canvas, area view, ${dtype}${dtype === 'float32' ? ": the image page's default" : ''})`, query: `&view=${VIEW_EDGE}&dtype=${dtype}` };
+  throw new Error(`BENCH_IMAGE_THROTTLED_MODES: unknown mode ${mode} (full, view, view:<dtype>)`);
+});
 const GROUPS = new Set((process.env['BENCH_IMAGE_RUNS'] ?? 'main,throttled,fairness').split(','));
 
 interface Sample {
@@ -196,8 +208,8 @@ function tableRow(r: Result): string {
 }
 
 /** Printed as soon as measured (a later run, e.g. the base64 baseline on a loaded machine, can take minutes). */
-function reportThrottled({ alone, besideIdle, slow, beside }: { alone: Result; besideIdle: Result; slow: Result; beside: Result }): void {
-  console.log([TABLE_HEADER, ...[alone, besideIdle, slow, beside].map(tableRow)].join('\n'));
+function reportThrottled({ mode, alone, besideIdle, slow, beside }: { mode: string; alone: Result; besideIdle: Result; slow: Result; beside: Result }): void {
+  console.log([`throttled group, ${mode}:`, TABLE_HEADER, ...[alone, besideIdle, slow, beside].map(tableRow)].join('\n'));
   const interval = 1000 / slow.receivedHz;
   console.log(`page CPU-throttled ${THROTTLE}×: age p99 / (2 × its frame interval) = ${fixed(slow.p99 / (2 * interval), 2)} (goal ≤ 1: ${slow.p99 <= 2 * interval ? 'met' : 'NOT met'}); ` +
     `${fixed(slow.receivedHz)} Hz, interval ${fixed(interval)} ms, age p50 ${fixed(slow.p50)} / p99 ${fixed(slow.p99)} ms ` +
@@ -621,30 +633,35 @@ async function main(): Promise<void> {
     if (GROUPS.has('main')) legacy = await inBrowser('same, page never acknowledges (1.1 client)', BINARY_TOPIC, ringFrames, '&window=0');
 
     if (GROUPS.has('throttled')) {
-      // A CPU-throttled page beside an unthrottled one on the same topic, and that unthrottled page alone
-      // first (same run, same writer): does the slow page keep its frames young, and cost the other nothing?
-      const [alone] = await pagesTogether([{ name: 'unthrottled page alone (baseline)', query: `topic=${BINARY_TOPIC}` }], ringFrames);
-      // Chromium's CPU throttling on Linux spins the throttled renderer's main thread in a signal handler
-      // (third_party/blink/renderer/platform/scheduler/common/thread_cpu_throttler.cc): a 4× throttled tab
-      // burns most of a core whatever it does, and on two cores that alone slows every other page. So the
-      // unthrottled page is also measured beside a throttled tab that takes nothing (about:blank): what
-      // webmon's delivery to the slow page costs the other page is the difference between those two.
-      const idle = await openPageAt(browser, 'about:blank');
-      let besideIdle: Result | undefined;
-      try {
-        await idle.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
-        [besideIdle] = await pagesTogether([{ name: `unthrottled page beside an idle tab throttled ${THROTTLE}×`, query: `topic=${BINARY_TOPIC}` }], ringFrames);
-      } finally {
-        await idle.close();
+      // Each mode in turn: full resolution (4 MiB frames), then the view the image page asks for by default
+      // (its canvas's size, float32): the same four windows each.
+      for (const mode of THROTTLED_MODES) {
+        const query = `topic=${BINARY_TOPIC}${mode.query}`;
+        // A CPU-throttled page beside an unthrottled one on the same topic, and that unthrottled page alone
+        // first (same run, same writer): does the slow page keep its frames young, and cost the other nothing?
+        const [alone] = await pagesTogether([{ name: `unthrottled page alone (baseline), ${mode.name}`, query }], ringFrames);
+        // Chromium's CPU throttling on Linux spins the throttled renderer's main thread in a signal handler
+        // (third_party/blink/renderer/platform/scheduler/common/thread_cpu_throttler.cc): a 4× throttled tab
+        // burns most of a core whatever it does, and on two cores that alone slows every other page. So the
+        // unthrottled page is also measured beside a throttled tab that takes nothing (about:blank): what
+        // webmon's delivery to the slow page costs the other page is the difference between those two.
+        const idle = await openPageAt(browser, 'about:blank');
+        let besideIdle: Result | undefined;
+        try {
+          await idle.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
+          [besideIdle] = await pagesTogether([{ name: `unthrottled page beside an idle tab throttled ${THROTTLE}×`, query }], ringFrames);
+        } finally {
+          await idle.close();
+        }
+        const [slow, beside] = await pagesTogether(
+          [
+            { name: `page CPU-throttled ${THROTTLE}× (DevTools protocol)`, query, throttle: THROTTLE },
+            { name: 'unthrottled page beside it', query },
+          ],
+          ringFrames,
+        );
+        if (alone && besideIdle && slow && beside) reportThrottled({ mode: mode.name, alone, besideIdle, slow, beside });
       }
-      const [slow, beside] = await pagesTogether(
-        [
-          { name: `page CPU-throttled ${THROTTLE}× (DevTools protocol)`, query: `topic=${BINARY_TOPIC}`, throttle: THROTTLE },
-          { name: 'unthrottled page beside it', query: `topic=${BINARY_TOPIC}` },
-        ],
-        ringFrames,
-      );
-      if (alone && besideIdle && slow && beside) reportThrottled({ alone, besideIdle, slow, beside });
     }
 
     // Fairness in Chromium: a frame_time-like stream (60 Hz, publish wall time inside) on a page alone,

@@ -2,7 +2,8 @@
  * The page `test/live.e2e.test.ts` opens through webmon (`--page`): it subscribes to the simulator's
  * binary image topic and to `napari.frame_time`, and records what arrived, in which order and when
  * (`globalThis.liveProbe`). Image frames are acknowledged when the handler returns (page-kit's default,
- * credit window 1). `?image=0` / `?frameTime=0` leave a topic out.
+ * credit window 1), and borrowed (`borrowFrames`, as webmon's own pages take them: the page keeps nothing
+ * of a frame once handled). `?image=0` / `?frameTime=0` leave a topic out.
  */
 import { definePage } from '@webmon/page-kit';
 import type { DecodedFrame } from '@webmon/protocol';
@@ -36,7 +37,7 @@ export const page = definePage({
         if (data instanceof Float32Array) for (let i = 0; i < data.length; i += 16) sum += data[i]!;
         state.checksum += sum;
         if (!info.replayed) state.events.push({ topic: 'image', seq: info.seq, at, handled: now() });
-      });
+      }, { borrowFrames: true });
     }
     if (query.get('frameTime') !== '0') {
       context.subscribe('napari.frame_time', (payload, info) => {
