@@ -197,6 +197,13 @@ export interface RelayClientOptions {
    * @default none: every topic on the page's connection
    */
   bulkWorker?: string | URL;
+  /**
+   * How long the bulk worker stays once it has no topic left (the page dropped its last topic that is not
+   * binary, or its last binary one) before it is closed, its connection with it: each connection takes one
+   * of the server's slots per address. The next binary topic it would take starts a new one. The wait keeps a
+   * page that toggles a topic from opening a connection each time. @default 5000
+   */
+  bulkIdleMs?: number;
   /** Source of randomness for jitter (tests). @default Math.random */
   random?: () => number;
 }
@@ -356,6 +363,8 @@ class Client<Map> implements RelayClient<Map> {
   private bulk: BulkLane | undefined;
   /** A bulk worker may be started (`bulkWorker` given, no injected `WebSocket`, and none has failed yet). */
   private bulkWanted: boolean;
+  /** Closes the bulk worker left without topics (`bulkIdleMs`), unless it gets one first. */
+  private bulkIdleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly bulkAcks: Acknowledger;
   /** (1.5) Reassembles chunked frames; set while the server sends them (asked after its hello). */
   private assembler: ChunkAssembler | undefined;
@@ -394,6 +403,10 @@ class Client<Map> implements RelayClient<Map> {
     if (!Number.isInteger(window) || window < 0 || window > ProtocolLimits.maxWindow) {
       throw new RelayClientError(RelayClientErrorCode.INVALID_OPTIONS, `window must be an integer from 0 to ${ProtocolLimits.maxWindow}, got ${window}`);
     }
+    const idle = options.bulkIdleMs;
+    if (idle !== undefined && !(Number.isFinite(idle) && idle >= 0)) {
+      throw new RelayClientError(RelayClientErrorCode.INVALID_OPTIONS, `bulkIdleMs must be a number of milliseconds ≥ 0, got ${idle}`);
+    }
     this.acks = new Acknowledger(window, (topic, seq) => {
       if (this.isReady()) this.sendMessage({ type: 'handled', topic, seq });
     });
@@ -404,6 +417,7 @@ class Client<Map> implements RelayClient<Map> {
 
   /** Started with the first binary topic subscribed: a page without one opens no second connection. */
   private startBulk(): BulkLane | undefined {
+    this.keepBulk();
     const script = this.options.bulkWorker;
     if (this.bulk !== undefined || !this.bulkWanted || script === undefined) return this.bulk;
     const { url, token, protocols, chunks, maxFrameBytes, backoff, reconnect, commandTimeoutMs, window = 1 } = this.options;
@@ -422,8 +436,27 @@ class Client<Map> implements RelayClient<Map> {
     return this.bulk;
   }
 
+  /** The bulk worker has no topic left: closed after `bulkIdleMs` unless one comes first (`startBulk`). */
+  private bulkMaybeIdle(): void {
+    const lane = this.bulk;
+    if (lane === undefined || lane.topics.size > 0 || this.bulkIdleTimer !== undefined) return;
+    this.bulkIdleTimer = setTimeout(() => {
+      this.bulkIdleTimer = undefined;
+      if (this.bulk !== lane || lane.topics.size > 0) return;
+      this.bulk = undefined;
+      lane.close();
+    }, this.options.bulkIdleMs ?? 5000);
+  }
+
+  private keepBulk(): void {
+    if (this.bulkIdleTimer === undefined) return;
+    clearTimeout(this.bulkIdleTimer);
+    this.bulkIdleTimer = undefined;
+  }
+
   /** The worker is gone: its topics come back to this connection (subscribed now when it is open). */
   private bulkFailed(reason: string): void {
+    this.keepBulk();
     const lane = this.bulk;
     this.bulk = undefined;
     this.bulkWanted = false;
@@ -475,7 +508,7 @@ class Client<Map> implements RelayClient<Map> {
   /**
    * The page dropped its last topic that is not binary: its binary topics come back from the bulk worker to
    * this connection, where a frame is younger (the worker's two thread hops are for pages that have small
-   * messages to protect). The worker stays, idle, for the next small topic.
+   * messages to protect). The worker stays for `bulkIdleMs`, in case the page takes a small topic again.
    */
   private moveBinaryToPage(): void {
     const lane = this.bulk;
@@ -485,6 +518,7 @@ class Client<Map> implements RelayClient<Map> {
       this.bulkAcks.restart(topic);
       lane.unsubscribe(topic);
     }
+    this.bulkMaybeIdle();
     // Not ready: the next hello subscribes them here (no small topic, so none is for the worker).
     if (moving.length > 0 && this.isReady() && !this.greeting) this.sendSubscribe(moving);
   }
@@ -533,6 +567,7 @@ class Client<Map> implements RelayClient<Map> {
       if (this.bulk?.topics.has(topic)) {
         this.bulkAcks.restart(topic);
         this.bulk.unsubscribe(topic);
+        this.bulkMaybeIdle();
         return;
       }
       if (this.isReady() && !this.greeting && this.schemaOf.has(topic)) this.sendMessage({ type: 'unsubscribe', topics: [topic] });
@@ -601,6 +636,7 @@ class Client<Map> implements RelayClient<Map> {
   close(): void {
     if (this.state === 'closed') return;
     clearTimeout(this.reconnectTimer);
+    this.keepBulk();
     this.bulk?.close();
     this.bulk = undefined;
     this.setState('closed');

@@ -178,7 +178,8 @@ describe('relay client with a bulk worker, in Chromium', () => {
     const pageId = pageConnection();
     expect(imageConnection()).not.toBe(pageId);
     await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage.unsubscribeSmall());
-    // The page's own connection takes the image again; the worker's stays open, subscribed to nothing.
+    // The page's own connection takes the image again; the worker's stays open, subscribed to nothing (for
+    // `bulkIdleMs`, 5 s by default: the next test closes it).
     await until(async () => {
       const clients = relay.stats().clients;
       const onPage = clients.some((client) => client.id === pageId && client.subscriptions.includes('image'));
@@ -192,6 +193,28 @@ describe('relay client with a bulk worker, in Chromium', () => {
     await until(async () => ((await state(page)).frames.some((received) => received.first === 5) ? true : undefined), 'a frame through the worker again');
     expect((await state(page)).errors).toEqual([]);
     expect(relay.stats().clients).toHaveLength(2);
+    await page.close();
+  });
+
+  it('closes the worker\'s connection once it has had no topic for bulkIdleMs, and opens a new one for the next', async () => {
+    const { page, relay } = await start('idle=300');
+    await bothSubscribed(relay);
+    const pageId = relay.stats().clients.find((client) => client.subscriptions.includes('small'))?.id;
+    await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage.unsubscribeSmall());
+    // The page's connection alone is left, with the image: the worker's no longer takes a slot of the server's.
+    await until(async () => {
+      const clients = relay.stats().clients;
+      return clients.length === 1 && clients[0]!.id === pageId && clients[0]!.subscriptions.includes('image') ? true : undefined;
+    }, 'the worker\'s connection closed, the image on the page\'s');
+    relay.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(3));
+    await until(async () => ((await state(page)).frames.some((received) => received.first === 3) ? true : undefined), 'a frame on the page connection');
+    await page.evaluate(() => (globalThis as unknown as { bulkPage: BulkPageState }).bulkPage.subscribeSmall());
+    const subscriptions = await bothSubscribed(relay);
+    expect(subscriptions.sort()).toEqual([['image'], ['small']]);
+    expect(relay.stats().clients.find((client) => client.subscriptions.includes('image'))?.id).not.toBe(pageId);
+    relay.publishFrame('image', { dtype: 'float32', shape: [4, 4] }, frame(5));
+    await until(async () => ((await state(page)).frames.some((received) => received.first === 5) ? true : undefined), 'a frame through the new worker');
+    expect((await state(page)).errors).toEqual([]);
     await page.close();
   });
 

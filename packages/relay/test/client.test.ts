@@ -51,6 +51,13 @@ function connect<Map = import('../src/client.js').TopicPayloadMap>(options: Omit
 }
 
 describe('relay client', () => {
+  it('refuses options it cannot use, with RELAY_CLIENT_INVALID_OPTIONS', () => {
+    const url = 'ws://127.0.0.1:9/ws';
+    for (const bad of [{ window: 17 }, { window: -1 }, { bulkIdleMs: -1 }, { bulkIdleMs: Number.NaN }]) {
+      expect(() => connect({ url, ...bad }), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: 'RELAY_CLIENT_INVALID_OPTIONS' }));
+    }
+  });
+
   it('subscribes with typed payloads, gets the snapshot, then live data', async () => {
     const { relay, url } = await startRelay({ topics });
     relay.publish('demo.state', { layers: { '1': {} } });

@@ -4,7 +4,7 @@
  * the test calls `bulkPage.subscribeSmall()`). `#hold=1` holds each frame's
  * acknowledgement (`defer`) until the test calls `bulkPage.release()`. `#borrow=1` subscribes to `image` with
  * `borrowFrames` (`#borrow=mixed`: and a second handler without it); either way the page keeps each frame's `data`, and `bulkPage.detached()` says which are
- * detached now (their buffer given back to the worker).
+ * detached now (their buffer given back to the worker). `#idle=` sets `bulkIdleMs`.
  */
 import { createRelayClient } from '../../src/client.js';
 
@@ -29,7 +29,8 @@ const query = new URLSearchParams(location.hash.slice(1));
 const held: (() => void)[] = [];
 const kept: ArrayBufferView[] = [];
 let dropSmall: (() => void) | undefined;
-const client = createRelayClient({ url: `ws://${location.host}/ws`, bulkWorker: query.get('worker') ?? '/bulk-worker.js', payloadValidators: {} });
+const idle = query.get('idle');
+const client = createRelayClient({ url: `ws://${location.host}/ws`, bulkWorker: query.get('worker') ?? '/bulk-worker.js', payloadValidators: {}, ...(idle === null ? {} : { bulkIdleMs: Number(idle) }) });
 const state: BulkPageState = {
   frames: [],
   small: [],
