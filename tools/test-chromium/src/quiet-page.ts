@@ -52,6 +52,12 @@ export interface QuietPageOptions {
    * to watch a page a benchmark cannot change, e.g. wrap its WebSocket's message handler.
    */
   initScript?: string;
+  /**
+   * How long a DevTools command (an `evaluate` included) may go unanswered before it is rejected: a page whose
+   * main thread hangs, or a promise it never settles, then fails the bench or test that asked, with the
+   * command's name, instead of holding it until the runner's own timeout. @default 120000
+   */
+  commandTimeoutMs?: number;
 }
 
 /** Opens `url` in a new page of `browser` that playwright does not instrument (see the file's comment). */
@@ -91,14 +97,21 @@ export async function openQuietPage(browser: Browser, url: string, options: Quie
     await cdp.detach().catch(() => undefined);
   };
 
+  const commandTimeoutMs = options.commandTimeoutMs ?? 120_000;
   const send = <T>(method: string, params: Record<string, unknown> = {}): Promise<T> => {
     if (closed) return Promise.reject(new QuietPageError(`${method}: the page is closed`));
     const id = ++nextId;
     return new Promise<T>((resolve, reject) => {
-      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject, method });
+      const timer = setTimeout(() => {
+        if (waiting.delete(id)) reject(new QuietPageError(`${method}: no answer in ${commandTimeoutMs} ms`));
+      }, commandTimeoutMs);
+      const settle = <V>(finish: (value: V) => void) => (value: V) => {
+        clearTimeout(timer);
+        finish(value);
+      };
+      waiting.set(id, { resolve: settle(resolve as (value: unknown) => void), reject: settle(reject), method });
       cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch((error: Error) => {
-        waiting.delete(id);
-        reject(new QuietPageError(`${method}: ${error.message}`));
+        if (waiting.delete(id)) settle(reject)(new QuietPageError(`${method}: ${error.message}`));
       });
     });
   };

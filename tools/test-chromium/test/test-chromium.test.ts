@@ -146,9 +146,9 @@ describe('openQuietPage', () => {
     });
   });
 
-  it('gives typed errors: a throw in the page, a bad command, a wait that times out, a closed page', async () => {
+  it('gives typed errors: a throw in the page, a bad command, a wait that times out, a command never answered, a closed page', async () => {
     await onSite('window.ready = true;', {}, async (server, browser) => {
-      const page = await openQuietPage(browser, server.url);
+      const page = await openQuietPage(browser, server.url, { commandTimeoutMs: 2_000 });
       await page.waitFor('window.ready === true');
       const thrown = await page.evaluate('(() => { throw new Error("boom in quiet page"); })()').catch((caught: unknown) => caught);
       expect(thrown).toBeInstanceOf(QuietPageError);
@@ -156,6 +156,11 @@ describe('openQuietPage', () => {
       expect((thrown as Error).message).toContain('boom in quiet page');
       await expect(page.send('No.suchMethod')).rejects.toThrow(/No\.suchMethod/);
       await expect(page.waitFor('window.never === 1', { timeoutMs: 300, pollMs: 50 })).rejects.toThrow(/waited 300 ms for `window.never === 1` \(last: false\)/);
+      // A promise the page never settles: the command is given up, and the page still answers the next.
+      const hung = await page.evaluate('new Promise(() => {})').catch((caught: unknown) => caught);
+      expect(hung).toBeInstanceOf(QuietPageError);
+      expect((hung as Error).message).toBe('quiet page: Runtime.evaluate: no answer in 2000 ms');
+      expect(await page.evaluate('6 * 7')).toBe(42);
       await page.close();
       await expect(page.evaluate('1')).rejects.toThrow(/closed/);
     });
