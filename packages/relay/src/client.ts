@@ -6,7 +6,6 @@
  */
 import {
   ChunkAssembler,
-  ProtocolLimits,
   SUBPROTOCOL,
   decodeFrame,
   encodeClientMessage,
@@ -27,7 +26,8 @@ import {
 } from '@webmon/protocol';
 import { Acknowledger, versionAtLeast, type Defer } from './client-acks.js';
 import { BulkLane } from './client-bulk.js';
-import type { BackoffOptions, ConnectionState } from './client-connection.js';
+import { invalidClientOption } from './client-options.js';
+import { BACKOFF_DEFAULTS, type BackoffOptions, type ConnectionState } from './client-connection.js';
 
 export type { Defer } from './client-acks.js';
 
@@ -399,14 +399,9 @@ class Client<Map> implements RelayClient<Map> {
     const injected = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (injected === undefined) throw new RelayClientError(RelayClientErrorCode.INVALID_OPTIONS, 'no WebSocket constructor: pass options.WebSocket');
     this.WebSocketClass = injected;
+    const invalid = invalidClientOption(options);
+    if (invalid !== undefined) throw new RelayClientError(RelayClientErrorCode.INVALID_OPTIONS, invalid);
     const window = options.window ?? 1;
-    if (!Number.isInteger(window) || window < 0 || window > ProtocolLimits.maxWindow) {
-      throw new RelayClientError(RelayClientErrorCode.INVALID_OPTIONS, `window must be an integer from 0 to ${ProtocolLimits.maxWindow}, got ${window}`);
-    }
-    const idle = options.bulkIdleMs;
-    if (idle !== undefined && !(Number.isFinite(idle) && idle >= 0)) {
-      throw new RelayClientError(RelayClientErrorCode.INVALID_OPTIONS, `bulkIdleMs must be a number of milliseconds ≥ 0, got ${idle}`);
-    }
     this.acks = new Acknowledger(window, (topic, seq) => {
       if (this.isReady()) this.sendMessage({ type: 'handled', topic, seq });
     });
@@ -720,7 +715,7 @@ class Client<Map> implements RelayClient<Map> {
 
   /** Exponential backoff with jitter, so pages reconnecting after a restart do not arrive in lockstep. */
   private nextDelay(): number {
-    const { initialMs = 250, maxMs = 10_000, factor = 2, jitter = 0.5 } = this.options.backoff ?? {};
+    const { initialMs = BACKOFF_DEFAULTS.initialMs, maxMs = BACKOFF_DEFAULTS.maxMs, factor = BACKOFF_DEFAULTS.factor, jitter = BACKOFF_DEFAULTS.jitter } = this.options.backoff ?? {};
     // A server that announced it is closing will not be back at once: start further along the curve.
     if (this.serverClosing && this.attempt < 2) this.attempt = 2;
     const base = Math.min(maxMs, initialMs * factor ** this.attempt);

@@ -53,9 +53,24 @@ function connect<Map = import('../src/client.js').TopicPayloadMap>(options: Omit
 describe('relay client', () => {
   it('refuses options it cannot use, with RELAY_CLIENT_INVALID_OPTIONS', () => {
     const url = 'ws://127.0.0.1:9/ws';
-    for (const bad of [{ window: 17 }, { window: -1 }, { bulkIdleMs: -1 }, { bulkIdleMs: Number.NaN }]) {
-      expect(() => connect({ url, ...bad }), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: 'RELAY_CLIENT_INVALID_OPTIONS' }));
+    const bad: [Partial<RelayClientOptions>, string][] = [
+      [{ window: 17 }, 'window must be an integer from 0 to 16, got 17'],
+      [{ window: 1.5 }, 'window must be an integer from 0 to 16, got 1.5'],
+      [{ commandTimeoutMs: 0 }, 'commandTimeoutMs must be a number of milliseconds > 0, got 0'],
+      [{ maxFrameBytes: -1 }, 'maxFrameBytes must be a whole number of bytes > 0, got -1'],
+      [{ bulkIdleMs: Number.NaN }, 'bulkIdleMs must be a number of milliseconds ≥ 0, got NaN'],
+      // A backoff of 0 ms, or one that does not grow, would reconnect in a tight loop against a refusing server.
+      [{ backoff: { initialMs: 0 } }, 'backoff.initialMs must be a number of milliseconds > 0, got 0'],
+      [{ backoff: { factor: 0.5 } }, 'backoff.factor must be a number ≥ 1, got 0.5'],
+      [{ backoff: { initialMs: 500, maxMs: 100 } }, 'backoff.maxMs must be a number of milliseconds ≥ backoff.initialMs (250 by default), got 100'],
+      [{ backoff: { jitter: 2 } }, 'backoff.jitter must be a number from 0 to 1, got 2'],
+      [{ backoff: { initialMs: '50' as unknown as number } }, 'backoff.initialMs must be a number of milliseconds > 0, got 50'],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => connect({ url, ...options }), JSON.stringify(options)).toThrow(expect.objectContaining({ code: 'RELAY_CLIENT_INVALID_OPTIONS', message }));
     }
+    // The defaults and the edges pass (the client is closed at once; nothing listens there).
+    connect({ url, window: 0, bulkIdleMs: 0, backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: 0 } }).close();
   });
 
   it('subscribes with typed payloads, gets the snapshot, then live data', async () => {
