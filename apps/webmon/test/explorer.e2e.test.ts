@@ -95,9 +95,14 @@ describe('/explorer on both napari modes, in Chromium', () => {
     await page.waitForTimeout(1500);
     const whileClosed = await count('n05.image');
     expect(whileClosed - closedAt).toBeLessThanOrEqual(1);
+    // Its header says why its count stopped.
+    expect(await card.getAttribute('data-paused')).toBe('true');
+    expect(await card.locator('.wx-topic-meta').textContent()).toContain('paused while closed');
     const drawnClosed = await drawn();
     await card.locator('summary').first().click();
     await expect.poll(drawn, { timeout: 10_000 }).toBeGreaterThan(drawnClosed);
+    expect(await card.getAttribute('data-paused')).toBe('false');
+    expect(await card.locator('.wx-topic-meta').textContent()).not.toContain('paused');
     await expect.poll(() => count('n05.image'), { timeout: 10_000 }).toBeGreaterThan(whileClosed + 3);
     const shot = await canvasPixels(page, '[data-topic="n05.image"] canvas');
     expect(shot.lit).toBeGreaterThan(0.2);

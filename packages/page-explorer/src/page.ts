@@ -119,7 +119,12 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
     card.element.dataset['snapshot'] = String(card.snapshot);
     card.element.dataset['state'] = card.retired ? 'retired' : 'live';
     const log = card.log?.state;
-    const parts = [info.mode, ...(info.binary ? ['binary'] : []), `${card.received} received`, ...(card.snapshot > 0 ? [`${card.snapshot} in snapshot`] : []), ...(log && log.dropped > 0 ? [`${log.dropped} dropped`] : []), ...(card.retired ? ['retired'] : [])];
+    // A closed image card of a `latest` topic holds the frame it has yet to show, and with it the topic's
+    // acknowledgement (see `releaseAcks`): nothing more comes until it is opened, so its count stops. Said
+    // so, rather than leaving a count that looks stalled.
+    const paused = card.image !== undefined && !card.open && !card.retired && info.mode === 'latest' && card.pending !== undefined;
+    card.element.dataset['paused'] = String(paused);
+    const parts = [info.mode, ...(info.binary ? ['binary'] : []), `${card.received} received`, ...(paused ? ['paused while closed'] : []), ...(card.snapshot > 0 ? [`${card.snapshot} in snapshot`] : []), ...(log && log.dropped > 0 ? [`${log.dropped} dropped`] : []), ...(card.retired ? ['retired'] : [])];
     const meta = card.head.querySelector('.wx-topic-meta') as HTMLElement;
     const text = parts.join(' · ');
     if (meta.textContent !== text) meta.textContent = text;
@@ -270,10 +275,9 @@ function mountExplorer(element: HTMLElement, context: PageContext): () => void {
     }
     element.addEventListener('toggle', () => {
       card.open = element.open;
-      if (card.open) {
-        card.dirty = true;
-        schedule();
-      }
+      // Opened: draw what it holds. Closed: its header may now say it is paused.
+      card.dirty = true;
+      schedule();
     });
     // Topics sorted by name within their source: a source's kinds stay together.
     const after = [...cards.values()].filter((other) => other.source === source && other.info.name > info.name).sort((a, b) => (a.info.name < b.info.name ? -1 : 1))[0];
