@@ -684,7 +684,9 @@ class Client<Map> implements RelayClient<Map> {
   private detach(socket: WebSocketLike): void {
     socket.onmessage = null;
     socket.onclose = null;
-    socket.onerror = null;
+    // Kept, as a no-op: closing a socket that is still connecting makes it report an error, and `ws` (Node)
+    // throws one that has no listener, out of the event loop (an uncaught exception in the caller's process).
+    socket.onerror = () => undefined;
     socket.onopen = null;
   }
 

@@ -1,5 +1,6 @@
 /** The browser client, run on `ws` in Node against the real relay. */
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
@@ -69,8 +70,27 @@ describe('relay client', () => {
     for (const [options, message] of bad) {
       expect(() => connect({ url, ...options }), JSON.stringify(options)).toThrow(expect.objectContaining({ code: 'RELAY_CLIENT_INVALID_OPTIONS', message }));
     }
-    // The defaults and the edges pass (the client is closed at once; nothing listens there).
+    // The edges pass (the client is closed at once, still connecting: see the next test).
     connect({ url, window: 0, bulkIdleMs: 0, backoff: { initialMs: 1, maxMs: 1, factor: 1, jitter: 0 } }).close();
+  });
+
+  it('closes while still connecting without throwing out of the event loop (ws reports the aborted handshake as an error)', async () => {
+    // A server that takes the TCP connection and never answers the upgrade: the client stays connecting.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const script = fileURLToPath(new URL('./fixtures/close-while-connecting.ts', import.meta.url));
+      const child = spawn(process.execPath, ['--import', 'tsx', script, `ws://127.0.0.1:${(silent.address() as AddressInfo).port}/ws`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+      child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect({ code, stdout: stdout.trim(), stderr }).toEqual({ code: 0, stdout: 'closed closed', stderr: '' });
+    } finally {
+      silent.close();
+    }
   });
 
   it('subscribes with typed payloads, gets the snapshot, then live data', async () => {
