@@ -16,7 +16,8 @@
  * reads a seek starts with).
  * Also: play at ×1 for BENCH_SEEK_PLAY_S (5) seconds — frames the page drew against frames recorded in the
  * span it played, and against the same page drawing the simulator's stream live (its own drawing rate is
- * the bound on a 2-core machine with software WebGL, live or replayed).
+ * the bound on a 2-core machine with software WebGL, live or replayed); and the values the replayer
+ * published per second (every topic, `/api/status`) against the file's average rate.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,13 @@ const sizeOf = (file: string): number => statSync(file, { throwIfNoEntry: false 
  * BENCH_PLAYWRIGHT_PAGES=1 opens playwright's own pages, as this bench did before December 2026.
  */
 const WATCHED_PAGES = process.env['BENCH_PLAYWRIGHT_PAGES'] === '1';
+
+/** `webmon replay`'s own figures in `/api/status`: values published so far, and the file's span and message count. */
+async function replayStatus(url: string): Promise<{ published: number; messages: number; start: number; end: number }> {
+  const status = (await (await fetch(`${url}api/status`)).json()) as { replay?: { published: number; messages: number; start: number; end: number } };
+  if (status.replay === undefined) throw new Error('/api/status has no replay');
+  return status.replay;
+}
 
 /** Frames the image page draws per second live, on the same simulator stream: the baseline of replay at ×1. */
 async function liveDrawnHz(browser: Browser): Promise<number> {
@@ -201,12 +209,17 @@ async function main(): Promise<void> {
     const from = frames[Math.floor(frames.length / 4)]!;
     await timedAction(page, { action: 'seek', cursor: cursorOf(from) }, from.time);
     const drawn0 = await drawnCount(page);
+    const published0 = (await replayStatus(url)).published;
     const played0 = performance.now();
     await timedAction(page, { action: 'play' }, null);
     await new Promise((resolve) => setTimeout(resolve, PLAY_SECONDS * 1000));
     await timedAction(page, { action: 'pause' }, null);
     const playedMs = performance.now() - played0;
     const drawn = (await drawnCount(page)) - drawn0;
+    const replay = await replayStatus(url);
+    // What the replayer itself kept up with: every topic's values published, against the file's average rate.
+    const publishedHz = (replay.published - published0) / (playedMs / 1000);
+    const fileHz = replay.messages / ((replay.end - replay.start) / 1000);
     const recorded = frames.filter((frame) => frame.logMs > cursorOf(from) && frame.logMs <= cursorOf(from) + playedMs).length;
 
     const recordedHz = frames.length / ((frames.at(-1)!.logMs - frames[0]!.logMs) / 1000);
@@ -218,7 +231,8 @@ async function main(): Promise<void> {
       `seek / state read (p50) ${fixed(quantile(seekMs, 0.5) / quantile(readMs, 0.5), 2)}×`);
     const replayHz = drawn / (playedMs / 1000);
     console.log(`play at ×1 for ${fixed(playedMs / 1000)} s: the page drew ${drawn} frames of ${recorded} recorded in that span, ${fixed(replayHz)} Hz; ` +
-      `the same page live on the same stream (baseline, same run) ${fixed(liveHz)} Hz: replay / live ${fixed(replayHz / liveHz, 2)}×`);
+      `the same page live on the same stream (baseline, same run) ${fixed(liveHz)} Hz: replay / live ${fixed(replayHz / liveHz, 2)}×; ` +
+      `the replayer published ${fixed(publishedHz)} values/s (every topic) against ${fixed(fileHz)} on average in the file: ${fixed(publishedHz / fileHz, 2)}×`);
     await page.close();
   } finally {
     await browser.close();
