@@ -16,7 +16,6 @@ interface Checked {
 }
 
 const MS = 'a number of milliseconds';
-const INITIAL_MS = BACKOFF_DEFAULTS.initialMs;
 
 /** Per option (`backoff.` for the backoff's own): its lowest and highest value, whether whole, and the words for the error. */
 const RULES: [name: string, min: (options: Checked) => number, max: number, whole: boolean, must: string][] = [
@@ -25,7 +24,7 @@ const RULES: [name: string, min: (options: Checked) => number, max: number, whol
   ['maxFrameBytes', () => 1, Number.MAX_SAFE_INTEGER, true, 'a whole number of bytes > 0'],
   ['bulkIdleMs', () => 0, Infinity, false, `${MS} ≥ 0`],
   ['backoff.initialMs', () => Number.MIN_VALUE, Infinity, false, `${MS} > 0`],
-  ['backoff.maxMs', (options) => options.backoff?.initialMs ?? INITIAL_MS, Infinity, false, `${MS} ≥ backoff.initialMs (${INITIAL_MS} by default)`],
+  ['backoff.maxMs', (options) => options.backoff?.initialMs ?? BACKOFF_DEFAULTS.initialMs, Infinity, false, `${MS} ≥ backoff.initialMs (${BACKOFF_DEFAULTS.initialMs} by default)`],
   ['backoff.factor', () => 1, Infinity, false, 'a number ≥ 1'],
   ['backoff.jitter', () => 0, 1, false, 'a number from 0 to 1'],
 ];
