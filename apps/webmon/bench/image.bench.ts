@@ -27,7 +27,9 @@
  * 4. reference: plain `ws` sending the same 4 MiB message to Chromium each time the page asks for the
  *    next (closed loop, one message in flight, no webmon code): how fast this Chromium takes such messages;
  *    then run 1's page again with the writer at BENCH_IMAGE_FAST_HZ (240), faster than that, so that the
- *    page, not the writer, sets the rate: webmon's full-resolution page against that ceiling.
+ *    page, not the writer, sets the rate: webmon's full-resolution page against that ceiling; then plain
+ *    `ws` again on that writer, sending the newest ring record on each request with its writer time: the
+ *    frame age the page could have on this machine with no relay, credits or page framework at all.
  * 5. a page CPU-throttled 4× (DevTools protocol `Emulation.setCPUThrottlingRate`) beside an unthrottled
  *    page on the same topic (at full resolution, then in the view the image page asks for by default), and
  *    that unthrottled page alone first, then beside an idle throttled tab
@@ -382,6 +384,59 @@ async function chromiumCeiling(browser: Browser, bytes = FRAME_BYTES): Promise<n
   }
 }
 
+/**
+ * Plain ws, closed loop, the *newest* ring record: each time Chromium asks, the newest record of the ring
+ * (a `RingReader` with `policy: 'latest'`, copying as webmon's does) goes out with its writer time in front
+ * (a fragment of its own, so the 4 MiB are not copied again), and the page records each frame's age as
+ * the bench page does. No relay, no credits, no page framework: the age a full-resolution page could have
+ * on this machine with that writer, against which webmon's own age at 240 Hz is read.
+ */
+async function chromiumNewestReference(browser: Browser, ringName: string): Promise<{ hz: number; p50: number; p99: number }> {
+  const reader = await RingReader.open(ringName, { policy: 'latest', start: 'latest', poolSize: 4 });
+  const server = createServer((_request, response) =>
+    response.writeHead(200, { 'content-type': 'text/html' }).end(`<script>
+      const socket = new WebSocket('ws://' + location.host); socket.binaryType = 'arraybuffer'; globalThis.received = 0; globalThis.ages = [];
+      socket.onmessage = (event) => {
+        const age = performance.timeOrigin + performance.now() - new DataView(event.data).getFloat64(0, true);
+        const pixels = new Float32Array(event.data, 8); globalThis.checksum = pixels[1000]; globalThis.received++; globalThis.ages.push(age); socket.send('next');
+      };
+      socket.onopen = () => socket.send('next');
+    </script>`),
+  );
+  const wss = new WebSocketServer({ server });
+  let lastSeq = 0;
+  wss.on('connection', (socket) =>
+    socket.on('message', async () => {
+      let record = reader.read();
+      while (record === undefined || record.seq <= lastSeq) record = await reader.next();
+      lastSeq = record.seq;
+      const time = Buffer.alloc(8);
+      time.writeDoubleLE(Number(record.timeNs) / 1e6);
+      const taken = record;
+      socket.send(time, { binary: true, fin: false });
+      socket.send(taken.bytes, { binary: true, fin: true }, () => taken.release());
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const page = await openPageAt(browser, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
+    const count = (): Promise<number> => page.evaluate(() => (globalThis as unknown as { received: number }).received);
+    await page.evaluate(() => void ((globalThis as unknown as { ages: number[] }).ages = []));
+    const n0 = await count();
+    const t0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+    const hz = (await count() - n0) / ((performance.now() - t0) / 1000);
+    const ages = (await page.evaluate(() => (globalThis as unknown as { ages: number[] }).ages)).sort((a, b) => a - b);
+    return { hz, p50: percentile(ages, 50), p99: percentile(ages, 99) };
+  } finally {
+    await page.close();
+    wss.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    reader.close();
+  }
+}
+
 async function main(): Promise<void> {
   const outDir = mkdtempSync(join(tmpdir(), 'webmon-image-bench-'));
   await build({ entry: { client: CLIENT_SOURCE, 'bulk-worker': BULK_WORKER_SOURCE }, outDir, format: ['esm'], platform: 'browser', target: 'es2022', noExternal: [/.*/], minify: true, splitting: false, silent: true, config: false });
@@ -584,6 +639,7 @@ async function main(): Promise<void> {
   let ceilingHz = Number.NaN;
   let fastPage: Result | undefined;
   let ceilingBesideWriterHz = Number.NaN;
+  let newestReference: { hz: number; p50: number; p99: number } | undefined;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
     await source.attach(BINARY_TOPIC, ringName);
@@ -751,6 +807,7 @@ async function main(): Promise<void> {
         // topic): the load the page had on the same two cores, less webmon's delivery to it.
         ceilingBesideWriterHz = await chromiumCeiling(browser);
         source.detach(BINARY_TOPIC);
+        newestReference = await chromiumNewestReference(browser, fasterName);
       } finally {
         await faster.stop();
       }
@@ -804,6 +861,12 @@ async function main(): Promise<void> {
     console.log(`full resolution, writer at ${FAST_HZ} Hz (sent ${fixed(fastPage.publishedHz)} Hz): page ${fixed(fastPage.receivedHz)} Hz vs plain ws ${fixed(ceilingHz)} Hz = ${fixed(ratio, 2)}× (goal ≥ 1: ${ratio >= 1 ? 'met' : 'NOT met'}); ` +
       `vs plain ws with that writer and the ring reader running beside it ${fixed(ceilingBesideWriterHz)} Hz = ${fixed(besideRatio, 2)}× (${besideRatio >= 1 ? 'met' : 'NOT met'}); ` +
       `age p50 / p99 ${fixed(fastPage.p50)} / ${fixed(fastPage.p99)} ms against 2 × its frame interval ${fixed(2 * interval)} ms (${fastPage.p99 <= 2 * interval ? 'met' : 'NOT met'})`);
+    if (newestReference) {
+      const own = 2000 / newestReference.hz;
+      console.log(`  reference, same writer: plain ws sending the newest ring record on each request (no relay, no credits, no page framework): ${fixed(newestReference.hz)} Hz, ` +
+        `age p50 / p99 ${fixed(newestReference.p50)} / ${fixed(newestReference.p99)} ms against 2 × its own interval ${fixed(own)} ms (${newestReference.p99 <= own ? 'within' : 'NOT within'}); ` +
+        `webmon's page / reference: ${fixed(fastPage.receivedHz / newestReference.hz, 2)}× the Hz, age p99 ${fixed(fastPage.p99 / newestReference.p99, 2)}×`);
+    }
   }
 }
 
