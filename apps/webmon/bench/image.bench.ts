@@ -34,7 +34,8 @@
  *    page on the same topic (at full resolution, then in the view the image page asks for by default), and
  *    that unthrottled page alone first, then beside an idle throttled tab
  *    (the throttling's own CPU): the slow page's age against its own frame interval, the other page's Hz
- *    and age against itself alone and beside the idle throttled tab;
+ *    and age against itself alone and beside the idle throttled tab; at full resolution, the same with no
+ *    webmon code (plain `ws`, each page taking the newest ring record when it has the previous one);
  * 6. fairness in Chromium: a `frame_time`-like stream (60 Hz, its publish wall time inside) on a page
  *    alone, then on a page that also takes the saturating image topic on one connection (a relay client
  *    without a bulk worker), then with the image on the client's bulk worker (a connection of its own in
@@ -66,7 +67,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { ChunkDefaults } from '@webmon/protocol';
 import { createRelay, type Relay } from '@webmon/relay';
 import { createRelayClient } from '@webmon/relay/client';
-import { RingReader, ringWriterPythonPath } from '@webmon/shm-reader';
+import { RingReader, ringWriterPythonPath, type RingRecord } from '@webmon/shm-reader';
 import { createLogger } from '../src/logger.js';
 import { RingTopics } from '@webmon/napari/node';
 import { openBenchPage, type QuietPage } from '@webmon/test-chromium';
@@ -210,6 +211,13 @@ function tableRow(r: Result): string {
 }
 
 /** Printed as soon as measured (a later run, e.g. the base64 baseline on a loaded machine, can take minutes). */
+function reportThrottledReference(alone: ReferenceResult, slow: ReferenceResult, beside: ReferenceResult): void {
+  const ratio = slow.p99 / (2000 / slow.hz);
+  console.log(`  reference, same writer, no webmon code (plain ws, each page takes the newest ring record when it has the previous one): ` +
+    `page throttled ${THROTTLE}× ${fixed(slow.hz)} Hz, age p50 / p99 ${fixed(slow.p50)} / ${fixed(slow.p99)} ms: age p99 / (2 × its frame interval) = ${fixed(ratio, 2)} (${ratio <= 1 ? 'within' : 'NOT within'}); ` +
+    `the unthrottled page beside it / alone: Hz ${fixed(beside.hz / alone.hz, 2)}×, age p99 ${fixed(beside.p99 / alone.p99, 2)}× (${fixed(beside.hz)} vs ${fixed(alone.hz)} Hz, p99 ${fixed(beside.p99)} vs ${fixed(alone.p99)} ms); the reference page alone: age p50 / p99 ${fixed(alone.p50)} / ${fixed(alone.p99)} ms`);
+}
+
 function reportThrottled({ mode, alone, besideIdle, slow, beside }: { mode: string; alone: Result; besideIdle: Result; slow: Result; beside: Result }): void {
   console.log([`throttled group, ${mode}:`, TABLE_HEADER, ...[alone, besideIdle, slow, beside].map(tableRow)].join('\n'));
   const interval = 1000 / slow.receivedHz;
@@ -384,56 +392,110 @@ async function chromiumCeiling(browser: Browser, bytes = FRAME_BYTES): Promise<n
   }
 }
 
+/** The reference pages' script: each frame is `[writer time, f64][pixels]`; its age is taken as the bench page takes it. */
+const NEWEST_PAGE = `<script>
+  const socket = new WebSocket('ws://' + location.host); socket.binaryType = 'arraybuffer'; globalThis.ages = []; globalThis.arrivals = [];
+  socket.onmessage = (event) => {
+    const now = performance.timeOrigin + performance.now();
+    const pixels = new Float32Array(event.data, 8); globalThis.checksum = pixels[1000];
+    globalThis.ages.push(now - new DataView(event.data).getFloat64(0, true)); globalThis.arrivals.push(now); socket.send('next');
+  };
+  socket.onopen = () => socket.send('next');
+</script>`;
+
+/** What a reference page took in one window: Hz by its own clock, and frame age p50 / p99. */
+interface ReferenceResult {
+  hz: number;
+  p50: number;
+  p99: number;
+}
+
 /**
- * Plain ws, closed loop, the *newest* ring record: each time Chromium asks, the newest record of the ring
- * (a `RingReader` with `policy: 'latest'`, copying as webmon's does) goes out with its writer time in front
- * (a fragment of its own, so the 4 MiB are not copied again), and the page records each frame's age as
- * the bench page does. No relay, no credits, no page framework: the age a full-resolution page could have
- * on this machine with that writer, against which webmon's own age at 240 Hz is read.
+ * Plain ws, closed loop, the *newest* ring record: each time a page asks, it gets the newest record it has
+ * not had yet (waiting for the next one when it has had the newest), its writer time in front (a fragment
+ * of its own, so the 4 MiB are not copied again). No relay, no credits, no page framework: the frame age a
+ * full-resolution page could have on this machine with that writer, against which webmon's is read.
+ * `follow`: one reader copies every record as it comes (as webmon's ring reader does) and pages share the
+ * newest; else a page's request reads the newest record then (one page only; a 240 Hz writer's records are
+ * not all copied).
  */
-async function chromiumNewestReference(browser: Browser, ringName: string): Promise<{ hz: number; p50: number; p99: number }> {
-  const reader = await RingReader.open(ringName, { policy: 'latest', start: 'latest', poolSize: 4 });
-  const server = createServer((_request, response) =>
-    response.writeHead(200, { 'content-type': 'text/html' }).end(`<script>
-      const socket = new WebSocket('ws://' + location.host); socket.binaryType = 'arraybuffer'; globalThis.received = 0; globalThis.ages = [];
-      socket.onmessage = (event) => {
-        const age = performance.timeOrigin + performance.now() - new DataView(event.data).getFloat64(0, true);
-        const pixels = new Float32Array(event.data, 8); globalThis.checksum = pixels[1000]; globalThis.received++; globalThis.ages.push(age); socket.send('next');
-      };
-      socket.onopen = () => socket.send('next');
-    </script>`),
-  );
-  const wss = new WebSocketServer({ server });
-  let lastSeq = 0;
-  wss.on('connection', (socket) =>
-    socket.on('message', async () => {
+async function newestReference(browser: Browser, ringName: string, throttles: readonly number[], follow: boolean): Promise<ReferenceResult[]> {
+  const reader = await RingReader.open(ringName, { policy: 'latest', start: 'latest', poolSize: 8 });
+  /** The newest record and who still sends it (its buffer goes back to the reader's pool at zero). */
+  type Held = { record: RingRecord; users: number };
+  let newest: Held | undefined;
+  let arrived: (() => void)[] = [];
+  const drop = (held: Held): void => {
+    if (--held.users === 0) held.record.release();
+  };
+  let following = follow;
+  const followed = follow
+    ? (async () => {
+        while (following) {
+          const record = await reader.next();
+          if (record === undefined) return;
+          const previous = newest;
+          newest = { record, users: 1 };
+          if (previous) drop(previous);
+          const waiting = arrived;
+          arrived = [];
+          for (const wake of waiting) wake();
+        }
+      })()
+    : undefined;
+  const take = async (after: number): Promise<Held> => {
+    if (!follow) {
       let record = reader.read();
-      while (record === undefined || record.seq <= lastSeq) record = await reader.next();
-      lastSeq = record.seq;
+      while (record === undefined || record.seq <= after) record = await reader.next();
+      return { record: record!, users: 1 };
+    }
+    while (newest === undefined || newest.record.seq <= after) await new Promise<void>((resolve) => arrived.push(resolve));
+    newest.users++;
+    return newest;
+  };
+  const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end(NEWEST_PAGE));
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket) => {
+    let lastSeq = 0;
+    socket.on('message', async () => {
+      const held = await take(lastSeq);
+      lastSeq = held.record.seq;
       const time = Buffer.alloc(8);
-      time.writeDoubleLE(Number(record.timeNs) / 1e6);
-      const taken = record;
+      time.writeDoubleLE(Number(held.record.timeNs) / 1e6);
       socket.send(time, { binary: true, fin: false });
-      socket.send(taken.bytes, { binary: true, fin: true }, () => taken.release());
-    }),
-  );
+      socket.send(held.record.bytes, { binary: true, fin: true }, () => drop(held));
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const page = await openPageAt(browser, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  const pages: QuietPage[] = [];
   try {
+    for (const throttle of throttles) {
+      const page = await openPageAt(browser, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      pages.push(page);
+      if (throttle !== 1) await page.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+    }
     await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
-    const count = (): Promise<number> => page.evaluate(() => (globalThis as unknown as { received: number }).received);
-    await page.evaluate(() => void ((globalThis as unknown as { ages: number[] }).ages = []));
-    const n0 = await count();
-    const t0 = performance.now();
+    const from = await Promise.all(pages.map((page) => page.evaluate(() => performance.timeOrigin + performance.now())));
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
-    const hz = (await count() - n0) / ((performance.now() - t0) / 1000);
-    const ages = (await page.evaluate(() => (globalThis as unknown as { ages: number[] }).ages)).sort((a, b) => a - b);
-    return { hz, p50: percentile(ages, 50), p99: percentile(ages, 99) };
+    return await Promise.all(
+      pages.map(async (page, index) => {
+        const start = from[index]!;
+        const { ages, arrivals } = await page.evaluate(() => {
+          const state = globalThis as unknown as { ages: number[]; arrivals: number[] };
+          return { ages: state.ages, arrivals: state.arrivals };
+        });
+        const within = arrivals.map((at, k) => [at, ages[k]!] as const).filter(([at]) => at >= start && at < start + SECONDS * 1000);
+        const sorted = within.map(([, age]) => age).sort((a, b) => a - b);
+        return { hz: within.length / SECONDS, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+      }),
+    );
   } finally {
-    await page.close();
+    await Promise.all(pages.map((page) => page.close()));
     wss.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    following = false;
     reader.close();
+    await followed;
   }
 }
 
@@ -639,7 +701,7 @@ async function main(): Promise<void> {
   let ceilingHz = Number.NaN;
   let fastPage: Result | undefined;
   let ceilingBesideWriterHz = Number.NaN;
-  let newestReference: { hz: number; p50: number; p99: number } | undefined;
+  let fastReference: ReferenceResult | undefined;
   try {
     const ringFrames = (): number => source.stats[BINARY_TOPIC]?.frames ?? 0;
     await source.attach(BINARY_TOPIC, ringName);
@@ -717,6 +779,18 @@ async function main(): Promise<void> {
           ringFrames,
         );
         if (alone && besideIdle && slow && beside) reportThrottled({ mode: mode.name, alone, besideIdle, slow, beside });
+        if (mode.query === '') {
+          // The same two windows with no webmon code: plain ws, each page taking the newest ring record when
+          // it has the previous one. What the goal asks of any delivery to these pages on this machine.
+          source.detach(BINARY_TOPIC);
+          try {
+            const [refAlone] = await newestReference(browser, ringName, [1], true);
+            const [refSlow, refBeside] = await newestReference(browser, ringName, [THROTTLE, 1], true);
+            if (refAlone && refSlow && refBeside) reportThrottledReference(refAlone, refSlow, refBeside);
+          } finally {
+            await source.attach(BINARY_TOPIC, ringName);
+          }
+        }
       }
     }
 
@@ -807,7 +881,7 @@ async function main(): Promise<void> {
         // topic): the load the page had on the same two cores, less webmon's delivery to it.
         ceilingBesideWriterHz = await chromiumCeiling(browser);
         source.detach(BINARY_TOPIC);
-        newestReference = await chromiumNewestReference(browser, fasterName);
+        [fastReference] = await newestReference(browser, fasterName, [1], false);
       } finally {
         await faster.stop();
       }
@@ -861,11 +935,11 @@ async function main(): Promise<void> {
     console.log(`full resolution, writer at ${FAST_HZ} Hz (sent ${fixed(fastPage.publishedHz)} Hz): page ${fixed(fastPage.receivedHz)} Hz vs plain ws ${fixed(ceilingHz)} Hz = ${fixed(ratio, 2)}× (goal ≥ 1: ${ratio >= 1 ? 'met' : 'NOT met'}); ` +
       `vs plain ws with that writer and the ring reader running beside it ${fixed(ceilingBesideWriterHz)} Hz = ${fixed(besideRatio, 2)}× (${besideRatio >= 1 ? 'met' : 'NOT met'}); ` +
       `age p50 / p99 ${fixed(fastPage.p50)} / ${fixed(fastPage.p99)} ms against 2 × its frame interval ${fixed(2 * interval)} ms (${fastPage.p99 <= 2 * interval ? 'met' : 'NOT met'})`);
-    if (newestReference) {
-      const own = 2000 / newestReference.hz;
-      console.log(`  reference, same writer: plain ws sending the newest ring record on each request (no relay, no credits, no page framework): ${fixed(newestReference.hz)} Hz, ` +
-        `age p50 / p99 ${fixed(newestReference.p50)} / ${fixed(newestReference.p99)} ms against 2 × its own interval ${fixed(own)} ms (${newestReference.p99 <= own ? 'within' : 'NOT within'}); ` +
-        `webmon's page / reference: ${fixed(fastPage.receivedHz / newestReference.hz, 2)}× the Hz, age p99 ${fixed(fastPage.p99 / newestReference.p99, 2)}×`);
+    if (fastReference) {
+      const own = 2000 / fastReference.hz;
+      console.log(`  reference, same writer: plain ws sending the newest ring record on each request (no relay, no credits, no page framework): ${fixed(fastReference.hz)} Hz, ` +
+        `age p50 / p99 ${fixed(fastReference.p50)} / ${fixed(fastReference.p99)} ms against 2 × its own interval ${fixed(own)} ms (${fastReference.p99 <= own ? 'within' : 'NOT within'}); ` +
+        `webmon's page / reference: ${fixed(fastPage.receivedHz / fastReference.hz, 2)}× the Hz, age p99 ${fixed(fastPage.p99 / fastReference.p99, 2)}×`);
     }
   }
 }
