@@ -211,13 +211,6 @@ function tableRow(r: Result): string {
 }
 
 /** Printed as soon as measured (a later run, e.g. the base64 baseline on a loaded machine, can take minutes). */
-function reportThrottledReference(alone: ReferenceResult, slow: ReferenceResult, beside: ReferenceResult): void {
-  const ratio = slow.p99 / (2000 / slow.hz);
-  console.log(`  reference, same writer, no webmon code (plain ws, each page takes the newest ring record when it has the previous one): ` +
-    `page throttled ${THROTTLE}× ${fixed(slow.hz)} Hz, age p50 / p99 ${fixed(slow.p50)} / ${fixed(slow.p99)} ms: age p99 / (2 × its frame interval) = ${fixed(ratio, 2)} (${ratio <= 1 ? 'within' : 'NOT within'}); ` +
-    `the unthrottled page beside it / alone: Hz ${fixed(beside.hz / alone.hz, 2)}×, age p99 ${fixed(beside.p99 / alone.p99, 2)}× (${fixed(beside.hz)} vs ${fixed(alone.hz)} Hz, p99 ${fixed(beside.p99)} vs ${fixed(alone.p99)} ms); the reference page alone: age p50 / p99 ${fixed(alone.p50)} / ${fixed(alone.p99)} ms`);
-}
-
 function reportThrottled({ mode, alone, besideIdle, slow, beside }: { mode: string; alone: Result; besideIdle: Result; slow: Result; beside: Result }): void {
   console.log([`throttled group, ${mode}:`, TABLE_HEADER, ...[alone, besideIdle, slow, beside].map(tableRow)].join('\n'));
   const interval = 1000 / slow.receivedHz;
@@ -242,6 +235,14 @@ function reportThrottled({ mode, alone, besideIdle, slow, beside }: { mode: stri
   console.log(`unthrottled page beside the throttled page / beside an idle throttled tab (same run; the emulation's spinning is in both): Hz ${fixed(hzIdle, 2)}×, p99 ${fixed(p99Idle, 2)}× ` +
     `(${fixed(beside.receivedHz)} vs ${fixed(besideIdle.receivedHz)} Hz, p99 ${fixed(beside.p99)} vs ${fixed(besideIdle.p99)} ms; alone ${fixed(alone.receivedHz)} Hz: an idle throttled tab alone costs it ${fixed(besideIdle.receivedHz / alone.receivedHz, 2)}×); ` +
     `same reading (Hz ≥ 0.9×, p99 ≤ 1.5×): ${hzIdle >= 0.9 && p99Idle <= 1.5 ? 'met' : 'NOT met'}\n`);
+}
+
+/** The throttled group's reference (no webmon code), printed beside webmon's figures. */
+function reportThrottledReference(alone: ReferenceResult, slow: ReferenceResult, beside: ReferenceResult): void {
+  const ratio = slow.p99 / (2000 / slow.hz);
+  console.log(`  reference, same writer, no webmon code (plain ws, each page takes the newest ring record when it has the previous one): ` +
+    `page throttled ${THROTTLE}× ${fixed(slow.hz)} Hz, age p50 / p99 ${fixed(slow.p50)} / ${fixed(slow.p99)} ms: age p99 / (2 × its frame interval) = ${fixed(ratio, 2)} (${ratio <= 1 ? 'within' : 'NOT within'}); ` +
+    `the unthrottled page beside it / alone: Hz ${fixed(beside.hz / alone.hz, 2)}×, age p99 ${fixed(beside.p99 / alone.p99, 2)}× (${fixed(beside.hz)} vs ${fixed(alone.hz)} Hz, p99 ${fixed(beside.p99)} vs ${fixed(alone.p99)} ms); the reference page alone: age p50 / p99 ${fixed(alone.p50)} / ${fixed(alone.p99)} ms`);
 }
 
 function reportFairness({ alone, withImage, how }: { alone: Result; withImage: Result; how: string }): number {
@@ -429,27 +430,34 @@ async function newestReference(browser: Browser, ringName: string, throttles: re
     if (--held.users === 0) held.record.release();
   };
   let following = follow;
+  const wakeAll = (): void => {
+    const waiting = arrived;
+    arrived = [];
+    for (const wake of waiting) wake();
+  };
   const followed = follow
     ? (async () => {
         while (following) {
           const record = await reader.next();
-          if (record === undefined) return;
+          if (record === undefined) break; // the reader was closed
           const previous = newest;
           newest = { record, users: 1 };
           if (previous) drop(previous);
-          const waiting = arrived;
-          arrived = [];
-          for (const wake of waiting) wake();
+          wakeAll();
         }
+        following = false;
+        wakeAll();
       })()
     : undefined;
-  const take = async (after: number): Promise<Held> => {
+  /** The newest record after `after`; undefined once the reader is closed (the window is over). */
+  const take = async (after: number): Promise<Held | undefined> => {
     if (!follow) {
-      let record = reader.read();
-      while (record === undefined || record.seq <= after) record = await reader.next();
-      return { record: record!, users: 1 };
+      // `policy: 'latest'`: each read is the newest record not read before.
+      const record = reader.read() ?? (await reader.next());
+      return record === undefined ? undefined : { record, users: 1 };
     }
-    while (newest === undefined || newest.record.seq <= after) await new Promise<void>((resolve) => arrived.push(resolve));
+    while (following && (newest === undefined || newest.record.seq <= after)) await new Promise<void>((resolve) => arrived.push(resolve));
+    if (!following || newest === undefined) return undefined;
     newest.users++;
     return newest;
   };
@@ -459,6 +467,7 @@ async function newestReference(browser: Browser, ringName: string, throttles: re
     let lastSeq = 0;
     socket.on('message', async () => {
       const held = await take(lastSeq);
+      if (held === undefined) return;
       lastSeq = held.record.seq;
       const time = Buffer.alloc(8);
       time.writeDoubleLE(Number(held.record.timeNs) / 1e6);
@@ -495,6 +504,7 @@ async function newestReference(browser: Browser, ringName: string, throttles: re
     await new Promise<void>((resolve) => server.close(() => resolve()));
     following = false;
     reader.close();
+    wakeAll();
     await followed;
   }
 }
